@@ -1,0 +1,230 @@
+/*
+ * bus.c: JetStream publish/consume for the data path (see bus.h).
+ */
+#include "broker/bus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct sl_bus {
+    natsConnection *nc;
+    jsCtx *js;
+};
+
+struct sl_bus_sub {
+    natsSubscription *sub;
+};
+
+static int nats_fail(sl_err_t *err, natsStatus s, jsErrCode jerr, const char *what)
+{
+    sl_err_set(err, SL_E_BROKER, "%s: %s%s", what, natsStatus_GetText(s),
+               jerr ? " (JetStream error)" : "");
+    if (jerr)
+        sl_err_detail(err, "JetStream error code %d; %s", (int)jerr, nats_GetLastError(NULL));
+    sl_err_retriable(err);
+    return -1;
+}
+
+int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
+{
+    natsOptions *opts = NULL;
+    sl_bus_t *bus = calloc(1, sizeof *bus);
+    if (!bus)
+        abort();
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 250);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(opts, 5000);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(opts, "sluice");
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&bus->nc, opts);
+    natsOptions_Destroy(opts);
+    if (s != NATS_OK) {
+        free(bus);
+        sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", url, natsStatus_GetText(s));
+        sl_err_hint(err, "check that the broker runs and the URL is right");
+        sl_err_retriable(err);
+        return -1;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 10000;
+    s = natsConnection_JetStream(&bus->js, bus->nc, &jo);
+    if (s != NATS_OK) {
+        natsConnection_Destroy(bus->nc);
+        free(bus);
+        return nats_fail(err, s, 0, "could not open a JetStream context");
+    }
+    *out = bus;
+    return 0;
+}
+
+void sl_bus_close(sl_bus_t *bus)
+{
+    if (!bus)
+        return;
+    jsCtx_Destroy(bus->js);
+    natsConnection_Close(bus->nc);
+    natsConnection_Destroy(bus->nc);
+    free(bus);
+}
+
+int64_t sl_bus_max_payload(sl_bus_t *bus) { return natsConnection_GetMaxPayload(bus->nc); }
+
+static void names(const char *stream, int lane, char *js_name, size_t jn, char *subject, size_t sn)
+{
+    if (js_name)
+        snprintf(js_name, jn, "SLUICE_%s", stream);
+    if (subject) {
+        if (lane < 0)
+            snprintf(subject, sn, "sluice.%s.data.*", stream);
+        else
+            snprintf(subject, sn, "sluice.%s.data.%d", stream, lane);
+    }
+}
+
+int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err)
+{
+    char name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    jsErrCode jerr = 0;
+    natsStatus s = js_DeleteStream(bus->js, name, NULL, &jerr);
+    if (s == NATS_OK || s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+        return 0;
+    return nats_fail(err, s, jerr, "could not delete the broker stream");
+}
+
+int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *err)
+{
+    char name[160], subject[200];
+    names(stream, -1, name, sizeof name, subject, sizeof subject);
+    if (sl_bus_stream_delete(bus, stream, err))
+        return -1;
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char *subjects[1] = {subject};
+    cfg.Name = name;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Retention = js_WorkQueuePolicy;
+    cfg.Duplicates = (int64_t)120 * 1000 * 1000 * 1000; /* 2 minutes, in ns */
+    jsErrCode jerr = 0;
+    jsStreamInfo *si = NULL;
+    /* JetStream may still be starting right after the server accepts connections. */
+    natsStatus s = NATS_ERR;
+    for (int attempt = 0; attempt < 50; attempt++) {
+        s = js_AddStream(&si, bus->js, &cfg, NULL, &jerr);
+        if (s == NATS_OK)
+            break;
+        nats_Sleep(200);
+    }
+    if (s != NATS_OK)
+        return nats_fail(err, s, jerr, "could not create the broker stream");
+    jsStreamInfo_Destroy(si);
+    for (int lane = 0; lane < lanes; lane++) {
+        char durable[32], filter[200];
+        snprintf(durable, sizeof durable, "lane%d", lane);
+        names(stream, lane, NULL, 0, filter, sizeof filter);
+        jsConsumerConfig cc;
+        jsConsumerConfig_Init(&cc);
+        cc.Durable = durable;
+        cc.FilterSubject = filter;
+        cc.AckPolicy = js_AckExplicit;
+        cc.AckWait = (int64_t)120 * 1000 * 1000 * 1000;
+        cc.MaxAckPending = 1;
+        cc.DeliverPolicy = js_DeliverAll;
+        jsConsumerInfo *ci = NULL;
+        s = js_AddConsumer(&ci, bus->js, name, &cc, NULL, &jerr);
+        if (s != NATS_OK)
+            return nats_fail(err, s, jerr, "could not create a broker consumer");
+        jsConsumerInfo_Destroy(ci);
+    }
+    return 0;
+}
+
+int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
+                   const void *data, size_t len, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, lane, name, sizeof name, subject, sizeof subject);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msgid;
+    po.ExpectStream = name;
+    po.MaxWait = 30000;
+    jsErrCode jerr = 0;
+    jsPubAck *pa = NULL;
+    natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
+    if (s != NATS_OK)
+        return nats_fail(err, s, jerr, "could not publish a batch");
+    jsPubAck_Destroy(pa);
+    return 0;
+}
+
+int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
+{
+    char subject[200], name[160], durable[32];
+    names(stream, lane, name, sizeof name, subject, sizeof subject);
+    snprintf(durable, sizeof durable, "lane%d", lane);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = name;
+    so.Consumer = durable;
+    sl_bus_sub_t *sub = calloc(1, sizeof *sub);
+    if (!sub)
+        abort();
+    jsErrCode jerr = 0;
+    natsStatus s = js_PullSubscribe(&sub->sub, bus->js, subject, durable, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        free(sub);
+        return nats_fail(err, s, jerr, "could not subscribe to a lane");
+    }
+    *out = sub;
+    return 0;
+}
+
+void sl_bus_unsubscribe(sl_bus_sub_t *sub)
+{
+    if (!sub)
+        return;
+    natsSubscription_Destroy(sub->sub);
+    free(sub);
+}
+
+int sl_bus_fetch(sl_bus_sub_t *sub, natsMsg **msg, int64_t timeout_ms, sl_err_t *err)
+{
+    natsMsgList list = {0};
+    natsStatus s = natsSubscription_Fetch(&list, sub->sub, 1, timeout_ms, NULL);
+    if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+        natsMsgList_Destroy(&list);
+        return 0;
+    }
+    if (s != NATS_OK) {
+        natsMsgList_Destroy(&list);
+        return nats_fail(err, s, 0, "could not fetch from the broker");
+    }
+    *msg = list.Msgs[0];
+    list.Msgs[0] = NULL;
+    natsMsgList_Destroy(&list);
+    return 1;
+}
+
+uint64_t sl_bus_delivered(natsMsg *msg)
+{
+    jsMsgMetaData *meta = NULL;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+        return 1;
+    uint64_t n = meta->NumDelivered;
+    jsMsgMetaData_Destroy(meta);
+    return n;
+}

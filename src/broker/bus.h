@@ -1,0 +1,46 @@
+/*
+ * bus.h: the data path over NATS JetStream.
+ *
+ * Each sluice stream gets its own JetStream stream "SLUICE_<name>" on subjects
+ * "sluice.<name>.data.<lane>", with one durable pull consumer per lane ("lane<N>",
+ * filtered to its subject, at most one unacknowledged message) so that a lane sees
+ * its batches in order and several streams never mix. Messages are file-stored in a
+ * work queue (deleted once acknowledged) and deduplicated by Nats-Msg-Id.
+ *
+ * A sl_bus_t is one NATS connection, safe to share between threads; a sl_bus_sub_t is
+ * one lane's subscription, used by one writer thread.
+ */
+#ifndef SL_BROKER_BUS_H
+#define SL_BROKER_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include "core/err.h"
+
+typedef struct sl_bus sl_bus_t;
+typedef struct sl_bus_sub sl_bus_sub_t;
+
+int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err);
+void sl_bus_close(sl_bus_t *bus);
+/* The server's max_payload in bytes. */
+int64_t sl_bus_max_payload(sl_bus_t *bus);
+/* Deletes the stream's JetStream stream if present and creates it afresh with one
+ * consumer per lane (stale batches of an earlier run are useless: the writers'
+ * checkpoints say where to resume). */
+int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *err);
+int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err);
+/* Publishes and waits for the broker's acknowledgement (the batch is stored). */
+int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
+                   const void *data, size_t len, sl_err_t *err);
+int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err);
+void sl_bus_unsubscribe(sl_bus_sub_t *sub);
+/* Waits up to timeout_ms for the lane's next message: 1 with *msg (caller destroys it
+ * with natsMsg_Destroy after ack/nak), 0 on timeout, -1 on error. */
+int sl_bus_fetch(sl_bus_sub_t *sub, natsMsg **msg, int64_t timeout_ms, sl_err_t *err);
+/* How many times this message was delivered (1 the first time). */
+uint64_t sl_bus_delivered(natsMsg *msg);
+
+#endif

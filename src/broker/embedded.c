@@ -1,0 +1,293 @@
+/*
+ * embedded.c: supervising the embedded nats-server (see embedded.h).
+ *
+ * Threads: sl_broker_start/stop run on the caller's thread; one supervisor thread
+ * per broker blocks in waitpid() and respawns the child. `mu` guards pid/stopping.
+ */
+#include "broker/embedded.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+struct sl_broker {
+    char dir[1024];
+    char conf[1100];
+    char logfile[1100];
+    char bin[512];
+    char url[64];
+    int port;
+    pid_t pid;
+    bool stopping;
+    int restarts;
+    pthread_t thread;
+    pthread_mutex_t mu;
+};
+
+int sl_mkdirs(const char *dir, sl_err_t *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0700) && errno != EEXIST) {
+                sl_err_set(err, SL_E_IO, "could not create directory \"%s\": %s", path, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static bool find_binary(char *out, size_t size)
+{
+    const char *env = getenv("SLUICE_NATS_SERVER");
+    if (env && *env) {
+        snprintf(out, size, "%s", env);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s:/usr/sbin:/usr/local/sbin:/usr/bin", path ? path : "");
+    for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, size, "%s/nats-server", d);
+        if (access(out, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int write_config(sl_broker_t *b, sl_err_t *err)
+{
+    FILE *f = fopen(b->conf, "w");
+    if (!f)
+        return sl_err_set(err, SL_E_IO, "could not write \"%s\": %s", b->conf, strerror(errno));
+    fprintf(f,
+            "# written by sluice; rewritten at every start\n"
+            "listen: \"127.0.0.1:%d\"\n"
+            "server_name: \"sluice-embedded\"\n"
+            "max_payload: 8388608\n"
+            "max_pending: 67108864\n"
+            "log_file: \"%s\"\n"
+            "jetstream {\n"
+            "  store_dir: \"%s/store\"\n"
+            "  max_memory_store: 67108864\n"
+            "}\n",
+            b->port, b->logfile, b->dir);
+    fclose(f);
+    return 0;
+}
+
+static pid_t spawn(sl_broker_t *b)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* child: die with the parent, keep quiet, become nats-server */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(1);
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execl(b->bin, "nats-server", "-c", b->conf, (char *)NULL);
+    _exit(127);
+}
+
+/* Polls until the port accepts a TCP connection and sends the INFO line. */
+static bool wait_ready(sl_broker_t *b, int timeout_ms)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b->port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+            char buf[8];
+            ssize_t n = read(fd, buf, sizeof buf);
+            close(fd);
+            if (n >= 4 && memcmp(buf, "INFO", 4) == 0)
+                return true;
+        } else if (fd >= 0) {
+            close(fd);
+        }
+        pid_t pid;
+        pthread_mutex_lock(&b->mu);
+        pid = b->pid;
+        pthread_mutex_unlock(&b->mu);
+        if (pid > 0 && kill(pid, 0) != 0)
+            return false;
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Supervisor thread: restarts the child whenever it exits unasked. */
+static void *supervise(void *arg)
+{
+    sl_broker_t *b = arg;
+    int backoff_ms = 200;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        pid_t pid = b->pid;
+        pthread_mutex_unlock(&b->mu);
+        int status = 0;
+        if (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            continue;
+        pthread_mutex_lock(&b->mu);
+        if (b->stopping) {
+            b->pid = -1;
+            pthread_mutex_unlock(&b->mu);
+            return NULL;
+        }
+        pthread_mutex_unlock(&b->mu);
+        sl_warn("embedded nats-server exited (%s %d); restarting it (log: %s)",
+                WIFSIGNALED(status) ? "signal" : "status",
+                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), b->logfile);
+        struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (backoff_ms < 5000)
+            backoff_ms *= 2;
+        pthread_mutex_lock(&b->mu);
+        if (b->stopping) {
+            pthread_mutex_unlock(&b->mu);
+            return NULL;
+        }
+        b->pid = spawn(b);
+        b->restarts++;
+        pthread_mutex_unlock(&b->mu);
+        if (wait_ready(b, 15000))
+            backoff_ms = 200;
+    }
+}
+
+int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
+{
+    sl_broker_t *b = calloc(1, sizeof *b);
+    if (!b)
+        abort();
+    pthread_mutex_init(&b->mu, NULL);
+    char abs[1024];
+    if (data_dir[0] != '/') {
+        char cwd[512];
+        if (!getcwd(cwd, sizeof cwd))
+            snprintf(cwd, sizeof cwd, ".");
+        snprintf(abs, sizeof abs, "%s/%s", cwd, data_dir);
+    } else {
+        snprintf(abs, sizeof abs, "%s", data_dir);
+    }
+    snprintf(b->dir, sizeof b->dir, "%s/nats", abs);
+    snprintf(b->conf, sizeof b->conf, "%s/nats-server.conf", b->dir);
+    snprintf(b->logfile, sizeof b->logfile, "%s/nats-server.log", b->dir);
+    if (sl_mkdirs(b->dir, err))
+        goto fail;
+    if (!find_binary(b->bin, sizeof b->bin)) {
+        sl_err_set(err, SL_E_CONFIG, "could not find the nats-server program");
+        sl_err_hint(err, "install it (apt-get install nats-server), set SLUICE_NATS_SERVER to its path, "
+                         "or use an external broker with --nats URL");
+        goto fail;
+    }
+    b->port = free_port();
+    if (b->port <= 0) {
+        sl_err_set(err, SL_E_IO, "could not find a free loopback port for the embedded broker");
+        goto fail;
+    }
+    snprintf(b->url, sizeof b->url, "nats://127.0.0.1:%d", b->port);
+    if (write_config(b, err))
+        goto fail;
+    b->pid = spawn(b);
+    if (b->pid < 0) {
+        sl_err_set(err, SL_E_IO, "could not start nats-server: %s", strerror(errno));
+        goto fail;
+    }
+    if (!wait_ready(b, 20000)) {
+        kill(b->pid, SIGKILL);
+        waitpid(b->pid, NULL, 0);
+        sl_err_set(err, SL_E_BROKER, "the embedded nats-server did not become ready");
+        sl_err_hint(err, "see its log in %s", b->logfile);
+        goto fail;
+    }
+    if (pthread_create(&b->thread, NULL, supervise, b)) {
+        kill(b->pid, SIGKILL);
+        waitpid(b->pid, NULL, 0);
+        sl_err_set(err, SL_E_INTERNAL, "could not start the broker supervisor thread");
+        goto fail;
+    }
+    sl_info("embedded broker ready at %s (store %s/store)", b->url, b->dir);
+    *out = b;
+    return 0;
+fail:
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+    return -1;
+}
+
+const char *sl_broker_url(const sl_broker_t *b) { return b->url; }
+
+int sl_broker_restarts(const sl_broker_t *b) { return b->restarts; }
+
+void sl_broker_stop(sl_broker_t *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stopping = true;
+    pid_t pid = b->pid;
+    pthread_mutex_unlock(&b->mu);
+    if (pid > 0)
+        kill(pid, SIGTERM);
+    /* nats-server flushes its store on SIGTERM; give it 10 s, then kill it. */
+    for (int i = 0; i < 200 && pid > 0; i++) {
+        if (kill(pid, 0) != 0)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (pid > 0)
+        kill(pid, SIGKILL);
+    pthread_join(b->thread, NULL);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}

@@ -1,0 +1,27 @@
+/*
+ * embedded.h: the embedded broker, a supervised `nats-server` child process.
+ *
+ * sl_broker_start() writes a config under <data_dir>/nats (JetStream file store there,
+ * a free loopback port, max_payload raised to 8 MB), starts nats-server, waits until
+ * it accepts connections, and watches it from a supervisor thread that restarts it
+ * (same port, same store) if it dies. The child gets PR_SET_PDEATHSIG so it never
+ * outlives a killed sluice. sl_broker_stop() stops it and frees the handle.
+ */
+#ifndef SL_BROKER_EMBEDDED_H
+#define SL_BROKER_EMBEDDED_H
+
+#include "core/err.h"
+
+typedef struct sl_broker sl_broker_t;
+
+int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err);
+/* nats://127.0.0.1:PORT, owned by the broker. */
+const char *sl_broker_url(const sl_broker_t *b);
+/* How many times the supervisor restarted the child. */
+int sl_broker_restarts(const sl_broker_t *b);
+void sl_broker_stop(sl_broker_t *b);
+
+/* Creates dir and its parents (mode 0700 for new ones). */
+int sl_mkdirs(const char *dir, sl_err_t *err);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * cli.h: the sluice commands. Each takes argv after the command name and returns the
+ * process exit code (documented in docs/cli.md):
+ *   0 success, 1 failure (the error says why), 2 bad usage or spec,
+ *   1 also: verify found differences, 130 interrupted (run again to resume).
+ */
+#ifndef SL_CLI_CLI_H
+#define SL_CLI_CLI_H
+
+enum { SL_EXIT_OK = 0, SL_EXIT_FAIL = 1, SL_EXIT_USAGE = 2, SL_EXIT_DIFF = 1, SL_EXIT_INTERRUPTED = 130 };
+
+int sl_cli_run(int argc, char **argv);
+int sl_cli_verify(int argc, char **argv);
+int sl_cli_server(int argc, char **argv);
+
+/* Prints an error (message, detail, hint) to stderr. */
+struct sl_err;
+void sl_cli_print_err(const struct sl_err *err);
+/* Installs SIGINT/SIGTERM handlers that set the returned flag. */
+volatile int *sl_cli_stop_flag(void);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * run.c: `sluice run SPEC.json [--data-dir DIR] [--nats URL] [--restart]`: runs one
+ * stream in the foreground with the embedded broker (or an external one) and exits
+ * when the load completes, fails or is interrupted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "broker/bus.h"
+#include "broker/embedded.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "engine/load.h"
+#include "engine/spec.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sluice run SPEC.json [options]\n"
+            "\n"
+            "Runs one stream in the foreground. A load exits 0 when every table is copied;\n"
+            "run it again with the same spec and data directory to resume after a crash.\n"
+            "\n"
+            "options:\n"
+            "  --data-dir DIR   broker store and local state (default ./sluice-data)\n"
+            "  --nats URL       use an external NATS server instead of the embedded one\n"
+            "  --restart        forget this stream's checkpoints and load again from scratch\n"
+            "  --no-progress    log lines instead of progress bars\n"
+            "  --log-level L    debug, info, warn or error (default info)\n"
+            "  -h, --help       this text\n");
+}
+
+/* Locks DIR/lock so two processes never share a data directory. Returns the fd. */
+static int lock_data_dir(const char *dir, sl_err_t *err)
+{
+    if (sl_mkdirs(dir, err))
+        return -1;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return sl_err_set(err, SL_E_IO, "could not open \"%s\": %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        sl_err_set(err, SL_E_CONFLICT, "data directory \"%s\" is in use by another sluice process", dir);
+        sl_err_hint(err, "wait for it to finish, or give this run its own --data-dir");
+        return -1;
+    }
+    return fd;
+}
+
+int sl_log_level_parse(const char *s, sl_loglevel_t *out);
+
+int sl_cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"nats", required_argument, NULL, 'n'},
+        {"restart", no_argument, NULL, 'r'},        {"no-progress", no_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *data_dir = "./sluice-data", *nats_url = NULL;
+    bool restart = false, progress = isatty(2);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 'n': nats_url = optarg; break;
+        case 'r': restart = true; break;
+        case 'p': progress = false; break;
+        case 'l': {
+            sl_loglevel_t lv;
+            if (sl_log_level_parse(optarg, &lv)) {
+                fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            sl_log_set_level(lv);
+            break;
+        }
+        case 'h': usage(stdout); return SL_EXIT_OK;
+        default: usage(stderr); return SL_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    sl_err_t err = {0};
+    sl_spec_t *spec = NULL;
+    if (sl_spec_load_file(argv[optind], &spec, &err)) {
+        sl_cli_print_err(&err);
+        return SL_EXIT_USAGE;
+    }
+    volatile int *stop = sl_cli_stop_flag();
+    int lockfd = -1, rc = SL_EXIT_FAIL;
+    sl_broker_t *broker = NULL;
+    sl_bus_t *bus = NULL;
+    if ((lockfd = lock_data_dir(data_dir, &err)) < 0)
+        goto out;
+    if (!nats_url) {
+        if (sl_broker_start(data_dir, &broker, &err))
+            goto out;
+        nats_url = sl_broker_url(broker);
+    }
+    if (sl_bus_connect(nats_url, &bus, &err))
+        goto out;
+    sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop};
+    switch (sl_load_run(spec, bus, &lo, &err)) {
+    case SL_LOAD_DONE:
+    case SL_LOAD_ALREADY_DONE:
+        rc = SL_EXIT_OK;
+        break;
+    case SL_LOAD_INTERRUPTED:
+        rc = SL_EXIT_INTERRUPTED;
+        break;
+    case SL_LOAD_FAILED:
+        rc = SL_EXIT_FAIL;
+        break;
+    }
+out:
+    if (rc != SL_EXIT_OK)
+        sl_cli_print_err(&err);
+    sl_bus_close(bus);
+    sl_broker_stop(broker);
+    if (lockfd >= 0)
+        close(lockfd);
+    sl_spec_free(spec);
+    return rc;
+}

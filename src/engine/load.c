@@ -1,0 +1,454 @@
+/*
+ * load.c: the orchestrator of a `load` stream (see load.h).
+ *
+ * Order of work, chosen so that a crash at any point leaves a state the next run can
+ * finish from: (1) the target's checkpoint table is created and read; (2) on a fresh
+ * load every check runs before anything is written (tables exist in the source,
+ * target tables are absent or empty, privileges), then tables are created and the
+ * plan is stored; (3) readers and writers run, every batch committing with its
+ * stripe's checkpoint; (4) indexes, constraints, foreign keys and counters are added
+ * (idempotently) and a "complete" checkpoint ends the load.
+ */
+#include "engine/load.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "engine/load_int.h"
+#include "engine/progress.h"
+
+void sl_load_stripe_key(int stripe, char *buf, int size) { snprintf(buf, (size_t)size, "s:%d", stripe); }
+
+void sl_load_fail(load_t *ld, const sl_err_t *err)
+{
+    pthread_mutex_lock(&ld->mu);
+    if (!atomic_load(&ld->failed)) {
+        ld->fail_err = *err;
+        atomic_store(&ld->failed, true);
+    }
+    pthread_cond_broadcast(&ld->cv);
+    pthread_mutex_unlock(&ld->mu);
+}
+
+bool sl_load_stopping(load_t *ld)
+{
+    return atomic_load(&ld->failed) || (ld->opts->stop && *ld->opts->stop);
+}
+
+void sl_load_sleep(load_t *ld, int ms)
+{
+    for (int slept = 0; slept < ms && !sl_load_stopping(ld); slept += 100) {
+        struct timespec ts = {0, (ms - slept < 100 ? ms - slept : 100) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- checkpoints of an earlier run ------------------------------------------------ */
+
+typedef struct prior {
+    char *plan;
+    bool complete;
+    int64_t max_epoch;
+    load_t *ld; /* st[] filled once the plan is known */
+    struct {
+        int stripe;
+        sl_ckpt_t ck;
+    } *cks;
+    int ncks;
+} prior_t;
+
+static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
+{
+    prior_t *p = ctx;
+    if (ck->epoch > p->max_epoch)
+        p->max_epoch = ck->epoch;
+    if (strcmp(key, "plan") == 0) {
+        free(p->plan);
+        p->plan = sl_strdup(ck->position ? ck->position : "");
+    } else if (strcmp(key, "complete") == 0) {
+        p->complete = ck->done;
+    } else if (strncmp(key, "s:", 2) == 0) {
+        void *v = realloc(p->cks, sizeof *p->cks * (size_t)(p->ncks + 1));
+        if (!v)
+            abort();
+        p->cks = v;
+        p->cks[p->ncks].stripe = atoi(key + 2);
+        p->cks[p->ncks].ck = *ck;
+        p->cks[p->ncks].ck.position = sl_strdup(ck->position);
+        p->ncks++;
+    }
+    return 0;
+}
+
+static void prior_free(prior_t *p)
+{
+    free(p->plan);
+    for (int i = 0; i < p->ncks; i++)
+        free(p->cks[i].ck.position);
+    free(p->cks);
+}
+
+/* ---- a fresh plan ---------------------------------------------------------------- */
+
+static int resolve_tables(const sl_spec_t *spec, sl_source_t *src, char ***names, int *n,
+                          sl_err_t *err)
+{
+    if (!sl_spec_all_tables(spec)) {
+        *names = calloc((size_t)spec->ntables, sizeof **names);
+        for (int i = 0; i < spec->ntables; i++)
+            (*names)[i] = sl_strdup(spec->tables[i]);
+        *n = spec->ntables;
+        return 0;
+    }
+    if (src->ops->list_tables(src, names, n, err))
+        return -1;
+    if (*n == 0) {
+        sl_err_set(err, SL_E_NOT_FOUND, "the source database has no tables");
+        sl_err_hint(err, "check the database (and schema) in the source URL");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    bool exists = false, has_rows = false;
+    if (tgt->ops->table_state(tgt, t, &exists, &has_rows, err))
+        return -1;
+    const sl_options_t *o = &spec->opt;
+    if (!exists && o->schema == SL_SCHEMA_NONE) {
+        sl_err_set(err, SL_E_SCHEMA, "target table \"%s\" does not exist", t->name);
+        sl_err_hint(err, "create it, or set options.schema to \"create_missing\"");
+        return -1;
+    }
+    if (exists && has_rows && o->schema != SL_SCHEMA_RECREATE && o->write_mode == SL_WRITE_INSERT) {
+        sl_err_set(err, SL_E_CONFLICT, "target table \"%s\" already holds rows", t->name);
+        sl_err_detail(err, "write_mode \"insert\" loads into empty tables only, so that no row is doubled");
+        sl_err_hint(err, "empty the table, or set options.write_mode to \"truncate_insert\" or "
+                         "options.schema to \"recreate\"");
+        return -1;
+    }
+    return 0;
+}
+
+static int prepare_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    bool exists = false, has_rows = false;
+    if (tgt->ops->table_state(tgt, t, &exists, &has_rows, err))
+        return -1;
+    if (spec->opt.schema == SL_SCHEMA_RECREATE || !exists) {
+        sl_info("creating target table \"%s\"%s", t->name, exists ? " (dropped first)" : "");
+        return tgt->ops->create_table(tgt, t, exists, err);
+    }
+    if (spec->opt.write_mode == SL_WRITE_TRUNCATE_INSERT && has_rows) {
+        sl_info("emptying target table \"%s\"", t->name);
+        return tgt->ops->truncate_table(tgt, t, err);
+    }
+    return 0;
+}
+
+static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *err)
+{
+    const sl_spec_t *spec = ld->spec;
+    char **names = NULL;
+    int n = 0, rc = -1;
+    sl_table_t **described = NULL;
+    if (resolve_tables(spec, src, &names, &n, err))
+        return -1;
+    described = calloc((size_t)n, sizeof *described);
+    for (int i = 0; i < n; i++) {
+        if (src->ops->describe(src, names[i], &described[i], err)) {
+            sl_err_prefix(err, "source: ");
+            goto done;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(described[j]->name, described[i]->name) == 0) {
+                sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
+                           described[i]->name);
+                sl_err_hint(err, "load them with two streams into different target schemas");
+                goto done;
+            }
+    }
+    for (int i = 0; i < n; i++)
+        if (check_target(spec, tgt, described[i], err)) {
+            sl_err_prefix(err, "target: ");
+            goto done;
+        }
+    for (int i = 0; i < n; i++) {
+        if (prepare_target(spec, tgt, described[i], err)) {
+            sl_err_prefix(err, "target: ");
+            goto done;
+        }
+        sl_table_t *t = described[i];
+        described[i] = NULL;
+        if (sl_plan_add_table(&ld->plan, t, src, spec->opt.chunk_rows, err))
+            goto done;
+    }
+    char *json = sl_plan_to_json(&ld->plan);
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = json, .done = false};
+    rc = tgt->ops->ckpt_put(tgt, spec->name, "plan", &ck, err);
+    free(json);
+    if (rc == 0)
+        sl_info("planned %d tables in %d chunks", ld->plan.ntables, ld->plan.nstripes);
+done:
+    for (int i = 0; i < n; i++) {
+        free(names[i]);
+        if (described)
+            sl_table_free(described[i]);
+    }
+    free(names);
+    free(described);
+    return rc;
+}
+
+/* The spec's explicit table list must name the tables of the stored plan. */
+static int check_plan_matches(const load_t *ld, sl_err_t *err)
+{
+    const sl_spec_t *spec = ld->spec;
+    if (sl_spec_all_tables(spec))
+        return 0;
+    bool same = spec->ntables == ld->plan.ntables;
+    for (int i = 0; same && i < spec->ntables; i++) {
+        bool hit = false;
+        for (int j = 0; j < ld->plan.ntables && !hit; j++) {
+            const sl_table_t *t = ld->plan.tables[j];
+            char label[512];
+            snprintf(label, sizeof label, "%s.%s", t->schema ? t->schema : "", t->name);
+            hit = strcmp(spec->tables[i], t->name) == 0 || strcmp(spec->tables[i], label) == 0;
+        }
+        same = hit;
+    }
+    if (same)
+        return 0;
+    sl_err_set(err, SL_E_CONFLICT, "the spec's tables differ from those of the unfinished load \"%s\"",
+               spec->name);
+    sl_err_hint(err, "run with the original tables to finish it, or with --restart to start over");
+    return -1;
+}
+
+/* ---- after the data --------------------------------------------------------------- */
+
+static int finish(load_t *ld, sl_target_t *tgt, sl_err_t *err)
+{
+    for (int i = 0; i < ld->plan.ntables; i++)
+        if (tgt->ops->finish_table(tgt, ld->plan.tables[i], err)) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+    for (int i = 0; i < ld->plan.ntables; i++)
+        if (tgt->ops->finish_fkeys(tgt, ld->plan.tables[i], err)) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+    sl_ckpt_t ck = {.epoch = (int64_t)ld->epoch, .seq = 0, .position = NULL, .done = true};
+    return tgt->ops->ckpt_put(tgt, ld->spec->name, "complete", &ck, err);
+}
+
+/* ---- running ---------------------------------------------------------------------- */
+
+static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int *nout, sl_err_t *err)
+{
+    char *token = NULL;
+    int maxr = 1;
+    if (coord->ops->snapshot_export(coord, &token, &maxr, err))
+        return -1;
+    int want = ld->spec->opt.readers ? ld->spec->opt.readers : ld->spec->opt.writers;
+    int left = atomic_load(&ld->stripes_left);
+    if (want > maxr)
+        want = maxr;
+    if (want > left)
+        want = left;
+    if (want < 1)
+        want = 1;
+    sl_source_t **rd = calloc((size_t)want, sizeof *rd);
+    rd[0] = coord;
+    int n = 1;
+    for (; n < want; n++) {
+        if (sl_source_open(ld->spec->source_url, &rd[n], err) ||
+            rd[n]->ops->snapshot_import(rd[n], token, err)) {
+            sl_source_close(rd[n]);
+            for (int i = 1; i < n; i++)
+                sl_source_close(rd[i]);
+            free(rd);
+            free(token);
+            return -1;
+        }
+    }
+    free(token);
+    if (coord->ops->snapshot_release(coord, err)) {
+        for (int i = 1; i < n; i++)
+            sl_source_close(rd[i]);
+        free(rd);
+        return -1;
+    }
+    sl_info("reading with %d connection%s in one snapshot, writing with %d lane%s", n, n == 1 ? "" : "s",
+            ld->lanes, ld->lanes == 1 ? "" : "s");
+    *out = rd;
+    *nout = n;
+    return 0;
+}
+
+static int run_data(load_t *ld, sl_source_t *coord, sl_err_t *err)
+{
+    if (sl_bus_stream_reset(ld->bus, ld->spec->name, ld->lanes, err))
+        return -1;
+    sl_source_t **rd = NULL;
+    int nrd = 0;
+    if (open_readers(ld, coord, &rd, &nrd, err)) {
+        sl_err_prefix(err, "source: ");
+        return -1;
+    }
+    pthread_t *wt = calloc((size_t)ld->lanes, sizeof *wt);
+    writer_arg_t *wa = calloc((size_t)ld->lanes, sizeof *wa);
+    pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
+    reader_arg_t *ra = calloc((size_t)nrd, sizeof *ra);
+    for (int i = 0; i < ld->lanes; i++) {
+        wa[i] = (writer_arg_t){.ld = ld, .lane = i};
+        pthread_create(&wt[i], NULL, sl_load_writer_main, &wa[i]);
+    }
+    for (int i = 0; i < nrd; i++) {
+        ra[i] = (reader_arg_t){.ld = ld, .src = rd[i], .id = i};
+        pthread_create(&rt[i], NULL, sl_load_reader_main, &ra[i]);
+    }
+    sl_progress_t *pg = sl_progress_start(ld, ld->opts->progress_tty);
+    while (atomic_load(&ld->stripes_left) > 0 && !sl_load_stopping(ld)) {
+        pthread_mutex_lock(&ld->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
+        pthread_mutex_unlock(&ld->mu);
+        sl_progress_tick(pg);
+    }
+    for (int i = 0; i < nrd; i++)
+        pthread_join(rt[i], NULL);
+    for (int i = 0; i < ld->lanes; i++)
+        pthread_join(wt[i], NULL);
+    sl_progress_stop(pg);
+    for (int i = 1; i < nrd; i++)
+        sl_source_close(rd[i]);
+    free(rd);
+    free(wt);
+    free(wa);
+    free(rt);
+    free(ra);
+    if (atomic_load(&ld->failed)) {
+        *err = ld->fail_err;
+        return -1;
+    }
+    return 0;
+}
+
+sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts,
+                             sl_err_t *err)
+{
+    load_t ld = {.spec = spec, .opts = opts, .bus = bus, .lanes = spec->opt.writers};
+    pthread_mutex_init(&ld.mu, NULL);
+    pthread_cond_init(&ld.cv, NULL);
+    sl_source_t *coord = NULL;
+    sl_target_t *admin = NULL;
+    prior_t prior = {.ld = &ld};
+    sl_load_result_t res = SL_LOAD_FAILED;
+    time_t started = time(NULL);
+
+    int64_t payload = sl_bus_max_payload(bus);
+    ld.batch_bytes = (size_t)spec->opt.batch_bytes;
+    if (payload > 0 && (int64_t)ld.batch_bytes > payload - 128 * 1024)
+        ld.batch_bytes = (size_t)(payload - 128 * 1024);
+    ld.max_inflight = 2 * ld.lanes + 2;
+
+    if (sl_source_open(spec->source_url, &coord, err)) {
+        sl_err_prefix(err, "source: ");
+        goto out;
+    }
+    if (sl_target_open(spec->target_url, &admin, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
+    if (admin->ops->ckpt_setup(admin, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
+    if (opts->restart) {
+        sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
+        if (admin->ops->ckpt_delete(admin, spec->name, err))
+            goto out;
+    }
+    if (admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
+        goto out;
+    if (prior.complete) {
+        sl_info("load \"%s\" already completed; nothing to do (use --restart to load again)", spec->name);
+        res = SL_LOAD_ALREADY_DONE;
+        goto out;
+    }
+    if (prior.plan) {
+        if (sl_plan_from_json(prior.plan, &ld.plan, err) || check_plan_matches(&ld, err))
+            goto out;
+        sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
+    } else if (fresh_plan(&ld, coord, admin, err)) {
+        goto out;
+    }
+    ld.epoch = (uint64_t)prior.max_epoch + 1;
+    ld.st = calloc((size_t)ld.plan.nstripes + 1, sizeof *ld.st);
+    ld.ts = calloc((size_t)ld.plan.ntables + 1, sizeof *ld.ts);
+    for (int i = 0; i < prior.ncks; i++) {
+        int s = prior.cks[i].stripe;
+        if (s < 0 || s >= ld.plan.nstripes)
+            continue;
+        ld.st[s].done = prior.cks[i].ck.done;
+        ld.st[s].seq = prior.cks[i].ck.seq;
+        ld.st[s].position = prior.cks[i].ck.position;
+        prior.cks[i].ck.position = NULL;
+    }
+    int left = 0, resumed = 0;
+    for (int s = 0; s < ld.plan.nstripes; s++) {
+        if (ld.st[s].done) {
+            resumed++;
+            continue;
+        }
+        left++;
+        atomic_fetch_add(&ld.ts[ld.plan.stripes[s].table].stripes_left, 1);
+    }
+    atomic_store(&ld.stripes_left, left);
+    if (resumed)
+        sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
+    if (left > 0 && run_data(&ld, coord, err))
+        goto out;
+    if (opts->stop && *opts->stop) {
+        sl_err_set(err, SL_E_CANCELED, "load interrupted");
+        sl_err_hint(err, "run the same command again to resume where it stopped");
+        res = SL_LOAD_INTERRUPTED;
+        goto out;
+    }
+    sl_info("all rows written; adding indexes, constraints and foreign keys");
+    if (finish(&ld, admin, err))
+        goto out;
+    sl_err_t ignored;
+    sl_bus_stream_delete(bus, spec->name, &ignored);
+    sl_progress_summary(&ld, difftime(time(NULL), started));
+    res = SL_LOAD_DONE;
+out:
+    if (res == SL_LOAD_FAILED && opts->stop && *opts->stop && err->code == SL_E_CANCELED)
+        res = SL_LOAD_INTERRUPTED;
+    sl_source_close(coord);
+    sl_target_close(admin);
+    prior_free(&prior);
+    if (ld.st)
+        for (int s = 0; s < ld.plan.nstripes; s++)
+            free(ld.st[s].position);
+    free(ld.st);
+    free(ld.ts);
+    sl_plan_free(&ld.plan);
+    pthread_mutex_destroy(&ld.mu);
+    pthread_cond_destroy(&ld.cv);
+    return res;
+}

@@ -1,0 +1,29 @@
+/*
+ * load.h: running a `load` stream: source -> readers -> JetStream -> writer lanes ->
+ * target, exactly once and resumable (DESIGN.md "Modes", "Exactly once").
+ *
+ * sl_load_run() runs on the caller's thread and starts reader and writer threads of
+ * its own; it returns once the load completed, failed or was interrupted.
+ */
+#ifndef SL_ENGINE_LOAD_H
+#define SL_ENGINE_LOAD_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "broker/bus.h"
+#include "core/err.h"
+#include "engine/spec.h"
+
+typedef struct sl_load_opts {
+    bool restart;               /* forget the stream's checkpoints and start over */
+    bool progress_tty;          /* draw progress bars (else log lines) */
+    volatile sig_atomic_t *stop; /* set by a signal handler to interrupt */
+} sl_load_opts_t;
+
+typedef enum { SL_LOAD_DONE, SL_LOAD_ALREADY_DONE, SL_LOAD_INTERRUPTED, SL_LOAD_FAILED } sl_load_result_t;
+
+sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts,
+                             sl_err_t *err);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * plan.c: cutting tables into stripes and the plan's JSON form (see plan.h).
+ */
+#include "engine/plan.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_plan_free(sl_plan_t *plan)
+{
+    if (!plan)
+        return;
+    for (int i = 0; i < plan->ntables; i++)
+        sl_table_free(plan->tables[i]);
+    free(plan->tables);
+    for (int i = 0; i < plan->nstripes; i++) {
+        free(plan->stripes[i].after_key);
+        free(plan->stripes[i].upto_key);
+    }
+    free(plan->stripes);
+    memset(plan, 0, sizeof *plan);
+}
+
+bool sl_plan_keyed(const sl_table_t *t)
+{
+    int npk = sl_table_pk_count(t);
+    if (npk == 0)
+        return false;
+    for (int i = 0; i < npk; i++) {
+        int c = sl_table_pk_col(t, i);
+        if (c < 0 || sl_type_is_binary(t->columns[c].type))
+            return false;
+    }
+    return true;
+}
+
+static void add_stripe(sl_plan_t *plan, int table, char *after, char *upto)
+{
+    sl_stripe_t *s = realloc(plan->stripes, sizeof *s * (size_t)(plan->nstripes + 1));
+    if (!s)
+        abort();
+    plan->stripes = s;
+    s[plan->nstripes].table = table;
+    s[plan->nstripes].after_key = after;
+    s[plan->nstripes].upto_key = upto;
+    plan->nstripes++;
+}
+
+static char *int_key(int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "[\"%" PRId64 "\"]", v);
+    return sl_strdup(buf);
+}
+
+int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chunk_rows,
+                      sl_err_t *err)
+{
+    sl_table_t **tv = realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1));
+    if (!tv)
+        abort();
+    plan->tables = tv;
+    int idx = plan->ntables++;
+    tv[idx] = t;
+
+    int pkc = sl_table_pk_col(t, 0);
+    bool int_key_table = sl_table_pk_count(t) == 1 && pkc >= 0 &&
+                         (t->columns[pkc].type == SL_T_INT16 || t->columns[pkc].type == SL_T_INT32 ||
+                          t->columns[pkc].type == SL_T_INT64);
+    if (!int_key_table) {
+        add_stripe(plan, idx, NULL, NULL);
+        return 0;
+    }
+    int64_t min, max;
+    bool has_rows;
+    if (src->ops->key_range(src, t, &min, &max, &has_rows, err))
+        return -1;
+    if (!has_rows) {
+        add_stripe(plan, idx, NULL, NULL);
+        return 0;
+    }
+    __int128 span = (__int128)max - min + 1;
+    __int128 n = t->est_rows > 0 ? (t->est_rows + chunk_rows - 1) / chunk_rows : span / chunk_rows;
+    if (n > span)
+        n = span;
+    if (n > 4096)
+        n = 4096;
+    if (n < 1)
+        n = 1;
+    /* stripe i holds keys in (a_i, a_{i+1}], a_0 = -inf, a_n = +inf */
+    char *prev = NULL;
+    for (int i = 1; i < (int)n; i++) {
+        int64_t a = (int64_t)((__int128)min - 1 + span * i / n);
+        char *k = int_key(a);
+        add_stripe(plan, idx, prev, sl_strdup(k));
+        prev = k;
+    }
+    add_stripe(plan, idx, prev, NULL);
+    return 0;
+}
+
+char *sl_plan_to_json(const sl_plan_t *plan)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "version", json_integer(1));
+    json_t *tables = json_array();
+    for (int i = 0; i < plan->ntables; i++)
+        json_array_append_new(tables, sl_table_to_json(plan->tables[i]));
+    json_object_set_new(root, "tables", tables);
+    json_t *stripes = json_array();
+    for (int i = 0; i < plan->nstripes; i++) {
+        const sl_stripe_t *s = &plan->stripes[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "table", json_integer(s->table));
+        json_object_set_new(j, "after", s->after_key ? json_string(s->after_key) : json_null());
+        json_object_set_new(j, "upto", s->upto_key ? json_string(s->upto_key) : json_null());
+        json_array_append_new(stripes, j);
+    }
+    json_object_set_new(root, "stripes", stripes);
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!text)
+        abort();
+    return text;
+}
+
+int sl_plan_from_json(const char *text, sl_plan_t *plan, sl_err_t *err)
+{
+    memset(plan, 0, sizeof *plan);
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    if (!root)
+        return sl_err_set(err, SL_E_PROTOCOL, "the stored load plan is not valid JSON: %s", je.text);
+    int rc = -1;
+    const json_t *tables = json_object_get(root, "tables");
+    const json_t *stripes = json_object_get(root, "stripes");
+    if (!json_is_array(tables) || !json_is_array(stripes)) {
+        sl_err_set(err, SL_E_PROTOCOL, "the stored load plan is malformed");
+        goto done;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(tables, i, e)
+    {
+        sl_table_t *t;
+        if (sl_table_from_json(e, &t, err))
+            goto done;
+        sl_table_t **tv = realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1));
+        if (!tv)
+            abort();
+        plan->tables = tv;
+        tv[plan->ntables++] = t;
+    }
+    json_array_foreach(stripes, i, e)
+    {
+        const json_t *t = json_object_get(e, "table");
+        const json_t *a = json_object_get(e, "after");
+        const json_t *u = json_object_get(e, "upto");
+        if (!json_is_integer(t) || json_integer_value(t) < 0 ||
+            json_integer_value(t) >= plan->ntables) {
+            sl_err_set(err, SL_E_PROTOCOL, "the stored load plan has a bad stripe");
+            goto done;
+        }
+        add_stripe(plan, (int)json_integer_value(t),
+                   json_is_string(a) ? sl_strdup(json_string_value(a)) : NULL,
+                   json_is_string(u) ? sl_strdup(json_string_value(u)) : NULL);
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    if (rc)
+        sl_plan_free(plan);
+    return rc;
+}

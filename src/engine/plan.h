@@ -1,0 +1,45 @@
+/*
+ * plan.h: the load plan: the tables (as the source described them) and the stripes
+ * (key ranges) each table is cut into.
+ *
+ * The plan is computed once, when a load starts, and stored as JSON in the target's
+ * checkpoint table (key "plan") before any row is written; a rerun loads it from there,
+ * so stripe numbers mean the same thing in every run and the target alone records
+ * the load's progress. A sl_plan_t owns its tables and strings.
+ */
+#ifndef SL_ENGINE_PLAN_H
+#define SL_ENGINE_PLAN_H
+
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "model/schema.h"
+#include "source/source.h"
+
+typedef struct sl_stripe {
+    int table;       /* index into plan->tables */
+    char *after_key; /* JSON array, exclusive lower bound, NULL = from the start */
+    char *upto_key;  /* JSON array, inclusive upper bound, NULL = to the end */
+} sl_stripe_t;
+
+typedef struct sl_plan {
+    sl_table_t **tables;
+    int ntables;
+    sl_stripe_t *stripes;
+    int nstripes;
+} sl_plan_t;
+
+void sl_plan_free(sl_plan_t *plan);
+/* True when a stripe of t can resume from its last key: t has a primary key of
+ * text-representable columns. Otherwise a stripe restarts whole (RESET). */
+bool sl_plan_keyed(const sl_table_t *t);
+/* Takes ownership of t and cuts it into stripes of about chunk_rows rows (key ranges
+ * over a single integer primary key; one stripe otherwise). src is used for
+ * key_range only. */
+int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chunk_rows,
+                      sl_err_t *err);
+/* JSON round trip. The returned string is malloc'd. */
+char *sl_plan_to_json(const sl_plan_t *plan);
+int sl_plan_from_json(const char *text, sl_plan_t *plan, sl_err_t *err);
+
+#endif

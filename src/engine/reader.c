@@ -1,0 +1,219 @@
+/*
+ * reader.c: reader threads of a load. Each owns one source connection inside the
+ * shared snapshot, takes the next unfinished stripe, streams its rows in key order
+ * into bounded batches and publishes them to the stripe's lane.
+ *
+ * Thread: one per reader connection. Takes ld->mu to pick stripes and to wait for
+ * room in the in-flight window (back-pressure: at most max_inflight batches are
+ * published and not yet applied, so neither the broker store nor memory grows with
+ * the table).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "engine/load_int.h"
+
+typedef struct rstate {
+    load_t *ld;
+    int stripe;
+    const sl_table_t *t;
+    sl_batch_builder_t bb;
+    sl_buf_t key;       /* the last row's key values: varint length + bytes each */
+    int npk;
+    int pkcol[32];
+    int64_t nrows_in_stripe;
+} rstate_t;
+
+static int take_stripe(load_t *ld)
+{
+    pthread_mutex_lock(&ld->mu);
+    int s = -1;
+    while (ld->next_stripe < ld->plan.nstripes) {
+        int c = ld->next_stripe++;
+        if (!ld->st[c].done) {
+            s = c;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ld->mu);
+    return s;
+}
+
+/* Blocks until the in-flight window has room; false when stopping. */
+static bool wait_window(load_t *ld)
+{
+    pthread_mutex_lock(&ld->mu);
+    while (ld->inflight >= ld->max_inflight && !sl_load_stopping(ld)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
+    }
+    bool ok = !sl_load_stopping(ld);
+    if (ok)
+        ld->inflight++;
+    pthread_mutex_unlock(&ld->mu);
+    return ok;
+}
+
+/* The last row's key as a JSON array of strings. */
+static char *key_json(rstate_t *r)
+{
+    if (r->key.len == 0)
+        return NULL;
+    json_t *a = json_array();
+    size_t pos = 0;
+    const unsigned char *p = (const unsigned char *)r->key.data;
+    while (pos < r->key.len) {
+        uint64_t n = 0;
+        int shift = 0;
+        unsigned char c;
+        do {
+            c = p[pos++];
+            n |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while (c & 0x80);
+        json_array_append_new(a, json_stringn_nocheck((const char *)p + pos, (size_t)n));
+        pos += (size_t)n;
+    }
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+static int publish(rstate_t *r, sl_err_t *err)
+{
+    load_t *ld = r->ld;
+    char *last = key_json(r);
+    const char *data;
+    size_t len;
+    if (sl_batch_finish(&r->bb, last, &data, &len, err)) {
+        free(last);
+        return -1;
+    }
+    free(last);
+    if (!wait_window(ld))
+        return sl_err_set(err, SL_E_CANCELED, "load stopping");
+    char msgid[96];
+    snprintf(msgid, sizeof msgid, "e%" PRIu64 ".s%d.%u", ld->epoch, r->stripe, r->bb.hdr.seq);
+    int lane = r->stripe % ld->lanes;
+    for (int attempt = 0;; attempt++) {
+        if (sl_bus_publish(ld->bus, ld->spec->name, lane, msgid, data, len, err) == 0)
+            break;
+        if (!err->retriable || attempt >= 60 || sl_load_stopping(ld)) {
+            pthread_mutex_lock(&ld->mu);
+            ld->inflight--;
+            pthread_mutex_unlock(&ld->mu);
+            return -1;
+        }
+        sl_warn("publishing to the broker failed (%s); retrying", err->message);
+        atomic_fetch_add(&ld->retries, 1);
+        sl_load_sleep(ld, 500);
+    }
+    atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
+                     (int64_t)r->bb.hdr.nrows);
+    sl_batch_hdr_t next = r->bb.hdr;
+    next.seq++;
+    next.flags = 0;
+    next.nrows = 0;
+    sl_batch_start(&r->bb, &next);
+    return 0;
+}
+
+static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
+{
+    rstate_t *r = ctx;
+    if (sl_load_stopping(r->ld))
+        return sl_err_set(err, SL_E_CANCELED, "load stopping");
+    size_t rs = sl_batch_row_size(vals, n);
+    if (sl_batch_would_overflow(&r->bb, rs) && publish(r, err))
+        return -1;
+    if (sl_batch_add_row(&r->bb, vals, n, err)) {
+        char label[256];
+        sl_err_prefix(err, "table \"%s\": ", sl_table_label(r->t, label, sizeof label));
+        return -1;
+    }
+    if (r->npk) {
+        sl_buf_reset(&r->key);
+        for (int i = 0; i < r->npk; i++) {
+            const sl_value_t *v = &vals[r->pkcol[i]];
+            int64_t len = v->len < 0 ? 0 : v->len;
+            if (sl_buf_add_varint(&r->key, (uint64_t)len, err) ||
+                sl_buf_add(&r->key, v->p, (size_t)len, err))
+                return -1;
+        }
+    }
+    r->nrows_in_stripe++;
+    if (sl_batch_full(&r->bb))
+        return publish(r, err);
+    return 0;
+}
+
+static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
+{
+    load_t *ld = r->ld;
+    const sl_stripe_t *sp = &ld->plan.stripes[s];
+    const sl_table_t *t = ld->plan.tables[sp->table];
+    const stripe_state_t *st = &ld->st[s];
+    bool keyed = sl_plan_keyed(t);
+    r->stripe = s;
+    r->t = t;
+    r->npk = keyed ? sl_table_pk_count(t) : 0;
+    if (r->npk > 32)
+        return sl_err_set(err, SL_E_SCHEMA, "primary keys of more than 32 columns are not supported");
+    for (int i = 0; i < r->npk; i++)
+        r->pkcol[i] = sl_table_pk_col(t, i);
+    r->nrows_in_stripe = 0;
+    sl_buf_reset(&r->key);
+    sl_batch_hdr_t h = {.flags = SL_BATCH_FIRST, .epoch = ld->epoch, .stripe = (uint32_t)s, .seq = 1,
+                        .table = (uint32_t)sp->table, .ncols = (uint32_t)t->ncolumns};
+    sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key};
+    if (st->seq > 0 || st->position) {
+        if (keyed && st->position) {
+            scan.after_key = st->position; /* resume after the last committed key */
+        } else if (!keyed) {
+            h.flags |= SL_BATCH_RESET; /* no key to resume from: redo the stripe whole */
+        }
+    }
+    sl_batch_start(&r->bb, &h);
+    if (src->ops->scan(src, &scan, on_row, r, err)) {
+        char label[256];
+        if (err->code != SL_E_CANCELED && !strstr(err->message, "table \""))
+            sl_err_prefix(err, "reading table \"%s\": ", sl_table_label(t, label, sizeof label));
+        return -1;
+    }
+    r->bb.hdr.flags |= SL_BATCH_LAST;
+    return publish(r, err);
+}
+
+void *sl_load_reader_main(void *arg)
+{
+    reader_arg_t *ra = arg;
+    load_t *ld = ra->ld;
+    rstate_t r = {.ld = ld};
+    sl_batch_builder_init(&r.bb, (uint32_t)ld->spec->opt.batch_rows, ld->batch_bytes);
+    sl_buf_init(&r.key, 1 << 20);
+    sl_err_t err = {0};
+    for (;;) {
+        if (sl_load_stopping(ld))
+            break;
+        int s = take_stripe(ld);
+        if (s < 0)
+            break;
+        if (read_stripe(&r, ra->src, s, &err)) {
+            if (err.code != SL_E_CANCELED)
+                sl_load_fail(ld, &err);
+            break;
+        }
+    }
+    sl_batch_builder_free(&r.bb);
+    sl_buf_free(&r.key);
+    return NULL;
+}

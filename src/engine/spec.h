@@ -1,0 +1,56 @@
+/*
+ * spec.h: the stream spec (DESIGN.md "Stream spec"), parsed and validated.
+ *
+ * One declarative property table (spec.c) drives parsing, validation, defaults and the
+ * options section of docs/spec.md. Unknown fields are errors that name the field,
+ * because a misspelled option silently ignored is a load done wrong.
+ */
+#ifndef SL_ENGINE_SPEC_H
+#define SL_ENGINE_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+typedef enum { SL_MODE_LOAD, SL_MODE_CDC } sl_mode_t;
+typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl_schema_policy_t;
+typedef enum { SL_WRITE_INSERT, SL_WRITE_UPSERT, SL_WRITE_TRUNCATE_INSERT } sl_write_mode_t;
+typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
+
+typedef struct sl_options {
+    bool initial_load;
+    int writers;        /* parallel writer lanes */
+    int readers;        /* parallel reader connections (0 = as many as writers) */
+    int batch_rows;
+    int batch_bytes;    /* bound of one batch on the bus */
+    int chunk_rows;     /* target rows per key-range stripe */
+    sl_schema_policy_t schema;
+    sl_write_mode_t write_mode;
+    sl_ordering_t ordering;
+} sl_options_t;
+
+typedef struct sl_spec {
+    char *name;
+    sl_mode_t mode;
+    char *source_url;   /* with the password merged in when given separately */
+    char **tables;      /* as written; NULL/empty or "*" means every table */
+    int ntables;
+    char *target_url;
+    sl_options_t opt;
+} sl_spec_t;
+
+int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
+int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err);
+void sl_spec_free(sl_spec_t *spec);
+/* True when the spec asks for every table. */
+bool sl_spec_all_tables(const sl_spec_t *spec);
+/* Markdown table of the options (name, type, default, description) for docs. */
+void sl_spec_print_options(void);
+
+const char *sl_schema_policy_name(sl_schema_policy_t p);
+const char *sl_write_mode_name(sl_write_mode_t m);
+
+#endif

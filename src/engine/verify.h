@@ -1,0 +1,35 @@
+/*
+ * verify.h: comparing a source table with its target copy: row counts and an
+ * order-independent checksum of normalised values (engine/normalize.h), computed on
+ * both sides in parallel with bounded memory. Rows are spread over 256 buckets by a
+ * hash of their key, so when checksums differ a second pass over the differing
+ * buckets names sample keys that are missing, extra or different.
+ */
+#ifndef SL_ENGINE_VERIFY_H
+#define SL_ENGINE_VERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "source/source.h"
+
+#define SL_VERIFY_SAMPLES 5
+
+typedef struct sl_verify_result {
+    char table[256];
+    int64_t source_rows;
+    int64_t target_rows;
+    bool equal;
+    char problem[512];                 /* set when the table could not be compared */
+    char samples[SL_VERIFY_SAMPLES][512]; /* "missing on target: key (id=4)" ... */
+    int nsamples;
+} sl_verify_result_t;
+
+/* Compares one table. src and tgt are connections opened with sl_source_open (the
+ * target is read through its source driver). Returns -1 only when a side could not be
+ * read; differences are reported in *res. */
+int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *tgt_url, const char *src_url,
+                    const char *table, sl_verify_result_t *res, sl_err_t *err);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * main.c: the sluice binary: dispatches to a command (src/cli/).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "engine/spec.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+int sl_log_level_parse(const char *s, sl_loglevel_t *out)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (sl_loglevel_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "sluice %s: moves data between databases, exactly once\n"
+            "\n"
+            "usage: sluice COMMAND [options]\n"
+            "\n"
+            "commands:\n"
+            "  run SPEC.json      run one stream in the foreground (load: until complete)\n"
+            "  verify SPEC.json   compare row counts and checksums of source and target\n"
+            "  server             run the API server with its embedded broker\n"
+            "  options            print the spec options as a Markdown table\n"
+            "  version            print the version\n"
+            "\n"
+            "`sluice COMMAND --help` describes a command. See docs/ for the rest.\n",
+            SLUICE_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int rc;
+    if (strcmp(cmd, "run") == 0)
+        rc = sl_cli_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "verify") == 0)
+        rc = sl_cli_verify(argc - 1, argv + 1);
+    else if (strcmp(cmd, "server") == 0)
+        rc = sl_cli_server(argc - 1, argv + 1);
+    else if (strcmp(cmd, "options") == 0) {
+        sl_spec_print_options();
+        rc = SL_EXIT_OK;
+    } else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("sluice %s\n", SLUICE_VERSION);
+        rc = SL_EXIT_OK;
+    } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        rc = SL_EXIT_OK;
+    } else {
+        fprintf(stderr, "error: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        rc = SL_EXIT_USAGE;
+    }
+    nats_Close();
+    return rc;
+}

@@ -1,0 +1,315 @@
+/*
+ * schema.c: table shapes and their JSON form (see schema.h).
+ */
+#include "model/schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *sl_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *p = strdup(s);
+    if (!p)
+        abort();
+    return p;
+}
+
+static void free_strv(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void sl_table_free(sl_table_t *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->ncolumns; i++) {
+        sl_column_t *c = &t->columns[i];
+        free(c->name);
+        free(c->native);
+        free(c->default_value);
+        free_strv(c->labels, c->nlabels);
+        free(c->elem_native);
+        free(c->generation_expr);
+        free(c->charset);
+    }
+    free(t->columns);
+    for (int i = 0; i < t->nindexes; i++) {
+        free(t->indexes[i].name);
+        free_strv(t->indexes[i].columns, t->indexes[i].ncolumns);
+    }
+    free(t->indexes);
+    for (int i = 0; i < t->nfkeys; i++) {
+        sl_fkey_t *f = &t->fkeys[i];
+        free(f->name);
+        free_strv(f->columns, f->ncolumns);
+        free(f->ref_schema);
+        free(f->ref_table);
+        free_strv(f->ref_columns, f->ncolumns);
+        free(f->on_delete);
+        free(f->on_update);
+    }
+    free(t->fkeys);
+    free(t->engine);
+    free(t->schema);
+    free(t->name);
+    free(t);
+}
+
+int sl_table_pk_count(const sl_table_t *t)
+{
+    int n = 0;
+    for (int i = 0; i < t->ncolumns; i++)
+        if (t->columns[i].pk_pos > 0)
+            n++;
+    return n;
+}
+
+int sl_table_pk_col(const sl_table_t *t, int i)
+{
+    for (int c = 0; c < t->ncolumns; c++)
+        if (t->columns[c].pk_pos == i + 1)
+            return c;
+    return -1;
+}
+
+int sl_table_find_col(const sl_table_t *t, const char *name)
+{
+    for (int c = 0; c < t->ncolumns; c++)
+        if (strcmp(t->columns[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+#define GROW(arr, n)                                                                 \
+    do {                                                                             \
+        void *p_ = realloc((arr), sizeof *(arr) * (size_t)((n) + 1));                \
+        if (!p_)                                                                     \
+            return NULL;                                                             \
+        (arr) = p_;                                                                  \
+        memset(&(arr)[(n)], 0, sizeof *(arr));                                       \
+        return &(arr)[(n)++];                                                        \
+    } while (0)
+
+sl_column_t *sl_table_add_col(sl_table_t *t)
+{
+    sl_column_t *c;
+    void *p = realloc(t->columns, sizeof *t->columns * (size_t)(t->ncolumns + 1));
+    if (!p)
+        return NULL;
+    t->columns = p;
+    c = &t->columns[t->ncolumns++];
+    memset(c, 0, sizeof *c);
+    c->nullable = true;
+    c->scale = -1;
+    return c;
+}
+
+sl_index_t *sl_table_add_index(sl_table_t *t) { GROW(t->indexes, t->nindexes); }
+sl_fkey_t *sl_table_add_fkey(sl_table_t *t) { GROW(t->fkeys, t->nfkeys); }
+
+const char *sl_table_label(const sl_table_t *t, char *buf, int size)
+{
+    if (t->schema && t->schema[0] && strcmp(t->engine ? t->engine : "", "pg") == 0)
+        snprintf(buf, (size_t)size, "%s.%s", t->schema, t->name);
+    else
+        snprintf(buf, (size_t)size, "%s", t->name);
+    return buf;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static json_t *strv_json(char **v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+json_t *sl_table_to_json(const sl_table_t *t)
+{
+    json_t *o = json_object();
+    set_str(o, "engine", t->engine);
+    set_str(o, "schema", t->schema);
+    set_str(o, "name", t->name);
+    json_object_set_new(o, "est_rows", json_integer(t->est_rows));
+    json_object_set_new(o, "est_bytes", json_integer(t->est_bytes));
+    json_t *cols = json_array();
+    for (int i = 0; i < t->ncolumns; i++) {
+        const sl_column_t *c = &t->columns[i];
+        json_t *j = json_object();
+        set_str(j, "name", c->name);
+        set_str(j, "type", sl_type_name(c->type));
+        set_str(j, "native", c->native);
+        json_object_set_new(j, "length", json_integer(c->length));
+        json_object_set_new(j, "fixed", json_boolean(c->fixed));
+        json_object_set_new(j, "precision", json_integer(c->precision));
+        json_object_set_new(j, "scale", json_integer(c->scale));
+        json_object_set_new(j, "nullable", json_boolean(c->nullable));
+        set_str(j, "default", c->default_value);
+        if (c->nlabels)
+            json_object_set_new(j, "labels", strv_json(c->labels, c->nlabels));
+        if (c->type == SL_T_ARRAY) {
+            set_str(j, "elem", sl_type_name(c->elem));
+            set_str(j, "elem_native", c->elem_native);
+        }
+        json_object_set_new(j, "autoinc", json_boolean(c->autoinc));
+        json_object_set_new(j, "generated", json_boolean(c->generated));
+        set_str(j, "generation_expr", c->generation_expr);
+        set_str(j, "charset", c->charset);
+        json_object_set_new(j, "pk_pos", json_integer(c->pk_pos));
+        json_array_append_new(cols, j);
+    }
+    json_object_set_new(o, "columns", cols);
+    json_t *idx = json_array();
+    for (int i = 0; i < t->nindexes; i++) {
+        json_t *j = json_object();
+        set_str(j, "name", t->indexes[i].name);
+        json_object_set_new(j, "unique", json_boolean(t->indexes[i].unique));
+        json_object_set_new(j, "columns", strv_json(t->indexes[i].columns, t->indexes[i].ncolumns));
+        json_array_append_new(idx, j);
+    }
+    json_object_set_new(o, "indexes", idx);
+    json_t *fks = json_array();
+    for (int i = 0; i < t->nfkeys; i++) {
+        const sl_fkey_t *f = &t->fkeys[i];
+        json_t *j = json_object();
+        set_str(j, "name", f->name);
+        json_object_set_new(j, "columns", strv_json(f->columns, f->ncolumns));
+        set_str(j, "ref_schema", f->ref_schema);
+        set_str(j, "ref_table", f->ref_table);
+        json_object_set_new(j, "ref_columns", strv_json(f->ref_columns, f->ncolumns));
+        set_str(j, "on_delete", f->on_delete);
+        set_str(j, "on_update", f->on_update);
+        json_array_append_new(fks, j);
+    }
+    json_object_set_new(o, "fkeys", fks);
+    return o;
+}
+
+static char *get_str(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? sl_strdup(json_string_value(v)) : NULL;
+}
+
+static int get_int(const json_t *o, const char *k, int dflt)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+static bool get_bool(const json_t *o, const char *k)
+{
+    return json_is_true(json_object_get(o, k));
+}
+
+static char **get_strv(const json_t *o, const char *k, int *n)
+{
+    const json_t *a = json_object_get(o, k);
+    *n = 0;
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return NULL;
+    size_t sz = json_array_size(a);
+    char **v = calloc(sz, sizeof *v);
+    if (!v)
+        abort();
+    for (size_t i = 0; i < sz; i++) {
+        const json_t *s = json_array_get(a, i);
+        v[i] = sl_strdup(json_is_string(s) ? json_string_value(s) : "");
+    }
+    *n = (int)sz;
+    return v;
+}
+
+int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
+{
+    if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")) ||
+        !json_is_array(json_object_get(j, "columns")))
+        return sl_err_set(err, SL_E_PROTOCOL, "malformed table description in the plan");
+    sl_table_t *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    t->engine = get_str(j, "engine");
+    t->schema = get_str(j, "schema");
+    t->name = get_str(j, "name");
+    json_t *er = json_object_get(j, "est_rows"), *eb = json_object_get(j, "est_bytes");
+    t->est_rows = json_is_integer(er) ? json_integer_value(er) : -1;
+    t->est_bytes = json_is_integer(eb) ? json_integer_value(eb) : -1;
+    size_t i;
+    json_t *cj;
+    json_array_foreach(json_object_get(j, "columns"), i, cj)
+    {
+        sl_column_t *c = sl_table_add_col(t);
+        if (!c)
+            abort();
+        c->name = get_str(cj, "name");
+        char *ty = get_str(cj, "type");
+        c->type = ty ? sl_type_from_name(ty) : SL_T_UNKNOWN;
+        free(ty);
+        c->native = get_str(cj, "native");
+        c->length = get_int(cj, "length", 0);
+        c->fixed = get_bool(cj, "fixed");
+        c->precision = get_int(cj, "precision", 0);
+        c->scale = get_int(cj, "scale", -1);
+        c->nullable = get_bool(cj, "nullable");
+        c->default_value = get_str(cj, "default");
+        c->labels = get_strv(cj, "labels", &c->nlabels);
+        char *el = get_str(cj, "elem");
+        c->elem = el ? sl_type_from_name(el) : SL_T_UNKNOWN;
+        free(el);
+        c->elem_native = get_str(cj, "elem_native");
+        c->autoinc = get_bool(cj, "autoinc");
+        c->generated = get_bool(cj, "generated");
+        c->generation_expr = get_str(cj, "generation_expr");
+        c->charset = get_str(cj, "charset");
+        c->pk_pos = get_int(cj, "pk_pos", 0);
+        if (!c->name || c->type == SL_T_UNKNOWN) {
+            sl_table_free(t);
+            return sl_err_set(err, SL_E_PROTOCOL, "malformed column in the plan");
+        }
+    }
+    json_t *ij;
+    json_array_foreach(json_object_get(j, "indexes"), i, ij)
+    {
+        sl_index_t *x = sl_table_add_index(t);
+        if (!x)
+            abort();
+        x->name = get_str(ij, "name");
+        x->unique = get_bool(ij, "unique");
+        x->columns = get_strv(ij, "columns", &x->ncolumns);
+    }
+    json_t *fj;
+    json_array_foreach(json_object_get(j, "fkeys"), i, fj)
+    {
+        sl_fkey_t *f = sl_table_add_fkey(t);
+        if (!f)
+            abort();
+        int nref = 0;
+        f->name = get_str(fj, "name");
+        f->columns = get_strv(fj, "columns", &f->ncolumns);
+        f->ref_schema = get_str(fj, "ref_schema");
+        f->ref_table = get_str(fj, "ref_table");
+        f->ref_columns = get_strv(fj, "ref_columns", &nref);
+        f->on_delete = get_str(fj, "on_delete");
+        f->on_update = get_str(fj, "on_update");
+        if (nref != f->ncolumns) {
+            sl_table_free(t);
+            return sl_err_set(err, SL_E_PROTOCOL, "malformed foreign key in the plan");
+        }
+    }
+    *out = t;
+    return 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * schema.h: a table's shape as sources describe it and targets create it.
+ *
+ * A sl_table_t owns every string and array it points to; sl_table_free() releases all
+ * of it. Tables travel inside the load plan as JSON (sl_table_to_json /
+ * sl_table_from_json), so a writer on another machine sees exactly what the reader saw.
+ *
+ * `native` keeps the source's own type text (e.g. "int(10) unsigned",
+ * "character varying(20)", "public.mood") so that a target of the same engine can
+ * recreate the column verbatim; `engine` on the table says which engine that is.
+ */
+#ifndef SL_MODEL_SCHEMA_H
+#define SL_MODEL_SCHEMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "model/types.h"
+
+typedef struct sl_column {
+    char *name;
+    sl_type_t type;
+    char *native;       /* source DDL type text */
+    int length;         /* max chars (text), max bytes (bytes), bits (bit); 0 = unbounded */
+    bool fixed;         /* CHAR(n), BINARY(n), BIT(n) as opposed to the varying forms */
+    int precision;      /* decimal precision, 0 = unconstrained */
+    int scale;          /* decimal scale; fractional-second digits of time types (-1 = default) */
+    bool nullable;
+    char *default_value; /* canonical text of a literal default, NULL when none or not literal */
+    char **labels;      /* enum / set labels, in order */
+    int nlabels;
+    sl_type_t elem;     /* array element type */
+    char *elem_native;  /* array element native type text, e.g. "integer" */
+    bool autoinc;       /* MySQL AUTO_INCREMENT, PostgreSQL identity or serial */
+    bool generated;     /* a generated (computed) column */
+    char *generation_expr; /* its expression in the source's dialect */
+    char *charset;      /* MySQL character set of text columns, NULL elsewhere */
+    int pk_pos;         /* 1-based position in the primary key, 0 when not part of it */
+} sl_column_t;
+
+typedef struct sl_index {
+    char *name;
+    bool unique;
+    char **columns;     /* column names in key order */
+    int ncolumns;
+} sl_index_t;
+
+typedef struct sl_fkey {
+    char *name;
+    char **columns;
+    int ncolumns;
+    char *ref_schema;   /* the referenced table's source schema (PostgreSQL) or NULL */
+    char *ref_table;
+    char **ref_columns;
+    char *on_delete;    /* "NO ACTION", "CASCADE", "SET NULL", "RESTRICT", "SET DEFAULT" */
+    char *on_update;
+} sl_fkey_t;
+
+typedef struct sl_table {
+    char *engine;       /* "pg" or "mysql": whose native types `native` holds */
+    char *schema;       /* source schema (PostgreSQL) or database (MySQL) */
+    char *name;         /* case kept */
+    sl_column_t *columns;
+    int ncolumns;
+    sl_index_t *indexes;  /* secondary indexes and unique constraints, not the primary key */
+    int nindexes;
+    sl_fkey_t *fkeys;
+    int nfkeys;
+    int64_t est_rows;     /* the source's estimate, -1 unknown */
+    int64_t est_bytes;    /* -1 unknown */
+} sl_table_t;
+
+void sl_table_free(sl_table_t *t);
+/* Number of primary key columns (0 = no key). */
+int sl_table_pk_count(const sl_table_t *t);
+/* Index into columns[] of the i-th (0-based) primary key column, -1 if none. */
+int sl_table_pk_col(const sl_table_t *t, int i);
+/* Index of the column called name, -1 if none. */
+int sl_table_find_col(const sl_table_t *t, const char *name);
+/* Appends a zeroed column and returns it (NULL on out of memory). */
+sl_column_t *sl_table_add_col(sl_table_t *t);
+sl_index_t *sl_table_add_index(sl_table_t *t);
+sl_fkey_t *sl_table_add_fkey(sl_table_t *t);
+/* "schema.name" or "name" for messages, into buf. */
+const char *sl_table_label(const sl_table_t *t, char *buf, int size);
+
+/* JSON round trip (used by the plan). The returned json_t is a new reference. */
+json_t *sl_table_to_json(const sl_table_t *t);
+int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err);
+
+/* A strdup that aborts on out-of-memory: for schema building, where a NULL would only
+ * move the crash elsewhere. */
+char *sl_strdup(const char *s);
+
+#endif

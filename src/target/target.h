@@ -1,0 +1,103 @@
+/*
+ * target.h: the one ops table every database target (PostgreSQL, MariaDB/MySQL)
+ * implements.
+ *
+ * A sl_target_t is one connection, used by one thread at a time (each writer lane
+ * opens its own). Implementations embed `sl_target_t base` as their first member.
+ * Tables are created in the target's own namespace: PostgreSQL puts them in the
+ * URL's ?schema= (default public), MySQL in the URL's database; the table's name
+ * keeps its case and is always quoted.
+ *
+ * Checkpoints (DESIGN.md "Exactly once") live in a table `_sluice_checkpoint`
+ * (stream, key, epoch, seq, position, done, updated_at) beside the data, so that a
+ * batch and its checkpoint commit in one transaction.
+ */
+#ifndef SL_TARGET_TARGET_H
+#define SL_TARGET_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/url.h"
+#include "model/batch.h"
+#include "model/schema.h"
+
+typedef struct sl_target sl_target_t;
+
+typedef struct sl_ckpt {
+    int64_t epoch;
+    int64_t seq;
+    char *position; /* owned; NULL when none */
+    bool done;
+} sl_ckpt_t;
+
+void sl_ckpt_clear(sl_ckpt_t *ck); /* frees position, zeroes the rest */
+
+typedef int (*sl_ckpt_fn)(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err);
+
+struct sl_target_ops {
+    const char *name; /* "pg", "mysql" */
+    int (*connect)(const sl_url_t *url, sl_target_t **out, sl_err_t *err);
+    void (*close)(sl_target_t *tgt); /* NULL is a no-op */
+
+    /* Schema phase (autocommit, before any data). */
+    /* Creates _sluice_checkpoint if missing; a missing privilege is SL_E_PRIVILEGE with
+     * a hint naming the GRANT to run. */
+    int (*ckpt_setup)(sl_target_t *tgt, sl_err_t *err);
+    /* Whether the target table exists, and if so whether it holds any row. */
+    int (*table_state)(sl_target_t *tgt, const sl_table_t *t, bool *exists, bool *has_rows,
+                       sl_err_t *err);
+    /* Drops the table (if drop) and creates it: columns, NOT NULL, literal defaults,
+     * primary key. No secondary index, unique constraint or foreign key yet. Also
+     * creates the types the table needs (PostgreSQL enums). */
+    int (*create_table)(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err);
+    int (*truncate_table)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+    /* After the data: secondary indexes and unique constraints, then the identity /
+     * auto-increment counter past the largest value. Idempotent (a rerun after a crash
+     * skips what exists). */
+    int (*finish_table)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+    /* After every table is finished: its foreign keys. Idempotent. */
+    int (*finish_fkeys)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+
+    /* Data phase: one transaction per batch. */
+    int (*begin)(sl_target_t *tgt, sl_err_t *err);
+    int (*commit)(sl_target_t *tgt, sl_err_t *err);
+    void (*rollback)(sl_target_t *tgt);
+    /* Reads (and locks until commit) one checkpoint. *found false leaves ck zeroed. */
+    int (*ckpt_get)(sl_target_t *tgt, const char *stream, const char *key, sl_ckpt_t *ck,
+                    bool *found, sl_err_t *err);
+    /* Inserts or updates one checkpoint (in the open transaction, or autocommit). */
+    int (*ckpt_put)(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck,
+                    sl_err_t *err);
+    /* Calls fn for every checkpoint of the stream (autocommit read). */
+    int (*ckpt_list)(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx,
+                     sl_err_t *err);
+    /* Deletes every checkpoint of the stream. */
+    int (*ckpt_delete)(sl_target_t *tgt, const char *stream, sl_err_t *err);
+    /* Writes every row of the batch into t (in the open transaction). A value that
+     * cannot be stored is SL_E_DATA naming the table, the column and the row's key. */
+    int (*write_rows)(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch,
+                      sl_err_t *err);
+    /* Deletes every row of t (in the open transaction). */
+    int (*delete_all)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+};
+
+struct sl_target {
+    const struct sl_target_ops *ops;
+};
+
+const struct sl_target_ops *sl_target_lookup(const char *scheme);
+int sl_target_open(const char *url, sl_target_t **out, sl_err_t *err);
+
+static inline void sl_target_close(sl_target_t *tgt)
+{
+    if (tgt)
+        tgt->ops->close(tgt);
+}
+
+/* "key=(v1, v2)" describing row idx of a batch for error messages, into buf. */
+const char *sl_target_row_key(const sl_table_t *t, const sl_batch_view_t *batch, uint32_t idx,
+                              char *buf, int size);
+
+#endif
