@@ -210,6 +210,10 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
         abort();
     pthread_mutex_init(&b->mu, NULL);
     char abs[1024];
+    if (strlen(data_dir) > 700) {
+        sl_err_set(err, SL_E_CONFIG, "data directory path is longer than 700 bytes");
+        goto fail;
+    }
     if (data_dir[0] != '/') {
         char cwd[512];
         if (!getcwd(cwd, sizeof cwd))
