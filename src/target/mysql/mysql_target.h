@@ -1,0 +1,67 @@
+/*
+ * mysql_target.h: internals of the MariaDB/MySQL target, shared by its files
+ * (mysql_target.c: connection, transactions, checkpoints; mysql_ddl.c: tables,
+ * indexes, foreign keys; mysql_write.c: batched INSERTs and error mapping;
+ * mysql_literal.c: the pure canonical -> MySQL mapping of types and values, which
+ * the unit tests call directly).
+ */
+#ifndef SL_TARGET_MYSQL_TARGET_H
+#define SL_TARGET_MYSQL_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/mysql/mysql_db.h"
+#include "target/target.h"
+
+typedef struct sl_mysql_tgt {
+    sl_target_t base;
+    sl_mysql_t my;
+    sl_buf_t stmt; /* the INSERT being built (write_rows) */
+    sl_buf_t row;  /* one row's VALUES tuple */
+} sl_mysql_tgt_t;
+
+extern const struct sl_target_ops sl_mysql_target_ops;
+
+/* mysql_ddl.c */
+int sl_mysql_tgt_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err);
+int sl_mysql_tgt_finish_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+int sl_mysql_tgt_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+/* mysql_write.c */
+int sl_mysql_tgt_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch,
+                            sl_err_t *err);
+
+/* ---- pure mapping (mysql_literal.c) ---------------------------------------- */
+
+/* InnoDB's limits that shape the DDL: index key bytes and row bytes. */
+#define SL_MYSQL_MAX_KEY_BYTES 3072
+#define SL_MYSQL_MAX_ROW_BYTES 65535
+
+/* True when t's `native` types are MySQL's, so columns are recreated verbatim. */
+bool sl_mysql_same_engine(const sl_table_t *t);
+/* True when the column is written by INSERT (same-engine generated columns are
+ * recomputed by the target instead). */
+bool sl_mysql_col_written(const sl_table_t *t, const sl_column_t *c);
+
+/* Declared widths of a cross-engine table's varying text and bytes columns:
+ * w[i] = characters (text) or bytes (bytes) of varchar/varbinary, 0 for
+ * longtext/longblob, -1 for every other column. Primary key columns are narrowed to
+ * fit InnoDB's key limit, and the widest non-key columns become long types while
+ * the row would exceed MySQL's row size limit. w has t->ncolumns entries. */
+void sl_mysql_widths(const sl_table_t *t, int *w);
+/* Appends the column's MySQL type (with CHARACTER SET / COLLATE where it applies).
+ * width is w[i] from sl_mysql_widths. SL_E_SCHEMA for a type MySQL cannot hold. */
+int sl_mysql_column_type(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, int width,
+                         sl_err_t *err);
+/* The prefix length an index needs on this column (0 = whole column). */
+int sl_mysql_index_prefix(const sl_table_t *t, const sl_column_t *c, int width, int ncols);
+/* The decimal(p,s) a DECIMAL or MONEY column gets on the target. */
+void sl_mysql_decimal_bounds(const sl_table_t *t, const sl_column_t *c, int *p, int *s);
+
+/* Appends the SQL literal of one canonical value for column c. Returns 0, or 1 when
+ * MySQL cannot store the value (why[] says why: NaN, infinity, a decimal that would
+ * be rounded, a BC date...), or -1 on a buffer error (err set). */
+int sl_mysql_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, const char *p,
+                     size_t n, char *why, size_t whylen, sl_err_t *err);
+
+#endif
