@@ -249,6 +249,29 @@ static int finish(load_t *ld, sl_target_t *tgt, sl_err_t *err)
     return tgt->ops->ckpt_put(tgt, ld->spec->name, "complete", &ck, err);
 }
 
+/* The admin connection sat idle during the data phase and the target may have been
+ * restarted meanwhile: reconnect and retry while the errors are retriable. */
+static int finish_with_retry(load_t *ld, sl_target_t **admin, sl_err_t *err)
+{
+    for (int attempt = 0;; attempt++) {
+        if (*admin && finish(ld, *admin, err) == 0)
+            return 0;
+        if (*admin && (!err->retriable || attempt >= 8))
+            return -1;
+        if (sl_load_stopping(ld))
+            return -1;
+        if (*admin)
+            sl_warn("finishing the target failed (%s); reconnecting and retrying", err->message);
+        sl_target_close(*admin);
+        *admin = NULL;
+        sl_load_sleep(ld, 500 << (attempt < 4 ? attempt : 4));
+        if (sl_target_open(ld->spec->target_url, admin, err) && (!err->retriable || attempt >= 8)) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+    }
+}
+
 /* ---- running ---------------------------------------------------------------------- */
 
 static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int *nout, sl_err_t *err)
@@ -430,7 +453,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         goto out;
     }
     sl_info("all rows written; adding indexes, constraints and foreign keys");
-    if (finish(&ld, admin, err))
+    if (finish_with_retry(&ld, &admin, err))
         goto out;
     sl_err_t ignored;
     sl_bus_stream_delete(bus, spec->name, &ignored);
