@@ -179,6 +179,10 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
             sl_err_prefix(err, "target: ");
             goto done;
         }
+    if (tgt->ops->ckpt_setup(tgt, err)) {
+        sl_err_prefix(err, "target: ");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         if (prepare_target(spec, tgt, described[i], err)) {
             sl_err_prefix(err, "target: ");
@@ -397,16 +401,20 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         sl_err_prefix(err, "target: ");
         goto out;
     }
-    if (admin->ops->ckpt_setup(admin, err)) {
+    /* Read-only until every check of a fresh load has passed: the checkpoint table is
+     * created only then, so a refused load leaves the target as it was. */
+    bool have_ckpt = false, ckpt_rows = false;
+    sl_table_t ckpt_table = {.name = "_sluice_checkpoint"};
+    if (admin->ops->table_state(admin, &ckpt_table, &have_ckpt, &ckpt_rows, err)) {
         sl_err_prefix(err, "target: ");
         goto out;
     }
-    if (opts->restart) {
+    if (have_ckpt && opts->restart) {
         sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
         if (admin->ops->ckpt_delete(admin, spec->name, err))
             goto out;
     }
-    if (admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
+    if (have_ckpt && admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
         goto out;
     if (prior.complete) {
         sl_info("load \"%s\" already completed; nothing to do (use --restart to load again)", spec->name);

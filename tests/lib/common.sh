@@ -164,3 +164,50 @@ my_table_digest() {
   md5=$(my_sql "$db" "SELECT $cols FROM $qt ORDER BY $order, $bcols" | md5sum | cut -d' ' -f1)
   echo "$n $md5"
 }
+
+# --- sluice helpers (used by tests/integration/) ----------------------------------------
+
+# Prints the URL of PostgreSQL database DB, or of MariaDB database DB, on the test servers.
+pg_url() { echo "$SLUICE_TEST_PG_URL/$1"; }
+my_url() { echo "$SLUICE_TEST_MYSQL_URL/$1"; }
+
+# Writes a load spec to FILE: write_spec FILE NAME SOURCE_URL TARGET_URL [OPTIONS] [TABLES].
+# OPTIONS is a JSON object ({} by default), TABLES a JSON array (omitted: every table).
+write_spec() {
+  local file=$1 name=$2 src=$3 tgt=$4 opts=${5:-'{}'} tables=${6:-}
+  jq -n --arg name "$name" --arg src "$src" --arg tgt "$tgt" --argjson opts "$opts" \
+    --argjson tables "${tables:-null}" '{name: $name, mode: "load",
+      source: ({url: $src} + (if $tables == null then {} else {tables: $tables} end)),
+      target: {url: $tgt}, options: $opts}' >"$file" || die "write_spec: bad JSON for $file"
+}
+
+# Runs the sluice binary with ARGS, its stdout in OUT.out and stderr in OUT.err, and sets
+# SL_RC to its exit status (never fails the test by itself): sl_run "$TMPD/r1" run spec.json.
+# shellcheck disable=SC2034  # SL_RC is read by the caller
+sl_run() {
+  local out=$1
+  shift
+  SL_RC=0
+  "${SLUICE_BIN:?SLUICE_BIN is not set}" "$@" >"$out.out" 2>"$out.err" || SL_RC=$?
+}
+
+# Fails with MSG unless file FILE has a line matching extended regexp RE (case-insensitive);
+# the file is shown on failure.
+assert_grep() {
+  local re=$1 file=$2 msg=${3:-pattern not found}
+  grep -qiE -- "$re" "$file" && return 0
+  printf 'FAIL: %s\n  no line matches /%s/ in %s:\n' "$msg" "$re" "$file" >&2
+  sed 's/^/  | /' "$file" | head -n 40 >&2
+  exit 1
+}
+
+# Creates the Chinook database (shared/data/chinook, 11 tables, 15,607 rows) under the name
+# DB: chinook_mysql DB on MariaDB, chinook_pg DB on PostgreSQL (recreating DB).
+chinook_mysql() {
+  sed -e "1,40s/\`Chinook\`/\`$1\`/" "${SLUICE_SHARED:?}/data/chinook/Chinook_MySql.sql" | my_sql ""
+}
+chinook_pg() {
+  pg_newdb "$1"
+  sed -e '1,40{/^DROP DATABASE/d; /^CREATE DATABASE/d; s/^\\c chinook;//}' \
+    "${SLUICE_SHARED:?}/data/chinook/Chinook_PostgreSql.sql" | pg_sql "$1" >/dev/null
+}
