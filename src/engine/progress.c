@@ -21,6 +21,8 @@ struct sl_progress {
     double t0, last_log, last_tick;
     int64_t last_rows;
     double rate;        /* smoothed rows/s */
+    int64_t *trows;     /* per table: rows at the last tick */
+    double *trate;      /* per table: smoothed rows/s */
 };
 
 static double now(void)
@@ -69,13 +71,19 @@ static void draw_bars(void *arg)
         double frac = left == 0 ? 1.0 : (t->est_rows > 0 ? (double)w / (double)t->est_rows : 0.0);
         if (frac > 0.99 && left > 0)
             frac = 0.99;
-        char bar[31];
-        int fill = (int)(frac * 30);
-        for (int k = 0; k < 30; k++)
+        char bar[25];
+        int fill = (int)(frac * 24);
+        for (int k = 0; k < 24; k++)
             bar[k] = k < fill ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "%-24.24s [%s] %5.1f%% %12" PRId64 " rows%s\n", t->name, bar, frac * 100, w,
-                left == 0 ? "  done" : "");
+        bar[24] = '\0';
+        char eta[32];
+        double rate = pg->trate[i];
+        if (left == 0)
+            snprintf(eta, sizeof eta, "done");
+        else
+            fmt_eta(rate > 0 && t->est_rows > w ? (double)(t->est_rows - w) / rate : -1, eta, sizeof eta);
+        fprintf(stderr, "%-22.22s [%s] %5.1f%% %11" PRId64 " rows %9.0f rows/s  ETA %s\n", t->name, bar,
+                frac * 100, w, rate, eta);
         lines++;
     }
     int64_t total = total_written(ld);
@@ -97,6 +105,10 @@ sl_progress_t *sl_progress_start(load_t *ld, bool tty)
     pg->ld = ld;
     pg->tty = tty;
     pg->t0 = pg->last_log = pg->last_tick = now();
+    pg->trows = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trows);
+    pg->trate = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trate);
+    if (!pg->trows || !pg->trate)
+        abort();
     if (tty)
         sl_log_set_hooks(clear_bars, draw_bars, pg);
     return pg;
@@ -111,6 +123,12 @@ void sl_progress_tick(sl_progress_t *pg)
     double inst = (double)(rows - pg->last_rows) / (t - pg->last_tick);
     pg->rate = pg->rate == 0 ? inst : 0.7 * pg->rate + 0.3 * inst;
     pg->last_rows = rows;
+    for (int i = 0; i < pg->ld->plan.ntables; i++) {
+        int64_t w = atomic_load(&pg->ld->ts[i].rows_written);
+        double r = (double)(w - pg->trows[i]) / (t - pg->last_tick);
+        pg->trate[i] = pg->trate[i] == 0 ? r : 0.7 * pg->trate[i] + 0.3 * r;
+        pg->trows[i] = w;
+    }
     pg->last_tick = t;
     if (pg->tty) {
         clear_bars(pg);
@@ -139,6 +157,8 @@ void sl_progress_stop(sl_progress_t *pg)
         clear_bars(pg);
         draw_bars(pg);
     }
+    free(pg->trows);
+    free(pg->trate);
     free(pg);
 }
 
