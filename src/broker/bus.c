@@ -3,6 +3,7 @@
  */
 #include "broker/bus.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,27 @@
 struct sl_bus {
     natsConnection *nc;
     jsCtx *js;
+    _Atomic int reconnects;
+    _Atomic bool closing;
 };
+
+/* nats.c's reconnect thread: counts reconnections so the engine can tell that
+ * unsynchronised broker state may have been lost. */
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    sl_bus_t *bus = closure;
+    atomic_fetch_add(&bus->reconnects, 1);
+    sl_warn("reconnected to the broker");
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    sl_bus_t *bus = closure;
+    if (!atomic_load(&bus->closing))
+        sl_warn("lost the connection to the broker; reconnecting");
+}
 
 struct sl_bus_sub {
     natsSubscription *sub;
@@ -46,6 +67,10 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, "sluice");
     if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(opts, on_reconnected, bus);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(opts, on_disconnected, bus);
+    if (s == NATS_OK)
         s = natsConnection_Connect(&bus->nc, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
@@ -72,6 +97,7 @@ void sl_bus_close(sl_bus_t *bus)
 {
     if (!bus)
         return;
+    atomic_store(&bus->closing, true);
     jsCtx_Destroy(bus->js);
     natsConnection_Close(bus->nc);
     natsConnection_Destroy(bus->nc);
@@ -79,6 +105,8 @@ void sl_bus_close(sl_bus_t *bus)
 }
 
 int64_t sl_bus_max_payload(sl_bus_t *bus) { return natsConnection_GetMaxPayload(bus->nc); }
+
+int sl_bus_reconnects(sl_bus_t *bus) { return atomic_load(&bus->reconnects); }
 
 static void names(const char *stream, int lane, char *js_name, size_t jn, char *subject, size_t sn)
 {
@@ -140,7 +168,7 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
         cc.Durable = durable;
         cc.FilterSubject = filter;
         cc.AckPolicy = js_AckExplicit;
-        cc.AckWait = (int64_t)120 * 1000 * 1000 * 1000;
+        cc.AckWait = (int64_t)30 * 1000 * 1000 * 1000; /* a redelivery is skipped by the checkpoint */
         cc.MaxAckPending = 1;
         cc.DeliverPolicy = js_DeliverAll;
         jsConsumerInfo *ci = NULL;

@@ -25,6 +25,9 @@ typedef struct sl_bus_sub sl_bus_sub_t;
 
 int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err);
 void sl_bus_close(sl_bus_t *bus);
+/* How many times the connection was re-established (the broker restarted or the
+ * network dropped): state the broker had not synchronised may be gone. */
+int sl_bus_reconnects(sl_bus_t *bus);
 /* The server's max_payload in bytes. */
 int64_t sl_bus_max_payload(sl_bus_t *bus);
 /* Deletes the stream's JetStream stream if present and creates it afresh with one

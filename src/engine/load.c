@@ -37,7 +37,7 @@ void sl_load_fail(load_t *ld, const sl_err_t *err)
 
 bool sl_load_stopping(load_t *ld)
 {
-    return atomic_load(&ld->failed) || (ld->opts->stop && *ld->opts->stop);
+    return atomic_load(&ld->failed) || atomic_load(&ld->restart) || (ld->opts->stop && *ld->opts->stop);
 }
 
 void sl_load_sleep(load_t *ld, int ms)
@@ -320,16 +320,33 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
     return 0;
 }
 
-static int run_data(load_t *ld, sl_source_t *coord, sl_err_t *err)
+/* One pass of the data phase over the stripes not done yet. Returns 0 when every
+ * stripe is done, or when it stopped (failure, interrupt, or *restart set: the broker
+ * reconnected, or nothing moved for a minute with no writer busy, so batches may have
+ * been lost and the pass must be redone from the target's checkpoints). */
+static int run_data(load_t *ld, bool *restart, sl_err_t *err)
 {
+    sl_source_t *coord = NULL;
+    *restart = false;
+    atomic_store(&ld->restart, false);
+    pthread_mutex_lock(&ld->mu);
+    ld->next_stripe = 0;
+    ld->inflight = 0;
+    pthread_mutex_unlock(&ld->mu);
     if (sl_bus_stream_reset(ld->bus, ld->spec->name, ld->lanes, err))
         return -1;
+    if (sl_source_open(ld->spec->source_url, &coord, err)) {
+        sl_err_prefix(err, "source: ");
+        return -1;
+    }
     sl_source_t **rd = NULL;
     int nrd = 0;
     if (open_readers(ld, coord, &rd, &nrd, err)) {
         sl_err_prefix(err, "source: ");
+        sl_source_close(coord);
         return -1;
     }
+    int reconnects = sl_bus_reconnects(ld->bus);
     pthread_t *wt = calloc((size_t)ld->lanes, sizeof *wt);
     writer_arg_t *wa = calloc((size_t)ld->lanes, sizeof *wa);
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
@@ -343,6 +360,8 @@ static int run_data(load_t *ld, sl_source_t *coord, sl_err_t *err)
         pthread_create(&rt[i], NULL, sl_load_reader_main, &ra[i]);
     }
     sl_progress_t *pg = sl_progress_start(ld, ld->opts->progress_tty);
+    int64_t last_moves = -1;
+    time_t last_move_at = time(NULL);
     while (atomic_load(&ld->stripes_left) > 0 && !sl_load_stopping(ld)) {
         pthread_mutex_lock(&ld->mu);
         struct timespec ts;
@@ -355,13 +374,33 @@ static int run_data(load_t *ld, sl_source_t *coord, sl_err_t *err)
         pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
         pthread_mutex_unlock(&ld->mu);
         sl_progress_tick(pg);
+        int64_t moves = atomic_load(&ld->moves);
+        if (moves != last_moves || atomic_load(&ld->busy) > 0) {
+            last_moves = moves;
+            last_move_at = time(NULL);
+        }
+        const char *why = NULL;
+        if (sl_bus_reconnects(ld->bus) != reconnects)
+            why = "the connection to the broker was re-established";
+        else if (time(NULL) - last_move_at >= SL_LOAD_STALL_SECS)
+            why = "nothing moved for a minute";
+        if (why) {
+            sl_warn("%s: batches the broker had not stored may be lost; restarting the data phase "
+                    "from the target's checkpoints (applied rows are kept, none is written twice)",
+                    why);
+            atomic_store(&ld->restart, true);
+            *restart = true;
+            pthread_mutex_lock(&ld->mu);
+            pthread_cond_broadcast(&ld->cv);
+            pthread_mutex_unlock(&ld->mu);
+        }
     }
     for (int i = 0; i < nrd; i++)
         pthread_join(rt[i], NULL);
     for (int i = 0; i < ld->lanes; i++)
         pthread_join(wt[i], NULL);
     sl_progress_stop(pg);
-    for (int i = 1; i < nrd; i++)
+    for (int i = 0; i < nrd; i++)
         sl_source_close(rd[i]);
     free(rd);
     free(wt);
@@ -375,13 +414,59 @@ static int run_data(load_t *ld, sl_source_t *coord, sl_err_t *err)
     return 0;
 }
 
+/* Reads the stream's checkpoints (fresh connection: the target may have restarted) and
+ * sets every stripe's state, the counts of stripes left, and the next epoch. */
+static int load_states(load_t *ld, sl_err_t *err)
+{
+    sl_target_t *tgt = NULL;
+    prior_t prior = {.ld = ld};
+    int rc = -1;
+    if (sl_target_open(ld->spec->target_url, &tgt, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    if (tgt->ops->ckpt_list(tgt, ld->spec->name, collect, &prior, err))
+        goto out;
+    if (ld->epoch <= (uint64_t)prior.max_epoch)
+        ld->epoch = (uint64_t)prior.max_epoch + 1;
+    else
+        ld->epoch++;
+    for (int s = 0; s < ld->plan.nstripes; s++) {
+        free(ld->st[s].position);
+        memset(&ld->st[s], 0, sizeof ld->st[s]);
+    }
+    for (int i = 0; i < prior.ncks; i++) {
+        int s = prior.cks[i].stripe;
+        if (s < 0 || s >= ld->plan.nstripes)
+            continue;
+        ld->st[s].done = prior.cks[i].ck.done;
+        ld->st[s].seq = prior.cks[i].ck.seq;
+        ld->st[s].position = prior.cks[i].ck.position;
+        prior.cks[i].ck.position = NULL;
+    }
+    int left = 0;
+    for (int t = 0; t < ld->plan.ntables; t++)
+        atomic_store(&ld->ts[t].stripes_left, 0);
+    for (int s = 0; s < ld->plan.nstripes; s++)
+        if (!ld->st[s].done) {
+            left++;
+            atomic_fetch_add(&ld->ts[ld->plan.stripes[s].table].stripes_left, 1);
+        }
+    atomic_store(&ld->stripes_left, left);
+    rc = 0;
+out:
+    prior_free(&prior);
+    sl_target_close(tgt);
+    return rc;
+}
+
 sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts,
                              sl_err_t *err)
 {
     load_t ld = {.spec = spec, .opts = opts, .bus = bus, .lanes = spec->opt.writers};
     pthread_mutex_init(&ld.mu, NULL);
     pthread_cond_init(&ld.cv, NULL);
-    sl_source_t *coord = NULL;
+    sl_source_t *src = NULL;
     sl_target_t *admin = NULL;
     prior_t prior = {.ld = &ld};
     sl_load_result_t res = SL_LOAD_FAILED;
@@ -393,7 +478,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         ld.batch_bytes = (size_t)(payload - 128 * 1024);
     ld.max_inflight = 2 * ld.lanes + 2;
 
-    if (sl_source_open(spec->source_url, &coord, err)) {
+    if (sl_source_open(spec->source_url, &src, err)) {
         sl_err_prefix(err, "source: ");
         goto out;
     }
@@ -425,35 +510,34 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         if (sl_plan_from_json(prior.plan, &ld.plan, err) || check_plan_matches(&ld, err))
             goto out;
         sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
-    } else if (fresh_plan(&ld, coord, admin, err)) {
+    } else if (fresh_plan(&ld, src, admin, err)) {
         goto out;
     }
-    ld.epoch = (uint64_t)prior.max_epoch + 1;
+    sl_source_close(src); /* the data phase opens its own connections */
+    src = NULL;
     ld.st = calloc((size_t)ld.plan.nstripes + 1, sizeof *ld.st);
     ld.ts = calloc((size_t)ld.plan.ntables + 1, sizeof *ld.ts);
-    for (int i = 0; i < prior.ncks; i++) {
-        int s = prior.cks[i].stripe;
-        if (s < 0 || s >= ld.plan.nstripes)
-            continue;
-        ld.st[s].done = prior.cks[i].ck.done;
-        ld.st[s].seq = prior.cks[i].ck.seq;
-        ld.st[s].position = prior.cks[i].ck.position;
-        prior.cks[i].ck.position = NULL;
-    }
-    int left = 0, resumed = 0;
-    for (int s = 0; s < ld.plan.nstripes; s++) {
-        if (ld.st[s].done) {
-            resumed++;
-            continue;
-        }
-        left++;
-        atomic_fetch_add(&ld.ts[ld.plan.stripes[s].table].stripes_left, 1);
-    }
-    atomic_store(&ld.stripes_left, left);
-    if (resumed)
-        sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
-    if (left > 0 && run_data(&ld, coord, err))
+    if (!ld.st || !ld.ts)
+        abort();
+    if (load_states(&ld, err))
         goto out;
+    int resumed = ld.plan.nstripes - atomic_load(&ld.stripes_left);
+    if (resumed && prior.plan)
+        sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
+    for (int pass = 0; atomic_load(&ld.stripes_left) > 0; pass++) {
+        bool restart = false;
+        if (run_data(&ld, &restart, err))
+            goto out;
+        if (!restart || (opts->stop && *opts->stop))
+            break;
+        if (pass >= SL_LOAD_MAX_RESTARTS) {
+            sl_err_set(err, SL_E_BROKER, "the data phase had to restart %d times", pass + 1);
+            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and run again to resume");
+            goto out;
+        }
+        if (load_states(&ld, err))
+            goto out;
+    }
     if (opts->stop && *opts->stop) {
         sl_err_set(err, SL_E_CANCELED, "load interrupted");
         sl_err_hint(err, "run the same command again to resume where it stopped");
@@ -470,7 +554,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
 out:
     if (res == SL_LOAD_FAILED && opts->stop && *opts->stop && err->code == SL_E_CANCELED)
         res = SL_LOAD_INTERRUPTED;
-    sl_source_close(coord);
+    sl_source_close(src);
     sl_target_close(admin);
     prior_free(&prior);
     if (ld.st)

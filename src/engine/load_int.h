@@ -53,6 +53,9 @@ typedef struct load {
     int max_inflight;
     _Atomic int stripes_left;
     _Atomic bool failed;
+    _Atomic bool restart;  /* the data phase must stop and start over (see load.c) */
+    _Atomic int64_t moves; /* batches published or applied: the stall detector's pulse */
+    _Atomic int busy;      /* writers inside a target transaction right now */
     sl_err_t fail_err;
 
     _Atomic int64_t batches;
@@ -61,9 +64,12 @@ typedef struct load {
     _Atomic int64_t retries;
 } load_t;
 
+#define SL_LOAD_STALL_SECS 60
+#define SL_LOAD_MAX_RESTARTS 10
+
 /* Records the first fatal error and wakes everyone. Any thread. */
 void sl_load_fail(load_t *ld, const sl_err_t *err);
-/* True once the run failed or a shutdown was asked for. */
+/* True once the run failed, a shutdown was asked for, or the data phase restarts. */
 bool sl_load_stopping(load_t *ld);
 
 /* reader.c: one thread per reader connection; src is owned by the thread. */

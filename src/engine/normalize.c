@@ -63,6 +63,8 @@ static int norm_float(const char *s, size_t n, bool single, sl_buf_t *out, sl_er
         return sl_buf_adds(out, "NaN", err);
     if (isinf(d))
         return sl_buf_adds(out, d > 0 ? "Infinity" : "-Infinity", err);
+    if (d == 0) /* -0 and 0: MariaDB stores -0 as 0 (docs/type-mapping.md) */
+        return sl_buf_addc(out, '0', err);
     if (single)
         return sl_buf_printf(out, err, "%.9g", (double)(float)d);
     return sl_buf_printf(out, err, "%.17g", d);

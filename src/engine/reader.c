@@ -117,6 +117,7 @@ static int publish(rstate_t *r, sl_err_t *err)
         atomic_fetch_add(&ld->retries, 1);
         sl_load_sleep(ld, 500);
     }
+    atomic_fetch_add(&ld->moves, 1);
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
                      (int64_t)r->bb.hdr.nrows);
     sl_batch_hdr_t next = r->bb.hdr;
@@ -208,7 +209,8 @@ void *sl_load_reader_main(void *arg)
         if (s < 0)
             break;
         if (read_stripe(&r, ra->src, s, &err)) {
-            if (err.code != SL_E_CANCELED)
+            /* stopping (interrupt, restart, another thread's failure) is not a failure */
+            if (err.code != SL_E_CANCELED && !sl_load_stopping(ld))
                 sl_load_fail(ld, &err);
             break;
         }

@@ -128,7 +128,11 @@ static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
         atomic_fetch_add(&ld->redeliveries, 1);
     for (int attempt = 0;; attempt++) {
         bool done = false;
+        atomic_fetch_add(&ld->busy, 1);
         outcome_t o = apply(ld, *tgt, &v, &done, &err);
+        atomic_fetch_sub(&ld->busy, 1);
+        if (o == APPLIED || o == SKIPPED)
+            atomic_fetch_add(&ld->moves, 1);
         if (o == APPLIED) {
             const sl_table_t *t = ld->plan.tables[v.hdr.table];
             (void)t;
@@ -164,7 +168,9 @@ static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
             return;
         }
         /* FAILED */
-        if (err.retriable && !err.fatal && !sl_load_stopping(ld)) {
+        if (err.retriable && !err.fatal && sl_load_stopping(ld))
+            return; /* the batch is redone by the next pass or run */
+        if (err.retriable && !err.fatal) {
             atomic_fetch_add(&ld->retries, 1);
             sl_warn("applying a batch of stripe %u failed (%s); reconnecting and retrying", v.hdr.stripe,
                     err.message);
@@ -185,11 +191,20 @@ void *sl_load_writer_main(void *arg)
     sl_err_t err = {0};
     sl_target_t *tgt = NULL;
     sl_bus_sub_t *sub = NULL;
-    if (sl_target_open(ld->spec->target_url, &tgt, &err) ||
-        sl_bus_subscribe(ld->bus, ld->spec->name, wa->lane, &sub, &err)) {
+    /* A target or broker that is down right now is waited for (retriable errors);
+     * anything else fails the load. */
+    if (sl_target_open(ld->spec->target_url, &tgt, &err) && !err.retriable) {
         sl_load_fail(ld, &err);
-        sl_target_close(tgt);
         return NULL;
+    }
+    while (sl_bus_subscribe(ld->bus, ld->spec->name, wa->lane, &sub, &err)) {
+        if (!err.retriable || sl_load_stopping(ld)) {
+            if (!sl_load_stopping(ld))
+                sl_load_fail(ld, &err);
+            sl_target_close(tgt);
+            return NULL;
+        }
+        sl_load_sleep(ld, 500);
     }
     while (!sl_load_stopping(ld) && atomic_load(&ld->stripes_left) > 0) {
         natsMsg *msg = NULL;
