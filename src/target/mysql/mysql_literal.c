@@ -11,7 +11,8 @@
  *
  * Documented mappings (docs/type-mapping.md): TIMESTAMPTZ is stored as DATETIME
  * holding the UTC time; TIMETZ, INTERVAL and network types as text; arrays and
- * tsvector as their PostgreSQL text; BIT longer than 64 bits as '0'/'1' text.
+ * tsvector as their PostgreSQL text; BIT VARYING and BIT longer than 64 bits as '0'/'1'
+ * text.
  */
 #include <math.h>
 #include <stdio.h>
@@ -43,8 +44,8 @@ static int width_unit(const sl_column_t *c)
         return c->fixed && c->length >= 1 && c->length <= 255 ? 0 : 4;
     case SL_T_ARRAY: case SL_T_TSVECTOR:
         return 4;
-    case SL_T_BIT:
-        return c->length >= 1 && c->length <= 64 ? 0 : 1;
+    case SL_T_BIT: /* MySQL's BIT(n) is fixed: a varying bit string keeps its length as text */
+        return c->fixed && c->length >= 1 && c->length <= 64 ? 0 : 1;
     case SL_T_BYTES:
         return c->fixed && c->length >= 1 && c->length <= 255 ? 0 : 1;
     default:
@@ -343,7 +344,7 @@ int sl_mysql_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, con
     case SL_T_BIT:
         if (strspn(p, "01") < n)
             return refuse(why, whylen, "\"%.*s\" is not a bit string", p, n);
-        if (c->length < 1 || c->length > 64)
+        if (!c->fixed || c->length < 1 || c->length > 64)
             return sl_mysql_add_string(b, p, n, err);
         if (sl_buf_adds(b, "b'", err) || sl_buf_add(b, p, n, err) || sl_buf_addc(b, '\'', err))
             return -1;
