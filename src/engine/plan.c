@@ -70,7 +70,20 @@ int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chun
                          (t->columns[pkc].type == SL_T_INT16 || t->columns[pkc].type == SL_T_INT32 ||
                           t->columns[pkc].type == SL_T_INT64);
     if (!int_key_table) {
-        add_stripe(plan, idx, NULL, NULL);
+        /* Other keys (composite, text, uuid, BIGINT UNSIGNED): sample every chunk_rows-th
+         * key in one index scan, when the table is large enough to be worth cutting. */
+        char **keys = NULL;
+        int nkeys = 0;
+        if (sl_plan_keyed(t) && src->ops->key_sample && t->est_rows >= 2 * (int64_t)chunk_rows &&
+            src->ops->key_sample(src, t, chunk_rows, &keys, &nkeys, err))
+            return -1;
+        char *prev = NULL;
+        for (int i = 0; i < nkeys; i++) {
+            add_stripe(plan, idx, prev, keys[i]);
+            prev = sl_strdup(keys[i]);
+        }
+        add_stripe(plan, idx, prev, NULL);
+        free(keys);
         return 0;
     }
     int64_t min, max;

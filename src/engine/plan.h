@@ -33,9 +33,10 @@ void sl_plan_free(sl_plan_t *plan);
 /* True when a stripe of t can resume from its last key: t has a primary key of
  * text-representable columns. Otherwise a stripe restarts whole (RESET). */
 bool sl_plan_keyed(const sl_table_t *t);
-/* Takes ownership of t and cuts it into stripes of about chunk_rows rows (key ranges
- * over a single integer primary key; one stripe otherwise). src is used for
- * key_range only. */
+/* Takes ownership of t and cuts it into stripes of about chunk_rows rows: even key
+ * ranges over a single integer primary key (src->key_range), sampled boundaries for
+ * any other primary key on tables of at least 2 * chunk_rows estimated rows
+ * (src->key_sample), one stripe otherwise. */
 int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chunk_rows,
                       sl_err_t *err);
 /* JSON round trip. The returned string is malloc'd. */

@@ -58,6 +58,11 @@ struct sl_source_ops {
      * key (*has_rows false on an empty table). */
     int (*key_range)(sl_source_t *src, const sl_table_t *t, int64_t *min, int64_t *max,
                      bool *has_rows, sl_err_t *err);
+    /* For a table with a primary key: the key of every `every`-th row in key order
+     * (one index scan), as JSON arrays of canonical key texts, to cut the table into
+     * stripes of about `every` rows. Caller frees each string and the array. */
+    int (*key_sample)(sl_source_t *src, const sl_table_t *t, int64_t every, char ***keys, int *n,
+                      sl_err_t *err);
     /* Streams rows (bounded memory whatever the table size) to fn. */
     int (*scan)(sl_source_t *src, const sl_scan_t *scan, sl_row_fn fn, void *ctx, sl_err_t *err);
 };

@@ -443,5 +443,6 @@ const struct sl_source_ops sl_mysql_source_ops = {
     .snapshot_import = my_snapshot_import,
     .snapshot_release = my_snapshot_release,
     .key_range = my_key_range,
+    .key_sample = sl_mysql_src_key_sample,
     .scan = my_scan,
 };

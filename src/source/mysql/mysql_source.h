@@ -21,6 +21,8 @@ typedef struct sl_mysql_src {
 
 extern const struct sl_source_ops sl_mysql_source_ops;
 
+int sl_mysql_src_key_sample(sl_source_t *src, const sl_table_t *t, int64_t every, char ***keys,
+                            int *n, sl_err_t *err);
 int sl_mysql_src_describe(sl_source_t *src, const char *table, sl_table_t **out, sl_err_t *err);
 
 /* ---- pure mapping (mysql_types.c) ------------------------------------------ */

@@ -151,5 +151,6 @@ const struct sl_source_ops sl_pg_source_ops = {
     .snapshot_import = pg_snapshot_import,
     .snapshot_release = pg_snapshot_release,
     .key_range = pg_key_range,
+    .key_sample = sl_pg_source_key_sample,
     .scan = sl_pg_source_scan,
 };

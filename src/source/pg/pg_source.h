@@ -17,6 +17,8 @@ typedef struct sl_pg_source {
 extern const struct sl_source_ops sl_pg_source_ops;
 
 int sl_pg_source_describe(sl_source_t *src, const char *table, sl_table_t **out, sl_err_t *err);
+int sl_pg_source_key_sample(sl_source_t *src, const sl_table_t *t, int64_t every, char ***keys,
+                            int *n, sl_err_t *err);
 int sl_pg_source_scan(sl_source_t *src, const sl_scan_t *scan, sl_row_fn fn, void *ctx,
                       sl_err_t *err);
 
