@@ -196,6 +196,7 @@ static void test_cross_engine_ddl(void **state)
         {SL_T_DECIMAL, 0, false, 0, -1, "decimal(65,30)"},
         {SL_T_DECIMAL, 0, false, 100, 2, "decimal(65,30)"},
         {SL_T_DECIMAL, 0, false, 5, 40, "decimal(65,30)"},
+        {SL_T_DECIMAL, 0, false, 5, -2, "decimal(7,0)"}, /* PostgreSQL numeric(5,-2) */
         {SL_T_MONEY, 0, false, 0, -1, "money"},
         {SL_T_TEXT, 10, true, 0, -1, "char(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},
         {SL_T_TEXT, 300, true, 0, -1, "varchar(300) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},

@@ -115,7 +115,9 @@ void sl_mysql_decimal_bounds(const sl_table_t *t, const sl_column_t *c, int *p, 
         *s = 2;
         return;
     }
-    *p = c->precision;
+    /* PostgreSQL's numeric(5,-2) rounds to hundreds and holds up to 9999900: seven
+     * integer digits, so decimal(7,0). */
+    *p = c->precision > 0 && c->scale < 0 ? c->precision - c->scale : c->precision;
     *s = c->scale < 0 ? 0 : c->scale;
     if (*p <= 0 || *p > 65 || *s > 30 || *s > *p) {
         *p = 65;
