@@ -20,8 +20,8 @@
 static const char *const session_sql[] = {
     "SET NAMES utf8mb4",
     "SET time_zone = '+00:00'",
-    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
-    "ERROR_FOR_DIVISION_BY_ZERO'",
+    ("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
+     "ERROR_FOR_DIVISION_BY_ZERO'"),
     "SET SESSION net_write_timeout = 3600, net_read_timeout = 3600",
 };
 
