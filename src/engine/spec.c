@@ -9,6 +9,8 @@
 
 #include "core/url.h"
 #include "model/schema.h"
+#include "source/source.h"
+#include "target/target.h"
 
 typedef enum { P_BOOL, P_INT, P_ENUM } ptype_t;
 
@@ -80,14 +82,20 @@ static int set_prop(sl_options_t *o, const struct prop *p, const json_t *v, sl_e
     char *field = (char *)o + p->off;
     switch (p->type) {
     case P_BOOL:
-        if (!json_is_boolean(v))
-            return sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be true or false", p->name);
+        if (!json_is_boolean(v)) {
+            sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be true or false", p->name);
+            sl_err_hint(err, "write it without quotes: \"%s\": %s", p->name, p->dflt);
+            return -1;
+        }
         *(bool *)field = json_is_true(v);
         return 0;
     case P_INT: {
-        if (!json_is_integer(v) || json_integer_value(v) < p->min || json_integer_value(v) > p->max)
-            return sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be an integer from %d to %d",
-                              p->name, p->min, p->max);
+        if (!json_is_integer(v) || json_integer_value(v) < p->min || json_integer_value(v) > p->max) {
+            sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be an integer from %d to %d", p->name,
+                       p->min, p->max);
+            sl_err_hint(err, "leave it out for the default, \"%s\": %s", p->name, p->dflt);
+            return -1;
+        }
         *(int *)field = (int)json_integer_value(v);
         return 0;
     }
@@ -168,6 +176,14 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
         sl_err_prefix(err, "%s: ", where);
         return -1;
     }
+    bool known = with_tables ? sl_source_lookup(parsed->scheme) != NULL
+                             : sl_target_lookup(parsed->scheme) != NULL;
+    if (!known) {
+        sl_err_set(err, SL_E_CONFIG, "%s: unsupported URL scheme \"%s\"", where, parsed->scheme);
+        sl_err_hint(err, "%s URLs start with postgres:// or mysql:// (or mariadb://)", where);
+        sl_url_free(parsed);
+        return -1;
+    }
     sl_url_free(parsed);
     const json_t *pw = json_object_get(j, "password");
     if (pw && !json_is_string(pw))
@@ -232,6 +248,7 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
     if (!root) {
         sl_err_set(err, SL_E_CONFIG, "invalid spec: %s at line %d, column %d", je.text, je.line,
                    je.column);
+        sl_err_hint(err, "a spec is one JSON object with \"name\", \"source\" and \"target\"; see docs/spec.md");
         return -1;
     }
     sl_spec_t *spec = calloc(1, sizeof *spec);
@@ -240,6 +257,7 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
     int rc = -1;
     if (!json_is_object(root)) {
         sl_err_set(err, SL_E_CONFIG, "invalid spec: the top level must be an object");
+        sl_err_hint(err, "a spec is one JSON object with \"name\", \"source\" and \"target\"; see docs/spec.md");
         goto done;
     }
     if (check_keys(root, "the spec", top_keys, err) || set_defaults(&spec->opt, err))
@@ -335,6 +353,7 @@ int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)
     FILE *f = fopen(path, "rb");
     if (!f) {
         sl_err_set(err, SL_E_CONFIG, "could not open spec file \"%s\": %m", path);
+        sl_err_hint(err, "check the path; docs/spec.md shows what a spec file holds");
         return -1;
     }
     char *text = NULL;

@@ -12,7 +12,7 @@
  * Documented mappings (docs/type-mapping.md): TIMESTAMPTZ is stored as DATETIME
  * holding the UTC time; TIMETZ, INTERVAL and network types as text; arrays and
  * tsvector as their PostgreSQL text; BIT VARYING and BIT longer than 64 bits as '0'/'1'
- * text.
+ * text; an enum with a label ending in a space (MySQL would strip it) as varchar.
  */
 #include <math.h>
 #include <stdio.h>
@@ -53,6 +53,22 @@ static int width_unit(const sl_column_t *c)
     }
 }
 
+/* 0 when every label of an enum column fits a MySQL ENUM; otherwise the byte length of
+ * the longest label. MySQL strips trailing spaces from ENUM members, so a PostgreSQL
+ * label 'x ' would store every 'x ' as 'x': such a column becomes a varchar instead. */
+static int enum_text_width(const sl_column_t *c)
+{
+    int longest = 1;
+    bool fits = true;
+    for (int i = 0; i < c->nlabels; i++) {
+        size_t n = strlen(c->labels[i]);
+        fits = fits && !(n > 0 && c->labels[i][n - 1] == ' ');
+        if ((int)n > longest)
+            longest = (int)n;
+    }
+    return fits ? 0 : longest;
+}
+
 /* Approximate bytes a column counts towards MySQL's 65,535-byte row limit. */
 static int row_cost(const sl_column_t *c, int width)
 {
@@ -66,6 +82,7 @@ static int row_cost(const sl_column_t *c, int width)
     case SL_T_TIMETZ: return 33;
     case SL_T_INTERVAL: case SL_T_NET: return 65;
     case SL_T_DECIMAL: case SL_T_MONEY: return 30;
+    case SL_T_ENUM: return enum_text_width(c) ? 4 * enum_text_width(c) + 2 : 12;
     default: return 12;
     }
 }
@@ -201,7 +218,10 @@ int sl_mysql_column_type(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c,
     case SL_T_INTERVAL: return sl_buf_adds(b, "varchar(64)" ASCII_BIN, err);
     case SL_T_JSON: return sl_buf_adds(b, "json", err);
     case SL_T_UUID: return sl_buf_adds(b, "char(36)" ASCII_BIN, err);
-    case SL_T_ENUM: return add_labels(b, "enum", c, err);
+    case SL_T_ENUM:
+        if (enum_text_width(c))
+            return sl_buf_printf(b, err, "varchar(%d)" UTF8_BIN, enum_text_width(c));
+        return add_labels(b, "enum", c, err);
     case SL_T_SET: return add_labels(b, "set", c, err);
     case SL_T_BIT:
         if (width < 0)
