@@ -3,10 +3,12 @@
  */
 #include "broker/bus.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 
@@ -15,6 +17,12 @@ struct sl_bus {
     jsCtx *js;
     _Atomic int reconnects;
     _Atomic bool closing;
+    /* nats.c runs connection callbacks on its own thread, after natsConnection_Close()
+     * returns: sl_bus_close() waits for the closed callback (queued after the
+     * disconnected one) before it frees the struct the callbacks point to. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool closed;
 };
 
 /* nats.c's reconnect thread: counts reconnections so the engine can tell that
@@ -25,6 +33,16 @@ static void on_reconnected(natsConnection *nc, void *closure)
     sl_bus_t *bus = closure;
     atomic_fetch_add(&bus->reconnects, 1);
     sl_warn("reconnected to the broker");
+}
+
+static void on_closed(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    sl_bus_t *bus = closure;
+    pthread_mutex_lock(&bus->mu);
+    bus->closed = true;
+    pthread_cond_broadcast(&bus->cv);
+    pthread_mutex_unlock(&bus->mu);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -55,6 +73,8 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
     sl_bus_t *bus = calloc(1, sizeof *bus);
     if (!bus)
         abort();
+    pthread_mutex_init(&bus->mu, NULL);
+    pthread_cond_init(&bus->cv, NULL);
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
         s = natsOptions_SetURL(opts, url);
@@ -71,9 +91,14 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
     if (s == NATS_OK)
         s = natsOptions_SetDisconnectedCB(opts, on_disconnected, bus);
     if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(opts, on_closed, bus);
+    if (s == NATS_OK)
         s = natsConnection_Connect(&bus->nc, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
+        natsConnection_Destroy(bus->nc);
+        pthread_mutex_destroy(&bus->mu);
+        pthread_cond_destroy(&bus->cv);
         free(bus);
         sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", url, natsStatus_GetText(s));
         sl_err_hint(err, "check that the broker runs and the URL is right");
@@ -85,9 +110,9 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
     jo.Wait = 10000;
     s = natsConnection_JetStream(&bus->js, bus->nc, &jo);
     if (s != NATS_OK) {
-        natsConnection_Destroy(bus->nc);
-        free(bus);
-        return nats_fail(err, s, 0, "could not open a JetStream context");
+        nats_fail(err, s, 0, "could not open a JetStream context");
+        sl_bus_close(bus);
+        return -1;
     }
     *out = bus;
     return 0;
@@ -100,7 +125,23 @@ void sl_bus_close(sl_bus_t *bus)
     atomic_store(&bus->closing, true);
     jsCtx_Destroy(bus->js);
     natsConnection_Close(bus->nc);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&bus->mu);
+    while (!bus->closed)
+        if (pthread_cond_timedwait(&bus->cv, &bus->mu, &ts) != 0)
+            break;
+    bool closed = bus->closed;
+    pthread_mutex_unlock(&bus->mu);
     natsConnection_Destroy(bus->nc);
+    if (!closed) {
+        /* never freed rather than freed under a late callback */
+        sl_warn("the broker connection did not report closing; not freeing it");
+        return;
+    }
+    pthread_mutex_destroy(&bus->mu);
+    pthread_cond_destroy(&bus->cv);
     free(bus);
 }
 

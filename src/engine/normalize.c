@@ -76,9 +76,15 @@ int sl_value_normalize(const sl_column_t *col, const sl_value_t *v, sl_buf_t *ou
     size_t n = (size_t)v->len;
     switch (col->type) {
     case SL_T_BOOL: {
+        /* Only the spellings of true and false fold: a TINYINT(1) target holding 2 must
+         * not pass for false. */
         bool t = (n == 1 && (s[0] == 't' || s[0] == '1' || s[0] == 'y')) ||
                  (n == 4 && strncasecmp(s, "true", 4) == 0);
-        return sl_buf_addc(out, t ? 't' : 'f', err);
+        bool f = (n == 1 && (s[0] == 'f' || s[0] == '0' || s[0] == 'n')) ||
+                 (n == 5 && strncasecmp(s, "false", 5) == 0);
+        if (t || f)
+            return sl_buf_addc(out, t ? 't' : 'f', err);
+        return sl_buf_add(out, s, n, err);
     }
     case SL_T_FLOAT32:
         return norm_float(s, n, true, out, err);

@@ -33,6 +33,9 @@ static void booleans(void **state)
     assert_string_equal(norm(SL_T_BOOL, false, "1"), "t"); /* MySQL TINYINT(1) */
     assert_string_equal(norm(SL_T_BOOL, false, "0"), "f");
     assert_string_equal(norm(SL_T_BOOL, false, "f"), "f");
+    assert_string_equal(norm(SL_T_BOOL, false, "false"), "f");
+    /* a TINYINT(1) target holding 2 is neither (type_matrix tampers with it) */
+    assert_string_not_equal(norm(SL_T_BOOL, false, "2"), "f");
 }
 
 static void numbers(void **state)
