@@ -333,6 +333,8 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     ld->next_stripe = 0;
     ld->inflight = 0;
     pthread_mutex_unlock(&ld->mu);
+    /* taken first, so that a reconnect while the stream is recreated counts too */
+    int reconnects = sl_bus_reconnects(ld->bus);
     if (sl_bus_stream_reset(ld->bus, ld->spec->name, ld->lanes, err))
         return -1;
     if (sl_source_open(ld->spec->source_url, &coord, err)) {
@@ -346,7 +348,6 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         sl_source_close(coord);
         return -1;
     }
-    int reconnects = sl_bus_reconnects(ld->bus);
     pthread_t *wt = calloc((size_t)ld->lanes, sizeof *wt);
     writer_arg_t *wa = calloc((size_t)ld->lanes, sizeof *wa);
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
