@@ -335,8 +335,10 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     pthread_mutex_unlock(&ld->mu);
     /* taken first, so that a reconnect while the stream is recreated counts too */
     int reconnects = sl_bus_reconnects(ld->bus);
+    sl_debug("data phase: recreating the broker stream");
     if (sl_bus_stream_reset(ld->bus, ld->spec->name, ld->lanes, err))
         return -1;
+    sl_debug("data phase: broker stream ready; opening readers");
     if (sl_source_open(ld->spec->source_url, &coord, err)) {
         sl_err_prefix(err, "source: ");
         return -1;
@@ -396,10 +398,13 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
             pthread_mutex_unlock(&ld->mu);
         }
     }
+    sl_debug("data phase: waiting for readers");
     for (int i = 0; i < nrd; i++)
         pthread_join(rt[i], NULL);
+    sl_debug("data phase: waiting for writers");
     for (int i = 0; i < ld->lanes; i++)
         pthread_join(wt[i], NULL);
+    sl_debug("data phase: all threads stopped");
     sl_progress_stop(pg);
     for (int i = 0; i < nrd; i++)
         sl_source_close(rd[i]);

@@ -140,7 +140,7 @@ static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
             atomic_fetch_add(&ts->rows_written, (int64_t)v.hdr.nrows);
             atomic_fetch_add(&ts->bytes_written, (int64_t)v.len);
             atomic_fetch_add(&ld->batches, 1);
-            natsMsg_AckSync(msg, NULL, NULL); /* a lost ack only causes a skipped redelivery */
+            natsMsg_Ack(msg, NULL); /* a lost ack only causes a redelivery, skipped by the checkpoint */
             if (done) {
                 atomic_fetch_sub(&ts->stripes_left, 1);
                 atomic_fetch_sub(&ld->stripes_left, 1);
@@ -150,7 +150,7 @@ static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
         }
         if (o == SKIPPED) {
             atomic_fetch_add(&ld->duplicates, 1);
-            natsMsg_AckSync(msg, NULL, NULL);
+            natsMsg_Ack(msg, NULL);
             release_slot(ld);
             return;
         }
