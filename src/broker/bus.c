@@ -230,7 +230,7 @@ int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgi
     jsPubOptions_Init(&po);
     po.MsgId = msgid;
     po.ExpectStream = name;
-    po.MaxWait = 30000;
+    po.MaxWait = 5000; /* a timed-out publish is retried with the same Msg-Id: deduplicated */
     jsErrCode jerr = 0;
     jsPubAck *pa = NULL;
     natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
