@@ -7,11 +7,10 @@
 # on pgbench_accounts at pgbench scale SCALE (default 50 = 5,000,000 rows). Prints wall
 # times, ratios and sluice's peak RSS (and the embedded nats-server's). Starts its own
 # servers (scripts/test-servers.sh) under a temp dir; needs the packages of
-# scripts/install-deps.sh plus `time`. Not a test: results go to docs/benchmarks.md.
+# scripts/install-deps.sh. Not a test: results go to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scale=${1:-50}
-command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
 [ -x build/sluice ] || bash scripts/build.sh >/dev/null
 sluice=$PWD/build/sluice
 dir=$(mktemp -d /tmp/sluice-bench.XXXXXX)
@@ -39,19 +38,27 @@ ddl="CREATE TABLE pgbench_accounts (aid int NOT NULL PRIMARY KEY, bid int, abala
 
 fresh_pg() { pg -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
 
-# sluice run, timed, with peak RSS of sluice and of its nats-server child
+# sluice run, timed, with the peak RSS of sluice itself and of its nats-server child,
+# each read from /proc (VmHWM) while it runs: /usr/bin/time would report the larger of
+# sluice and the child it reaps.
 run_sluice() { # name spec
-  local name=$1 spec=$2 start t
+  local name=$1 spec=$2 start t pid
   start=$(now)
-  (
-    while :; do ps -o rss= -C nats-server 2>/dev/null | sort -n | tail -1; sleep 0.5; done
-  ) > "$dir/$name.nats-rss" &
-  local poll=$!
-  /usr/bin/time -f "%M" -o "$dir/$name.rss" "$sluice" run "$spec" --data-dir "$dir/$name.data" --no-progress 2> "$dir/$name.log"
+  "$sluice" run "$spec" --data-dir "$dir/$name.data" --no-progress 2> "$dir/$name.log" &
+  pid=$!
+  : > "$dir/$name.rss"; : > "$dir/$name.nats-rss"
+  while kill -0 "$pid" 2>/dev/null; do
+    awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null >> "$dir/$name.rss" || true
+    for n in $(pgrep -P "$pid" nats-server); do
+      awk '/VmHWM/ {print $2}' "/proc/$n/status" 2>/dev/null >> "$dir/$name.nats-rss" || true
+    done
+    sleep 0.2
+  done
+  wait "$pid" || { echo "sluice $name failed:" >&2; tail -5 "$dir/$name.log" >&2; exit 1; }
   t=$(elapsed "$start")
-  kill $poll 2>/dev/null || true
   echo "$t"
 }
+peak() { sort -n "$1" | tail -n 1; }
 
 echo "== PostgreSQL -> PostgreSQL"
 fresh_pg raw_pg
@@ -65,7 +72,7 @@ cat > "$dir/pg2pg.json" <<JSON
  "target": {"url": "$SLUICE_TEST_PG_URL/sl_pg"}, "options": {"writers": 2}}
 JSON
 t_sl_pg=$(run_sluice pg2pg "$dir/pg2pg.json")
-rss_pg=$(cat "$dir/pg2pg.rss"); nats_pg=$(sort -n "$dir/pg2pg.nats-rss" | tail -1)
+rss_pg=$(peak "$dir/pg2pg.rss"); nats_pg=$(peak "$dir/pg2pg.nats-rss")
 [ "$(pg -d sl_pg -c 'SELECT count(*) FROM pgbench_accounts')" = "$rows" ] || { echo "sluice pg->pg row count wrong"; exit 1; }
 
 echo "== MariaDB -> PostgreSQL"
@@ -81,7 +88,7 @@ cat > "$dir/my2pg.json" <<JSON
  "target": {"url": "$SLUICE_TEST_PG_URL/sl_my"}, "options": {"writers": 2}}
 JSON
 t_sl_my=$(run_sluice my2pg "$dir/my2pg.json")
-rss_my=$(cat "$dir/my2pg.rss"); nats_my=$(sort -n "$dir/my2pg.nats-rss" | tail -1)
+rss_my=$(peak "$dir/my2pg.rss"); nats_my=$(peak "$dir/my2pg.nats-rss")
 [ "$(pg -d sl_my -c 'SELECT count(*) FROM pgbench_accounts')" = "$rows" ] || { echo "sluice my->pg row count wrong"; exit 1; }
 fresh_pg pgl_my
 start=$(now)
