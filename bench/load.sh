@@ -69,7 +69,7 @@ t_raw_pg=$(elapsed "$start")
 fresh_pg sl_pg
 cat > "$dir/pg2pg.json" <<JSON
 {"name": "bench-pg2pg", "source": {"url": "$SLUICE_TEST_PG_URL/bench", "tables": ["pgbench_accounts"]},
- "target": {"url": "$SLUICE_TEST_PG_URL/sl_pg"}, "options": {"writers": 2}}
+ "target": {"url": "$SLUICE_TEST_PG_URL/sl_pg"}, "options": {}}
 JSON
 t_sl_pg=$(run_sluice pg2pg "$dir/pg2pg.json")
 rss_pg=$(peak "$dir/pg2pg.rss"); nats_pg=$(peak "$dir/pg2pg.nats-rss")
@@ -85,7 +85,7 @@ t_raw_my=$(elapsed "$start")
 fresh_pg sl_my
 cat > "$dir/my2pg.json" <<JSON
 {"name": "bench-my2pg", "source": {"url": "$SLUICE_TEST_MYSQL_URL/bench", "tables": ["pgbench_accounts"]},
- "target": {"url": "$SLUICE_TEST_PG_URL/sl_my"}, "options": {"writers": 2}}
+ "target": {"url": "$SLUICE_TEST_PG_URL/sl_my"}, "options": {}}
 JSON
 t_sl_my=$(run_sluice my2pg "$dir/my2pg.json")
 rss_my=$(peak "$dir/my2pg.rss"); nats_my=$(peak "$dir/my2pg.nats-rss")

@@ -284,7 +284,7 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
     int maxr = 1;
     if (coord->ops->snapshot_export(coord, &token, &maxr, err))
         return -1;
-    int want = ld->spec->opt.readers ? ld->spec->opt.readers : ld->spec->opt.writers;
+    int want = ld->spec->opt.readers ? ld->spec->opt.readers : ld->lanes;
     int left = atomic_load(&ld->stripes_left);
     if (want > maxr)
         want = maxr;
@@ -469,7 +469,7 @@ out:
 sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts,
                              sl_err_t *err)
 {
-    load_t ld = {.spec = spec, .opts = opts, .bus = bus, .lanes = spec->opt.writers};
+    load_t ld = {.spec = spec, .opts = opts, .bus = bus, .lanes = sl_spec_writers(spec)};
     pthread_mutex_init(&ld.mu, NULL);
     pthread_cond_init(&ld.cv, NULL);
     sl_source_t *src = NULL;

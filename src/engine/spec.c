@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/url.h"
 #include "model/schema.h"
@@ -26,12 +27,12 @@ static const struct prop {
 } props[] = {
     {"initial_load", P_BOOL, offsetof(sl_options_t, initial_load), 0, 0, {0}, "true",
      "cdc: copy the tables from a consistent snapshot before streaming changes"},
-    {"writers", P_INT, offsetof(sl_options_t, writers), 1, 64, {0}, "4",
-     "parallel writer lanes, each with its own target connection"},
+    {"writers", P_INT, offsetof(sl_options_t, writers), 0, 64, {0}, "0",
+     "parallel writer lanes, each with its own target connection (0 = one per two CPU cores, 1 to 4)"},
     {"readers", P_INT, offsetof(sl_options_t, readers), 0, 64, {0}, "0",
      "parallel reader connections sharing one snapshot (0 = as many as writers)"},
-    {"batch_rows", P_INT, offsetof(sl_options_t, batch_rows), 1, 1000000, {0}, "10000",
-     "most rows in one batch (one target transaction)"},
+    {"batch_rows", P_INT, offsetof(sl_options_t, batch_rows), 1, 1000000, {0}, "100000",
+     "most rows in one batch (one target transaction); batch_bytes bounds it too"},
     {"batch_bytes", P_INT, offsetof(sl_options_t, batch_bytes), 65536, 64 << 20, {0}, "4194304",
      "most bytes in one batch on the broker; a larger row is refused"},
     {"chunk_rows", P_INT, offsetof(sl_options_t, chunk_rows), 1000, 1 << 30, {0}, "250000",
@@ -49,6 +50,15 @@ static const struct prop {
 
 const char *sl_schema_policy_name(sl_schema_policy_t p) { return props[6].choices[p]; }
 const char *sl_write_mode_name(sl_write_mode_t m) { return props[7].choices[m]; }
+
+int sl_spec_writers(const sl_spec_t *spec)
+{
+    if (spec->opt.writers > 0)
+        return spec->opt.writers;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus > 0 ? (int)(cpus / 2) : 1;
+    return n < 1 ? 1 : n > 4 ? 4 : n;
+}
 
 void sl_spec_print_options(void)
 {

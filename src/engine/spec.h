@@ -22,7 +22,7 @@ typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
 
 typedef struct sl_options {
     bool initial_load;
-    int writers;        /* parallel writer lanes */
+    int writers;        /* parallel writer lanes (0 = auto, see sl_spec_writers) */
     int readers;        /* parallel reader connections (0 = as many as writers) */
     int batch_rows;
     int batch_bytes;    /* bound of one batch on the bus */
@@ -45,6 +45,9 @@ typedef struct sl_spec {
 int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err);
 void sl_spec_free(sl_spec_t *spec);
+/* The writer lanes to run: options.writers, or when 0 one per two CPU cores (1..4): on
+ * a small machine a second writer into the same table costs more than it brings. */
+int sl_spec_writers(const sl_spec_t *spec);
 /* True when the spec asks for every table. */
 bool sl_spec_all_tables(const sl_spec_t *spec);
 /* Markdown table of the options (name, type, default, description) for docs. */

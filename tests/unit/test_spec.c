@@ -24,8 +24,9 @@ static void defaults(void **state)
                      0);
     assert_string_equal(s->name, "a");
     assert_int_equal(s->ntables, 2);
-    assert_int_equal(s->opt.writers, 4);
-    assert_int_equal(s->opt.batch_rows, 10000);
+    assert_int_equal(s->opt.writers, 0); /* auto */
+    assert_true(sl_spec_writers(s) >= 1 && sl_spec_writers(s) <= 4);
+    assert_int_equal(s->opt.batch_rows, 100000);
     assert_int_equal(s->opt.schema, SL_SCHEMA_CREATE_MISSING);
     assert_int_equal(s->opt.write_mode, SL_WRITE_INSERT);
     assert_false(sl_spec_all_tables(s));
@@ -61,7 +62,7 @@ static void errors_name_the_field(void **state)
     assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"sauce\":{}}", &s, &err), -1);
     assert_non_null(strstr(err.message, "\"sauce\""));
     assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"source\":{\"url\":\"mysql://h/d\"},\"target\":{\"url\":\"postgres://h/d\"},"
-                                   "\"options\":{\"writers\":0}}",
+                                   "\"options\":{\"writers\":-1}}",
                                    &s, &err),
                      -1);
     assert_non_null(strstr(err.message, "writers"));
