@@ -58,3 +58,12 @@ void sl_key_sample_free(char **keys, int n)
         free(keys[i]);
     free(keys);
 }
+
+void sl_key_sample_clear(char ***keys, int *n)
+{
+    if (n) {
+        sl_key_sample_free(*keys, *n);
+        *n = 0;
+    }
+    *keys = NULL;
+}

@@ -12,7 +12,7 @@ int sl_mysql_src_key_sample(sl_source_t *base, const sl_table_t *t, int64_t ever
                             int *n, sl_err_t *err)
 {
     sl_mysql_src_t *src = (sl_mysql_src_t *)base;
-    *keys = NULL;
+    sl_key_sample_clear(keys, NULL);
     *n = 0;
     sl_buf_t ref, sql;
     sl_buf_init(&ref, 4096);
@@ -46,11 +46,8 @@ int sl_mysql_src_key_sample(sl_source_t *base, const sl_table_t *t, int64_t ever
     }
     rc = 0;
 out:
-    if (rc) {
-        sl_key_sample_free(*keys, *n);
-        *keys = NULL;
-        *n = 0;
-    }
+    if (rc)
+        sl_key_sample_clear(keys, n);
     if (res)
         mysql_free_result(res);
     sl_buf_free(&ref);

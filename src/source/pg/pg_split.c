@@ -12,7 +12,7 @@ int sl_pg_source_key_sample(sl_source_t *src, const sl_table_t *t, int64_t every
                             int *n, sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_source_t *)src)->pg;
-    *keys = NULL;
+    sl_key_sample_clear(keys, NULL);
     *n = 0;
     sl_buf_t ref, sql;
     sl_buf_init(&ref, 4096);
@@ -44,11 +44,8 @@ int sl_pg_source_key_sample(sl_source_t *src, const sl_table_t *t, int64_t every
     }
     rc = 0;
 out:
-    if (rc) {
-        sl_key_sample_free(*keys, *n);
-        *keys = NULL;
-        *n = 0;
-    }
+    if (rc)
+        sl_key_sample_clear(keys, n);
     PQclear(r);
     free(vals);
     sl_buf_free(&ref);
