@@ -206,8 +206,10 @@ void *sl_load_reader_main(void *arg)
         if (sl_load_stopping(ld))
             break;
         int s = take_stripe(ld);
-        if (s < 0)
+        if (s < 0) {
+            sl_debug("reader %d: no stripe left", ra->id);
             break;
+        }
         if (read_stripe(&r, ra->src, s, &err)) {
             /* stopping (interrupt, restart, another thread's failure) is not a failure */
             if (err.code != SL_E_CANCELED && !sl_load_stopping(ld))
