@@ -111,6 +111,9 @@ static int publish(rstate_t *r, sl_err_t *err)
             pthread_mutex_lock(&ld->mu);
             ld->inflight--;
             pthread_mutex_unlock(&ld->mu);
+            if (!err->hint[0])
+                sl_err_hint(err, "check the broker's log (the data directory's nats/nats-server.log) and "
+                                 "the free space where it stores; run again to resume");
             return -1;
         }
         sl_warn("publishing to the broker failed (%s); retrying", err->message);
