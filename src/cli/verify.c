@@ -87,7 +87,7 @@ int sl_cli_verify(int argc, char **argv)
     printf("%-32s %14s %14s  %s\n", "table", "source rows", "target rows", "result");
     for (int i = 0; i < nnames; i++) {
         sl_verify_result_t res;
-        if (sl_verify_table(src, tgt, spec->target_url, spec->source_url, names[i], &res, &err))
+        if (sl_verify_table(src, tgt, names[i], &res, &err))
             goto fail;
         if (res.problem[0]) {
             printf("%-32s %14s %14s  DIFFERENT: %s\n", res.table, "-", "-", res.problem);

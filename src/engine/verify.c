@@ -187,11 +187,9 @@ static void side_free(side_t *sd)
     sl_buf_free(&sd->keyb);
 }
 
-int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *tgt_url, const char *src_url,
-                    const char *table, sl_verify_result_t *res, sl_err_t *err)
+int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *table, sl_verify_result_t *res,
+                    sl_err_t *err)
 {
-    (void)tgt_url;
-    (void)src_url;
     memset(res, 0, sizeof *res);
     snprintf(res->table, sizeof res->table, "%s", table);
     side_t a = {.src = src}, b = {.src = tgt};

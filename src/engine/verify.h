@@ -29,7 +29,7 @@ typedef struct sl_verify_result {
 /* Compares one table. src and tgt are connections opened with sl_source_open (the
  * target is read through its source driver). Returns -1 only when a side could not be
  * read; differences are reported in *res. */
-int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *tgt_url, const char *src_url,
-                    const char *table, sl_verify_result_t *res, sl_err_t *err);
+int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *table, sl_verify_result_t *res,
+                    sl_err_t *err);
 
 #endif

@@ -134,8 +134,6 @@ static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
         if (o == APPLIED || o == SKIPPED)
             atomic_fetch_add(&ld->moves, 1);
         if (o == APPLIED) {
-            const sl_table_t *t = ld->plan.tables[v.hdr.table];
-            (void)t;
             table_stats_t *ts = &ld->ts[v.hdr.table];
             atomic_fetch_add(&ts->rows_written, (int64_t)v.hdr.nrows);
             atomic_fetch_add(&ts->bytes_written, (int64_t)v.len);
