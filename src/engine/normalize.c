@@ -103,7 +103,7 @@ int sl_value_normalize(const sl_column_t *col, const sl_value_t *v, sl_buf_t *ou
     case SL_T_TIMESTAMP:
         return trim_fraction(s, n, out, err);
     case SL_T_TIMESTAMPTZ: {
-        if (n >= 8 && (strncmp(s, "infinity", 8) == 0 || strncmp(s, "-infinity", 9 < n ? 9 : n) == 0))
+        if ((n == 8 && memcmp(s, "infinity", 8) == 0) || (n == 9 && memcmp(s, "-infinity", 9) == 0))
             return sl_buf_add(out, s, n, err);
         /* drop a "+00" / "+00:00" suffix, then add "+00" back */
         size_t m = n;

@@ -67,6 +67,7 @@ static void times(void **state)
     assert_string_equal(norm(SL_T_TIMESTAMPTZ, false, "2020-01-02 03:04:05.500000"), "2020-01-02 03:04:05.5+00");
     assert_string_equal(norm(SL_T_TIMESTAMPTZ, false, "2020-01-02 03:04:05.5+00"), "2020-01-02 03:04:05.5+00");
     assert_string_equal(norm(SL_T_TIMESTAMPTZ, false, "infinity"), "infinity");
+    assert_string_equal(norm(SL_T_TIMESTAMPTZ, false, "-infinity"), "-infinity");
 }
 
 static void text(void **state)
