@@ -54,7 +54,6 @@ typedef struct prior {
     char *plan;
     bool complete;
     int64_t max_epoch;
-    load_t *ld; /* st[] filled once the plan is known */
     struct {
         int stripe;
         sl_ckpt_t ck;
@@ -182,6 +181,11 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
     if (tgt->ops->ckpt_setup(tgt, err)) {
         sl_err_prefix(err, "target: ");
         goto done;
+    }
+    if (ld->opts->restart) {
+        sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
+        if (tgt->ops->ckpt_delete(tgt, spec->name, err))
+            goto done;
     }
     for (int i = 0; i < n; i++) {
         if (prepare_target(spec, tgt, described[i], err)) {
@@ -425,7 +429,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
 static int load_states(load_t *ld, sl_err_t *err)
 {
     sl_target_t *tgt = NULL;
-    prior_t prior = {.ld = ld};
+    prior_t prior = {0};
     int rc = -1;
     if (sl_target_open(ld->spec->target_url, &tgt, err)) {
         sl_err_prefix(err, "target: ");
@@ -474,7 +478,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     pthread_cond_init(&ld.cv, NULL);
     sl_source_t *src = NULL;
     sl_target_t *admin = NULL;
-    prior_t prior = {.ld = &ld};
+    prior_t prior = {0};
     sl_load_result_t res = SL_LOAD_FAILED;
     time_t started = time(NULL);
 
@@ -493,19 +497,10 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         goto out;
     }
     /* Read-only until every check of a fresh load has passed: the checkpoint table is
-     * created only then, so a refused load leaves the target as it was. */
-    bool have_ckpt = false, ckpt_rows = false;
-    sl_table_t ckpt_table = {.name = "_sluice_checkpoint"};
-    if (admin->ops->table_state(admin, &ckpt_table, &have_ckpt, &ckpt_rows, err)) {
-        sl_err_prefix(err, "target: ");
-        goto out;
-    }
-    if (have_ckpt && opts->restart) {
-        sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
-        if (admin->ops->ckpt_delete(admin, spec->name, err))
-            goto out;
-    }
-    if (have_ckpt && admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
+     * created only then (fresh_plan), so a refused load leaves the target as it was. */
+    /* --restart ignores the stream's checkpoints; they are deleted only once the fresh
+     * load has passed its checks (fresh_plan), so a refused restart loses nothing. */
+    if (!opts->restart && admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
         goto out;
     if (prior.complete) {
         sl_info("load \"%s\" already completed; nothing to do (use --restart to load again)", spec->name);

@@ -70,10 +70,11 @@ struct sl_target_ops {
     /* Inserts or updates one checkpoint (in the open transaction, or autocommit). */
     int (*ckpt_put)(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck,
                     sl_err_t *err);
-    /* Calls fn for every checkpoint of the stream (autocommit read). */
+    /* Calls fn for every checkpoint of the stream (autocommit read). A target without
+     * the checkpoint table yet has no checkpoints: 0 calls, not an error. */
     int (*ckpt_list)(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx,
                      sl_err_t *err);
-    /* Deletes every checkpoint of the stream. */
+    /* Deletes every checkpoint of the stream (nothing to do without the table). */
     int (*ckpt_delete)(sl_target_t *tgt, const char *stream, sl_err_t *err);
     /* Writes every row of the batch into t (in the open transaction). A value that
      * cannot be stored is SL_E_DATA naming the table, the column and the row's key. */

@@ -233,10 +233,31 @@ static int my_ckpt_put(sl_target_t *base, const char *stream, const char *key,
     return 0;
 }
 
+/* Whether the checkpoint table exists. A target no load has written to yet has none,
+ * and listing or deleting its checkpoints then finds nothing rather than failing:
+ * the table is created only once a fresh load has passed its checks. */
+static int ckpt_exists(sl_mysql_tgt_t *tgt, bool *exists, sl_err_t *err)
+{
+    char *v = NULL;
+    if (sl_mysql_query_value(&tgt->my,
+                             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                             "DATABASE() AND TABLE_NAME = '_sluice_checkpoint'",
+                             &v, err))
+        return -1;
+    *exists = v && strcmp(v, "0") != 0;
+    free(v);
+    return 0;
+}
+
 static int my_ckpt_list(sl_target_t *base, const char *stream, sl_ckpt_fn fn, void *ctx,
                         sl_err_t *err)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
+    bool exists = false;
+    if (ckpt_exists(tgt, &exists, err))
+        return -1;
+    if (!exists)
+        return 0;
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
     MYSQL_RES *res = NULL;
@@ -263,6 +284,11 @@ out:
 static int my_ckpt_delete(sl_target_t *base, const char *stream, sl_err_t *err)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
+    bool exists = false;
+    if (ckpt_exists(tgt, &exists, err))
+        return -1;
+    if (!exists)
+        return 0;
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
     int built = sl_buf_adds(&b, "DELETE FROM " CKPT, err) || add_ckpt_where(&b, stream, NULL, err);

@@ -217,10 +217,36 @@ static int pg_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, co
     return 0;
 }
 
+/* Whether the checkpoint table exists. A target no load has written to yet has none,
+ * and listing or deleting its checkpoints then finds nothing rather than failing:
+ * the table is created only once a fresh load has passed its checks. */
+static int ckpt_exists(sl_pg_t *pg, bool *exists, sl_err_t *err)
+{
+    sl_buf_t q;
+    sl_buf_init(&q, 1024);
+    PGresult *r = NULL;
+    if (!sl_pg_add_qname(&q, pg->schema, CKPT_TABLE, err)) {
+        const char *p1[] = {q.data};
+        r = sl_pg_query(pg, "SELECT to_regclass($1) IS NOT NULL", 1, p1, err,
+                        "could not look for the checkpoint table");
+    }
+    sl_buf_free(&q);
+    if (!r)
+        return -1;
+    *exists = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return 0;
+}
+
 static int pg_ckpt_list(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx,
                         sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    bool exists = false;
+    if (ckpt_exists(pg, &exists, err))
+        return -1;
+    if (!exists)
+        return 0;
     const char *p[] = {stream};
     PGresult *r = ckpt_query(pg,
                              "SELECT key, epoch, seq, position, done FROM %s"
@@ -242,6 +268,11 @@ static int pg_ckpt_list(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, voi
 static int pg_ckpt_delete(sl_target_t *tgt, const char *stream, sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    bool exists = false;
+    if (ckpt_exists(pg, &exists, err))
+        return -1;
+    if (!exists)
+        return 0;
     const char *p[] = {stream};
     PGresult *r = ckpt_query(pg, "DELETE FROM %s WHERE stream = $1", 1, p, err,
                              "could not delete checkpoints");
