@@ -33,8 +33,9 @@ static void usage(FILE *f)
             "usage: sluice COMMAND [options]\n"
             "\n"
             "commands:\n"
-            "  run SPEC.json      run one stream in the foreground (load: until complete)\n"
+            "  run SPEC.json      run one stream in the foreground (load: until complete; cdc: until stopped)\n"
             "  verify SPEC.json   compare row counts and checksums of source and target\n"
+            "  cleanup SPEC.json  drop a cdc stream's replication slot, publication and checkpoints\n"
             "  server             run the API server with its embedded broker\n"
             "  options            print the spec options as a Markdown table\n"
             "  version            print the version\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         rc = sl_cli_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = sl_cli_verify(argc - 1, argv + 1);
+    else if (strcmp(cmd, "cleanup") == 0)
+        rc = sl_cli_cleanup(argc - 1, argv + 1);
     else if (strcmp(cmd, "server") == 0)
         rc = sl_cli_server(argc - 1, argv + 1);
     else if (strcmp(cmd, "options") == 0) {

@@ -12,6 +12,7 @@ enum { SL_EXIT_OK = 0, SL_EXIT_FAIL = 1, SL_EXIT_USAGE = 2, SL_EXIT_DIFF = 1, SL
 int sl_cli_run(int argc, char **argv);
 int sl_cli_verify(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
+int sl_cli_cleanup(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;

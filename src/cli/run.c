@@ -16,6 +16,7 @@
 #include "broker/embedded.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "engine/cdc.h"
 #include "engine/load.h"
 #include "engine/spec.h"
 
@@ -25,12 +26,14 @@ static void usage(FILE *f)
             "usage: sluice run SPEC.json [options]\n"
             "\n"
             "Runs one stream in the foreground. A load exits 0 when every table is copied;\n"
-            "run it again with the same spec and data directory to resume after a crash.\n"
+            "a cdc stream runs until SIGINT/SIGTERM, then drains, commits and exits 0.\n"
+            "Run it again with the same spec and data directory to resume after a crash.\n"
             "\n"
             "options:\n"
             "  --data-dir DIR   broker store and local state (default ./sluice-data)\n"
             "  --nats URL       use an external NATS server instead of the embedded one\n"
             "  --restart        forget this stream's checkpoints and load again from scratch\n"
+            "                   (cdc: also drops and recreates the replication slot)\n"
             "  --no-progress    log lines instead of progress bars\n"
             "  --log-level L    debug, info, warn or error (default info)\n"
             "  -h, --help       this text\n");
@@ -111,6 +114,13 @@ int sl_cli_run(int argc, char **argv)
     if (sl_bus_connect(nats_url, &bus, &err))
         goto out;
     sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop};
+    if (spec->mode == SL_MODE_CDC) {
+        if (sl_cdc_run(spec, bus, &lo, &err) == SL_CDC_STOPPED)
+            rc = SL_EXIT_OK;
+        else
+            rc = *stop && err.code == SL_E_CANCELED ? SL_EXIT_INTERRUPTED : SL_EXIT_FAIL;
+        goto out;
+    }
     switch (sl_load_run(spec, bus, &lo, &err)) {
     case SL_LOAD_DONE:
     case SL_LOAD_ALREADY_DONE:
@@ -130,6 +140,61 @@ out:
     sl_broker_stop(broker);
     if (lockfd >= 0)
         close(lockfd);
+    sl_spec_free(spec);
+    return rc;
+}
+
+static void cleanup_usage(FILE *f)
+{
+    fprintf(f, "usage: sluice cleanup SPEC.json [--log-level L]\n"
+               "\n"
+               "Drops the replication slot and the publication of a cdc stream (sluice_<name>)\n"
+               "and deletes the stream's checkpoints on the target. The target's tables and\n"
+               "rows stay. A later `sluice run` of the spec starts from scratch.\n");
+}
+
+int sl_cli_cleanup(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"log-level", required_argument, NULL, 'l'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l': {
+            sl_loglevel_t lv;
+            if (sl_log_level_parse(optarg, &lv)) {
+                fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            sl_log_set_level(lv);
+            break;
+        }
+        case 'h': cleanup_usage(stdout); return SL_EXIT_OK;
+        default: cleanup_usage(stderr); return SL_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cleanup_usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    sl_err_t err = {0};
+    sl_spec_t *spec = NULL;
+    if (sl_spec_load_file(argv[optind], &spec, &err)) {
+        sl_cli_print_err(&err);
+        return SL_EXIT_USAGE;
+    }
+    int rc = SL_EXIT_OK;
+    if (spec->mode != SL_MODE_CDC) {
+        sl_err_set(&err, SL_E_CONFIG, "stream \"%s\" is a load: it has no slot or publication", spec->name);
+        sl_err_hint(&err, "cleanup is for cdc streams; run the load with --restart to load again");
+        rc = SL_EXIT_USAGE;
+    } else if (sl_cdc_cleanup(spec, &err)) {
+        rc = SL_EXIT_FAIL;
+    }
+    if (rc != SL_EXIT_OK)
+        sl_cli_print_err(&err);
     sl_spec_free(spec);
     return rc;
 }

@@ -114,8 +114,9 @@ static int resolve_tables(const sl_spec_t *spec, sl_source_t *src, char ***names
     return 0;
 }
 
-static int check_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+static int check_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
 {
+    const sl_spec_t *spec = ld->spec;
     bool exists = false, has_rows = false;
     if (tgt->ops->table_state(tgt, t, &exists, &has_rows, err))
         return -1;
@@ -125,7 +126,8 @@ static int check_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_
         sl_err_hint(err, "create it, or set options.schema to \"create_missing\"");
         return -1;
     }
-    if (exists && has_rows && o->schema != SL_SCHEMA_RECREATE && o->write_mode == SL_WRITE_INSERT) {
+    if (exists && has_rows && o->schema != SL_SCHEMA_RECREATE && o->write_mode == SL_WRITE_INSERT &&
+        !ld->opts->truncate_existing) {
         sl_err_set(err, SL_E_CONFLICT, "target table \"%s\" already holds rows", t->name);
         sl_err_detail(err, "write_mode \"insert\" loads into empty tables only, so that no row is doubled");
         sl_err_hint(err, "empty the table, or set options.write_mode to \"truncate_insert\" or "
@@ -135,8 +137,9 @@ static int check_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_
     return 0;
 }
 
-static int prepare_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+static int prepare_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
 {
+    const sl_spec_t *spec = ld->spec;
     bool exists = false, has_rows = false;
     if (tgt->ops->table_state(tgt, t, &exists, &has_rows, err))
         return -1;
@@ -144,7 +147,7 @@ static int prepare_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_tabl
         sl_info("creating target table \"%s\"%s", t->name, exists ? " (dropped first)" : "");
         return tgt->ops->create_table(tgt, t, exists, err);
     }
-    if (spec->opt.write_mode == SL_WRITE_TRUNCATE_INSERT && has_rows) {
+    if ((spec->opt.write_mode == SL_WRITE_TRUNCATE_INSERT || ld->opts->truncate_existing) && has_rows) {
         sl_info("emptying target table \"%s\"", t->name);
         return tgt->ops->truncate_table(tgt, t, err);
     }
@@ -174,7 +177,7 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
             }
     }
     for (int i = 0; i < n; i++)
-        if (check_target(spec, tgt, described[i], err)) {
+        if (check_target(ld, tgt, described[i], err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
@@ -183,12 +186,13 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
         goto done;
     }
     if (ld->opts->restart) {
-        sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
+        if (!ld->opts->snapshot)
+            sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
         if (tgt->ops->ckpt_delete(tgt, spec->name, err))
             goto done;
     }
     for (int i = 0; i < n; i++) {
-        if (prepare_target(spec, tgt, described[i], err)) {
+        if (prepare_target(ld, tgt, described[i], err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
@@ -286,8 +290,17 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
 {
     char *token = NULL;
     int maxr = 1;
-    if (coord->ops->snapshot_export(coord, &token, &maxr, err))
+    const char *ext = ld->opts->snapshot; /* a cdc slot's snapshot: every reader imports it */
+    if (ext) {
+        token = sl_strdup(ext);
+        maxr = 64;
+        if (coord->ops->snapshot_import(coord, token, err)) {
+            free(token);
+            return -1;
+        }
+    } else if (coord->ops->snapshot_export(coord, &token, &maxr, err)) {
         return -1;
+    }
     int want = ld->spec->opt.readers ? ld->spec->opt.readers : ld->lanes;
     int left = atomic_load(&ld->stripes_left);
     if (want > maxr)
@@ -311,7 +324,7 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
         }
     }
     free(token);
-    if (coord->ops->snapshot_release(coord, err)) {
+    if (!ext && coord->ops->snapshot_release(coord, err)) {
         for (int i = 1; i < n; i++)
             sl_source_close(rd[i]);
         free(rd);
@@ -525,7 +538,9 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     int resumed = ld.plan.nstripes - atomic_load(&ld.stripes_left);
     if (resumed && prior.plan)
         sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
-    for (int pass = 0; atomic_load(&ld.stripes_left) > 0; pass++) {
+    if (opts->schema_only)
+        sl_info("initial_load is off: tables are created empty");
+    for (int pass = 0; !opts->schema_only && atomic_load(&ld.stripes_left) > 0; pass++) {
         bool restart = false;
         if (run_data(&ld, &restart, err))
             goto out;

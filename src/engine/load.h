@@ -19,6 +19,11 @@ typedef struct sl_load_opts {
     bool restart;               /* forget the stream's checkpoints and start over */
     bool progress_tty;          /* draw progress bars (else log lines) */
     volatile sig_atomic_t *stop; /* set by a signal handler to interrupt */
+    /* For the initial load of a cdc stream (engine/cdc.c): */
+    const char *snapshot;       /* import this exported snapshot on every reader */
+    bool schema_only;           /* create the tables, copy no row (initial_load false) */
+    bool truncate_existing;     /* empty target tables that hold rows (a load of ours
+                                   that was cut short) instead of refusing them */
 } sl_load_opts_t;
 
 typedef enum { SL_LOAD_DONE, SL_LOAD_ALREADY_DONE, SL_LOAD_INTERRUPTED, SL_LOAD_FAILED } sl_load_result_t;

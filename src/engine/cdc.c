@@ -1,0 +1,517 @@
+/*
+ * cdc.c: the orchestrator of a `cdc` stream (see cdc.h).
+ *
+ * First run: the checks (source settings, privileges, replica identity) pass before
+ * anything is created; then the publication, then the slot with its exported
+ * snapshot; the initial load (engine/load.c) reads that snapshot while the slot's
+ * connection stays idle; then the tables' descriptions are stored in the target
+ * (checkpoint "cdc_tables"), which marks the hand-over, and the change stream starts
+ * at the slot's consistent point on that same connection. A load cut short before
+ * the hand-over cannot resume (its snapshot died with the connection): the next run
+ * drops the slot, empties the tables it had filled and starts over, and says so.
+ *
+ * Later runs: the stored descriptions and the slot's confirmed position. A missing
+ * slot, or one whose WAL is gone, is an error with a hint, never a silent re-copy.
+ *
+ * Sessions: the change stream runs in sessions. Each starts the broker stream afresh,
+ * reads the lanes' checkpoints, starts the writers and streams from the slot. A
+ * retriable failure (the source or the broker went away, a lost batch) ends the
+ * session; the next one starts from the slot's confirmed position after a backoff,
+ * and the writers skip what their checkpoints say they applied.
+ */
+#include "engine/cdc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "engine/cdc_int.h"
+#include "engine/plan.h"
+#include "source/source.h"
+
+int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
+
+void sl_cdc_fail(cdc_t *cd, const sl_err_t *err)
+{
+    pthread_mutex_lock(&cd->mu);
+    if (!atomic_load(&cd->failed)) {
+        cd->fail_err = *err;
+        atomic_store(&cd->failed, true);
+    }
+    pthread_cond_broadcast(&cd->cv);
+    pthread_mutex_unlock(&cd->mu);
+}
+
+bool sl_cdc_stopping(cdc_t *cd)
+{
+    return atomic_load(&cd->failed) || atomic_load(&cd->restart) || (cd->opts->stop && *cd->opts->stop);
+}
+
+int64_t sl_cdc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sl_cdc_sleep(cdc_t *cd, int ms)
+{
+    for (int slept = 0; slept < ms && !sl_cdc_stopping(cd); slept += 100) {
+        struct timespec ts = {0, (ms - slept < 100 ? ms - slept : 100) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void sl_cdc_lane_key(int lane, char *buf, int size) { snprintf(buf, (size_t)size, "cdc:%d", lane); }
+
+char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush)
+{
+    char l[32], f[32], *out = malloc(128);
+    if (!out)
+        abort();
+    sl_lsn_format(pos.lsn, l, sizeof l);
+    sl_lsn_format(flush, f, sizeof f);
+    snprintf(out, 128, "{\"lsn\":\"%s\",\"idx\":%u,\"flush\":\"%s\"}", l, pos.idx, f);
+    return out;
+}
+
+int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    const char *l = json_string_value(json_object_get(j, "lsn"));
+    const char *f = json_string_value(json_object_get(j, "flush"));
+    json_t *idx = json_object_get(j, "idx");
+    int rc = -1;
+    if (l && f && json_is_integer(idx) && json_integer_value(idx) >= 0 &&
+        json_integer_value(idx) <= UINT32_MAX && sl_lsn_parse(l, &pos->lsn) == 0 &&
+        sl_lsn_parse(f, flush) == 0) {
+        pos->idx = (uint32_t)json_integer_value(idx);
+        rc = 0;
+    }
+    json_decref(j);
+    return rc;
+}
+
+int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < cd->ntables; i++)
+        json_array_append_new(a, sl_table_to_json(cd->tables[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = text, .done = true};
+    int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_tables", &ck, err);
+    free(text);
+    if (rc)
+        sl_err_prefix(err, "target: ");
+    return rc;
+}
+
+static int tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
+{
+    json_error_t je;
+    json_t *a = json_loads(text, 0, &je);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_tables\" of stream \"%s\" is not valid",
+                          cd->spec->name);
+    }
+    cd->ntables = (int)json_array_size(a);
+    cd->tables = calloc((size_t)cd->ntables + 1, sizeof *cd->tables);
+    for (int i = 0; i < cd->ntables; i++)
+        if (sl_table_from_json(json_array_get(a, (size_t)i), &cd->tables[i], err)) {
+            json_decref(a);
+            return -1;
+        }
+    json_decref(a);
+    return 0;
+}
+
+/* ---- what the target remembers --------------------------------------------------- */
+
+typedef struct prior {
+    char *tables; /* "cdc_tables" */
+    bool plan;    /* a load was started */
+    bool complete;
+} prior_t;
+
+static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
+{
+    (void)err;
+    prior_t *p = ctx;
+    if (strcmp(key, "cdc_tables") == 0) {
+        free(p->tables);
+        p->tables = sl_strdup(ck->position ? ck->position : "");
+    } else if (strcmp(key, "plan") == 0) {
+        p->plan = true;
+    } else if (strcmp(key, "complete") == 0) {
+        p->complete = ck->done;
+    }
+    return 0;
+}
+
+typedef struct lanes_ck {
+    cdc_t *cd;
+} lanes_ck_t;
+
+static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
+{
+    cdc_t *cd = ctx;
+    int lane;
+    char tail;
+    if (sscanf(key, "cdc:%d%c", &lane, &tail) != 1 || lane < 0 || lane >= cd->lanes || !ck->position)
+        return 0;
+    sl_pos_t pos;
+    uint64_t flush;
+    if (sl_cdc_pos_parse(ck->position, &pos, &flush))
+        return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"%s\" of stream \"%s\" is not a change position",
+                          key, cd->spec->name);
+    cd->lane[lane].committed = pos;
+    return 0;
+}
+
+/* ---- the first run --------------------------------------------------------------- */
+
+static int describe_tables(const sl_spec_t *spec, sl_table_t ***out, int *n, sl_err_t *err)
+{
+    sl_source_t *src = NULL;
+    char **names = NULL;
+    int nn = 0, rc = -1;
+    *out = NULL;
+    *n = 0;
+    if (sl_source_open(spec->source_url, &src, err))
+        goto out;
+    if (!sl_spec_all_tables(spec)) {
+        names = calloc((size_t)spec->ntables, sizeof *names);
+        for (int i = 0; i < spec->ntables; i++)
+            names[i] = sl_strdup(spec->tables[i]);
+        nn = spec->ntables;
+    } else if (src->ops->list_tables(src, &names, &nn, err)) {
+        goto out;
+    }
+    *out = calloc((size_t)nn + 1, sizeof **out);
+    for (int i = 0; i < nn; i++) {
+        if (src->ops->describe(src, names[i], &(*out)[i], err))
+            goto out;
+        (*n)++;
+    }
+    rc = 0;
+out:
+    if (rc)
+        sl_err_prefix(err, "source: ");
+    for (int i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    sl_source_close(src);
+    return rc;
+}
+
+static void free_tables(sl_table_t **t, int n)
+{
+    for (int i = 0; t && i < n; i++)
+        sl_table_free(t[i]);
+    free(t);
+}
+
+/* Reads the tables of the load plan the initial load stored. */
+static int tables_from_plan(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+{
+    char *plan_text = NULL;
+    sl_ckpt_t ck = {0};
+    bool found = false;
+    if (tgt->ops->begin(tgt, err))
+        return -1;
+    int rc = tgt->ops->ckpt_get(tgt, cd->spec->name, "plan", &ck, &found, err);
+    tgt->ops->rollback(tgt);
+    if (rc)
+        return -1;
+    if (!found || !ck.position) {
+        sl_ckpt_clear(&ck);
+        return sl_err_set(err, SL_E_INTERNAL, "the initial load of \"%s\" stored no plan", cd->spec->name);
+    }
+    plan_text = ck.position;
+    sl_plan_t plan = {0};
+    rc = sl_plan_from_json(plan_text, &plan, err);
+    sl_ckpt_clear(&ck);
+    if (rc)
+        return -1;
+    cd->tables = plan.tables;
+    cd->ntables = plan.ntables;
+    plan.tables = NULL;
+    plan.ntables = 0;
+    sl_plan_free(&plan);
+    return 0;
+}
+
+/* Checks, publication, slot, initial load, hand-over. On success *conn is the slot's
+ * connection (the stream continues on it) and cd->start its consistent point. */
+static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
+{
+    const sl_spec_t *spec = cd->spec;
+    sl_table_t **tables = NULL;
+    int n = 0, rc = -1;
+    sl_cdc_t *c = NULL;
+    char *snapshot = NULL;
+    if (describe_tables(spec, &tables, &n, err))
+        goto out;
+    if (n == 0) {
+        sl_err_set(err, SL_E_NOT_FOUND, "the source database has no tables");
+        sl_err_hint(err, "check the database (and schema) in the source URL");
+        goto out;
+    }
+    if (sl_cdc_open(spec->source_url, spec->name, &c, err))
+        goto out;
+    sl_cdc_slot_t st = {0};
+    if (c->ops->slot_state(c, &st, err))
+        goto out;
+    if (c->ops->check(c, tables, n, true, err))
+        goto out;
+    if (st.exists) {
+        if (st.active) {
+            sl_err_set(err, SL_E_CONFLICT, "replication slot \"%s\" is in use by another connection", cd->slot);
+            sl_err_hint(err, "stop the other sluice process of stream \"%s\"", spec->name);
+            err->retriable = true;
+            goto out;
+        }
+        sl_warn("replication slot \"%s\" exists but the stream never handed over to it (an initial load was cut "
+                "short); dropping it and starting over",
+                cd->slot);
+        if (c->ops->drop(c, err))
+            goto out;
+    }
+    if (c->ops->publication_ensure(c, tables, n, err))
+        goto out;
+    uint64_t consistent = 0;
+    if (c->ops->slot_create(c, &snapshot, &consistent, err))
+        goto out;
+    char lsn[32];
+    sl_lsn_format(consistent, lsn, sizeof lsn);
+    sl_info("created replication slot \"%s\" at %s", cd->slot, lsn);
+    /* the initial load, from the slot's snapshot (the slot's connection stays idle) */
+    sl_load_opts_t lo = *cd->opts;
+    lo.snapshot = snapshot;
+    lo.schema_only = !spec->opt.initial_load;
+    lo.restart = true; /* a cdc stream always copies from its own new snapshot */
+    lo.truncate_existing = prior->plan || cd->opts->restart;
+    if (prior->plan)
+        sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
+                spec->name);
+    sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
+    if (lr == SL_LOAD_INTERRUPTED) {
+        sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
+        sl_err_hint(err, "run the same command again: the initial load starts over");
+        goto out;
+    }
+    if (lr != SL_LOAD_DONE)
+        goto out;
+    if (tables_from_plan(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
+        goto out;
+    cd->start = (sl_pos_t){consistent, 0};
+    sl_info("initial load done; streaming changes from %s", lsn);
+    *conn = c;
+    c = NULL;
+    rc = 0;
+out:
+    free(snapshot);
+    free_tables(tables, n);
+    sl_cdc_close(c);
+    return rc;
+}
+
+/* ---- sessions -------------------------------------------------------------------- */
+
+/* One session of the change stream on connection c. Returns 0 when stopped on request,
+ * -1 with err on failure (err->retriable: start another session). */
+static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+{
+    atomic_store(&cd->restart, false);
+    atomic_store(&cd->session_over, false);
+    cd->epoch++;
+    if (sl_bus_stream_reset(cd->bus, cd->spec->name, cd->lanes, err))
+        return -1;
+    /* where the lanes stand */
+    for (int i = 0; i < cd->lanes; i++)
+        cd->lane[i].committed = (sl_pos_t){0, 0};
+    sl_target_t *tgt = NULL;
+    if (sl_target_open(cd->spec->target_url, &tgt, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    int rc = tgt->ops->ckpt_list(tgt, cd->spec->name, collect_lanes, cd, err);
+    sl_target_close(tgt);
+    if (rc)
+        return -1;
+    sl_cdc_slot_t st = {0};
+    if (c->ops->slot_state(c, &st, err))
+        return -1;
+    if (!st.exists) {
+        sl_err_set(err, SL_E_NOT_FOUND, "replication slot \"%s\" does not exist", cd->slot);
+        sl_err_detail(err, "the changes made since the last confirmed position cannot be read any more");
+        sl_err_hint(err, "to copy the tables again and stream from now on, run `sluice run --restart`");
+        err->fatal = true;
+        return -1;
+    }
+    if (st.lost) {
+        sl_err_set(err, SL_E_NOT_FOUND, "replication slot \"%s\" lost the WAL it needs", cd->slot);
+        sl_err_detail(err, "the server removed WAL past max_slot_wal_keep_size before sluice read it");
+        sl_err_hint(err, "raise max_slot_wal_keep_size, then run `sluice run --restart` to copy the tables again");
+        err->fatal = true;
+        return -1;
+    }
+    if (st.confirmed > cd->start.lsn)
+        cd->start = (sl_pos_t){st.confirmed, 0};
+    atomic_store(&cd->confirmed, cd->start.lsn);
+    sl_cdc_reader_reset(cd);
+    pthread_t *wt = calloc((size_t)cd->lanes, sizeof *wt);
+    cdc_writer_arg_t *wa = calloc((size_t)cd->lanes, sizeof *wa);
+    for (int i = 0; i < cd->lanes; i++) {
+        wa[i] = (cdc_writer_arg_t){.cd = cd, .lane = i};
+        pthread_create(&wt[i], NULL, sl_cdc_writer_main, &wa[i]);
+    }
+    char lsn[32];
+    sl_lsn_format(cd->start.lsn, lsn, sizeof lsn);
+    sl_debug("cdc session %" PRIu64 ": streaming from %s with %d lane%s", cd->epoch, lsn, cd->lanes,
+             cd->lanes == 1 ? "" : "s");
+    sl_cdc_handler_t h;
+    sl_cdc_reader_handler(cd, &h);
+    rc = c->ops->stream(c, cd->start.lsn, cd->tables, cd->ntables, &h, err);
+    atomic_store(&cd->session_over, true);
+    pthread_mutex_lock(&cd->mu);
+    pthread_cond_broadcast(&cd->cv);
+    pthread_mutex_unlock(&cd->mu);
+    for (int i = 0; i < cd->lanes; i++)
+        pthread_join(wt[i], NULL);
+    free(wt);
+    free(wa);
+    if (atomic_load(&cd->failed)) {
+        *err = cd->fail_err;
+        return -1;
+    }
+    if (rc == 0 && atomic_load(&cd->restart)) {
+        sl_err_set(err, SL_E_BROKER, "a change batch was lost");
+        err->retriable = true;
+        return -1;
+    }
+    if (rc && err->code == SL_E_CANCELED && !(cd->opts->stop && *cd->opts->stop)) {
+        err->retriable = true; /* a session ended from inside: start the next one */
+    }
+    return rc;
+}
+
+sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts, sl_err_t *err)
+{
+    cdc_t cd = {.spec = spec, .opts = opts, .bus = bus};
+    cd.lanes = spec->opt.ordering == SL_ORDER_KEY ? sl_spec_writers(spec) : 1;
+    pthread_mutex_init(&cd.mu, NULL);
+    pthread_cond_init(&cd.cv, NULL);
+    pthread_rwlock_init(&cd.schema, NULL);
+    sl_cdc_object_name(spec->name, cd.slot, sizeof cd.slot);
+    int64_t payload = sl_bus_max_payload(bus);
+    cd.batch_bytes = (size_t)spec->opt.batch_bytes;
+    if (payload > 0 && (int64_t)cd.batch_bytes > payload - 128 * 1024)
+        cd.batch_bytes = (size_t)(payload - 128 * 1024);
+    cd.batch_rows = spec->opt.batch_rows;
+    cd.lane = calloc((size_t)cd.lanes, sizeof *cd.lane);
+    for (int i = 0; i < cd.lanes; i++)
+        sl_cbatch_builder_init(&cd.lane[i].bb, (uint32_t)cd.batch_rows, cd.batch_bytes);
+    sl_cdc_result_t res = SL_CDC_FAILED;
+    sl_target_t *adm = NULL;
+    sl_cdc_t *c = NULL;
+    prior_t prior = {0};
+
+    if (sl_target_open(spec->target_url, &adm, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
+    if (opts->restart) {
+        sl_info("--restart: dropping the slot and publication of stream \"%s\" and copying again", spec->name);
+        if (sl_cdc_open(spec->source_url, spec->name, &c, err) || c->ops->drop(c, err))
+            goto out;
+        sl_cdc_close(c);
+        c = NULL;
+        prior.plan = true; /* the tables may hold rows of the earlier run */
+    } else if (adm->ops->ckpt_list(adm, spec->name, collect, &prior, err)) {
+        goto out;
+    }
+    if (prior.tables) {
+        if (tables_from_json(&cd, prior.tables, err))
+            goto out;
+        sl_info("resuming change stream \"%s\" (%d table%s) from replication slot \"%s\"", spec->name,
+                cd.ntables, cd.ntables == 1 ? "" : "s", cd.slot);
+    } else if (first_run(&cd, adm, &prior, &c, err)) {
+        goto out;
+    }
+    sl_target_close(adm);
+    adm = NULL;
+    for (int attempt = 0;;) {
+        if (!c && sl_cdc_open(spec->source_url, spec->name, &c, err)) {
+            if (!err->retriable)
+                goto out;
+        } else if (session(&cd, c, err) == 0) {
+            break;
+        } else if (!err->retriable || err->fatal) {
+            goto out;
+        }
+        if (opts->stop && *opts->stop)
+            break;
+        atomic_store(&cd.failed, false);
+        sl_cdc_close(c);
+        c = NULL;
+        int wait = 500 << (attempt < 5 ? attempt : 5);
+        sl_warn("change stream interrupted (%s); starting again from the confirmed position in %d ms", err->message,
+                wait);
+        attempt++;
+        sl_cdc_sleep(&cd, wait);
+        if (opts->stop && *opts->stop)
+            break;
+    }
+    char lsn[32];
+    sl_lsn_format(atomic_load(&cd.confirmed), lsn, sizeof lsn);
+    sl_info("change stream \"%s\" stopped; %" PRId64 " changes applied in this run, confirmed position %s",
+            spec->name, atomic_load(&cd.changes_applied), lsn);
+    res = SL_CDC_STOPPED;
+out:
+    free(prior.tables);
+    sl_cdc_close(c);
+    sl_target_close(adm);
+    sl_target_close(cd.admin);
+    for (int i = 0; i < cd.lanes; i++) {
+        sl_cbatch_builder_free(&cd.lane[i].bb);
+        free(cd.lane[i].q);
+    }
+    free(cd.lane);
+    free(cd.xq);
+    free_tables(cd.tables, cd.ntables);
+    pthread_rwlock_destroy(&cd.schema);
+    pthread_mutex_destroy(&cd.mu);
+    pthread_cond_destroy(&cd.cv);
+    return res;
+}
+
+int sl_cdc_cleanup(const sl_spec_t *spec, sl_err_t *err)
+{
+    sl_cdc_t *c = NULL;
+    sl_target_t *tgt = NULL;
+    int rc = -1;
+    char slot[64];
+    sl_cdc_object_name(spec->name, slot, sizeof slot);
+    if (sl_cdc_open(spec->source_url, spec->name, &c, err) || c->ops->drop(c, err)) {
+        sl_err_prefix(err, "source: ");
+        goto out;
+    }
+    sl_info("dropped replication slot and publication \"%s\"", slot);
+    if (sl_target_open(spec->target_url, &tgt, err) || tgt->ops->ckpt_delete(tgt, spec->name, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
+    sl_info("deleted the checkpoints of stream \"%s\" on the target", spec->name);
+    rc = 0;
+out:
+    sl_cdc_close(c);
+    sl_target_close(tgt);
+    return rc;
+}

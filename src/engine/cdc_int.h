@@ -1,0 +1,122 @@
+/*
+ * cdc_int.h: state shared by the cdc orchestrator (cdc.c), its reader side
+ * (cdc_reader.c, on the orchestrator's thread) and its writer lanes (cdc_writer.c).
+ * Not a public interface.
+ *
+ * Locking: `mu` guards the lanes' committed positions and the failure record; the
+ * reader alone touches builders, queues and the transaction list. `schema` is held
+ * shared by a writer while it applies a batch and exclusively by the reader while it
+ * swaps a table description after a schema change (with every lane drained).
+ */
+#ifndef SL_ENGINE_CDC_INT_H
+#define SL_ENGINE_CDC_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "broker/bus.h"
+#include "engine/cdc.h"
+#include "model/change.h"
+#include "source/cdc.h"
+#include "target/target.h"
+
+/* A published batch the reader has not yet seen committed. */
+typedef struct pend {
+    sl_pos_t first, last;
+} pend_t;
+
+typedef struct lane {
+    /* reader side */
+    sl_cbatch_builder_t bb;
+    bool open;            /* bb holds changes not yet published */
+    sl_pos_t first;       /* position of bb's first change */
+    int64_t opened_ms;
+    sl_pos_t published;   /* last position published in this session */
+    bool sent_first;
+    pend_t *q;
+    int qhead, qn, qcap;
+    /* writer side, under mu */
+    sl_pos_t committed;   /* last position committed (or found committed) in this session */
+} lane_t;
+
+/* A source transaction seen whole (or a heartbeat), not yet confirmed. */
+typedef struct xact {
+    uint64_t lsn, end;
+} xact_t;
+
+typedef struct cdc {
+    const sl_spec_t *spec;
+    const sl_load_opts_t *opts;
+    sl_bus_t *bus;
+    int lanes;
+    size_t batch_bytes;
+    int batch_rows;
+    char slot[64];
+
+    sl_table_t **tables;
+    int ntables;
+    pthread_rwlock_t schema;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    lane_t *lane;
+    uint64_t epoch;          /* the reader session */
+
+    /* reader state (one thread) */
+    xact_t *xq;
+    int xhead, xn, xcap;
+    bool in_xact;
+    uint64_t cur_lsn;
+    int64_t cur_commit_us;
+    uint64_t last_end;       /* end of the last transaction seen whole */
+    uint64_t flushable;      /* highest position known applied everywhere */
+    sl_pos_t start;          /* where this session's stream starts */
+    int64_t last_hb_ms;
+    int64_t last_log_ms;
+    int64_t last_log_applied;
+    int64_t stop_seen_ms;    /* when a stop request was first seen */
+    sl_target_t *admin;      /* schema changes and the tables checkpoint */
+
+    _Atomic bool failed;
+    _Atomic bool restart;    /* the session must end and start again from the slot */
+    _Atomic bool session_over;
+    sl_err_t fail_err;
+
+    _Atomic int64_t changes_read;
+    _Atomic int64_t changes_applied;
+    _Atomic int64_t batches;
+    _Atomic int64_t duplicates;
+    _Atomic int64_t retries;
+    _Atomic int64_t lag_us;
+    _Atomic uint64_t server_end;
+    _Atomic uint64_t confirmed;
+} cdc_t;
+
+void sl_cdc_fail(cdc_t *cd, const sl_err_t *err);
+bool sl_cdc_stopping(cdc_t *cd); /* failed, restarting, or a stop was asked for */
+void sl_cdc_sleep(cdc_t *cd, int ms);
+int64_t sl_cdc_now_ms(void);
+/* The checkpoint key of a lane: "cdc:<n>". */
+void sl_cdc_lane_key(int lane, char *buf, int size);
+/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back. */
+char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush);
+int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
+
+/* cdc_reader.c: the handler given to the source's stream(). */
+void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
+/* Publishes every open batch and waits until every lane has committed all it was
+ * sent; false when stopping first. */
+bool sl_cdc_drain(cdc_t *cd);
+void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders */
+
+/* cdc_writer.c: one thread per lane. */
+typedef struct cdc_writer_arg {
+    cdc_t *cd;
+    int lane;
+} cdc_writer_arg_t;
+void *sl_cdc_writer_main(void *arg);
+
+#endif

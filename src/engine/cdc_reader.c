@@ -1,0 +1,585 @@
+/*
+ * cdc_reader.c: the reader side of a cdc stream, on the orchestrator's thread: the
+ * handler the source's stream() calls. It routes each change to a lane, groups
+ * changes into bounded batches, publishes them, and decides which source position
+ * may be confirmed.
+ *
+ * Batching: a lane's batch is published when it is full, or once it is 50 ms old at a
+ * transaction boundary (checked at each commit and at each tick: the source calls
+ * stopping() between messages and at least every 100 ms), so that many small source
+ * transactions share one target transaction and an idle stream still delivers
+ * promptly. Only a transaction larger than a batch is cut in pieces.
+ *
+ * Confirming (DESIGN.md "Idle lanes"): U is the lowest position not yet committed
+ * anywhere: the first unapplied batch of any lane, an unpublished batch, or the open
+ * transaction. Every transaction that started below U is applied on every lane, so
+ * the end of the last of them may be confirmed. When nothing is pending and the server
+ * reports a later end of WAL, a heartbeat batch carries that position through every
+ * lane; once the lanes have committed it (their checkpoints now say so), it is
+ * confirmed too, so WAL does not pile up behind a quiet stream and the confirmed
+ * position never passes a committed checkpoint.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "engine/cdc_int.h"
+#include "source/source.h"
+
+#define BATCH_AGE_MS 50
+#define LANE_WINDOW 4        /* published, uncommitted batches per lane */
+#define HEARTBEAT_MS 1000
+#define LOG_EVERY_MS 10000
+#define DRAIN_LIMIT_MS 60000
+#define STOP_WAIT_MS 10000   /* a stop waits this long for the open source transaction */
+
+static const sl_pos_t POS_MAX = {UINT64_MAX, UINT32_MAX};
+
+void sl_cdc_reader_reset(cdc_t *cd)
+{
+    for (int i = 0; i < cd->lanes; i++) {
+        lane_t *l = &cd->lane[i];
+        l->open = false;
+        l->sent_first = false;
+        l->qhead = l->qn = 0;
+        l->published = cd->start;
+    }
+    cd->xhead = cd->xn = 0;
+    cd->in_xact = false;
+    cd->last_end = cd->start.lsn;
+    cd->flushable = 0;
+    cd->last_hb_ms = sl_cdc_now_ms();
+}
+
+/* ---- queues --------------------------------------------------------------------- */
+
+static void pend_push(lane_t *l, pend_t p)
+{
+    if (l->qn == l->qcap) {
+        int cap = l->qcap ? l->qcap * 2 : 16;
+        pend_t *q = malloc((size_t)cap * sizeof *q);
+        if (!q)
+            abort();
+        for (int i = 0; i < l->qn; i++)
+            q[i] = l->q[(l->qhead + i) % l->qcap];
+        free(l->q);
+        l->q = q;
+        l->qcap = cap;
+        l->qhead = 0;
+    }
+    l->q[(l->qhead + l->qn) % l->qcap] = p;
+    l->qn++;
+}
+
+static void xact_push(cdc_t *cd, xact_t x)
+{
+    if (cd->xn == cd->xcap) {
+        int cap = cd->xcap ? cd->xcap * 2 : 64;
+        xact_t *q = malloc((size_t)cap * sizeof *q);
+        if (!q)
+            abort();
+        for (int i = 0; i < cd->xn; i++)
+            q[i] = cd->xq[(cd->xhead + i) % cd->xcap];
+        free(cd->xq);
+        cd->xq = q;
+        cd->xcap = cap;
+        cd->xhead = 0;
+    }
+    cd->xq[(cd->xhead + cd->xn) % cd->xcap] = x;
+    cd->xn++;
+}
+
+/* Drops the lanes' pending batches that are committed. Caller holds mu. */
+static void retire(cdc_t *cd)
+{
+    for (int i = 0; i < cd->lanes; i++) {
+        lane_t *l = &cd->lane[i];
+        while (l->qn > 0 && sl_pos_cmp(l->q[l->qhead].last, l->committed) <= 0) {
+            l->qhead = (l->qhead + 1) % l->qcap;
+            l->qn--;
+        }
+    }
+}
+
+/* The lowest position not committed everywhere (POS_MAX when none). Caller holds mu. */
+static sl_pos_t lowest_pending(cdc_t *cd)
+{
+    sl_pos_t u = POS_MAX;
+    for (int i = 0; i < cd->lanes; i++) {
+        lane_t *l = &cd->lane[i];
+        if (l->qn > 0 && sl_pos_cmp(l->q[l->qhead].first, u) < 0)
+            u = l->q[l->qhead].first;
+        if (l->open && sl_pos_cmp(l->first, u) < 0)
+            u = l->first;
+    }
+    if (cd->in_xact && cd->cur_lsn < u.lsn)
+        u = (sl_pos_t){cd->cur_lsn, 0};
+    return u;
+}
+
+/* ---- publishing ----------------------------------------------------------------- */
+
+static int publish(cdc_t *cd, int li, sl_err_t *err)
+{
+    lane_t *l = &cd->lane[li];
+    if (!l->open)
+        return 0;
+    /* back-pressure: at most LANE_WINDOW batches of a lane in flight */
+    pthread_mutex_lock(&cd->mu);
+    for (;;) {
+        retire(cd);
+        if (l->qn < LANE_WINDOW || atomic_load(&cd->failed) || atomic_load(&cd->restart))
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&cd->cv, &cd->mu, &ts);
+    }
+    pthread_mutex_unlock(&cd->mu);
+    if (atomic_load(&cd->failed) || atomic_load(&cd->restart))
+        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    l->bb.hdr.flush = cd->last_end;
+    l->bb.hdr.commit_us = cd->cur_commit_us;
+    const char *data;
+    size_t len;
+    sl_cbatch_finish(&l->bb, &data, &len);
+    char msgid[96];
+    snprintf(msgid, sizeof msgid, "%" PRIu64 "-%d-%" PRIX64 "-%u", cd->epoch, li, l->bb.hdr.last.lsn,
+             l->bb.hdr.last.idx);
+    for (int attempt = 0;; attempt++) {
+        if (sl_bus_publish(cd->bus, cd->spec->name, li, msgid, data, len, err) == 0)
+            break;
+        if (!err->retriable || attempt >= 10) {
+            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
+            return -1;
+        }
+        sl_cdc_sleep(cd, 200 << (attempt < 5 ? attempt : 5));
+        if (sl_cdc_stopping(cd) && !(cd->opts->stop && *cd->opts->stop))
+            return -1;
+    }
+    pthread_mutex_lock(&cd->mu);
+    pend_push(l, (pend_t){l->first, l->bb.hdr.last});
+    pthread_mutex_unlock(&cd->mu);
+    l->published = l->bb.hdr.last;
+    l->sent_first = true;
+    l->open = false;
+    return 0;
+}
+
+static void open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
+{
+    lane_t *l = &cd->lane[li];
+    sl_cbatch_hdr_t h = {.flags = flags | (l->sent_first ? 0 : SL_CBATCH_FIRST),
+                         .epoch = cd->epoch,
+                         .lane = (uint32_t)li,
+                         .prev = l->published};
+    sl_cbatch_start(&l->bb, &h);
+    l->open = true;
+    l->first = first;
+    l->opened_ms = sl_cdc_now_ms();
+}
+
+static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
+{
+    int64_t now = sl_cdc_now_ms();
+    for (int i = 0; i < cd->lanes; i++)
+        if (cd->lane[i].open && (!only_old || now - cd->lane[i].opened_ms >= BATCH_AGE_MS) &&
+            publish(cd, i, err))
+            return -1;
+    return 0;
+}
+
+bool sl_cdc_drain(cdc_t *cd)
+{
+    sl_err_t err = {0};
+    if (publish_all(cd, false, &err)) {
+        if (err.code != SL_E_CANCELED)
+            sl_cdc_fail(cd, &err);
+        return false;
+    }
+    int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
+    pthread_mutex_lock(&cd->mu);
+    bool done = false;
+    while (!atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
+        retire(cd);
+        done = true;
+        for (int i = 0; i < cd->lanes; i++)
+            if (cd->lane[i].qn > 0)
+                done = false;
+        if (done || sl_cdc_now_ms() > until)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&cd->cv, &cd->mu, &ts);
+    }
+    pthread_mutex_unlock(&cd->mu);
+    return done;
+}
+
+/* ---- routing -------------------------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* ordering "key": lane by hash of table and primary key; keyless tables stay on lane 0. */
+static int route(const cdc_t *cd, const sl_change_t *c)
+{
+    if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
+        return 0;
+    const sl_table_t *t = cd->tables[c->table];
+    int npk = sl_table_pk_count(t);
+    if (npk == 0)
+        return 0;
+    const sl_value_t *v = c->old ? c->old : c->row;
+    uint64_t h = fnv(14695981039346656037ull, &c->table, sizeof c->table);
+    for (int i = 0; i < npk; i++) {
+        const sl_value_t *k = &v[sl_table_pk_col(t, i)];
+        if (k->len > 0)
+            h = fnv(h, k->p, (size_t)k->len);
+        h = fnv(h, "|", 1);
+    }
+    return (int)(h % (uint64_t)cd->lanes);
+}
+
+/* An UPDATE whose old row (sent when the key changed) has another key than its new row. */
+static bool key_changes(const cdc_t *cd, const sl_change_t *c)
+{
+    if (c->op != SL_OP_UPDATE || !c->old || !c->row)
+        return false;
+    const sl_table_t *t = cd->tables[c->table];
+    for (int i = 0; i < sl_table_pk_count(t); i++) {
+        int k = sl_table_pk_col(t, i);
+        const sl_value_t *a = &c->old[k], *b = &c->row[k];
+        if (a->len != b->len || (a->len > 0 && memcmp(a->p, b->p, (size_t)a->len)))
+            return true;
+    }
+    return false;
+}
+
+static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
+    /* with lanes by key, a truncate or a key change must not overtake other lanes */
+    bool barrier = cd->lanes > 1 && (c->op == SL_OP_TRUNCATE || key_changes(cd, c));
+    if (barrier && !sl_cdc_drain(cd))
+        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    int li = route(cd, c);
+    lane_t *l = &cd->lane[li];
+    size_t size = sl_cbatch_change_size(c);
+    if (l->open && sl_cbatch_would_overflow(&l->bb, size) && publish(cd, li, err))
+        return -1;
+    if (!l->open)
+        open_batch(cd, li, c->pos, 0);
+    sl_change_t cc = *c;
+    cc.commit_us = cd->cur_commit_us;
+    if (sl_cbatch_add(&l->bb, &cc, err))
+        return -1;
+    atomic_fetch_add(&cd->changes_read, 1);
+    if (barrier && !sl_cdc_drain(cd))
+        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    return 0;
+}
+
+/* ---- schema changes ------------------------------------------------------------- */
+
+static bool in_list(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static sl_table_t *clone_table(const sl_table_t *t, sl_err_t *err)
+{
+    json_t *j = sl_table_to_json(t);
+    sl_table_t *out = NULL;
+    int rc = sl_table_from_json(j, &out, err);
+    json_decref(j);
+    return rc ? NULL : out;
+}
+
+static int admin(cdc_t *cd, sl_err_t *err)
+{
+    if (cd->admin)
+        return 0;
+    if (sl_target_open(cd->spec->target_url, &cd->admin, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stores the stream's table descriptions (key "cdc_tables"), so that a rerun maps the
+ * change stream with the columns the target has. */
+int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
+
+/* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
+ * are applied to the target; anything else stops the stream. Runs with every lane
+ * drained. */
+static int schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
+{
+    const sl_table_t *old = cd->tables[ti];
+    char label[300];
+    sl_table_label(old, label, sizeof label);
+    sl_source_t *src = NULL;
+    sl_table_t *fresh = NULL, *next = NULL;
+    int rc = -1, added = 0, dropped = 0;
+    if (sl_source_open(cd->spec->source_url, &src, err) ||
+        src->ops->describe(src, label, &fresh, err)) {
+        sl_err_prefix(err, "source: ");
+        goto out;
+    }
+    for (int i = 0; i < nrel; i++)
+        if (sl_table_find_col(old, relcols[i]) < 0)
+            added++;
+    for (int i = 0; i < old->ncolumns; i++)
+        if (!old->columns[i].generated && !in_list(relcols, nrel, old->columns[i].name))
+            dropped++;
+    if (added && dropped) {
+        sl_err_set(err, SL_E_SCHEMA, "columns of replicated table \"%s\" were renamed, or added and dropped at once",
+                   label);
+        sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN, one kind at a time; a rename would lose the column's data");
+        sl_err_hint(err, "make the same change on the target table, then run `sluice cleanup` and `sluice run --restart` "
+                         "to copy the table again");
+        goto out;
+    }
+    /* columns kept must keep their type */
+    for (int i = 0; i < nrel; i++) {
+        int o = sl_table_find_col(old, relcols[i]), f = sl_table_find_col(fresh, relcols[i]);
+        if (o >= 0 && f >= 0 && (old->columns[o].type != fresh->columns[f].type ||
+                                 strcmp(old->columns[o].native ? old->columns[o].native : "",
+                                        fresh->columns[f].native ? fresh->columns[f].native : ""))) {
+            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of replicated table \"%s\" changed type from %s to %s",
+                       relcols[i], label, old->columns[o].native ? old->columns[o].native : "?",
+                       fresh->columns[f].native ? fresh->columns[f].native : "?");
+            sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN only");
+            sl_err_hint(err, "change the target column the same way and run `sluice cleanup` then `sluice run "
+                             "--restart` to copy again");
+            goto out;
+        }
+    }
+    if (admin(cd, err))
+        goto out;
+    next = clone_table(old, err);
+    if (!next)
+        goto out;
+    /* the new column list: the relation's order, then generated columns the source omits */
+    sl_column_t *cols = calloc((size_t)old->ncolumns + (size_t)nrel + 1, sizeof *cols);
+    int n = 0;
+    for (int i = 0; i < nrel; i++) {
+        int o = sl_table_find_col(next, relcols[i]);
+        if (o >= 0) {
+            cols[n++] = next->columns[o];
+            memset(&next->columns[o], 0, sizeof next->columns[o]);
+            continue;
+        }
+        int f = sl_table_find_col(fresh, relcols[i]);
+        if (f < 0) {
+            free(cols);
+            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" was added to replicated table \"%s\" and is gone again",
+                       relcols[i], label);
+            sl_err_hint(err, "run `sluice cleanup` then `sluice run --restart` to copy the table again");
+            goto out;
+        }
+        sl_info("table \"%s\": adding column \"%s\" (%s) on the target", label, relcols[i],
+                fresh->columns[f].native ? fresh->columns[f].native : sl_type_name(fresh->columns[f].type));
+        if (cd->admin->ops->add_column(cd->admin, old, &fresh->columns[f], err)) {
+            free(cols);
+            sl_err_prefix(err, "target: ");
+            goto out;
+        }
+        cols[n++] = fresh->columns[f];
+        memset(&fresh->columns[f], 0, sizeof fresh->columns[f]);
+        fresh->columns[f].name = sl_strdup(""); /* keeps find_col working on the rest */
+    }
+    for (int i = 0; i < old->ncolumns; i++) {
+        if (in_list(relcols, nrel, old->columns[i].name))
+            continue;
+        if (old->columns[i].generated) {
+            int o = sl_table_find_col(next, old->columns[i].name);
+            cols[n++] = next->columns[o];
+            memset(&next->columns[o], 0, sizeof next->columns[o]);
+            continue;
+        }
+        sl_info("table \"%s\": dropping column \"%s\" on the target", label, old->columns[i].name);
+        if (cd->admin->ops->drop_column(cd->admin, old, old->columns[i].name, err)) {
+            free(cols);
+            sl_err_prefix(err, "target: ");
+            goto out;
+        }
+    }
+    /* what is left in next->columns (dropped columns, emptied slots) is freed with it */
+    sl_column_t *was = next->columns;
+    int wasn = next->ncolumns;
+    next->columns = cols;
+    next->ncolumns = n;
+    {
+        sl_table_t tmp = {.columns = was, .ncolumns = wasn};
+        for (int i = 0; i < wasn; i++)
+            if (!tmp.columns[i].name)
+                tmp.columns[i].name = sl_strdup("");
+        sl_table_t *t2 = malloc(sizeof *t2);
+        *t2 = tmp;
+        sl_table_free(t2);
+    }
+    pthread_rwlock_wrlock(&cd->schema);
+    sl_table_t *prev = cd->tables[ti];
+    cd->tables[ti] = next;
+    pthread_rwlock_unlock(&cd->schema);
+    sl_table_free(prev);
+    next = NULL;
+    rc = sl_cdc_store_tables(cd, cd->admin, err);
+out:
+    sl_table_free(next);
+    sl_table_free(fresh);
+    sl_source_close(src);
+    return rc;
+}
+
+/* ---- the handler ---------------------------------------------------------------- */
+
+static void log_progress(cdc_t *cd)
+{
+    int64_t now = sl_cdc_now_ms();
+    if (now - cd->last_log_ms < LOG_EVERY_MS)
+        return;
+    int64_t applied = atomic_load(&cd->changes_applied);
+    double secs = (double)(now - cd->last_log_ms) / 1000.0;
+    uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
+    char cbuf[32];
+    sl_lsn_format(conf, cbuf, sizeof cbuf);
+    sl_info("cdc \"%s\": %" PRId64 " changes applied (%.0f/s), lag %.1f s, slot lag %" PRIu64
+            " bytes, confirmed %s",
+            cd->spec->name, applied, cd->last_log_ms ? (double)(applied - cd->last_log_applied) / secs : 0.0,
+            (double)atomic_load(&cd->lag_us) / 1e6, end > conf ? end - conf : 0, cbuf);
+    cd->last_log_ms = now;
+    cd->last_log_applied = applied;
+}
+
+static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
+{
+    cdc_t *cd = ctx;
+    switch (ev->kind) {
+    case SL_CDC_BEGIN:
+        cd->in_xact = true;
+        cd->cur_lsn = ev->xact_lsn;
+        cd->cur_commit_us = ev->commit_us;
+        return 0;
+    case SL_CDC_CHANGE:
+        if (ev->change.table >= (uint32_t)cd->ntables)
+            return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
+        return add_change(cd, &ev->change, err);
+    case SL_CDC_COMMIT:
+        cd->in_xact = false;
+        cd->cur_commit_us = ev->commit_us;
+        if (ev->end_lsn > cd->last_end)
+            cd->last_end = ev->end_lsn;
+        xact_push(cd, (xact_t){ev->xact_lsn, ev->end_lsn});
+        return publish_all(cd, true, err);
+    case SL_CDC_RELATION:
+        if (ev->table < 0 || ev->table >= cd->ntables)
+            return sl_err_set(err, SL_E_INTERNAL, "a relation message for unknown table %d", ev->table);
+        if (!sl_cdc_drain(cd))
+            return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+        return schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
+    }
+    return 0;
+}
+
+/* Publishes a heartbeat at position end on every lane. */
+static void heartbeat(cdc_t *cd, uint64_t end)
+{
+    sl_err_t err = {0};
+    sl_pos_t pos = {end, 0};
+    for (int i = 0; i < cd->lanes; i++) {
+        if (sl_pos_cmp(pos, cd->lane[i].published) <= 0)
+            return;
+    }
+    for (int i = 0; i < cd->lanes; i++) {
+        open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
+        cd->lane[i].bb.hdr.last = pos;
+        cd->last_end = end;
+        if (publish(cd, i, &err)) {
+            if (err.code != SL_E_CANCELED)
+                sl_cdc_fail(cd, &err);
+            return;
+        }
+    }
+    xact_push(cd, (xact_t){end, end});
+    cd->last_hb_ms = sl_cdc_now_ms();
+}
+
+static uint64_t confirm(void *ctx, uint64_t server_end)
+{
+    cdc_t *cd = ctx;
+    if (server_end > atomic_load(&cd->server_end))
+        atomic_store(&cd->server_end, server_end);
+    pthread_mutex_lock(&cd->mu);
+    retire(cd);
+    sl_pos_t u = lowest_pending(cd);
+    pthread_mutex_unlock(&cd->mu);
+    while (cd->xn > 0) {
+        xact_t *x = &cd->xq[cd->xhead];
+        bool applied = sl_pos_cmp(u, POS_MAX) == 0 ? true : x->lsn < u.lsn;
+        if (!applied)
+            break;
+        if (x->end > cd->flushable)
+            cd->flushable = x->end;
+        cd->xhead = (cd->xhead + 1) % cd->xcap;
+        cd->xn--;
+    }
+    if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && server_end > cd->last_end &&
+        sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_cdc_stopping(cd))
+        heartbeat(cd, server_end);
+    if (cd->flushable > atomic_load(&cd->confirmed))
+        atomic_store(&cd->confirmed, cd->flushable);
+    return atomic_load(&cd->confirmed);
+}
+
+static bool stopping(void *ctx)
+{
+    cdc_t *cd = ctx;
+    sl_err_t err = {0};
+    log_progress(cd);
+    if (atomic_load(&cd->failed) || atomic_load(&cd->restart))
+        return true;
+    if (cd->opts->stop && *cd->opts->stop) {
+        /* finish the source transaction being read first (up to STOP_WAIT_MS), so that
+         * the target is left with whole transactions */
+        int64_t now = sl_cdc_now_ms();
+        if (!cd->stop_seen_ms)
+            cd->stop_seen_ms = now;
+        if (cd->in_xact && now - cd->stop_seen_ms < STOP_WAIT_MS)
+            return false;
+        if (!sl_cdc_drain(cd))
+            sl_warn("stopping before every change was applied; the next run reads them again");
+        return true;
+    }
+    /* a batch is cut between transactions, unless it is full (add_change) */
+    if (!cd->in_xact && publish_all(cd, true, &err) && err.code != SL_E_CANCELED)
+        sl_cdc_fail(cd, &err);
+    return atomic_load(&cd->failed) || atomic_load(&cd->restart);
+}
+
+void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)
+{
+    *h = (sl_cdc_handler_t){.ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping};
+}

@@ -1,0 +1,260 @@
+/*
+ * change.c: the bus encoding of change batches (see change.h), encoder and decoder
+ * side by side, and LSN text.
+ *
+ * Layout: a 64-byte little-endian header (magic, flags, epoch, lane, nchanges, prev,
+ * last, flush, commit_us), then per change: op byte, varint table, varint lsn, varint
+ * idx, varint commit_us, varint ncols, a byte with bit 0 "row present" and bit 1 "old
+ * present", then the row's and the old row's values (varint 0 NULL, 1 unchanged,
+ * n+2 followed by n bytes).
+ */
+#include "model/change.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR 64u
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+void sl_cbatch_builder_init(sl_cbatch_builder_t *b, uint32_t max_changes, size_t max_bytes)
+{
+    memset(b, 0, sizeof *b);
+    sl_buf_init(&b->buf, max_bytes + 64 * 1024);
+    b->max_changes = max_changes ? max_changes : 1;
+    b->max_bytes = max_bytes;
+}
+
+void sl_cbatch_builder_free(sl_cbatch_builder_t *b)
+{
+    if (b)
+        sl_buf_free(&b->buf);
+}
+
+void sl_cbatch_start(sl_cbatch_builder_t *b, const sl_cbatch_hdr_t *hdr)
+{
+    b->hdr = *hdr;
+    b->hdr.nchanges = 0;
+    b->hdr.last = hdr->prev;
+    sl_buf_reset(&b->buf);
+    sl_err_t ignored;
+    sl_buf_reserve(&b->buf, HDR, &ignored);
+    memset(b->buf.data, 0, HDR);
+    b->buf.len = HDR;
+}
+
+static size_t vals_size(const sl_value_t *v, int n)
+{
+    size_t s = 0;
+    for (int i = 0; v && i < n; i++)
+        s += 10 + (v[i].len > 0 ? (size_t)v[i].len : 0);
+    return s;
+}
+
+size_t sl_cbatch_change_size(const sl_change_t *c)
+{
+    return 48 + vals_size(c->row, c->ncols) + vals_size(c->old, c->ncols);
+}
+
+bool sl_cbatch_would_overflow(const sl_cbatch_builder_t *b, size_t size)
+{
+    if (b->hdr.nchanges == 0)
+        return false;
+    return b->hdr.nchanges >= b->max_changes || b->buf.len + size > b->max_bytes;
+}
+
+static int add_vals(sl_buf_t *buf, const sl_value_t *v, int n, sl_err_t *err)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = v[i].len == SL_VALUE_UNCHANGED ? 1 : v[i].len < 0 ? 0 : (uint64_t)v[i].len + 2;
+        if (sl_buf_add_varint(buf, tag, err))
+            return -1;
+        if (tag >= 2 && sl_buf_add(buf, v[i].p, (size_t)v[i].len, err))
+            return -1;
+    }
+    return 0;
+}
+
+int sl_cbatch_add(sl_cbatch_builder_t *b, const sl_change_t *c, sl_err_t *err)
+{
+    size_t mark = b->buf.len;
+    if (c->ncols < 0)
+        return sl_err_set(err, SL_E_INTERNAL, "a change with %d columns", c->ncols);
+    unsigned char present = (unsigned char)((c->row ? 1 : 0) | (c->old ? 2 : 0));
+    if (sl_buf_addc(&b->buf, (char)c->op, err) || sl_buf_add_varint(&b->buf, c->table, err) ||
+        sl_buf_add_varint(&b->buf, c->pos.lsn, err) || sl_buf_add_varint(&b->buf, c->pos.idx, err) ||
+        sl_buf_add_varint(&b->buf, (uint64_t)(c->commit_us > 0 ? c->commit_us : 0), err) ||
+        sl_buf_add_varint(&b->buf, (uint64_t)c->ncols, err) || sl_buf_addc(&b->buf, (char)present, err) ||
+        (c->row && add_vals(&b->buf, c->row, c->ncols, err)) ||
+        (c->old && add_vals(&b->buf, c->old, c->ncols, err))) {
+        b->buf.len = mark;
+        if (err->code == SL_E_LIMIT)
+            sl_err_hint(err, "raise options.batch_bytes (a single row change must fit one batch)");
+        return -1;
+    }
+    b->hdr.nchanges++;
+    b->hdr.last = c->pos;
+    return 0;
+}
+
+void sl_cbatch_finish(sl_cbatch_builder_t *b, const char **data, size_t *len)
+{
+    unsigned char *p = (unsigned char *)b->buf.data;
+    const sl_cbatch_hdr_t *h = &b->hdr;
+    put32(p, SL_CHANGE_MAGIC);
+    put32(p + 4, h->flags);
+    put64(p + 8, h->epoch);
+    put32(p + 16, h->lane);
+    put32(p + 20, h->nchanges);
+    put64(p + 24, h->prev.lsn);
+    put32(p + 32, h->prev.idx);
+    put64(p + 36, h->last.lsn);
+    put32(p + 44, h->last.idx);
+    put64(p + 48, h->flush);
+    put64(p + 56, (uint64_t)h->commit_us);
+    *data = b->buf.data;
+    *len = b->buf.len;
+}
+
+int sl_cbatch_decode(const void *data, size_t len, sl_cbatch_view_t *v, sl_err_t *err)
+{
+    memset(v, 0, sizeof *v);
+    const unsigned char *p = data;
+    if (!p || len < HDR || get32(p) != SL_CHANGE_MAGIC)
+        return sl_err_set(err, SL_E_PROTOCOL, "malformed change batch: bad header (%zu bytes)", len);
+    sl_cbatch_hdr_t *h = &v->hdr;
+    h->flags = get32(p + 4);
+    h->epoch = get64(p + 8);
+    h->lane = get32(p + 16);
+    h->nchanges = get32(p + 20);
+    h->prev.lsn = get64(p + 24);
+    h->prev.idx = get32(p + 32);
+    h->last.lsn = get64(p + 36);
+    h->last.idx = get32(p + 44);
+    h->flush = get64(p + 48);
+    h->commit_us = (int64_t)get64(p + 56);
+    v->data = p;
+    v->len = len;
+    v->pos = HDR;
+    return 0;
+}
+
+void sl_cbatch_rewind(sl_cbatch_view_t *v)
+{
+    v->pos = HDR;
+    v->done = 0;
+}
+
+static int varint(sl_cbatch_view_t *v, uint64_t *out)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (v->pos >= v->len)
+            return -1;
+        unsigned char c = v->data[v->pos++];
+        r |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int read_vals(sl_cbatch_view_t *v, sl_value_t *vals, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t tag;
+        if (varint(v, &tag))
+            return -1;
+        if (tag == 0) {
+            vals[i] = (sl_value_t){NULL, -1};
+        } else if (tag == 1) {
+            vals[i] = (sl_value_t){NULL, SL_VALUE_UNCHANGED};
+        } else {
+            uint64_t n2 = tag - 2;
+            if (n2 > v->len - v->pos)
+                return -1;
+            vals[i] = (sl_value_t){(const char *)v->data + v->pos, (int64_t)n2};
+            v->pos += (size_t)n2;
+        }
+    }
+    return 0;
+}
+
+int sl_cbatch_next(sl_cbatch_view_t *v, sl_change_t *c, sl_value_t *row, sl_value_t *old, int cap,
+                   sl_err_t *err)
+{
+    if (v->done >= v->hdr.nchanges) {
+        if (v->pos != v->len)
+            return sl_err_set(err, SL_E_PROTOCOL, "malformed change batch: trailing bytes");
+        return 0;
+    }
+    memset(c, 0, sizeof *c);
+    uint64_t table, lsn, idx, ts, ncols;
+    if (v->pos >= v->len)
+        goto bad;
+    unsigned char op = v->data[v->pos++];
+    if (op != SL_OP_INSERT && op != SL_OP_UPDATE && op != SL_OP_DELETE && op != SL_OP_TRUNCATE)
+        goto bad;
+    if (varint(v, &table) || varint(v, &lsn) || varint(v, &idx) || varint(v, &ts) || varint(v, &ncols) ||
+        table > UINT32_MAX || idx > UINT32_MAX || ts > INT64_MAX || ncols > (uint64_t)cap ||
+        v->pos >= v->len)
+        goto bad;
+    unsigned char present = v->data[v->pos++];
+    if (present > 3)
+        goto bad;
+    c->op = (sl_change_op_t)op;
+    c->table = (uint32_t)table;
+    c->pos = (sl_pos_t){lsn, (uint32_t)idx};
+    c->commit_us = (int64_t)ts;
+    c->ncols = (int)ncols;
+    if ((present & 1) && read_vals(v, row, c->ncols))
+        goto bad;
+    if ((present & 2) && read_vals(v, old, c->ncols))
+        goto bad;
+    c->row = (present & 1) ? row : NULL;
+    c->old = (present & 2) ? old : NULL;
+    v->done++;
+    return 1;
+bad:
+    return sl_err_set(err, SL_E_PROTOCOL, "malformed change batch: change %u of %u is cut or corrupt",
+                      v->done + 1, v->hdr.nchanges);
+}
+
+void sl_lsn_format(uint64_t lsn, char *buf, size_t size)
+{
+    snprintf(buf, size, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
+}
+
+int sl_lsn_parse(const char *s, uint64_t *lsn)
+{
+    unsigned int hi, lo;
+    int n = 0;
+    if (!s || sscanf(s, "%X/%X%n", &hi, &lo, &n) != 2 || s[n] != '\0')
+        return -1;
+    *lsn = (uint64_t)hi << 32 | lo;
+    return 0;
+}
