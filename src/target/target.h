@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/url.h"
 #include "model/batch.h"
+#include "model/change.h"
 #include "model/schema.h"
 
 typedef struct sl_target sl_target_t;
@@ -82,6 +83,19 @@ struct sl_target_ops {
                       sl_err_t *err);
     /* Deletes every row of t (in the open transaction). */
     int (*delete_all)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+
+    /* CDC (model/change.h). Applies n changes of table t, in order, in the open
+     * transaction. Rows are found by primary key (from old when given, else from row);
+     * a keyless table matches one row on every column of old. A run of INSERTs may be
+     * written together. Unchanged (TOASTed) values are left as they are. An UPDATE or
+     * DELETE that finds no row is SL_E_DATA ("the target has diverged"), naming the
+     * table and the key; TRUNCATE empties the table without ending the transaction. */
+    int (*apply_changes)(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs, int n,
+                         sl_err_t *err);
+    /* Schema changes of a replicated table (autocommit, idempotent: a column that is
+     * already there, or already gone, is not an error). t is the table before the change. */
+    int (*add_column)(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_err_t *err);
+    int (*drop_column)(sl_target_t *tgt, const sl_table_t *t, const char *name, sl_err_t *err);
 };
 
 struct sl_target {

@@ -178,8 +178,10 @@ int sl_mysql_connect(const sl_url_t *url, sl_mysql_t *my, sl_err_t *err)
     mysql_optionsv(my->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_optionsv(my->db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_optionsv(my->db, MYSQL_OPT_LOCAL_INFILE, &off);
+    /* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, not the rows it
+     * changed, so the CDC target can tell "no such row" from "same values". */
     if (!mysql_real_connect(my->db, host, url->user, url->password, my->database, port, NULL,
-                            0)) {
+                            CLIENT_FOUND_ROWS)) {
         connect_fail(my, err);
         sl_mysql_close(my);
         return -1;

@@ -47,8 +47,8 @@ static int add_default(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, s
     return rc < 0 ? -1 : 0;
 }
 
-static int add_column(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, int width,
-                      bool autoinc, sl_err_t *err)
+int sl_mysql_column_def(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, int width,
+                        bool autoinc, sl_err_t *err)
 {
     if (sl_mysql_add_ident(b, c->name, err) || sl_buf_addc(b, ' ', err) ||
         sl_mysql_column_type(b, t, c, width, err))
@@ -105,7 +105,7 @@ int sl_mysql_tgt_create_table(sl_target_t *base, const sl_table_t *t, bool drop,
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];
         if ((i && sl_buf_adds(&b, ", ", err)) ||
-            add_column(&b, t, c, w[i], keep_autoinc(t, c), err))
+            sl_mysql_column_def(&b, t, c, w[i], keep_autoinc(t, c), err))
             goto out;
         if (!sl_mysql_same_engine(t) && c->pk_pos > 0 && w[i] > 0 &&
             (c->length == 0 || c->length > w[i]))

@@ -314,4 +314,7 @@ const struct sl_target_ops sl_mysql_target_ops = {
     .ckpt_delete = my_ckpt_delete,
     .write_rows = sl_mysql_tgt_write_rows,
     .delete_all = my_delete_all,
+    .apply_changes = sl_mysql_tgt_apply_changes,
+    .add_column = sl_mysql_tgt_add_column,
+    .drop_column = sl_mysql_tgt_drop_column,
 };

@@ -2,6 +2,7 @@
  * mysql_target.h: internals of the MariaDB/MySQL target, shared by its files
  * (mysql_target.c: connection, transactions, checkpoints; mysql_ddl.c: tables,
  * indexes, foreign keys; mysql_write.c: batched INSERTs and error mapping;
+ * mysql_apply.c: CDC row changes and column changes;
  * mysql_literal.c: the pure canonical -> MySQL mapping of types and values, which
  * the unit tests call directly).
  */
@@ -27,9 +28,22 @@ extern const struct sl_target_ops sl_mysql_target_ops;
 int sl_mysql_tgt_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err);
 int sl_mysql_tgt_finish_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
 int sl_mysql_tgt_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+/* Appends "`name` type [NOT NULL] [AUTO_INCREMENT] [DEFAULT literal]" (or the generation
+ * expression) for column c; width is w[i] from sl_mysql_widths. */
+int sl_mysql_column_def(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, int width,
+                        bool autoinc, sl_err_t *err);
 /* mysql_write.c */
 int sl_mysql_tgt_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch,
                             sl_err_t *err);
+/* Resets b to "INSERT INTO `t` (<written columns>) VALUES ". */
+int sl_mysql_insert_head(sl_buf_t *b, const sl_table_t *t, sl_err_t *err);
+/* mysql_apply.c */
+int sl_mysql_tgt_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs,
+                               int n, sl_err_t *err);
+int sl_mysql_tgt_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c,
+                            sl_err_t *err);
+int sl_mysql_tgt_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name,
+                             sl_err_t *err);
 
 /* ---- pure mapping (mysql_literal.c) ---------------------------------------- */
 

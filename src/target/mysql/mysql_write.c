@@ -191,7 +191,7 @@ static int render_row(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_value_t
     return sl_buf_addc(b, ')', err);
 }
 
-static int insert_head(sl_buf_t *b, const sl_table_t *t, sl_err_t *err)
+int sl_mysql_insert_head(sl_buf_t *b, const sl_table_t *t, sl_err_t *err)
 {
     bool first = true;
     sl_buf_reset(b);
@@ -232,7 +232,7 @@ int sl_mysql_tgt_write_rows(sl_target_t *base, const sl_table_t *t, sl_batch_vie
     int rc = -1, got;
     uint32_t idx = 0, first = 0, n = 0;
     size_t head_len;
-    if (insert_head(&tgt->stmt, t, err))
+    if (sl_mysql_insert_head(&tgt->stmt, t, err))
         goto out;
     head_len = tgt->stmt.len;
     sl_batch_rewind(batch);

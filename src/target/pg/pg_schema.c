@@ -63,7 +63,7 @@ static int enum_fits(sl_pg_t *pg, const char *qtype, const sl_column_t *c, bool 
 
 /* Creates the enum type column c needs in the target schema, unless a type of
  * that name with (at least) the needed labels is already there. */
-static int ensure_enum(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c, sl_err_t *err)
+int sl_pg_ensure_enum(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c, sl_err_t *err)
 {
     char name[256];
     sl_pg_enum_name(t, c, name, sizeof name);
@@ -182,7 +182,7 @@ int sl_pg_target_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, 
         goto out;
     }
     for (int i = 0; i < t->ncolumns; i++)
-        if (ensure_enum(pg, t, &t->columns[i], err))
+        if (sl_pg_ensure_enum(pg, t, &t->columns[i], err))
             goto out;
     if (check_defaults(pg, t, keep, err))
         goto out;

@@ -40,6 +40,7 @@ static void pg_close(sl_target_t *tgt)
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     sl_pg_disconnect(&g->pg);
     sl_buf_free(&g->copy);
+    sl_pg_apply_free(g->apply);
     free(g);
 }
 
@@ -301,4 +302,7 @@ const struct sl_target_ops sl_pg_target_ops = {
     .ckpt_delete = pg_ckpt_delete,
     .write_rows = sl_pg_target_write_rows,
     .delete_all = sl_pg_target_delete_all,
+    .apply_changes = sl_pg_target_apply_changes,
+    .add_column = sl_pg_target_add_column,
+    .drop_column = sl_pg_target_drop_column,
 };

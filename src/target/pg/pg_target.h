@@ -2,8 +2,9 @@
  * pg_target.h: internals of the PostgreSQL target, shared by its files:
  * pg_target.c (ops table, connection, transactions, checkpoints),
  * pg_ddl.c (pure: canonical/native type → PostgreSQL DDL text, CREATE TABLE text),
- * pg_schema.c (create, truncate, finish: enums, indexes, identities, foreign keys)
- * and pg_write.c (rows through COPY FROM STDIN).
+ * pg_schema.c (create, truncate, finish: enums, indexes, identities, foreign keys),
+ * pg_write.c (rows through COPY FROM STDIN) and pg_apply.c (CDC row changes and
+ * column changes).
  */
 #ifndef SL_TARGET_PG_PG_TARGET_H
 #define SL_TARGET_PG_PG_TARGET_H
@@ -15,6 +16,7 @@ typedef struct sl_pg_target {
     sl_target_t base; /* first: the engine sees a sl_target_t */
     sl_pg_t pg;       /* pg.schema is where tables go */
     sl_buf_t copy;    /* COPY data, reused across batches */
+    struct sl_pg_apply *apply; /* pg_apply.c: prepared statements; NULL until first used */
 } sl_pg_target_t;
 
 extern const struct sl_target_ops sl_pg_target_ops;
@@ -26,6 +28,27 @@ int sl_pg_target_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *e
 int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch,
                             sl_err_t *err);
 int sl_pg_target_delete_all(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+/* Creates the enum type column c needs (pg_schema.c; a no-op for other columns). */
+int sl_pg_ensure_enum(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c, sl_err_t *err);
+/* COPY FROM STDIN of t's written columns (pg_write.c): start, send b's content and
+ * reset it, or give up (the transaction is then failed). label names t in errors. */
+int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err_t *err);
+int sl_pg_copy_send(sl_pg_t *pg, sl_buf_t *b, const char *label, sl_err_t *err);
+void sl_pg_copy_abort(sl_pg_t *pg, const char *why);
+/* Sends what is left in b and ends the COPY. Returns 0; 1 when the server refused the
+ * data, with *failed its error result (the caller names the row and hands the result
+ * to sl_pg_fail, which clears it); -1 with err set when sending failed. */
+int sl_pg_copy_end(sl_pg_t *pg, sl_buf_t *b, const char *label, PGresult **failed, sl_err_t *err);
+/* pg_apply.c */
+int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs,
+                               int n, sl_err_t *err);
+int sl_pg_target_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c,
+                            sl_err_t *err);
+int sl_pg_target_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name,
+                             sl_err_t *err);
+/* Frees the prepared-statement cache (NULL is a no-op); the connection's statements die
+ * with it. */
+void sl_pg_apply_free(struct sl_pg_apply *a);
 
 /* ---- pure helpers (pg_ddl.c, unit-tested) ---------------------------------- */
 

@@ -18,7 +18,7 @@
 
 /* Ends a COPY we give up on; the transaction is then failed and the caller rolls
  * back. */
-static void abort_copy(sl_pg_t *pg, const char *why)
+void sl_pg_copy_abort(sl_pg_t *pg, const char *why)
 {
     PQputCopyEnd(pg->conn, why);
     PGresult *r;
@@ -26,7 +26,7 @@ static void abort_copy(sl_pg_t *pg, const char *why)
         PQclear(r);
 }
 
-static int copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err_t *err)
+int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err_t *err)
 {
     sl_buf_t sql;
     sl_buf_init(&sql, 1u << 20);
@@ -58,7 +58,7 @@ static int copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_er
     return 0;
 }
 
-static int send_chunk(sl_pg_t *pg, sl_buf_t *b, const char *label, sl_err_t *err)
+int sl_pg_copy_send(sl_pg_t *pg, sl_buf_t *b, const char *label, sl_err_t *err)
 {
     if (b->len && PQputCopyData(pg->conn, b->data, (int)b->len) != 1) {
         char what[400];
@@ -67,6 +67,26 @@ static int send_chunk(sl_pg_t *pg, sl_buf_t *b, const char *label, sl_err_t *err
     }
     sl_buf_reset(b);
     return 0;
+}
+
+int sl_pg_copy_end(sl_pg_t *pg, sl_buf_t *b, const char *label, PGresult **failed, sl_err_t *err)
+{
+    *failed = NULL;
+    if (sl_pg_copy_send(pg, b, label, err))
+        return -1;
+    if (PQputCopyEnd(pg->conn, NULL) != 1) {
+        char what[400];
+        snprintf(what, sizeof what, "could not write into table \"%s\"", label);
+        return sl_pg_fail(pg, NULL, err, what);
+    }
+    PGresult *r;
+    while ((r = PQgetResult(pg->conn))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !*failed)
+            *failed = r;
+        else
+            PQclear(r);
+    }
+    return *failed ? 1 : 0;
 }
 
 /* Fills err from the failed COPY result r, naming the row and column it points at. */
@@ -100,7 +120,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
                           label, batch->hdr.ncols, t->ncolumns);
     if (batch->hdr.nrows == 0)
         return 0;
-    if (copy_start(pg, t, label, err))
+    if (sl_pg_copy_start(pg, t, label, err))
         return -1;
 
     sl_value_t *vals = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *vals);
@@ -125,30 +145,18 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
         if (rc)
             break;
         row++;
-        if (b->len >= COPY_CHUNK && (rc = send_chunk(pg, b, label, err)))
+        if (b->len >= COPY_CHUNK && (rc = sl_pg_copy_send(pg, b, label, err)))
             break;
     }
     free(vals);
     if (n < 0)
         rc = -1; /* a malformed batch; err is set by the decoder */
     if (rc) {
-        abort_copy(pg, "sluice stopped this COPY");
+        sl_pg_copy_abort(pg, "sluice stopped this COPY");
         sl_buf_reset(b);
         return -1;
     }
-    if (send_chunk(pg, b, label, err))
-        return -1;
-    if (PQputCopyEnd(pg->conn, NULL) != 1) {
-        char what[400];
-        snprintf(what, sizeof what, "could not write into table \"%s\"", label);
-        return sl_pg_fail(pg, NULL, err, what);
-    }
     PGresult *r;
-    while ((r = PQgetResult(pg->conn))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
-            rc = copy_failed(pg, t, batch, r, label, err);
-        else
-            PQclear(r);
-    }
-    return rc;
+    rc = sl_pg_copy_end(pg, b, label, &r, err);
+    return rc == 1 ? copy_failed(pg, t, batch, r, label, err) : rc;
 }
