@@ -96,6 +96,18 @@ int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush)
     return rc;
 }
 
+static int store_start(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+{
+    char lsn[32];
+    sl_lsn_format(cd->handover, lsn, sizeof lsn);
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = lsn, .done = true};
+    if (tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_start", &ck, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    return 0;
+}
+
 int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
 {
     json_t *a = json_array();
@@ -135,6 +147,7 @@ static int tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
 
 typedef struct prior {
     char *tables; /* "cdc_tables" */
+    uint64_t start; /* "cdc_start" */
     bool plan;    /* a load was started */
     bool complete;
 } prior_t;
@@ -146,6 +159,9 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
     if (strcmp(key, "cdc_tables") == 0) {
         free(p->tables);
         p->tables = sl_strdup(ck->position ? ck->position : "");
+    } else if (strcmp(key, "cdc_start") == 0) {
+        if (ck->position && sl_lsn_parse(ck->position, &p->start))
+            p->start = 0;
     } else if (strcmp(key, "plan") == 0) {
         p->plan = true;
     } else if (strcmp(key, "complete") == 0) {
@@ -153,10 +169,6 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
     }
     return 0;
 }
-
-typedef struct lanes_ck {
-    cdc_t *cd;
-} lanes_ck_t;
 
 static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
 {
@@ -171,6 +183,8 @@ static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err
         return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"%s\" of stream \"%s\" is not a change position",
                           key, cd->spec->name);
     cd->lane[lane].committed = pos;
+    cd->lane[lane].ck_found = true;
+    cd->lane[lane].ck_flush = flush;
     return 0;
 }
 
@@ -266,10 +280,61 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
     if (sl_cdc_open(spec->source_url, spec->name, &c, err))
         goto out;
     sl_cdc_slot_t st = {0};
-    if (c->ops->slot_state(c, &st, err))
+    if (c->ops->slot && c->ops->slot_state(c, &st, err))
         goto out;
-    if (c->ops->check(c, tables, n, true, err))
+    if (c->ops->check(c, tables, n, c->ops->slot, err))
         goto out;
+    if (!c->ops->slot) {
+        /* binlog: the load takes its own snapshot and says which position it matches */
+        uint64_t pos = 0;
+        sl_load_opts_t lo = *cd->opts;
+        lo.snapshot_pos = &pos;
+        lo.schema_only = !spec->opt.initial_load;
+        lo.restart = true;
+        lo.truncate_existing = prior->plan || cd->opts->restart;
+        if (prior->plan)
+            sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts "
+                    "over", spec->name);
+        if (lo.schema_only) {
+            /* no snapshot is read: the stream starts at the current position */
+            sl_source_t *src = NULL;
+            int prc = sl_source_open(spec->source_url, &src, err);
+            char *tok = NULL;
+            int maxr;
+            if (prc == 0)
+                prc = src->ops->snapshot_export(src, &tok, &maxr, err);
+            if (prc == 0)
+                prc = src->ops->snapshot_release(src, err);
+            if (prc == 0)
+                prc = src->ops->snapshot_position(src, &pos, err);
+            free(tok);
+            sl_source_close(src);
+            if (prc) {
+                sl_err_prefix(err, "source: ");
+                goto out;
+            }
+            lo.snapshot_pos = NULL;
+        }
+        sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
+        if (lr == SL_LOAD_INTERRUPTED) {
+            sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
+            sl_err_hint(err, "run the same command again: the initial load starts over");
+            goto out;
+        }
+        if (lr != SL_LOAD_DONE)
+            goto out;
+        cd->handover = pos;
+        if (tables_from_plan(cd, adm, err) || store_start(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
+            goto out;
+        cd->start = (sl_pos_t){pos, 0};
+        char at[32];
+        sl_lsn_format(pos, at, sizeof at);
+        sl_info("initial load done; streaming changes from %s", at);
+        *conn = c;
+        c = NULL;
+        rc = 0;
+        goto out;
+    }
     if (st.exists) {
         if (st.active) {
             sl_err_set(err, SL_E_CONFLICT, "replication slot \"%s\" is in use by another connection", cd->slot);
@@ -308,7 +373,8 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
     }
     if (lr != SL_LOAD_DONE)
         goto out;
-    if (tables_from_plan(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
+    cd->handover = consistent;
+    if (tables_from_plan(cd, adm, err) || store_start(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
         goto out;
     cd->start = (sl_pos_t){consistent, 0};
     sl_info("initial load done; streaming changes from %s", lsn);
@@ -324,6 +390,8 @@ out:
 
 /* ---- sessions -------------------------------------------------------------------- */
 
+static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err);
+
 /* One session of the change stream on connection c. Returns 0 when stopped on request,
  * -1 with err on failure (err->retriable: start another session). */
 static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
@@ -334,8 +402,10 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     if (sl_bus_stream_reset(cd->bus, cd->spec->name, cd->lanes, err))
         return -1;
     /* where the lanes stand */
-    for (int i = 0; i < cd->lanes; i++)
+    for (int i = 0; i < cd->lanes; i++) {
         cd->lane[i].committed = (sl_pos_t){0, 0};
+        cd->lane[i].ck_found = false;
+    }
     sl_target_t *tgt = NULL;
     if (sl_target_open(cd->spec->target_url, &tgt, err)) {
         sl_err_prefix(err, "target: ");
@@ -345,6 +415,18 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     sl_target_close(tgt);
     if (rc)
         return -1;
+    if (!c->ops->slot) {
+        /* the lowest position a lane has confirmed (its checkpoint's flush), or the
+         * hand-over position for a lane without a checkpoint yet */
+        uint64_t from = UINT64_MAX;
+        for (int i = 0; i < cd->lanes; i++) {
+            uint64_t f = cd->lane[i].ck_found && cd->lane[i].ck_flush ? cd->lane[i].ck_flush : cd->handover;
+            if (f < from)
+                from = f;
+        }
+        cd->start = (sl_pos_t){from, 0};
+        return stream_session(cd, c, err);
+    }
     sl_cdc_slot_t st = {0};
     if (c->ops->slot_state(c, &st, err))
         return -1;
@@ -364,6 +446,13 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     }
     if (st.confirmed > cd->start.lsn)
         cd->start = (sl_pos_t){st.confirmed, 0};
+    return stream_session(cd, c, err);
+}
+
+/* The part of a session after its start position is known. */
+static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+{
+    int rc;
     atomic_store(&cd->confirmed, cd->start.lsn);
     sl_cdc_reader_reset(cd);
     pthread_t *wt = calloc((size_t)cd->lanes, sizeof *wt);
@@ -438,10 +527,10 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         goto out;
     }
     if (prior.tables) {
+        cd.handover = prior.start;
         if (tables_from_json(&cd, prior.tables, err))
             goto out;
-        sl_info("resuming change stream \"%s\" (%d table%s) from replication slot \"%s\"", spec->name,
-                cd.ntables, cd.ntables == 1 ? "" : "s", cd.slot);
+        sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
     } else if (first_run(&cd, adm, &prior, &c, err)) {
         goto out;
     }
@@ -497,13 +586,10 @@ int sl_cdc_cleanup(const sl_spec_t *spec, sl_err_t *err)
     sl_cdc_t *c = NULL;
     sl_target_t *tgt = NULL;
     int rc = -1;
-    char slot[64];
-    sl_cdc_object_name(spec->name, slot, sizeof slot);
     if (sl_cdc_open(spec->source_url, spec->name, &c, err) || c->ops->drop(c, err)) {
         sl_err_prefix(err, "source: ");
         goto out;
     }
-    sl_info("dropped replication slot and publication \"%s\"", slot);
     if (sl_target_open(spec->target_url, &tgt, err) || tgt->ops->ckpt_delete(tgt, spec->name, err)) {
         sl_err_prefix(err, "target: ");
         goto out;

@@ -40,6 +40,9 @@ typedef struct lane {
     int qhead, qn, qcap;
     /* writer side, under mu */
     sl_pos_t committed;   /* last position committed (or found committed) in this session */
+    /* the lane checkpoint read at the start of a session */
+    bool ck_found;
+    uint64_t ck_flush;
 } lane_t;
 
 /* A source transaction seen whole (or a heartbeat), not yet confirmed. */
@@ -74,6 +77,7 @@ typedef struct cdc {
     uint64_t last_end;       /* end of the last transaction seen whole */
     uint64_t flushable;      /* highest position known applied everywhere */
     sl_pos_t start;          /* where this session's stream starts */
+    uint64_t handover;       /* the initial load's position (checkpoint "cdc_start") */
     int64_t last_hb_ms;
     int64_t last_log_ms;
     int64_t last_log_applied;

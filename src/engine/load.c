@@ -330,6 +330,26 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
         free(rd);
         return -1;
     }
+    uint64_t *want_pos = ld->opts->snapshot_pos;
+    if (want_pos && !ext) {
+        uint64_t pos = 0;
+        int prc = coord->ops->snapshot_position
+                      ? coord->ops->snapshot_position(coord, &pos, err)
+                      : sl_err_set(err, SL_E_INTERNAL, "this source cannot tell the position of its snapshot");
+        if (prc == 0 && *want_pos && pos != *want_pos) {
+            /* a restarted data phase reads from a newer snapshot than the stripes done before */
+            prc = sl_err_set(err, SL_E_CONFLICT, "the initial load had to take a second snapshot");
+            sl_err_detail(err, "rows read from two snapshots cannot hand over to one change-stream position");
+            sl_err_hint(err, "run the same command again: the initial load starts over");
+        }
+        if (prc) {
+            for (int i = 1; i < n; i++)
+                sl_source_close(rd[i]);
+            free(rd);
+            return -1;
+        }
+        *want_pos = pos;
+    }
     sl_info("reading with %d connection%s in one snapshot, writing with %d lane%s", n, n == 1 ? "" : "s",
             ld->lanes, ld->lanes == 1 ? "" : "s");
     *out = rd;

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "broker/bus.h"
 #include "core/err.h"
@@ -24,6 +25,8 @@ typedef struct sl_load_opts {
     bool schema_only;           /* create the tables, copy no row (initial_load false) */
     bool truncate_existing;     /* empty target tables that hold rows (a load of ours
                                    that was cut short) instead of refusing them */
+    uint64_t *snapshot_pos;     /* when set: receives the change-stream position of the
+                                   load's own snapshot (source snapshot_position) */
 } sl_load_opts_t;
 
 typedef enum { SL_LOAD_DONE, SL_LOAD_ALREADY_DONE, SL_LOAD_INTERRUPTED, SL_LOAD_FAILED } sl_load_result_t;

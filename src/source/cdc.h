@@ -66,6 +66,12 @@ typedef struct sl_cdc_slot {
 
 struct sl_cdc_ops {
     const char *name;
+    /* true: the server keeps the stream's position (a PostgreSQL replication slot: its
+     * snapshot is exported by slot_create, its confirmed position is where a restart
+     * streams from). false (binlog): the position lives only in the target's
+     * checkpoints; the initial load's snapshot tells its position itself
+     * (source.h snapshot_position). */
+    bool slot;
     /* A replication connection for stream `stream` (the URL is the stream's source). */
     int (*open)(const char *url, const char *stream, sl_cdc_t **out, sl_err_t *err);
     void (*close)(sl_cdc_t *c); /* NULL is a no-op */

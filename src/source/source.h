@@ -54,6 +54,11 @@ struct sl_source_ops {
     /* Called on the exporting connection once every reader has imported. The
      * exporting connection may then also be used as a reader. */
     int (*snapshot_release)(sl_source_t *src, sl_err_t *err);
+    /* On the exporting connection after snapshot_release: the change-stream position
+     * the snapshot corresponds to (source/cdc.h encoding; MariaDB/MySQL: binlog file
+     * number << 32 | offset). NULL when the source has no such notion (PostgreSQL: the
+     * replication slot gives it). */
+    int (*snapshot_position)(sl_source_t *src, uint64_t *pos, sl_err_t *err);
     /* For a table whose primary key is one integer column: the smallest and largest
      * key (*has_rows false on an empty table). */
     int (*key_range)(sl_source_t *src, const sl_table_t *t, int64_t *min, int64_t *max,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -91,6 +92,65 @@ static int start_snapshot(sl_mysql_t *my, sl_err_t *err)
     return 0;
 }
 
+/* "mysql-bin.000012" and 1234 -> 12 << 32 | 1234 (source/cdc.h); 0 when not a binlog name. */
+static uint64_t binlog_pos(const char *file, const char *offset)
+{
+    const char *dot = file ? strrchr(file, '.') : NULL;
+    if (!dot || !dot[1] || !offset)
+        return 0;
+    char *end;
+    unsigned long long num = strtoull(dot + 1, &end, 10), off = strtoull(offset, NULL, 10);
+    if (*end || num > UINT32_MAX || off > UINT32_MAX)
+        return 0;
+    return (uint64_t)num << 32 | off;
+}
+
+/* The binlog position of SHOW MASTER STATUS (0 when binary logging is off). */
+static int master_pos(sl_mysql_t *my, uint64_t *pos, sl_err_t *err)
+{
+    MYSQL_RES *res = NULL;
+    *pos = 0;
+    if (sl_mysql_query(my, "SHOW MASTER STATUS", &res, err))
+        return -1;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0] && row[1])
+        *pos = binlog_pos(row[0], row[1]);
+    mysql_free_result(res);
+    return 0;
+}
+
+static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
+{
+    sl_mysql_src_t *src = (sl_mysql_src_t *)base;
+    MYSQL_RES *res = NULL;
+    char *file = NULL, *off = NULL;
+    *pos = 0;
+    /* MariaDB: the binlog position of this connection's consistent snapshot */
+    if (sl_mysql_query(&src->my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err))
+        return -1;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_file"))
+            file = sl_strdup(row[1]);
+        else if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_position"))
+            off = sl_strdup(row[1]);
+    }
+    mysql_free_result(res);
+    *pos = binlog_pos(file, off);
+    free(file);
+    free(off);
+    if (!*pos)
+        *pos = src->lock_pos; /* MySQL: what SHOW MASTER STATUS said under the lock */
+    if (!*pos) {
+        sl_err_set(err, SL_E_CONFIG, "the binlog position of the snapshot is unknown");
+        sl_err_detail(err, "binary logging is off, or this server reports no Binlog_snapshot_file and "
+                           "FLUSH TABLES WITH READ LOCK was not allowed");
+        sl_err_hint(err, "turn on log_bin, or grant RELOAD (GRANT RELOAD ON *.* TO the user)");
+        return -1;
+    }
+    return 0;
+}
+
 static int my_snapshot_export(sl_source_t *base, char **token, int *max_readers, sl_err_t *err)
 {
     sl_mysql_src_t *src = (sl_mysql_src_t *)base;
@@ -105,6 +165,11 @@ static int my_snapshot_export(sl_source_t *base, char **token, int *max_readers,
         return -1;
     if (frc == 0) {
         src->ftwrl = true;
+        /* for a cdc hand-over (snapshot_position); a plain load does not need it, so a
+         * missing privilege (BINLOG MONITOR) is no reason to fail here */
+        sl_err_t ignored;
+        if (master_pos(&src->my, &src->lock_pos, &ignored))
+            src->lock_pos = 0;
         *token = sl_strdup("ftwrl");
         *max_readers = 64;
         sl_info("MySQL snapshot: parallel readers share one consistent snapshot, taken under "
@@ -442,6 +507,7 @@ const struct sl_source_ops sl_mysql_source_ops = {
     .snapshot_export = my_snapshot_export,
     .snapshot_import = my_snapshot_import,
     .snapshot_release = my_snapshot_release,
+    .snapshot_position = my_snapshot_position,
     .key_range = my_key_range,
     .key_sample = sl_mysql_src_key_sample,
     .scan = my_scan,

@@ -17,6 +17,7 @@ typedef struct sl_mysql_src {
     sl_source_t base;
     sl_mysql_t my;
     bool ftwrl; /* this connection holds FLUSH TABLES WITH READ LOCK (snapshot_export) */
+    uint64_t lock_pos; /* the binlog position seen under that lock (0 = none) */
 } sl_mysql_src_t;
 
 extern const struct sl_source_ops sl_mysql_source_ops;

@@ -1183,6 +1183,7 @@ static int pg_stream(sl_cdc_t *base, uint64_t start, sl_table_t **tables, int n,
 
 const struct sl_cdc_ops sl_pg_cdc_ops = {
     .name = "postgres",
+    .slot = true,
     .open = pg_open,
     .close = pg_close,
     .check = pg_check,
