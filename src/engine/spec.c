@@ -337,19 +337,6 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
                 goto done;
         }
     }
-    if (spec->mode == SL_MODE_CDC) {
-        sl_url_t *u = NULL;
-        sl_err_t ignored = {0};
-        bool pg = sl_url_parse(spec->source_url, &u, &ignored) == 0 &&
-                  (!strcmp(u->scheme, "postgres") || !strcmp(u->scheme, "postgresql"));
-        sl_url_free(u);
-        if (!pg) {
-            sl_err_set(err, SL_E_CONFIG, "mode \"cdc\" is available from PostgreSQL sources only");
-            sl_err_detail(err, "change data capture from the MariaDB/MySQL binlog is not built yet");
-            sl_err_hint(err, "use mode \"load\" for this source");
-            goto done;
-        }
-    }
     if (spec->opt.write_mode == SL_WRITE_UPSERT) {
         sl_err_set(err, SL_E_CONFIG, "write_mode \"upsert\" is not built yet for loads");
         sl_err_hint(err, "use \"insert\" or \"truncate_insert\"");

@@ -11,11 +11,14 @@
 #include "core/url.h"
 
 extern const struct sl_cdc_ops sl_pg_cdc_ops;
+extern const struct sl_cdc_ops sl_mysql_cdc_ops;
 
 const struct sl_cdc_ops *sl_cdc_lookup(const char *scheme)
 {
     if (scheme && (!strcmp(scheme, "postgres") || !strcmp(scheme, "postgresql")))
         return &sl_pg_cdc_ops;
+    if (scheme && (!strcmp(scheme, "mysql") || !strcmp(scheme, "mariadb")))
+        return &sl_mysql_cdc_ops;
     return NULL;
 }
 
@@ -27,7 +30,7 @@ int sl_cdc_open(const char *url, const char *stream, sl_cdc_t **out, sl_err_t *e
     const struct sl_cdc_ops *ops = sl_cdc_lookup(u->scheme);
     if (!ops) {
         sl_err_set(err, SL_E_CONFIG, "a %s source cannot stream changes yet", u->scheme);
-        sl_err_hint(err, "change data capture is available from PostgreSQL sources");
+        sl_err_hint(err, "change data capture is available from PostgreSQL and MariaDB/MySQL sources");
         sl_url_free(u);
         return -1;
     }
