@@ -468,6 +468,15 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     sl_cdc_handler_t h;
     sl_cdc_reader_handler(cd, &h);
     rc = c->ops->stream(c, cd->start.lsn, cd->tables, cd->ntables, &h, err);
+    if (rc && !err->retriable && !atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
+        /* the stream stops on something it cannot pass (an unsupported schema change):
+         * the changes read before it are still applied, so a fix-and-rerun loses nothing */
+        sl_err_t keep = *err;
+        if (!sl_cdc_drain(cd))
+            sl_warn("could not apply every change read before the stream stopped; the next run reads them "
+                    "again");
+        *err = keep;
+    }
     atomic_store(&cd->session_over, true);
     pthread_mutex_lock(&cd->mu);
     pthread_cond_broadcast(&cd->cv);

@@ -307,15 +307,6 @@ static bool in_list(const char *const *names, int n, const char *name)
     return false;
 }
 
-static sl_table_t *clone_table(const sl_table_t *t, sl_err_t *err)
-{
-    json_t *j = sl_table_to_json(t);
-    sl_table_t *out = NULL;
-    int rc = sl_table_from_json(j, &out, err);
-    json_decref(j);
-    return rc ? NULL : out;
-}
-
 static int admin(cdc_t *cd, sl_err_t *err)
 {
     if (cd->admin)
@@ -378,68 +369,61 @@ static int schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel
     }
     if (admin(cd, err))
         goto out;
-    next = clone_table(old, err);
-    if (!next)
-        goto out;
-    /* the new column list: the relation's order, then generated columns the source omits */
-    sl_column_t *cols = calloc((size_t)old->ncolumns + (size_t)nrel + 1, sizeof *cols);
-    int n = 0;
+    /* The new description, built as JSON from the old one: the relation's columns in its
+     * order (kept ones as they were, added ones as the catalog describes them), then the
+     * generated columns the source does not send. */
+    json_t *oj = sl_table_to_json(old), *fj = sl_table_to_json(fresh);
+    json_t *ocols = json_object_get(oj, "columns"), *fcols = json_object_get(fj, "columns");
+    json_t *cols = json_array();
     for (int i = 0; i < nrel; i++) {
-        int o = sl_table_find_col(next, relcols[i]);
+        int o = sl_table_find_col(old, relcols[i]);
         if (o >= 0) {
-            cols[n++] = next->columns[o];
-            memset(&next->columns[o], 0, sizeof next->columns[o]);
+            json_array_append(cols, json_array_get(ocols, (size_t)o));
             continue;
         }
         int f = sl_table_find_col(fresh, relcols[i]);
         if (f < 0) {
-            free(cols);
             sl_err_set(err, SL_E_SCHEMA, "column \"%s\" was added to replicated table \"%s\" and is gone again",
                        relcols[i], label);
             sl_err_hint(err, "run `sluice cleanup` then `sluice run --restart` to copy the table again");
+            json_decref(cols);
+            json_decref(oj);
+            json_decref(fj);
             goto out;
         }
         sl_info("table \"%s\": adding column \"%s\" (%s) on the target", label, relcols[i],
                 fresh->columns[f].native ? fresh->columns[f].native : sl_type_name(fresh->columns[f].type));
         if (cd->admin->ops->add_column(cd->admin, old, &fresh->columns[f], err)) {
-            free(cols);
             sl_err_prefix(err, "target: ");
+            json_decref(cols);
+            json_decref(oj);
+            json_decref(fj);
             goto out;
         }
-        cols[n++] = fresh->columns[f];
-        memset(&fresh->columns[f], 0, sizeof fresh->columns[f]);
-        fresh->columns[f].name = sl_strdup(""); /* keeps find_col working on the rest */
+        json_array_append(cols, json_array_get(fcols, (size_t)f));
     }
     for (int i = 0; i < old->ncolumns; i++) {
         if (in_list(relcols, nrel, old->columns[i].name))
             continue;
         if (old->columns[i].generated) {
-            int o = sl_table_find_col(next, old->columns[i].name);
-            cols[n++] = next->columns[o];
-            memset(&next->columns[o], 0, sizeof next->columns[o]);
+            json_array_append(cols, json_array_get(ocols, (size_t)i));
             continue;
         }
         sl_info("table \"%s\": dropping column \"%s\" on the target", label, old->columns[i].name);
         if (cd->admin->ops->drop_column(cd->admin, old, old->columns[i].name, err)) {
-            free(cols);
             sl_err_prefix(err, "target: ");
+            json_decref(cols);
+            json_decref(oj);
+            json_decref(fj);
             goto out;
         }
     }
-    /* what is left in next->columns (dropped columns, emptied slots) is freed with it */
-    sl_column_t *was = next->columns;
-    int wasn = next->ncolumns;
-    next->columns = cols;
-    next->ncolumns = n;
-    {
-        sl_table_t tmp = {.columns = was, .ncolumns = wasn};
-        for (int i = 0; i < wasn; i++)
-            if (!tmp.columns[i].name)
-                tmp.columns[i].name = sl_strdup("");
-        sl_table_t *t2 = malloc(sizeof *t2);
-        *t2 = tmp;
-        sl_table_free(t2);
-    }
+    json_object_set_new(oj, "columns", cols);
+    int jrc = sl_table_from_json(oj, &next, err);
+    json_decref(oj);
+    json_decref(fj);
+    if (jrc)
+        goto out;
     pthread_rwlock_wrlock(&cd->schema);
     sl_table_t *prev = cd->tables[ti];
     cd->tables[ti] = next;

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# bench/cdc_mysql.sh [CHANGES]: MariaDB -> PostgreSQL change data capture benchmark (the
+# binlog), sluice beside the decode limit in one run, on the same backlog of changes.
+#
+# Workload: CHANGES (default 1,000,000) single-row INSERTs in transactions of 1,000 rows
+# (a stored procedure on the server), written after a first short sluice run (mode cdc,
+# initial_load false) made the target table and stored the stream's start position; nothing
+# consumes during the write. Then, over the binlog range the workload wrote:
+#   (r) mariadb-binlog --raw: the events copied to a file as they come (the transfer
+#       limit of the server's dump thread, no parsing);
+#   (a) mariadb-binlog --read-from-remote-server to /dev/null: the server's dump thread and
+#       the client's event parsing (row events printed as base64 BINLOG statements);
+#   (a') the same with --verbose: every row decoded to pseudo-SQL (the decode limit);
+#   (c) sluice from start until the checkpoint's flush on the target reaches the end of
+#       the workload (the time the last row became visible is shown too);
+# and prints changes/s and ratios. Then, unless LAG_SECONDS=0, the end-to-end lag at a
+# steady rate (LAG_RATE changes/s, default 5,000, as 10-row transactions paced by a
+# procedure, for LAG_SECONDS, default 30 s): the source row carries UTC_TIMESTAMP(6), a probe
+# on the target records every 20 ms the largest id visible; a row's lag is the first probe
+# that saw it minus its source time (p50, p99, max), skipping the first 5 s.
+#
+# Starts its own servers (scripts/test-servers.sh) under a temp dir; needs the packages of
+# scripts/install-deps.sh (mariadb-client for mariadb-binlog). Not a test: results go to
+# docs/benchmarks.md. SLUICE_BIN overrides build/sluice.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+changes=${1:-1000000}
+lag_rate=${LAG_RATE:-5000}
+lag_seconds=${LAG_SECONDS:-30}
+[ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
+[ $((lag_rate % 10)) = 0 ] || { echo "LAG_RATE must be a multiple of 10" >&2; exit 2; }
+if [ -z "${SLUICE_BIN:-}" ]; then
+  [ -x build/sluice ] || bash scripts/build.sh >/dev/null
+  SLUICE_BIN=$PWD/build/sluice
+fi
+binlog_tool=$(command -v mariadb-binlog || command -v mysqlbinlog) ||
+  { echo "bench: mariadb-binlog not found (Debian package mariadb-client)" >&2; exit 1; }
+dir=$(mktemp -d /tmp/sluice-bench-cdc-mysql.XXXXXX)
+bash scripts/test-servers.sh start "$dir" >/dev/null
+SLUICE_PIDS=()
+cleanup() {
+  local p
+  for p in "${SLUICE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  bash scripts/test-servers.sh stop "$dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+# shellcheck disable=SC1091
+. "$dir/env.sh"
+
+now_ms() { date +%s%3N; }
+pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+my() {
+  mariadb --no-defaults --protocol=TCP -h "$MYSQL_HOST" -P "$MYSQL_TCP_PORT" -u root \
+    --default-character-set=utf8mb4 -N -B "$@"
+}
+secs() { echo "scale=2; $1 / 1000" | bc; }
+rate() { echo "$1 * 1000 / $2" | bc; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+fail() { echo "bench: $*" >&2; exit 1; }
+
+# SHOW MASTER STATUS as "FILE OFFSET".
+master() { my -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
+# "FILE OFFSET" as sluice's position "F/O" (hex), and any "F/O" as one number.
+pos_of() { printf '%X/%X\n' "$((10#${1##*.}))" "$2"; }
+pos_num() { echo $(((16#${1%/*} << 32) | 16#${1#*/})); }
+# The flush of lane 0's checkpoint of stream $2 in PostgreSQL database $1 (empty if none).
+flush_of() {
+  pg -d "$1" -c "SELECT position::json->>'flush' FROM _sluice_checkpoint
+    WHERE stream = '$2' AND key = 'cdc:0'" 2>/dev/null || true
+}
+# Succeeds once stream $2 in database $1 has applied up to position $3 ("F/O").
+reached() {
+  local f
+  f=$(flush_of "$1" "$2")
+  [ -n "$f" ] && [ "$(pos_num "$f")" -ge "$(pos_num "$3")" ]
+}
+
+# Starts sluice on spec $1 (data dir $2, log $3) in the background; sets SPID.
+start_sluice() {
+  "$SLUICE_BIN" run "$1" --data-dir "$2" --no-progress >>"$3" 2>&1 &
+  SPID=$!
+  SLUICE_PIDS+=("$SPID")
+}
+stop_sluice() {
+  kill -TERM "$1"
+  wait "$1" || fail "sluice exited $? on SIGTERM (log: $2)"
+}
+# A first short run of spec $1 (stream $2, target database $3): creates the target table
+# and stores the start position (checkpoint cdc_start), then stops.
+first_run() {
+  local spec=$1 name=$2 db=$3 deadline
+  start_sluice "$spec" "$dir/data.$name" "$dir/sluice.$name.log"
+  deadline=$(($(now_ms) + 60000))
+  until [ -n "$(pg -d "$db" -c "SELECT 1 FROM _sluice_checkpoint WHERE stream = '$name' AND key = 'cdc_start'" 2>/dev/null)" ]; do
+    kill -0 "$SPID" 2>/dev/null || fail "sluice exited (log: $dir/sluice.$name.log)"
+    [ "$(now_ms)" -lt "$deadline" ] || fail "sluice stored no start position in 60 s"
+    sleep 0.1
+  done
+  sleep 1
+  stop_sluice "$SPID" "$dir/sluice.$name.log"
+}
+
+# ===== 1. single-row inserts, 1,000 per transaction ============================================
+echo "== $changes single-row inserts in transactions of 1,000 rows (MariaDB -> PostgreSQL)"
+my -e "CREATE DATABASE bench CHARACTER SET utf8mb4"
+my bench -e "CREATE TABLE ev (id bigint NOT NULL PRIMARY KEY, v int NOT NULL, note varchar(40),
+  at datetime(6) NOT NULL) ENGINE=InnoDB"
+my bench <<'SQL'
+DELIMITER //
+CREATE PROCEDURE fill(IN ntx int)
+BEGIN
+  DECLARE t int DEFAULT 0;
+  DECLARE i int;
+  WHILE t < ntx DO
+    START TRANSACTION;
+    SET i = 1;
+    WHILE i <= 1000 DO
+      INSERT INTO ev VALUES (t * 1000 + i, i, CONCAT('row ', t * 1000 + i), NOW(6));
+      SET i = i + 1;
+    END WHILE;
+    COMMIT;
+    SET t = t + 1;
+  END WHILE;
+END //
+SQL
+pg -d postgres -c "CREATE DATABASE sl"
+cat >"$dir/ev.json" <<JSON
+{"name": "bench-ev", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/bench", "tables": ["ev"]},
+ "target": {"url": "$SLUICE_TEST_PG_URL/sl"}, "options": {"initial_load": false}}
+JSON
+first_run "$dir/ev.json" bench-ev sl
+read -r start_file start_off < <(master)
+t0=$(now_ms)
+my bench -e "CALL fill($((changes / 1000)))"
+read -r end_file end_off < <(master)
+end=$(pos_of "$end_file" "$end_off")
+echo "   written in $(secs $(($(now_ms) - t0))) s: binlog $start_file:$start_off to $end_file:$end_off ($end)"
+
+binlog_args=(--read-from-remote-server --host="$MYSQL_HOST" --port="$MYSQL_TCP_PORT" --user=root
+  --password="$MYSQL_PWD" --start-position="$start_off" --stop-position="$end_off")
+[ "$start_file" = "$end_file" ] || binlog_args+=(--to-last-log)
+echo "-- (r) mariadb-binlog --raw"
+mkdir -p "$dir/raw"
+t0=$(now_ms)
+"$binlog_tool" --read-from-remote-server --host="$MYSQL_HOST" --port="$MYSQL_TCP_PORT" --user=root \
+  --password="$MYSQL_PWD" --raw --result-file="$dir/raw/" --start-position="$start_off" \
+  --stop-position="$end_off" "$start_file" || fail "mariadb-binlog --raw failed"
+T_COPY=$(($(now_ms) - t0))
+rm -rf "$dir/raw"
+echo "-- (a) mariadb-binlog"
+t0=$(now_ms)
+"$binlog_tool" "${binlog_args[@]}" "$start_file" >/dev/null || fail "mariadb-binlog failed"
+T_RAW=$(($(now_ms) - t0))
+echo "-- (a') mariadb-binlog --verbose"
+t0=$(now_ms)
+"$binlog_tool" "${binlog_args[@]}" --verbose "$start_file" >/dev/null || fail "mariadb-binlog -v failed"
+T_DEC=$(($(now_ms) - t0))
+
+echo "-- (c) sluice"
+t_rows=
+t0=$(now_ms)
+start_sluice "$dir/ev.json" "$dir/data.bench-ev" "$dir/sluice.bench-ev.log"
+until reached sl bench-ev "$end"; do
+  kill -0 "$SPID" 2>/dev/null || fail "sluice exited (log: $dir/sluice.bench-ev.log)"
+  if [ -z "$t_rows" ] && [ "$(pg -d sl -c "SELECT EXISTS (SELECT 1 FROM ev WHERE id = $changes)")" = t ]; then
+    t_rows=$(($(now_ms) - t0))
+  fi
+  sleep 0.05
+done
+T_SLUICE=$(($(now_ms) - t0))
+T_SLUICE_ROWS=${t_rows:-$T_SLUICE}
+stop_sluice "$SPID" "$dir/sluice.bench-ev.log"
+n=$(pg -d sl -c "SELECT count(*) FROM ev")
+[ "$n" = "$changes" ] || fail "the target holds $n rows of $changes"
+
+echo
+echo "results: $changes changes, $(nproc) cores, $(date -u +%Y-%m-%d)"
+printf '%-48s %8.1f s %10s changes/s\n' "(r) mariadb-binlog --raw (events copied to a file)" "$(secs "$T_COPY")" "$(rate "$changes" "$T_COPY")"
+printf '%-48s %8.1f s %10s changes/s\n' "(a) mariadb-binlog (remote, row events raw)" "$(secs "$T_RAW")" "$(rate "$changes" "$T_RAW")"
+printf '%-48s %8.1f s %10s changes/s\n' "(a') mariadb-binlog --verbose (rows decoded)" "$(secs "$T_DEC")" "$(rate "$changes" "$T_DEC")"
+printf '%-48s %8.1f s %10s changes/s   (last row visible after %.1f s)\n' \
+  "(c) sluice (until the checkpoint reaches the end)" "$(secs "$T_SLUICE")" "$(rate "$changes" "$T_SLUICE")" \
+  "$(secs "$T_SLUICE_ROWS")"
+printf 'sluice takes %sx the time of mariadb-binlog, %sx the time of mariadb-binlog --verbose\n' \
+  "$(ratio "$T_SLUICE" "$T_RAW")" "$(ratio "$T_SLUICE" "$T_DEC")"
+
+# ===== 2. end-to-end lag at a steady rate ========================================================
+[ "$lag_seconds" -gt 0 ] || exit 0
+echo
+echo "== lag at $lag_rate changes/s for $lag_seconds s (10-row transactions)"
+my -e "CREATE DATABASE lagsrc"
+my lagsrc -e "CREATE TABLE lag (id bigint NOT NULL PRIMARY KEY, src_ts datetime(6) NOT NULL) ENGINE=InnoDB"
+# pace(rate, seconds): 10-row transactions, the k-th not before start + k * 10 / rate s.
+my lagsrc <<'SQL'
+DELIMITER //
+CREATE PROCEDURE pace(IN r int, IN secs int)
+BEGIN
+  DECLARE k bigint DEFAULT 0;
+  DECLARE t0 double DEFAULT UNIX_TIMESTAMP(NOW(6));
+  DECLARE d double;
+  WHILE UNIX_TIMESTAMP(NOW(6)) - t0 < secs DO
+    START TRANSACTION;
+    INSERT INTO lag SELECT k * 10 + seq, UTC_TIMESTAMP(6) FROM seq_1_to_10;
+    COMMIT;
+    SET k = k + 1;
+    SET d = t0 + k * 10 / r - UNIX_TIMESTAMP(NOW(6));
+    IF d > 0 THEN DO SLEEP(d); END IF;
+  END WHILE;
+END //
+SQL
+pg -d postgres -c "CREATE DATABASE lag_sl"
+cat >"$dir/lag.json" <<JSON
+{"name": "bench-lag", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/lagsrc", "tables": ["lag"]},
+ "target": {"url": "$SLUICE_TEST_PG_URL/lag_sl"}, "options": {"initial_load": false}}
+JSON
+first_run "$dir/lag.json" bench-lag lag_sl
+start_sluice "$dir/lag.json" "$dir/data.bench-lag" "$dir/sluice.bench-lag.log"
+sleep 2
+pg -d lag_sl -c "CREATE UNLOGGED TABLE probe (ts timestamp, maxid bigint)"
+pg -d lag_sl -c "DO \$\$ BEGIN LOOP
+    INSERT INTO probe SELECT clock_timestamp() AT TIME ZONE 'UTC', coalesce(max(id), 0) FROM lag;
+    COMMIT;
+    EXIT WHEN EXISTS (SELECT 1 FROM lag WHERE id < 0);
+    PERFORM pg_sleep(0.02);
+  END LOOP; END \$\$" &
+probe=$!
+my lagsrc -e "CALL pace($lag_rate, $lag_seconds)"
+last=$(my lagsrc -e "SELECT MAX(id) FROM lag")
+deadline=$(($(now_ms) + 120000))
+until [ "$(pg -d lag_sl -c "SELECT coalesce(max(id), 0) >= $last FROM lag")" = t ]; do
+  [ "$(now_ms)" -lt "$deadline" ] || fail "lag: the last row did not arrive"
+  sleep 0.1
+done
+my lagsrc -e "INSERT INTO lag VALUES (-1, UTC_TIMESTAMP(6))"
+wait "$probe" || true
+stop_sluice "$SPID" "$dir/sluice.bench-lag.log"
+my lagsrc -e "SELECT id, DATE_FORMAT(src_ts, '%Y-%m-%d %H:%i:%s.%f') FROM lag WHERE id > 0" >"$dir/lag.src"
+sent=$(wc -l <"$dir/lag.src")
+echo
+echo "end-to-end lag at $lag_rate changes/s ($(date -u +%Y-%m-%d), $(nproc) cores; $sent rows, $(echo "$sent / $lag_seconds" | bc) rows/s achieved)"
+pg -d lag_sl -c "CREATE TEMP TABLE src (id bigint, src_ts timestamp)" \
+  -c "\\copy src FROM '$dir/lag.src'" -c "
+  WITH p AS (SELECT ts, maxid, lag(maxid, 1, 0::bigint) OVER (ORDER BY ts) AS prev FROM probe),
+  l AS (SELECT extract(epoch FROM p.ts - s.src_ts) * 1000 AS ms FROM p JOIN src s
+          ON s.id > p.prev AND s.id <= p.maxid
+       WHERE s.src_ts > (SELECT min(src_ts) + interval '5 s' FROM src))
+  SELECT format('%-44s p50 %6s ms   p99 %6s ms   max %6s ms   (%s rows)', 'sluice (MariaDB -> PostgreSQL)',
+    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+    round(max(ms)::numeric, 1), count(*)) FROM l"
