@@ -261,6 +261,31 @@ static int tables_from_plan(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
     return 0;
 }
 
+/* PostgreSQL's change stream leaves generated columns out: a PostgreSQL target computes
+ * them again, any other target would keep stale values, so such a stream is refused. */
+static int c_generated_refused(const sl_spec_t *spec, sl_table_t *const *tables, int n, sl_err_t *err)
+{
+    bool pg_source = !strncmp(spec->source_url, "postgres", 8);
+    bool pg_target = !strncmp(spec->target_url, "postgres", 8);
+    if (!pg_source || pg_target)
+        return 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < tables[i]->ncolumns; j++)
+            if (tables[i]->columns[j].generated) {
+                char label[300];
+                sl_table_label(tables[i], label, sizeof label);
+                sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of table \"%s\" is generated, and PostgreSQL does "
+                                             "not send generated columns in its change stream",
+                           tables[i]->columns[j].name, label);
+                sl_err_detail(err, "a non-PostgreSQL target stores the column as a plain one and would keep stale "
+                                   "values");
+                sl_err_hint(err, "leave the table out of the stream, or stream into PostgreSQL (which computes "
+                                 "the column again)");
+                return -1;
+            }
+    return 0;
+}
+
 /* Checks, publication, slot, initial load, hand-over. On success *conn is the slot's
  * connection (the stream continues on it) and cd->start its consistent point. */
 static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
@@ -277,6 +302,8 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
         sl_err_hint(err, "check the database (and schema) in the source URL");
         goto out;
     }
+    if (c_generated_refused(spec, tables, n, err))
+        goto out;
     if (sl_cdc_open(spec->source_url, spec->name, &c, err))
         goto out;
     sl_cdc_slot_t st = {0};
@@ -415,6 +442,7 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     sl_target_close(tgt);
     if (rc)
         return -1;
+    atomic_store(&cd->target_down_ms, 0); /* it answered just now */
     if (!c->ops->slot) {
         /* the lowest position a lane has confirmed (its checkpoint's flush), or the
          * hand-over position for a lane without a checkpoint yet */
@@ -490,7 +518,8 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
         return -1;
     }
     if (rc == 0 && atomic_load(&cd->restart)) {
-        sl_err_set(err, SL_E_BROKER, "a change batch was lost");
+        const char *why = atomic_load(&cd->restart_why);
+        sl_err_set(err, SL_E_BROKER, "%s", why ? why : "the session had to restart");
         err->retriable = true;
         return -1;
     }
@@ -546,6 +575,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     sl_target_close(adm);
     adm = NULL;
     for (int attempt = 0;;) {
+        int64_t began = sl_cdc_now_ms();
         if (!c && sl_cdc_open(spec->source_url, spec->name, &c, err)) {
             if (!err->retriable)
                 goto out;
@@ -554,6 +584,9 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         } else if (!err->retriable || err->fatal) {
             goto out;
         }
+        if (sl_cdc_now_ms() - began > 60000)
+            attempt = 0; /* a session that ran a while: back off from the start again */
+        atomic_store(&cd.restart_why, NULL);
         if (opts->stop && *opts->stop)
             break;
         atomic_store(&cd.failed, false);

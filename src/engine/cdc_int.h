@@ -87,6 +87,8 @@ typedef struct cdc {
     _Atomic bool failed;
     _Atomic bool restart;    /* the session must end and start again from the slot */
     _Atomic bool session_over;
+    const char *_Atomic restart_why; /* why restart was set (a static string) */
+    _Atomic int64_t target_down_ms;  /* since when a lane cannot reach the target (0: it can) */
     sl_err_t fail_err;
 
     _Atomic int64_t changes_read;

@@ -33,7 +33,8 @@
 #define HEARTBEAT_MS 1000
 #define LOG_EVERY_MS 10000
 #define DRAIN_LIMIT_MS 60000
-#define STOP_WAIT_MS 10000   /* a stop waits this long for the open source transaction */
+#define STOP_WAIT_MS 10000
+#define TARGET_DOWN_MS 5000  /* the source connection is let go when the target is down this long */   /* a stop waits this long for the open source transaction */
 
 static const sl_pos_t POS_MAX = {UINT64_MAX, UINT32_MAX};
 
@@ -545,6 +546,15 @@ static bool stopping(void *ctx)
     log_progress(cd);
     if (atomic_load(&cd->failed) || atomic_load(&cd->restart))
         return true;
+    int64_t down = atomic_load(&cd->target_down_ms);
+    if (down && sl_cdc_now_ms() - down > TARGET_DOWN_MS) {
+        /* Nothing can be applied: let go of the source until the target is back. A
+         * PostgreSQL source could not even shut down meanwhile (its WAL sender waits for
+         * the position sent to be confirmed). */
+        atomic_store(&cd->restart_why, "the target has been unreachable for 5 s");
+        atomic_store(&cd->restart, true);
+        return true;
+    }
     if (cd->opts->stop && *cd->opts->stop) {
         /* finish the source transaction being read first (up to STOP_WAIT_MS), so that
          * the target is left with whole transactions */

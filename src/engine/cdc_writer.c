@@ -174,13 +174,17 @@ static bool reconnect(wstate_t *w, int attempt)
     sl_target_close(w->tgt);
     w->tgt = NULL;
     int wait = 250 << (attempt < 5 ? attempt : 5);
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&cd->target_down_ms, &none, sl_cdc_now_ms());
     for (;;) {
         sl_cdc_sleep(cd, wait);
         if (sl_cdc_stopping(cd) || atomic_load(&cd->session_over))
             return false;
         sl_err_t err = {0};
-        if (sl_target_open(cd->spec->target_url, &w->tgt, &err) == 0)
+        if (sl_target_open(cd->spec->target_url, &w->tgt, &err) == 0) {
+            atomic_store(&cd->target_down_ms, 0);
             return true;
+        }
         sl_warn("lane %d: could not reconnect to the target: %s; retrying", w->lane, err.message);
         if (!err.retriable && err.fatal) {
             sl_cdc_fail(cd, &err);
@@ -232,6 +236,7 @@ static void handle(wstate_t *w, natsMsg *msg)
             sl_warn("lane %d: a change batch before position %" PRIX64 ":%u never arrived; reading again "
                     "from the last confirmed position",
                     w->lane, v.hdr.last.lsn, v.hdr.last.idx);
+            atomic_store(&cd->restart_why, "a change batch was lost");
             atomic_store(&cd->restart, true);
             natsMsg_Ack(msg, NULL);
             return;

@@ -126,8 +126,9 @@ static int check_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *t,
         sl_err_hint(err, "create it, or set options.schema to \"create_missing\"");
         return -1;
     }
+    /* (initial_load false copies no row: rows already there are the user's starting point) */
     if (exists && has_rows && o->schema != SL_SCHEMA_RECREATE && o->write_mode == SL_WRITE_INSERT &&
-        !ld->opts->truncate_existing) {
+        !ld->opts->truncate_existing && !ld->opts->schema_only) {
         sl_err_set(err, SL_E_CONFLICT, "target table \"%s\" already holds rows", t->name);
         sl_err_detail(err, "write_mode \"insert\" loads into empty tables only, so that no row is doubled");
         sl_err_hint(err, "empty the table, or set options.write_mode to \"truncate_insert\" or "

@@ -1,0 +1,12 @@
+-- cdc_pgbench_bulk.sql: a pgbench script (pgbench -f) over cdc_items (cdc_workload.sql):
+-- larger transactions: up to 10 row updates, a range delete of up to 10 keys and the same
+-- 10 keys inserted again with other values, about 30 changes in one source transaction.
+\set r random(1, 10)
+\set d random(1, 9)
+BEGIN;
+UPDATE cdc_items SET price = coalesce(price, 0) + 0.01, touched = now()
+ WHERE region = :r AND item LIKE 'item-' || :d || '_';
+DELETE FROM cdc_items WHERE region = :r AND item LIKE 'item-' || :d || '0_';
+INSERT INTO cdc_items (region, item, qty, price, note)
+SELECT :r, 'item-' || :d || '0' || g, g, NULL, repeat('b', g) FROM generate_series(0, 9) g;
+END;
