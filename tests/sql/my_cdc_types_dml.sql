@@ -22,9 +22,12 @@ UPDATE types_all SET c_int = c_int DIV 2 + 1, c_text = CONCAT(c_text, ' (updated
        c_bool = NOT c_bool, c_dec10 = c_dec10 / 3, c_timestamp = '2030-05-06 07:08:09.123456',
        c_json = '{"new": [null, "é"]}' WHERE id IN (4, 104);
 UPDATE types_all SET c_tinyint = -1, c_varchar = 'was NULL', c_bit10 = b'0000000001', c_set = 'c',
-       c_date = '2000-02-29', c_float = -0.5, c_double = -0.0,
+       c_date = '2000-02-29', c_float = -0.5, c_double = -0.0, c_uuid = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
        c_dec65 = -0.000000000000000000000000000001, c_time = '00:00:00', c_enum_odd = 'a,b',
-       c_binary = x'00000000' WHERE id = 105;
+       c_binary = x'00000000', c_inet4 = '10.0.0.255',
+       c_inet6 = '::ffff:1.2.3.4' WHERE id = 105;
+UPDATE types_all SET c_uuid = '6ccd780c-baba-1026-9564-5b8c65602400', c_inet6 = '2001:db8::1'
+       WHERE id = 104;
 UPDATE types_all SET c_text = NULL, c_json = NULL, c_geometry = NULL, c_double = NULL,
        c_bigint_u = NULL, c_longblob = NULL WHERE id = 101;
 UPDATE types_all SET c_bool = 0, c_smallint = 7 WHERE id IN (2, 102);

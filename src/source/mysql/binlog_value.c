@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <mysql.h>
 
@@ -461,6 +464,43 @@ static long temporal_text(const sl_binlog_col_t *bc, const unsigned char *p, siz
 
 /* ---- type checks ------------------------------------------------------------------ */
 
+/* MariaDB's INET4 / INET6 column types (4 or 16 bytes in the binlog); 0 otherwise. */
+static int mariadb_inet(const sl_column_t *col)
+{
+    if (col->native && !strncasecmp(col->native, "inet4", 5))
+        return 4;
+    if (col->native && !strncasecmp(col->native, "inet6", 5))
+        return 16;
+    return 0;
+}
+
+/* MariaDB's uuid (16 bytes, in text order in the binlog; trailing zero bytes may be cut
+ * like BINARY(n)'s), inet4 (4 bytes, network order) and inet6 (16) into the text the
+ * server prints, which is what the load reads. */
+static int fixed_binary_text(const sl_column_t *col, const unsigned char *p, size_t n, char *o,
+                             sl_value_t *v, size_t *used, sl_err_t *err)
+{
+    unsigned char b[16] = {0};
+    size_t want = col->type == SL_T_UUID ? 16 : (size_t)mariadb_inet(col);
+    if (n > want || want == 0)
+        return malformed(col, col->type == SL_T_UUID ? "UUID" : "INET", err);
+    memcpy(b, p, n);
+    int len;
+    if (col->type == SL_T_UUID) {
+        len = sprintf(o, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                      b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    } else if (want == 4) {
+        len = sprintf(o, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+    } else {
+        if (!inet_ntop(AF_INET6, b, o, INET6_ADDRSTRLEN))
+            return malformed(col, "INET6", err);
+        len = (int)strlen(o);
+    }
+    *v = (sl_value_t){o, len};
+    *used += (size_t)len + 1;
+    return 0;
+}
+
 bool sl_binlog_type_fits(const sl_binlog_col_t *bc, const sl_column_t *col)
 {
     sl_type_t t = col->type;
@@ -497,7 +537,9 @@ bool sl_binlog_type_fits(const sl_binlog_col_t *bc, const sl_column_t *col)
     case SL_BT_SET:
         return t == SL_T_SET;
     case SL_BT_STRING: case SL_BT_VARCHAR: case SL_BT_VAR_STRING:
-        return t == SL_T_TEXT || t == SL_T_BYTES;
+        /* MariaDB's uuid, inet4 and inet6 are fixed binary strings in the binlog */
+        return t == SL_T_TEXT || t == SL_T_BYTES ||
+               (bc->type == SL_BT_STRING && (t == SL_T_UUID || (t == SL_T_NET && mariadb_inet(col))));
     case SL_BT_BLOB: case SL_BT_TINY_BLOB: case SL_BT_MEDIUM_BLOB: case SL_BT_LONG_BLOB:
         return t == SL_T_TEXT || t == SL_T_BYTES || t == SL_T_JSON;
     case SL_BT_JSON:
@@ -684,6 +726,8 @@ int sl_binlog_value(const sl_binlog_col_t *bc, const sl_column_t *col, const sl_
     }
     case SL_BT_STRING: case SL_BT_VARCHAR: case SL_BT_VAR_STRING: case SL_BT_BLOB:
     case SL_BT_TINY_BLOB: case SL_BT_MEDIUM_BLOB: case SL_BT_LONG_BLOB:
+        if (bc->type == SL_BT_STRING && (col->type == SL_T_UUID || col->type == SL_T_NET))
+            return fixed_binary_text(col, p, n, o, v, used, err);
         if (col->type == SL_T_BYTES) {
             if (bc->type == SL_BT_STRING && col->fixed && n < (size_t)col->length &&
                 (size_t)col->length <= bc->meta) {

@@ -376,21 +376,6 @@ static int check_tables(my_cdc_t *c, sl_table_t *const *tables, int n, sl_err_t 
         if (!engine)
             return sl_err_set(err, SL_E_NOT_FOUND, "table \"%s.%s\" does not exist", db, tables[i]->name);
         free(engine);
-        /* MariaDB's own uuid/inet4/inet6 types: the row decoder does not read their binlog
-         * form yet, so refuse them before anything is created rather than stop later */
-        for (int j = 0; j < tables[i]->ncolumns; j++) {
-            const sl_column_t *col = &tables[i]->columns[j];
-            const char *nat = col->native ? col->native : "";
-            if (!strncasecmp(nat, "uuid", 4) || !strncasecmp(nat, "inet4", 5) || !strncasecmp(nat, "inet6", 5)) {
-                sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of table \"%s.%s\" has type %s, which change data "
-                                             "capture cannot read from the binlog yet",
-                           col->name, db, tables[i]->name, nat);
-                sl_err_detail(err, "a bulk load (mode \"load\") copies this type; the binlog row decoder does not");
-                sl_err_hint(err, "leave the table out of the stream, or change the column to CHAR(36) / "
-                                 "VARCHAR(39) (ALTER TABLE ... MODIFY)");
-                return -1;
-            }
-        }
     }
     return 0;
 }
