@@ -292,6 +292,8 @@ static const stmt_t *prepared(sl_pg_target_t *g, struct sl_pg_apply *a, const ch
         if (!slot || !st->sql || (slot->sql && st->used < slot->used))
             slot = st;
     }
+    if (sl_pg_pipeline_flush(g, err))
+        return NULL;
     if (slot->sql) {
         char sql[64];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", slot->name);
@@ -326,6 +328,130 @@ static int nul_byte(const sl_table_t *t, const sl_change_t *ch, int col, const c
 }
 
 /* Applies one UPDATE or DELETE (or a lone INSERT) with a prepared statement. */
+/* ---- pipelining ------------------------------------------------------------------ */
+
+/* Single INSERTs, UPDATEs and DELETEs are sent in libpq pipeline mode and their results
+ * read in one go before the next synchronous statement (a COPY, the checkpoint,
+ * COMMIT), so that a batch of changes that alternate between tables costs one round
+ * trip, not one per change. Each pending statement keeps what its error message needs;
+ * an error is reported by the flush, still inside the writer's transaction. */
+#define PIPELINE_MAX 256
+
+struct sl_pg_pending {
+    char op;
+    char *what;  /* "could not update key=(…) in table …" */
+    char *label; /* the table */
+    char *key;   /* "key=(…)" */
+};
+
+static void pending_clear(sl_pg_target_t *g)
+{
+    for (int i = 0; i < g->npend; i++) {
+        free(g->pend[i].what);
+        free(g->pend[i].label);
+        free(g->pend[i].key);
+    }
+    g->npend = 0;
+}
+
+int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err)
+{
+    PGconn *conn = g->pg.conn;
+    if (!conn || PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+        return 0;
+    sl_err_t first = {0};
+    bool failed = false;
+    if (!PQpipelineSync(conn)) {
+        sl_pg_fail(&g->pg, NULL, &first, "could not send pipelined changes");
+        failed = true;
+    }
+    for (int i = 0; i < g->npend && !failed; i++) {
+        PGresult *r = PQgetResult(conn);
+        if (!r) {
+            sl_pg_fail(&g->pg, NULL, &first, g->pend[i].what);
+            failed = true;
+            break;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK) {
+            if (g->pend[i].op != SL_OP_INSERT && !strcmp(PQcmdTuples(r), "0")) {
+                sl_err_set(&first, SL_E_DATA, "%s of a row missing from the target table \"%s\"",
+                           g->pend[i].op == SL_OP_UPDATE ? "update" : "delete", g->pend[i].label);
+                sl_err_detail(&first, "%s", g->pend[i].key);
+                sl_err_hint(&first, "the target has diverged from the source: run `sluice verify`, then "
+                                    "reload the table with --restart");
+                failed = true;
+            }
+            PQclear(r);
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);
+        } else {
+            sl_pg_fail(&g->pg, r, &first, g->pend[i].what); /* clears r */
+            failed = true;
+        }
+        while ((r = PQgetResult(conn)) && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+            PQclear(r); /* the end of this statement's results (NULL) */
+        if (r) { /* a sync already: nothing more to read */
+            PQclear(r);
+            pending_clear(g);
+            PQexitPipelineMode(conn);
+            goto out;
+        }
+    }
+    /* the rest after a failure, up to the sync */
+    for (int guard = 0; guard < 4 * (g->npend + 2) && PQstatus(conn) == CONNECTION_OK; guard++) {
+        PGresult *r = PQgetResult(conn);
+        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+    }
+    pending_clear(g);
+    if (!PQexitPipelineMode(conn) && !failed) {
+        sl_err_set(&first, SL_E_INTERNAL, "could not leave pipeline mode: %s", PQerrorMessage(conn));
+        failed = true;
+    }
+out:
+    if (failed) {
+        if (err)
+            *err = first;
+        return -1;
+    }
+    return 0;
+}
+
+static int pipeline_send(sl_pg_target_t *g, const stmt_t *st, struct sl_pg_apply *a, const sl_table_t *t,
+                         const sl_change_t *ch, const char *label, const char *what, sl_err_t *err)
+{
+    PGconn *conn = g->pg.conn;
+    if (g->npend >= PIPELINE_MAX && sl_pg_pipeline_flush(g, err))
+        return -1;
+    if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn))
+        return sl_err_set(err, SL_E_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(conn));
+    if (g->npend == g->cappend) {
+        int cap = g->cappend ? g->cappend * 2 : 64;
+        struct sl_pg_pending *p = realloc(g->pend, sizeof *p * (size_t)cap);
+        if (!p)
+            abort();
+        g->pend = p;
+        g->cappend = cap;
+    }
+    if (!PQsendQueryPrepared(conn, st->name, a->nparams, a->vals, NULL, NULL, 0)) {
+        sl_pg_fail(&g->pg, NULL, err, what);
+        sl_err_t ignored;
+        sl_pg_pipeline_flush(g, &ignored);
+        return -1;
+    }
+    char key[600];
+    struct sl_pg_pending *p = &g->pend[g->npend++];
+    p->op = (char)ch->op;
+    p->what = sl_strdup(what);
+    p->label = sl_strdup(label);
+    p->key = sl_strdup(sl_apply_key_text(t, ch, key, sizeof key));
+    return 0;
+}
+
 static int apply_one(sl_pg_target_t *g, const sl_table_t *t, const sl_change_t *ch,
                      const char *label, sl_err_t *err)
 {
@@ -346,14 +472,7 @@ static int apply_one(sl_pg_target_t *g, const sl_table_t *t, const sl_change_t *
         return -1;
     for (int i = 0; i < a->nparams; i++)
         a->vals[i] = a->offs[i] == NO_VALUE ? NULL : a->params.data + a->offs[i];
-    PGresult *r = PQexecPrepared(g->pg.conn, st->name, a->nparams, a->vals, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return sl_pg_fail(&g->pg, r, err, what);
-    bool none = !strcmp(PQcmdTuples(r), "0");
-    PQclear(r);
-    if (none && ch->op != SL_OP_INSERT)
-        return sl_apply_missing(t, ch, label, err);
-    return 0;
+    return pipeline_send(g, st, a, t, ch, label, what, err);
 }
 
 /* Fills err from the failed COPY of chs[0..n), naming the change its context line
@@ -380,7 +499,7 @@ static int insert_run(sl_pg_target_t *g, const sl_table_t *t, const sl_change_t 
                       const char *label, sl_err_t *err)
 {
     sl_pg_t *pg = &g->pg;
-    if (sl_pg_copy_start(pg, t, label, err))
+    if (sl_pg_pipeline_flush(g, err) || sl_pg_copy_start(pg, t, label, err))
         return -1;
     sl_buf_t *b = &g->copy;
     sl_buf_reset(b);
@@ -425,7 +544,7 @@ int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_c
             sl_buf_init(&q, SQL_MAX);
             char what[400];
             snprintf(what, sizeof what, "could not truncate table \"%s\"", label);
-            int rc = sl_buf_adds(&q, "TRUNCATE ", err) ||
+            int rc = sl_pg_pipeline_flush(g, err) || sl_buf_adds(&q, "TRUNCATE ", err) ||
                      sl_pg_add_qname(&q, g->pg.schema, t->name, err) ||
                      sl_pg_exec(&g->pg, q.data, err, what);
             sl_buf_free(&q);

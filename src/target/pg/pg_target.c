@@ -38,6 +38,8 @@ static void pg_close(sl_target_t *tgt)
     if (!tgt)
         return;
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
+    sl_pg_pipeline_flush(g, NULL); /* frees what is pending */
+    free(g->pend);
     sl_pg_disconnect(&g->pg);
     sl_buf_free(&g->copy);
     sl_pg_apply_free(g->apply);
@@ -148,6 +150,10 @@ static int pg_begin(sl_target_t *tgt, sl_err_t *err)
 static int pg_commit(sl_target_t *tgt, sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    if (sl_pg_pipeline_flush((sl_pg_target_t *)tgt, err)) {
+        sl_pg_exec(pg, "ROLLBACK", NULL, "could not roll back"); /* a pipelined change failed */
+        return -1;
+    }
     PGresult *r = sl_pg_query(pg, "COMMIT", 0, NULL, err, "could not commit");
     if (!r)
         return -1;
@@ -166,6 +172,7 @@ static int pg_commit(sl_target_t *tgt, sl_err_t *err)
 static void pg_rollback(sl_target_t *tgt)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    sl_pg_pipeline_flush((sl_pg_target_t *)tgt, NULL); /* results of a failed batch: dropped */
     if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
         sl_pg_exec(pg, "ROLLBACK", NULL, "could not roll back");
 }
@@ -182,6 +189,8 @@ static int pg_ckpt_get(sl_target_t *tgt, const char *stream, const char *key, sl
                        bool *found, sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    if (sl_pg_pipeline_flush((sl_pg_target_t *)tgt, err))
+        return -1;
     const char *p[] = {stream, key};
     PGresult *r = ckpt_query(pg,
                              "SELECT epoch, seq, position, done FROM %s"
@@ -201,6 +210,8 @@ static int pg_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, co
                        sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
+    if (sl_pg_pipeline_flush((sl_pg_target_t *)tgt, err))
+        return -1;
     char epoch[32], seq[32];
     snprintf(epoch, sizeof epoch, "%lld", (long long)ck->epoch);
     snprintf(seq, sizeof seq, "%lld", (long long)ck->seq);

@@ -17,7 +17,16 @@ typedef struct sl_pg_target {
     sl_pg_t pg;       /* pg.schema is where tables go */
     sl_buf_t copy;    /* COPY data, reused across batches */
     struct sl_pg_apply *apply; /* pg_apply.c: prepared statements; NULL until first used */
+    /* pg_apply.c: UPDATE/DELETE sent in pipeline mode whose results are still to be read
+     * (see sl_pg_pipeline_flush) */
+    struct sl_pg_pending *pend;
+    int npend, cappend;
 } sl_pg_target_t;
+
+/* Reads the results of the statements pipelined by apply_changes and leaves pipeline
+ * mode; the first failure (or a row that was not found) is the error. Every other
+ * operation on the connection calls it first. A no-op outside pipeline mode. */
+int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err);
 
 extern const struct sl_target_ops sl_pg_target_ops;
 
