@@ -71,18 +71,18 @@ for e in pg my; do
   sl_run "$TMPD/ref$e" run "$TMPD/ref$e.json" --data-dir "$TMPD/ref$e.data" --no-progress
   [ "$SL_RC" = 0 ] || { sed 's/^/  | /' "$TMPD/ref$e.err" >&2; die "reference load into $e exited $SL_RC"; }
 done
-cdc_dump_pg "$REF_PG" types_all >"$TMPD/pg.want"
-cdc_dump_pg "$TGT_PG" types_all >"$TMPD/pg.got"
+dump_pg "$REF_PG" types_all >"$TMPD/pg.want"
+dump_pg "$TGT_PG" types_all >"$TMPD/pg.got"
 cdc_same_file "$TMPD/pg.want" "$TMPD/pg.got" \
   "MariaDB→PostgreSQL: types_all cell by cell, the load (<) and the change stream (>)"
-cdc_dump_my "$REF_MY" types_all >"$TMPD/my.want"
-cdc_dump_my "$TGT_MY" types_all >"$TMPD/my.got"
+dump_my "$REF_MY" types_all >"$TMPD/my.want"
+dump_my "$TGT_MY" types_all >"$TMPD/my.got"
 cdc_same_file "$TMPD/my.want" "$TMPD/my.got" \
   "MariaDB→MariaDB: types_all cell by cell, the load (<) and the change stream (>)"
 [ "$(grep -c $'^202\t' "$TMPD/pg.got")" -ge 30 ] || die "row 202 is missing from the PostgreSQL dump"
 
 note "the MariaDB target against the source"
-cdc_dump_my "$SRC" types_all >"$TMPD/src.dump"
+dump_my "$SRC" types_all >"$TMPD/src.dump"
 # Documented losses, even MariaDB to MariaDB: zero dates arrive as NULL (row 103, the copy of
 # row 3); geometry travels as WKB without SRID (rows 2 and 202).
 sed -E -e 's/^(103\tc_(date|datetime|timestamp)\t).*/\1\\N/' \
