@@ -60,6 +60,18 @@ static int lock_data_dir(const char *dir, sl_err_t *err)
 
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
+/* --log-level L: sets the level, or says what is wrong and returns -1. */
+static int set_log_level(const char *arg)
+{
+    sl_loglevel_t lv;
+    if (sl_log_level_parse(arg, &lv)) {
+        fprintf(stderr, "error: unknown log level \"%s\"\n", arg);
+        return -1;
+    }
+    sl_log_set_level(lv);
+    return 0;
+}
+
 int sl_cli_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -77,15 +89,10 @@ int sl_cli_run(int argc, char **argv)
         case 'n': nats_url = optarg; break;
         case 'r': restart = true; break;
         case 'p': progress = false; break;
-        case 'l': {
-            sl_loglevel_t lv;
-            if (sl_log_level_parse(optarg, &lv)) {
-                fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
+        case 'l':
+            if (set_log_level(optarg))
                 return SL_EXIT_USAGE;
-            }
-            sl_log_set_level(lv);
             break;
-        }
         case 'h': usage(stdout); return SL_EXIT_OK;
         default: usage(stderr); return SL_EXIT_USAGE;
         }
@@ -162,15 +169,10 @@ int sl_cli_cleanup(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'l': {
-            sl_loglevel_t lv;
-            if (sl_log_level_parse(optarg, &lv)) {
-                fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
+        case 'l':
+            if (set_log_level(optarg))
                 return SL_EXIT_USAGE;
-            }
-            sl_log_set_level(lv);
             break;
-        }
         case 'h': cleanup_usage(stdout); return SL_EXIT_OK;
         default: cleanup_usage(stderr); return SL_EXIT_USAGE;
         }

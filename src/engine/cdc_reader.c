@@ -56,38 +56,35 @@ void sl_cdc_reader_reset(cdc_t *cd)
 
 /* ---- queues --------------------------------------------------------------------- */
 
+/* Makes room for one more element in a ring of n elements of sz bytes starting at
+ * *head: doubles it (from `first`) when full, unrolled so the head is at 0. Returns the
+ * (possibly new) buffer. */
+static void *ring_grow(void *buf, int *head, int n, int *cap, size_t sz, int first)
+{
+    if (n < *cap)
+        return buf;
+    int nc = *cap ? *cap * 2 : first;
+    char *q = malloc((size_t)nc * sz);
+    if (!q)
+        abort();
+    for (int i = 0; i < n; i++)
+        memcpy(q + (size_t)i * sz, (char *)buf + (size_t)((*head + i) % *cap) * sz, sz);
+    free(buf);
+    *cap = nc;
+    *head = 0;
+    return q;
+}
+
 static void pend_push(lane_t *l, pend_t p)
 {
-    if (l->qn == l->qcap) {
-        int cap = l->qcap ? l->qcap * 2 : 16;
-        pend_t *q = malloc((size_t)cap * sizeof *q);
-        if (!q)
-            abort();
-        for (int i = 0; i < l->qn; i++)
-            q[i] = l->q[(l->qhead + i) % l->qcap];
-        free(l->q);
-        l->q = q;
-        l->qcap = cap;
-        l->qhead = 0;
-    }
+    l->q = ring_grow(l->q, &l->qhead, l->qn, &l->qcap, sizeof *l->q, 16);
     l->q[(l->qhead + l->qn) % l->qcap] = p;
     l->qn++;
 }
 
 static void xact_push(cdc_t *cd, xact_t x)
 {
-    if (cd->xn == cd->xcap) {
-        int cap = cd->xcap ? cd->xcap * 2 : 64;
-        xact_t *q = malloc((size_t)cap * sizeof *q);
-        if (!q)
-            abort();
-        for (int i = 0; i < cd->xn; i++)
-            q[i] = cd->xq[(cd->xhead + i) % cd->xcap];
-        free(cd->xq);
-        cd->xq = q;
-        cd->xcap = cap;
-        cd->xhead = 0;
-    }
+    cd->xq = ring_grow(cd->xq, &cd->xhead, cd->xn, &cd->xcap, sizeof *cd->xq, 64);
     cd->xq[(cd->xhead + cd->xn) % cd->xcap] = x;
     cd->xn++;
 }
