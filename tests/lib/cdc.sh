@@ -301,6 +301,7 @@ cdc_workload_stop() {
     "$TMPD/$label.pgbench.log")
   note "workload $label: $(wc -l <"$TMPD/$label.rcs") pgbench runs, $tx transactions, $bad runs failed"
   if [ "$bad" != 0 ] && [ "$allow" != 1 ]; then
+    grep -i -E 'error|abort' "$TMPD/$label.pgbench.log" | head -n 20 >&2
     tail -n 30 "$TMPD/$label.pgbench.log" >&2
     die "workload $label: $bad pgbench runs failed"
   fi
