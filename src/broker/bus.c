@@ -147,6 +147,8 @@ void sl_bus_close(sl_bus_t *bus)
 
 int64_t sl_bus_max_payload(sl_bus_t *bus) { return natsConnection_GetMaxPayload(bus->nc); }
 
+natsConnection *sl_bus_nats(sl_bus_t *bus) { return bus->nc; }
+
 int sl_bus_reconnects(sl_bus_t *bus) { return atomic_load(&bus->reconnects); }
 
 static void names(const char *stream, int lane, char *js_name, size_t jn, char *subject, size_t sn)

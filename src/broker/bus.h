@@ -28,6 +28,9 @@ void sl_bus_close(sl_bus_t *bus);
 /* How many times the connection was re-established (the broker restarted or the
  * network dropped): state the broker had not synchronised may be gone. */
 int sl_bus_reconnects(sl_bus_t *bus);
+/* The connection itself, borrowed (valid until sl_bus_close): the monitoring plane
+ * publishes its stats on it with core NATS, apart from the JetStream data path. */
+natsConnection *sl_bus_nats(sl_bus_t *bus);
 /* The server's max_payload in bytes. */
 int64_t sl_bus_max_payload(sl_bus_t *bus);
 /* Deletes the stream's JetStream stream if present and creates it afresh with one

@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "engine/cdc_int.h"
 #include "engine/plan.h"
+#include "monitor/stats.h"
 #include "source/source.h"
 
 int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
@@ -318,6 +319,7 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
         lo.snapshot_pos = &pos;
         lo.schema_only = !spec->opt.initial_load;
         lo.restart = true;
+        lo.stats = cd->stats;
         lo.truncate_existing = prior->plan || cd->opts->restart;
         if (prior->plan)
             sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts "
@@ -388,6 +390,7 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
     lo.snapshot = snapshot;
     lo.schema_only = !spec->opt.initial_load;
     lo.restart = true; /* a cdc stream always copies from its own new snapshot */
+    lo.stats = cd->stats;
     lo.truncate_existing = prior->plan || cd->opts->restart;
     if (prior->plan)
         sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
@@ -529,6 +532,51 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     return rc;
 }
 
+/* ---- monitoring ------------------------------------------------------------------ */
+
+/* The stats publisher's thread (monitor/stats.h): the change stream's figures. */
+static void collect_stats(void *arg, sl_snap_t *snap)
+{
+    cdc_t *cd = arg;
+    for (int i = 0; i < cd->ntstats; i++) {
+        sl_snap_table_t *t = sl_snap_append(snap, cd->tnames[i]);
+        t->rows_read = atomic_load(&cd->tstats[i].rows_read);
+        t->rows_written = atomic_load(&cd->tstats[i].rows_written);
+        t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
+        t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
+    }
+    snap->batches = atomic_load(&cd->batches);
+    snap->duplicates = atomic_load(&cd->duplicates);
+    snap->redeliveries = atomic_load(&cd->redeliveries);
+    snap->errors = atomic_load(&cd->retries);
+    snap->lag_seconds = (double)atomic_load(&cd->lag_us) / 1e6;
+    uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
+    if (strncmp(cd->spec->source_url, "postgres", 8) == 0) /* binlog positions are no byte offsets */
+        snap->slot_bytes = end > conf ? (int64_t)(end - conf) : 0;
+    if (conf) {
+        char pos[32];
+        sl_lsn_format(conf, pos, sizeof pos);
+        sl_snap_set(&snap->position, pos);
+    }
+}
+
+/* Once the tables are known: per-table counters, and the change stream's phase. */
+static void stats_cdc_phase(cdc_t *cd)
+{
+    cd->tnames = calloc((size_t)cd->ntables + 1, sizeof *cd->tnames);
+    cd->tstats = calloc((size_t)cd->ntables + 1, sizeof *cd->tstats);
+    if (!cd->tnames || !cd->tstats)
+        abort();
+    for (int i = 0; i < cd->ntables; i++) {
+        char label[300];
+        cd->tnames[i] = sl_strdup(sl_table_label(cd->tables[i], label, sizeof label));
+    }
+    cd->ntstats = cd->ntables;
+    sl_stats_phase(cd->stats, "cdc");
+    sl_stats_attach(cd->stats, collect_stats, cd);
+    sl_stats_publish_now(cd->stats);
+}
+
 sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts, sl_err_t *err)
 {
     cdc_t cd = {.spec = spec, .opts = opts, .bus = bus};
@@ -564,6 +612,9 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     } else if (adm->ops->ckpt_list(adm, spec->name, collect, &prior, err)) {
         goto out;
     }
+    sl_err_t serr = {0};
+    if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.stats, &serr))
+        sl_warn("stats will not be published: %s", serr.message);
     if (prior.tables) {
         cd.handover = prior.start;
         if (tables_from_json(&cd, prior.tables, err))
@@ -572,6 +623,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     } else if (first_run(&cd, adm, &prior, &c, err)) {
         goto out;
     }
+    stats_cdc_phase(&cd);
     sl_target_close(adm);
     adm = NULL;
     for (int attempt = 0;;) {
@@ -606,6 +658,14 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
             spec->name, atomic_load(&cd.changes_applied), lsn);
     res = SL_CDC_STOPPED;
 out:
+    sl_stats_detach(cd.stats);
+    if (res == SL_CDC_FAILED)
+        sl_stats_error(cd.stats);
+    sl_stats_stop(cd.stats); /* the final snapshot */
+    for (int i = 0; i < cd.ntstats; i++)
+        free(cd.tnames[i]);
+    free(cd.tnames);
+    free(cd.tstats);
     free(prior.tables);
     sl_cdc_close(c);
     sl_target_close(adm);

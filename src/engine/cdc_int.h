@@ -45,6 +45,11 @@ typedef struct lane {
     uint64_t ck_flush;
 } lane_t;
 
+/* Monitoring (monitor/stats.h): one table's figures of the change stream. */
+typedef struct cdc_tstats {
+    _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written;
+} cdc_tstats_t;
+
 /* A source transaction seen whole (or a heartbeat), not yet confirmed. */
 typedef struct xact {
     uint64_t lsn, end;
@@ -99,6 +104,14 @@ typedef struct cdc {
     _Atomic int64_t lag_us;
     _Atomic uint64_t server_end;
     _Atomic uint64_t confirmed;
+
+    /* monitoring: the stats publisher and per-table counters (index as in tables[]);
+     * the labels are copied because a schema change swaps tables[] under the publisher */
+    struct sl_stats *stats;
+    cdc_tstats_t *tstats;
+    char **tnames;
+    int ntstats;
+    _Atomic int64_t redeliveries;
 } cdc_t;
 
 void sl_cdc_fail(cdc_t *cd, const sl_err_t *err);

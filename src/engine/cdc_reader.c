@@ -290,6 +290,10 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     if (sl_cbatch_add(&l->bb, &cc, err))
         return -1;
     atomic_fetch_add(&cd->changes_read, 1);
+    if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
+        atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
+        atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
+    }
     if (barrier && !sl_cdc_drain(cd))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     return 0;

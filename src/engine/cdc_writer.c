@@ -30,7 +30,19 @@ typedef struct wstate {
     sl_change_t *chs;
     sl_value_t *vals;
     size_t vals_cap;
+    int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
 } wstate_t;
+
+/* Monitoring: counts a run of n changes of one table as applied (once committed). */
+static void count_run(wstate_t *w, int n)
+{
+    uint32_t t = w->chs[0].table;
+    if (t >= (uint32_t)w->cd->ntstats)
+        return;
+    w->trows[t] += n;
+    for (int i = 0; i < n; i++)
+        w->tbytes[t] += (int64_t)sl_cbatch_change_size(&w->chs[i]);
+}
 
 static void set_committed(cdc_t *cd, int lane, sl_pos_t pos)
 {
@@ -89,6 +101,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
                 if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
                     return -1;
                 *napplied += n;
+                count_run(w, n);
                 /* move the pending change (and its values) to slot 0 */
                 sl_value_t *dst = w->vals;
                 if (keep.row) {
@@ -109,6 +122,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
             if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
                 return -1;
             *napplied += n;
+            count_run(w, n);
             n = 0;
         }
         if (flush)
@@ -127,6 +141,8 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
     sl_pos_t at = {0, 0};
     uint64_t flush = 0;
     *napplied = 0;
+    for (int i = 0; i < cd->ntstats; i++)
+        w->trows[i] = w->tbytes[i] = 0;
     if (tgt->ops->begin(tgt, err))
         return FAILED;
     if (tgt->ops->ckpt_get(tgt, cd->spec->name, key, &ck, &found, err))
@@ -206,6 +222,8 @@ static void handle(wstate_t *w, natsMsg *msg)
         sl_cdc_fail(cd, &err);
         return;
     }
+    if (sl_bus_delivered(msg) > 1)
+        atomic_fetch_add(&cd->redeliveries, 1);
     if (v.hdr.epoch != cd->epoch || v.hdr.lane != (uint32_t)w->lane) {
         natsMsg_Ack(msg, NULL); /* a batch of an earlier session: that session's data is read again */
         return;
@@ -220,7 +238,17 @@ static void handle(wstate_t *w, natsMsg *msg)
             if (o == APPLIED) {
                 atomic_fetch_add(&cd->changes_applied, n);
                 atomic_fetch_add(&cd->batches, 1);
-                if (v.hdr.commit_us > 0) {
+                for (int i = 0; i < cd->ntstats; i++) {
+                    if (w->trows[i])
+                        atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i]);
+                    if (w->tbytes[i])
+                        atomic_fetch_add(&cd->tstats[i].bytes_written, w->tbytes[i]);
+                }
+                if (v.hdr.flags & SL_CBATCH_HEARTBEAT) {
+                    /* sent only when nothing was pending: caught up (its commit time is
+                     * the last transaction's, which would make an idle stream look late) */
+                    atomic_store(&cd->lag_us, 0);
+                } else if (v.hdr.commit_us > 0) {
                     struct timespec ts;
                     clock_gettime(CLOCK_REALTIME, &ts);
                     int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -276,6 +304,10 @@ void *sl_cdc_writer_main(void *arg)
         }
         sl_cdc_sleep(cd, 500);
     }
+    w.trows = calloc((size_t)cd->ntstats + 1, sizeof *w.trows);
+    w.tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w.tbytes);
+    if (!w.trows || !w.tbytes)
+        abort();
     while (!atomic_load(&cd->session_over) && !atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
         natsMsg *msg = NULL;
         int rc = sl_bus_fetch(sub, &msg, 200, &err);
@@ -297,5 +329,7 @@ void *sl_cdc_writer_main(void *arg)
     sl_target_close(w.tgt);
     free(w.chs);
     free(w.vals);
+    free(w.trows);
+    free(w.tbytes);
     return NULL;
 }

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "engine/load_int.h"
 #include "engine/progress.h"
+#include "monitor/stats.h"
 
 void sl_load_stripe_key(int stripe, char *buf, int size) { snprintf(buf, (size_t)size, "s:%d", stripe); }
 
@@ -515,6 +516,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     prior_t prior = {0};
     sl_load_result_t res = SL_LOAD_FAILED;
     time_t started = time(NULL);
+    sl_stats_t *own_stats = NULL; /* the stats publisher, when this load owns it */
 
     int64_t payload = sl_bus_max_payload(bus);
     ld.batch_bytes = (size_t)spec->opt.batch_bytes;
@@ -556,6 +558,17 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         abort();
     if (load_states(&ld, err))
         goto out;
+    /* monitoring: the figures of the data phase, published every second (monitor/stats.h) */
+    if (opts->stats) {
+        ld.stats = opts->stats;
+    } else {
+        sl_err_t serr = {0};
+        if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &own_stats, &serr) == 0)
+            ld.stats = own_stats;
+        else
+            sl_warn("stats will not be published: %s", serr.message);
+    }
+    sl_stats_attach(ld.stats, sl_progress_collect, &ld);
     int resumed = ld.plan.nstripes - atomic_load(&ld.stripes_left);
     if (resumed && prior.plan)
         sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
@@ -591,6 +604,14 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
 out:
     if (res == SL_LOAD_FAILED && opts->stop && *opts->stop && err->code == SL_E_CANCELED)
         res = SL_LOAD_INTERRUPTED;
+    sl_stats_detach(ld.stats); /* keeps the final figures; ld.ts goes away below */
+    if (own_stats) {
+        if (res == SL_LOAD_FAILED)
+            sl_stats_error(own_stats);
+        if (res == SL_LOAD_DONE)
+            sl_stats_phase(own_stats, "done");
+        sl_stats_stop(own_stats); /* publishes the final snapshot */
+    }
     sl_source_close(src);
     sl_target_close(admin);
     prior_free(&prior);

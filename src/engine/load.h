@@ -27,6 +27,8 @@ typedef struct sl_load_opts {
                                    that was cut short) instead of refusing them */
     uint64_t *snapshot_pos;     /* when set: receives the change-stream position of the
                                    load's own snapshot (source snapshot_position) */
+    struct sl_stats *stats;     /* monitoring: the enclosing cdc stream's stats publisher
+                                   (monitor/stats.h); NULL: the load publishes its own */
 } sl_load_opts_t;
 
 typedef enum { SL_LOAD_DONE, SL_LOAD_ALREADY_DONE, SL_LOAD_INTERRUPTED, SL_LOAD_FAILED } sl_load_result_t;

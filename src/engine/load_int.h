@@ -30,6 +30,7 @@ typedef struct stripe_state {
 typedef struct table_stats {
     _Atomic int64_t rows_read;
     _Atomic int64_t rows_written;
+    _Atomic int64_t bytes_read;    /* batch bytes published (monitoring) */
     _Atomic int64_t bytes_written;
     _Atomic int stripes_left;
     int64_t rows_before;   /* rows written by earlier runs (estimated from done stripes) */
@@ -62,6 +63,7 @@ typedef struct load {
     _Atomic int64_t duplicates;
     _Atomic int64_t redeliveries;
     _Atomic int64_t retries;
+    struct sl_stats *stats; /* monitoring publisher (monitor/stats.h), NULL: none */
 } load_t;
 
 #define SL_LOAD_STALL_SECS 60

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/meter.h"
 #include "engine/load_int.h"
+#include "monitor/snap.h"
 
 #define MAX_BARS 15
 
@@ -40,16 +42,6 @@ static int64_t total_written(load_t *ld)
     return n;
 }
 
-static void fmt_eta(double secs, char *buf, size_t size)
-{
-    if (secs < 0 || secs > 1e7)
-        snprintf(buf, size, "--:--");
-    else if (secs >= 3600)
-        snprintf(buf, size, "%dh%02dm", (int)secs / 3600, ((int)secs % 3600) / 60);
-    else
-        snprintf(buf, size, "%02d:%02d", (int)secs / 60, (int)secs % 60);
-}
-
 static void clear_bars(void *arg)
 {
     sl_progress_t *pg = arg;
@@ -72,16 +64,13 @@ static void draw_bars(void *arg)
         if (frac > 0.99 && left > 0)
             frac = 0.99;
         char bar[25];
-        int fill = (int)(frac * 24);
-        for (int k = 0; k < 24; k++)
-            bar[k] = k < fill ? '#' : '.';
-        bar[24] = '\0';
+        sl_meter_bar(frac, bar, 24);
         char eta[32];
         double rate = pg->trate[i];
         if (left == 0)
             snprintf(eta, sizeof eta, "done");
         else
-            fmt_eta(rate > 0 && t->est_rows > w ? (double)(t->est_rows - w) / rate : -1, eta, sizeof eta);
+            sl_meter_eta(rate > 0 && t->est_rows > w ? (double)(t->est_rows - w) / rate : -1, eta, sizeof eta);
         fprintf(stderr, "%-22.22s [%s] %5.1f%% %11" PRId64 " rows %9.0f rows/s  ETA %s\n", t->name, bar,
                 frac * 100, w, rate, eta);
         lines++;
@@ -91,7 +80,7 @@ static void draw_bars(void *arg)
     for (int i = 0; i < ld->plan.ntables; i++)
         est += ld->plan.tables[i]->est_rows > 0 ? ld->plan.tables[i]->est_rows : 0;
     char eta[32];
-    fmt_eta(pg->rate > 0 && est > total ? (double)(est - total) / pg->rate : -1, eta, sizeof eta);
+    sl_meter_eta(pg->rate > 0 && est > total ? (double)(est - total) / pg->rate : -1, eta, sizeof eta);
     fprintf(stderr, "total: %" PRId64 " rows, %.0f rows/s, ETA %s, %d chunks left\n", total, pg->rate,
             eta, atomic_load(&ld->stripes_left));
     pg->drawn = lines + 1;
@@ -141,7 +130,7 @@ void sl_progress_tick(sl_progress_t *pg)
         for (int i = 0; i < pg->ld->plan.ntables; i++)
             est += pg->ld->plan.tables[i]->est_rows > 0 ? pg->ld->plan.tables[i]->est_rows : 0;
         char eta[32];
-        fmt_eta(pg->rate > 0 && est > rows ? (double)(est - rows) / pg->rate : -1, eta, sizeof eta);
+        sl_meter_eta(pg->rate > 0 && est > rows ? (double)(est - rows) / pg->rate : -1, eta, sizeof eta);
         sl_info("progress: %" PRId64 " rows written (estimated total %" PRId64 "), %.0f rows/s, ETA %s, "
                 "%d chunks left",
                 rows, est, pg->rate, eta, atomic_load(&pg->ld->stripes_left));
@@ -173,4 +162,24 @@ void sl_progress_summary(load_t *ld, double seconds)
             ld->spec->name, total, ld->plan.ntables, seconds, seconds > 0 ? (double)total / seconds : 0.0,
             atomic_load(&ld->batches), atomic_load(&ld->duplicates), atomic_load(&ld->redeliveries),
             atomic_load(&ld->retries));
+}
+
+void sl_progress_collect(void *arg, sl_snap_t *snap)
+{
+    load_t *ld = arg;
+    for (int i = 0; i < ld->plan.ntables; i++) {
+        const sl_table_t *t = ld->plan.tables[i];
+        char label[300];
+        sl_snap_table_t *st = sl_snap_append(snap, sl_table_label(t, label, sizeof label));
+        st->rows_read = atomic_load(&ld->ts[i].rows_read);
+        st->rows_written = atomic_load(&ld->ts[i].rows_written);
+        st->bytes_read = atomic_load(&ld->ts[i].bytes_read);
+        st->bytes_written = atomic_load(&ld->ts[i].bytes_written);
+        st->est_rows = t->est_rows;
+        st->done = atomic_load(&ld->ts[i].stripes_left) == 0;
+    }
+    snap->batches = atomic_load(&ld->batches);
+    snap->redeliveries = atomic_load(&ld->redeliveries);
+    snap->duplicates = atomic_load(&ld->duplicates);
+    snap->errors = atomic_load(&ld->retries);
 }

@@ -18,4 +18,9 @@ void sl_progress_tick(sl_progress_t *pg);
 void sl_progress_stop(sl_progress_t *pg);
 void sl_progress_summary(struct load *ld, double seconds);
 
+/* Monitoring (monitor/stats.h): fills a snapshot from the load's counters, the same
+ * ones the bars show. arg is the load_t; runs on the stats publisher's thread. */
+struct sl_snap;
+void sl_progress_collect(void *arg, struct sl_snap *snap);
+
 #endif

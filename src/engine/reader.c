@@ -123,6 +123,7 @@ static int publish(rstate_t *r, sl_err_t *err)
     atomic_fetch_add(&ld->moves, 1);
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
                      (int64_t)r->bb.hdr.nrows);
+    atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].bytes_read, (int64_t)len);
     sl_batch_hdr_t next = r->bb.hdr;
     next.seq++;
     next.flags = 0;

@@ -163,6 +163,38 @@ static int check_keys(const json_t *obj, const char *where, const char *const *a
     return 0;
 }
 
+char *sl_spec_url_with_password(const char *url, const char *password)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep)
+        return NULL;
+    sep += 3;
+    const char *end = sep + strcspn(sep, "/?#");
+    const char *at = NULL;
+    for (const char *c = sep; c < end; c++)
+        if (*c == '@')
+            at = c;
+    if (!at)
+        return NULL;
+    const char *colon = memchr(sep, ':', (size_t)(at - sep));
+    const char *uend = colon ? colon : at;
+    size_t cap = strlen(url) + 3 * strlen(password) + 2;
+    char *o = malloc(cap);
+    if (!o)
+        abort();
+    size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)(uend - url), url);
+    for (const char *p = password; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            strchr("-._~", ch))
+            o[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(o + n, cap - n, "%%%02X", ch);
+    }
+    snprintf(o + n, cap - n, "%s", at);
+    return o;
+}
+
 /* {"url": "...", "password": "...", "tables": [...]} -> url with the password merged. */
 static int parse_endpoint(const json_t *j, const char *where, bool with_tables, char **url,
                           sl_spec_t *spec, sl_err_t *err)
@@ -199,34 +231,9 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
     if (pw && !json_is_string(pw))
         return sl_err_set(err, SL_E_CONFIG, "\"%s\".password must be a string", where);
     if (pw) {
-        /* Rebuild the URL with the password percent-encoded into its authority. */
-        const char *s = json_string_value(u);
-        const char *sep = strstr(s, "://") + 3;
-        const char *end = sep + strcspn(sep, "/?");
-        const char *at = NULL;
-        for (const char *c = sep; c < end; c++)
-            if (*c == '@')
-                at = c;
-        if (!at)
+        *url = sl_spec_url_with_password(json_string_value(u), json_string_value(pw));
+        if (!*url)
             return sl_err_set(err, SL_E_CONFIG, "\"%s\".password given but the URL names no user", where);
-        const char *colon = memchr(sep, ':', (size_t)(at - sep));
-        const char *uend = colon ? colon : at;
-        const char *p = json_string_value(pw);
-        size_t cap = strlen(s) + 3 * strlen(p) + 2;
-        char *o = malloc(cap);
-        if (!o)
-            abort();
-        size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)(uend - s), s);
-        for (; *p; p++) {
-            unsigned char ch = (unsigned char)*p;
-            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                strchr("-._~", ch))
-                o[n++] = (char)ch;
-            else
-                n += (size_t)snprintf(o + n, cap - n, "%%%02X", ch);
-        }
-        snprintf(o + n, cap - n, "%s", at);
-        *url = o;
     } else {
         *url = sl_strdup(json_string_value(u));
     }
@@ -355,7 +362,9 @@ done:
 
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)
 {
-    FILE *f = fopen(path, "rb");
+    /* "-": stdin (`sluice server` hands its children their spec this way, never on disk). */
+    bool in = strcmp(path, "-") == 0;
+    FILE *f = in ? stdin : fopen(path, "rb");
     if (!f) {
         sl_err_set(err, SL_E_CONFIG, "could not open spec file \"%s\": %m", path);
         sl_err_hint(err, "check the path; docs/spec.md shows what a spec file holds");
@@ -367,7 +376,8 @@ int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)
         if (len + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             if (cap > (16u << 20)) {
-                fclose(f);
+                if (!in)
+                    fclose(f);
                 free(text);
                 return sl_err_set(err, SL_E_CONFIG, "spec file \"%s\" is larger than 16 MB", path);
             }
@@ -381,7 +391,8 @@ int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)
         if (n < 4096)
             break;
     }
-    fclose(f);
+    if (!in)
+        fclose(f);
     text[len] = '\0';
     int rc = sl_spec_parse(text, out, err);
     if (rc)

@@ -15,6 +15,8 @@
 #ifndef SL_MONITOR_MONITOR_H
 #define SL_MONITOR_MONITOR_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "core/buf.h"
@@ -23,8 +25,13 @@
 typedef struct sl_monitor sl_monitor_t;
 typedef struct sl_monitor_sub sl_monitor_sub_t;
 
-/* Connects to the broker at nats_url and subscribes to every stream's stats. */
+/* Connects to the broker at nats_url and subscribes to every stream's stats
+ * ("sluice.stats.>", docs/monitoring.md). nats_url NULL: no broker, snapshots come
+ * only through sl_monitor_ingest (tests). */
 int sl_monitor_start(const char *nats_url, sl_monitor_t **out, sl_err_t *err);
+/* Takes in one stats snapshot (monitor/snap.h wire JSON) as if it came from NATS.
+ * Returns -1 with err for a message that is not one. */
+int sl_monitor_ingest(sl_monitor_t *mon, const void *data, size_t len, sl_err_t *err);
 /* Closes every subscription (their sl_monitor_next returns -1) and frees. NULL: no-op. */
 void sl_monitor_stop(sl_monitor_t *mon);
 
