@@ -17,6 +17,9 @@ int sl_cli_cleanup(int argc, char **argv);
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;
 void sl_cli_print_err(const struct sl_err *err);
+/* Locks DIR/lock (creating DIR) so two processes never share a data directory: the
+ * fd to keep open, or -1 with the error. */
+int sl_cli_lock_dir(const char *dir, struct sl_err *err);
 /* Installs SIGINT/SIGTERM handlers that set the returned flag. */
 volatile int *sl_cli_stop_flag(void);
 

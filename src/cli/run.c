@@ -23,7 +23,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sluice run SPEC.json [options]\n"
+            "usage: sluice run SPEC.json [options]     (SPEC.json \"-\": read the spec from stdin)\n"
             "\n"
             "Runs one stream in the foreground. A load exits 0 when every table is copied;\n"
             "a cdc stream runs until SIGINT/SIGTERM, then drains, commits and exits 0.\n"
@@ -40,7 +40,7 @@ static void usage(FILE *f)
 }
 
 /* Locks DIR/lock so two processes never share a data directory. Returns the fd. */
-static int lock_data_dir(const char *dir, sl_err_t *err)
+int sl_cli_lock_dir(const char *dir, sl_err_t *err)
 {
     if (sl_mkdirs(dir, err))
         return -1;
@@ -111,7 +111,7 @@ int sl_cli_run(int argc, char **argv)
     int lockfd = -1, rc = SL_EXIT_FAIL;
     sl_broker_t *broker = NULL;
     sl_bus_t *bus = NULL;
-    if ((lockfd = lock_data_dir(data_dir, &err)) < 0)
+    if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0)
         goto out;
     if (!nats_url) {
         if (sl_broker_start(data_dir, &broker, &err))

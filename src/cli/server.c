@@ -1,51 +1,157 @@
 /*
- * server.c: `sluice server [--data-dir DIR]`: for now, the embedded broker on its
- * defaults, kept running until SIGINT/SIGTERM. The REST API, the UI and the stream
- * worker are the control-plane issue's work; `sluice run` runs streams today.
+ * server.c: `sluice server`: the control plane (src/control/, docs/server.md): the REST
+ * API, the web UI and /metrics over HTTP, streams run as child processes, connections
+ * and streams kept in the broker's KV buckets. The embedded broker unless --nats.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker/embedded.h"
 #include "cli/cli.h"
+#include "control/apikey.h"
+#include "control/ctl.h"
+#include "control/secret.h"
 #include "core/log.h"
+#include "monitor/monitor.h"
+
+int sl_log_level_parse(const char *s, sl_loglevel_t *out);
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sluice server [options]\n"
+            "\n"
+            "Runs the control plane: the REST API (docs/api.md), the web UI at / and Prometheus\n"
+            "metrics at /metrics, with the embedded broker (or an external NATS). Streams run\n"
+            "as child processes; connections and streams are kept in the broker. See\n"
+            "docs/server.md.\n"
+            "\n"
+            "options:\n"
+            "  --listen HOST:PORT   address of the API (default 127.0.0.1:8020; port 0: any free one)\n"
+            "  --data-dir DIR       broker store, keys and stream state (default ./sluice-data)\n"
+            "  --nats URL           use an external NATS server instead of the embedded one\n"
+            "  --api-key-file FILE  the API key is the content of FILE (re-read when it changes)\n"
+            "  --rotate-api-key     write a new API key's hash to DIR/api-key.hash, print the key\n"
+            "                       and exit (a running server takes it at its next request)\n"
+            "  --log-level L        debug, info, warn or error (default info)\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "environment: SLUICE_API_KEY (the API key), SLUICE_SECRET_KEY (32 bytes in hex or\n"
+            "base64: encrypts stored secrets; default DIR/secret.key, created on the first start).\n");
+}
 
 int sl_cli_server(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"data-dir", required_argument, NULL, 'd'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = "./sluice-data";
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'L'},  {"data-dir", required_argument, NULL, 'd'},
+        {"nats", required_argument, NULL, 'n'},    {"api-key-file", required_argument, NULL, 'k'},
+        {"rotate-api-key", no_argument, NULL, 'R'}, {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const char *listen = "127.0.0.1:8020", *data_dir = "./sluice-data", *nats_url = NULL;
+    const char *key_file = NULL;
+    bool rotate = false;
+    sl_loglevel_t lv;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'd')
-            data_dir = optarg;
-        else {
-            fprintf(c == 'h' ? stdout : stderr,
-                    "usage: sluice server [--data-dir DIR]\n\n"
-                    "Starts the embedded broker (nats-server, JetStream store under DIR/nats) and keeps\n"
-                    "it running until interrupted. The REST API and web UI are not built yet: run\n"
-                    "streams with `sluice run SPEC.json`.\n");
-            return c == 'h' ? SL_EXIT_OK : SL_EXIT_USAGE;
+        switch (c) {
+        case 'L': listen = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 'n': nats_url = optarg; break;
+        case 'k': key_file = optarg; break;
+        case 'R': rotate = true; break;
+        case 'l':
+            if (sl_log_level_parse(optarg, &lv)) {
+                fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            sl_log_set_level(lv);
+            break;
+        case 'h': usage(stdout); return SL_EXIT_OK;
+        default: usage(stderr); return SL_EXIT_USAGE;
         }
     }
-    volatile int *stop = sl_cli_stop_flag();
+    if (optind != argc) {
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
     sl_err_t err = {0};
-    sl_broker_t *broker = NULL;
-    if (sl_broker_start(data_dir, &broker, &err)) {
+    if (sl_mkdirs(data_dir, &err)) {
         sl_cli_print_err(&err);
         return SL_EXIT_FAIL;
     }
-    sl_info("sluice server running with the embedded broker at %s; the REST API is not built yet "
-            "(run streams with `sluice run SPEC.json`); Ctrl-C stops",
-            sl_broker_url(broker));
+    if (rotate) {
+        char *key = sl_apikey_rotate(data_dir, &err);
+        if (!key) {
+            sl_cli_print_err(&err);
+            return SL_EXIT_FAIL;
+        }
+        printf("api key: %s\n", key);
+        fflush(stdout);
+        free(key);
+        return SL_EXIT_OK;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    volatile int *stop = sl_cli_stop_flag();
+    int rc = SL_EXIT_FAIL, lockfd = -1;
+    sl_broker_t *broker = NULL;
+    sl_monitor_t *mon = NULL;
+    sl_apikey_t *apikey = NULL;
+    sl_ctl_t *ctl = NULL;
+    char *generated = NULL, exe[4096];
+    sl_ctl_opts_t o = {.listen = listen, .data_dir = data_dir};
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        sl_err_set(&err, SL_E_IO, "could not find the sluice binary (/proc/self/exe)");
+        goto out;
+    }
+    exe[n] = '\0';
+    o.exe = exe;
+    if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0 ||
+        sl_secret_key_load(getenv("SLUICE_SECRET_KEY"), data_dir, &o.key, &err) ||
+        sl_apikey_open(getenv("SLUICE_API_KEY"), key_file, data_dir, &apikey, &generated, &err))
+        goto out;
+    if (generated) {
+        /* Printed at once: only its hash is kept, so a later failure must not lose it. */
+        printf("api key: %s\n", generated);
+        fflush(stdout);
+    }
+    if (!nats_url) {
+        if (sl_broker_start(data_dir, &broker, &err))
+            goto out;
+        nats_url = sl_broker_url(broker);
+    }
+    if (sl_monitor_start(nats_url, &mon, &err))
+        goto out;
+    o.nats_url = nats_url;
+    o.apikey = apikey;
+    o.mon = mon;
+    if (sl_ctl_start(&o, &ctl, &err))
+        goto out;
+    printf("listening on http://%.*s:%d\n", (int)(strrchr(listen, ':') - listen), listen,
+           sl_ctl_port(ctl));
+    fflush(stdout);
+    sl_info("sluice server: API on port %d, broker %s, data in %s", sl_ctl_port(ctl), nats_url, data_dir);
     while (!*stop) {
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    sl_info("stopping");
+    sl_info("stopping: streams drain and start again with the next server");
+    rc = SL_EXIT_OK;
+out:
+    if (rc != SL_EXIT_OK)
+        sl_cli_print_err(&err);
+    sl_ctl_stop(ctl);
+    sl_monitor_stop(mon);
     sl_broker_stop(broker);
-    return SL_EXIT_OK;
+    sl_apikey_free(apikey);
+    free(generated);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
 }

@@ -1,0 +1,140 @@
+/*
+ * ctl.h: the control plane of `sluice server` (docs/server.md): the HTTP API over
+ * libmicrohttpd (http.c), connections (conns.c), streams and their lifecycle
+ * (streams.c), on top of the KV store (store.c), the secret box (secret.c), the API key
+ * (apikey.c), the child-process runner (runner.c) and the monitoring plane (monitor/).
+ *
+ * Threads: libmicrohttpd runs one thread per HTTP connection; handlers may run at once.
+ * ctl->mu serialises lifecycle changes of streams (start, pause, stop, delete, and the
+ * runner's callbacks); it is never held while waiting for a child. Reads of the KV store
+ * take no lock.
+ */
+#ifndef SL_CONTROL_CTL_H
+#define SL_CONTROL_CTL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "broker/bus.h"
+#include "control/apikey.h"
+#include "control/route.h"
+#include "control/runner.h"
+#include "control/secret.h"
+#include "control/store.h"
+#include "core/err.h"
+#include "monitor/monitor.h"
+
+typedef struct sl_ctl_opts {
+    const char *listen;   /* "host:port" (port 0: any free one) */
+    const char *data_dir;
+    const char *nats_url; /* the broker (embedded or external) */
+    const char *exe;      /* the sluice binary for stream children */
+    sl_apikey_t *apikey;  /* borrowed */
+    sl_secret_key_t key;
+    sl_monitor_t *mon;    /* borrowed */
+} sl_ctl_opts_t;
+
+typedef struct sl_ctl sl_ctl_t;
+
+/* Opens the store, starts the runner, brings streams back (running → started again,
+ * stopping → stopped) and starts the HTTP server. */
+int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err);
+/* The port the API listens on. */
+int sl_ctl_port(const sl_ctl_t *ctl);
+/* Stops HTTP, stops the children (their stored state stays, so they start again with the
+ * server), closes and frees. NULL: no-op. */
+void sl_ctl_stop(sl_ctl_t *ctl);
+
+/* ---- internal: shared by http.c, conns.c, streams.c ---------------------------- */
+
+typedef struct sl_resp {
+    int status;
+    json_t *body;      /* JSON response (owned), or */
+    char *text;        /* a text body (owned) with ctype */
+    const char *ctype;
+} sl_resp_t;
+
+typedef struct sl_req {
+    const sl_route_match_t *m;
+    json_t *body;      /* the parsed body object, NULL when none was sent */
+    /* Query parameter lookup (NULL when absent). */
+    const char *(*query)(void *qctx, const char *key);
+    void *qctx;
+} sl_req_t;
+
+struct sl_ctl {
+    sl_ctl_opts_t o;
+    char *data_dir;
+    char *nats_url;
+    char node[40];  /* this server's id (DIR/node-id): which server runs a stream */
+    sl_store_t *store;
+    sl_bus_t *bus;
+    sl_runner_t *runner;
+    struct MHD_Daemon *httpd;
+    int port;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    volatile bool stopping;
+    struct rt *rts; /* streams with a child or an action in flight (streams.c) */
+};
+
+typedef int (*sl_handler_fn)(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e);
+
+/* conns.c */
+int sl_ctl_conn_list(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_create(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_get(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_put(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_delete(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_test(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_conn_tables(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* The connection record by id or name (*rec new reference, *rev its revision): 404. */
+int sl_ctl_conn_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
+                     sl_api_err_t *e);
+/* The opened secrets of a connection record: {"url": with the password, "password"?,
+ * "access_key_id"?, "secret_access_key"?} (new reference). */
+json_t *sl_ctl_conn_secrets(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e);
+
+/* streams.c */
+int sl_ctl_stream_list(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_create(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_get(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_put(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_delete(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_start(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_pause(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_resume(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_stop(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_stats(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_logs(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* The stream record by id or name: 404 when absent. */
+int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
+                       sl_api_err_t *e);
+/* Streams whose stored state was starting/running start again; stopping → stopped. */
+void sl_ctl_streams_recover(sl_ctl_t *ctl);
+/* Frees what streams.c keeps in memory (at the end of sl_ctl_stop). */
+void sl_ctl_streams_forget(sl_ctl_t *ctl);
+/* Runner callbacks. */
+void sl_ctl_on_line(void *ctx, const char *id, const char *name, const char *level,
+                    const char *message);
+void sl_ctl_on_up(void *ctx, const char *id);
+void sl_ctl_on_exit(void *ctx, const char *id, int code, const json_t *last_error);
+
+/* Helpers (conns.c). */
+/* The record of bucket b by id or name (*rec new reference, *rev its revision): 404
+ * not_found when there is none. */
+int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **rec, uint64_t *rev,
+                sl_api_err_t *e);
+/* "c_" or "s_" + 16 random hex digits into buf (20 bytes). */
+void sl_ctl_new_id(char prefix, char *buf);
+/* RFC 3339 UTC now with milliseconds into buf (32 bytes). */
+const char *sl_ctl_now(char *buf);
+/* 409 name_taken unless no record of bucket b other than self_id (may be NULL) has name. */
+int sl_ctl_name_free(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char *self_id,
+                     sl_api_err_t *e);
+/* An sl_err_t as an API error with status and code. */
+int sl_ctl_err(sl_api_err_t *e, int status, const char *code, const sl_err_t *err);
+
+#endif

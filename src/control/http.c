@@ -1,0 +1,435 @@
+/*
+ * http.c: the HTTP server of the control plane (libmicrohttpd, one thread per
+ * connection, so a server-sent-events response may block in its reader) and the life
+ * of the whole control plane (sl_ctl_start / sl_ctl_stop, see ctl.h).
+ *
+ * Every request is routed by the pure route table (route.c) at its first callback, when
+ * only the headers are known: unknown routes, methods, a missing or wrong key, a body
+ * over 1 MiB (by Content-Length) and a body that is not JSON are answered before any of
+ * the body is read. Bodies arrive in pieces into a buffer bounded at 1 MiB.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "control/assets.h"
+#include "control/ctl.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "model/schema.h"
+
+#define BODY_MAX (1024 * 1024)
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+typedef struct reqst {
+    sl_route_match_t m;
+    sl_buf_t body;
+    bool body_seen;
+    bool responded;
+} reqst_t;
+
+static const sl_handler_fn handlers[SL_R_COUNT] = {
+    [SL_R_CONN_LIST] = sl_ctl_conn_list,         [SL_R_CONN_CREATE] = sl_ctl_conn_create,
+    [SL_R_CONN_GET] = sl_ctl_conn_get,           [SL_R_CONN_PUT] = sl_ctl_conn_put,
+    [SL_R_CONN_DELETE] = sl_ctl_conn_delete,     [SL_R_CONN_TEST] = sl_ctl_conn_test,
+    [SL_R_CONN_TABLES] = sl_ctl_conn_tables,     [SL_R_STREAM_LIST] = sl_ctl_stream_list,
+    [SL_R_STREAM_CREATE] = sl_ctl_stream_create, [SL_R_STREAM_GET] = sl_ctl_stream_get,
+    [SL_R_STREAM_PUT] = sl_ctl_stream_put,       [SL_R_STREAM_DELETE] = sl_ctl_stream_delete,
+    [SL_R_STREAM_START] = sl_ctl_stream_start,   [SL_R_STREAM_PAUSE] = sl_ctl_stream_pause,
+    [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
+    [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
+};
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
+                                 char *text, size_t len, bool close)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (close)
+        MHD_add_response_header(r, "Connection", "close");
+    if (status == 401)
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body, bool close)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return send_text(conn, status, "application/json", text, strlen(text), close);
+}
+
+static enum MHD_Result send_err(struct MHD_Connection *conn, const sl_api_err_t *e, bool close)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+    if (e->detail[0])
+        json_object_set_new(err, "detail", json_string(e->detail));
+    if (e->hint[0])
+        json_object_set_new(err, "hint", json_string(e->hint));
+    sl_debug("http: %d %s: %s", e->status, e->code, e->message);
+    return send_json(conn, e->status, json_pack("{s:o}", "error", err), close);
+}
+
+static const char *query(void *qctx, const char *key)
+{
+    return MHD_lookup_connection_value(qctx, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* ---- server-sent events ---------------------------------------------------------- */
+
+typedef struct sse {
+    sl_ctl_t *ctl;
+    sl_monitor_sub_t *sub;
+    char *pending;
+    size_t len, off;
+    int idle_ms;
+} sse_t;
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_t *s = cls;
+    while (s->off >= s->len) {
+        free(s->pending);
+        s->pending = NULL;
+        s->len = s->off = 0;
+        if (s->ctl->stopping)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        char *ev = NULL, *data = NULL;
+        int r = sl_monitor_next(s->sub, 1000, &ev, &data);
+        if (r < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (r == 0) {
+            if ((s->idle_ms += 1000) >= 15000) {
+                s->pending = sl_strdup(": ping\n\n");
+                s->len = strlen(s->pending);
+                s->idle_ms = 0;
+            }
+            continue;
+        }
+        size_t n = strlen(ev) + strlen(data) + 32;
+        s->pending = malloc(n);
+        if (!s->pending)
+            abort();
+        s->len = (size_t)snprintf(s->pending, n, "event: %s\ndata: %s\n\n", ev, data);
+        s->idle_ms = 0;
+        free(ev);
+        free(data);
+    }
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->pending + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    sse_t *s = cls;
+    sl_monitor_unsubscribe(s->sub);
+    free(s->pending);
+    free(s);
+}
+
+static enum MHD_Result serve_events(sl_ctl_t *ctl, struct MHD_Connection *conn, const char *id)
+{
+    sl_api_err_t e = {0};
+    json_t *rec;
+    if (sl_ctl_stream_find(ctl, id, &rec, NULL, &e))
+        return send_err(conn, &e, false);
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    sse_t *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->ctl = ctl;
+    s->sub = sl_monitor_subscribe(ctl->o.mon, name);
+    /* The current state first, so a client needs no separate GET. */
+    json_t *st = json_pack("{s:O, s:O}", "state", json_object_get(rec, "state"), "error",
+                           json_object_get(rec, "error") ? json_object_get(rec, "error") : json_null());
+    char *data = json_dumps(st, JSON_COMPACT);
+    size_t n = strlen(data) + 32;
+    s->pending = malloc(n);
+    if (!s->pending)
+        abort();
+    s->len = (size_t)snprintf(s->pending, n, "event: state\ndata: %s\n\n", data);
+    free(data);
+    json_decref(st);
+    json_decref(rec);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    MHD_add_response_header(r, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static enum MHD_Result dispatch(sl_ctl_t *ctl, struct MHD_Connection *conn, reqst_t *rs)
+{
+    const sl_route_t *route = rs->m.route;
+    sl_api_err_t e = {0};
+    switch (route->id) {
+    case SL_R_HEALTHZ:
+        return send_json(conn, 200, json_pack("{s:s}", "status", "ok"), false);
+    case SL_R_OPENAPI:
+        return send_json(conn, 200, sl_route_openapi(SLUICE_VERSION), false);
+    case SL_R_STREAM_EVENTS:
+        return serve_events(ctl, conn, rs->m.id);
+    case SL_R_METRICS: {
+        sl_buf_t out;
+        sl_err_t err = {0};
+        sl_buf_init(&out, 64u * 1024 * 1024);
+        if (sl_monitor_prometheus(ctl->o.mon, &out, &err)) {
+            sl_buf_free(&out);
+            sl_ctl_err(&e, 500, "internal", &err);
+            return send_err(conn, &e, false);
+        }
+        size_t len;
+        char *text = sl_buf_steal(&out, &len);
+        if (!text)
+            text = sl_strdup("");
+        return send_text(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, false);
+    }
+    default:
+        break;
+    }
+    sl_req_t req = {.m = &rs->m, .query = query, .qctx = conn};
+    if (rs->body.len && sl_req_json_object(rs->body.data, rs->body.len, &req.body, &e))
+        return send_err(conn, &e, false);
+    sl_resp_t resp = {.status = route->status};
+    int rc = handlers[route->id](ctl, &req, &resp, &e);
+    json_decref(req.body);
+    if (rc) {
+        json_decref(resp.body);
+        if (!e.status)
+            sl_api_err_set(&e, 500, "internal", "request failed");
+        return send_err(conn, &e, false);
+    }
+    if (resp.status == 204) {
+        json_decref(resp.body);
+        return send_text(conn, 204, "application/json", sl_strdup(""), 0, false);
+    }
+    return send_json(conn, resp.status, resp.body ? resp.body : json_object(), false);
+}
+
+/* Answers what the headers alone decide (true when it answered). */
+static bool early(sl_ctl_t *ctl, struct MHD_Connection *conn, reqst_t *rs, sl_match_result_t mr,
+                  const char *method, const char *url, enum MHD_Result *ret)
+{
+    sl_api_err_t e = {0};
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    bool has_body = (cl && strtoull(cl, NULL, 10) > 0) || te;
+    if (mr == SL_MATCH_NOT_FOUND) {
+        const sl_asset_t *a = NULL;
+        if ((!strcmp(method, "GET") || !strcmp(method, "HEAD")) && strncmp(url, "/api/", 5))
+            a = sl_asset_find(url);
+        if (a) {
+            struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
+                                                                     MHD_RESPMEM_PERSISTENT);
+            MHD_add_response_header(r, "Content-Type", a->content_type);
+            *ret = MHD_queue_response(conn, 200, r);
+            MHD_destroy_response(r);
+            return true;
+        }
+        sl_api_err_set(&e, 404, "not_found", "no route %s %.200s", method, url);
+        snprintf(e.hint, sizeof e.hint, "the routes are in GET /api/v1/openapi.json and docs/api.md");
+    } else if (mr == SL_MATCH_BAD_METHOD) {
+        sl_api_err_set(&e, 405, "method_not_allowed", "%s is not allowed on %.200s", method, url);
+    } else if (rs->m.route->auth) {
+        const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        const char *key = auth && !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+        if (!sl_apikey_check(ctl->o.apikey, key)) {
+            sl_api_err_set(&e, 401, "unauthorized", auth ? "wrong API key" : "no API key");
+            snprintf(e.hint, sizeof e.hint, "send Authorization: Bearer <key> (the key `sluice server` "
+                                            "printed, SLUICE_API_KEY or --api-key-file)");
+        }
+    }
+    if (!e.status && cl && strtoull(cl, NULL, 10) > BODY_MAX) {
+        sl_api_err_set(&e, 413, "too_large", "the body has %s bytes; the limit is %d", cl, BODY_MAX);
+    }
+    if (!e.status && has_body) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if (!ct || strncasecmp(ct, "application/json", 16))
+            sl_api_err_set(&e, 415, "unsupported_media_type", "the body must be application/json, not %.100s",
+                           ct ? ct : "(none)");
+    }
+    if (!e.status)
+        return false;
+    *ret = send_err(conn, &e, has_body);
+    return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    sl_ctl_t *ctl = cls;
+    reqst_t *rs = *con_cls;
+    if (!rs) {
+        rs = calloc(1, sizeof *rs);
+        if (!rs)
+            return MHD_NO;
+        sl_buf_init(&rs->body, BODY_MAX);
+        *con_cls = rs;
+        sl_match_result_t mr = sl_route_match(method, url, &rs->m);
+        enum MHD_Result ret;
+        if (early(ctl, conn, rs, mr, method, url, &ret)) {
+            rs->responded = true;
+            return ret;
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (rs->responded) {
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        sl_err_t err;
+        if (sl_buf_add(&rs->body, upload, *upload_size, &err))
+            return MHD_NO; /* over 1 MiB without a Content-Length: close the connection */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rs->responded)
+        return MHD_YES;
+    rs->responded = true;
+    return dispatch(ctl, conn, rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    reqst_t *rs = *con_cls;
+    if (rs) {
+        sl_buf_free(&rs->body);
+        free(rs);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- life -------------------------------------------------------------------------- */
+
+static int parse_listen(const char *s, struct sockaddr_in *sa, sl_err_t *err)
+{
+    const char *colon = strrchr(s, ':');
+    char host[64];
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        goto bad;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
+    if (!strcmp(host, "localhost") || !*host)
+        snprintf(host, sizeof host, "127.0.0.1");
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || !colon[1] || port < 0 || port > 65535)
+        goto bad;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        goto bad;
+    return 0;
+bad:
+    sl_err_set(err, SL_E_CONFIG, "invalid --listen address \"%s\"", s);
+    sl_err_hint(err, "HOST:PORT with an IPv4 address, e.g. 127.0.0.1:8020 (port 0: any free port)");
+    return -1;
+}
+
+/* This server's id: DIR/node-id, created on the first start. Streams record the node
+ * that runs them, so that servers sharing one NATS leave each other's streams alone. */
+static int load_node(const char *data_dir, char *node, size_t size, sl_err_t *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/node-id", data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[64] = "";
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        fclose(f);
+        line[strcspn(line, "\r\n")] = '\0';
+        if (sl_req_name_ok(line)) {
+            snprintf(node, size, "%s", line);
+            return 0;
+        }
+    }
+    sl_ctl_new_id('n', node);
+    f = fopen(path, "w");
+    if (!f || fprintf(f, "%s\n", node) < 0 || fclose(f) != 0)
+        return sl_err_set(err, SL_E_IO, "could not write \"%s\"", path);
+    return 0;
+}
+
+int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
+{
+    struct sockaddr_in sa;
+    if (parse_listen(o->listen, &sa, err))
+        return -1;
+    sl_ctl_t *ctl = calloc(1, sizeof *ctl);
+    if (!ctl)
+        abort();
+    ctl->o = *o;
+    ctl->data_dir = sl_strdup(o->data_dir);
+    ctl->nats_url = sl_strdup(o->nats_url);
+    pthread_mutex_init(&ctl->mu, NULL);
+    pthread_cond_init(&ctl->cv, NULL);
+    sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
+                         .on_exit = sl_ctl_on_exit};
+    if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
+        sl_runner_start(o->exe, &cb, &ctl->runner, err)) {
+        sl_ctl_stop(ctl);
+        return -1;
+    }
+    sl_ctl_streams_recover(ctl);
+    ctl->httpd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                      MHD_USE_ERROR_LOG,
+                                  0, NULL, NULL, on_request, ctl, MHD_OPTION_SOCK_ADDR, &sa,
+                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!ctl->httpd) {
+        sl_err_set(err, SL_E_IO, "could not listen on %s", o->listen);
+        sl_err_hint(err, "is another server using the port? choose another with --listen");
+        sl_ctl_stop(ctl);
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(ctl->httpd, MHD_DAEMON_INFO_BIND_PORT);
+    ctl->port = di ? di->port : ntohs(sa.sin_port);
+    *out = ctl;
+    return 0;
+}
+
+int sl_ctl_port(const sl_ctl_t *ctl) { return ctl->port; }
+
+void sl_ctl_stop(sl_ctl_t *ctl)
+{
+    if (!ctl)
+        return;
+    ctl->stopping = true;
+    if (ctl->httpd)
+        MHD_stop_daemon(ctl->httpd);
+    sl_runner_stop(ctl->runner, 60000);
+    sl_bus_close(ctl->bus);
+    sl_store_close(ctl->store);
+    sl_ctl_streams_forget(ctl);
+    pthread_mutex_destroy(&ctl->mu);
+    pthread_cond_destroy(&ctl->cv);
+    free(ctl->data_dir);
+    free(ctl->nats_url);
+    free(ctl);
+}

@@ -1,0 +1,192 @@
+/*
+ * store.c: the KV buckets of the control plane (see store.h).
+ */
+#include "control/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+struct sl_store {
+    natsConnection *nc;
+    jsCtx *js;
+    kvStore *kv[2];
+};
+
+static const char *const bucket_names[2] = {"SLUICE_CONNECTIONS", "SLUICE_STREAMS"};
+
+static int fail(sl_err_t *err, natsStatus s, const char *what, const char *key)
+{
+    sl_err_set(err, SL_E_BROKER, "%s %s: %s", what, key ? key : "", natsStatus_GetText(s));
+    const char *last = nats_GetLastError(NULL);
+    if (last && *last)
+        sl_err_detail(err, "%s", last);
+    sl_err_retriable(err);
+    return -1;
+}
+
+int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
+{
+    sl_store_t *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    natsOptions *opts = NULL;
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, nats_url);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 200);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&st->nc, opts);
+    natsOptions_Destroy(opts);
+    if (s != NATS_OK) {
+        fail(err, s, "could not connect to the broker", nats_url);
+        sl_store_close(st);
+        return -1;
+    }
+    if ((s = natsConnection_JetStream(&st->js, st->nc, NULL)) != NATS_OK) {
+        fail(err, s, "could not open JetStream", NULL);
+        sl_store_close(st);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        s = js_KeyValue(&st->kv[i], st->js, bucket_names[i]);
+        if (s == NATS_NOT_FOUND) {
+            kvConfig cfg;
+            kvConfig_Init(&cfg);
+            cfg.Bucket = bucket_names[i];
+            cfg.History = 1;
+            cfg.StorageType = js_FileStorage;
+            cfg.MaxValueSize = 4 * 1024 * 1024;
+            s = js_CreateKeyValue(&st->kv[i], st->js, &cfg);
+        }
+        if (s != NATS_OK) {
+            fail(err, s, "could not open KV bucket", bucket_names[i]);
+            sl_store_close(st);
+            return -1;
+        }
+    }
+    *out = st;
+    return 0;
+}
+
+void sl_store_close(sl_store_t *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < 2; i++)
+        kvStore_Destroy(st->kv[i]);
+    jsCtx_Destroy(st->js);
+    natsConnection_Destroy(st->nc);
+    free(st);
+}
+
+int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, uint64_t *rev,
+                 sl_err_t *err)
+{
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, st->kv[b], key);
+    if (s == NATS_NOT_FOUND)
+        return sl_err_set(err, SL_E_NOT_FOUND, "no record %s", key);
+    if (s != NATS_OK)
+        return fail(err, s, "could not read", key);
+    json_error_t je;
+    json_t *j = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, &je);
+    if (rev)
+        *rev = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    if (!j)
+        return sl_err_set(err, SL_E_PROTOCOL, "record %s in the broker is not JSON: %s", key, je.text);
+    *out = j;
+    return 0;
+}
+
+int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err)
+{
+    char *text = json_dumps(rec, JSON_COMPACT);
+    uint64_t rev = 0;
+    natsStatus s = kvStore_Create(&rev, st->kv[b], key, text, (int)strlen(text));
+    free(text);
+    if (s == NATS_OK)
+        return 0;
+    if (nats_GetLastError(NULL) && strstr(nats_GetLastError(NULL), "wrong last sequence"))
+        return sl_err_set(err, SL_E_CONFLICT, "record %s exists", key);
+    return fail(err, s, "could not create", key);
+}
+
+int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec,
+                    uint64_t *rev, sl_err_t *err)
+{
+    char *text = json_dumps(rec, JSON_COMPACT);
+    /* A failed kvStore_Update zeroes the revision passed in: work on a copy. */
+    uint64_t last = *rev, next = 0;
+    natsStatus s = kvStore_Update(&next, st->kv[b], key, text, (int)strlen(text), last);
+    free(text);
+    if (s == NATS_OK) {
+        *rev = next;
+        return 0;
+    }
+    if (nats_GetLastError(NULL) && strstr(nats_GetLastError(NULL), "wrong last sequence"))
+        return sl_err_set(err, SL_E_CONFLICT, "record %s was changed meanwhile", key);
+    return fail(err, s, "could not update", key);
+}
+
+int sl_store_delete(sl_store_t *st, sl_bucket_t b, const char *key, sl_err_t *err)
+{
+    natsStatus s = kvStore_Purge(st->kv[b], key, NULL);
+    if (s != NATS_OK)
+        return fail(err, s, "could not delete", key);
+    return 0;
+}
+
+static int by_created(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    const char *cx = json_string_value(json_object_get(x, "created_at"));
+    const char *cy = json_string_value(json_object_get(y, "created_at"));
+    int c = strcmp(cx ? cx : "", cy ? cy : "");
+    if (c)
+        return c;
+    cx = json_string_value(json_object_get(x, "id"));
+    cy = json_string_value(json_object_get(y, "id"));
+    return strcmp(cx ? cx : "", cy ? cy : "");
+}
+
+int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
+{
+    kvKeysList keys = {0};
+    kvWatchOptions wo;
+    kvWatchOptions_Init(&wo);
+    wo.Timeout = 5000;
+    natsStatus s = kvStore_Keys(&keys, st->kv[b], &wo);
+    if (s != NATS_OK && s != NATS_NOT_FOUND)
+        return fail(err, s, "could not list", bucket_names[b]);
+    json_t **recs = calloc((size_t)keys.Count + 1, sizeof *recs);
+    if (!recs)
+        abort();
+    int n = 0;
+    for (int i = 0; i < keys.Count; i++) {
+        sl_err_t e2 = {0};
+        if (sl_store_get(st, b, keys.Keys[i], &recs[n], NULL, &e2) == 0)
+            n++;
+        else if (e2.code != SL_E_NOT_FOUND) {
+            *err = e2;
+            for (int k = 0; k < n; k++)
+                json_decref(recs[k]);
+            free(recs);
+            kvKeysList_Destroy(&keys);
+            return -1;
+        }
+    }
+    kvKeysList_Destroy(&keys);
+    qsort(recs, (size_t)n, sizeof *recs, by_created);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, recs[i]);
+    free(recs);
+    *out = arr;
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * store.h: the control plane's records in NATS JetStream KV buckets, so that they
+ * survive restarts and several servers on one NATS share them:
+ *   SLUICE_CONNECTIONS  key = connection id ("c_<hex>"), value = connection record JSON
+ *   SLUICE_STREAMS      key = stream id ("s_<hex>"), value = stream record JSON
+ * Records hold secrets only sealed (control/secret.h); see docs/server.md for the layout.
+ *
+ * Updates are compare-and-set on the revision (kvStore_Update), so two servers never
+ * overwrite each other's change silently. A sl_store_t is one NATS connection, safe to
+ * share between threads.
+ */
+#ifndef SL_CONTROL_STORE_H
+#define SL_CONTROL_STORE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+typedef struct sl_store sl_store_t;
+
+typedef enum { SL_BUCKET_CONNECTIONS, SL_BUCKET_STREAMS } sl_bucket_t;
+
+/* Connects to the broker and creates the buckets when missing. */
+int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err);
+void sl_store_close(sl_store_t *st); /* NULL: no-op */
+
+/* The record at key: *out a new reference, *rev its revision. SL_E_NOT_FOUND when absent. */
+int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, uint64_t *rev,
+                 sl_err_t *err);
+/* Creates key (SL_E_CONFLICT when it exists). */
+int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err);
+/* Replaces key if its revision is still rev (SL_E_CONFLICT otherwise); *rev is updated. */
+int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec,
+                    uint64_t *rev, sl_err_t *err);
+int sl_store_delete(sl_store_t *st, sl_bucket_t b, const char *key, sl_err_t *err);
+/* Every record of a bucket, as a JSON array (new reference), sorted by "created_at". */
+int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err);
+
+#endif
