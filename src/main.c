@@ -7,6 +7,7 @@
 #include <nats/nats.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "core/log.h"
 #include "engine/spec.h"
 
@@ -37,6 +38,8 @@ static void usage(FILE *f)
             "  verify SPEC.json   compare row counts and checksums of source and target\n"
             "  cleanup SPEC.json  drop a cdc stream's replication slot, publication and checkpoints\n"
             "  server             run the API server with its embedded broker\n"
+            "  connection ...     add, list, show, test, rm connections on a server\n"
+            "  stream ...         create, list, show, start, pause, resume, stop, rm, watch streams\n"
             "  options            print the spec options as a Markdown table\n"
             "  version            print the version\n"
             "\n"
@@ -60,6 +63,10 @@ int main(int argc, char **argv)
         rc = sl_cli_cleanup(argc - 1, argv + 1);
     else if (strcmp(cmd, "server") == 0)
         rc = sl_cli_server(argc - 1, argv + 1);
+    else if (strcmp(cmd, "connection") == 0)
+        rc = sl_cli_connection(argc - 1, argv + 1);
+    else if (strcmp(cmd, "stream") == 0)
+        rc = sl_cli_stream(argc - 1, argv + 1);
     else if (strcmp(cmd, "options") == 0) {
         sl_spec_print_options();
         rc = SL_EXIT_OK;
