@@ -1,0 +1,265 @@
+// stream.js: one stream, live: state and actions, totals, lag, position, charts of rows/s
+// read and written and of lag, per-table progress with ETA, recent errors and log lines.
+// It loads the stream, its stats and last logs once, then follows
+// GET /streams/{id}/events (read with fetch, lib/sse.js) and never reloads. Unmounting
+// closes the event stream.
+
+import { api, enc, getKey, unauthorized } from '../api.js';
+import { h, replace, errorBox } from '../dom.js';
+import { openEventStream } from '../lib/sse.js';
+import { Series, niceMax, linePath } from '../lib/chart.js';
+import { fmtInt, fmtRate, fmtBytes, fmtDuration, fmtPercent, fmtTime, fmtCount, NONE } from '../lib/format.js';
+import { actionButtons } from './actions.js';
+import { badge } from './streams.js';
+
+const SPAN_MS = 120000;
+const W = 600;
+const H = 140;
+const MAX_LOG = 300;
+const MAX_ERRORS = 20;
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  return el;
+}
+
+// A line chart of one or more series; update() redraws it for the window ending now.
+function lineChart({ title, lines, fmt }) {
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', class: 'chart-svg', role: 'img', 'aria-label': title });
+  for (const f of [0.25, 0.5, 0.75]) root.append(svg('line', { x1: 0, x2: W, y1: H * f, y2: H * f, class: 'grid' }));
+  const paths = lines.map((l) => {
+    const p = svg('path', { class: `line ${l.cls}`, fill: 'none', 'vector-effect': 'non-scaling-stroke' });
+    root.append(p);
+    return p;
+  });
+  const top = h('span', { class: 'axis-top' });
+  const legend = h('div', { class: 'legend' }, lines.map((l) => h('span', { class: `key ${l.cls}` }, l.label, ': ', h('b', { 'data-last': l.cls }, NONE))));
+  const el = h('figure', { class: 'chart', 'data-chart': title },
+    h('figcaption', null, title, ' ', top),
+    h('div', { class: 'plot' }, root),
+    h('div', { class: 'axis-x muted small' }, h('span', null, '−2 min'), h('span', null, 'now')),
+    legend);
+  function update(now) {
+    let max = 0;
+    for (const l of lines) max = Math.max(max, l.series.max());
+    const ymax = niceMax(max);
+    replace(top, `max ${fmt(ymax)}`);
+    let n = 0;
+    lines.forEach((l, i) => {
+      paths[i].setAttribute('d', linePath(l.series.points, { t1: now, spanMs: SPAN_MS, ymax, w: W, h: H }));
+      n += l.series.points.length;
+      const last = l.series.last();
+      replace(legend.querySelector(`[data-last="${l.cls}"]`), last == null ? NONE : fmt(last));
+    });
+    el.dataset.points = String(n);
+  }
+  return { el, update };
+}
+
+function stat(label, key) {
+  return h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value', 'data-stat': key }, NONE));
+}
+
+export const streamView = {
+  title: 'Stream',
+  mount(root, { id }) {
+    let s = null;
+    let es = null;
+    let closed = false;
+    const head = h('div', { class: 'page-head' });
+    const live = h('span', { class: 'live', 'aria-live': 'polite' }, 'connecting…');
+    const errBox = h('div', { 'aria-live': 'polite' });
+    const confirmBox = h('div');
+    const failBox = h('div');
+    const rateSeries = { read: new Series(150), written: new Series(150) };
+    const lagSeries = new Series(150);
+    const rateChart = lineChart({
+      title: 'Rows per second',
+      lines: [
+        { label: 'read', cls: 'read', series: rateSeries.read },
+        { label: 'written', cls: 'written', series: rateSeries.written },
+      ],
+      fmt: (v) => fmtCount(v) + '/s',
+    });
+    const lagChart = lineChart({ title: 'Lag (seconds)', lines: [{ label: 'lag', cls: 'lag', series: lagSeries }], fmt: fmtDuration });
+    const statKeys = [
+      ['Rows read', 'rows_read'],
+      ['Rows written', 'rows_written'],
+      ['Read', 'rows_per_sec_read'],
+      ['Written', 'rows_per_sec_written'],
+      ['Lag', 'lag_seconds'],
+      ['Slot lag', 'slot_bytes'],
+      ['Phase', 'phase'],
+      ['Position', 'position'],
+      ['Bytes read', 'bytes_read'],
+      ['Bytes written', 'bytes_written'],
+      ['Batches', 'batches'],
+      ['Redeliveries', 'redeliveries'],
+      ['Duplicates skipped', 'duplicates_skipped'],
+      ['Errors', 'errors'],
+    ];
+    const stats = h('div', { class: 'stats' }, statKeys.map(([l, k]) => stat(l, k)));
+    const tablesBox = h('div', { class: 'tables-box' }, h('p', { class: 'muted' }, 'No table statistics yet.'));
+    const errorsList = h('ul', { class: 'errors-list' });
+    const logList = h('ol', { class: 'log', 'aria-label': 'Log lines' });
+    const updated = h('span');
+    root.append(
+      head,
+      errBox,
+      confirmBox,
+      failBox,
+      h('section', { 'aria-label': 'Totals' }, stats, h('div', { class: 'right muted small' }, live, ' · stats at ', updated)),
+      h('section', { class: 'charts', 'aria-label': 'Charts' }, rateChart.el, lagChart.el),
+      h('section', { 'aria-label': 'Tables' }, h('h2', null, 'Tables'), tablesBox),
+      h('section', { class: 'cols2' },
+        h('div', null, h('h2', null, 'Recent errors'), errorsList),
+        h('div', null, h('h2', null, 'Log'), h('div', { class: 'log-box' }, logList)))
+    );
+    replace(errorsList, h('li', { class: 'muted none' }, 'None.'));
+
+    function renderHead() {
+      replace(
+        head,
+        h('h1', null, h('a', { href: '#/streams', class: 'up', 'aria-label': 'All streams' }, 'Streams'), ' / ', s.name, ' ', badge(s.state)),
+        h('div', { class: 'row-actions' }, actionButtons(s, {
+          errBox,
+          confirmBox,
+          onDone: (a, r) => {
+            if (a === 'delete') location.hash = '#/streams';
+            else if (r) setState(r.state, r.error);
+          },
+        }))
+      );
+      replace(failBox, s.error ? errorBox(s.error, 'stream-error') : null);
+    }
+
+    function setState(state, error) {
+      if (!s) return;
+      s.state = state;
+      s.error = error || null;
+      renderHead();
+      root.dataset.state = state;
+    }
+
+    function setStat(k, v) {
+      const el = stats.querySelector(`[data-stat="${k}"]`);
+      if (el) {
+        replace(el, v);
+      }
+    }
+
+    function applyStats(st, now = Date.now()) {
+      const t = st.totals || {};
+      setStat('rows_read', fmtInt(t.rows_read));
+      setStat('rows_written', fmtInt(t.rows_written));
+      stats.querySelector('[data-stat="rows_written"]').dataset.value = String(t.rows_written ?? '');
+      stats.querySelector('[data-stat="rows_read"]').dataset.value = String(t.rows_read ?? '');
+      setStat('rows_per_sec_read', fmtRate(t.rows_per_sec_read));
+      setStat('rows_per_sec_written', fmtRate(t.rows_per_sec_written));
+      setStat('bytes_read', fmtBytes(t.bytes_read));
+      setStat('bytes_written', fmtBytes(t.bytes_written));
+      setStat('batches', fmtInt(t.batches));
+      setStat('redeliveries', fmtInt(t.redeliveries));
+      setStat('duplicates_skipped', fmtInt(t.duplicates_skipped));
+      setStat('errors', fmtInt(t.errors));
+      setStat('lag_seconds', st.lag ? fmtDuration(st.lag.seconds) : NONE);
+      setStat('slot_bytes', st.lag ? fmtBytes(st.lag.slot_bytes) : NONE);
+      setStat('phase', st.phase || NONE);
+      setStat('position', st.position || NONE);
+      replace(updated, fmtTime(st.updated_at));
+      rateSeries.read.push(now, t.rows_per_sec_read);
+      rateSeries.written.push(now, t.rows_per_sec_written);
+      if (st.lag) lagSeries.push(now, st.lag.seconds);
+      rateChart.update(now);
+      lagChart.update(now);
+      renderTables(st.tables || []);
+    }
+
+    function renderTables(tables) {
+      if (!tables.length) return;
+      const rows = tables.map((tb) => {
+        const p = typeof tb.progress === 'number' ? tb.progress : null;
+        return h(
+          'tr',
+          { 'data-table': tb.name, 'data-rows-written': String(tb.rows_written ?? 0) },
+          h('th', { scope: 'row' }, tb.name),
+          h('td', { class: 'bar-cell' },
+            p == null
+              ? h('span', { class: 'muted small' }, tb.rows_written ? 'streaming' : 'waiting')
+              : h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(p * 100), 'aria-label': `${tb.name} progress` },
+                  h('div', { class: 'fill', style: `width:${(Math.max(0, Math.min(1, p)) * 100).toFixed(1)}%` }),
+                  h('span', null, fmtPercent(p)))),
+          h('td', { class: 'num' }, fmtInt(tb.rows_read)),
+          h('td', { class: 'num' }, fmtInt(tb.rows_written)),
+          h('td', { class: 'num hide-narrow' }, tb.est_rows == null ? NONE : fmtInt(tb.est_rows)),
+          h('td', { class: 'num' }, fmtRate(tb.rows_per_sec)),
+          h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds))
+        );
+      });
+      replace(
+        tablesBox,
+        h('table', { class: 'tables' },
+          h('thead', null, h('tr', null, ['Table', 'Progress', 'Read', 'Written'].map((c) => h('th', { scope: 'col', class: c === 'Read' || c === 'Written' ? 'num' : '' }, c)),
+            h('th', { scope: 'col', class: 'num hide-narrow' }, 'Estimated'), h('th', { scope: 'col', class: 'num' }, 'Rows/s'), h('th', { scope: 'col', class: 'num' }, 'ETA'))),
+          h('tbody', null, rows))
+      );
+    }
+
+    function addLog(l) {
+      const li = h('li', { class: `lvl-${l.level || 'info'}` }, h('time', null, fmtTime(l.ts)), ' ', h('span', { class: 'lvl' }, l.level || ''), ' ', l.message);
+      logList.append(li);
+      while (logList.children.length > MAX_LOG) logList.firstChild.remove();
+      const box = logList.parentElement;
+      if (box && box.scrollHeight - box.scrollTop - box.clientHeight < 80) box.scrollTop = box.scrollHeight;
+      if (l.level === 'error' || l.level === 'fatal') addError({ message: l.message, ts: l.ts });
+    }
+
+    function addError(e) {
+      errorsList.querySelector('.none')?.remove();
+      errorsList.prepend(h('li', null, h('time', null, fmtTime(e.ts || new Date().toISOString())), ' ', e.message || String(e), e.hint ? h('div', { class: 'hint' }, 'Hint: ', e.hint) : null));
+      while (errorsList.children.length > MAX_ERRORS) errorsList.lastChild.remove();
+    }
+
+    function onEvent({ event, data }) {
+      if (event === 'stats' && data && typeof data === 'object') applyStats(data);
+      else if (event === 'state' && data) setState(data.state, data.error);
+      else if (event === 'log' && data) addLog(data);
+      else if (event === 'error' && data) addError(data.error || data);
+    }
+
+    function onStatus(st, info) {
+      if (st === 'open') replace(live, h('span', { class: 'dot ok' }), ' live');
+      else if (st === 'retry') replace(live, h('span', { class: 'dot warn' }), ` reconnecting in ${fmtDuration(info.delayMs / 1000)}`);
+      else if (st === 'unauthorized') {
+        replace(live, 'signed out');
+        unauthorized();
+      }
+    }
+
+    (async () => {
+      try {
+        s = await api('GET', `/streams/${enc(id)}`);
+        if (closed) return;
+        document.title = `sluice · ${s.name}`;
+        setState(s.state, s.error);
+        const [st, logs] = await Promise.all([
+          api('GET', `/streams/${enc(id)}/stats`).catch(() => null),
+          api('GET', `/streams/${enc(id)}/logs?limit=100`).catch(() => null),
+        ]);
+        if (closed) return;
+        if (st) applyStats(st);
+        for (const l of logs?.lines || []) addLog(l);
+        es = openEventStream({ url: `/api/v1/streams/${enc(s.id)}/events`, key: getKey(), onEvent, onStatus });
+      } catch (err) {
+        replace(errBox, errorBox(err));
+      }
+    })();
+
+    return () => {
+      closed = true;
+      if (es) es.close();
+    };
+  },
+};
