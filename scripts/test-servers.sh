@@ -13,6 +13,10 @@
 # socket auth or the same password; ROW binlog with full images and full metadata.
 # Both are tuned for tests: no fsync (a killed server process loses nothing; only an OS crash
 # would), but commits stay synchronous so crash tests of sluice mean something.
+# S3: s3rver (tests/s3, npm) holding bucket sluice-test under DIR/s3, behind tests/s3/proxy.js,
+# which verifies every request's SigV4 signature (credentials S3RVER / S3RVER) and can inject
+# faults; tests talk to the proxy (SLUICE_TEST_S3_ENDPOINT) and may check objects on s3rver
+# itself (SLUICE_TEST_S3_DIRECT). Skipped with a warning when tests/s3 cannot be installed.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -234,6 +238,77 @@ my_stop() {
   [ "${1:-}" = quiet ] || note "mariadb stopped"
 }
 
+# --- S3 (s3rver behind the SigV4-verifying proxy) -------------------------------------------
+
+S3_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/s3" && pwd)
+S3_BUCKET=sluice-test
+S3_KEY=S3RVER
+
+s3_http_ok() { curl -s -o /dev/null -f --max-time 2 "$1"; }
+
+# Starts s3rver, then the proxy in front of it; sets S3_PORT (proxy) and S3_DIRECT_PORT.
+# Returns 1 (after a warning) when the npm packages are not there and cannot be installed.
+s3_start() {
+  local attempt port pid rc
+  mkdir -p "$DIR/s3/data"
+  if [ ! -d "$S3_DIR/node_modules/s3rver" ] || [ ! -d "$S3_DIR/node_modules/aws4" ]; then
+    (cd "$S3_DIR" && npm install --no-audit --no-fund --loglevel=error) >"$DIR/s3/npm.log" 2>&1 || {
+      echo "test-servers: WARNING: npm install in tests/s3 failed (see $DIR/s3/npm.log): no S3 server" >&2
+      return 1
+    }
+  fi
+  for attempt in 1 2 3; do
+    port=$(free_port "${PG_PORT:-}" "${MY_PORT:-}")
+    # --openssl-legacy-provider: s3rver's paginated listing fails on Node >= 17 without it.
+    NODE_OPTIONS=--openssl-legacy-provider node "$S3_DIR/node_modules/s3rver/bin/s3rver.js" \
+      -d "$DIR/s3/data" -a 127.0.0.1 -p "$port" --silent --no-vhost-buckets \
+      --configure-bucket "$S3_BUCKET" </dev/null >>"$DIR/s3/s3rver.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$DIR/s3/s3rver.pid"
+    rc=0
+    poll 30 "$pid" s3_http_ok "http://127.0.0.1:$port/$S3_BUCKET?list-type=2" || rc=$?
+    if [ "$rc" -eq 0 ]; then
+      S3_DIRECT_PORT=$port
+      break
+    fi
+    s3_kill s3rver
+    if [ "$rc" -eq 2 ] && grep -q EADDRINUSE "$DIR/s3/s3rver.log" 2>/dev/null; then
+      note "s3rver could not bind port $port, trying another"
+      continue
+    fi
+    tail -n 30 "$DIR/s3/s3rver.log" >&2 || true
+    die "s3rver did not answer on port $port"
+  done
+  [ -n "${S3_DIRECT_PORT:-}" ] || die "s3rver could not bind a free port in 3 attempts"
+  # The proxy binds port 0 (the kernel picks a free one) and writes it to a file when ready.
+  rm -f "$DIR/s3/proxy.port"
+  node "$S3_DIR/proxy.js" --port 0 --upstream-port "$S3_DIRECT_PORT" --access-key "$S3_KEY" \
+    --secret-key "$S3_KEY" --port-file "$DIR/s3/proxy.port" </dev/null >>"$DIR/s3/proxy.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$DIR/s3/proxy.pid"
+  poll 30 "$pid" test -s "$DIR/s3/proxy.port" || { cat "$DIR/s3/proxy.log" >&2; die "the S3 proxy did not start"; }
+  S3_PORT=$(cat "$DIR/s3/proxy.port")
+  poll 10 "$pid" s3_http_ok "http://127.0.0.1:$S3_PORT/__proxy/stats" ||
+    die "the S3 proxy does not answer on port $S3_PORT"
+}
+
+# Stops the process whose pid is in DIR/s3/NAME.pid (TERM, then KILL after 10 s).
+s3_kill() {
+  local f="$DIR/s3/$1.pid" pid
+  pid=$(cat "$f" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    poll 10 "" sh -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+s3_stop() {
+  [ -d "$DIR/s3" ] || return 0
+  s3_kill proxy
+  s3_kill s3rver
+}
+
 # --- commands -----------------------------------------------------------------------------
 
 write_env() {
@@ -255,6 +330,16 @@ export MYSQL_HOST=127.0.0.1
 export MYSQL_TCP_PORT=$MY_PORT
 export MYSQL_PWD='$MY_PASSWORD'
 ENV
+  if [ -n "${S3_PORT:-}" ]; then
+    cat >>"$tmp" <<ENV
+export SLUICE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
+export SLUICE_TEST_S3_DIRECT='http://127.0.0.1:$S3_DIRECT_PORT'
+export SLUICE_TEST_S3_BUCKET='$S3_BUCKET'
+export SLUICE_TEST_S3_ACCESS_KEY='$S3_KEY'
+export SLUICE_TEST_S3_SECRET_KEY='$S3_KEY'
+export SLUICE_TEST_S3_URL='s3://$S3_KEY:$S3_KEY@$S3_BUCKET?endpoint=http://127.0.0.1:$S3_PORT&region=us-east-1'
+ENV
+  fi
   mv "$tmp" "$DIR/env.sh"
 }
 
@@ -275,14 +360,19 @@ start)
   t1=$(now_ms)
   my_start
   t2=$(now_ms)
+  s3_start || true
+  t3=$(now_ms)
   write_env
   note "postgres on 127.0.0.1:$PG_PORT ($((t1 - t0)) ms), mariadb on 127.0.0.1:$MY_PORT ($((t2 - t1)) ms)"
+  [ -z "${S3_PORT:-}" ] ||
+    note "s3 (signature-checking proxy) on 127.0.0.1:$S3_PORT, s3rver on 127.0.0.1:$S3_DIRECT_PORT ($((t3 - t2)) ms)"
   note "environment in $DIR/env.sh"
   ;;
 stop)
   rc=0
   pg_stop || rc=1
   my_stop || rc=1
+  s3_stop || rc=1
   rm -f "$DIR/env.sh"
   exit "$rc"
   ;;

@@ -9,6 +9,7 @@
 
 extern const struct sl_target_ops sl_pg_target_ops;
 extern const struct sl_target_ops sl_mysql_target_ops;
+extern const struct sl_target_ops sl_file_target_ops;
 
 const struct sl_target_ops *sl_target_lookup(const char *scheme)
 {
@@ -16,6 +17,8 @@ const struct sl_target_ops *sl_target_lookup(const char *scheme)
         return &sl_pg_target_ops;
     if (!strcmp(scheme, "mysql") || !strcmp(scheme, "mariadb"))
         return &sl_mysql_target_ops;
+    if (!strcmp(scheme, "file") || !strcmp(scheme, "s3"))
+        return &sl_file_target_ops; /* format x store: target/file/ */
     return NULL;
 }
 
@@ -27,7 +30,7 @@ int sl_target_open(const char *url, sl_target_t **out, sl_err_t *err)
     const struct sl_target_ops *ops = sl_target_lookup(u->scheme);
     if (!ops) {
         sl_err_set(err, SL_E_CONFIG, "unsupported target URL scheme \"%s\"", u->scheme);
-        sl_err_hint(err, "database targets are postgres://… and mysql://… (or mariadb://…)");
+        sl_err_hint(err, "targets are postgres://…, mysql://… (or mariadb://…), file:///dir and s3://bucket/prefix");
         sl_url_free(u);
         return -1;
     }

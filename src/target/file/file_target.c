@@ -1,0 +1,464 @@
+/*
+ * file_target.c: the file target's sl_target_ops (file:// and s3:// URLs): a format
+ * from target/fmt/ paired with a store from target/store/.
+ *
+ * Exactly once without transactions (docs/files.md "Exactly once"): rows are encoded
+ * into spool files and a checkpoint put inside a transaction stays in memory, so that
+ * ckpt_get within the run sees every batch spooled, while a restarted run (which
+ * reads the checkpoint objects) sees only what is durable. A slot is flushed at commit
+ * when its stripe ends, a rotation limit is reached, or (CDC) at every commit: the
+ * engine confirms source positions once a commit returns, so a CDC commit must be
+ * durable. close() flushes what is left; a killed process loses only spooled rows,
+ * which the next run reads again from the durable checkpoint.
+ *
+ * Thread: one ftgt_t per writer lane, used by one thread (target.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "target/file/file_int.h"
+
+extern const struct sl_target_ops sl_file_target_ops;
+
+/* ---- connection ------------------------------------------------------------------- */
+
+static int mkdirs(const char *dir, sl_err_t *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) && errno != EEXIST) {
+            sl_err_set(err, SL_E_IO, "could not create spool directory \"%s\": %s", tmp, strerror(errno));
+            sl_err_hint(err, "set spool_dir in the target URL to a writable directory");
+            return -1;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+/* Deletes spool files of processes that are gone (a killed run). */
+static void reap_spool(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid = strtol(de->d_name, NULL, 10);
+        size_t n = strlen(de->d_name);
+        if (pid <= 0 || n < 7 || strcmp(de->d_name + n - 6, ".spool") || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) && errno == ESRCH) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
+static int f_connect(const sl_url_t *given, sl_target_t **out, sl_err_t *err)
+{
+    ftgt_t *ft = calloc(1, sizeof *ft);
+    if (!ft)
+        abort();
+    ft->base.ops = &sl_file_target_ops;
+    sl_url_t rest = {0};
+    if (sl_url_parse(given->raw, &ft->url, err))
+        goto fail;
+    if (sl_file_opts_parse(ft->url, &ft->o, &rest, err))
+        goto fail;
+    const struct sl_store_ops *sops = sl_store_lookup(ft->url->scheme);
+    if (!sops) {
+        sl_err_set(err, SL_E_CONFIG, "the %s:// store is not built into this sluice", ft->url->scheme);
+        sl_err_hint(err, "use a file:///directory target");
+        goto fail;
+    }
+    if (sops->open(&rest, &ft->st, err))
+        goto fail;
+    free(rest.params);
+    rest.params = NULL;
+    size_t n = strlen(ft->url->scheme) + strlen(ft->url->host ? ft->url->host : "") + strlen(ft->url->path) + 8;
+    ft->url_id = malloc(n);
+    if (!ft->url_id)
+        abort();
+    snprintf(ft->url_id, n, "%s://%s/%s", ft->url->scheme, ft->url->host ? ft->url->host : "", ft->url->path);
+    if (mkdirs(ft->o.spool_dir, err))
+        goto fail;
+    reap_spool(ft->o.spool_dir);
+    *out = &ft->base;
+    return 0;
+fail:
+    free(rest.params);
+    sl_target_close(&ft->base);
+    return -1;
+}
+
+static void f_close(sl_target_t *tgt)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    while (ft->nslots > 0) {
+        fslot_t *s = ft->slots[ft->nslots - 1];
+        if (!ft->in_txn && ft->st && ft->stream && (s->has_pending || s->nparts)) {
+            sl_err_t err = {0};
+            if (sl_file_slot_flush(ft, s, &err) == 0) {
+                /* flushed: the slot stays, drop it below */
+            } else {
+                sl_warn("file target: could not store the spooled rows of \"%s\" (%s); the next run writes "
+                        "them again",
+                        s->key, err.message);
+                continue; /* the failed flush discarded the slot */
+            }
+        }
+        sl_file_slot_discard(ft, s);
+    }
+    free(ft->slots);
+    if (ft->st)
+        ft->st->ops->close(ft->st);
+    sl_file_opts_free(&ft->o);
+    sl_url_free(ft->url);
+    free(ft->url_id);
+    free(ft->stream);
+    free(ft);
+}
+
+static void use_stream(ftgt_t *ft, const char *stream)
+{
+    if (!ft->stream)
+        ft->stream = sl_strdup(stream);
+}
+
+/* ---- schema phase ------------------------------------------------------------------- */
+
+typedef struct rmctx {
+    ftgt_t *ft;
+    int64_t n;
+    bool remove;
+} rmctx_t;
+
+static int each_obj(void *ctx, const char *key, uint64_t size, sl_err_t *err)
+{
+    rmctx_t *r = ctx;
+    r->n++;
+    return r->remove ? r->ft->st->ops->remove(r->ft->st, key, err) : 0;
+}
+
+static int table_objects(ftgt_t *ft, const char *table, bool remove, int64_t *n, sl_err_t *err)
+{
+    char prefix[1024];
+    snprintf(prefix, sizeof prefix, "%s/", table);
+    rmctx_t r = {.ft = ft, .remove = remove};
+    int rc = ft->st->ops->list(ft->st, prefix, each_obj, &r, err);
+    if (n)
+        *n = r.n;
+    return rc;
+}
+
+static int discard_sink(void *ctx, const void *data, size_t len, sl_err_t *err)
+{
+    return 0;
+}
+
+/* Checks the name and that the format can hold every column, before anything is written. */
+static int check_table(ftgt_t *ft, const sl_table_t *t, sl_err_t *err)
+{
+    if (sl_file_check_table_name(t->name, err))
+        return -1;
+    int pc = ft->o.partition_by ? sl_table_find_col(t, ft->o.partition_by) : -1;
+    if (pc >= 0) {
+        sl_type_t ty = t->columns[pc].type;
+        if (ty != SL_T_DATE && ty != SL_T_TIMESTAMP && ty != SL_T_TIMESTAMPTZ) {
+            sl_err_set(err, SL_E_CONFIG, "partition column \"%s\" of table \"%s\" is not a date or timestamp",
+                       ft->o.partition_by, t->name);
+            sl_err_hint(err, "partition_by names a date, timestamp or timestamptz column");
+            return -1;
+        }
+    }
+    sl_fmt_enc_t *enc = NULL;
+    sl_fmt_sink_t sink = {.write = discard_sink};
+    if (ft->o.fmt->open(t, &ft->o.fo, sink, &enc, err))
+        return -1;
+    if (ft->o.fmt->free)
+        ft->o.fmt->free(enc);
+    return 0;
+}
+
+static int f_ckpt_setup(sl_target_t *tgt, sl_err_t *err)
+{
+    return 0;
+}
+
+static int f_table_state(sl_target_t *tgt, const sl_table_t *t, bool *exists, bool *has_rows, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    int64_t n = 0;
+    if (check_table(ft, t, err) || table_objects(ft, t->name, false, &n, err))
+        return -1;
+    *exists = *has_rows = n > 0;
+    return 0;
+}
+
+static int f_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    if (check_table(ft, t, err))
+        return -1;
+    return drop ? table_objects(ft, t->name, true, NULL, err) : 0;
+}
+
+static int f_truncate_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    if (sl_file_check_table_name(t->name, err))
+        return -1;
+    return table_objects(ft, t->name, true, NULL, err);
+}
+
+static int f_noop_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    return 0;
+}
+
+/* ---- transactions and checkpoints --------------------------------------------------- */
+
+static int f_begin(sl_target_t *tgt, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    ft->in_txn = true;
+    ft->cur = NULL;
+    return 0;
+}
+
+static int f_commit(sl_target_t *tgt, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    ft->in_txn = false;
+    int rc = 0;
+    for (int i = 0; i < ft->nslots; i++) {
+        fslot_t *s = ft->slots[i];
+        if (!s->dirty)
+            continue;
+        s->dirty = false;
+        if (sl_file_slot_due(ft, s) && sl_file_slot_flush(ft, s, err)) {
+            rc = -1;
+            break;
+        }
+    }
+    ft->cur = NULL;
+    return rc;
+}
+
+static void f_rollback(sl_target_t *tgt)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    ft->in_txn = false;
+    for (int i = 0; i < ft->nslots; i++)
+        if (ft->slots[i]->dirty) {
+            /* rows already encoded cannot be taken back: drop the slot's spool; the
+             * durable checkpoint is where the engine resumes */
+            sl_debug("file target: dropping the spooled rows of \"%s\" after a rollback", ft->slots[i]->key);
+            sl_file_slot_discard(ft, ft->slots[i]);
+            i = -1;
+        }
+    ft->cur = NULL;
+}
+
+static bool data_key(const char *key)
+{
+    return !strncmp(key, "s:", 2) || !strncmp(key, "cdc:", 4);
+}
+
+static int f_ckpt_get(sl_target_t *tgt, const char *stream, const char *key, sl_ckpt_t *ck, bool *found,
+                      sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    memset(ck, 0, sizeof *ck);
+    *found = false;
+    fslot_t *s = sl_file_slot_find(ft, key);
+    if (!s) {
+        json_t *obj = NULL;
+        if (sl_file_ckpt_load(ft, key, &obj, err))
+            return -1;
+        if (!data_key(key) || !ft->in_txn) {
+            if (obj) {
+                sl_file_ckpt_from_json(obj, ck);
+                *found = true;
+            }
+            json_decref(obj);
+            return 0;
+        }
+        s = sl_file_slot_add(ft, key, obj);
+    }
+    if (s->has_pending) {
+        *ck = s->pending;
+        ck->position = s->pending.position ? sl_strdup(s->pending.position) : NULL;
+        *found = true;
+    } else if (s->durable) {
+        sl_file_ckpt_from_json(s->durable, ck);
+        *found = true;
+    }
+    if (ft->in_txn)
+        ft->cur = s;
+    return 0;
+}
+
+static int f_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    fslot_t *s = sl_file_slot_find(ft, key);
+    if (!s) {
+        json_t *obj = NULL;
+        if (sl_file_ckpt_load(ft, key, &obj, err))
+            return -1;
+        s = sl_file_slot_add(ft, key, obj);
+    }
+    sl_ckpt_clear(&s->pending);
+    s->pending = *ck;
+    s->pending.position = ck->position ? sl_strdup(ck->position) : NULL;
+    s->has_pending = true;
+    if (!strncmp(key, "s:", 2) && ft->in_txn)
+        s->batches++;
+    if (ft->in_txn) {
+        s->dirty = true;
+        return 0;
+    }
+    /* autocommit: durable now */
+    int rc = sl_file_slot_flush(ft, s, err);
+    if (rc == 0 && !data_key(key))
+        sl_file_slot_discard(ft, s);
+    return rc;
+}
+
+typedef struct listctx {
+    ftgt_t *ft;
+    sl_ckpt_fn fn;
+    void *ctx;
+} listctx_t;
+
+static int list_one(void *ctx, const char *key, uint64_t size, sl_err_t *err)
+{
+    listctx_t *l = ctx;
+    sl_buf_t b;
+    bool found = false;
+    sl_buf_init(&b, 64u * 1024 * 1024);
+    int rc = l->ft->st->ops->get(l->ft->st, key, &b, &found, err);
+    json_t *obj = rc == 0 && found ? json_loadb(b.data ? b.data : "", b.len, 0, NULL) : NULL;
+    sl_buf_free(&b);
+    if (rc)
+        return -1;
+    const char *ckey = json_string_value(json_object_get(obj, "key"));
+    if (ckey) {
+        sl_ckpt_t ck;
+        sl_file_ckpt_from_json(obj, &ck);
+        rc = l->fn(l->ctx, ckey, &ck, err);
+        sl_ckpt_clear(&ck);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+static int f_ckpt_list(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    if (sl_file_recover_all(ft, err))
+        return -1;
+    char prefix[600];
+    sl_file_state_key(stream, "ckpt/", NULL, prefix, sizeof prefix);
+    listctx_t l = {.ft = ft, .fn = fn, .ctx = ctx};
+    return ft->st->ops->list(ft->st, prefix, list_one, &l, err);
+}
+
+static int f_ckpt_delete(sl_target_t *tgt, const char *stream, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    while (ft->nslots > 0)
+        sl_file_slot_discard(ft, ft->slots[0]);
+    char prefix[600];
+    sl_file_state_key(stream, "", NULL, prefix, sizeof prefix);
+    rmctx_t r = {.ft = ft, .remove = true};
+    int rc = ft->st->ops->list(ft->st, prefix, each_obj, &r, err);
+    sl_file_manifest_forget(ft);
+    return rc;
+}
+
+static int f_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    if (!ft->in_txn || !ft->cur)
+        return sl_err_set(err, SL_E_INTERNAL, "file target: rows written outside a checkpointed transaction");
+    return sl_file_write_batch(ft, ft->cur, t, batch, err);
+}
+
+static int f_delete_all(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    if (!ft->in_txn || !ft->cur)
+        return sl_err_set(err, SL_E_INTERNAL, "file target: delete_all outside a checkpointed transaction");
+    fslot_t *s = ft->cur;
+    /* the stripe starts over: its stored files are replaced when the new ones are in */
+    s->reset = true;
+    s->batches = 0;
+    s->dirty = true;
+    return 0;
+}
+
+static int f_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs, int n, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    if (!ft->in_txn || !ft->cur)
+        return sl_err_set(err, SL_E_INTERNAL, "file target: changes written outside a checkpointed transaction");
+    if (sl_file_check_table_name(t->name, err))
+        return -1;
+    return sl_file_write_changes(ft, ft->cur, t, chs, n, err);
+}
+
+/* A schema change needs nothing here: the next change of the table has the new
+ * columns and starts a new file (parts are keyed by the column signature). */
+static int f_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_err_t *err)
+{
+    return 0;
+}
+
+static int f_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name, sl_err_t *err)
+{
+    return 0;
+}
+
+const struct sl_target_ops sl_file_target_ops = {
+    .name = "file",
+    .connect = f_connect,
+    .close = f_close,
+    .ckpt_setup = f_ckpt_setup,
+    .table_state = f_table_state,
+    .create_table = f_create_table,
+    .truncate_table = f_truncate_table,
+    .finish_table = f_noop_table,
+    .finish_fkeys = f_noop_table,
+    .begin = f_begin,
+    .commit = f_commit,
+    .rollback = f_rollback,
+    .ckpt_get = f_ckpt_get,
+    .ckpt_put = f_ckpt_put,
+    .ckpt_list = f_ckpt_list,
+    .ckpt_delete = f_ckpt_delete,
+    .write_rows = f_write_rows,
+    .delete_all = f_delete_all,
+    .apply_changes = f_apply_changes,
+    .add_column = f_add_column,
+    .drop_column = f_drop_column,
+};
