@@ -222,7 +222,10 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
                              : sl_target_lookup(parsed->scheme) != NULL;
     if (!known) {
         sl_err_set(err, SL_E_CONFIG, "%s: unsupported URL scheme \"%s\"", where, parsed->scheme);
-        sl_err_hint(err, "%s URLs start with postgres:// or mysql:// (or mariadb://)", where);
+        sl_err_hint(err, with_tables ? "%s URLs start with postgres:// or mysql:// (or mariadb://)"
+                                     : "%s URLs start with postgres://, mysql:// (or mariadb://), "
+                                       "file:// or s3://",
+                    where);
         sl_url_free(parsed);
         return -1;
     }

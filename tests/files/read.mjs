@@ -492,6 +492,13 @@ if (opt.batch) {
     if (bad) process.stderr.write(`read.mjs: FAILED: ${args.join(' ')}\n`)
     failed += bad ? 1 : 0
   }
-  process.exit(failed ? 1 : 0)
+  exitAfterFlush(failed ? 1 : 0)
+} else {
+  exitAfterFlush(await runOne(process.argv.slice(2)) ? 1 : 0)
 }
-process.exit(await runOne(process.argv.slice(2)) ? 1 : 0)
+
+// process.exit() drops what is still queued for a pipe: exit once stdout has taken
+// everything written before (writes complete in order).
+function exitAfterFlush (code) {
+  process.stdout.write('', () => process.exit(code))
+}
