@@ -11,7 +11,8 @@
 # times, ratios to COPY and to COPY+DuckDB, sluice's peak RSS, and checks that every copy
 # holds every row (DuckDB counts and sums aid over the Parquet files). Starts its own servers
 # (scripts/test-servers.sh) under a temp dir. SLUICE_BIN picks the binary (default
-# build/sluice). Not a test: results go to docs/benchmarks.md.
+# build/sluice); SLUICE_BENCH_OPTIONS adds spec options, e.g. '"writers": 2'. Not a test:
+# results go to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -63,7 +64,7 @@ rm -f "$dir/accounts.csv" "$dir/accounts2.csv"
 run_sluice() {
   local name=$1 url=$2 start pid hwm=0 h
   printf '{"name": "bench-%s", "mode": "load", "source": {"url": "%s/bench", "tables": ["pgbench_accounts"]},
-   "target": {"url": "%s"}, "options": {}}\n' "$name" "$SLUICE_TEST_PG_URL" "$url" >"$dir/$name.json"
+   "target": {"url": "%s"}, "options": {%s}}\n' "$name" "$SLUICE_TEST_PG_URL" "$url" "${SLUICE_BENCH_OPTIONS:-}" >"$dir/$name.json"
   start=$(now)
   "$sluice" run "$dir/$name.json" --data-dir "$dir/$name.data" --no-progress 2>"$dir/$name.log" &
   pid=$!
