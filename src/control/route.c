@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/url.h"
 
 #define CONN "/api/v1/connections"
@@ -56,17 +57,6 @@ int sl_api_err_set(sl_api_err_t *e, int status, const char *code, const char *fm
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Matches one pattern against path; fills m->id. */
 static bool match_one(const char *pat, const char *path, sl_route_match_t *m)
 {
@@ -79,8 +69,8 @@ static bool match_one(const char *pat, const char *path, sl_route_match_t *m)
             size_t o = 0;
             for (size_t i = 0; i < n; i++) {
                 char c = path[i];
-                if (c == '%' && i + 2 < n + 1 && hexval(path[i + 1]) >= 0 && hexval(path[i + 2]) >= 0) {
-                    c = (char)(hexval(path[i + 1]) * 16 + hexval(path[i + 2]));
+                if (c == '%' && i + 2 < n + 1 && sl_hex_value(path[i + 1]) >= 0 && sl_hex_value(path[i + 2]) >= 0) {
+                    c = (char)(sl_hex_value(path[i + 1]) * 16 + sl_hex_value(path[i + 2]));
                     i += 2;
                 }
                 if (c == '\0' || o + 1 >= sizeof m->id)

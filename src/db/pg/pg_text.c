@@ -8,6 +8,7 @@
  * SQL can be built without a connection and tested without a server.
  */
 #include "db/pg/pg.h"
+#include "core/hex.h"
 
 #include <string.h>
 
@@ -112,17 +113,6 @@ int sl_pg_copy_add_bytea(sl_buf_t *b, const char *p, size_t n, sl_err_t *err)
 
 /* ---- COPY text: decoder ----------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t sl_pg_copy_unescape(char *s, size_t n)
 {
     char *r = s, *end = s + n, *w = s;
@@ -145,10 +135,10 @@ size_t sl_pg_copy_unescape(char *s, size_t n)
         case 't': *w++ = '\t'; break;
         case 'v': *w++ = '\v'; break;
         case 'x':
-            if (r < end && hexval(*r) >= 0) {
-                int v = hexval(*r++);
-                if (r < end && hexval(*r) >= 0)
-                    v = v * 16 + hexval(*r++);
+            if (r < end && sl_hex_value(*r) >= 0) {
+                int v = sl_hex_value(*r++);
+                if (r < end && sl_hex_value(*r) >= 0)
+                    v = v * 16 + sl_hex_value(*r++);
                 *w++ = (char)v;
             } else {
                 *w++ = 'x';
@@ -202,7 +192,7 @@ long long sl_pg_hex_decode(char *s, size_t n)
         return -1;
     size_t o = 0;
     for (size_t i = 2; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = sl_hex_value(s[i]), lo = sl_hex_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         s[o++] = (char)(hi * 16 + lo);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "target/fmt/fmt_int.h"
+#include "core/hex.h"
 
 static bool eq(const char *p, size_t n, const char *s)
 {
@@ -248,17 +249,6 @@ int sl_fmtv_timestamp(const char *p, size_t n, int64_t *us, int *inf)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sl_fmtv_uuid(const char *p, size_t n, uint8_t out[16])
 {
     if (n != 36)
@@ -270,7 +260,7 @@ int sl_fmtv_uuid(const char *p, size_t n, uint8_t out[16])
                 return -1;
             continue;
         }
-        int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+        int hi = sl_hex_value(p[i]), lo = sl_hex_value(p[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[o++] = (uint8_t)(hi << 4 | lo);
