@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# files_cdc.sh: CDC from PostgreSQL into JSONL files (local store) under a pgbench workload
+# files_cdc.sh: CDC from PostgreSQL into JSONL files on S3 (s3rver behind the SigV4-checking
+# proxy; the local store's code is the same file target) under a pgbench workload
 # (tests/lib/cdc.sh: TPC-B-like, item upserts and bulk deletes/reinserts, a keyless table
 # with REPLICA IDENTITY FULL). When the workload stops and the slot has confirmed the end
 # of the WAL, sluice is stopped, and a fresh PostgreSQL database (same schema, no rows)
@@ -7,11 +8,12 @@
 # _pos order (docs/files.md "CDC records"), applied by a plpgsql loop that fails on any
 # UPDATE or DELETE that does not hit exactly one row. The replica must equal the source,
 # table by table (count and md5 of the rows in key order). The manifest must list exactly
-# the files on disk.
+# the objects in the bucket (fetched straight from s3rver, not through sluice).
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/files.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 
 SRC=sl_fc_src REP=sl_fc_rep NAME=files_cdc OUT=$TMPD/out
 cdc_pg_db "$SRC"
@@ -19,7 +21,7 @@ cdc_pg_db "$REP"
 cdc_workload_init "$SRC" 1
 pg_dump -s -h "$PGHOST" -p "$PGPORT" -U "${PGUSER:-postgres}" "$SRC" | pg_sql "$REP" >/dev/null
 
-write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "file://$OUT?format=jsonl" \
+write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "$(s3_url cdc "" "&format=jsonl")" \
   '{"batch_rows": 500}' "$CDC_WORKLOAD_TABLES"
 cdc_track "$TMPD/spec.json" "$SRC"
 SLOT=$(cdc_slot_name "$NAME")
@@ -32,6 +34,8 @@ cdc_workload_stop wl
 cdc_catch_up "$SLOT" "$CDC_PID" 90
 cdc_stop "$CDC_PID"
 
+mkdir -p "$OUT"
+s3_fetch cdc --dest "$OUT" >/dev/null || die "could not download the stream's objects from s3rver"
 M=$OUT/_sluice/$NAME/manifest.json
 assert_consistent "$OUT" "$NAME"
 nload=$(jq '[.tables[].files[] | select(.checkpoint | startswith("s:"))] | length' "$M")
