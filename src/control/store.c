@@ -160,7 +160,9 @@ int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
     kvKeysList keys = {0};
     kvWatchOptions wo;
     kvWatchOptions_Init(&wo);
-    wo.Timeout = 5000;
+    /* The whole listing (a watcher over the bucket) must end within this; 5 s was seen
+     * to run out on a machine at load average 20, failing a plain GET with a 500. */
+    wo.Timeout = 30000;
     natsStatus s = kvStore_Keys(&keys, st->kv[b], &wo);
     if (s != NATS_OK && s != NATS_NOT_FOUND)
         return fail(err, s, "could not list", bucket_names[b]);
