@@ -3,10 +3,13 @@
  * read as a replica with COM_BINLOG_DUMP through MariaDB Connector/C's mariadb_rpl
  * (transport only: every event is decoded by source/mysql/binlog.h).
  *
- * Positions are (binlog file number << 32) | byte offset. A transaction's xact_lsn
- * is the offset of its first event (the GTID event, or BEGIN without GTIDs); its
- * end_lsn the offset just past its XID (or COMMIT, or the DDL statement that forms a
- * group alone). Binlog order is commit order, so both grow in commit order across
+ * Positions come in two kinds (gtid.h), fixed per stream by its first position.
+ * File mode: (binlog file number << 32) | byte offset. A transaction's xact_lsn is the
+ * offset of its first event (the GTID event, or BEGIN without GTIDs); its end_lsn the
+ * offset just past its XID (or COMMIT, or the DDL statement that forms a group alone).
+ * GTID mode (MariaDB, one GTID domain): both are the transaction's GTID seq_no, and the
+ * stream resumes after a GTID with @slave_connect_state, on any server holding the
+ * same GTIDs. Binlog order is commit order, so positions grow in commit order across
  * rotations. The server keeps no position for us (cdc.h `slot` false): the engine
  * keeps it in the target's checkpoints and streams from there.
  *
@@ -40,6 +43,7 @@
 #include "db/mysql/mysql_db.h"
 #include "source/cdc.h"
 #include "source/mysql/binlog.h"
+#include "source/mysql/gtid.h"
 
 #if MARIADB_PACKAGE_VERSION_ID < 30305
 #error "MariaDB Connector/C 3.3.5 or later is needed (mariadb_rpl raw event data)"
@@ -68,6 +72,7 @@ typedef struct my_cdc {
     sl_mysql_t my;     /* checks and SHOW MASTER STATUS */
     uint32_t server_id;
     char stream[128];
+    sl_my_posmode_t posmode; /* the URL's position= */
 
     /* stream state, valid inside stream() */
     sl_mysql_t rep;
@@ -79,6 +84,9 @@ typedef struct my_cdc {
     char base_name[256]; /* "mysql-bin" of "mysql-bin.000012" */
     int digits;          /* width of the number */
     uint32_t file;       /* current file number */
+    bool gtid;           /* positions are GTIDs of `domain` (gtid.h) */
+    uint32_t domain;
+    uint64_t last_seq;   /* seq_no of the last GTID seen */
     tmap_ent_t *tmaps;
     int ntmaps;
     uint64_t tick;
@@ -139,8 +147,7 @@ static int parse_file(const char *name, size_t n, char *base, size_t size, uint3
 
 static void pos_text(const my_cdc_t *c, uint64_t pos, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s.%0*" PRIu32 ":%" PRIu32, c->base_name[0] ? c->base_name : "binlog",
-             c->digits ? c->digits : 6, (uint32_t)(pos >> 32), (uint32_t)pos);
+    sl_my_pos_text(pos, c->base_name, c->digits, buf, size);
 }
 
 /* ---- open / close ------------------------------------------------------------- */
@@ -160,7 +167,8 @@ static int my_open(const char *url, const char *stream, sl_cdc_t **out, sl_err_t
     my_cdc_t *c = calloc(1, sizeof *c);
     if (!c)
         abort();
-    if (sl_url_parse(url, &c->url, err) || sl_mysql_connect(c->url, &c->my, err)) {
+    if (sl_url_parse(url, &c->url, err) || sl_my_posmode_parse(c->url, &c->posmode, err) ||
+        sl_mysql_connect(c->url, &c->my, err)) {
         sl_url_free(c->url);
         free(c);
         return -1;
@@ -905,6 +913,47 @@ static bool query_is(const sl_binlog_event_t *ev, const char *word)
     return l.p >= l.end || *l.p == ';';
 }
 
+/* GTID mode: the group's position, after checking it belongs to the stream's domain
+ * and comes after the last one. */
+static int on_gtid(my_cdc_t *c, const sl_binlog_event_t *ev, uint64_t *start, sl_err_t *err)
+{
+    if (ev->type != SL_BL_GTID_MARIADB)
+        return sl_err_set(err, SL_E_PROTOCOL, "a MySQL GTID event in a stream with MariaDB GTID positions");
+    if (ev->gtid.domain != c->domain) {
+        sl_err_set(err, SL_E_CONFIG, "the binlog holds a transaction of GTID domain %" PRIu32 " (GTID %" PRIu32
+                   "-%" PRIu32 "-%" PRIu64 ") but stream \"%s\" follows domain %" PRIu32,
+                   ev->gtid.domain, ev->gtid.domain, ev->server_id, ev->gtid.seq, c->stream, c->domain);
+        sl_err_detail(err, "a stream with GTID positions follows one GTID domain, in which seq_no orders "
+                           "the transactions");
+        sl_err_hint(err, "run the stream with position=file in the source URL, and `sluice run --restart` "
+                         "to copy the tables again");
+        if (err)
+            err->fatal = true;
+        return -1;
+    }
+    if (ev->gtid.seq <= c->last_seq || ev->gtid.seq > SL_MY_GTID_SEQ_MAX) {
+        sl_err_set(err, SL_E_CONFIG, "GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64 " comes after seq_no %" PRIu64
+                   " in the binlog", ev->gtid.domain, ev->server_id, ev->gtid.seq, c->last_seq);
+        sl_err_detail(err, "GTID positions need seq_no to grow within a domain (gtid_strict_mode)");
+        sl_err_hint(err, "turn on gtid_strict_mode on the server, or use position=file with "
+                         "`sluice run --restart`");
+        if (err)
+            err->fatal = true;
+        return -1;
+    }
+    c->last_seq = ev->gtid.seq;
+    *start = sl_my_gtid_pos(c->domain, ev->gtid.seq);
+    return 0;
+}
+
+static int no_gtid(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
+{
+    (void)ev;
+    sl_err_set(err, SL_E_PROTOCOL, "a transaction without a GTID in the binlog of \"%s\"", c->rep.where);
+    sl_err_hint(err, "use position=file in the source URL");
+    return -1;
+}
+
 static int confirm(my_cdc_t *c, uint64_t server_end)
 {
     if (c->h->confirm)
@@ -920,6 +969,8 @@ static int on_event(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
     bool placed = ev->log_pos != 0 && !(ev->flags & SL_BL_F_ARTIFICIAL) && ev->log_pos >= ev->size;
     uint64_t end = placed ? pos_of(c->file, ev->log_pos) : 0;
     uint64_t start = placed ? pos_of(c->file, ev->log_pos - ev->size) : 0;
+    if (c->gtid) /* a group's position is its GTID, from start to end */
+        end = c->in_group ? c->xact_lsn : 0;
     switch (ev->type) {
     case SL_BL_ROTATE: {
         uint32_t num;
@@ -931,13 +982,14 @@ static int on_event(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
         c->file = num;
         snprintf(c->base_name, sizeof c->base_name, "%s", base);
         c->digits = digits;
-        if (!c->in_group && ev->rotate.pos <= UINT32_MAX && pos_of(num, (uint32_t)ev->rotate.pos) > c->boundary)
+        if (!c->gtid && !c->in_group && ev->rotate.pos <= UINT32_MAX &&
+            pos_of(num, (uint32_t)ev->rotate.pos) > c->boundary)
             c->boundary = pos_of(num, (uint32_t)ev->rotate.pos);
         return 0;
     }
     case SL_BL_HEARTBEAT: {
         uint32_t num;
-        if (ev->heartbeat.namelen &&
+        if (!c->gtid && ev->heartbeat.namelen &&
             !parse_file(ev->heartbeat.name, ev->heartbeat.namelen, NULL, 0, &num, NULL) && num == c->file &&
             !c->in_group && ev->log_pos && pos_of(num, ev->log_pos) > c->boundary)
             c->boundary = pos_of(num, ev->log_pos);
@@ -948,10 +1000,14 @@ static int on_event(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
     case SL_BL_ANON_GTID:
         if (c->in_group && c->begun)
             return sl_err_set(err, SL_E_PROTOCOL, "a GTID event inside a transaction in the binlog");
+        if (c->gtid && on_gtid(c, ev, &start, err))
+            return -1;
         group_start(c, start, ev->timestamp,
                     ev->type == SL_BL_GTID_MARIADB && (ev->gtid.flags & SL_BL_GTID_STANDALONE));
         return 0;
     case SL_BL_QUERY:
+        if (!c->in_group && c->gtid)
+            return no_gtid(c, ev, err);
         if (query_is(ev, "BEGIN")) {
             if (!c->in_group)
                 group_start(c, start, ev->timestamp, false);
@@ -1049,16 +1105,82 @@ static int current_position(my_cdc_t *c, char *file, size_t size, uint32_t *off,
     return rc;
 }
 
+/* The stream's kind of position must be the one the URL asks for. */
+static int check_kind(my_cdc_t *c, uint64_t start, sl_err_t *err)
+{
+    bool gtid = sl_my_pos_is_gtid(start);
+    if (c->posmode == SL_MY_POS_AUTO || (c->posmode == SL_MY_POS_GTID) == gtid)
+        return 0;
+    sl_err_set(err, SL_E_CONFIG, "stream \"%s\" keeps %s positions but the source URL asks for position=%s",
+               c->stream, gtid ? "gtid" : "file", sl_my_posmode_name(c->posmode));
+    sl_err_detail(err, "a stream's kind of position (gtid or file) is fixed when its initial load hands "
+                       "over; its checkpoints are in that kind");
+    sl_err_hint(err, "use position=%s (or leave position= out), or run `sluice run --restart` to copy the "
+                     "tables again with position=%s",
+                gtid ? "gtid" : "file", sl_my_posmode_name(c->posmode));
+    if (err)
+        err->fatal = true;
+    return -1;
+}
+
+/* GTID mode: @slave_connect_state for the GTID of position `start`. */
+static int gtid_connect_state(my_cdc_t *c, uint64_t start, char *state, size_t size, sl_err_t *err)
+{
+    c->gtid = true;
+    c->domain = sl_my_pos_domain(start);
+    c->last_seq = sl_my_pos_seq(start);
+    if (!c->my.mariadb) {
+        sl_err_set(err, SL_E_CONFIG, "stream \"%s\" keeps MariaDB GTID positions but \"%s\" is MySQL",
+                   c->stream, c->my.where);
+        sl_err_hint(err, "point the source URL at a MariaDB server of the stream's replication topology");
+        if (err)
+            err->fatal = true;
+        return -1;
+    }
+    if (c->last_seq == 0) { /* nothing of the domain yet: from the oldest binlog */
+        state[0] = '\0';
+        return 0;
+    }
+    char *binlog_state = NULL;
+    if (sl_mysql_query_value(&c->my, "SELECT @@global.gtid_binlog_state", &binlog_state, err))
+        return -1;
+    uint32_t sid = 0;
+    bool found = sl_my_gtid_writer(binlog_state ? binlog_state : "", c->domain, c->last_seq, &sid);
+    if (!found) {
+        sl_err_set(err, SL_E_NOT_FOUND, "the binlog of MariaDB at \"%s\" does not reach GTID %" PRIu32 "-x-%" PRIu64
+                   ", where stream \"%s\" goes on", c->my.where, c->domain, c->last_seq, c->stream);
+        sl_err_detail(err, "gtid_binlog_state: %.300s", binlog_state ? binlog_state : "(empty)");
+        sl_err_hint(err, "point the source URL at a server that has applied the stream's transactions (a "
+                         "replica that is behind must catch up first); if the binlog was reset or purged, run "
+                         "`sluice run --restart`");
+        free(binlog_state);
+        sl_err_retriable(err); /* a replica may still be catching up */
+        return -1;
+    }
+    free(binlog_state);
+    snprintf(state, size, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, c->domain, sid, c->last_seq);
+    return 0;
+}
+
 static int start_dump(my_cdc_t *c, uint64_t start, sl_err_t *err)
 {
     char file[512];
     uint32_t off = 0;
+    char gstate[96];
+    c->gtid = false;
+    if (check_kind(c, start, err))
+        return -1;
     if (current_position(c, file, sizeof file, &off, err))
         return -1;
     uint32_t num;
     if (parse_file(file, strlen(file), c->base_name, sizeof c->base_name, &num, &c->digits))
         return sl_err_set(err, SL_E_PROTOCOL, "unexpected binlog file name \"%s\"", file);
-    if (start) {
+    if (sl_my_pos_is_gtid(start)) {
+        if (gtid_connect_state(c, start, gstate, sizeof gstate, err))
+            return -1;
+        file[0] = '\0';
+        off = 4;
+    } else if (start) {
         num = (uint32_t)(start >> 32);
         off = (uint32_t)start;
         snprintf(file, sizeof file, "%s.%0*" PRIu32, c->base_name, c->digits, num);
@@ -1066,7 +1188,7 @@ static int start_dump(my_cdc_t *c, uint64_t start, sl_err_t *err)
     if (off < 4)
         off = 4;
     c->file = num;
-    c->boundary = pos_of(num, off);
+    c->boundary = c->gtid ? start : pos_of(num, off);
 
     if (sl_mysql_connect(c->url, &c->rep, err))
         return -1;
@@ -1085,6 +1207,13 @@ static int start_dump(my_cdc_t *c, uint64_t start, sl_err_t *err)
     for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++)
         if (sl_mysql_exec(&c->rep, setup[i], err))
             return -1;
+    if (c->gtid) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", gstate);
+        if (sl_mysql_exec(&c->rep, sql, err) || sl_mysql_exec(&c->rep, "SET @slave_gtid_strict_mode = 1", err) ||
+            sl_mysql_exec(&c->rep, "SET @slave_gtid_ignore_duplicates = 0", err))
+            return -1;
+    }
     /* a server that stops sending (not even heartbeats) is a lost connection */
     struct timeval tv = {.tv_sec = READ_TIMEOUT_S};
     int fd = (int)mysql_get_socket(c->rep.db);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "source/mysql/gtid.h"
 #include "source/mysql/mysql_source.h"
 
 #define SQL_MAX (1u << 20)
@@ -28,10 +29,12 @@ static int my_connect(const sl_url_t *url, sl_source_t **out, sl_err_t *err)
     sl_mysql_src_t *src = calloc(1, sizeof *src);
     if (!src)
         return sl_err_set(err, SL_E_LIMIT, "out of memory opening a MySQL source");
-    if (sl_mysql_connect(url, &src->my, err)) {
+    sl_my_posmode_t mode;
+    if (sl_my_posmode_parse(url, &mode, err) || sl_mysql_connect(url, &src->my, err)) {
         free(src);
         return -1;
     }
+    src->posmode = (int)mode;
     src->base.ops = &sl_mysql_source_ops;
     *out = &src->base;
     return 0;
@@ -137,10 +140,27 @@ static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
     }
     mysql_free_result(res);
     *pos = binlog_pos(file, off);
+    if (*pos) {
+        /* a stream with GTID positions starts at the GTID of that binlog position */
+        bool gtid = false;
+        uint32_t domain = 0;
+        if (sl_my_gtid_mode(&src->my, (sl_my_posmode_t)src->posmode, &gtid, &domain, err) ||
+            (gtid && sl_my_gtid_at(&src->my, file, (uint32_t)*pos, domain, pos, err))) {
+            free(file);
+            free(off);
+            return -1;
+        }
+    }
     free(file);
     free(off);
     if (!*pos)
         *pos = src->lock_pos; /* MySQL: what SHOW MASTER STATUS said under the lock */
+    if (*pos && !sl_my_pos_is_gtid(*pos) && src->posmode == SL_MY_POS_GTID) {
+        bool gtid;
+        uint32_t domain;
+        if (sl_my_gtid_mode(&src->my, SL_MY_POS_GTID, &gtid, &domain, err))
+            return -1; /* says why GTIDs cannot be used here */
+    }
     if (!*pos) {
         sl_err_set(err, SL_E_CONFIG, "the binlog position of the snapshot is unknown");
         sl_err_detail(err, "binary logging is off, or this server reports no Binlog_snapshot_file and "

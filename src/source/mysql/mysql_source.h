@@ -18,6 +18,7 @@ typedef struct sl_mysql_src {
     sl_mysql_t my;
     bool ftwrl; /* this connection holds FLUSH TABLES WITH READ LOCK (snapshot_export) */
     uint64_t lock_pos; /* the binlog position seen under that lock (0 = none) */
+    int posmode;       /* the URL's position= (gtid.h sl_my_posmode_t) */
 } sl_mysql_src_t;
 
 extern const struct sl_source_ops sl_mysql_source_ops;
