@@ -1147,6 +1147,15 @@ static int gtid_connect_state(my_cdc_t *c, uint64_t start, char *state, size_t s
     uint32_t sid = 0;
     bool found = sl_my_gtid_writer(binlog_state ? binlog_state : "", c->domain, c->last_seq, &sid);
     if (!found) {
+        /* a replica of the stream's source that is behind will get there */
+        char *slave_pos = NULL;
+        sl_err_t ignored;
+        uint64_t applied = 0;
+        bool replica = false;
+        if (!sl_mysql_query_value(&c->my, "SELECT @@global.gtid_slave_pos", &slave_pos, &ignored) && slave_pos &&
+            sl_my_gtid_list_seq(slave_pos, c->domain, &applied, &replica) < 0)
+            replica = false;
+        free(slave_pos);
         sl_err_set(err, SL_E_NOT_FOUND, "the binlog of MariaDB at \"%s\" does not reach GTID %" PRIu32 "-x-%" PRIu64
                    ", where stream \"%s\" goes on", c->my.where, c->domain, c->last_seq, c->stream);
         sl_err_detail(err, "gtid_binlog_state: %.300s", binlog_state ? binlog_state : "(empty)");
@@ -1154,7 +1163,10 @@ static int gtid_connect_state(my_cdc_t *c, uint64_t start, char *state, size_t s
                          "replica that is behind must catch up first); if the binlog was reset or purged, run "
                          "`sluice run --restart`");
         free(binlog_state);
-        sl_err_retriable(err); /* a replica may still be catching up */
+        if (replica)
+            sl_err_retriable(err);
+        else if (err)
+            err->fatal = true;
         return -1;
     }
     free(binlog_state);
