@@ -29,22 +29,9 @@ die() { echo "test-servers: $*" >&2; exit 1; }
 note() { echo "test-servers: $*"; }
 as_pg() { runuser -u postgres -- "$@"; }
 
-# Prints a TCP port that nothing listens on (read from /proc, no extra tools needed),
-# avoiding the ports given as arguments. Another process may still take it before we bind:
-# the start functions retry on a new port when the server cannot bind.
-free_port() {
-  local used=" $* " port _ addr st
-  while read -r _ addr _ st _; do
-    if [ "$st" = 0A ]; then used+="$((16#${addr##*:})) "; fi
-  done < <(grep -hv local_address /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 30000))
-    case "$used" in *" $port "*) continue ;; esac
-    echo "$port"
-    return 0
-  done
-  die "could not find a free port"
-}
+# free_port [AVOID...]: a free loopback port (scripts/lib/free-port.sh).
+# shellcheck source=lib/free-port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/free-port.sh"
 
 # Milliseconds since the epoch, for deadlines.
 now_ms() { date +%s%3N; }
@@ -111,7 +98,7 @@ pg_start() {
   local attempt port
   [ -d "$DIR/pg/data" ] || pg_init
   for attempt in 1 2 3; do
-    port=$(free_port)
+    port=$(free_port) || die "could not find a free port"
     # pg_ctl -w polls until the server accepts connections, and returns at once if the
     # postmaster dies; then a real password login over TCP must work.
     if as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -o "-p $port" \
@@ -184,7 +171,7 @@ my_start() {
   local attempt port pid rc first=0
   [ -d "$DIR/my/data" ] || { my_init; first=1; }
   for attempt in 1 2 3; do
-    port=$(free_port "${PG_PORT:-}")
+    port=$(free_port "${PG_PORT:-}") || die "could not find a free port"
     # --no-defaults: nothing from /etc/mysql (its socket, port and bind address are the
     # system server's). Native AIO off: io_setup() can fail in containers.
     mariadbd --no-defaults --user=root --datadir="$DIR/my/data" --tmpdir="$DIR/my/tmp" \
@@ -258,7 +245,7 @@ s3_start() {
     }
   fi
   for attempt in 1 2 3; do
-    port=$(free_port "${PG_PORT:-}" "${MY_PORT:-}")
+    port=$(free_port "${PG_PORT:-}" "${MY_PORT:-}") || die "could not find a free port"
     # --openssl-legacy-provider: s3rver's paginated listing fails on Node >= 17 without it.
     NODE_OPTIONS=--openssl-legacy-provider node "$S3_DIR/node_modules/s3rver/bin/s3rver.js" \
       -d "$DIR/s3/data" -a 127.0.0.1 -p "$port" --silent --no-vhost-buckets \

@@ -10,8 +10,9 @@
 # on SIGTERM with exit 0, and both targets are compared with the source: every sbtest row
 # value by value (MariaDB: md5 of every column in key order; PostgreSQL: the rows printed
 # the same way by both engines), cdc_audit row by row with each id once, and `sluice
-# verify`. The MariaDB→MariaDB stream uses ordering "key" with 2 writer lanes, the
-# MariaDB→PostgreSQL one ordering "transaction".
+# verify`. The MariaDB→MariaDB stream uses ordering "key" with 2 writer lanes and binlog
+# file positions (`?position=file`), the MariaDB→PostgreSQL one ordering "transaction" and
+# the default positions (MariaDB GTIDs): both kinds run side by side on one source.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
@@ -30,7 +31,7 @@ cdc_my_audit_init "$SRC"
 tables=$(cdc_sb_tables "$TABLES" | jq -c '. + ["cdc_audit"]')
 write_cdc_spec "$TMPD/pg.json" "$NAME_PG" "$(my_url "$SRC")" "$(pg_url "$TGT_PG")" \
   '{"batch_rows": 2000}' "$tables"
-write_cdc_spec "$TMPD/my.json" "$NAME_MY" "$(my_url "$SRC")" "$(my_url "$TGT_MY")" \
+write_cdc_spec "$TMPD/my.json" "$NAME_MY" "$(my_url "$SRC")?position=file" "$(my_url "$TGT_MY")" \
   '{"batch_rows": 2000, "ordering": "key", "writers": 2}' "$tables"
 cdc_track "$TMPD/pg.json" "$SRC"
 cdc_track "$TMPD/my.json" "$SRC"
@@ -55,6 +56,10 @@ cdc_alive "$pid_my" || cdc_die "MariaDB→MariaDB: sluice exited during the init
 a1=$(audit_max)
 note "both streams handed over after $(($(now_ms) - t0)) ms (at $(cdc_my_ckpt pg "$TGT_PG" "$NAME_PG" cdc_start) and $(cdc_my_ckpt my "$TGT_MY" "$NAME_MY" cdc_start)); $((a1 - a0)) audit rows were written meanwhile"
 [ "$a1" -gt "$a0" ] || die "the workload wrote nothing during the initial load: the test proved nothing"
+kind_pg=$(cdc_my_pos_kind "$(cdc_my_ckpt pg "$TGT_PG" "$NAME_PG" cdc_start)")
+kind_my=$(cdc_my_pos_kind "$(cdc_my_ckpt my "$TGT_MY" "$NAME_MY" cdc_start)")
+[ "$kind_pg" = gtid ] || die "MariaDB→PostgreSQL: the default positions should be GTIDs, the hand-over is a $kind_pg position"
+[ "$kind_my" = file ] || die "MariaDB→MariaDB: position=file was asked for, the hand-over is a $kind_my position"
 for log in "$log_pg" "$log_my"; do
   assert_grep 'MySQL snapshot' "$log" "the log does not say how the MariaDB snapshot was taken"
 done

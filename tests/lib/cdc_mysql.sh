@@ -7,10 +7,18 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc_mysql.sh"
 #
 # A MariaDB source has no slot: the stream's position lives only in the target's
-# _sluice_checkpoint, as "F/O" (binlog file number / byte offset, both hex): "cdc_start" is
-# the hand-over position, "cdc_tables" marks the hand-over, and lane 0's "cdc:0" holds
-# {"lsn", "idx", "flush"}. Catching up means: read SHOW MASTER STATUS once the workload
-# stopped, then wait until the checkpoint's flush reaches that position.
+# _sluice_checkpoint: "cdc_start" is the hand-over position, "cdc_tables" marks the
+# hand-over, and lane 0's "cdc:0" holds {"lsn", "idx", "flush"}. A position is written
+# "H/L" (the high and low 32 bits of a 64-bit number, both hex) in one of two kinds:
+#   file: binlog file number / byte offset (binlog.000007 at 0x7AE4D73 -> 7/7AE4D73);
+#   gtid: bit 62 set, the GTID domain in bits 48-61, the seq_no of a MariaDB GTID below
+#         (GTID 0-11-500 -> 40000000/1F4): the same on every server of a replication
+#         topology. The URL's position=auto (default) takes gtid on MariaDB with at most
+#         one GTID domain, so the tests' streams use gtid unless they ask for file.
+# Catching up means: read the server's current position in the kind the stream uses (SHOW
+# MASTER STATUS, or the domain's seq_no in @@gtid_binlog_pos) once the workload stopped,
+# then wait until the checkpoint's flush reaches it. The helpers that ask the server use
+# my_sql, so MYSQL_TCP_PORT=PORT in front of a call points them at another server.
 #
 # The workload is sysbench oltp_write_only (Debian package sysbench) on tables sbtest1..N,
 # plus, optionally, an insert-only audit table (cdc_audit, unique ids from AUTO_INCREMENT)
@@ -21,24 +29,75 @@ SYSBENCH=$(command -v sysbench || true)
 
 # --- positions --------------------------------------------------------------------------------
 
-# Prints the source server's current binlog position (SHOW MASTER STATUS) as "F/O" in hex,
-# as sluice writes it (binlog.000007 at 0x7AE4D73 -> 7/7AE4D73).
+# Prints the kind of position P ("H/L" hex): gtid when bit 62 is set, else file; nothing
+# when P is not a position.
+cdc_my_pos_kind() {
+  local p=$1
+  [[ "$p" =~ ^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$ ]] || return 0
+  if (((16#${p%/*} >> 30) & 1)); then echo gtid; else echo file; fi
+}
+
+# Prints the GTID domain of gtid position P.
+cdc_my_pos_domain() { echo $(((16#${1%/*} >> 16) & 0x3FFF)); }
+
+# Prints the kind sluice's position=auto picks on the server: gtid on MariaDB whose
+# @@gtid_binlog_state has at most one domain, else file.
+cdc_my_auto_kind() {
+  local maria state n
+  IFS=$'\t' read -r maria state < <(my_sql "" "SELECT @@version LIKE '%MariaDB%', @@GLOBAL.gtid_binlog_state" 2>/dev/null) || true
+  if [ "$maria" != 1 ]; then echo file; return 0; fi
+  n=$(tr ',' '\n' <<<"$state" | sed -n 's/^[[:space:]]*\([0-9]*\)-.*/\1/p' | sort -u | wc -l)
+  if [ "$n" -le 1 ]; then echo gtid; else echo file; fi
+}
+
+# Prints the seq_no of GTID domain DOMAIN in GTID list LIST ("0-11-500,1-2-7"; 0 when the
+# domain is absent).
+cdc_my_gtid_seq() {
+  local list=$1 domain=$2 g seq=0
+  for g in ${list//,/ }; do
+    [ "${g%%-*}" != "$domain" ] || seq=${g##*-}
+  done
+  echo "$seq"
+}
+
+# Prints the source server's current position, as sluice writes it, in the kind given by
+# WHAT: "file" (SHOW MASTER STATUS: binlog.000007 at 0x7AE4D73 -> 7/7AE4D73), "gtid" (the
+# seq_no of domain CDC_MY_GTID_DOMAIN, default 0, in @@gtid_binlog_pos -> 40000000/1F4),
+# a position (its kind, and its domain for gtid), or nothing / "auto" (what sluice's
+# position=auto would pick on this server).
 cdc_my_master_pos() {
-  local file pos _
+  local what=${1:-auto} kind domain=${CDC_MY_GTID_DOMAIN:-0} file pos _ list
+  case $what in
+  file | gtid) kind=$what ;;
+  auto) kind=$(cdc_my_auto_kind) ;;
+  *)
+    kind=$(cdc_my_pos_kind "$what")
+    [ -n "$kind" ] || die "cdc_my_master_pos: '$what' is neither a kind (file, gtid, auto) nor a position"
+    [ "$kind" != gtid ] || domain=$(cdc_my_pos_domain "$what")
+    ;;
+  esac
+  if [ "$kind" = gtid ]; then
+    list=$(my_sql "" "SELECT @@GLOBAL.gtid_binlog_pos") || die "cdc_my_master_pos: cannot read @@gtid_binlog_pos"
+    printf '%X/%X\n' "$((0x40000000 | domain << 16))" "$(cdc_my_gtid_seq "$list" "$domain")"
+    return 0
+  fi
   IFS=$'\t' read -r file pos _ < <(my_sql "" "SHOW MASTER STATUS")
   if [ -z "$file" ] || [ -z "$pos" ]; then die "SHOW MASTER STATUS printed nothing: is log_bin on?"; fi
   printf '%X/%X\n' "$((10#${file##*.}))" "$pos"
 }
 
-# Prints position "F/O" as one decimal number (file << 32 | offset), for comparing.
+# Prints position "H/L" as one decimal number (H << 32 | L), for comparing positions of one
+# kind (a gtid position is positive: bit 62, not 63).
 cdc_my_pos_num() {
   local p=$1
-  [[ "$p" =~ ^[0-9A-Fa-f]+/[0-9A-Fa-f]+$ ]] || { echo -1; return 0; }
+  [[ "$p" =~ ^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$ ]] || { echo -1; return 0; }
   echo $(((16#${p%/*} << 32) | 16#${p#*/}))
 }
 
-# Succeeds when position A >= position B (both "F/O").
+# Succeeds when position A >= position B (both "H/L", of the same kind: positions of
+# different kinds do not compare, and fail here).
 cdc_my_pos_ge() {
+  [ "$(cdc_my_pos_kind "$1")" = "$(cdc_my_pos_kind "$2")" ] || return 1
   [ "$(cdc_my_pos_num "$1")" -ge "$(cdc_my_pos_num "$2")" ]
 }
 
@@ -80,26 +139,43 @@ cdc_my_flush() {
   echo "$min"
 }
 
-# Waits until stream STREAM on the target (ENGINE, DB) has applied everything written to
-# the binlog so far: takes P = SHOW MASTER STATUS now, then polls until the flush >= P (up
-# to TIMEOUT s, default 60). Fails at once if sluice PID (optional) exits meanwhile.
+# Succeeds when stream STREAM on the target (ENGINE pg or my, database DB) has applied
+# everything written on the source so far: its flush >= cdc_my_master_pos in the kind of
+# the flush (or of KIND, optional: file, gtid, or a position).
+cdc_my_caught_up() {
+  local f
+  f=$(cdc_my_flush "$1" "$2" "$3")
+  [ -n "$f" ] || return 1
+  cdc_my_pos_ge "$f" "$(cdc_my_master_pos "${4:-$f}")"
+}
+
+# Waits until stream STREAM on the target (ENGINE, DB) has applied everything written on
+# the source so far: takes P = the server's current position now, in the kind the stream
+# uses (that of its flush; KIND, optional, when there is none yet: file, gtid or auto),
+# then polls until the flush >= P (up to TIMEOUT s, default 60). Fails at once if sluice
+# PID (optional) exits meanwhile, or if the flush is of another kind than P.
 cdc_my_catch_up() {
-  local engine=$1 db=$2 stream=$3 pid=${4:-} timeout=${5:-60} pos t0 deadline f
+  local engine=$1 db=$2 stream=$3 pid=${4:-} timeout=${5:-60} kind=${6:-} pos t0 deadline f
   t0=$(now_ms)
-  pos=$(cdc_my_master_pos)
+  f=$(cdc_my_flush "$engine" "$db" "$stream")
+  [ -z "$(cdc_my_pos_kind "$f")" ] || kind=$f
+  pos=$(cdc_my_master_pos "${kind:-auto}")
   deadline=$((t0 + timeout * 1000))
   while :; do
     f=$(cdc_my_flush "$engine" "$db" "$stream")
+    if [ -n "$(cdc_my_pos_kind "$f")" ] && [ "$(cdc_my_pos_kind "$f")" != "$(cdc_my_pos_kind "$pos")" ]; then
+      cdc_die "stream $stream: its flush $f is a $(cdc_my_pos_kind "$f") position, the server's $pos a $(cdc_my_pos_kind "$pos") one"
+    fi
     ! cdc_my_pos_ge "$f" "$pos" || break
     if [ -n "$pid" ] && ! cdc_alive "$pid"; then
       cdc_wait_exit "$pid" 1
-      cdc_die "sluice exited ($CDC_RC) before applying up to binlog position $pos"
+      cdc_die "sluice exited ($CDC_RC) before applying up to source position $pos"
     fi
     [ "$(now_ms)" -lt "$deadline" ] ||
-      cdc_die "stream $stream did not reach binlog position $pos within ${timeout}s (flush: ${f:-none})"
+      cdc_die "stream $stream did not reach source position $pos within ${timeout}s (flush: ${f:-none})"
     sleep 0.2
   done
-  note "caught up: $stream at $f >= binlog position $pos after $(($(now_ms) - t0)) ms"
+  note "caught up: $stream at $f >= source position $pos ($(cdc_my_pos_kind "$pos")) after $(($(now_ms) - t0)) ms"
 }
 
 # --- the sysbench workload ---------------------------------------------------------------------
