@@ -28,6 +28,8 @@
 #      Then the stream resumes on the replica (which kept its binlogs) and applies the rows
 #      written meanwhile, once; a transaction in a second GTID domain (gtid_domain_id = 1,
 #      written on the replica) stops it with an error saying "domain", unapplied.
+#   6. A second stream in file positions (position=file) on the primary, stopped, then
+#      RESET MASTER: its next run fails ("beyond the end of the binlog"), target unchanged.
 # Set SLUICE_TEST_SEED to replay the kill delay.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -271,5 +273,21 @@ cdc_wait_exit "$pid" 60
 assert_grep '^error:.*domain' "$CDC_LOG" "domain: the error does not say 'domain'"
 assert_eq "$before" "$(target_sum positions)" "domain: the target's tables before (expected) and after"
 note "domain: exit $CDC_RC, target unchanged: $(grep -m1 '^error' "$CDC_LOG")"
+
+# A stream in file positions (the noise table, from the primary) cannot resume once the
+# primary's binlog was reset: its position lies beyond the new binlog's end.
+write_cdc_spec "$TMPD/spec_pf.json" "$NAME-file" "$(my_pair_url p "$SRC")?position=file" "$(pg_url "$TGT")" \
+  '{}' '["noise"]'
+cdc_start run4 "$TMPD/spec_pf.json" "$TMPD/data"
+pid=$CDC_PID
+wait_for "cdc_my_handed_over pg $TGT $NAME-file || ! kill -0 $pid" 60 || cdc_die "file: no hand-over after 60 s"
+[ "$(cdc_my_pos_kind "$(cdc_my_ckpt pg "$TGT" "$NAME-file" cdc_start)")" = file ] ||
+  die "file: position=file was asked for, the hand-over is $(cdc_my_ckpt pg "$TGT" "$NAME-file" cdc_start)"
+my_sql "$SRC" "INSERT INTO noise (at) VALUES (NOW(6))"
+cdc_my_catch_up pg "$TGT" "$NAME-file" "$pid" 60
+cdc_stop "$pid"
+my_sql "" "RESET MASTER"
+my_sql "$SRC" "INSERT INTO noise (at) VALUES (NOW(6))"
+expect_error reset "$TMPD/spec_pf.json" "beyond the end of the binlog"
 
 note "ok ($(($(now_ms) - T0)) ms)"

@@ -1193,6 +1193,20 @@ static int start_dump(my_cdc_t *c, uint64_t start, sl_err_t *err)
         file[0] = '\0';
         off = 4;
     } else if (start) {
+        if (start > pos_of(num, off)) { /* past the end of this server's binlog */
+            char at[128], head[128];
+            pos_text(c, start, at, sizeof at);
+            pos_text(c, pos_of(num, off), head, sizeof head);
+            sl_err_set(err, SL_E_CONFIG, "stream \"%s\" goes on at %s, beyond the end of the binlog of MySQL at "
+                       "\"%s\" (%s)", c->stream, at, c->my.where, head);
+            sl_err_detail(err, "the binlog was reset (RESET MASTER), or the source URL names another server; "
+                               "binlog file positions are only valid on the server that wrote them");
+            sl_err_hint(err, "run `sluice run --restart` to copy the tables again; on MariaDB, GTID positions "
+                             "(position=gtid) can resume on a replica");
+            if (err)
+                err->fatal = true;
+            return -1;
+        }
         num = (uint32_t)(start >> 32);
         off = (uint32_t)start;
         snprintf(file, sizeof file, "%s.%0*" PRIu32, c->base_name, c->digits, num);
