@@ -240,6 +240,44 @@ cdc_catch_up() {
   note "caught up: $slot confirmed $lsn after $(($(now_ms) - t0)) ms"
 }
 
+# The apply log of the kill tests: a trigger on PostgreSQL target DB's cdc_audit (ENABLE
+# ALWAYS, so it fires whatever session_replication_role sluice uses) logs every INSERT,
+# UPDATE and DELETE sluice makes there in audit_applied, inside sluice's own transaction (a
+# rolled-back batch leaves no log). Usage: cdc_apply_log_create DB.
+cdc_apply_log_create() {
+  pg_sql "$1" "
+    CREATE TABLE audit_applied (id bigint NOT NULL, op text NOT NULL,
+      xid bigint NOT NULL DEFAULT txid_current(), at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE FUNCTION audit_applied_log() RETURNS trigger LANGUAGE plpgsql AS \$\$
+    BEGIN
+      INSERT INTO audit_applied (id, op)
+        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END, TG_OP);
+      RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    END \$\$;
+    CREATE TRIGGER audit_applied_log BEFORE INSERT OR UPDATE OR DELETE ON cdc_audit
+      FOR EACH ROW EXECUTE FUNCTION audit_applied_log();
+    ALTER TABLE cdc_audit ENABLE ALWAYS TRIGGER audit_applied_log;"
+}
+
+# Checks the apply log of target DB for an insert-only source cdc_audit: the trigger is
+# still enabled always, nothing but INSERTs was applied, and each of the STREAMED source
+# ids above FROM_ID was inserted exactly once; STREAMED must exceed MIN (else the test
+# proved nothing). Usage: cdc_apply_log_check DB STREAMED FROM_ID MIN.
+cdc_apply_log_check() {
+  local db=$1 streamed=$2 from=$3 min=$4
+  assert_eq t "$(pg_sql "$db" "SELECT tgenabled = 'A' FROM pg_trigger WHERE tgname = 'audit_applied_log'")" \
+    "the apply log trigger is still there, enabled always"
+  assert_eq "" "$(pg_sql "$db" "SELECT string_agg(op || ' ' || id, ', ') FROM
+    (SELECT * FROM audit_applied WHERE op <> 'INSERT' ORDER BY id LIMIT 10) s")" \
+    "UPDATE or DELETE applied to the insert-only cdc_audit"
+  [ "$streamed" -gt "$min" ] || die "only $streamed audit rows were streamed after id $from (need more than $min)"
+  assert_eq "" "$(pg_sql "$db" "SELECT string_agg(id || ' x' || n, ', ') FROM (SELECT id, count(*) n
+    FROM audit_applied WHERE id > $from GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 10) s")" \
+    "audit ids inserted more than once (id xTIMES) after id $from"
+  assert_eq "$streamed" "$(pg_sql "$db" "SELECT count(DISTINCT id) FROM audit_applied WHERE id > $from")" \
+    "audit ids > $from in the apply log"
+}
+
 # Runs `sluice verify SPEC` and asserts exit 0 ("all N tables equal").
 cdc_verify() {
   local spec=$1 label=${2:-verify}
