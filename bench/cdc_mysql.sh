@@ -13,7 +13,19 @@
 #   (a') the same with --verbose: every row decoded to pseudo-SQL (the decode limit);
 #   (c) sluice from start until the checkpoint's flush on the target reaches the end of
 #       the workload (the time the last row became visible is shown too);
-# and prints changes/s and ratios. Then, unless LAG_SECONDS=0, the end-to-end lag at a
+# and prints changes/s and ratios.
+#
+# Then, unless BENCH_SYSBENCH_SECONDS=0, sysbench oltp_write_only at full speed (Debian
+# package sysbench): BENCH_SYSBENCH_TABLES (4) tables of BENCH_SYSBENCH_SIZE (100,000)
+# rows, copied by a first sluice run (initial load, then stopped once it has handed over
+# to the binlog); then BENCH_SYSBENCH_THREADS (4) threads write for BENCH_SYSBENCH_SECONDS
+# (default 30) with nothing consuming, and (a), (a') and (c) drain that backlog alone as
+# above. Changes are counted as row events in the binlog range: the rows that
+# mariadb-binlog --verbose prints as "### INSERT INTO", "### UPDATE" and "### DELETE FROM"
+# (the (a') pass counts them; each oltp_write_only transaction changes 4 rows). The target
+# tables are compared with the source afterwards (row count and sums per table).
+#
+# Then, unless LAG_SECONDS=0, the end-to-end lag at a
 # steady rate (LAG_RATE changes/s, default 5,000, as 10-row transactions paced by a
 # procedure, for LAG_SECONDS, default 30 s): the source row carries UTC_TIMESTAMP(6), a probe
 # on the target records every 20 ms the largest id visible; a row's lag is the first probe
@@ -22,11 +34,18 @@
 # Starts its own servers (scripts/test-servers.sh) under a temp dir; needs the packages of
 # scripts/install-deps.sh (mariadb-client for mariadb-binlog). Not a test: results go to
 # docs/benchmarks.md. SLUICE_BIN overrides build/sluice.
+#
+# sluice's progress is watched by one psql session per drain that polls the checkpoint
+# inside the server every 20 ms (a new psql every 50 ms took a tenth of the 2 cores).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 changes=${1:-1000000}
 lag_rate=${LAG_RATE:-5000}
 lag_seconds=${LAG_SECONDS:-30}
+sb_seconds=${BENCH_SYSBENCH_SECONDS:-30}
+sb_tables=${BENCH_SYSBENCH_TABLES:-4}
+sb_size=${BENCH_SYSBENCH_SIZE:-100000}
+sb_threads=${BENCH_SYSBENCH_THREADS:-4}
 [ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
 [ $((lag_rate % 10)) = 0 ] || { echo "LAG_RATE must be a multiple of 10" >&2; exit 2; }
 if [ -z "${SLUICE_BIN:-}" ]; then
@@ -64,16 +83,36 @@ master() { my -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
 # "FILE OFFSET" as sluice's position "F/O" (hex), and any "F/O" as one number.
 pos_of() { printf '%X/%X\n' "$((10#${1##*.}))" "$2"; }
 pos_num() { echo $(((16#${1%/*} << 32) | 16#${1#*/})); }
-# The flush of lane 0's checkpoint of stream $2 in PostgreSQL database $1 (empty if none).
-flush_of() {
-  pg -d "$1" -c "SELECT position::json->>'flush' FROM _sluice_checkpoint
-    WHERE stream = '$2' AND key = 'cdc:0'" 2>/dev/null || true
-}
-# Succeeds once stream $2 in database $1 has applied up to position $3 ("F/O").
-reached() {
-  local f
-  f=$(flush_of "$1" "$2")
-  [ -n "$f" ] && [ "$(pos_num "$f")" -ge "$(pos_num "$3")" ]
+# Waits until stream $2 in database $1 has applied up to position $3 ("F/O"), while
+# sluice ($SPID, log $4) runs. One psql polls inside the server; with SQL condition $5,
+# it also prints "visible <epoch ms>" when that first holds.
+wait_reached() {
+  local db=$1 stream=$2 endn visible=${5:-false} w
+  endn=$(pos_num "$3")
+  PGOPTIONS="-c client_min_messages=notice -c statement_timeout=3600000" psql -X -q -At \
+    -v ON_ERROR_STOP=1 -d "$db" -c "DO \$\$ DECLARE f text; seen bool := false; BEGIN LOOP
+      IF NOT seen AND ($visible) THEN
+        seen := true;
+        RAISE NOTICE 'visible %', round(extract(epoch FROM clock_timestamp()) * 1000);
+      END IF;
+      BEGIN
+        SELECT position::json->>'flush' INTO f FROM _sluice_checkpoint
+          WHERE stream = '$stream' AND key = 'cdc:0';
+      EXCEPTION WHEN undefined_table THEN f := NULL;
+      END;
+      EXIT WHEN f IS NOT NULL AND (('x' || lpad(split_part(f, '/', 1), 8, '0'))::bit(32)::bigint << 32)
+        + ('x' || lpad(split_part(f, '/', 2), 8, '0'))::bit(32)::bigint >= $endn;
+      PERFORM pg_sleep(0.02);
+    END LOOP; END \$\$" >"$dir/wait.out" 2>&1 &
+  w=$!
+  while kill -0 "$w" 2>/dev/null; do
+    if ! kill -0 "$SPID" 2>/dev/null; then
+      kill "$w" 2>/dev/null || true
+      fail "sluice exited (log: $4)"
+    fi
+    sleep 0.1
+  done
+  wait "$w" || fail "waiting for $stream failed: $(cat "$dir/wait.out")"
 }
 
 # Starts sluice on spec $1 (data dir $2, log $3) in the background; sets SPID.
@@ -87,14 +126,15 @@ stop_sluice() {
   wait "$1" || fail "sluice exited $? on SIGTERM (log: $2)"
 }
 # A first short run of spec $1 (stream $2, target database $3): creates the target table
-# and stores the start position (checkpoint cdc_start), then stops.
+# and stores the start position (checkpoint cdc_start; with an initial load, KEY=cdc_tables:
+# the hand-over to the binlog), then stops.
 first_run() {
-  local spec=$1 name=$2 db=$3 deadline
+  local spec=$1 name=$2 db=$3 key=${4:-cdc_start} deadline
   start_sluice "$spec" "$dir/data.$name" "$dir/sluice.$name.log"
-  deadline=$(($(now_ms) + 60000))
-  until [ -n "$(pg -d "$db" -c "SELECT 1 FROM _sluice_checkpoint WHERE stream = '$name' AND key = 'cdc_start'" 2>/dev/null)" ]; do
+  deadline=$(($(now_ms) + 120000))
+  until [ -n "$(pg -d "$db" -c "SELECT 1 FROM _sluice_checkpoint WHERE stream = '$name' AND key = '$key'" 2>/dev/null)" ]; do
     kill -0 "$SPID" 2>/dev/null || fail "sluice exited (log: $dir/sluice.$name.log)"
-    [ "$(now_ms)" -lt "$deadline" ] || fail "sluice stored no start position in 60 s"
+    [ "$(now_ms)" -lt "$deadline" ] || fail "sluice stored no $key checkpoint in 120 s"
     sleep 0.1
   done
   sleep 1
@@ -158,18 +198,12 @@ t0=$(now_ms)
 T_DEC=$(($(now_ms) - t0))
 
 echo "-- (c) sluice"
-t_rows=
 t0=$(now_ms)
 start_sluice "$dir/ev.json" "$dir/data.bench-ev" "$dir/sluice.bench-ev.log"
-until reached sl bench-ev "$end"; do
-  kill -0 "$SPID" 2>/dev/null || fail "sluice exited (log: $dir/sluice.bench-ev.log)"
-  if [ -z "$t_rows" ] && [ "$(pg -d sl -c "SELECT EXISTS (SELECT 1 FROM ev WHERE id = $changes)")" = t ]; then
-    t_rows=$(($(now_ms) - t0))
-  fi
-  sleep 0.05
-done
+wait_reached sl bench-ev "$end" "$dir/sluice.bench-ev.log" "EXISTS (SELECT 1 FROM ev WHERE id = $changes)"
 T_SLUICE=$(($(now_ms) - t0))
-T_SLUICE_ROWS=${t_rows:-$T_SLUICE}
+t_rows=$(sed -n 's/.*visible \([0-9]*\).*/\1/p' "$dir/wait.out" | head -n 1)
+T_SLUICE_ROWS=$((${t_rows:-$((t0 + T_SLUICE))} - t0))
 stop_sluice "$SPID" "$dir/sluice.bench-ev.log"
 n=$(pg -d sl -c "SELECT count(*) FROM ev")
 [ "$n" = "$changes" ] || fail "the target holds $n rows of $changes"
@@ -185,7 +219,66 @@ printf '%-48s %8.1f s %10s changes/s   (last row visible after %.1f s)\n' \
 printf 'sluice takes %sx the time of mariadb-binlog, %sx the time of mariadb-binlog --verbose\n' \
   "$(ratio "$T_SLUICE" "$T_RAW")" "$(ratio "$T_SLUICE" "$T_DEC")"
 
-# ===== 2. end-to-end lag at a steady rate ========================================================
+# ===== 2. sysbench oltp_write_only at full speed ================================================
+if [ "$sb_seconds" -gt 0 ]; then
+  command -v sysbench >/dev/null || fail "sysbench not found (Debian package sysbench)"
+  echo
+  echo "== sysbench oltp_write_only, $sb_threads threads, ${sb_seconds} s, $sb_tables tables of $sb_size rows"
+  my -e "CREATE DATABASE sb CHARACTER SET utf8mb4"
+  sb_args=(oltp_write_only --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_TCP_PORT"
+    --mysql-user=root --mysql-password="$MYSQL_PWD" --mysql-db=sb --tables="$sb_tables" --table-size="$sb_size")
+  sysbench "${sb_args[@]}" prepare >"$dir/sb.prepare.log" 2>&1 || { cat "$dir/sb.prepare.log" >&2; fail "sysbench prepare failed"; }
+  pg -d postgres -c "CREATE DATABASE sb_sl"
+  sb_list=$(seq 1 "$sb_tables" | sed 's/.*/"sbtest&"/' | paste -sd, -)
+  cat >"$dir/sb.json" <<JSON
+{"name": "bench-sb", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/sb", "tables": [$sb_list]},
+ "target": {"url": "$SLUICE_TEST_PG_URL/sb_sl"}}
+JSON
+  first_run "$dir/sb.json" bench-sb sb_sl cdc_tables
+  read -r sb_start_file sb_start_off < <(master)
+  t0=$(now_ms)
+  sysbench "${sb_args[@]}" --threads="$sb_threads" --time="$sb_seconds" --report-interval=0 \
+    --mysql-ignore-errors=1213,1205,1020 run >"$dir/sb.run.log" 2>&1 || { tail -n 30 "$dir/sb.run.log" >&2; fail "sysbench run failed"; }
+  read -r sb_end_file sb_end_off < <(master)
+  sb_end=$(pos_of "$sb_end_file" "$sb_end_off")
+  sb_tx=$(awk '/^ *transactions:/ {print $2}' "$dir/sb.run.log")
+  echo "   $sb_tx transactions in $(secs $(($(now_ms) - t0))) s: binlog $sb_start_file:$sb_start_off to $sb_end_file:$sb_end_off ($sb_end)"
+  sb_binlog_args=(--read-from-remote-server --host="$MYSQL_HOST" --port="$MYSQL_TCP_PORT" --user=root
+    --password="$MYSQL_PWD" --start-position="$sb_start_off" --stop-position="$sb_end_off")
+  [ "$sb_start_file" = "$sb_end_file" ] || sb_binlog_args+=(--to-last-log)
+  echo "-- (a) mariadb-binlog"
+  t0=$(now_ms)
+  "$binlog_tool" "${sb_binlog_args[@]}" "$sb_start_file" >/dev/null || fail "mariadb-binlog failed"
+  SB_RAW=$(($(now_ms) - t0))
+  echo "-- (a') mariadb-binlog --verbose (counting the row events)"
+  t0=$(now_ms)
+  sb_changes=$("$binlog_tool" "${sb_binlog_args[@]}" --verbose "$sb_start_file" |
+    grep -c -E '^### (INSERT INTO|UPDATE|DELETE FROM) ') || fail "mariadb-binlog -v failed"
+  SB_DEC=$(($(now_ms) - t0))
+  echo "-- (c) sluice"
+  t0=$(now_ms)
+  start_sluice "$dir/sb.json" "$dir/data.bench-sb" "$dir/sluice.bench-sb.log"
+  wait_reached sb_sl bench-sb "$sb_end" "$dir/sluice.bench-sb.log"
+  SB_SLUICE=$(($(now_ms) - t0))
+  stop_sluice "$SPID" "$dir/sluice.bench-sb.log"
+  # every row compared: count and the sum of the first 32 bits of each row's md5
+  for i in $(seq 1 "$sb_tables"); do
+    a=$(my sb -e "SELECT COUNT(*), COALESCE(SUM(CONV(LEFT(MD5(CONCAT_WS(':', id, k, c, pad)), 8), 16, 10)), 0)
+      FROM sbtest$i" | tr '\t' ' ')
+    b=$(pg -d sb_sl -F ' ' -c "SELECT count(*), coalesce(sum(('x' || left(md5(concat_ws(':', id, k, c::text, pad::text)), 8))::bit(32)::bigint), 0)
+      FROM sbtest$i")
+    [ "$a" = "$b" ] || fail "sbtest$i differs: source (rows, checksum) $a, target $b"
+  done
+  echo
+  echo "results: sysbench oltp_write_only, $sb_tx transactions, $sb_changes row changes (binlog row events), $(nproc) cores, $(date -u +%Y-%m-%d)"
+  printf '%-48s %8.1f s %10s changes/s\n' "(a) mariadb-binlog (remote, row events raw)" "$(secs "$SB_RAW")" "$(rate "$sb_changes" "$SB_RAW")"
+  printf '%-48s %8.1f s %10s changes/s\n' "(a') mariadb-binlog --verbose (rows decoded)" "$(secs "$SB_DEC")" "$(rate "$sb_changes" "$SB_DEC")"
+  printf '%-48s %8.1f s %10s changes/s\n' "(c) sluice (until the checkpoint reaches the end)" "$(secs "$SB_SLUICE")" "$(rate "$sb_changes" "$SB_SLUICE")"
+  printf 'sluice takes %sx the time of mariadb-binlog, %sx the time of mariadb-binlog --verbose\n' \
+    "$(ratio "$SB_SLUICE" "$SB_RAW")" "$(ratio "$SB_SLUICE" "$SB_DEC")"
+fi
+
+# ===== 3. end-to-end lag at a steady rate ========================================================
 [ "$lag_seconds" -gt 0 ] || exit 0
 echo
 echo "== lag at $lag_rate changes/s for $lag_seconds s (10-row transactions)"

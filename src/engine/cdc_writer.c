@@ -19,7 +19,13 @@
 #include "core/log.h"
 #include "engine/cdc_int.h"
 
-#define RUN_MAX 4096 /* changes handed to apply_changes at once */
+/* Changes handed to apply_changes at once: as many as RUN_VALUES values allow (a change
+ * takes room for a new and an old row), between RUN_MIN and RUN_MAX. A run of inserts is
+ * one COPY, and PostgreSQL loads 4,096 rows in a dozen COPYs at about half the speed of
+ * one COPY of 50,000 (measured with psql; docs/benchmarks.md). */
+#define RUN_MIN 4096
+#define RUN_MAX 65536
+#define RUN_VALUES (1 << 19) /* 8 MB of sl_value_t per lane */
 
 typedef enum { APPLIED, SKIPPED, GAP, FAILED } outcome_t;
 
@@ -28,6 +34,7 @@ typedef struct wstate {
     int lane;
     sl_target_t *tgt;
     sl_change_t *chs;
+    int run_max;  /* capacity of chs */
     sl_value_t *vals;
     size_t vals_cap;
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
@@ -68,7 +75,9 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
 {
     cdc_t *cd = w->cd;
     int cap = max_cols(cd);
-    size_t need = (size_t)RUN_MAX * 2 * (size_t)cap;
+    int run_max = RUN_VALUES / (2 * cap);
+    run_max = run_max < RUN_MIN ? RUN_MIN : run_max > RUN_MAX ? RUN_MAX : run_max;
+    size_t need = (size_t)run_max * 2 * (size_t)cap;
     if (need > w->vals_cap) {
         free(w->vals);
         w->vals = malloc(need * sizeof *w->vals);
@@ -76,8 +85,12 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
             abort();
         w->vals_cap = need;
     }
-    if (!w->chs && !(w->chs = malloc(RUN_MAX * sizeof *w->chs)))
-        abort();
+    if (run_max > w->run_max) {
+        free(w->chs);
+        if (!(w->chs = malloc((size_t)run_max * sizeof *w->chs)))
+            abort();
+        w->run_max = run_max;
+    }
     sl_cbatch_rewind(v);
     int n = 0;
     for (;;) {
@@ -118,7 +131,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
             }
             n++;
         }
-        if (n > 0 && (flush || n == RUN_MAX)) {
+        if (n > 0 && (flush || n == run_max)) {
             if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
                 return -1;
             *napplied += n;

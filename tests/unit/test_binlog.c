@@ -1,6 +1,6 @@
 /*
  * test_binlog.c: the binlog decoder (source/mysql/binlog*.c): DOUBLE text as the
- * server prints it, DECIMAL and temporal storage formats, character sets, MySQL's
+ * server prints it, DECIMAL, integer and temporal storage formats, the checksum, character sets, MySQL's
  * binary JSON, and a real MariaDB 10.11 binlog (fuzz/corpus/binlog) decoded event by
  * event, with values checked against what the load path reads for the same rows.
  */
@@ -116,6 +116,37 @@ static void test_temporal(void **state)
     sl_binlog_col_t d = {.type = SL_BT_DATE};
     value_is(&d, &date, "\x5D\xD0\x0F", 3, "2024-02-29");
     value_is(&d, &date, "\x00\x00\x00", 3, NULL);
+    /* DATETIME2 (fraction trimmed, year padded), the old DATETIME, TIMESTAMP2(3) */
+    sl_column_t dt = {.name = "dt", .type = SL_T_TIMESTAMP, .scale = 6};
+    sl_binlog_col_t dt6 = {.type = SL_BT_DATETIME2, .meta = 6};
+    value_is(&dt6, &dt, "\x99\xBB\x76\x81\x49\x01\xE2\x08", 8, "2026-11-27 08:05:09.1234");
+    sl_binlog_col_t dt0 = {.type = SL_BT_DATETIME2, .meta = 0};
+    value_is(&dt0, &dt, "\x8C\xAF\x05\x7E\xFB", 5, "0999-01-02 23:59:59");
+    sl_binlog_col_t old = {.type = SL_BT_DATETIME};
+    value_is(&old, &dt, "\x3D\x4A\x48\x69\x6D\x12\x00\x00", 8, "2026-11-27 08:05:09");
+    sl_binlog_col_t ts3 = {.type = SL_BT_TIMESTAMP2, .meta = 3};
+    ts.scale = 3;
+    value_is(&ts3, &ts, "\x69\x28\x06\x35\x04\xB0", 6, "2025-11-27 08:05:09.12+00");
+}
+
+static void test_integers(void **state)
+{
+    (void)state;
+    sl_column_t col = {.name = "i", .type = SL_T_INT64};
+    sl_binlog_col_t ll = {.type = SL_BT_LONGLONG};
+    value_is(&ll, &col, "\x00\x00\x00\x00\x00\x00\x00\x80", 8, "-9223372036854775808");
+    value_is(&ll, &col, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8, "9223372036854775807");
+    value_is(&ll, &col, "\x00\x00\x00\x00\x00\x00\x00\x00", 8, "0");
+    sl_binlog_col_t tiny = {.type = SL_BT_TINY};
+    value_is(&tiny, &col, "\x80", 1, "-128");
+    value_is(&tiny, &col, "\x0A", 1, "10");
+    sl_binlog_col_t ul = {.type = SL_BT_LONG, .is_unsigned = true};
+    value_is(&ul, &col, "\xFF\xFF\xFF\xFF", 4, "4294967295");
+    sl_binlog_col_t ull = {.type = SL_BT_LONGLONG, .is_unsigned = true};
+    value_is(&ull, &col, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8, "18446744073709551615");
+    /* the binlog checksum: zlib's CRC-32 ("123456789" is the standard check value) */
+    assert_int_equal(sl_binlog_crc32(0, "123456789", 9), 0xCBF43926u);
+    assert_int_equal(sl_binlog_crc32(sl_binlog_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
 }
 
 static void test_charsets(void **state)
@@ -214,6 +245,11 @@ static void test_matrix(void **state)
             sl_binlog_tmap_free(tm);
             tm = NULL;
             assert_int_equal(sl_binlog_tmap_decode(&ev, &fmt, &tm, &err), 0);
+            assert_true(sl_binlog_tmap_same(tm, &ev));
+            sl_binlog_event_t other = ev;
+            other.len--;
+            assert_false(sl_binlog_tmap_same(tm, &other));
+            assert_false(sl_binlog_tmap_same(NULL, &ev));
             tmaps++;
             if (!strcmp(tm->table, "m")) {
                 assert_string_equal(tm->db, "bl");
@@ -307,7 +343,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_double_text), cmocka_unit_test(test_decimal),
-        cmocka_unit_test(test_temporal),    cmocka_unit_test(test_charsets),
+        cmocka_unit_test(test_temporal),    cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_charsets),
         cmocka_unit_test(test_json),        cmocka_unit_test(test_matrix),
         cmocka_unit_test(test_truncations),
     };

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 typedef struct rd {
     const unsigned char *p;
     size_t len;
@@ -88,24 +90,19 @@ static int count(rd_t *r, size_t unit, size_t *n)
 
 /* ---- CRC-32 ------------------------------------------------------------------- */
 
+/* The binlog's checksum is zlib's CRC-32; zlib computes it several bytes at a time
+ * (a byte-wise table took a sixth of the reader's time at 1 M events). */
 uint32_t sl_binlog_crc32(uint32_t crc, const void *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready; /* the table is the same for everyone: a benign race */
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
     const unsigned char *s = p;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++)
-        crc = table[(crc ^ s[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    uLong c = crc;
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? 1u << 30 : (uInt)n;
+        c = crc32(c, s, k);
+        s += k;
+        n -= k;
+    }
+    return (uint32_t)c;
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -573,6 +570,12 @@ void sl_binlog_tmap_free(sl_binlog_tmap_t *tm)
     free(tm);
 }
 
+bool sl_binlog_tmap_same(const sl_binlog_tmap_t *tm, const sl_binlog_event_t *ev)
+{
+    return tm && ev->type == SL_BL_TABLE_MAP && tm->copy_len == ev->len &&
+           memcmp(tm->copy, ev->body, ev->len) == 0;
+}
+
 /* A NUL-terminated name of `n` bytes at r's cursor (the byte after must be NUL). */
 static int cstr(rd_t *r, char **out)
 {
@@ -598,6 +601,7 @@ int sl_binlog_tmap_decode(const sl_binlog_event_t *ev, const sl_binlog_fmt_t *fm
     }
     memcpy(copy, ev->body, ev->len);
     tm->copy = copy;
+    tm->copy_len = ev->len;
     rd_t r = {.p = copy, .len = ev->len, .err = err, .what = "TABLE_MAP event"};
     size_t post = fmt->post[SL_BL_TABLE_MAP];
     size_t ncols, metalen;

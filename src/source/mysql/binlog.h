@@ -177,6 +177,7 @@ typedef struct sl_binlog_tmap {
     sl_binlog_col_t *cols;
     /* owned storage */
     unsigned char *copy;
+    size_t copy_len;
     sl_binlog_str_t *strs;
 } sl_binlog_tmap_t;
 
@@ -185,6 +186,10 @@ typedef struct sl_binlog_tmap {
 int sl_binlog_tmap_decode(const sl_binlog_event_t *ev, const sl_binlog_fmt_t *fmt,
                           sl_binlog_tmap_t **out, sl_err_t *err);
 void sl_binlog_tmap_free(sl_binlog_tmap_t *tm);
+/* True when TABLE_MAP event ev is byte for byte the one tm was decoded from (the server
+ * writes the same TABLE_MAP before every statement's rows: no need to decode it again).
+ * tm may be NULL. */
+bool sl_binlog_tmap_same(const sl_binlog_tmap_t *tm, const sl_binlog_event_t *ev);
 /* The table id a TABLE_MAP or rows event refers to, without decoding the rest. */
 int sl_binlog_table_id(const sl_binlog_event_t *ev, const sl_binlog_fmt_t *fmt, uint64_t *id,
                        sl_err_t *err);

@@ -196,6 +196,31 @@ static int text_value(const sl_binlog_col_t *bc, const sl_column_t *col, const u
 
 /* ---- numbers ------------------------------------------------------------------- */
 
+/* u in decimal at o, NUL-terminated like sprintf's "%llu" (which this replaces on the
+ * per-value path: it cost a tenth of the reader's time). Returns the length. */
+static int u64_text(char *o, uint64_t u)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    for (int i = 0; i < n; i++)
+        o[i] = tmp[n - 1 - i];
+    o[n] = '\0';
+    return n;
+}
+
+/* s as "%lld" does. */
+static int i64_text(char *o, int64_t s)
+{
+    if (s >= 0)
+        return u64_text(o, (uint64_t)s);
+    o[0] = '-';
+    return 1 + u64_text(o + 1, (uint64_t)0 - (uint64_t)s);
+}
+
 size_t sl_binlog_double_text(double d, char *out)
 {
     if (d == 0 || !isfinite(d)) { /* the server prints -0 as 0 and stores no NaN */
@@ -344,9 +369,15 @@ static int frac_text(char *o, uint32_t usec)
 {
     if (usec == 0)
         return 0;
-    int n = sprintf(o, ".%06u", usec);
+    if (usec > 999999)
+        return 0; /* callers refuse these first */
+    o[0] = '.';
+    for (int i = 6; i >= 1; i--, usec /= 10)
+        o[i] = (char)('0' + usec % 10);
+    int n = 7;
     while (o[n - 1] == '0')
         n--;
+    o[n] = '\0';
     return n;
 }
 
@@ -364,8 +395,25 @@ static int64_t frac_usec(const unsigned char *p, unsigned fsp)
 static int datetime_text(char *o, int y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
                          uint32_t usec)
 {
-    int n = sprintf(o, "%04d-%02u-%02u %02u:%02u:%02u", y, mo, d, h, mi, s);
-    return n + frac_text(o + n, usec);
+    if (y < 0 || y > 9999 || mo > 99 || d > 99 || h > 99 || mi > 99 || s > 99) {
+        int n = sprintf(o, "%04d-%02u-%02u %02u:%02u:%02u", y, mo, d, h, mi, s);
+        return n + frac_text(o + n, usec);
+    }
+    /* the common case without sprintf: "YYYY-MM-DD hh:mm:ss" */
+    const unsigned f[6] = {(unsigned)y / 100, (unsigned)y % 100, mo, d, h, mi};
+    static const char sep[6] = {0, 0, '-', '-', ' ', ':'};
+    char *q = o;
+    for (int i = 0; i < 6; i++) {
+        if (sep[i])
+            *q++ = sep[i];
+        *q++ = (char)('0' + f[i] / 10);
+        *q++ = (char)('0' + f[i] % 10);
+    }
+    *q++ = ':';
+    *q++ = (char)('0' + s / 10);
+    *q++ = (char)('0' + s % 10);
+    *q = '\0';
+    return 19 + frac_text(q, usec);
 }
 
 /* A temporal cell to text in out; returns the length, 0 for a zero date (NULL), -1 if
@@ -635,17 +683,16 @@ int sl_binlog_value(const sl_binlog_col_t *bc, const sl_column_t *col, const sl_
     const unsigned char *p = cell->p;
     size_t n = cell->len;
     char *o = out + *used;
-    bool uns = bc->is_unsigned || (col->native && strstr(col->native, "unsigned"));
     switch (bc->type) {
     case SL_BT_TINY: case SL_BT_SHORT: case SL_BT_INT24: case SL_BT_LONG: case SL_BT_LONGLONG: {
         uint64_t u = le(p, n);
         int len;
-        if (uns) {
-            len = sprintf(o, "%llu", (unsigned long long)u);
+        if (bc->is_unsigned || (col->native && strstr(col->native, "unsigned"))) {
+            len = u64_text(o, u);
         } else {
             int bits = (int)n * 8;
             int64_t s = bits < 64 && (u >> (bits - 1)) ? (int64_t)(u - (UINT64_C(1) << bits)) : (int64_t)u;
-            len = sprintf(o, "%lld", (long long)s);
+            len = i64_text(o, s);
         }
         *v = (sl_value_t){o, len};
         *used += (size_t)len;
