@@ -80,10 +80,16 @@ fail() { echo "bench: $*" >&2; exit 1; }
 
 # SHOW MASTER STATUS as "FILE OFFSET".
 master() { my -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
-# "FILE OFFSET" as sluice's position "F/O" (hex), and any "F/O" as one number.
-pos_of() { printf '%X/%X\n' "$((10#${1##*.}))" "$2"; }
+# Any position "X/Y" (hex) as one number.
 pos_num() { echo $(((16#${1%/*} << 32) | 16#${1#*/})); }
-# Waits until stream $2 in database $1 has applied up to position $3 ("F/O"), while
+# The server's last GTID as sluice's position (the streams use the default, GTID positions:
+# bit 62, domain 0, seq_no; docs/cdc.md).
+gtid_end() {
+  local seq
+  seq=$(my -e "SELECT @@gtid_binlog_pos" | tr ',' '\n' | awk -F- '$1 == 0 {print $3}')
+  printf '40000000/%X\n' "${seq:?no GTID of domain 0}"
+}
+# Waits until stream $2 in database $1 has applied up to position $3 ("X/Y"), while
 # sluice ($SPID, log $4) runs. One psql polls inside the server; with SQL condition $5,
 # it also prints "visible <epoch ms>" when that first holds.
 wait_reached() {
@@ -174,7 +180,7 @@ read -r start_file start_off < <(master)
 t0=$(now_ms)
 my bench -e "CALL fill($((changes / 1000)))"
 read -r end_file end_off < <(master)
-end=$(pos_of "$end_file" "$end_off")
+end=$(gtid_end)
 echo "   written in $(secs $(($(now_ms) - t0))) s: binlog $start_file:$start_off to $end_file:$end_off ($end)"
 
 binlog_args=(--read-from-remote-server --host="$MYSQL_HOST" --port="$MYSQL_TCP_PORT" --user=root
@@ -240,7 +246,7 @@ JSON
   sysbench "${sb_args[@]}" --threads="$sb_threads" --time="$sb_seconds" --report-interval=0 \
     --mysql-ignore-errors=1213,1205,1020 run >"$dir/sb.run.log" 2>&1 || { tail -n 30 "$dir/sb.run.log" >&2; fail "sysbench run failed"; }
   read -r sb_end_file sb_end_off < <(master)
-  sb_end=$(pos_of "$sb_end_file" "$sb_end_off")
+  sb_end=$(gtid_end)
   sb_tx=$(awk '/^ *transactions:/ {print $2}' "$dir/sb.run.log")
   echo "   $sb_tx transactions in $(secs $(($(now_ms) - t0))) s: binlog $sb_start_file:$sb_start_off to $sb_end_file:$sb_end_off ($sb_end)"
   sb_binlog_args=(--read-from-remote-server --host="$MYSQL_HOST" --port="$MYSQL_TCP_PORT" --user=root
