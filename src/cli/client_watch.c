@@ -25,6 +25,7 @@
 #include "cli/client.h"
 #include "cli/client_sse.h"
 #include "cli/client_table.h"
+#include "core/clock.h"
 #include "core/meter.h"
 
 #define MAX_BARS 15
@@ -50,13 +51,6 @@ typedef struct watch {
     sl_err_t perr;
     sl_sse_t sse;
 } watch_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void clock_text(char *buf, size_t size)
 {
@@ -215,7 +209,7 @@ static void set_state(watch_t *w, const char *state, const json_t *error)
 
 static void progress_line(watch_t *w, bool force)
 {
-    double t = now_s();
+    double t = sl_mono_s();
     if (!force && t - w->last_line < w->cl->a.interval_s)
         return;
     w->last_line = t;
@@ -324,8 +318,8 @@ static int refresh(watch_t *w, bool first, sl_err_t *err)
 /* Sleeps up to secs seconds, waking early on Ctrl-C. */
 static void nap(double secs, volatile int *stop)
 {
-    double until = now_s() + secs;
-    while (!*stop && now_s() < until) {
+    double until = sl_mono_s() + secs;
+    while (!*stop && sl_mono_s() < until) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -342,7 +336,7 @@ int sl_stream_watch(sl_client_t *cl)
     sl_err_t err = {0};
     int rc = refresh(&w, true, &err);
     char *events = sl_client_path("streams", w.id, "/events");
-    double last_ok = now_s();
+    double last_ok = sl_mono_s();
     while (rc == SL_EXIT_OK && !w.done) {
         if (*stop) {
             rc = SL_EXIT_INTERRUPTED;
@@ -369,8 +363,8 @@ int sl_stream_watch(sl_client_t *cl)
         } else {
             /* The connection dropped, the server closed the stream, or it is restarting. */
             if (hr == 0 && status == 200)
-                last_ok = now_s();
-            if (cl->a.no_reconnect || now_s() - last_ok > GIVE_UP_S) {
+                last_ok = sl_mono_s();
+            if (cl->a.no_reconnect || sl_mono_s() - last_ok > GIVE_UP_S) {
                 if (hr == 0 && status == 200)
                     sl_err_set(&err, SL_E_CONNECT, "the server ended the event stream of \"%s\" while it was %s",
                                w.name, w.state);
@@ -385,7 +379,7 @@ int sl_stream_watch(sl_client_t *cl)
                 sl_err_t rerr = {0};
                 int r = refresh(&w, false, &rerr);
                 if (r == SL_EXIT_OK)
-                    last_ok = now_s();
+                    last_ok = sl_mono_s();
                 else if (r != SL_EXIT_UNREACHABLE && r != SL_EXIT_FAIL) { /* not a 5xx: final */
                     err = rerr;
                     rc = r;

@@ -13,6 +13,7 @@
 #include "cli/client.h"
 #include "cli/client_table.h"
 #include "core/buf.h"
+#include "core/clock.h"
 
 #define MAX_SPEC (1u << 20) /* the API's body limit */
 
@@ -195,26 +196,19 @@ static int cmd_show(sl_client_t *cl)
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Polls the stream until it leaves starting/stopping; *st gets the last answer. A server
  * error (5xx) or a lost connection while polling is retried until the deadline: the
  * action was accepted, only its outcome is being read. */
 static int wait_settled(sl_client_t *cl, json_t **st)
 {
     volatile int *stop = sl_cli_stop_flag();
-    double deadline = now_s() + cl->a.timeout_s;
+    double deadline = sl_mono_s() + cl->a.timeout_s;
     sl_err_t err = {0};
     int rc = SL_EXIT_OK;
     while (rc != SL_EXIT_OK || transitional(sl_json_str(*st, "state", NULL))) {
         if (*stop)
             return SL_EXIT_INTERRUPTED;
-        if (now_s() >= deadline) {
+        if (sl_mono_s() >= deadline) {
             if (rc != SL_EXIT_OK) {
                 sl_client_print_err(&err);
                 return rc;

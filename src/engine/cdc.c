@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "engine/cdc_int.h"
 #include "engine/plan.h"
@@ -56,11 +57,7 @@ bool sl_cdc_stopping(cdc_t *cd)
 
 int64_t sl_cdc_now_ms(void)
 {
-    /* the coarse clock (a few ms of resolution) costs a fifth of the precise one, and
-     * the reader reads it several times per binlog event */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sl_mono_ms();
 }
 
 void sl_cdc_sleep(cdc_t *cd, int ms)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/meter.h"
 #include "engine/load_int.h"
@@ -26,13 +27,6 @@ struct sl_progress {
     int64_t *trows;     /* per table: rows at the last tick */
     double *trate;      /* per table: smoothed rows/s */
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int64_t total_written(load_t *ld)
 {
@@ -93,7 +87,7 @@ sl_progress_t *sl_progress_start(load_t *ld, bool tty)
         abort();
     pg->ld = ld;
     pg->tty = tty;
-    pg->t0 = pg->last_log = pg->last_tick = now();
+    pg->t0 = pg->last_log = pg->last_tick = sl_mono_s();
     pg->trows = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trows);
     pg->trate = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trate);
     if (!pg->trows || !pg->trate)
@@ -105,7 +99,7 @@ sl_progress_t *sl_progress_start(load_t *ld, bool tty)
 
 void sl_progress_tick(sl_progress_t *pg)
 {
-    double t = now();
+    double t = sl_mono_s();
     if (t - pg->last_tick < 0.5)
         return;
     int64_t rows = total_written(pg->ld);

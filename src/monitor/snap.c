@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
 #include "model/schema.h" /* sl_strdup */
 
 #define MAX_NAME 512
@@ -140,9 +141,7 @@ void sl_snap_sum(sl_snap_t *s)
 
 double sl_snap_mono(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return sl_mono_s();
 }
 
 double sl_snap_wall(void)

@@ -39,6 +39,7 @@
 #include <mysql.h>
 #include <mariadb_rpl.h> /* after mysql.h, which it needs */
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/mysql/mysql_db.h"
 #include "source/cdc.h"
@@ -104,13 +105,6 @@ typedef struct my_cdc {
 } my_cdc_t;
 
 const struct sl_cdc_ops sl_mysql_cdc_ops;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* perf: read per event; ms are enough */
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t pos_of(uint32_t file, uint32_t off)
 {
@@ -952,9 +946,8 @@ static int on_gtid(my_cdc_t *c, const sl_binlog_event_t *ev, uint64_t *start, sl
     return 0;
 }
 
-static int no_gtid(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
+static int no_gtid(my_cdc_t *c, sl_err_t *err)
 {
-    (void)ev;
     sl_err_set(err, SL_E_PROTOCOL, "a transaction without a GTID in the binlog of \"%s\"", c->rep.where);
     sl_err_hint(err, "use position=file in the source URL");
     return -1;
@@ -964,7 +957,7 @@ static int confirm(my_cdc_t *c, uint64_t server_end)
 {
     if (c->h->confirm)
         c->h->confirm(c->h->ctx, server_end);
-    c->last_confirm_ms = mono_ms();
+    c->last_confirm_ms = sl_mono_ms();
     return 0;
 }
 
@@ -1013,7 +1006,7 @@ static int on_event(my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
         return 0;
     case SL_BL_QUERY:
         if (!c->in_group && c->gtid)
-            return no_gtid(c, ev, err);
+            return no_gtid(c, err);
         if (query_is(ev, "BEGIN")) {
             if (!c->in_group)
                 group_start(c, start, ev->timestamp, false);
@@ -1272,7 +1265,7 @@ static int start_dump(my_cdc_t *c, uint64_t start, sl_err_t *err)
 static int stream_loop(my_cdc_t *c, sl_err_t *err)
 {
     const sl_cdc_handler_t *h = c->h;
-    c->last_confirm_ms = mono_ms();
+    c->last_confirm_ms = sl_mono_ms();
     for (;;) {
         if (h->stopping(h->ctx)) {
             confirm(c, c->boundary);
@@ -1281,7 +1274,7 @@ static int stream_loop(my_cdc_t *c, sl_err_t *err)
             sl_debug("binlog stream \"%s\" stopped at %s", c->stream, at);
             return 0;
         }
-        if (mono_ms() - c->last_confirm_ms >= CONFIRM_EVERY_MS)
+        if (sl_mono_ms() - c->last_confirm_ms >= CONFIRM_EVERY_MS)
             confirm(c, c->boundary);
         /* mariadb_rpl_fetch frees an event it fails on: always let it allocate */
         MARIADB_RPL_EVENT *rev = mariadb_rpl_fetch(c->rpl, NULL);

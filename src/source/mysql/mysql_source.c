@@ -128,6 +128,11 @@ static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
     MYSQL_RES *res = NULL;
     char *file = NULL, *off = NULL;
     *pos = 0;
+    /* the stream's kind of position (gtid.h): an error here when position=gtid cannot be */
+    bool gtid = false;
+    uint32_t domain = 0;
+    if (sl_my_gtid_mode(&src->my, (sl_my_posmode_t)src->posmode, &gtid, &domain, err))
+        return -1;
     /* MariaDB: the binlog position of this connection's consistent snapshot */
     if (sl_mysql_query(&src->my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err))
         return -1;
@@ -140,27 +145,14 @@ static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
     }
     mysql_free_result(res);
     *pos = binlog_pos(file, off);
-    if (*pos) {
-        /* a stream with GTID positions starts at the GTID of that binlog position */
-        bool gtid = false;
-        uint32_t domain = 0;
-        if (sl_my_gtid_mode(&src->my, (sl_my_posmode_t)src->posmode, &gtid, &domain, err) ||
-            (gtid && sl_my_gtid_at(&src->my, file, (uint32_t)*pos, domain, pos, err))) {
-            free(file);
-            free(off);
-            return -1;
-        }
-    }
+    /* a stream with GTID positions starts at the GTID of that binlog position */
+    int rc = *pos && gtid ? sl_my_gtid_at(&src->my, file, (uint32_t)*pos, domain, pos, err) : 0;
     free(file);
     free(off);
+    if (rc)
+        return -1;
     if (!*pos)
-        *pos = src->lock_pos; /* MySQL: what SHOW MASTER STATUS said under the lock */
-    if (*pos && !sl_my_pos_is_gtid(*pos) && src->posmode == SL_MY_POS_GTID) {
-        bool gtid;
-        uint32_t domain;
-        if (sl_my_gtid_mode(&src->my, SL_MY_POS_GTID, &gtid, &domain, err))
-            return -1; /* says why GTIDs cannot be used here */
-    }
+        *pos = src->lock_pos; /* MySQL (never GTID): what SHOW MASTER STATUS said under the lock */
     if (!*pos) {
         sl_err_set(err, SL_E_CONFIG, "the binlog position of the snapshot is unknown");
         sl_err_detail(err, "binary logging is off, or this server reports no Binlog_snapshot_file and "

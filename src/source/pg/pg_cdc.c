@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/pg/pg.h"
 #include "model/schema.h"
@@ -914,13 +915,6 @@ static int on_message(pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
 
 /* ---- the replication stream ---------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t pg_now_us(void)
 {
     struct timespec ts;
@@ -1074,7 +1068,7 @@ static int stream_loop(pg_cdc_t *c, sl_err_t *err)
 {
     PGconn *conn = c->pg.conn;
     const sl_cdc_handler_t *h = c->h;
-    int64_t last_status = mono_ms();
+    int64_t last_status = sl_mono_ms();
     for (;;) {
         if (h->stopping(h->ctx)) {
             int rc = send_status(c, false, err);
@@ -1086,7 +1080,7 @@ static int stream_loop(pg_cdc_t *c, sl_err_t *err)
             }
             return rc;
         }
-        int64_t now = mono_ms();
+        int64_t now = sl_mono_ms();
         if (now - last_status >= STATUS_EVERY_MS) {
             if (send_status(c, false, err))
                 return -1;
@@ -1132,7 +1126,7 @@ static int stream_loop(pg_cdc_t *c, sl_err_t *err)
         if (reply) {
             if (send_status(c, false, err))
                 return -1;
-            last_status = mono_ms();
+            last_status = sl_mono_ms();
         }
     }
 }
