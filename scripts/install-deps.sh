@@ -23,8 +23,11 @@ if [ -n "$(find "$here/../tests" -name package.json -not -path '*/node_modules/*
   PACKAGES+=(nodejs npm)
 fi
 
+# dpkg-query prints only the status field; comparing a captured string avoids a pipe into
+# `grep -q`, which exits at its first match and, under pipefail, turned dpkg's SIGPIPE into
+# "not installed" for packages with a long `dpkg -s` output (prometheus).
 installed() {
-  dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
 missing=()
