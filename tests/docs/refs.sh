@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # refs.sh: nothing in the repository cites a document it does not contain.
 #
-# Every `something.md` named in a tracked text file (code comments, docs, scripts, tests)
-# must exist relative to the citing file, the repository root or docs/. A document outside
-# the repository is cited by its URL (https://…/Encodings.md), which this check skips.
+# Every document named in a tracked text file (a name ending in .md, in code comments,
+# docs, scripts or tests) must exist relative to the citing file, the repository root or
+# docs/. A document outside the repository is cited by its full URL (https://github.com/…),
+# which this check skips.
 # Prints each dangling citation as FILE:LINE and fails.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -24,7 +25,7 @@ while IFS=: read -r file line token; do
   dir=$(dirname "$file")
   found=
   for cand in "$dir/$token" "$token" "docs/$token"; do
-    # inside the repository only: ../shared/X.md of a neighbouring checkout does not count
+    # inside the repository only: a document of a neighbouring checkout does not count
     if [ -e "$cand" ] && [[ $(realpath "$cand") == "$root"/* ]]; then
       found=1
       break
