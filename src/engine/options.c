@@ -174,17 +174,23 @@ static json_t *default_json(const sl_opt_t *o)
     return json_string(o->dflt);
 }
 
+/* The bounds of an INT or BYTES row under the given keys (no max key when unbounded). */
+static void set_bounds(json_t *j, const sl_opt_t *o, const char *min_key, const char *max_key)
+{
+    if (!bounded(o))
+        return;
+    json_object_set_new(j, min_key, json_integer(o->min));
+    if (o->max != SL_OPT_NO_MAX)
+        json_object_set_new(j, max_key, json_integer(o->max));
+}
+
 static json_t *row_json(const sl_opt_t *o)
 {
     json_t *j = json_pack("{s:s, s:s, s:o}", "name", o->name, "type", sl_opt_type_name(o->type),
                           "default", default_json(o));
     if (!o->dflt && o->dflt_doc)
         json_object_set_new(j, "default_doc", json_string(o->dflt_doc));
-    if (bounded(o)) {
-        json_object_set_new(j, "min", json_integer(o->min));
-        if (o->max != SL_OPT_NO_MAX)
-            json_object_set_new(j, "max", json_integer(o->max));
-    }
+    set_bounds(j, o, "min", "max");
     if (o->type == SL_OPT_ENUM) {
         json_t *cs = json_array();
         for (int c = 0; c < SL_OPT_NCHOICES && o->choices[c].name; c++) {
@@ -245,11 +251,7 @@ json_t *sl_options_schema(void)
     for (int i = 0; i < t->n; i++) {
         const sl_opt_t *o = &t->rows[i];
         json_t *p = json_pack("{s:s, s:o}", "type", types[o->type], "default", default_json(o));
-        if (bounded(o)) {
-            json_object_set_new(p, "minimum", json_integer(o->min));
-            if (o->max != SL_OPT_NO_MAX)
-                json_object_set_new(p, "maximum", json_integer(o->max));
-        }
+        set_bounds(p, o, "minimum", "maximum");
         if (o->type == SL_OPT_ENUM) {
             /* only what some mode accepts: a listed choice not built yet is refused */
             json_t *e = json_array();
