@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "control/route.h"
 #include "engine/options.h"
 #include "engine/spec.h"
 #include "source/mysql/gtid.h"
@@ -324,6 +325,29 @@ static void json_schema_and_markdown(void **state)
     free(md);
 }
 
+/* The OpenAPI document takes a spec's "options" from the table, and lists GET
+ * /api/v1/options behind the key like every /api route. */
+static void openapi_from_the_table(void **state)
+{
+    (void)state;
+    json_t *doc = sl_route_openapi("test");
+    json_t *opts = json_object_get(
+        json_object_get(json_object_get(json_object_get(json_object_get(doc, "components"), "schemas"),
+                                        "StreamSpec"),
+                        "properties"),
+        "options");
+    assert_true(json_is_false(json_object_get(opts, "additionalProperties")));
+    json_t *br = json_object_get(json_object_get(opts, "properties"), "batch_rows");
+    assert_int_equal(json_integer_value(json_object_get(br, "maximum")), 1000000);
+    json_t *get = json_object_get(json_object_get(json_object_get(doc, "paths"), "/api/v1/options"), "get");
+    assert_non_null(get);
+    assert_null(json_object_get(get, "security")); /* the document's default: the bearer key */
+    json_decref(doc);
+    sl_route_match_t m;
+    assert_int_equal(sl_route_match("GET", "/api/v1/options", &m), SL_MATCH_OK);
+    assert_true(m.route->auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +356,7 @@ int main(void)
         cmocka_unit_test(s3_rows_match_the_parser),
         cmocka_unit_test(database_rows_match_their_readers),
         cmocka_unit_test(json_schema_and_markdown),
+        cmocka_unit_test(openapi_from_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
