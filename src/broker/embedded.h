@@ -17,8 +17,6 @@ typedef struct sl_broker sl_broker_t;
 int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err);
 /* nats://127.0.0.1:PORT, owned by the broker. */
 const char *sl_broker_url(const sl_broker_t *b);
-/* How many times the supervisor restarted the child. */
-int sl_broker_restarts(const sl_broker_t *b);
 void sl_broker_stop(sl_broker_t *b);
 
 /* Creates dir and its parents (mode 0700 for new ones). */

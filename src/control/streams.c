@@ -1,5 +1,5 @@
 /*
- * streams.c: the /api/v1/streams routes and the stream lifecycle (DESIGN.md): created →
+ * streams.c: the /api/v1/streams routes and the stream lifecycle (docs/design.md): created →
  * starting → running ⇄ paused → stopping → stopped | completed | failed.
  *
  * A stream record in KV: {"id", "name", "spec" (secrets masked), "sealed_spec" (secret

@@ -50,9 +50,7 @@ void sl_err_hint(sl_err_t *err, const char *fmt, ...) __attribute__((format(prin
 void sl_err_retriable(sl_err_t *err);
 /* Prefixes the primary message with context, e.g. "table \"x\": ". */
 void sl_err_prefix(sl_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sl_err_clear(sl_err_t *err);
 /* "error: message\ndetail: ...\nhint: ..." into buf. */
 const char *sl_err_format(const sl_err_t *err, char *buf, int size);
-const char *sl_errcode_name(sl_errcode_t code);
 
 #endif
