@@ -170,8 +170,8 @@ int sl_sqllex_text(const sl_tok_t *tok, sl_buf_t *out, sl_err_t *err)
     if (tok->kind != SL_TOK_QUOTED && tok->kind != SL_TOK_BACKQUOTED && tok->kind != SL_TOK_STRING)
         return sl_buf_add(out, tok->p, tok->n, err);
     char q = tok->p[0];
-    if (sl_buf_reserve(out, tok->n, err))
-        return -1;
+    if (sl_buf_add(out, "", 0, err) || sl_buf_reserve(out, tok->n, err))
+        return -1; /* the first add leaves "" rather than no text for '' */
     for (size_t i = 1; i + 1 < tok->n; i++) {
         if (sl_buf_addc(out, tok->p[i], err))
             return -1;
