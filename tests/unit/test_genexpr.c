@@ -99,6 +99,8 @@ static sl_table_t *table(const char *expr, const char *type)
     return t;
 }
 
+static sl_genexpr_case_t case_map = SL_GENEXPR_CASE_LIBC;
+
 /* Translates expr for a generated column of type; returns rc, the text in out. */
 static int translate(const char *expr, const char *type, const char *const *names, char *out,
                      size_t size, char *why, size_t whylen)
@@ -108,7 +110,8 @@ static int translate(const char *expr, const char *type, const char *const *name
     sl_buf_init(&b, 1 << 20);
     sl_err_t err;
     why[0] = '\0';
-    int rc = sl_genexpr_mariadb(t, NCOLS, names, &b, why, whylen, &err);
+    sl_genexpr_opts_t opts = {.case_map = case_map};
+    int rc = sl_genexpr_mariadb(t, NCOLS, names, &opts, &b, why, whylen, &err);
     if (rc < 0)
         fail_msg("%s: %s", expr, err.message);
     snprintf(out, size, "%s", b.data ? b.data : "");
@@ -167,16 +170,19 @@ static void test_operators(void **state)
     ok("'-0.5'::numeric", "numeric", "(-0.5)");
     /* booleans and comparisons */
     ok("((t ~~ 'a%'::text) AND ((a >= 1) AND (a <= 5)))", "boolean",
-       "((`t` COLLATE utf8mb4_nopad_bin LIKE _utf8mb4'a%' ESCAPE '\\\\') AND ((`a` >= 1) AND (`a` <= 5)))");
+       "((`t` COLLATE utf8mb4_nopad_bin LIKE 'a%' ESCAPE '\\\\') AND ((`a` >= 1) AND (`a` <= 5)))");
     ok("(t !~~ '%x\\_%'::text)", "boolean",
-       "(`t` COLLATE utf8mb4_nopad_bin NOT LIKE _utf8mb4'%x\\\\_%' ESCAPE '\\\\')");
+       "(`t` COLLATE utf8mb4_nopad_bin NOT LIKE '%x\\\\_%' ESCAPE '\\\\')");
     ok("(a = ANY (ARRAY[1, 2, 3]))", "boolean", "(`a` IN (1, 2, 3))");
     ok("(a <> ALL (ARRAY[1, 2]))", "boolean", "(`a` NOT IN (1, 2))");
     ok("(t <> ALL (ARRAY['a'::text, 'b'::text]))", "boolean",
-       "(`t` COLLATE utf8mb4_nopad_bin NOT IN (_utf8mb4'a', _utf8mb4'b'))");
+       "(`t` COLLATE utf8mb4_nopad_bin NOT IN ('a', 'b'))");
     ok("(a IS DISTINCT FROM s)", "boolean", "(NOT (`a` <=> `s`))");
     ok("(t IS NOT DISTINCT FROM v)", "boolean", "(`t` COLLATE utf8mb4_nopad_bin <=> `v`)");
-    ok("((NOT bo) OR (c = 'ab'::bpchar))", "boolean", "((NOT `bo`) OR (`c` COLLATE utf8mb4_bin = _utf8mb4'ab'))");
+    ok("((NOT bo) OR (c = 'ab'::bpchar))", "boolean",
+       "((NOT `bo`) OR (RTRIM(`c`) COLLATE utf8mb4_nopad_bin = RTRIM('ab')))");
+    ok("NULLIF(c, 'x'::bpchar)", "text",
+       "RTRIM((CASE WHEN (RTRIM(`c`) COLLATE utf8mb4_nopad_bin = RTRIM('x')) THEN NULL ELSE `c` END))");
     ok("((bo IS TRUE) AND (a IS NOT NULL) AND (NOT (t IS NULL)))", "boolean",
        "(((`bo` IS TRUE) AND (`a` IS NOT NULL)) AND (NOT (`t` IS NULL)))");
     ok("((bo IS NOT FALSE) OR (bo IS UNKNOWN))", "boolean", "((`bo` IS NOT FALSE) OR (`bo` IS UNKNOWN))");
@@ -192,12 +198,12 @@ static void test_text(void **state)
 {
     (void)state;
     /* t || '-' || v */
-    ok("((t || '-'::text) || (v)::text)", "text", "CONCAT(`t`, _utf8mb4'-', `v`)");
+    ok("((t || '-'::text) || (v)::text)", "text", "CONCAT(`t`, '-', `v`)");
     ok("(lower(t) || upper((v)::text))", "text", "CONCAT(LOWER(`t`), UPPER(`v`))");
     ok("((v)::text || (c)::text)", "text", "CONCAT(`v`, RTRIM(`c`))");
     ok("(t || NULL::text)", "text", "CONCAT(`t`, NULL)");
-    ok("('a\\b''c'::text || t)", "text", "CONCAT(_utf8mb4'a\\\\b\\'c', `t`)");
-    ok("(t || 'it''s'::text)", "text", "CONCAT(`t`, _utf8mb4'it\\'s')");
+    ok("('a\\b''c'::text || t)", "text", "CONCAT('a\\\\b\\'c', `t`)");
+    ok("(t || 'it''s'::text)", "text", "CONCAT(`t`, 'it\\'s')");
     ok("length(t)", "integer", "CHAR_LENGTH(`t`)");
     ok("length(c)", "integer", "CHAR_LENGTH(RTRIM(`c`))");
     ok("(char_length((v)::text) + octet_length(t))", "integer", "(CHAR_LENGTH(`v`) + OCTET_LENGTH(`t`))");
@@ -206,11 +212,11 @@ static void test_text(void **state)
     ok("SUBSTRING(t FROM 2)", "text", "SUBSTRING(`t`, 2)");
     ok("\"substring\"(t, 2)", "text", "SUBSTRING(`t`, 2)");
     ok("TRIM(BOTH FROM t)", "text", "TRIM(BOTH FROM `t`)");
-    ok("TRIM(LEADING 'x'::text FROM t)", "text", "TRIM(LEADING _utf8mb4'x' FROM `t`)");
+    ok("TRIM(LEADING 'x'::text FROM t)", "text", "TRIM(LEADING 'x' FROM `t`)");
     ok("TRIM(TRAILING FROM t)", "text", "TRIM(TRAILING FROM `t`)");
-    ok("btrim(t, 'x'::text)", "text", "TRIM(BOTH _utf8mb4'x' FROM `t`)");
+    ok("btrim(t, 'x'::text)", "text", "TRIM(BOTH 'x' FROM `t`)");
     ok("ltrim(rtrim((v)::text))", "text", "TRIM(LEADING FROM TRIM(TRAILING FROM `v`))");
-    ok("replace(t, 'a'::text, 'b'::text)", "text", "REPLACE(`t`, _utf8mb4'a', _utf8mb4'b')");
+    ok("replace(t, 'a'::text, 'b'::text)", "text", "REPLACE(`t`, 'a', 'b')");
     ok("(\"left\"(t, 2) || \"right\"((v)::text, 2))", "text", "CONCAT(LEFT(`t`, 2), RIGHT(`v`, 2))");
     ok("\"left\"(t, '-2'::integer)", "text", "LEFT(`t`, GREATEST(CHAR_LENGTH(`t`) - 2, 0))");
     ok("\"right\"(t, '-2'::integer)", "text", "SUBSTRING(`t`, 3)");
@@ -219,13 +225,13 @@ static void test_text(void **state)
     ok("reverse(t)", "text", "REVERSE(`t`)");
     ok("repeat(t, 2)", "text", "REPEAT(`t`, 2)");
     ok("(strpos(t, 'a'::text) + POSITION(('b'::text) IN (t)))", "integer",
-       "(LOCATE(_utf8mb4'a', `t` COLLATE utf8mb4_bin) + LOCATE(_utf8mb4'b', `t` COLLATE utf8mb4_bin))");
+       "(LOCATE('a', `t` COLLATE utf8mb4_bin) + LOCATE('b', `t` COLLATE utf8mb4_bin))");
     ok("(a)::text", "text", "CAST(`a` AS CHAR CHARACTER SET utf8mb4)");
     ok("(a)::character varying", "text", "CAST(`a` AS CHAR CHARACTER SET utf8mb4)");
     ok("(n)::text", "text", "CAST(`n` AS CHAR CHARACTER SET utf8mb4)");
     ok("(d)::text", "text", "CAST(`d` AS CHAR CHARACTER SET utf8mb4)");
     ok("(v)::character varying(10)", "character varying(10)", "LEFT(`v`, 10)");
-    ok("('x'::character varying(3))::text", "text", "LEFT(_utf8mb4'x', 3)");
+    ok("('x'::character varying(3))::text", "text", "LEFT('x', 3)");
     ok("v", "character varying(10)", "`v`");
 }
 
@@ -235,7 +241,7 @@ static void test_case_and_functions(void **state)
     ok("\nCASE\n    WHEN (a > 10) THEN 1\n    WHEN (a IS NULL) THEN '-1'::integer\n    ELSE 0\nEND",
        "integer", "(CASE WHEN (`a` > 10) THEN 1 WHEN (`a` IS NULL) THEN (-1) ELSE 0 END)");
     ok("\nCASE t\n    WHEN 'x'::text THEN 'X'::text\n    ELSE 'y'::text\nEND", "text",
-       "(CASE WHEN (`t` COLLATE utf8mb4_nopad_bin = _utf8mb4'x') THEN _utf8mb4'X' ELSE _utf8mb4'y' END)");
+       "(CASE WHEN (`t` COLLATE utf8mb4_nopad_bin = 'x') THEN 'X' ELSE 'y' END)");
     ok("\nCASE\n    WHEN bo THEN 1\n    ELSE NULL::integer\nEND", "integer",
        "(CASE WHEN `bo` THEN 1 ELSE NULL END)");
     ok("\nCASE\n    WHEN (((a >= 1) AND (a <= 3)) OR ((a >= 3) AND (a <= 1))) THEN 1\n    ELSE NULL::integer\nEND",
@@ -243,7 +249,7 @@ static void test_case_and_functions(void **state)
     ok("CASE WHEN bo THEN 1 ELSE 2.5 END", "numeric", "(CASE WHEN `bo` THEN 1 ELSE 2.5 END)");
     ok("COALESCE(a, '-1'::integer)", "integer", "COALESCE(`a`, (-1))");
     ok("NULLIF(a, 0)", "integer", "NULLIF(`a`, 0)");
-    ok("NULLIF(t, ''::text)", "text", "NULLIF(`t` COLLATE utf8mb4_nopad_bin, _utf8mb4'')");
+    ok("NULLIF(t, ''::text)", "text", "NULLIF(`t` COLLATE utf8mb4_nopad_bin, '')");
     ok("GREATEST(a, (s)::integer, 3)", "integer",
        "GREATEST(COALESCE(`a`, `s`, 3), COALESCE(`s`, `a`, 3), COALESCE(3, `a`, `s`))");
     ok("LEAST(a, NULL::integer, (s)::integer)", "integer", "LEAST(COALESCE(`a`, `s`), COALESCE(`s`, `a`))");
@@ -353,13 +359,13 @@ static void test_names_and_limits(void **state)
     sl_buf_t b;
     sl_err_t err;
     sl_buf_init(&b, 4);
-    assert_int_equal(sl_genexpr_mariadb(t, 0, NULL, &b, why, sizeof why, &err), -1);
+    assert_int_equal(sl_genexpr_mariadb(t, 0, NULL, NULL, &b, why, sizeof why, &err), -1);
     assert_int_equal(err.code, SL_E_INTERNAL);
     sl_buf_free(&b);
     sl_table_free(t);
     t = table("GREATEST(a, s, b, id)", "bigint");
     sl_buf_init(&b, 16);
-    assert_int_equal(sl_genexpr_mariadb(t, NCOLS, NULL, &b, why, sizeof why, &err), -1);
+    assert_int_equal(sl_genexpr_mariadb(t, NCOLS, NULL, NULL, &b, why, sizeof why, &err), -1);
     assert_int_equal(err.code, SL_E_LIMIT);
     sl_buf_free(&b);
     sl_table_free(t);
@@ -374,6 +380,21 @@ static void test_names_and_limits(void **state)
     assert_non_null(strstr(why, "nests too deeply"));
 }
 
+static void test_case_map(void **state)
+{
+    (void)state;
+    char out[4096], why[256];
+    case_map = SL_GENEXPR_CASE_ASCII;
+    assert_int_equal(translate("upper(t)", "text", NULL, out, sizeof out, why, sizeof why), 0);
+    assert_non_null(strstr(out, "REPLACE(REPLACE(REPLACE(`t`, 'a', 'A'), 'b', 'B'), 'c', 'C')"));
+    assert_non_null(strstr(out, "'z', 'Z')"));
+    assert_int_equal(translate("lower(c)", "text", NULL, out, sizeof out, why, sizeof why), 0);
+    assert_non_null(strstr(out, "(RTRIM(`c`), 'A', 'a')"));
+    case_map = SL_GENEXPR_CASE_UNKNOWN;
+    refused("lower(t)", "text", "follows the source's LC_CTYPE");
+    case_map = SL_GENEXPR_CASE_LIBC;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_case_and_functions),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_names_and_limits),
+        cmocka_unit_test(test_case_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,6 @@
 
 #define OUT_MAX (1u << 20)
 #define NOPAD " COLLATE utf8mb4_nopad_bin"
-#define PAD " COLLATE utf8mb4_bin"
 
 void sl_gx_out_init(gx_out_t *o)
 {
@@ -153,10 +152,11 @@ static int number(gx_ctx_t *c, const char *s, gx_out_t *o)
     return k ? sl_buf_printf(&o->b, c->err, "(%s)", s) : sl_buf_adds(&o->b, s, c->err);
 }
 
+/* A plain literal: MariaDB mangles introduced ones (_utf8mb4'é') when it stores a
+ * generation expression, and the target's session is utf8mb4 anyway. */
 static int string(gx_ctx_t *c, const char *s, gx_out_t *o)
 {
-    return sl_buf_adds(&o->b, "_utf8mb4", c->err) || sl_mysql_add_string(&o->b, s, strlen(s), c->err)
-               ? -1 : 0;
+    return sl_mysql_add_string(&o->b, s, strlen(s), c->err);
 }
 
 /* ---- types of casts -------------------------------------------------------------------- */
@@ -422,8 +422,11 @@ int sl_gx_equality(gx_ctx_t *c, const char *op, gx_out_t *a, gx_out_t *b, gx_out
     if (sl_gx_textual(x) || sl_gx_textual(y)) {
         if (!(sl_gx_textual(x) || x == TY_NULL) || !(sl_gx_textual(y) || y == TY_NULL))
             return sl_gx_refuse(c, "it compares %s with %s", sl_gx_type_name(x), sl_gx_type_name(y));
-        bool pad = sl_gx_pad(x, y);
-        snprintf(fmt, sizeof fmt, "(%%s%s %s %%s)", pad ? PAD : NOPAD, op);
+        /* character(n) compares without trailing spaces. MariaDB refuses a PAD SPACE
+         * comparison of a CHAR column in a generated column (it would depend on
+         * PAD_CHAR_TO_FULL_LENGTH), so the spaces are trimmed instead. */
+        const char *f = sl_gx_pad(x, y) ? "(RTRIM(%s)" NOPAD " %s RTRIM(%s))" : "(%s" NOPAD " %s %s)";
+        snprintf(fmt, sizeof fmt, f, "%s", op, "%s");
         return compose(c, out, fmt, a, b);
     }
     bool num = sl_gx_numeric(x) && sl_gx_numeric(y);
@@ -772,14 +775,16 @@ int sl_gx_emit(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
 
 /* ---- the entry point ----------------------------------------------------------------- */
 
-int sl_genexpr_mariadb(const sl_table_t *t, int col, const char *const *names, sl_buf_t *out,
-                       char *why, size_t whylen, sl_err_t *err)
+int sl_genexpr_mariadb(const sl_table_t *t, int col, const char *const *names,
+                       const sl_genexpr_opts_t *opts, sl_buf_t *out, char *why, size_t whylen,
+                       sl_err_t *err)
 {
     if (col < 0 || col >= t->ncolumns || !t->columns[col].generated || !t->columns[col].generation_expr)
         return sl_err_set(err, SL_E_INTERNAL, "column %d of table \"%s\" is not a generated column",
                           col, t->name);
     const sl_column_t *gc = &t->columns[col];
-    gx_ctx_t c = {.t = t, .names = names, .why = why, .whylen = whylen, .err = err};
+    gx_ctx_t c = {.t = t, .names = names, .case_map = opts ? (int)opts->case_map : 0, .why = why,
+                  .whylen = whylen, .err = err};
     gx_t *g;
     sl_err_t perr;
     if (sl_gx_parse(gc->generation_expr, &g, &perr))

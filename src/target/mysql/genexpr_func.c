@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "target/mysql/genexpr.h"
 #include "target/mysql/genexpr_int.h"
 
 #define MAXARGS 16
@@ -118,6 +119,28 @@ static int nargs(gx_ctx_t *c, const char *fn, int n, int min, int max)
 {
     if (n < min || n > max)
         return sl_gx_refuse(c, "it calls %s with %d arguments", fn, n);
+    return 0;
+}
+
+/* lower() / upper() as the source's ctype maps case. */
+static int case_map(gx_ctx_t *c, bool lower, args_t *a, gx_out_t *o)
+{
+    o->ty = (gx_ty_t){TY_TEXT, 0, -1};
+    if (c->case_map == SL_GENEXPR_CASE_LIBC)
+        return put(c, o, lower ? "LOWER(%s)" : "UPPER(%s)", a, NULL);
+    if (c->case_map != SL_GENEXPR_CASE_ASCII)
+        return sl_gx_refuse(c, "it calls %s, which follows the source's LC_CTYPE, not known here",
+                            lower ? "lower" : "upper");
+    /* ctype C: the 26 ASCII letters and nothing else, as REPLACE does byte for byte. */
+    for (int i = 0; i < 26; i++)
+        if (sl_buf_adds(&o->b, "REPLACE(", c->err))
+            return -1;
+    if (put(c, o, "%s", a, NULL))
+        return -1;
+    for (int i = 0; i < 26; i++)
+        if (sl_buf_printf(&o->b, c->err, ", '%c', '%c')", lower ? 'A' + i : 'a' + i,
+                          lower ? 'a' + i : 'A' + i))
+            return -1;
     return 0;
 }
 
@@ -262,11 +285,13 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
     if (rc)
         goto out;
     gx_type_t t0 = a.n ? a.a[0].ty.t : TY_NULL;
-    if (!strcmp(fn, "lower") || !strcmp(fn, "upper") || !strcmp(fn, "md5") || !strcmp(fn, "reverse")) {
+    if (!strcmp(fn, "lower") || !strcmp(fn, "upper")) {
+        if (!(rc = nargs(c, fn, a.n, 1, 1)) && !(rc = text_arg(c, &a, 0, fn)))
+            rc = case_map(c, fn[0] == 'l', &a, o);
+    } else if (!strcmp(fn, "md5") || !strcmp(fn, "reverse")) {
         if (!(rc = nargs(c, fn, a.n, 1, 1)) && !(rc = text_arg(c, &a, 0, fn))) {
             o->ty = (gx_ty_t){TY_TEXT, 0, -1};
-            rc = put(c, o, !strcmp(fn, "lower") ? "LOWER(%s)" : !strcmp(fn, "upper") ? "UPPER(%s)"
-                           : !strcmp(fn, "md5") ? "MD5(%s)" : "REVERSE(%s)", &a, NULL);
+            rc = put(c, o, !strcmp(fn, "md5") ? "MD5(%s)" : "REVERSE(%s)", &a, NULL);
         }
     } else if (!strcmp(fn, "length") || !strcmp(fn, "char_length") || !strcmp(fn, "character_length") ||
                !strcmp(fn, "octet_length")) {
@@ -370,9 +395,11 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
             o->ty = a.a[0].ty;
             bool text = sl_gx_textual(t0) || sl_gx_textual(a.a[1].ty.t);
             bool pad = text && sl_gx_pad(t0, a.a[1].ty.t);
-            rc = put(c, o, !text ? "NULLIF(%s, %s)" : pad ? "NULLIF(%s COLLATE utf8mb4_bin, %s)"
-                                                          : "NULLIF(%s COLLATE utf8mb4_nopad_bin, %s)",
-                     &a, NULL);
+            const int idx[] = {0, 1, 0};
+            rc = put(c, o, !text ? "NULLIF(%s, %s)"
+                           : pad ? "(CASE WHEN (RTRIM(%s) COLLATE utf8mb4_nopad_bin = RTRIM(%s)) THEN NULL ELSE %s END)"
+                                 : "NULLIF(%s COLLATE utf8mb4_nopad_bin, %s)",
+                     &a, idx);
         }
         sl_gx_out_free(&eq);
     } else if (!strcmp(fn, "greatest") || !strcmp(fn, "least")) {

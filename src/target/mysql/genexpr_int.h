@@ -83,6 +83,7 @@ typedef struct gx_ty {
 typedef struct gx_ctx {
     const sl_table_t *t;
     const char *const *names;
+    int case_map; /* sl_genexpr_case_t */
     char *why;
     size_t whylen;
     sl_err_t *err;
