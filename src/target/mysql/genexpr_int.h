@@ -1,8 +1,9 @@
 /*
  * genexpr_int.h: what the files of the generation expression translator share: the
  * syntax tree of a PostgreSQL expression as pg_get_expr prints it (genexpr_parse.c builds
- * it), the types the translator infers, and the emit context (genexpr.c for operators,
- * casts and the column's own type; genexpr_func.c for function calls).
+ * it), the types the translator infers, and the emit context (genexpr.c for operators and
+ * CASE, genexpr_cast.c for literals, casts and the column's own type, genexpr_func.c for
+ * function calls).
  */
 #ifndef SL_TARGET_MYSQL_GENEXPR_INT_H
 #define SL_TARGET_MYSQL_GENEXPR_INT_H
@@ -112,6 +113,14 @@ int sl_gx_equality(gx_ctx_t *c, const char *op, gx_out_t *a, gx_out_t *b, gx_out
 /* Widens *acc to also hold t (CASE branches, COALESCE arguments); 1 when they mix types
  * PostgreSQL would not. */
 int sl_gx_unify_add(gx_ctx_t *c, gx_ty_t *acc, gx_ty_t t);
+/* out += fmt with each "%s" replaced by a's, then b's text. */
+int sl_gx_compose(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *a, gx_out_t *b);
+/* genexpr_cast.c: a column's type, literals, casts, the column's own type. */
+gx_ty_t sl_gx_column_type(const sl_column_t *col);
+int sl_gx_number(gx_ctx_t *c, const char *s, gx_out_t *o);
+int sl_gx_string(gx_ctx_t *c, const char *s, gx_out_t *o);
+int sl_gx_emit_cast(gx_ctx_t *c, const gx_t *g, gx_out_t *o);
+int sl_gx_assign(gx_ctx_t *c, gx_out_t *e, const sl_column_t *gc, gx_out_t *r);
 /* genexpr_func.c: a function call, EXTRACT, SUBSTRING, TRIM or POSITION. */
 int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o);
 
