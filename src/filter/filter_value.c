@@ -216,46 +216,23 @@ int sl_filter_instant(const char *p, size_t n, int64_t *us, bool *with_time, boo
 
 int sl_filter_time(const char *p, size_t n, int64_t *us)
 {
-    size_t i = 0;
+    /* [-]H..H (up to 838 for MariaDB) then :MM[:SS[.ffffff]]; minutes, seconds and the
+     * fraction are read by the canonical parser on hour 00. */
     bool neg = n && p[0] == '-';
-    i += neg;
+    size_t i = neg, hd = 0;
     int64_t h = 0;
-    size_t hd = 0;
     while (i < n && p[i] >= '0' && p[i] <= '9' && hd < 4) {
         h = h * 10 + (p[i++] - '0');
         hd++;
     }
-    char hm[16];
-    if (hd >= 2 && i + 3 == n && p[i] == ':' && n + 3 < sizeof hm) { /* hh:mm */
-        snprintf(hm, sizeof hm, "%.*s:00", (int)n, p);
-        return sl_filter_time(hm, n + 3, us);
-    }
-    if (hd < 2 || i + 6 > n || p[i] != ':' || p[i + 3] != ':')
+    char tmp[40];
+    if (hd < 2 || i >= n || p[i] != ':' || n - i > 20)
         return -1;
-    int v[2];
-    for (int k = 0; k < 2; k++) {
-        const char *d = p + i + 1 + 3 * k;
-        if (d[0] < '0' || d[0] > '5' || d[1] < '0' || d[1] > '9')
-            return -1;
-        v[k] = (d[0] - '0') * 10 + (d[1] - '0');
-    }
-    i += 6;
-    int64_t frac = 0;
-    if (i < n && p[i] == '.') {
-        int k = 0;
-        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, k++) {
-            if (k >= 6)
-                return -1;
-            frac = frac * 10 + (p[i] - '0');
-        }
-        if (!k)
-            return -1;
-        for (; k < 6; k++)
-            frac *= 10;
-    }
-    if (i != n)
+    int k = snprintf(tmp, sizeof tmp, "00%.*s%s", (int)(n - i), p + i, n - i == 3 ? ":00" : "");
+    int64_t rest;
+    if (sl_fmtv_time(tmp, (size_t)k, &rest) || rest >= INT64_C(3600000000))
         return -1;
-    int64_t t = ((h * 60 + v[0]) * 60 + v[1]) * 1000000 + frac;
+    int64_t t = h * INT64_C(3600000000) + rest;
     *us = neg ? -t : t;
     return 0;
 }

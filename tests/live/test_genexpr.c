@@ -24,13 +24,11 @@
 #include "core/url.h"
 #include "db/mysql/mysql_db.h"
 #include "db/pg/pg.h"
-#include "source/source.h"
 #include "target/mysql/genexpr.h"
 #include "target/mysql/mysql_target.h"
+#include "source_rows.h"
 
 #define DB "sl_genexpr_test"
-#define MAXROWS 16
-#define MAXCOLS 160
 
 static const char base[] =
     "id int PRIMARY KEY, a int, b bigint, s smallint, n numeric(10,2), f float8, r real, t text, "
@@ -120,54 +118,7 @@ static const char *const rows[] = {
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
-typedef struct rowset {
-    int n, ncols;
-    sl_value_t v[MAXROWS][MAXCOLS];
-} rowset_t;
-
 static char pg_url[600], my_url[600];
-
-static int copy_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
-{
-    rowset_t *r = ctx;
-    assert_true(r->n < MAXROWS && nvals <= MAXCOLS);
-    r->ncols = nvals;
-    for (int i = 0; i < nvals; i++) {
-        sl_value_t v = vals[i];
-        if (v.len >= 0) {
-            char *p = malloc((size_t)v.len + 1);
-            memcpy(p, v.p, (size_t)v.len);
-            p[v.len] = '\0';
-            v.p = p;
-        }
-        r->v[r->n][i] = v;
-    }
-    r->n++;
-    return 0;
-}
-
-static void free_rows(rowset_t *r)
-{
-    for (int i = 0; i < r->n; i++)
-        for (int k = 0; k < r->ncols; k++)
-            if (r->v[i][k].len >= 0)
-                free((char *)r->v[i][k].p);
-}
-
-static sl_table_t *read_table(const char *url, const char *name, rowset_t *rs)
-{
-    sl_source_t *src;
-    sl_err_t err;
-    sl_table_t *t;
-    if (sl_source_open(url, &src, &err) || src->ops->describe(src, name, &t, &err))
-        fail_msg("%s: %s | %s", name, err.message, err.detail);
-    sl_scan_t scan = {.table = t};
-    memset(rs, 0, sizeof *rs);
-    if (src->ops->scan(src, &scan, copy_row, rs, &err))
-        fail_msg("scan %s: %s", name, err.message);
-    sl_source_close(src);
-    return t;
-}
 
 /* Normalizes a canonical decimal: no trailing fraction zeros, no "-0". */
 static void decimal_norm(const char *s, char *out, size_t size)
@@ -262,8 +213,8 @@ static void run(const char *pgurl, sl_genexpr_case_t want)
                                   "\"My Col\", nu) VALUES %s", rows[i]);
         pg_exec(&pg, sql);
     }
-    rowset_t *pr = calloc(1, sizeof *pr), *mr = calloc(1, sizeof *mr);
-    sl_table_t *t = read_table(pgurl, DB ".g", pr);
+    live_rows_t *pr, *mr;
+    sl_table_t *t = live_read_table(pgurl, DB ".g", &pr);
     assert_int_equal(pr->n, NROWS);
 
     /* The MariaDB table: base columns as the target makes them, generated ones translated. */
@@ -348,7 +299,7 @@ static void run(const char *pgurl, sl_genexpr_case_t want)
         my_exec(&my, b.data);
     }
     snprintf(url, sizeof url, "%s/" DB, my_url);
-    sl_table_t *mt = read_table(url, "g", mr);
+    sl_table_t *mt = live_read_table(url, "g", &mr);
     assert_int_equal(mr->n, NROWS);
 
     /* Every generated value, row by row (both scans are in key order). */
@@ -371,10 +322,8 @@ static void run(const char *pgurl, sl_genexpr_case_t want)
     free(w);
     free(keep);
     sl_buf_free(&b);
-    free_rows(pr);
-    free_rows(mr);
-    free(pr);
-    free(mr);
+    live_rows_free(pr);
+    live_rows_free(mr);
     sl_table_free(t);
     sl_table_free(mt);
     my_exec(&my, "DROP DATABASE " DB);

@@ -58,13 +58,11 @@ bool sl_gx_textual(gx_type_t t)
     return t == TY_TEXT || t == TY_BPCHAR || t == TY_UNKNOWN;
 }
 
-/* out = printf(fmt) with %s replaced by the operands' texts, in order. */
-int sl_gx_compose(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *a, gx_out_t *b)
+int sl_gx_format(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *const *args, int nargs)
 {
-    gx_out_t *args[2] = {a, b};
     int k = 0;
     for (const char *p = fmt; *p; p++) {
-        if (p[0] == '%' && p[1] == 's') {
+        if (p[0] == '%' && p[1] == 's' && k < nargs) {
             gx_out_t *x = args[k++];
             if (sl_buf_add(&out->b, x->b.data ? x->b.data : "", x->b.len, c->err))
                 return -1;
@@ -74,6 +72,12 @@ int sl_gx_compose(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *a, gx_o
         }
     }
     return 0;
+}
+
+int sl_gx_compose(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *a, gx_out_t *b)
+{
+    gx_out_t *args[2] = {a, b};
+    return sl_gx_format(c, out, fmt, args, b ? 2 : 1);
 }
 
 static int emit_column(gx_ctx_t *c, const gx_t *g, gx_out_t *o)

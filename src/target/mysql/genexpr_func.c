@@ -41,22 +41,15 @@ static int args_emit(gx_ctx_t *c, const gx_t *g, int from, args_t *a)
     return 0;
 }
 
-/* out = fmt with the k-th "%s" replaced by args[idx[k]]. */
-static int put(gx_ctx_t *c, gx_out_t *out, const char *fmt, args_t *a, const int *idx)
+/* out = fmt with the k-th "%s" replaced by args[idx[k]], k < nidx (by args[k], k < a->n,
+ * when idx is NULL). */
+static int put(gx_ctx_t *c, gx_out_t *out, const char *fmt, args_t *a, const int *idx, int nidx)
 {
-    int k = 0;
-    for (const char *p = fmt; *p; p++) {
-        if (p[0] == '%' && p[1] == 's') {
-            gx_out_t *x = &a->a[idx ? idx[k] : k];
-            k++;
-            if (sl_buf_add(&out->b, x->b.data ? x->b.data : "", x->b.len, c->err))
-                return -1;
-            p++;
-        } else if (sl_buf_addc(&out->b, *p, c->err)) {
-            return -1;
-        }
-    }
-    return 0;
+    gx_out_t *ptrs[MAXARGS];
+    int n = idx ? nidx : a->n;
+    for (int k = 0; k < n && k < MAXARGS; k++)
+        ptrs[k] = &a->a[idx ? idx[k] : k];
+    return sl_gx_format(c, out, fmt, ptrs, n < MAXARGS ? n : MAXARGS);
 }
 
 /* An integer literal argument: 5, -5, '-5'::integer, (5)::integer. */
@@ -127,7 +120,7 @@ static int case_map(gx_ctx_t *c, bool lower, args_t *a, gx_out_t *o)
 {
     o->ty = (gx_ty_t){TY_TEXT, 0, -1};
     if (c->case_map == SL_GENEXPR_CASE_LIBC)
-        return put(c, o, lower ? "LOWER(%s)" : "UPPER(%s)", a, NULL);
+        return put(c, o, lower ? "LOWER(%s)" : "UPPER(%s)", a, NULL, 0);
     if (c->case_map != SL_GENEXPR_CASE_ASCII)
         return sl_gx_refuse(c, "it calls %s, which follows the source's LC_CTYPE, not known here",
                             lower ? "lower" : "upper");
@@ -135,7 +128,7 @@ static int case_map(gx_ctx_t *c, bool lower, args_t *a, gx_out_t *o)
     for (int i = 0; i < 26; i++)
         if (sl_buf_adds(&o->b, "REPLACE(", c->err))
             return -1;
-    if (put(c, o, "%s", a, NULL))
+    if (put(c, o, "%s", a, NULL, 0))
         return -1;
     for (int i = 0; i < 26; i++)
         if (sl_buf_printf(&o->b, c->err, ", '%c', '%c')", lower ? 'A' + i : 'a' + i,
@@ -179,7 +172,7 @@ static int extract(gx_ctx_t *c, const char *field, args_t *a, int i, bool date_p
             return sl_gx_refuse(c, "it extracts %s from %s", field, sl_gx_type_name(t));
         o->ty = date_part ? (gx_ty_t){TY_FLOAT8, 0, -1} : (gx_ty_t){TY_NUMERIC, 0, fields[k].scale};
         const int idx[] = {i, i};
-        return put(c, o, fields[k].sql, a, idx);
+        return put(c, o, fields[k].sql, a, idx, 2);
     }
     return sl_gx_refuse(c, "it extracts %s, which MariaDB computes differently or not at all", field);
 }
@@ -204,15 +197,15 @@ static int greatest(gx_ctx_t *c, const gx_t *g, args_t *a, gx_out_t *o)
     if (n == 0)
         return sl_buf_adds(&o->b, "NULL", c->err);
     if (n == 1)
-        return put(c, o, "%s", a, keep);
+        return put(c, o, "%s", a, keep, 1);
     if (sl_buf_adds(&o->b, !strcmp(g->s, "greatest") ? "GREATEST(" : "LEAST(", c->err))
         return -1;
     /* COALESCE(x_i, the others): NULL only when every argument is. */
     for (int i = 0; i < n; i++) {
-        if (sl_buf_adds(&o->b, i ? ", COALESCE(" : "COALESCE(", c->err) || put(c, o, "%s", a, &keep[i]))
+        if (sl_buf_adds(&o->b, i ? ", COALESCE(" : "COALESCE(", c->err) || put(c, o, "%s", a, &keep[i], 1))
             return -1;
         for (int k = 0; k < n; k++)
-            if (k != i && (sl_buf_adds(&o->b, ", ", c->err) || put(c, o, "%s", a, &keep[k])))
+            if (k != i && (sl_buf_adds(&o->b, ", ", c->err) || put(c, o, "%s", a, &keep[k], 1)))
                 return -1;
         if (sl_buf_addc(&o->b, ')', c->err))
             return -1;
@@ -232,7 +225,7 @@ static int substr(gx_ctx_t *c, const gx_t *g, int first, args_t *a, gx_out_t *o)
         return sl_gx_refuse(c, "it takes a substring at a computed or non-positive position, where "
                                "the engines differ");
     o->ty = (gx_ty_t){TY_TEXT, 0, -1};
-    return put(c, o, a->n == 3 ? "SUBSTRING(%s, %s, %s)" : "SUBSTRING(%s, %s)", a, NULL);
+    return put(c, o, a->n == 3 ? "SUBSTRING(%s, %s, %s)" : "SUBSTRING(%s, %s)", a, NULL, 0);
 }
 
 static int trim(gx_ctx_t *c, const char *side, const gx_t *chars, args_t *a, gx_out_t *o)
@@ -244,14 +237,14 @@ static int trim(gx_ctx_t *c, const char *side, const gx_t *chars, args_t *a, gx_
     if (!chars) {
         char fmt[40];
         snprintf(fmt, sizeof fmt, "TRIM(%s FROM %%s)", side);
-        return put(c, o, fmt, a, NULL);
+        return put(c, o, fmt, a, NULL, 0);
     }
     if (!one_char(chars))
         return sl_gx_refuse(c, "it trims a set of characters, which MariaDB's TRIM takes as one string");
     char fmt[40];
     snprintf(fmt, sizeof fmt, "TRIM(%s %%s FROM %%s)", side);
     const int idx[] = {1, 0};
-    return put(c, o, fmt, a, idx);
+    return put(c, o, fmt, a, idx, 2);
 }
 
 int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
@@ -276,7 +269,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
             rc = substr(c, g, 0, &a, o);
         } else if (rc == 0 && !(rc = text_arg(c, &a, 0, "position")) && !(rc = text_arg(c, &a, 1, "position"))) {
             o->ty = (gx_ty_t){TY_INT, 32, 0};
-            rc = put(c, o, "LOCATE(%s, %s COLLATE utf8mb4_bin)", &a, NULL);
+            rc = put(c, o, "LOCATE(%s, %s COLLATE utf8mb4_bin)", &a, NULL, 0);
         }
         goto out;
     }
@@ -291,7 +284,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
     } else if (!strcmp(fn, "md5") || !strcmp(fn, "reverse")) {
         if (!(rc = nargs(c, fn, a.n, 1, 1)) && !(rc = text_arg(c, &a, 0, fn))) {
             o->ty = (gx_ty_t){TY_TEXT, 0, -1};
-            rc = put(c, o, !strcmp(fn, "md5") ? "MD5(%s)" : "REVERSE(%s)", &a, NULL);
+            rc = put(c, o, !strcmp(fn, "md5") ? "MD5(%s)" : "REVERSE(%s)", &a, NULL, 0);
         }
     } else if (!strcmp(fn, "length") || !strcmp(fn, "char_length") || !strcmp(fn, "character_length") ||
                !strcmp(fn, "octet_length")) {
@@ -300,7 +293,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
             rc = sl_gx_refuse(c, "it counts the bytes of a character(n) value with its padding");
         if (rc == 0 && !(rc = text_arg(c, &a, 0, fn))) {
             o->ty = (gx_ty_t){TY_INT, 32, 0};
-            rc = put(c, o, octets ? "OCTET_LENGTH(%s)" : "CHAR_LENGTH(%s)", &a, NULL);
+            rc = put(c, o, octets ? "OCTET_LENGTH(%s)" : "CHAR_LENGTH(%s)", &a, NULL, 0);
         }
     } else if (!strcmp(fn, "substr") || !strcmp(fn, "substring")) {
         rc = substr(c, g, 0, &a, o);
@@ -312,7 +305,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
         if (!(rc = nargs(c, fn, a.n, 3, 3)) && !(rc = text_arg(c, &a, 0, fn)) &&
             !(rc = text_arg(c, &a, 1, fn)) && !(rc = text_arg(c, &a, 2, fn))) {
             o->ty = (gx_ty_t){TY_TEXT, 0, -1};
-            rc = put(c, o, "REPLACE(%s, %s, %s)", &a, NULL);
+            rc = put(c, o, "REPLACE(%s, %s, %s)", &a, NULL, 0);
         }
     } else if (!strcmp(fn, "left") || !strcmp(fn, "right")) {
         long k;
@@ -328,20 +321,20 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
                 snprintf(fmt, sizeof fmt, "LEFT(%%s, GREATEST(CHAR_LENGTH(%%s) - %ld, 0))", -k);
             else /* all but the first -k characters */
                 snprintf(fmt, sizeof fmt, "SUBSTRING(%%s, %ld)", 1 - k);
-            rc = put(c, o, fmt, &a, idx);
+            rc = put(c, o, fmt, &a, idx, 2);
         }
     } else if (!strcmp(fn, "repeat")) {
         if (!(rc = nargs(c, fn, a.n, 2, 2)) && !(rc = text_arg(c, &a, 0, fn)) && a.a[1].ty.t != TY_INT)
             rc = sl_gx_refuse(c, "it repeats by %s", sl_gx_type_name(a.a[1].ty.t));
         if (rc == 0) {
             o->ty = (gx_ty_t){TY_TEXT, 0, -1};
-            rc = put(c, o, "REPEAT(%s, %s)", &a, NULL);
+            rc = put(c, o, "REPEAT(%s, %s)", &a, NULL, 0);
         }
     } else if (!strcmp(fn, "strpos")) {
         if (!(rc = nargs(c, fn, a.n, 2, 2)) && !(rc = text_arg(c, &a, 0, fn)) && !(rc = text_arg(c, &a, 1, fn))) {
             o->ty = (gx_ty_t){TY_INT, 32, 0};
             const int idx[] = {1, 0};
-            rc = put(c, o, "LOCATE(%s, %s COLLATE utf8mb4_bin)", &a, idx);
+            rc = put(c, o, "LOCATE(%s, %s COLLATE utf8mb4_bin)", &a, idx, 2);
         }
     } else if (!strcmp(fn, "abs") || !strcmp(fn, "sign") || !strcmp(fn, "floor") || !strcmp(fn, "ceil") ||
                !strcmp(fn, "ceiling") || !strcmp(fn, "round") || !strcmp(fn, "trunc")) {
@@ -365,7 +358,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
                 snprintf(fmt, sizeof fmt, "%s(%%s)", !strcmp(fn, "ceil") ? "CEILING" : fn);
             for (char *p = fmt; *p && *p != '('; p++)
                 *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-            rc = put(c, o, fmt, &a, NULL);
+            rc = put(c, o, fmt, &a, NULL, 0);
         }
     } else if (!strcmp(fn, "mod")) {
         if (!(rc = nargs(c, fn, a.n, 2, 2)) &&
@@ -373,7 +366,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
             rc = sl_gx_refuse(c, "it calls mod on %s", sl_gx_type_name(t0));
         if (rc == 0) {
             o->ty = t0 == TY_INT && a.a[1].ty.t == TY_INT ? a.a[0].ty : (gx_ty_t){TY_NUMERIC, 0, -1};
-            rc = put(c, o, "MOD(%s, %s)", &a, NULL);
+            rc = put(c, o, "MOD(%s, %s)", &a, NULL, 0);
         }
     } else if (!strcmp(fn, "coalesce")) {
         gx_ty_t ty = {TY_NULL, 0, -1};
@@ -382,7 +375,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
         if (rc == 0 && a.n == 0)
             rc = sl_gx_refuse(c, "it calls coalesce without arguments");
         for (int i = 0; rc == 0 && i < a.n; i++)
-            rc = sl_buf_adds(&o->b, i ? ", " : "COALESCE(", c->err) || put(c, o, "%s", &a, &i) ? -1 : 0;
+            rc = sl_buf_adds(&o->b, i ? ", " : "COALESCE(", c->err) || put(c, o, "%s", &a, &i, 1) ? -1 : 0;
         if (rc == 0)
             rc = sl_buf_addc(&o->b, ')', c->err);
         o->ty = ty;
@@ -399,7 +392,7 @@ int sl_gx_emit_func(gx_ctx_t *c, const gx_t *g, gx_out_t *o)
             rc = put(c, o, !text ? "NULLIF(%s, %s)"
                            : pad ? "(CASE WHEN (RTRIM(%s) COLLATE utf8mb4_nopad_bin = RTRIM(%s)) THEN NULL ELSE %s END)"
                                  : "NULLIF(%s COLLATE utf8mb4_nopad_bin, %s)",
-                     &a, idx);
+                     &a, idx, 3);
         }
         sl_gx_out_free(&eq);
     } else if (!strcmp(fn, "greatest") || !strcmp(fn, "least")) {

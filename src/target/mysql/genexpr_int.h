@@ -113,7 +113,9 @@ int sl_gx_equality(gx_ctx_t *c, const char *op, gx_out_t *a, gx_out_t *b, gx_out
 /* Widens *acc to also hold t (CASE branches, COALESCE arguments); 1 when they mix types
  * PostgreSQL would not. */
 int sl_gx_unify_add(gx_ctx_t *c, gx_ty_t *acc, gx_ty_t t);
-/* out += fmt with each "%s" replaced by a's, then b's text. */
+/* out += fmt with the k-th "%s" replaced by args[k]'s text (k < nargs). */
+int sl_gx_format(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *const *args, int nargs);
+/* sl_gx_format with one or two operands (b may be NULL). */
 int sl_gx_compose(gx_ctx_t *c, gx_out_t *out, const char *fmt, gx_out_t *a, gx_out_t *b);
 /* genexpr_cast.c: a column's type, literals, casts, the column's own type. */
 gx_ty_t sl_gx_column_type(const sl_column_t *col);
