@@ -53,9 +53,9 @@ static void live_rows_free(live_rows_t *r)
  * with sl_table_free and live_rows_free). */
 static sl_table_t *live_read_table(const char *url, const char *name, live_rows_t **rows)
 {
-    sl_source_t *src;
+    sl_source_t *src = NULL;
     sl_err_t err;
-    sl_table_t *t;
+    sl_table_t *t = NULL;
     if (sl_source_open(url, &src, &err) || src->ops->describe(src, name, &t, &err))
         fail_msg("%s: %s | %s", name, err.message, err.detail);
     sl_scan_t scan = {.table = t};
