@@ -241,3 +241,28 @@ int sl_sqllex_error(sl_err_t *err, sl_errcode_t code, const char *what, const ch
         sl_err_hint(err, "%s", hint);
     return -1;
 }
+
+bool sl_utf8_valid(const char *s, size_t n, size_t *bad)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = u[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3
+                 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+        bool ok = k && i + k <= n;
+        for (size_t j = 1; ok && j < k; j++)
+            ok = (u[i + j] & 0xc0) == 0x80;
+        /* overlong three- and four-byte forms, surrogates, past U+10FFFF */
+        if (ok && k == 3)
+            ok = !(c == 0xe0 && u[i + 1] < 0xa0) && !(c == 0xed && u[i + 1] >= 0xa0);
+        if (ok && k == 4)
+            ok = !(c == 0xf0 && u[i + 1] < 0x90) && !(c == 0xf4 && u[i + 1] >= 0x90);
+        if (!ok) {
+            if (bad)
+                *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}

@@ -63,6 +63,10 @@ int sl_sqllex_text(const sl_tok_t *tok, sl_buf_t *out, sl_err_t *err);
 /* Describes a token for a syntax error: `"xyz"` (cut at 40 bytes), or "end of input". */
 const char *sl_tok_describe(const sl_tok_t *tok, char *buf, size_t size);
 
+/* True when s[0..n) is valid UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF); otherwise *bad, when not NULL, is the offset of the first bad byte. */
+bool sl_utf8_valid(const char *s, size_t n, size_t *bad);
+
 /* Fills err with PostgreSQL's `syntax error at or near "tok"` for text, the position
  * (1-based character, as PostgreSQL counts) and a caret line under it as detail, and the
  * hint (may be NULL). `what` names the text ("filter", "expression"). Returns -1. */

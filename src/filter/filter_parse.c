@@ -499,6 +499,14 @@ int sl_filter_parse(const char *text, sl_filter_t **out, sl_err_t *err)
         sl_err_detail(err, "It has %zu bytes; the limit is %u.", len, FILTER_MAX_TEXT);
         return -1;
     }
+    size_t bad;
+    if (!sl_utf8_valid(text, len, &bad)) {
+        sl_err_set(err, SL_E_CONFIG, "filter is not valid UTF-8");
+        sl_err_detail(err, "The byte at offset %zu (0x%02x) does not start or continue a UTF-8 "
+                           "character.", bad, (unsigned char)text[bad]);
+        sl_err_hint(err, "Write the filter, and its text literals, in UTF-8.");
+        return -1;
+    }
     parser_t ps = {.text = text, .len = len, .err = err};
     sl_sqllex_init(&ps.lx, text, len, true);
     advance(&ps);

@@ -212,6 +212,11 @@ static void test_parse_errors(void **state)
     parse_fails("5", "syntax error at end of filter", NULL, NULL);
     parse_fails("a = - 'x'", "near \"-\"", NULL, "no arithmetic");
     /* Positions count characters, as PostgreSQL does, not bytes. */
+    parse_fails("txt = 'a\xff'", "filter is not valid UTF-8", "offset 8 (0xff)", "in UTF-8");
+    parse_fails("txt = '\xc3'", "not valid UTF-8", "offset 7", NULL);       /* cut short */
+    parse_fails("txt = '\xc0\xaf'", "not valid UTF-8", NULL, NULL);         /* overlong */
+    parse_fails("txt = '\xed\xa0\x80'", "not valid UTF-8", NULL, NULL);    /* surrogate */
+    parse_fails("txt = '\xf4\x90\x80\x80'", "not valid UTF-8", NULL, NULL); /* > U+10FFFF */
     parse_fails("\"é\" = 'ü' ==", "near \"=\"", "at character 11 of the filter:\n\"é\" = 'ü' ==\n          ^", NULL);
     /* Long filters show a window around the position. */
     char longf[400];
