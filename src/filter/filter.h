@@ -94,7 +94,8 @@ const char *sl_filter_text(const sl_filter_t *f);
 
 typedef enum sl_filter_dialect {
     SL_FILTER_PG,      /* PostgreSQL (the session sluice opens: UTF8, TimeZone UTC) */
-    SL_FILTER_MARIADB, /* MariaDB 10.4+ (utf8mb4 session, time_zone +00:00) */
+    SL_FILTER_MARIADB, /* MariaDB 10.4+ (utf8mb4 session, time_zone +00:00). Not MySQL 8:
+                          it has no utf8mb4_nopad_bin (utf8mb4_0900_bin would serve) */
 } sl_filter_dialect_t;
 
 /* Appends the bound filter as one parenthesized SQL boolean expression. Fails
