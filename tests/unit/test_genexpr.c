@@ -369,6 +369,12 @@ static void test_names_and_limits(void **state)
     assert_int_equal(err.code, SL_E_LIMIT);
     sl_buf_free(&b);
     sl_table_free(t);
+    /* A type name longer than 256 bytes (found by the fuzzer: it left the cast nameless). */
+    char longtype[600] = "(a)::";
+    for (int i = 0; i < 300; i++)
+        strcat(longtype, "y");
+    assert_int_equal(translate(longtype, "integer", NULL, out, sizeof out, why, sizeof why), 1);
+    assert_non_null(strstr(why, "it casts to yyyy"));
     /* Deep nesting is refused, not a stack overflow. */
     char deep[4000] = "";
     for (int i = 0; i < 500; i++)

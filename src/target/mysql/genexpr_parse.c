@@ -137,7 +137,7 @@ static const char *const continuations[][2] = {
 static int type_name(parser_t *ps, gx_t *cast)
 {
     sl_buf_t b;
-    sl_buf_init(&b, 256);
+    sl_buf_init(&b, GX_MAX_TEXT + 64); /* the name comes from the text, which is bounded */
     int rc = -1;
     if (ps->tok.kind != SL_TOK_WORD && ps->tok.kind != SL_TOK_QUOTED) {
         syntax(ps);
@@ -196,6 +196,10 @@ static int type_name(parser_t *ps, gx_t *cast)
             goto out;
         }
         cast->array = true;
+    }
+    if (!b.data) { /* cannot happen within the bound; never leave the cast nameless */
+        sl_err_set(ps->err, SL_E_LIMIT, "type name too long");
+        goto out;
     }
     cast->s = sl_buf_steal(&b, NULL);
     rc = 0;
