@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 struct sl_bus {
@@ -399,14 +400,7 @@ bool sl_bus_unlisten(sl_bus_listener_t *l, int timeout_ms)
     if (!l)
         return true;
     natsSubscription_Unsubscribe(l->sub);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = sl_deadline_ms(timeout_ms);
     pthread_mutex_lock(&l->mu);
     while (!l->completed)
         if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)

@@ -123,7 +123,10 @@ static int check_change(const sl_table_t *old, const sl_table_t *fresh, const ch
 
 /* The next description of old: the relation's columns in its order (kept ones as they
  * were, added ones as the source describes them in fresh), then the generated columns
- * the source does not send. */
+ * the source does not send. When the key of a kept column changed (a column of the
+ * primary key was dropped: PostgreSQL drops the key with it, MariaDB keeps the other
+ * columns in it), the key is the one the source has now: the old positions would leave
+ * a hole in the key, and the source identifies rows by its own key. */
 static int next_table(const sl_table_t *old, const sl_table_t *fresh, const char *const *relcols, int nrel,
                       const char *label, sl_table_t **next, sl_err_t *err)
 {
@@ -131,9 +134,10 @@ static int next_table(const sl_table_t *old, const sl_table_t *fresh, const char
     if (!cols)
         abort();
     int n = 0, rc = -1;
+    bool key_moved = false;
     for (int i = 0; i < nrel; i++) {
         int o = sl_table_find_col(old, relcols[i]);
-        int f = o >= 0 ? -1 : sl_table_find_col(fresh, relcols[i]);
+        int f = sl_table_find_col(fresh, relcols[i]);
         if (o < 0 && f < 0) {
             sl_err_set(err, SL_E_SCHEMA, "column \"%s\" was added to replicated table \"%s\" and is gone again",
                        relcols[i], label);
@@ -141,14 +145,24 @@ static int next_table(const sl_table_t *old, const sl_table_t *fresh, const char
             goto out;
         }
         cols[n++].from = o >= 0 ? &old->columns[o] : &fresh->columns[f];
+        key_moved |= o >= 0 && old->columns[o].pk_pos != (f >= 0 ? fresh->columns[f].pk_pos : 0);
     }
     for (int i = 0; i < old->ncolumns; i++)
         if (old->columns[i].generated && !in_list(relcols, nrel, old->columns[i].name))
             cols[n++].from = &old->columns[i];
+    for (int i = 0; key_moved && i < n; i++)
+        cols[i].flags = SL_COL_NO_KEY;
     if (sl_table_derive(old, cols, n, 0, next, err)) {
         sl_err_hint(err, RESTART_HINT);
         goto out;
     }
+    for (int i = 0; key_moved && i < n; i++) {
+        int f = sl_table_find_col(fresh, (*next)->columns[i].name);
+        (*next)->columns[i].pk_pos = f >= 0 ? fresh->columns[f].pk_pos : 0;
+    }
+    if (key_moved)
+        sl_info("table \"%s\": its primary key changed at the source; the stream now keys it on %d column%s",
+                label, sl_table_pk_count(*next), sl_table_pk_count(*next) == 1 ? "" : "s");
     rc = 0;
 out:
     free(cols);

@@ -5,6 +5,8 @@
 
 #include <time.h>
 
+#include "core/clock.h"
+
 void sl_run_init(sl_run_t *run, sl_bus_t *bus, volatile sig_atomic_t *stop)
 {
     *run = (sl_run_t){.bus = bus, .stop = stop};
@@ -66,14 +68,7 @@ void sl_run_sleep(sl_run_t *run, int ms)
 
 void sl_run_wait(sl_run_t *run, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = sl_deadline_ms(ms);
     pthread_cond_timedwait(&run->cv, &run->mu, &ts);
 }
 
