@@ -128,13 +128,22 @@ const char *sl_column_source(const sl_column_t *c) { return c->source ? c->sourc
 
 /* ---- copying and deriving --------------------------------------------------- */
 
+/* calloc of n elements, NULL for none; out of memory aborts. */
+static void *alloc_array(int n, size_t size)
+{
+    if (n <= 0)
+        return NULL;
+    void *p = calloc((size_t)n, size);
+    if (!p)
+        abort();
+    return p;
+}
+
 static char **copy_strv(char *const *v, int n)
 {
-    if (!v || n <= 0)
+    if (!v)
         return NULL;
-    char **out = calloc((size_t)n, sizeof *out);
-    if (!out)
-        abort();
+    char **out = alloc_array(n, sizeof *out);
     for (int i = 0; i < n; i++)
         out[i] = sl_strdup(v[i]);
     return out;
@@ -184,45 +193,45 @@ static sl_table_t *copy_head(const sl_table_t *t)
     return out;
 }
 
-static void *alloc_array(int n, size_t size)
+/* dst (zeroed) becomes a copy of src whose columns are `names` (taken over). */
+static void copy_index(sl_index_t *dst, const sl_index_t *src, char **names)
 {
-    if (n <= 0)
-        return NULL;
-    void *p = calloc((size_t)n, size);
-    if (!p)
-        abort();
-    return p;
+    dst->name = sl_strdup(src->name);
+    dst->unique = src->unique;
+    dst->columns = names;
+    dst->ncolumns = names ? src->ncolumns : 0;
+}
+
+/* dst (zeroed) becomes a copy of src whose own columns are `names` (taken over); the
+ * referenced columns are copied as they are. */
+static void copy_fkey(sl_fkey_t *dst, const sl_fkey_t *src, char **names)
+{
+    dst->name = sl_strdup(src->name);
+    dst->columns = names;
+    dst->ref_columns = copy_strv(src->ref_columns, src->ncolumns);
+    dst->ncolumns = names ? src->ncolumns : 0;
+    dst->ref_schema = sl_strdup(src->ref_schema);
+    dst->ref_table = sl_strdup(src->ref_table);
+    dst->on_delete = sl_strdup(src->on_delete);
+    dst->on_update = sl_strdup(src->on_update);
 }
 
 sl_table_t *sl_table_copy(const sl_table_t *t)
 {
     sl_table_t *out = copy_head(t);
     out->columns = alloc_array(t->ncolumns, sizeof *out->columns);
-    for (int i = 0; i < t->ncolumns; i++)
-        copy_col(&out->columns[i], &t->columns[i]);
-    out->ncolumns = t->ncolumns;
+    for (; out->ncolumns < t->ncolumns; out->ncolumns++)
+        copy_col(&out->columns[out->ncolumns], &t->columns[out->ncolumns]);
     out->indexes = alloc_array(t->nindexes, sizeof *out->indexes);
-    for (int i = 0; i < t->nindexes; i++) {
-        out->indexes[i].name = sl_strdup(t->indexes[i].name);
-        out->indexes[i].unique = t->indexes[i].unique;
-        out->indexes[i].columns = copy_strv(t->indexes[i].columns, t->indexes[i].ncolumns);
-        out->indexes[i].ncolumns = out->indexes[i].columns ? t->indexes[i].ncolumns : 0;
+    for (; out->nindexes < t->nindexes; out->nindexes++) {
+        const sl_index_t *x = &t->indexes[out->nindexes];
+        copy_index(&out->indexes[out->nindexes], x, copy_strv(x->columns, x->ncolumns));
     }
-    out->nindexes = t->nindexes;
     out->fkeys = alloc_array(t->nfkeys, sizeof *out->fkeys);
-    for (int i = 0; i < t->nfkeys; i++) {
-        const sl_fkey_t *f = &t->fkeys[i];
-        sl_fkey_t *g = &out->fkeys[i];
-        g->name = sl_strdup(f->name);
-        g->columns = copy_strv(f->columns, f->ncolumns);
-        g->ref_columns = copy_strv(f->ref_columns, f->ncolumns);
-        g->ncolumns = g->columns ? f->ncolumns : 0;
-        g->ref_schema = sl_strdup(f->ref_schema);
-        g->ref_table = sl_strdup(f->ref_table);
-        g->on_delete = sl_strdup(f->on_delete);
-        g->on_update = sl_strdup(f->on_update);
+    for (; out->nfkeys < t->nfkeys; out->nfkeys++) {
+        const sl_fkey_t *f = &t->fkeys[out->nfkeys];
+        copy_fkey(&out->fkeys[out->nfkeys], f, copy_strv(f->columns, f->ncolumns));
     }
-    out->nfkeys = t->nfkeys;
     return out;
 }
 
@@ -298,48 +307,31 @@ static const char *renamed(const sl_col_edit_t *cols, int n, const char *name)
     return NULL;
 }
 
-/* Copies of names[0..n) under their derived names; NULL when one is not kept. */
-static char **rename_all(const sl_col_edit_t *cols, int ncols, char *const *names, int n)
+/* Copies of names[0..n) under their derived names into *out; false when one is not
+ * kept. */
+static bool rename_all(const sl_col_edit_t *cols, int ncols, char *const *names, int n, char ***out)
 {
     for (int i = 0; i < n; i++)
         if (!renamed(cols, ncols, names[i]))
-            return NULL;
-    char **out = alloc_array(n, sizeof *out);
+            return false;
+    *out = alloc_array(n, sizeof **out);
     for (int i = 0; i < n; i++)
-        out[i] = sl_strdup(renamed(cols, ncols, names[i]));
-    return out;
+        (*out)[i] = sl_strdup(renamed(cols, ncols, names[i]));
+    return true;
 }
 
+/* base's indexes and foreign keys whose columns are all kept, under their new names. */
 static void derive_keys(const sl_table_t *base, sl_table_t *t, const sl_col_edit_t *cols, int n)
 {
+    char **names;
     t->indexes = alloc_array(base->nindexes, sizeof *t->indexes);
-    for (int i = 0; i < base->nindexes; i++) {
-        const sl_index_t *x = &base->indexes[i];
-        char **names = rename_all(cols, n, x->columns, x->ncolumns);
-        if (!names)
-            continue;
-        sl_index_t *y = &t->indexes[t->nindexes++];
-        y->name = sl_strdup(x->name);
-        y->unique = x->unique;
-        y->columns = names;
-        y->ncolumns = x->ncolumns;
-    }
+    for (int i = 0; i < base->nindexes; i++)
+        if (rename_all(cols, n, base->indexes[i].columns, base->indexes[i].ncolumns, &names))
+            copy_index(&t->indexes[t->nindexes++], &base->indexes[i], names);
     t->fkeys = alloc_array(base->nfkeys, sizeof *t->fkeys);
-    for (int i = 0; i < base->nfkeys; i++) {
-        const sl_fkey_t *f = &base->fkeys[i];
-        char **names = rename_all(cols, n, f->columns, f->ncolumns);
-        if (!names)
-            continue;
-        sl_fkey_t *g = &t->fkeys[t->nfkeys++];
-        g->name = sl_strdup(f->name);
-        g->columns = names;
-        g->ncolumns = f->ncolumns;
-        g->ref_schema = sl_strdup(f->ref_schema);
-        g->ref_table = sl_strdup(f->ref_table);
-        g->ref_columns = copy_strv(f->ref_columns, f->ncolumns);
-        g->on_delete = sl_strdup(f->on_delete);
-        g->on_update = sl_strdup(f->on_update);
-    }
+    for (int i = 0; i < base->nfkeys; i++)
+        if (rename_all(cols, n, base->fkeys[i].columns, base->fkeys[i].ncolumns, &names))
+            copy_fkey(&t->fkeys[t->nfkeys++], &base->fkeys[i], names);
 }
 
 int sl_table_derive(const sl_table_t *base, const sl_col_edit_t *cols, int n, unsigned flags, sl_table_t **out,
