@@ -24,4 +24,20 @@ static inline double sl_mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The deadline ms milliseconds from now for pthread_cond_timedwait, which reads the
+ * realtime clock (the one use of wall time here: a jump only shortens or stretches one
+ * wait, and every waiter re-checks its condition). */
+static inline struct timespec sl_deadline_ms(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 #endif

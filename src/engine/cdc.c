@@ -37,35 +37,9 @@
 #include "monitor/stats.h"
 #include "source/source.h"
 
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
-
-void sl_cdc_fail(cdc_t *cd, const sl_err_t *err)
-{
-    pthread_mutex_lock(&cd->mu);
-    if (!atomic_load(&cd->failed)) {
-        cd->fail_err = *err;
-        atomic_store(&cd->failed, true);
-    }
-    pthread_cond_broadcast(&cd->cv);
-    pthread_mutex_unlock(&cd->mu);
-}
-
-bool sl_cdc_stopping(cdc_t *cd)
-{
-    return atomic_load(&cd->failed) || atomic_load(&cd->restart) || (cd->opts->stop && *cd->opts->stop);
-}
-
 int64_t sl_cdc_now_ms(void)
 {
     return sl_mono_ms();
-}
-
-void sl_cdc_sleep(cdc_t *cd, int ms)
-{
-    for (int slept = 0; slept < ms && !sl_cdc_stopping(cd); slept += 100) {
-        struct timespec ts = {0, (ms - slept < 100 ? ms - slept : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
 }
 
 void sl_cdc_lane_key(int lane, char *buf, int size) { snprintf(buf, (size_t)size, "cdc:%d", lane); }
@@ -108,41 +82,6 @@ static int store_start(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
         sl_err_prefix(err, "target: ");
         return -1;
     }
-    return 0;
-}
-
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < cd->ntables; i++)
-        json_array_append_new(a, sl_table_to_json(cd->tables[i]));
-    char *text = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = text, .done = true};
-    int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_tables", &ck, err);
-    free(text);
-    if (rc)
-        sl_err_prefix(err, "target: ");
-    return rc;
-}
-
-static int tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
-{
-    json_error_t je;
-    json_t *a = json_loads(text, 0, &je);
-    if (!json_is_array(a)) {
-        json_decref(a);
-        return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_tables\" of stream \"%s\" is not valid",
-                          cd->spec->name);
-    }
-    cd->ntables = (int)json_array_size(a);
-    cd->tables = calloc((size_t)cd->ntables + 1, sizeof *cd->tables);
-    for (int i = 0; i < cd->ntables; i++)
-        if (sl_table_from_json(json_array_get(a, (size_t)i), &cd->tables[i], err)) {
-            json_decref(a);
-            return -1;
-        }
-    json_decref(a);
     return 0;
 }
 
@@ -321,7 +260,7 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
         lo.snapshot_pos = &pos;
         lo.schema_only = !spec->opt.initial_load;
         lo.restart = true;
-        lo.stats = cd->stats;
+        lo.stats = cd->run.stats;
         lo.truncate_existing = prior->plan || cd->opts->restart;
         if (prior->plan)
             sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts "
@@ -346,7 +285,7 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
             }
             lo.snapshot_pos = NULL;
         }
-        sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
+        sl_load_result_t lr = sl_load_run(spec, cd->run.bus, &lo, err);
         if (lr == SL_LOAD_INTERRUPTED) {
             sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
             sl_err_hint(err, "run the same command again: the initial load starts over");
@@ -392,12 +331,12 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
     lo.snapshot = snapshot;
     lo.schema_only = !spec->opt.initial_load;
     lo.restart = true; /* a cdc stream always copies from its own new snapshot */
-    lo.stats = cd->stats;
+    lo.stats = cd->run.stats;
     lo.truncate_existing = prior->plan || cd->opts->restart;
     if (prior->plan)
         sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
                 spec->name);
-    sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
+    sl_load_result_t lr = sl_load_run(spec, cd->run.bus, &lo, err);
     if (lr == SL_LOAD_INTERRUPTED) {
         sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
         sl_err_hint(err, "run the same command again: the initial load starts over");
@@ -428,10 +367,10 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err);
  * -1 with err on failure (err->retriable: start another session). */
 static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
-    atomic_store(&cd->restart, false);
+    atomic_store(&cd->run.restart, false);
     atomic_store(&cd->session_over, false);
     cd->epoch++;
-    if (sl_bus_stream_reset(cd->bus, cd->spec->name, cd->lanes, err))
+    if (sl_bus_stream_reset(cd->run.bus, cd->spec->name, cd->lanes, err))
         return -1;
     /* where the lanes stand */
     for (int i = 0; i < cd->lanes; i++) {
@@ -488,12 +427,13 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     int rc;
     atomic_store(&cd->confirmed, cd->start.lsn);
     sl_cdc_reader_reset(cd);
-    pthread_t *wt = calloc((size_t)cd->lanes, sizeof *wt);
-    cdc_writer_arg_t *wa = calloc((size_t)cd->lanes, sizeof *wa);
-    for (int i = 0; i < cd->lanes; i++) {
-        wa[i] = (cdc_writer_arg_t){.cd = cd, .lane = i};
-        pthread_create(&wt[i], NULL, sl_cdc_writer_main, &wa[i]);
-    }
+    sl_lane_cfg_t lc = {.run = &cd->run,
+                        .stream = cd->spec->name,
+                        .target_url = cd->spec->target_url,
+                        .fetch_ms = 200,
+                        .ops = &sl_cdc_lane_ops,
+                        .mode = cd};
+    sl_lanes_t *lanes = sl_lanes_start(&lc, cd->lanes);
     char lsn[32];
     sl_lsn_format(cd->start.lsn, lsn, sizeof lsn);
     sl_debug("cdc session %" PRIu64 ": streaming from %s with %d lane%s", cd->epoch, lsn, cd->lanes,
@@ -501,7 +441,7 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     sl_cdc_handler_t h;
     sl_cdc_reader_handler(cd, &h);
     rc = c->ops->stream(c, cd->start.lsn, cd->tables, cd->ntables, &h, err);
-    if (rc && !err->retriable && !atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
+    if (rc && !err->retriable && !atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart)) {
         /* the stream stops on something it cannot pass (an unsupported schema change):
          * the changes read before it are still applied, so a fix-and-rerun loses nothing */
         sl_err_t keep = *err;
@@ -511,24 +451,17 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
         *err = keep;
     }
     atomic_store(&cd->session_over, true);
-    pthread_mutex_lock(&cd->mu);
-    pthread_cond_broadcast(&cd->cv);
-    pthread_mutex_unlock(&cd->mu);
-    for (int i = 0; i < cd->lanes; i++)
-        pthread_join(wt[i], NULL);
-    free(wt);
-    free(wa);
-    if (atomic_load(&cd->failed)) {
-        *err = cd->fail_err;
+    sl_run_wake(&cd->run);
+    sl_lanes_join(lanes);
+    if (sl_run_failure(&cd->run, err))
         return -1;
-    }
-    if (rc == 0 && atomic_load(&cd->restart)) {
-        const char *why = atomic_load(&cd->restart_why);
+    if (rc == 0 && atomic_load(&cd->run.restart)) {
+        const char *why = atomic_load(&cd->run.restart_why);
         sl_err_set(err, SL_E_BROKER, "%s", why ? why : "the session had to restart");
         err->retriable = true;
         return -1;
     }
-    if (rc && err->code == SL_E_CANCELED && !(cd->opts->stop && *cd->opts->stop)) {
+    if (rc && err->code == SL_E_CANCELED && !sl_run_stop_asked(&cd->run)) {
         err->retriable = true; /* a session ended from inside: start the next one */
     }
     return rc;
@@ -547,10 +480,7 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
     }
-    snap->batches = atomic_load(&cd->batches);
-    snap->duplicates = atomic_load(&cd->duplicates);
-    snap->redeliveries = atomic_load(&cd->redeliveries);
-    snap->errors = atomic_load(&cd->retries);
+    sl_run_snap(&cd->run, snap);
     snap->lag_seconds = (double)atomic_load(&cd->lag_us) / 1e6;
     uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
     if (strncmp(cd->spec->source_url, "postgres", 8) == 0) /* binlog positions are no byte offsets */
@@ -574,9 +504,9 @@ static void stats_cdc_phase(cdc_t *cd)
         cd->tnames[i] = sl_strdup(sl_table_label(cd->tables[i], label, sizeof label));
     }
     cd->ntstats = cd->ntables;
-    sl_stats_phase(cd->stats, "cdc");
-    sl_stats_attach(cd->stats, collect_stats, cd);
-    sl_stats_publish_now(cd->stats);
+    sl_stats_phase(cd->run.stats, "cdc");
+    sl_stats_attach(cd->run.stats, collect_stats, cd);
+    sl_stats_publish_now(cd->run.stats);
 }
 
 /* Batches of a few MB are built, sent and received over and over (nats.c copies each
@@ -595,10 +525,9 @@ static void keep_heap(void)
 sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts, sl_err_t *err)
 {
     keep_heap();
-    cdc_t cd = {.spec = spec, .opts = opts, .bus = bus};
+    cdc_t cd = {.spec = spec, .opts = opts};
+    sl_run_init(&cd.run, bus, opts->stop);
     cd.lanes = spec->opt.ordering == SL_ORDER_KEY ? sl_spec_writers(spec) : 1;
-    pthread_mutex_init(&cd.mu, NULL);
-    pthread_cond_init(&cd.cv, NULL);
     pthread_rwlock_init(&cd.schema, NULL);
     sl_cdc_object_name(spec->name, cd.slot, sizeof cd.slot);
     int64_t payload = sl_bus_max_payload(bus);
@@ -629,11 +558,11 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         goto out;
     }
     sl_err_t serr = {0};
-    if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.stats, &serr))
+    if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.run.stats, &serr))
         sl_warn("stats will not be published: %s", serr.message);
     if (prior.tables) {
         cd.handover = prior.start;
-        if (tables_from_json(&cd, prior.tables, err))
+        if (sl_cdc_tables_from_json(&cd, prior.tables, err))
             goto out;
         sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
     } else if (first_run(&cd, adm, &prior, &c, err)) {
@@ -654,18 +583,18 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         }
         if (sl_cdc_now_ms() - began > 60000)
             attempt = 0; /* a session that ran a while: back off from the start again */
-        atomic_store(&cd.restart_why, NULL);
-        if (opts->stop && *opts->stop)
+        atomic_store(&cd.run.restart_why, NULL);
+        if (sl_run_stop_asked(&cd.run))
             break;
-        atomic_store(&cd.failed, false);
+        atomic_store(&cd.run.failed, false);
         sl_cdc_close(c);
         c = NULL;
         int wait = 500 << (attempt < 5 ? attempt : 5);
         sl_warn("change stream interrupted (%s); starting again from the confirmed position in %d ms", err->message,
                 wait);
         attempt++;
-        sl_cdc_sleep(&cd, wait);
-        if (opts->stop && *opts->stop)
+        sl_run_sleep(&cd.run, wait);
+        if (sl_run_stop_asked(&cd.run))
             break;
     }
     char lsn[32];
@@ -674,10 +603,10 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
             spec->name, atomic_load(&cd.changes_applied), lsn);
     res = SL_CDC_STOPPED;
 out:
-    sl_stats_detach(cd.stats);
+    sl_stats_detach(cd.run.stats);
     if (res == SL_CDC_FAILED)
-        sl_stats_error(cd.stats);
-    sl_stats_stop(cd.stats); /* the final snapshot */
+        sl_stats_error(cd.run.stats);
+    sl_stats_stop(cd.run.stats); /* the final snapshot */
     for (int i = 0; i < cd.ntstats; i++)
         free(cd.tnames[i]);
     free(cd.tnames);
@@ -694,8 +623,7 @@ out:
     free(cd.xq);
     free_tables(cd.tables, cd.ntables);
     pthread_rwlock_destroy(&cd.schema);
-    pthread_mutex_destroy(&cd.mu);
-    pthread_cond_destroy(&cd.cv);
+    sl_run_destroy(&cd.run);
     return res;
 }
 

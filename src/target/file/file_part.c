@@ -126,15 +126,6 @@ static char *signature(const sl_table_t *t)
     return sl_buf_steal(&b, NULL);
 }
 
-static sl_table_t *copy_table(const sl_table_t *t, sl_err_t *err)
-{
-    json_t *j = sl_table_to_json(t);
-    sl_table_t *out = NULL;
-    int rc = sl_table_from_json(j, &out, err);
-    json_decref(j);
-    return rc ? NULL : out;
-}
-
 int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
                      fpart_t **out, sl_err_t *err)
 {
@@ -165,8 +156,7 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     char path[4096];
     snprintf(path, sizeof path, "%s/%ld-%p-%u.spool", ft->o.spool_dir, (long)getpid(), (void *)ft, ft->spool_seq++);
     p->spool = sl_strdup(path);
-    if (!(p->shape = copy_table(shape, err)))
-        goto fail;
+    p->shape = sl_table_copy(shape);
     p->fd = open(p->spool, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (p->fd < 0) {
         sl_err_set(err, SL_E_IO, "could not create spool file \"%s\": %s", p->spool, strerror(errno));
