@@ -62,7 +62,8 @@ typedef struct cdc {
     int lanes;
     size_t batch_bytes;
     int batch_rows;
-    char slot[64];
+    const struct sl_cdc_ops *ops; /* the source's kind, for what every connection shares */
+    sl_cdc_t *conn;               /* the session's source connection (reader thread) */
 
     sl_table_t **tables;
     int ntables;
@@ -77,6 +78,8 @@ typedef struct cdc {
     xact_t *xq;
     int xhead, xn, xcap;
     bool in_xact;
+    int64_t xact_changes;    /* changes seen in the open transaction */
+    uint64_t empty_end;      /* end of the last transaction without changes (this session) */
     uint64_t cur_lsn;
     int64_t cur_commit_us;
     uint64_t last_end;       /* end of the last transaction seen whole */
@@ -90,7 +93,7 @@ typedef struct cdc {
     sl_target_t *admin;      /* schema changes and the tables checkpoint */
 
     _Atomic bool failed;
-    _Atomic bool restart;    /* the session must end and start again from the slot */
+    _Atomic bool restart;    /* the session must end and start again from the confirmed position */
     _Atomic bool session_over;
     const char *_Atomic restart_why; /* why restart was set (a static string) */
     _Atomic int64_t target_down_ms;  /* since when a lane cannot reach the target (0: it can) */
@@ -104,6 +107,7 @@ typedef struct cdc {
     _Atomic int64_t lag_us;
     _Atomic uint64_t server_end;
     _Atomic uint64_t confirmed;
+    char confirmed_text[96];  /* confirmed as the source writes it, under mu */
 
     /* monitoring: the stats publisher and per-table counters (index as in tables[]);
      * the labels are copied because a schema change swaps tables[] under the publisher */
@@ -120,9 +124,15 @@ void sl_cdc_sleep(cdc_t *cd, int ms);
 int64_t sl_cdc_now_ms(void);
 /* The checkpoint key of a lane: "cdc:<n>". */
 void sl_cdc_lane_key(int lane, char *buf, int size);
-/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back. */
+/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back: packed
+ * positions (source/cdc.h), the form every checkpoint has had. */
 char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush);
 int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
+/* pos as the source writes it ("0/1A2B3C8", "GTID 0-11-500", "mysql-bin.000003:1234")
+ * into buf, which it returns. Reader thread (it asks the session's connection). */
+const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size);
+/* Sets the confirmed position, and its text for the stats. Reader thread. */
+void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos);
 
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);

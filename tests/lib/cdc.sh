@@ -12,7 +12,7 @@
 # slot, its walsender, the publication), then drop the databases made with cdc_pg_db /
 # cdc_my_db (kept with SLUICE_TEST_KEEP=1; slots are dropped anyway, they hold WAL).
 #
-# A CDC stream's slot and publication are both named sluice_<name> (cdc_slot_name); its
+# A CDC stream's slot and publication are both named sluice_<name>_<hash> (cdc_slot_name); its
 # lane checkpoint is the row (stream, 'cdc:0') of the target's _sluice_checkpoint, whose
 # position is JSON {"lsn": …, "idx": …, "flush": …}: flush is the source LSN sluice may
 # confirm, and the slot's confirmed_flush_lsn must never pass it.
@@ -33,9 +33,19 @@ CDC_MY_DBS=()
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
-# Prints the slot and publication name of stream NAME: sluice_<name>, lowercased, every
-# character outside [a-z0-9_] replaced by '_', at most 63 bytes.
+# Prints the slot and publication name of a new stream NAME: sluice_<name>, lowercased,
+# every character outside [a-z0-9_] replaced by '_', cut at 40 bytes, then '_' and the
+# first 12 hex digits of the SHA-256 of the exact name (docs/cdc.md).
 cdc_slot_name() {
+  local n
+  n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | LC_ALL=C sed 's/[^a-z0-9_]/_/g')
+  echo "sluice_${n:0:40}_$(printf '%s' "$1" | sha256sum | cut -c1-12)"
+}
+
+# Prints the name an earlier sluice gave the slot and publication of stream NAME (and of
+# every name that differs from it only in case or punctuation): sluice_<name>, lowercased,
+# every character outside [a-z0-9_] replaced by '_', at most 63 bytes.
+cdc_legacy_slot_name() {
   local n
   n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | LC_ALL=C sed 's/[^a-z0-9_]/_/g')
   n="sluice_$n"
