@@ -168,9 +168,13 @@ int sl_my_cdc_check_replicas(sl_my_cdc_t *c, sl_err_t *err)
             } else {
                 sl_err_detail(err, "two binlog readers with one server id knock each other off; sluice does not "
                                    "connect while the other one reads");
-                sl_err_hint(err, "give one of the two another server id: rename this stream (a new name copies "
-                                 "the tables again) or change the server_id of replica \"%s\"",
-                            row[1] ? row[1] : "?");
+                const char *who = row[1] ? row[1] : "?";
+                if (!strncmp(who, "sluice:", 7))
+                    sl_err_hint(err, "give one of the two streams another name (a new name copies its tables "
+                                     "again): the replica server id derives from it");
+                else
+                    sl_err_hint(err, "rename this stream (a new name copies the tables again), or change the "
+                                     "server_id of replica \"%s\"", who);
                 if (err)
                     err->fatal = true;
             }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# my_cdc_names.sh: what MariaDB streams share on their source (issue 12, item 1): the replica
+# server id of the binlog dump, and streams an earlier sluice handed over.
+#   1. Two streams whose names give one replica server id (my-sid-512789 and my-sid-749192
+#      both derive 406960555): two binlog dumps with one id knock each other off. The second
+#      fails at once with an error naming the first (its dump registers as replica
+#      "sluice:<stream>") and a hint, and writes nothing; the first streams on undisturbed
+#      (no interrupted session) and its target equals the source.
+#   2. A stream handed over by an earlier sluice (no "cdc_source" checkpoint): the new sluice
+#      resumes it from its checkpoints with no gap and no duplicate (an apply log on the
+#      PostgreSQL target counts every row applied), and its positions in the log are the
+#      server's ("GTID 0-1-123" or "binlog.000001:1234"), never the packed "40000000/7B".
+# The earlier sluice: SLUICE_OLD_BIN when set (see pg_cdc_names.sh); without it, its state
+# is made from the new one's: the "cdc_source" checkpoint deleted (a MariaDB stream has
+# nothing else on the source).
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc_mysql.sh"
+
+SRC=sl_mycdc_nm_src
+cdc_my_db "$SRC"
+my_sql "$SRC" "
+  CREATE TABLE t (id int NOT NULL PRIMARY KEY, v varchar(40)) ENGINE=InnoDB;
+  INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;
+  CREATE TABLE cdc_audit (id bigint NOT NULL PRIMARY KEY, v varchar(40)) ENGINE=InnoDB;
+  INSERT INTO cdc_audit SELECT seq, CONCAT('x', seq) FROM seq_1_to_100;"
+
+# Sets up stream NAME (label LABEL) of table TABLE into a new PostgreSQL database TGT.
+stream_spec() {
+  local label=$1 name=$2 tgt=$3 table=$4
+  cdc_pg_db "$tgt"
+  write_cdc_spec "$TMPD/$label.json" "$name" "$(my_url "$SRC")" "$(pg_url "$tgt")" '{}' "[\"$table\"]"
+  cdc_track "$TMPD/$label.json" "$SRC"
+}
+
+# Starts stream LABEL (binary BIN, default $SLUICE_BIN) and waits for its hand-over; sets PID.
+run_until_handover() {
+  local label=$1 tgt=$2 bin=${3:-$SLUICE_BIN} name
+  name=$(jq -r .name "$TMPD/$label.json")
+  SLUICE_BIN=$bin cdc_start "$label" "$TMPD/$label.json" "$TMPD/$label.data"
+  PID=$CDC_PID
+  wait_for "cdc_my_handed_over pg $tgt '$name' || ! kill -0 $PID" 90 || cdc_die "$label: no hand-over after 90 s"
+  cdc_alive "$PID" || { cdc_wait_exit "$PID" 1; cdc_die "$label: sluice exited ($CDC_RC)"; }
+}
+
+rows_same() {
+  cdc_my_same_pg "$1" "$SRC" "$2" "SELECT CONCAT(id, '|', v) FROM $3" "SELECT id || '|' || v FROM $3"
+}
+
+# ===== 1. one replica server id for two streams =============================================
+X=my-sid-512789 Y=my-sid-749192 TGT_X=sl_mycdc_nm_x TGT_Y=sl_mycdc_nm_y
+stream_spec x "$X" "$TGT_X" t
+stream_spec y "$Y" "$TGT_Y" t
+run_until_handover x "$TGT_X"
+pid_x=$PID log_x=$CDC_LOG
+wait_for "my_sql '' 'SHOW SLAVE HOSTS' | grep -q 'sluice:$X'" 30 ||
+  cdc_die "$X: its binlog dump is not registered (SHOW SLAVE HOSTS)" "$log_x"
+assert_eq 406960555 "$(my_sql "" "SHOW SLAVE HOSTS" | awk -F'\t' -v h="sluice:$X" '$2 == h {print $1}')" \
+  "$X: the replica server id of its dump"
+my_sql "$SRC" "INSERT INTO t SELECT seq, CONCAT('w', seq) FROM seq_101_to_200"
+cdc_start y "$TMPD/y.json" "$TMPD/y.data"
+cdc_wait_exit "$CDC_PID" 60
+[ "$CDC_RC" != 124 ] || cdc_die "$Y: sluice still runs after 60 s (expected an error)"
+[ "$CDC_RC" != 0 ] || cdc_die "$Y: sluice exited 0 (expected an error)"
+note "$Y: exit $CDC_RC: $(grep -m1 '^error' "$CDC_LOG")"
+assert_grep "^error:.*replica server id 406960555 .*in use.*sluice:$X" "$CDC_LOG" \
+  "$Y: the error does not name the replica that has its server id"
+assert_grep '^hint:.*another name' "$CDC_LOG" "$Y: the hint does not say how to give it another id"
+cdc_my_nothing_written "$Y" pg "$TGT_Y" "$Y"
+my_sql "$SRC" "INSERT INTO t SELECT seq, CONCAT('w', seq) FROM seq_201_to_300; UPDATE t SET v = 'u' WHERE id <= 10"
+cdc_my_catch_up pg "$TGT_X" "$X" "$pid_x"
+cdc_stop "$pid_x"
+rows_same x "$TGT_X" t
+if grep -q 'change stream interrupted' "$log_x"; then
+  cdc_die "$X: its stream was interrupted while $Y tried to start" "$log_x"
+fi
+note "1: $Y refused to take the replica server id of $X, which streamed on"
+
+# ===== 2. a stream an earlier sluice handed over ============================================
+L=My-Legacy TGT_L=sl_mycdc_nm_l
+stream_spec legacy "$L" "$TGT_L" cdc_audit
+run_until_handover legacy "$TGT_L" "${SLUICE_OLD_BIN:-$SLUICE_BIN}"
+cdc_my_catch_up pg "$TGT_L" "$L" "$PID"
+cdc_stop "$PID"
+[ -n "${SLUICE_OLD_BIN:-}" ] ||
+  pg_sql "$TGT_L" "DELETE FROM _sluice_checkpoint WHERE stream = '$L' AND key = 'cdc_source'"
+assert_eq "" "$(cdc_my_ckpt pg "$TGT_L" "$L" cdc_source)" "$L: no cdc_source checkpoint, as an earlier sluice left it"
+cdc_apply_log_create "$TGT_L"
+my_sql "$SRC" "INSERT INTO cdc_audit SELECT seq, CONCAT('while stopped ', seq) FROM seq_101_to_300"
+cdc_start legacy2 "$TMPD/legacy.json" "$TMPD/legacy.data"
+PID=$CDC_PID
+my_sql "$SRC" "INSERT INTO cdc_audit SELECT seq, CONCAT('after the upgrade ', seq) FROM seq_301_to_500"
+cdc_my_catch_up pg "$TGT_L" "$L" "$PID"
+cdc_stop "$PID"
+rows_same legacy "$TGT_L" cdc_audit
+cdc_apply_log_check "$TGT_L" 400 100 399
+assert_grep 'streaming changes from (GTID [0-9]+-[0-9]+-[0-9]+|[A-Za-z0-9_.-]+\.[0-9]+:[0-9]+)$' "$CDC_LOG" \
+  "$L: the log does not show the position as the server writes it"
+if grep -E ' [0-9A-F]{1,8}/[0-9A-F]{1,8}( |$)' "$CDC_LOG" | grep -v '^===' | grep -q .; then
+  cdc_die "$L: a packed position in the log"
+fi
+note "2: $L resumed from the checkpoints of an earlier sluice with each row applied once"
+note "ok"
