@@ -1,6 +1,6 @@
 /*
- * cdc.c: the change-stream registry (source/cdc.h): CDC ops by URL scheme, and opening
- * a stream's connection from its source URL.
+ * cdc.c: the change-stream registry (source/cdc.h): CDC ops by URL scheme, opening a
+ * stream's connection from its source URL, and what the sources share.
  */
 #include "source/cdc.h"
 
@@ -34,4 +34,14 @@ int sl_cdc_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_err_t
     }
     sl_url_free(u);
     return ops->open(url, id, out, err);
+}
+
+int sl_cdc_bad_state(const char *stream, const char *state, const char *what, sl_err_t *err)
+{
+    sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_source\" of stream \"%s\" does not name %s", stream, what);
+    sl_err_detail(err, "it holds: %.200s", state);
+    sl_err_hint(err, "run `sluice cleanup` and `sluice run --restart` to copy the tables again");
+    if (err)
+        err->fatal = true;
+    return -1;
 }

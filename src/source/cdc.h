@@ -146,6 +146,10 @@ struct sl_cdc {
 const struct sl_cdc_ops *sl_cdc_lookup(const char *scheme);
 int sl_cdc_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_err_t *err);
 
+/* The error of a recorded state (sl_cdc_id_t) that does not say `what`: fatal, with the
+ * hint to start over. Returns -1. */
+int sl_cdc_bad_state(const char *stream, const char *state, const char *what, sl_err_t *err);
+
 static inline void sl_cdc_close(sl_cdc_t *c)
 {
     if (c)

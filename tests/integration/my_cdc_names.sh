@@ -26,22 +26,12 @@ my_sql "$SRC" "
   CREATE TABLE cdc_audit (id bigint NOT NULL PRIMARY KEY, v varchar(40)) ENGINE=InnoDB;
   INSERT INTO cdc_audit SELECT seq, CONCAT('x', seq) FROM seq_1_to_100;"
 
-# Sets up stream NAME (label LABEL) of table TABLE into a new PostgreSQL database TGT.
-stream_spec() {
-  local label=$1 name=$2 tgt=$3 table=$4
-  cdc_pg_db "$tgt"
-  write_cdc_spec "$TMPD/$label.json" "$name" "$(my_url "$SRC")" "$(pg_url "$tgt")" '{}' "[\"$table\"]"
-  cdc_track "$TMPD/$label.json" "$SRC"
-}
+# Stream NAME (label LABEL) of table TABLE into a new PostgreSQL database TGT.
+stream_spec() { cdc_table_stream "$1" "$2" "$(my_url "$SRC")" "$SRC" "$3" "$4"; }
 
-# Starts stream LABEL (binary BIN, default $SLUICE_BIN) and waits for its hand-over; sets PID.
+# Runs stream LABEL (binary BIN, default $SLUICE_BIN) until it has handed over; sets PID.
 run_until_handover() {
-  local label=$1 tgt=$2 bin=${3:-$SLUICE_BIN} name
-  name=$(jq -r .name "$TMPD/$label.json")
-  SLUICE_BIN=$bin cdc_start "$label" "$TMPD/$label.json" "$TMPD/$label.data"
-  PID=$CDC_PID
-  wait_for "cdc_my_handed_over pg $tgt '$name' || ! kill -0 $PID" 90 || cdc_die "$label: no hand-over after 90 s"
-  cdc_alive "$PID" || { cdc_wait_exit "$PID" 1; cdc_die "$label: sluice exited ($CDC_RC)"; }
+  cdc_start_until "$1" "cdc_my_handed_over pg $2 '$(jq -r .name "$TMPD/$1.json")'" "${3:-}"
 }
 
 rows_same() {

@@ -41,24 +41,13 @@ pg_sql "$SRC" "CREATE TABLE orders (id integer PRIMARY KEY, v text);
   INSERT INTO feed_b SELECT g, 'b' || g FROM generate_series(1, 100) g;
   INSERT INTO cdc_audit SELECT g, 'x' || g FROM generate_series(1, 100) g;"
 
-# Sets up stream NAME (label LABEL) of table TABLE into a new PostgreSQL database TGT, for
-# cleanup at exit; the spec is $TMPD/LABEL.json.
-stream_spec() {
-  local label=$1 name=$2 tgt=$3 table=$4
-  cdc_pg_db "$tgt"
-  write_cdc_spec "$TMPD/$label.json" "$name" "$(pg_url "$SRC")" "$(pg_url "$tgt")" '{}' "[\"$table\"]"
-  cdc_track "$TMPD/$label.json" "$SRC"
-}
+# Stream NAME (label LABEL) of table TABLE into a new PostgreSQL database TGT.
+stream_spec() { cdc_table_stream "$1" "$2" "$(pg_url "$SRC")" "$SRC" "$3" "$4"; }
 
-# Runs stream LABEL (binary BIN, default $SLUICE_BIN) until its target TGT holds the hand-over
-# and a lane checkpoint, then sets PID.
+# Runs stream LABEL (binary BIN, default $SLUICE_BIN) until its target TGT holds a lane
+# checkpoint; sets PID.
 run_until_ckpt() {
-  local label=$1 tgt=$2 bin=${3:-$SLUICE_BIN} name
-  name=$(jq -r .name "$TMPD/$label.json")
-  SLUICE_BIN=$bin cdc_start "$label" "$TMPD/$label.json" "$TMPD/$label.data"
-  PID=$CDC_PID
-  wait_for "cdc_has_ckpt pg $tgt '$name' || ! kill -0 $PID" 90 || cdc_die "$label: no checkpoint after 90 s"
-  cdc_alive "$PID" || { cdc_wait_exit "$PID" 1; cdc_die "$label: sluice exited ($CDC_RC)"; }
+  cdc_start_until "$1" "cdc_has_ckpt pg $2 '$(jq -r .name "$TMPD/$1.json")'" "${3:-}"
 }
 
 # Runs stream LABEL and expects it to fail by itself within 60 s.

@@ -156,6 +156,25 @@ cdc_start() {
   CDC_SLUICE_PIDS+=("$CDC_PID")
 }
 
+# Writes the spec of stream NAME ($TMPD/LABEL.json) of table TABLE from source URL SRC_URL
+# (database SRC_DB) into a new PostgreSQL database TGT, and registers it for cleanup at exit.
+cdc_table_stream() {
+  local label=$1 name=$2 src_url=$3 src_db=$4 tgt=$5 table=$6
+  cdc_pg_db "$tgt"
+  write_cdc_spec "$TMPD/$label.json" "$name" "$src_url" "$(pg_url "$tgt")" '{}' "[\"$table\"]"
+  cdc_track "$TMPD/$label.json" "$src_db"
+}
+
+# Starts stream LABEL ($TMPD/LABEL.json) with binary BIN (default $SLUICE_BIN) and waits up to
+# 90 s until shell condition COND holds, failing if sluice exits first; sets PID.
+cdc_start_until() {
+  local label=$1 cond=$2 bin=${3:-$SLUICE_BIN}
+  SLUICE_BIN=$bin cdc_start "$label" "$TMPD/$label.json" "$TMPD/$label.data"
+  PID=$CDC_PID
+  wait_for "$cond || ! kill -0 $PID" 90 || cdc_die "$label: not there after 90 s: $cond"
+  cdc_alive "$PID" || { cdc_wait_exit "$PID" 1; cdc_die "$label: sluice exited ($CDC_RC)"; }
+}
+
 # True while process PID runs.
 cdc_alive() { kill -0 "$1" 2>/dev/null; }
 

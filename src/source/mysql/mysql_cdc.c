@@ -138,12 +138,7 @@ static int from_state(sl_my_cdc_t *c, const char *state, sl_err_t *err)
         if (json_is_integer(digits) && json_integer_value(digits) > 0 && json_integer_value(digits) <= 10)
             c->digits = (int)json_integer_value(digits);
     } else {
-        rc = sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_source\" of stream \"%s\" names no replica server id",
-                        c->stream);
-        sl_err_detail(err, "it holds: %.200s", state);
-        sl_err_hint(err, "run `sluice cleanup` and `sluice run --restart` to copy the tables again");
-        if (err)
-            err->fatal = true;
+        rc = sl_cdc_bad_state(c->stream, state, "a replica server id", err);
     }
     json_decref(j);
     return rc;

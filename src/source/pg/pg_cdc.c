@@ -90,12 +90,7 @@ static int names_from_state(sl_pg_cdc_t *c, const char *state, sl_err_t *err)
         snprintf(c->slot, sizeof c->slot, "%s", slot);
         snprintf(c->pub, sizeof c->pub, "%s", pub);
     } else {
-        rc = sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_source\" of stream \"%s\" does not name a "
-                        "replication slot and publication", c->stream);
-        sl_err_detail(err, "it holds: %.200s", state);
-        sl_err_hint(err, "run `sluice cleanup` and `sluice run --restart` to copy the tables again");
-        if (err)
-            err->fatal = true;
+        rc = sl_cdc_bad_state(c->stream, state, "a replication slot and publication", err);
     }
     json_decref(j);
     return rc;

@@ -263,28 +263,23 @@ static int slot_create(sl_pg_cdc_t *c, sl_cdc_prep_t *prep, sl_err_t *err)
     return 0;
 }
 
-static int drop_slot(sl_pg_cdc_t *c, sl_err_t *err)
+/* Drops `what` ("replication slot", "publication") `name` with command `cmd`. */
+static int drop(sl_pg_cdc_t *c, const char *cmd, const char *what, const char *name, sl_err_t *err)
 {
     sl_buf_t b;
+    char msg[64];
+    snprintf(msg, sizeof msg, "could not drop the %s", what);
     sl_buf_init(&b, 4096);
-    int rc = sl_buf_adds(&b, "DROP_REPLICATION_SLOT ", err) || sl_pg_add_ident(&b, c->slot, err) ||
-             sl_pg_exec(&c->pg, b.data, err, "could not drop the replication slot");
+    int rc = sl_buf_adds(&b, cmd, err) || sl_pg_add_ident(&b, name, err) || sl_pg_exec(&c->pg, b.data, err, msg);
     sl_buf_free(&b);
     if (!rc)
-        sl_info("dropped replication slot \"%s\"", c->slot);
+        sl_info("dropped %s \"%s\"", what, name);
     return rc;
 }
 
-static int drop_publication(sl_pg_cdc_t *c, sl_err_t *err)
+static int drop_slot(sl_pg_cdc_t *c, sl_err_t *err)
 {
-    sl_buf_t b;
-    sl_buf_init(&b, 4096);
-    int rc = sl_buf_adds(&b, "DROP PUBLICATION IF EXISTS ", err) || sl_pg_add_ident(&b, c->pub, err) ||
-             sl_pg_exec(&c->pg, b.data, err, "could not drop the publication");
-    sl_buf_free(&b);
-    if (!rc)
-        sl_info("dropped publication \"%s\"", c->pub);
-    return rc;
+    return drop(c, "DROP_REPLICATION_SLOT ", "replication slot", c->slot, err);
 }
 
 /* A first run that began before this sluice named slots differently left a slot under
@@ -431,7 +426,7 @@ int sl_pg_cdc_forget(sl_cdc_t *base, const sl_cdc_mark_t *mark, sl_err_t *err)
         return slot_in_use(c, err);
     if (st.exists && drop_slot(c, err))
         return -1;
-    return pi.owner != PUB_ABSENT ? drop_publication(c, err) : 0;
+    return pi.owner != PUB_ABSENT ? drop(c, "DROP PUBLICATION IF EXISTS ", "publication", c->pub, err) : 0;
 }
 
 int sl_pg_cdc_pub_check(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_err_t *err)
