@@ -680,6 +680,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     } else if (first_run(&cd, adm, &prior, &c, err)) {
         goto out;
     } else {
+        free(prior.state);
         prior.state = c->ops->state(c); /* what the next connections open with */
     }
     id = prior_id(spec, &prior);

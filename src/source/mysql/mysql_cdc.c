@@ -151,7 +151,7 @@ static int my_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_er
         abort();
     c->base.ops = &sl_mysql_cdc_ops;
     snprintf(c->stream, sizeof c->stream, "%s", id->stream ? id->stream : "");
-    snprintf(c->label, sizeof c->label, "sluice:%.56s", c->stream);
+    snprintf(c->label, sizeof c->label, "sluice:%.53s", c->stream); /* 60: older servers' report_host */
     c->server_id = derive_server_id(c->stream);
     if ((id->state && from_state(c, id->state, err)) || sl_url_parse(url, &c->url, err) ||
         sl_my_posmode_parse(c->url, &c->posmode, err) || sl_mysql_connect(c->url, &c->my, err)) {

@@ -42,7 +42,7 @@ typedef struct sl_my_cdc {
     sl_url_t *url;
     sl_mysql_t my;      /* checks and SHOW MASTER STATUS */
     uint32_t server_id; /* the replica server id of the binlog dump */
-    char label[64];     /* how the dump registers (SHOW SLAVE HOSTS' Host): "sluice:<stream>" */
+    char label[64];     /* how the dump registers (SHOW SLAVE HOSTS' Host): "sluice:<stream>", cut */
     char stream[128];
     sl_my_posmode_t posmode; /* the URL's position= */
 
