@@ -10,6 +10,10 @@
 #      resumes it from its checkpoints with no gap and no duplicate (an apply log on the
 #      PostgreSQL target counts every row applied), and its positions in the log are the
 #      server's ("GTID 0-1-123" or "binlog.000001:1234"), never the packed "40000000/7B".
+#   3. The same for the API: a stream run by `sluice server` reports its confirmed position
+#      in GET /api/v1/streams/{id}/stats (what the UI shows) as the server writes it, equal to
+#      its checkpoint's packed position; deleting it with drop_slot=true deletes its
+#      checkpoints (a MariaDB source keeps nothing for it).
 # The earlier sluice: SLUICE_OLD_BIN when set (see pg_cdc_names.sh); without it, its state
 # is made from the new one's: the "cdc_source" checkpoint deleted (a MariaDB stream has
 # nothing else on the source).
@@ -17,6 +21,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc_mysql.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 
 SRC=sl_mycdc_nm_src
 cdc_my_db "$SRC"
@@ -91,4 +96,39 @@ if grep -E ' [0-9A-F]{1,8}/[0-9A-F]{1,8}( |$)' "$CDC_LOG" | grep -v '^===' | gre
   cdc_die "$L: a packed position in the log"
 fi
 note "2: $L resumed from the checkpoints of an earlier sluice with each row applied once"
+
+# ===== 3. the position in the API ============================================================
+S=my-api TGT_S=sl_mycdc_nm_api
+cdc_pg_db "$TGT_S"
+srv_start srv "$TMPD/srv.data"
+api_ok 201 POST '/api/v1/streams?start=true' "$(jq -nc --arg name "$S" --arg src "$(my_url "$SRC")" \
+  --arg tgt "$(pg_url "$TGT_S")" '{name: $name, mode: "cdc", source: {url: $src, tables: ["t"]}, target: {url: $tgt}}')"
+sid=$(jq -r .id <<<"$API_BODY")
+wait_for "cdc_my_handed_over pg $TGT_S $S" 90 || { tail -n 30 "$SRV_LOG" >&2; die "$S: no hand-over after 90 s"; }
+my_sql "$SRC" "INSERT INTO t SELECT seq, CONCAT('api', seq) FROM seq_301_to_400"
+cdc_my_catch_up pg "$TGT_S" "$S"
+# Prints the packed position P as the server writes it.
+server_pos() {
+  local p=$1 file
+  if [ "$(cdc_my_pos_kind "$p")" = gtid ]; then
+    echo "GTID $(cdc_my_pos_domain "$p")-$(my_sql "" "SELECT @@server_id")-$((16#${p#*/} & 0xFFFFFFFF))"
+  else
+    file=$(my_sql "" "SHOW MASTER STATUS" | cut -f1)
+    printf '%s.%06d:%d\n' "${file%.*}" "$((16#${p%/*}))" "$((16#${p#*/}))"
+  fi
+}
+api_pos_is_ckpt() {
+  api_ok 200 GET "/api/v1/streams/$sid/stats"
+  API_POS=$(jq -r .position <<<"$API_BODY")
+  CKPT_POS=$(server_pos "$(cdc_my_flush pg "$TGT_S" "$S")")
+  [ "$API_POS" = "$CKPT_POS" ]
+}
+wait_for api_pos_is_ckpt 30 || die "$S: the API's position \"$API_POS\" is not its checkpoint's \"$CKPT_POS\""
+note "3: the API says $S is at $API_POS, as its checkpoint says"
+api_ok 200 POST "/api/v1/streams/$sid/stop"
+srv_wait_state "$sid" stopped 60
+api_ok 204 DELETE "/api/v1/streams/$sid?drop_slot=true"
+assert_eq 0 "$(pg_sql "$TGT_S" "SELECT count(*) FROM _sluice_checkpoint WHERE stream = '$S'")" \
+  "$S: checkpoints after delete with drop_slot=true"
+srv_stop
 note "ok"
