@@ -443,10 +443,10 @@ int sl_ctl_conn_test(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
         sl_source_close(src);
         if (rc == 0 && cdc) {
             sl_cdc_t *c = NULL;
-            rc = sl_cdc_open(url, "connection_test", &c, &err);
+            rc = sl_cdc_open(url, &(sl_cdc_id_t){.stream = "connection_test"}, &c, &err);
             bool opened = rc == 0;
             if (opened)
-                rc = c->ops->check(c, NULL, 0, true, &err);
+                rc = c->ops->check(c, NULL, 0, &err);
             cdc_checks(checks, kind, rc, &err, opened, secrets);
             sl_cdc_close(c);
         }

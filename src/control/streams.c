@@ -632,7 +632,7 @@ int sl_ctl_stream_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl
             rc = sl_ctl_err(e, 500, "internal", &err);
     }
     if (rc == 0) {
-        sl_info("stream %s: deleted%s", name, drop_slot ? " (slot and publication dropped)" : "");
+        sl_info("stream %s: deleted%s", name, drop_slot ? " (and cleaned up on its source and target)" : "");
         sl_monitor_forget(ctl->o.mon, name);
         rt_drop(ctl, id);
         resp->status = 204;

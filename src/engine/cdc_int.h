@@ -66,7 +66,8 @@ typedef struct cdc {
     int lanes;
     size_t batch_bytes;
     int batch_rows;
-    char slot[64];
+    const struct sl_cdc_ops *ops; /* the source's kind, for what every connection shares */
+    sl_cdc_t *conn;               /* the session's source connection (reader thread) */
 
     sl_table_t **tables;
     int ntables;
@@ -79,6 +80,8 @@ typedef struct cdc {
     xact_t *xq;
     int xhead, xn, xcap;
     bool in_xact;
+    int64_t xact_changes;    /* changes seen in the open transaction */
+    uint64_t empty_end;      /* end of the last transaction without changes (this session) */
     uint64_t cur_lsn;
     int64_t cur_commit_us;
     uint64_t last_end;       /* end of the last transaction seen whole */
@@ -99,6 +102,7 @@ typedef struct cdc {
     _Atomic int64_t lag_us;
     _Atomic uint64_t server_end;
     _Atomic uint64_t confirmed;
+    char confirmed_text[96];  /* confirmed as the source writes it, under mu */
 
     /* monitoring: per-table counters (index as in tables[]); the labels are copied
      * because a schema change swaps tables[] under the publisher */
@@ -110,9 +114,15 @@ typedef struct cdc {
 int64_t sl_cdc_now_ms(void);
 /* The checkpoint key of a lane: "cdc:<n>". */
 void sl_cdc_lane_key(int lane, char *buf, int size);
-/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back. */
+/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back: packed
+ * positions (source/cdc.h), the form every checkpoint has had. */
 char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush);
 int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
+/* pos as the source writes it ("0/1A2B3C8", "GTID 0-11-500", "mysql-bin.000003:1234")
+ * into buf, which it returns. Reader thread (it asks the session's connection). */
+const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size);
+/* Sets the confirmed position, and its text for the stats. Reader thread. */
+void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos);
 
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);

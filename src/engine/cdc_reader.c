@@ -56,6 +56,7 @@ void sl_cdc_reader_reset(cdc_t *cd)
     }
     cd->xhead = cd->xn = 0;
     cd->in_xact = false;
+    cd->empty_end = 0;
     cd->last_end = cd->start.lsn;
     cd->flushable = 0;
     cd->last_hb_ms = sl_cdc_now_ms();
@@ -318,12 +319,12 @@ static void log_progress(cdc_t *cd)
     int64_t applied = atomic_load(&cd->changes_applied);
     double secs = (double)(now - cd->last_log_ms) / 1000.0;
     uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
-    char cbuf[32];
-    sl_lsn_format(conf, cbuf, sizeof cbuf);
-    sl_info("cdc \"%s\": %" PRId64 " changes applied (%.0f/s), lag %.1f s, slot lag %" PRIu64
-            " bytes, confirmed %s",
-            cd->spec->name, applied, cd->last_log_ms ? (double)(applied - cd->last_log_applied) / secs : 0.0,
-            (double)atomic_load(&cd->lag_us) / 1e6, end > conf ? end - conf : 0, cbuf);
+    char cbuf[96], slot[64] = "";
+    if (cd->ops && cd->ops->byte_positions)
+        snprintf(slot, sizeof slot, ", slot lag %" PRIu64 " bytes", end > conf ? end - conf : 0);
+    sl_info("cdc \"%s\": %" PRId64 " changes applied (%.0f/s), lag %.1f s%s, confirmed %s", cd->spec->name, applied,
+            cd->last_log_ms ? (double)(applied - cd->last_log_applied) / secs : 0.0,
+            (double)atomic_load(&cd->lag_us) / 1e6, slot, sl_cdc_pos_text(cd, conf, cbuf, sizeof cbuf));
     cd->last_log_ms = now;
     cd->last_log_applied = applied;
 }
@@ -334,15 +335,25 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
     switch (ev->kind) {
     case SL_CDC_BEGIN:
         cd->in_xact = true;
+        cd->xact_changes = 0;
         cd->cur_lsn = ev->xact_lsn;
         cd->cur_commit_us = ev->commit_us;
         return 0;
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
+        cd->xact_changes++;
         return add_change(cd, &ev->change, err);
     case SL_CDC_COMMIT:
         cd->in_xact = false;
+        if (!cd->xact_changes) {
+            /* an empty transaction (PostgreSQL before 15 sends them): its end is
+             * confirmed through a heartbeat, as when idle, so that the confirmed
+             * position never passes a lane checkpoint (pg_cdc_slot.c relies on it) */
+            if (ev->end_lsn > cd->empty_end)
+                cd->empty_end = ev->end_lsn;
+            return 0;
+        }
         cd->cur_commit_us = ev->commit_us;
         if (ev->end_lsn > cd->last_end)
             cd->last_end = ev->end_lsn;
@@ -400,11 +411,13 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
         cd->xhead = (cd->xhead + 1) % cd->xcap;
         cd->xn--;
     }
+    if (cd->empty_end > server_end)
+        server_end = cd->empty_end; /* everything before it was read */
     if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && server_end > cd->last_end &&
         sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_run_stopping(&cd->run))
         heartbeat(cd, server_end);
     if (cd->flushable > atomic_load(&cd->confirmed))
-        atomic_store(&cd->confirmed, cd->flushable);
+        sl_cdc_set_confirmed(cd, cd->flushable);
     return atomic_load(&cd->confirmed);
 }
 

@@ -65,3 +65,13 @@ export function stateTone(state) {
 export function isActive(state) {
   return state === 'starting' || state === 'running' || state === 'stopping';
 }
+
+// What deleting a stream with drop_slot=true also cleans up (docs/api.md: what `sluice
+// cleanup` does), by the stream's mode and the kind of its source ('postgres', 'mysql', or
+// null while unknown). null for a load: it leaves nothing to clean up on its source.
+export function cleanupLabel(mode, kind) {
+  if (mode !== 'cdc') return null;
+  if (kind === 'mysql') return 'also delete its checkpoints on the target (a MariaDB/MySQL source keeps nothing for the stream)';
+  if (kind === 'postgres') return 'also drop its replication slot and publication, and delete its checkpoints on the target';
+  return 'also drop its replication slot and publication (PostgreSQL source), and delete its checkpoints on the target';
+}
