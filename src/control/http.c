@@ -104,7 +104,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         free(s->pending);
         s->pending = NULL;
         s->len = s->off = 0;
-        if (s->ctl->stopping)
+        if (atomic_load(&s->ctl->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
         char *ev = NULL, *data = NULL;
         int r = sl_monitor_next(s->sub, 1000, &ev, &data);
@@ -395,6 +395,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
         sl_ctl_stop(ctl);
         return -1;
     }
+    sl_ctl_names_rebuild(ctl);
     sl_ctl_streams_recover(ctl);
     ctl->httpd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                                       MHD_USE_ERROR_LOG,
@@ -420,7 +421,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
 {
     if (!ctl)
         return;
-    ctl->stopping = true;
+    atomic_store(&ctl->stopping, true);
     if (ctl->httpd)
         MHD_stop_daemon(ctl->httpd);
     sl_runner_stop(ctl->runner, 60000);
