@@ -4,7 +4,8 @@
  * (streams.c), on top of the KV store (store.c), the secret box (secret.c), the API key
  * (apikey.c), the child-process runner (runner.c) and the monitoring plane (monitor/).
  *
- * Threads: libmicrohttpd runs one thread per HTTP connection; handlers may run at once.
+ * Threads: libmicrohttpd runs one thread for every connection (epoll); each API handler
+ * runs on a worker thread of its own (http_async.c), so handlers may run at once.
  * ctl->mu serialises lifecycle changes of streams (start, pause, stop, delete, and the
  * runner's callbacks); it is never held while waiting for a child. Reads of the KV store
  * take no lock.
@@ -75,6 +76,7 @@ struct sl_ctl {
     sl_bus_t *bus;
     sl_runner_t *runner;
     struct MHD_Daemon *httpd;
+    struct sl_async *async; /* workers and parked event streams (http_async.c) */
     int port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
