@@ -22,6 +22,7 @@
 #include "engine/load.h"
 #include "engine/spec.h"
 #include "model/schema.h"
+#include "target/target.h"
 
 static void usage(FILE *f)
 {
@@ -172,6 +173,7 @@ int sl_cli_run(int argc, char **argv)
     sl_bus_t *bus = NULL;
     if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0)
         goto out;
+    sl_target_spool_root(data_dir);
     if (!nats_url) {
         if (sl_broker_start(data_dir, &broker, &err))
             goto out;

@@ -89,6 +89,19 @@ static int parse_params(sl_url_t *u, const char *q, sl_err_t *err)
     return 0;
 }
 
+/* Whether rest (what follows the authority) has an '@' in its path or fragment: there,
+ * unlike in a query value, it can only be the end of a password that held '/' or '#'. */
+static bool at_outside_query(const char *rest)
+{
+    const char *q = strpbrk(rest, "?#");
+    if (!q)
+        return strchr(rest, '@') != NULL;
+    if (memchr(rest, '@', (size_t)(q - rest)))
+        return true;
+    const char *frag = *q == '#' ? q : strchr(q, '#');
+    return frag && strchr(frag, '@');
+}
+
 int sl_url_split(const char *s, sl_url_split_t *sp, sl_err_t *err)
 {
     memset(sp, 0, sizeof *sp);
@@ -105,9 +118,9 @@ int sl_url_split(const char *s, sl_url_split_t *sp, sl_err_t *err)
     const char *at = memchr(a, '@', (size_t)(end - a));
     bool ambiguous = false;
     if (at) {
-        /* A second '@' in the authority, or one in the path, may end the password. */
-        ambiguous = memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL ||
-                    (*end == '/' && memchr(end, '@', strcspn(end, "?#")) != NULL);
+        /* A second '@' in the authority, or one past it outside the query, may end the
+         * password. */
+        ambiguous = memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL || at_outside_query(end);
     } else if (end > a) {
         /* No userinfo by the rules; but "u:p#ss@h" means a password with '#' in it when
          * what precedes the next '@' looks like "user:…". */

@@ -185,7 +185,8 @@ static void test_ambiguous_passwords_refused(void **state)
     const char *bad[] = {
         "postgres://u:p#ss@h:5432/db", "postgres://u:p/ss@h:5432/db", "postgres://u:p?ss@h/db",
         "mysql://u:p@ss@h/db",         "postgres://u:p@h/d@b",        "postgres://u:1234/x@h/db",
-        "postgres://u:p#a=b@h/db",     "mysql://u:p?a=b@h/db",
+        "postgres://u:p#a=b@h/db",     "mysql://u:p?a=b@h/db",        "postgres://u:p@s#x?y@z@h/db",
+        "postgres://u:p@s/x#y@h",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sl_url_t *u = NULL;
