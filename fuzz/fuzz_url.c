@@ -15,11 +15,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = strndup((const char *)data, size); /* up to a NUL in the input */
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     sl_url_t *u = NULL;
     sl_err_t err;
     char *masked = sl_url_mask(text);

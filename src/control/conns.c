@@ -109,26 +109,30 @@ int sl_ctl_conn_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64
     return sl_ctl_find(ctl, SL_BUCKET_CONNECTIONS, id_or_name, rec, rev, e);
 }
 
-json_t *sl_ctl_conn_secrets(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
+json_t *sl_ctl_unseal(sl_ctl_t *ctl, const json_t *rec, const char *field, const char *what, sl_api_err_t *e)
 {
     sl_err_t err = {0};
-    const char *sealed = json_string_value(json_object_get(rec, "sealed"));
+    const char *sealed = json_string_value(json_object_get(rec, field));
     char *plain = sealed ? sl_secret_open(&ctl->o.key, sealed, NULL, &err) : NULL;
     if (!plain) {
         if (!sealed)
-            sl_err_set(&err, SL_E_PROTOCOL, "connection record has no sealed secrets");
+            sl_err_set(&err, SL_E_PROTOCOL, "a record has no sealed %s", what);
         sl_ctl_err(e, 500, "internal", &err);
         return NULL;
     }
     json_t *j = json_loads(plain, 0, NULL);
-    sodium_memzero(plain, strlen(plain));
-    free(plain);
+    sl_secret_free(plain);
     if (!json_is_object(j)) {
         json_decref(j);
-        sl_api_err_set(e, 500, "internal", "a connection's sealed secrets are damaged");
+        sl_api_err_set(e, 500, "internal", "a record's sealed %s is damaged", what);
         return NULL;
     }
     return j;
+}
+
+json_t *sl_ctl_conn_secrets(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
+{
+    return sl_ctl_unseal(ctl, rec, "sealed", "connection secrets", e);
 }
 
 int sl_ctl_conn_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e)

@@ -151,6 +151,9 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
 void sl_ctl_new_id(char prefix, char *buf);
 /* RFC 3339 UTC now with milliseconds into buf (32 bytes). */
 const char *sl_ctl_now(char *buf);
+/* The JSON object sealed in field of record rec (new reference): 500 internal when it is
+ * missing, sealed with another key or damaged (what names it in the message). */
+json_t *sl_ctl_unseal(sl_ctl_t *ctl, const json_t *rec, const char *field, const char *what, sl_api_err_t *e);
 /* An sl_err_t as an API error with status and code. */
 int sl_ctl_err(sl_api_err_t *e, int status, const char *code, const sl_err_t *err);
 

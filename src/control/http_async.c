@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "control/http_int.h"
+#include "core/clock.h"
 #include "model/schema.h"
 
 #define TICK_MS 200      /* how often parked event streams look for new events */
@@ -51,20 +52,6 @@ typedef struct work {
     void *arg;
 } work_t;
 
-/* CLOCK_REALTIME ms from now, for pthread_cond_timedwait. */
-static struct timespec after_ms(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* Resumes every parked event stream. mu held. */
 static void unpark_all(sl_async_t *a)
 {
@@ -80,7 +67,7 @@ static void *tick(void *arg)
     sl_async_t *a = arg;
     pthread_mutex_lock(&a->mu);
     while (!a->quit) {
-        struct timespec t = after_ms(TICK_MS);
+        struct timespec t = sl_realtime_after_ms(TICK_MS);
         pthread_cond_timedwait(&a->cv, &a->mu, &t);
         unpark_all(a);
     }
@@ -110,7 +97,7 @@ void sl_async_drain(sl_async_t *a, int wait_ms)
 {
     if (!a)
         return;
-    struct timespec until = after_ms(wait_ms);
+    struct timespec until = sl_realtime_after_ms(wait_ms);
     pthread_mutex_lock(&a->mu);
     unpark_all(a);
     while (a->workers || a->streams) {

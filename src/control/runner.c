@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "control/secret.h"
+#include "core/clock.h"
 #include "core/url.h"
 #include "model/schema.h"
 
@@ -452,20 +453,6 @@ int sl_runner_start(const char *exe, const sl_runner_cb_t *cb, sl_runner_t **out
     return 0;
 }
 
-/* CLOCK_REALTIME ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 void sl_runner_stop(sl_runner_t *r, int grace_ms)
 {
     if (!r)
@@ -475,7 +462,7 @@ void sl_runner_stop(sl_runner_t *r, int grace_ms)
     for (child_t *c = r->children; c; c = c->next)
         if (c->pid && !c->reaped)
             kill(c->pid, SIGTERM);
-    struct timespec deadline = deadline_in(grace_ms);
+    struct timespec deadline = sl_realtime_after_ms(grace_ms);
     while (r->children && pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == 0) {
     }
     for (child_t *c = r->children; c; c = c->next)
@@ -581,7 +568,7 @@ bool sl_runner_signal(sl_runner_t *r, const char *id, int sig)
 
 bool sl_runner_wait(sl_runner_t *r, const char *id, int timeout_ms)
 {
-    struct timespec deadline = deadline_in(timeout_ms);
+    struct timespec deadline = sl_realtime_after_ms(timeout_ms);
     pthread_mutex_lock(&r->mu);
     while (find(r, id) && pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == 0) {
     }

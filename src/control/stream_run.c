@@ -22,6 +22,7 @@
 
 #include "control/ctl.h"
 #include "control/state.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "engine/spec.h"
 #include "model/schema.h"
@@ -250,9 +251,7 @@ void sl_ctl_on_exit(void *ctx, const char *id, int code, const json_t *last_erro
 /* Waits (ctl->mu held, released while waiting) until stream id has no child. */
 static void wait_exit(sl_ctl_t *ctl, const char *id)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += WAIT_EXIT_MS / 1000;
+    struct timespec deadline = sl_realtime_after_ms(WAIT_EXIT_MS);
     for (;;) {
         struct rt *r = rt_find(ctl, id);
         if (!r || !r->child)

@@ -179,19 +179,5 @@ fail:
 
 json_t *sl_ctl_spec_full(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
 {
-    sl_err_t err = {0};
-    const char *sealed = str(rec, "sealed_spec");
-    char *plain = sealed ? sl_secret_open(&ctl->o.key, sealed, NULL, &err) : NULL;
-    if (!plain) {
-        if (!sealed)
-            sl_err_set(&err, SL_E_PROTOCOL, "stream record has no sealed spec");
-        sl_ctl_err(e, 500, "internal", &err);
-        return NULL;
-    }
-    json_t *j = json_loads(plain, 0, NULL);
-    sodium_memzero(plain, strlen(plain));
-    free(plain);
-    if (!j)
-        sl_api_err_set(e, 500, "internal", "a stream's sealed spec is damaged");
-    return j;
+    return sl_ctl_unseal(ctl, rec, "sealed_spec", "stream spec", e);
 }
