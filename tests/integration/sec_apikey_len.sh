@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 unset SLUICE_API_KEY
 
 # key N: N random characters [0-9a-f].
-key() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c "$1"; }
+key() { head -c $(($1 / 2 + 1)) /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-"$1" | tr -d '\n'; }
 
 K600=$(key 600)
 printf '%s\n' "$K600" >"$TMPD/k600"
