@@ -38,6 +38,8 @@ typedef struct fopts {
     char *spool_dir;        /* where files are encoded before they are stored */
     bool spool_given;       /* spool_dir came from the URL */
     bool spool_temp;        /* spool_dir is a temporary directory of this target's own */
+    uint64_t spool_tag;     /* random, in this target's spool file names: no name of a dead
+                             * run (whose pid may come back) is ever met again */
 } fopts_t;
 
 /* One file being written: rows of one table (and one date partition) for one slot. */

@@ -163,7 +163,8 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     p->table = sl_strdup(table);
     p->dt = dt ? sl_strdup(dt) : NULL;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%ld-%p-%u.spool", ft->o.spool_dir, (long)getpid(), (void *)ft, ft->spool_seq++);
+    snprintf(path, sizeof path, "%s/%ld-%016llx-%u.spool", ft->o.spool_dir, (long)getpid(),
+             (unsigned long long)ft->o.spool_tag, ft->spool_seq++);
     p->spool = sl_strdup(path);
     if (!(p->shape = copy_table(shape, err)))
         goto fail;

@@ -11,7 +11,7 @@
  *     spool_dir given in the URL that another user owns or that group or others may
  *     write to (with a hint).
  *   - Spool files are created 0600 with O_EXCL | O_NOFOLLOW: never an existing file,
- *     never through a symlink.
+ *     never through a symlink. Their names carry the pid and a random tag per target.
  *
  * Thread: sl_target_spool_root is set once at start, before any target opens.
  */
@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "target/file/file_int.h"
@@ -75,6 +77,8 @@ static int refuse(sl_err_t *err, const char *dir, const char *why, const char *h
 
 int sl_file_spool_prepare(fopts_t *o, bool given, sl_err_t *err)
 {
+    if (getrandom(&o->spool_tag, sizeof o->spool_tag, 0) != (ssize_t)sizeof o->spool_tag)
+        o->spool_tag = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
     if (!o->spool_dir) {
         const char *tmp = getenv("TMPDIR");
         char tmpl[4096];
