@@ -8,6 +8,8 @@
 #   NKey          --nats-nkey SEEDFILE (the public key is derived from the seed)
 #   TLS           tls://host:port with --nats-ca, --nats-cert, --nats-key (the server
 #                 verifies the client's certificate)
+#   .creds        --nats-creds FILE against an operator-mode server (operator, account and
+#                 user JWTs made by tests/lib/nats_jwt.mjs, as nsc would)
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 tmpdir
@@ -75,6 +77,12 @@ chmod 600 "$TMPD/user.nk"
 nats_start nkey 'authorization { users = [ { nkey: "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4" } ] }'
 load_ok nkey --nats "nats://127.0.0.1:$NPORT" --nats-nkey "$TMPD/user.nk"
 load_refused nkey_none "" --nats "nats://127.0.0.1:$NPORT"
+
+note ".creds (operator mode)"
+node "$(dirname "${BASH_SOURCE[0]}")/../lib/nats_jwt.mjs" "$TMPD" >"$TMPD/operator.conf" || die "could not make the JWTs"
+nats_start creds "$(cat "$TMPD/operator.conf")"
+load_ok creds --nats "nats://127.0.0.1:$NPORT" --nats-creds "$TMPD/user.creds"
+load_refused creds_none "" --nats "nats://127.0.0.1:$NPORT"
 
 note "TLS with a client certificate"
 cd "$TMPD"
