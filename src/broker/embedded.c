@@ -195,6 +195,13 @@ static int private_dirs(sl_broker_t *b, sl_err_t *err)
 
 static pid_t spawn(sl_broker_t *b)
 {
+    /* nats-server needs nothing from sluice's environment, which may hold secrets
+     * (SLUICE_API_KEY, SLUICE_SECRET_KEY, AWS_*): it gets a minimal one. Built before the
+     * fork (no allocation in the child). */
+    const char *tz = getenv("TZ");
+    char tzvar[256];
+    snprintf(tzvar, sizeof tzvar, "TZ=%s", tz ? tz : "");
+    char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", tz ? tzvar : NULL, NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
@@ -212,7 +219,7 @@ static pid_t spawn(sl_broker_t *b)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execl(b->bin, "nats-server", "-c", b->conf, (char *)NULL);
+    execle(b->bin, "nats-server", "-c", b->conf, (char *)NULL, env);
     _exit(127);
 }
 

@@ -4,7 +4,8 @@
 #
 # - The embedded broker: a raw NATS client (tests/lib/sec_net.py) without credentials, or
 #   with a wrong password, cannot even subscribe; with DIR/nats/password it can. Its
-#   directory and store are 0700, its config and password file 0600.
+#   directory and store are 0700, its config and password file 0600; its process has no
+#   secret on its command line or in its environment.
 # - A CDC stream run by the server: its child's command line and environment
 #   (/proc/PID/cmdline, /proc/PID/environ) hold neither the broker's password nor the
 #   server's SLUICE_API_KEY, SLUICE_SECRET_KEY or AWS_SECRET_ACCESS_KEY; the stream still
@@ -94,6 +95,13 @@ assert_eq 700 "$(stat -c %a "$TMPD/emb/nats")" "mode of DIR/nats"
 assert_eq 700 "$(stat -c %a "$TMPD/emb/nats/store")" "mode of DIR/nats/store"
 assert_eq 600 "$(stat -c %a "$TMPD/emb/nats/password")" "mode of DIR/nats/password"
 assert_eq 600 "$(stat -c %a "$TMPD/emb/nats/nats-server.conf")" "mode of the broker's config"
+for p in $(cdc_children "$SRV_PID"); do
+  if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q nats-server; then
+    assert_not_in_proc "/proc/$p/cmdline" "$pw"
+    assert_not_in_proc "/proc/$p/environ" "$API_KEY" "$SECRET_KEY" "$AWS_MARK"
+    note "the broker's process $p: no secret in its command line or environment"
+  fi
+done
 stream_and_check emb 1001 "$pw" "$API_KEY" "$SECRET_KEY" "$AWS_MARK"
 grep -q -F -- "$pw" "$SRV_LOG" && die "the broker password is in the server's log"
 srv_stop
