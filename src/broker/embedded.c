@@ -358,8 +358,6 @@ fail:
 
 const char *sl_broker_url(const sl_broker_t *b) { return b->url; }
 
-int sl_broker_restarts(const sl_broker_t *b) { return b->restarts; }
-
 void sl_broker_stop(sl_broker_t *b)
 {
     if (!b)

@@ -21,8 +21,6 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err);
 /* nats://sluice:PASSWORD@127.0.0.1:PORT, owned by the broker: a secret (show it with
  * broker/bus.h sl_bus_url_public). */
 const char *sl_broker_url(const sl_broker_t *b);
-/* How many times the supervisor restarted the child. */
-int sl_broker_restarts(const sl_broker_t *b);
 void sl_broker_stop(sl_broker_t *b);
 
 /* Creates dir and its parents (mode 0700 for new ones). */

@@ -69,6 +69,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_START] = sl_ctl_stream_start,   [SL_R_STREAM_PAUSE] = sl_ctl_stream_pause,
     [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
+    [SL_R_OPTIONS] = sl_ctl_options,
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,

@@ -1,7 +1,7 @@
 /*
  * cdc.h: running a `cdc` stream: an initial load from the replication slot's snapshot
  * (optional), then the change stream from exactly the slot's consistent point, applied
- * exactly once by writer lanes (DESIGN.md "Modes", "Exactly once", "Ordering").
+ * exactly once by writer lanes (docs/design.md "Modes", "Exactly once", "Ordering").
  *
  * sl_cdc_run() runs on the caller's thread (which reads the replication stream) and
  * starts writer threads of its own; it returns when *opts->stop is set (after draining

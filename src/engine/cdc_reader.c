@@ -15,7 +15,7 @@
  * large transactions (one COPY of 50,000 rows costs the target far less than a dozen of
  * 4,000) instead of one per 50 ms of reading.
  *
- * Confirming (DESIGN.md "Idle lanes"): U is the lowest position not yet committed
+ * Confirming (docs/design.md "Idle lanes"): U is the lowest position not yet committed
  * anywhere: the first unapplied batch of any lane, an unpublished batch, or the open
  * transaction. Every transaction that started below U is applied on every lane, so
  * the end of the last of them may be confirmed. When nothing is pending and the server

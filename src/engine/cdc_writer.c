@@ -2,7 +2,7 @@
  * cdc_writer.c: writer lanes of a cdc stream. Each lane owns one target connection
  * and one pull subscription, takes one change batch at a time and applies the changes
  * it has not applied yet, together with its lane checkpoint (last position, flush
- * position), in one target transaction before acknowledging (DESIGN.md "Exactly once").
+ * position), in one target transaction before acknowledging (docs/design.md "Exactly once").
  *
  * A change at or below the checkpoint is skipped (a redelivery, or a session that
  * restarted from an older confirmed position). A batch whose predecessor in the lane

@@ -2,7 +2,7 @@
  * writer.c: writer lanes of a load. Each lane owns one target connection and one
  * pull subscription, takes one batch at a time, and applies it together with its
  * stripe's checkpoint in one target transaction before acknowledging it
- * (DESIGN.md "Exactly once", step 3).
+ * (docs/design.md "Exactly once", step 3).
  *
  * The checkpoint of a stripe is (epoch, seq, last key, done). A batch of an older
  * epoch, or at or below the checkpoint's seq, was applied already (or belongs to a

@@ -63,11 +63,8 @@ void sl_snap_init(sl_snap_t *s);
 void sl_snap_clear(sl_snap_t *s); /* frees and re-initialises */
 /* dst becomes a deep copy of src (dst's old content is freed). */
 void sl_snap_copy(sl_snap_t *dst, const sl_snap_t *src);
-/* The table called name, appended with zero counters when absent. */
-sl_snap_table_t *sl_snap_table(sl_snap_t *s, const char *name);
 /* Appends a table with zero counters (no check for a duplicate name). */
 sl_snap_table_t *sl_snap_append(sl_snap_t *s, const char *name);
-const sl_snap_table_t *sl_snap_find(const sl_snap_t *s, const char *name);
 /* Adds src's counters to dst, table by table (by name): the sum of two runs or two
  * phases. est_rows and done come from src when it knows them; lag, slot lag and
  * position from src when known. */

@@ -8,7 +8,7 @@
  * URL's ?schema= (default public), MySQL in the URL's database; the table's name
  * keeps its case and is always quoted.
  *
- * Checkpoints (DESIGN.md "Exactly once") live in a table `_sluice_checkpoint`
+ * Checkpoints (docs/design.md "Exactly once") live in a table `_sluice_checkpoint`
  * (stream, key, epoch, seq, position, done, updated_at) beside the data, so that a
  * batch and its checkpoint commit in one transaction.
  */

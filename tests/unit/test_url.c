@@ -113,7 +113,7 @@ static void test_file_and_s3_urls(void **state)
     assert_string_equal(sl_url_param(u, "compression"), "zstd");
     sl_url_free(u);
 
-    /* The endpoint parameter holds a URL of its own, as DESIGN.md writes it. */
+    /* The endpoint parameter holds a URL of its own, as docs/files.md writes it. */
     u = parse_ok("s3://bucket/pre/fix?endpoint=http://127.0.0.1:9000&region=us-east-1&flag");
     assert_string_equal(u->scheme, "s3");
     assert_string_equal(u->host, "bucket");

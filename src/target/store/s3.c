@@ -156,8 +156,9 @@ static int s3_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
         if (!sl_s3_conf_param(url->params[i].key)) {
             sl_err_set(err, SL_E_CONFIG, "unknown parameter \"%s\" in the S3 target URL",
                        url->params[i].key);
-            sl_err_hint(err, "S3 parameters are endpoint, region, style, storage_class, sse, "
-                             "sse_kms_key_id, profile and part_size_mb (docs/files.md)");
+            char names[256];
+            sl_err_hint(err, "S3 parameters are %s (docs/files.md)",
+                        sl_opt_names_text(&sl_s3_url_params, names, sizeof names));
             return -1;
         }
     s3_store_t *s = calloc(1, sizeof *s);
