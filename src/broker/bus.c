@@ -84,11 +84,13 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         abort();
     pthread_mutex_init(&bus->mu, NULL);
     pthread_cond_init(&bus->cv, NULL);
-    natsStatus s = natsOptions_Create(&opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, url);
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (sl_bus_options(url, &opts, err)) {
+        pthread_mutex_destroy(&bus->mu);
+        pthread_cond_destroy(&bus->cv);
+        free(bus);
+        return -1;
+    }
+    natsStatus s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(opts, 250);
     if (s == NATS_OK)
@@ -109,8 +111,12 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         pthread_mutex_destroy(&bus->mu);
         pthread_cond_destroy(&bus->cv);
         free(bus);
-        sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", url, natsStatus_GetText(s));
-        sl_err_hint(err, "check that the broker runs and the URL is right");
+        char *shown = sl_bus_url_public(url);
+        sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", shown, natsStatus_GetText(s));
+        free(shown);
+        sl_err_hint(err, s == NATS_NOT_PERMITTED || s == NATS_CONNECTION_AUTH_FAILED
+                             ? "check the broker's credentials (user and password, token, creds or nkey)"
+                             : "check that the broker runs and the URL is right");
         sl_err_retriable(err);
         return -1;
     }

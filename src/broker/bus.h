@@ -30,6 +30,32 @@ typedef struct sl_bus_sub sl_bus_sub_t;
 typedef struct sl_bus_msg sl_bus_msg_t;
 typedef struct sl_bus_listener sl_bus_listener_t;
 
+/* ---- reaching the broker (bus_conf.c, docs/server.md "Broker") -------------------- */
+
+/* A NATS URL parsed: nats://[user:password@|token@]host:port[,…][?creds=FILE&nkey=FILE
+ * &ca=FILE&cert=FILE&key=FILE&tls=true]. Owns its strings. */
+typedef struct sl_bus_conf {
+    char **servers;     /* "nats://host:port" (or tls://), without user info */
+    int nservers;
+    char *user, *password, *token;
+    char *creds, *nkey; /* a .creds file; an NKey seed file */
+    char *ca, *cert, *key;
+    bool tls;
+} sl_bus_conf_t;
+
+/* Parses url (pure): SL_E_CONFIG naming the problem, never the password. */
+int sl_bus_conf_parse(const char *url, sl_bus_conf_t *c, sl_err_t *err);
+void sl_bus_conf_free(sl_bus_conf_t *c);
+/* The public key ("U…", 56 characters, into pub of at least 58 bytes) of a user NKey
+ * seed ("SU…", pure). */
+int sl_bus_nkey_public(const char *seed, char *pub, size_t size, sl_err_t *err);
+/* New nats.c options for url: its servers, credentials and TLS settings (reads the
+ * seed file of nkey=). The caller adds its own settings and destroys them. */
+int sl_bus_options(const char *url, natsOptions **out, sl_err_t *err);
+/* url as it may be shown: every user info (password or token) replaced by "****"
+ * (caller frees). */
+char *sl_bus_url_public(const char *url);
+
 int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err);
 void sl_bus_close(sl_bus_t *bus);
 /* How many times the connection was re-established (the broker restarted or the

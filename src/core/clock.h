@@ -2,7 +2,8 @@
  * clock.h: the monotonic clock, for intervals, deadlines and rates (never wall time).
  * sl_mono_ms reads the coarse clock (a few ms of resolution, a fifth of the precise
  * clock's cost): the change-stream readers ask it several times per event. sl_mono_s
- * reads the precise one, for rates and progress. Both are thread-safe.
+ * reads the precise one, for rates and progress. sl_realtime_after_ms makes a
+ * deadline for pthread_cond_timedwait. All are thread-safe.
  */
 #ifndef SL_CORE_CLOCK_H
 #define SL_CORE_CLOCK_H

@@ -45,9 +45,6 @@ typedef struct sl_spec {
 } sl_spec_t;
 
 int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
-/* A copy of url with its password set to password, percent-encoded (caller frees); NULL
- * when the URL names no user. */
-char *sl_spec_url_with_password(const char *url, const char *password);
 /* path "-" reads the spec from stdin. */
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err);
 void sl_spec_free(sl_spec_t *spec);

@@ -154,15 +154,12 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     p->table = sl_strdup(table);
     p->dt = dt ? sl_strdup(dt) : NULL;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%ld-%p-%u.spool", ft->o.spool_dir, (long)getpid(), (void *)ft, ft->spool_seq++);
+    snprintf(path, sizeof path, "%s/%ld-%016llx-%u.spool", ft->o.spool_dir, (long)getpid(),
+             (unsigned long long)ft->o.spool_tag, ft->spool_seq++);
     p->spool = sl_strdup(path);
     p->shape = sl_table_copy(shape);
-    p->fd = open(p->spool, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (p->fd < 0) {
-        sl_err_set(err, SL_E_IO, "could not create spool file \"%s\": %s", p->spool, strerror(errno));
-        sl_err_hint(err, "check spool_dir in the target URL");
+    if ((p->fd = sl_file_spool_open(p->spool, err)) < 0)
         goto fail;
-    }
     sl_fmt_sink_t sink = {.write = sink_write, .ctx = p};
     if (ft->o.fmt->open(p->shape, &ft->o.fo, sink, &p->enc, err)) {
         sl_err_prefix(err, "table \"%s\": ", table);

@@ -7,7 +7,7 @@ import { STATES, allowedActions, isAllowed, stateTone, isActive, cleanupLabel } 
 test('each state allows exactly the API actions', () => {
   const expected = {
     created: ['start', 'delete'],
-    starting: ['stop'],
+    starting: ['pause', 'stop'],
     running: ['pause', 'stop'],
     paused: ['resume', 'stop', 'delete'],
     stopping: [],

@@ -17,7 +17,7 @@ export const STATES = [
 // The states each action may start from (the server answers 409 invalid_state otherwise).
 const FROM = {
   start: ['created', 'stopped', 'completed', 'failed'],
-  pause: ['running'],
+  pause: ['starting', 'running'],
   resume: ['paused'],
   stop: ['starting', 'running', 'paused'],
   delete: ['created', 'paused', 'stopped', 'completed', 'failed'],
