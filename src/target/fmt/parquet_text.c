@@ -11,6 +11,7 @@
  * 1 as "... BC"; DuckDB's infinity sentinels (INT32_MAX days, INT64_MAX ticks) as
  * "infinity"; INT96 as Impala's nanoseconds-of-day + Julian day.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +56,11 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
     if (v == 0)
         return sl_buf_adds(b, signbit(v) ? "-0" : "0", err);
     char e[40];
-    /* FLT_DIG / DBL_DIG digits always read back when a representation that short exists;
+    /* FLT_DIG / DBL_DIG digits always read back when a representation that short exists
+     * (not so for subnormals, which have fewer significant bits: try from one digit);
      * past that, the correctly rounded 16/17 (8/9) digits are the closest ones. */
-    for (int prec = single ? 6 : 15;; prec++) {
+    bool sub = single ? fabs(v) < FLT_MIN : fabs(v) < DBL_MIN;
+    for (int prec = sub ? 1 : single ? 6 : 15;; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, v);
         double back = strtod(e, NULL);
         if (prec >= (single ? 9 : 17) || (single ? (float)back == (float)v : back == v))
