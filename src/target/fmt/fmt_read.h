@@ -104,6 +104,7 @@ int64_t sl_csvr_records(const sl_csvr_t *r);
 /* --- JSONL (jsonl_read.c) -------------------------------------------------------------- */
 typedef enum sl_json_kind {
     SL_JK_NULL, SL_JK_BOOL, SL_JK_NUMBER, SL_JK_STRING, SL_JK_OBJECT, SL_JK_ARRAY,
+    SL_JK_TEXT, /* not JSON: a CSV field, whose type only its text tells */
 } sl_json_kind_t;
 
 /* One key of a line's object. key and str are unescaped (str: a string's text; a
@@ -126,6 +127,8 @@ int64_t sl_jsonlr_line(const sl_jsonlr_t *r);
  * frees), unescaped strings into scratch. */
 int sl_json_object_parse(const char *p, size_t n, sl_jsonl_kv_t **kv, int *nkv, int *cap,
                          sl_buf_t *scratch, sl_err_t *err);
+/* Whether p[0..n) is one JSON object or array (surrounding blanks allowed). */
+bool sl_json_is_container(const char *p, size_t n);
 
 /* --- type inference (infer.c) ---------------------------------------------------------- */
 /* What a sample of a column's values looks like; feed every sampled value, then read
@@ -143,5 +146,13 @@ void sl_infer_add(sl_infer_t *f, sl_json_kind_t kind, const char *p, size_t n);
 /* Sets c->type (and precision, scale) from what was seen: bool, int64, decimal, float64,
  * date, timestamp, timestamptz, uuid, json, else text. */
 void sl_infer_column(const sl_infer_t *f, sl_column_t *c);
+/* One value of a CSV field (kind SL_JK_TEXT) or JSONL key (its JSON kind) as the
+ * canonical text of column c's type into out (reset first): booleans to t/f, timestamps
+ * to "YYYY-MM-DD HH:MM:SS[.ffffff]" (timestamptz converted to UTC "+00"; without a zone
+ * taken as UTC), a date into a timestamp column at midnight, UUIDs lowercase, bytes from
+ * "\x" hex (CSV) or base64 (JSONL); other text as it is. SL_E_DATA (detail: why) when
+ * the value is not of the type. */
+int sl_infer_canon(const sl_column_t *c, sl_json_kind_t kind, const char *p, size_t n,
+                   sl_buf_t *out, sl_err_t *err);
 
 #endif

@@ -241,6 +241,8 @@ int sl_pq_json(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err);
 /* The same as an element of a PostgreSQL array literal (quoted when needed). */
 int sl_pq_array_elem(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_buf_t *tmp,
                      sl_err_t *err);
+/* Microseconds since the epoch as canonical timestamp text (tz: with "+00"). */
+int sl_pq_ts_text(sl_buf_t *b, int64_t us, bool tz, sl_err_t *err);
 /* Appends p[0..n) as a JSON string. */
 int sl_pq_json_str(sl_buf_t *b, const char *p, size_t n, sl_err_t *err);
 

@@ -188,7 +188,7 @@ static int node(build_t *b, pq_node_t **out, int pdef, int prep, int depth)
         n->nleaves = 1;
         return 0;
     }
-    if (e->nchildren > b->m->nschema - b->next)
+    if (e->nchildren < 0 || e->nchildren > b->m->nschema - b->next)
         return bad_schema(b->err, "Group \"%s\" has more children than the schema has fields.",
                           e->name);
     n->nkids = e->nchildren;

@@ -232,8 +232,7 @@ static int out_of_range(sl_err_t *err, const char *what)
     return sl_err_set(err, SL_E_DATA, "a Parquet %s value out of range", what);
 }
 
-/* Microseconds since the epoch as a timestamp (tz: with "+00"). */
-static int add_ts(sl_buf_t *b, int64_t us, bool tz, sl_err_t *err)
+int sl_pq_ts_text(sl_buf_t *b, int64_t us, bool tz, sl_err_t *err)
 {
     int64_t days = floor_div(us, INT64_C(86400000000));
     int64_t rest = us - days * INT64_C(86400000000);
@@ -258,7 +257,7 @@ static int add_ts_unit(sl_buf_t *b, int64_t v, int64_t mult, bool tz, sl_err_t *
         us = floor_div(v, 1000);
     else if (__builtin_mul_overflow(v, mult, &us))
         return out_of_range(err, "timestamp");
-    return add_ts(b, us, tz, err);
+    return sl_pq_ts_text(b, us, tz, err);
 }
 
 static int add_time_unit(sl_buf_t *b, int64_t v, int64_t mult, bool tz, sl_err_t *err)
@@ -365,7 +364,7 @@ int sl_pq_text(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err)
         int64_t ns = (int64_t)le64(p), jd = (int32_t)le32(p + 8);
         if (ns < 0 || ns >= INT64_C(86400000000000))
             return out_of_range(err, "INT96 timestamp");
-        return add_ts(b, (jd - 2440588) * INT64_C(86400000000) + ns / 1000, n->utc, err);
+        return sl_pq_ts_text(b, (jd - 2440588) * INT64_C(86400000000) + ns / 1000, n->utc, err);
     }
     case VK_UUID: return add_uuid(b, p, err);
     case VK_INTERVAL: return add_interval(b, p, err);
