@@ -103,3 +103,89 @@ export function duckCell(v, type) {
   if (c === 'DuckDBUUIDValue') return v.toString().toLowerCase()
   return v.toString()
 }
+
+// --- canonical text of what sluice reads (pq_check.mjs, src_compare.mjs) ----------------
+// Beyond read.mjs's needs: years before 1 as "… BC", DuckDB's infinity sentinels,
+// nanosecond and millisecond timestamps, intervals in ISO 8601 as PostgreSQL's
+// IntervalStyle iso_8601 prints them, lists as PostgreSQL array literals.
+
+export function dateBC(days) {
+  const [y, m, d] = civil(Number(days))
+  return y <= 0 ? `${pad(1 - y, 4)}-${pad(m)}-${pad(d)} BC` : `${pad(y, 4)}-${pad(m)}-${pad(d)}`
+}
+
+export function tsBC(us, utc) {
+  us = BigInt(us)
+  let days = us / 86400000000n
+  let rest = us % 86400000000n
+  if (rest < 0n) { rest += 86400000000n; days -= 1n }
+  const d = dateBC(days)
+  const bc = d.endsWith(' BC')
+  return `${bc ? d.slice(0, -3) : d} ${timeText(rest)}${utc ? '+00' : ''}${bc ? ' BC' : ''}`
+}
+
+export function interval(v) {
+  const months = v.months, days = v.days, ms = Number(v.micros / 1000n)
+  if (!months && !days && !ms) return 'PT0S'
+  let s = 'P'
+  if (Math.floor(months / 12)) s += `${Math.floor(months / 12)}Y`
+  if (months % 12) s += `${months % 12}M`
+  if (days) s += `${days}D`
+  if (ms) {
+    const h = Math.floor(ms / 3600000), mi = Math.floor(ms / 60000) % 60, sec = Math.floor(ms / 1000) % 60, f = ms % 1000
+    s += 'T'
+    if (h) s += `${h}H`
+    if (mi) s += `${mi}M`
+    if (sec || f) s += f ? `${sec}.${String(f).padStart(3, '0').replace(/0+$/, '')}S` : `${sec}S`
+  }
+  return s
+}
+
+const floorDiv = (a, b) => { const q = a / b; return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q }
+
+// One DuckDB value in canonical text; type is DuckDB's type name of the column (or element).
+export function cell(v, type) {
+  if (v === null || v === undefined) return null
+  const c = v.constructor.name
+  if (c === 'DuckDBDateValue') {
+    if (v.days === 2147483647) return 'infinity'
+    if (v.days === -2147483647) return '-infinity'
+    return dateBC(v.days)
+  }
+  if (c === 'DuckDBTimestampValue' || c === 'DuckDBTimestampTZValue') {
+    if (v.micros === 9223372036854775807n) return 'infinity'
+    if (v.micros === -9223372036854775807n) return '-infinity'
+    return tsBC(v.micros, c === 'DuckDBTimestampTZValue')
+  }
+  if (c === 'DuckDBTimestampNanosecondsValue') return tsBC(floorDiv(v.nanos, 1000n), false)
+  if (c === 'DuckDBTimestampMillisecondsValue') return tsBC(v.millis * 1000n, false)
+  if (c === 'DuckDBTimestampSecondsValue') return tsBC(v.seconds * 1000000n, false)
+  if (c === 'DuckDBIntervalValue') return interval(v)
+  if (c === 'DuckDBTimeTZValue') return v.toString()
+  if (c === 'DuckDBTimeNSValue') return timeText(floorDiv(v.nanos, 1000n))
+  if (c === 'DuckDBListValue') return arrayLiteral(v.items, type.replace(/\[\]$/, ''))
+  return duckCell(v, type)
+}
+
+// A list as PostgreSQL prints an array: elements quoted when empty, NULL or special.
+export function arrayLiteral(items, elemType) {
+  return '{' + items.map(it => {
+    if (it === null || it === undefined) return 'NULL'
+    const t = cell(it, elemType)
+    const q = t === '' || /^null$/i.test(t) || /[{}",\\\s]/.test(t)
+    return q ? '"' + t.replace(/[\\"]/g, (m) => '\\' + m) + '"' : t
+  }).join(',') + '}'
+}
+
+// Deep comparison of parsed JSON; numbers by value (the text of a decimal may differ).
+export function sameJson(a, b) {
+  if (typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-12 * Math.abs(a)
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+  if (a && typeof a === 'object') {
+    if (!b || typeof b !== 'object' || Array.isArray(b)) return false
+    const ka = Object.keys(a), kb = Object.keys(b)
+    return ka.length === kb.length && ka.every(k => sameJson(a[k], b[k]))
+  }
+  return a === b
+}
+

@@ -1,7 +1,8 @@
 /*
  * test_fmt_parquet_read.c: the Parquet reader on what tests/files/pq_check.mjs cannot get
  * from DuckDB or arrow-rs: a round trip through sluice's own writer (every canonical type,
- * dictionary on and off, pages and row groups small enough that there are several);
+ * dictionary on and off, pages and row groups small enough that there are several; dates
+ * and timestamps before 1 AD, which the writer once refused);
  * files built here by hand for what today's writers no longer make (INT96 timestamps,
  * a bare repeated field, a legacy two-level list, BIT_PACKED levels); the canonical text
  * of edge values; and broken files, which must fail with a clear error naming the file.
@@ -139,9 +140,12 @@ static const char *value(int r, int c, char *buf, size_t n)
         break;
     case SL_T_TEXT: snprintf(buf, n, r % 4 == 0 ? "" : "text %d, \"ü\"", r % 7); break;
     case SL_T_BYTES: snprintf(buf, n, "b%c%d", 0, r); return buf;
-    case SL_T_DATE: snprintf(buf, n, "%s", r % 2 ? "2024-02-29" : "0001-01-01"); break;
+    case SL_T_DATE: snprintf(buf, n, "%s", r % 3 == 2 ? "0044-03-15 BC" : r % 2 ? "2024-02-29" : "0001-01-01"); break;
     case SL_T_TIME: snprintf(buf, n, "%s", r % 2 ? "23:59:59.999999" : "00:00:00"); break;
-    case SL_T_TIMESTAMP: snprintf(buf, n, "%s", r % 2 ? "1969-12-31 23:59:59.5" : "2038-01-19 03:14:08"); break;
+    case SL_T_TIMESTAMP:
+        snprintf(buf, n, "%s", r % 5 == 3 ? "0001-02-29 04:05:06 BC" /* 1 BC was a leap year */
+                             : r % 2 ? "1969-12-31 23:59:59.5" : "2038-01-19 03:14:08");
+        break;
     case SL_T_TIMESTAMPTZ: snprintf(buf, n, "%s", r % 2 ? "2000-01-01 00:00:00+00" : "1900-06-01 12:30:00.000001+00"); break;
     case SL_T_UUID: snprintf(buf, n, "550e8400-e29b-41d4-a716-4466554400%02d", r % 100); break;
     case SL_T_JSON: snprintf(buf, n, "{\"k\": [%d, null]}", r); break;

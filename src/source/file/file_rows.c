@@ -85,10 +85,12 @@ void sl_frows_row_groups(frows_t *r, int from, int to)
 }
 
 /* Whether a Parquet column of type `have` may be read into a table column of type
- * `want` as it is (the canonical text of the one is valid text of the other). */
+ * `want` as it is (the canonical text of the one is valid text of the other; verify
+ * reads a file target with its source's types). */
 static bool widens(sl_type_t have, sl_type_t want)
 {
-    if (have == want)
+    /* text holds any type's canonical text (a file target's enums, intervals, …) */
+    if (have == want || have == SL_T_TEXT)
         return true;
     switch (want) {
     case SL_T_INT32: return have == SL_T_INT16;

@@ -127,7 +127,7 @@ static int end_field(sl_csvr_t *r, size_t at, bool quoted, sl_err_t *err)
     size_t n = r->rec.len - at;
     r->start[r->nf] = at;
     r->null[r->nf] = !quoted && r->null_marker && strlen(r->null_marker) == n &&
-                     memcmp(r->rec.data + at, r->null_marker, n) == 0;
+                     (n == 0 || memcmp(r->rec.data + at, r->null_marker, n) == 0);
     r->nf++;
     return 0;
 }
