@@ -55,27 +55,64 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
         return sl_buf_adds(b, v > 0 ? "Infinity" : "-Infinity", err);
     if (v == 0)
         return sl_buf_adds(b, signbit(v) ? "-0" : "0", err);
-    char e[40];
     /* FLT_DIG / DBL_DIG digits always read back when a representation that short exists
      * (not so for subnormals, which have fewer significant bits: try from one digit);
-     * past that, the correctly rounded 16/17 (8/9) digits are the closest ones. */
+     * past that, the correctly rounded 16/17 (8/9) digits are the closest ones. The most
+     * digits come from one printf; shorter candidates are rounded from them (printf again
+     * only on an exact tie, where rounding twice could differ), each tried with strtod. */
     bool sub = single ? fabs(v) < FLT_MIN : fabs(v) < DBL_MIN;
-    for (int prec = sub ? 1 : single ? 6 : 15;; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec - 1, v);
-        double back = strtod(e, NULL);
-        if (prec >= (single ? 9 : 17) || (single ? (float)back == (float)v : back == v))
-            break;
-    }
-    /* e: [-]d[.ddd]e[+-]xx -> sign, digits, exponent */
-    char digits[24];
-    int nd = 0, exp;
+    int most = single ? 9 : 17;
+    char e[40], all[24];
+    snprintf(e, sizeof e, "%.*e", most - 1, v);
     const char *p = e;
     bool neg = *p == '-';
     p += neg;
+    int na = 0;
     for (; *p && *p != 'e'; p++)
         if (*p != '.')
-            digits[nd++] = *p;
-    exp = atoi(p + 1);
+            all[na++] = *p;
+    int exp0 = atoi(p + 1);
+    char digits[24];
+    int nd = most, exp = exp0;
+    memcpy(digits, all, (size_t)most);
+    for (int k = sub ? 1 : single ? 6 : 15; k < most; k++) {
+        char c[24];
+        int ce = exp0;
+        memcpy(c, all, (size_t)k);
+        bool tie = all[k] == '5';
+        for (int j = k + 1; j < na && tie; j++)
+            tie = all[j] == '0';
+        if (tie) { /* ask printf for the correctly rounded k digits */
+            char t[40];
+            snprintf(t, sizeof t, "%.*e", k - 1, v);
+            const char *q = t + neg;
+            int n = 0;
+            for (; *q && *q != 'e'; q++)
+                if (*q != '.')
+                    c[n++] = *q;
+            ce = atoi(q + 1);
+        } else if (all[k] >= '5') { /* round up, carrying */
+            int j = k - 1;
+            while (j >= 0 && c[j] == '9')
+                c[j--] = '0';
+            if (j >= 0) {
+                c[j]++;
+            } else {
+                memmove(c + 1, c, (size_t)k - 1);
+                c[0] = '1';
+                ce++;
+            }
+        }
+        char t[48];
+        snprintf(t, sizeof t, "%s%c.%.*se%d", neg ? "-" : "", c[0], k - 1, c + 1, ce);
+        double back = strtod(t, NULL);
+        if (single ? (float)back == (float)v : back == v) {
+            memcpy(digits, c, (size_t)k);
+            nd = k;
+            exp = ce;
+            break;
+        }
+    }
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     char out[48];
@@ -192,6 +229,20 @@ static int add_decimal_be(sl_buf_t *b, const uint8_t *p, size_t n, int scale, sl
 
 static int add_decimal_i64(sl_buf_t *b, int64_t v, int scale, sl_err_t *err)
 {
+    if (scale >= 0 && scale <= 18) { /* the common case, without big-number division */
+        uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+        char t[48];
+        int i = (int)sizeof t, k = 0;
+        do {
+            if (k++ == scale && scale > 0)
+                t[--i] = '.';
+            t[--i] = (char)('0' + mag % 10);
+            mag /= 10;
+        } while (mag || k <= scale);
+        if (v < 0)
+            t[--i] = '-';
+        return sl_buf_add(b, t + i, sizeof t - (size_t)i, err);
+    }
     uint8_t be[8];
     for (int i = 0; i < 8; i++)
         be[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
@@ -202,15 +253,31 @@ static int add_decimal_i64(sl_buf_t *b, int64_t v, int scale, sl_err_t *err)
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
+/* Writes v as exactly k digits at p (printf's %0kd without printf: this is the hot path of
+ * every date and timestamp). */
+static void digits_at(char *p, int64_t v, int k)
+{
+    while (k-- > 0) {
+        p[k] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 /* HH:MM:SS[.ffffff] of us microseconds into the day (0 .. 24h). */
 static int add_tod(sl_buf_t *b, int64_t us, sl_err_t *err)
 {
     int64_t s = us / 1000000, f = us % 1000000;
-    char t[32];
-    int n = snprintf(t, sizeof t, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60),
-                     (int)(s % 60));
+    char t[16];
+    digits_at(t, s / 3600, 2);
+    t[2] = ':';
+    digits_at(t + 3, s / 60 % 60, 2);
+    t[5] = ':';
+    digits_at(t + 6, s % 60, 2);
+    int n = 8;
     if (f) {
-        n += snprintf(t + n, sizeof t - (size_t)n, ".%06d", (int)f);
+        t[8] = '.';
+        digits_at(t + 9, f, 6);
+        n = 15;
         while (t[n - 1] == '0')
             n--;
     }
@@ -224,7 +291,16 @@ static int add_date(sl_buf_t *b, int64_t days, bool *bc, sl_err_t *err)
     int m, d;
     sl_fmtv_civil(days, &y, &m, &d);
     *bc = y <= 0;
-    return sl_buf_printf(b, err, "%04lld-%02d-%02d", (long long)(*bc ? 1 - y : y), m, d);
+    int64_t yy = *bc ? 1 - y : y;
+    if (yy > 9999)
+        return sl_buf_printf(b, err, "%lld-%02d-%02d", (long long)yy, m, d);
+    char t[10];
+    digits_at(t, yy, 4);
+    t[4] = '-';
+    digits_at(t + 5, m, 2);
+    t[7] = '-';
+    digits_at(t + 8, d, 2);
+    return sl_buf_add(b, t, sizeof t, err);
 }
 
 static int out_of_range(sl_err_t *err, const char *what)
