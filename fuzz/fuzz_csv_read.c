@@ -12,25 +12,6 @@
 
 #include "target/fmt/fmt_read.h"
 
-typedef struct mem {
-    const uint8_t *p;
-    size_t n, chunk;
-} mem_t;
-
-static int rd(void *ctx, void *dst, size_t cap, size_t *got, sl_err_t *err)
-{
-    (void)err;
-    mem_t *m = ctx;
-    size_t k = m->n < m->chunk ? m->n : m->chunk;
-    if (k > cap)
-        k = cap;
-    memcpy(dst, m->p, k);
-    m->p += k;
-    m->n -= k;
-    *got = k;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -45,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_csvr_opts_default(&o);
     o.delimiter = delims[buf[0] & 3];
     o.null_marker = nulls[(buf[0] >> 2) & 3];
-    mem_t m = {buf + 2, size - 2, 1 + buf[1] % 64};
+    sl_fmt_mem_t m;
+    sl_fmt_stream_t in = sl_fmt_mem_stream(&m, buf + 2, size - 2, 1 + buf[1] % 64);
     sl_err_t err;
     sl_csvr_t *r;
     enum { COLS = 8 };
@@ -56,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(cols, 0, sizeof cols);
     sl_buf_t canon;
     sl_buf_init(&canon, 1 << 20);
-    if (sl_csvr_open((sl_fmt_stream_t){rd, &m}, &o, &r, &err) == 0) {
+    if (sl_csvr_open(in, &o, &r, &err) == 0) {
         const sl_value_t *v;
         int n, rc, recs = 0;
         while ((rc = sl_csvr_next(r, &v, &n, &err)) == 1 && recs++ < 10000) {

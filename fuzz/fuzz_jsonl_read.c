@@ -13,25 +13,6 @@
 
 #include "target/fmt/fmt_read.h"
 
-typedef struct mem {
-    const uint8_t *p;
-    size_t n, chunk;
-} mem_t;
-
-static int rd(void *ctx, void *dst, size_t cap, size_t *got, sl_err_t *err)
-{
-    (void)err;
-    mem_t *m = ctx;
-    size_t k = m->n < m->chunk ? m->n : m->chunk;
-    if (k > cap)
-        k = cap;
-    memcpy(dst, m->p, k);
-    m->p += k;
-    m->n -= k;
-    *got = k;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -41,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     (void)sl_json_is_container((const char *)buf + 1, size - 1);
-    mem_t m = {buf + 1, size - 1, 1 + buf[0] % 64};
+    sl_fmt_mem_t m;
+    sl_fmt_stream_t in = sl_fmt_mem_stream(&m, buf + 1, size - 1, 1 + buf[0] % 64);
     sl_err_t err;
     sl_jsonlr_t *r;
     enum { COLS = 8 };
@@ -52,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(cols, 0, sizeof cols);
     sl_buf_t canon;
     sl_buf_init(&canon, 1 << 20);
-    if (sl_jsonlr_open((sl_fmt_stream_t){rd, &m}, &r, &err) == 0) {
+    if (sl_jsonlr_open(in, &r, &err) == 0) {
         const sl_jsonl_kv_t *kv;
         int n, recs = 0;
         for (;;) {

@@ -67,12 +67,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];
         sl_buf_printf(&b, NULL, "%s{\"name\":", i ? "," : "");
-        sl_pq_json_str(&b, c->name, strlen(c->name), NULL);
+        sl_fmt_json_str(&b, c->name, strlen(c->name), NULL);
         sl_buf_printf(&b, NULL, ",\"type\":\"%s\",\"elem\":\"%s\",\"precision\":%d,\"scale\":%d,"
                       "\"nullable\":%s,\"native\":", sl_type_name(c->type),
                       c->type == SL_T_ARRAY ? sl_type_name(c->elem) : "", c->precision, c->scale,
                       c->nullable ? "true" : "false");
-        sl_pq_json_str(&b, c->native, strlen(c->native), NULL);
+        sl_fmt_json_str(&b, c->native, strlen(c->native), NULL);
         put(&b, "}");
     }
     sl_buf_printf(&b, NULL, "],\"row_groups\":%d,\"rows\":%lld}\n", sl_pq_reader_row_groups(r),
@@ -97,10 +97,10 @@ int main(int argc, char **argv)
                     sl_buf_t h;
                     sl_buf_init(&h, (size_t)2 << 30);
                     sl_fmt_hex(&h, vals[i].p, (size_t)vals[i].len, NULL);
-                    sl_pq_json_str(&b, h.data, h.len, NULL);
+                    sl_fmt_json_str(&b, h.data, h.len, NULL);
                     sl_buf_free(&h);
                 } else {
-                    sl_pq_json_str(&b, vals[i].p, (size_t)vals[i].len, NULL);
+                    sl_fmt_json_str(&b, vals[i].p, (size_t)vals[i].len, NULL);
                 }
             }
             put(&b, "]\n");

@@ -21,36 +21,18 @@
 
 #include "target/fmt/fmt_read.h"
 
-typedef struct mem {
-    const char *p;
-    size_t n, chunk;
-} mem_t;
-
-static int mem_read(void *ctx, void *dst, size_t cap, size_t *got, sl_err_t *err)
-{
-    (void)err;
-    mem_t *m = ctx;
-    size_t k = m->n < m->chunk ? m->n : m->chunk;
-    if (k > cap)
-        k = cap;
-    memcpy(dst, m->p, k);
-    m->p += k;
-    m->n -= k;
-    *got = k;
-    return 0;
-}
-
 /* All records of a CSV text as "a|b|NULL\n..." (fed `chunk` bytes at a time). */
 static char *csv_rows(const char *text, size_t len, size_t chunk, const char *null_marker,
                       char delim, sl_err_t *err)
 {
-    mem_t m = {text, len, chunk};
+    sl_fmt_mem_t m;
+    sl_fmt_stream_t in = sl_fmt_mem_stream(&m, text, len, chunk);
     sl_csvr_opts_t o;
     sl_csvr_opts_default(&o);
     o.null_marker = null_marker;
     o.delimiter = delim;
     sl_csvr_t *r;
-    assert_int_equal(sl_csvr_open((sl_fmt_stream_t){mem_read, &m}, &o, &r, err), 0);
+    assert_int_equal(sl_csvr_open(in, &o, &r, err), 0);
     sl_buf_t out;
     sl_buf_init(&out, 1 << 20);
     const sl_value_t *v;
@@ -129,9 +111,9 @@ static void csv_errors(void **state)
 /* All objects of a JSONL text as "k=v(kind) k=v(kind)\n". */
 static char *jsonl_rows(const char *text, size_t len, size_t chunk, sl_err_t *err)
 {
-    mem_t m = {text, len, chunk};
+    sl_fmt_mem_t m;
     sl_jsonlr_t *r;
-    assert_int_equal(sl_jsonlr_open((sl_fmt_stream_t){mem_read, &m}, &r, err), 0);
+    assert_int_equal(sl_jsonlr_open(sl_fmt_mem_stream(&m, text, len, chunk), &r, err), 0);
     sl_buf_t out;
     sl_buf_init(&out, 1 << 20);
     const sl_jsonl_kv_t *kv;

@@ -36,6 +36,15 @@ typedef struct sl_fmt_stream {
     void *ctx;
 } sl_fmt_stream_t;
 
+/* A stream over bytes in memory, handing out at most `chunk` bytes a read (0: as many as
+ * asked), for tests and fuzzers that cut records across reads. */
+typedef struct sl_fmt_mem {
+    const uint8_t *p;
+    size_t n, chunk;
+} sl_fmt_mem_t;
+
+sl_fmt_stream_t sl_fmt_mem_stream(sl_fmt_mem_t *m, const void *p, size_t n, size_t chunk);
+
 /* --- in.c: a stream over a range reader, decompressing gzip or zstd ------------------- */
 typedef struct sl_fmt_in sl_fmt_in_t;
 

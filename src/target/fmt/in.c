@@ -1,5 +1,6 @@
 /*
- * in.c: the input side of the text formats (CSV, JSONL), the reverse of out.c: a stream
+ * in.c: the input side of the text formats (CSV, JSONL), the reverse of out.c (and a
+ * stream over memory for tests and fuzzers): a stream
  * over a range reader (a local file or an S3 object) that reads it front to back in
  * chunks and, for .gz and .zst files, decompresses on the way (gzip: also several
  * concatenated members, as `cat a.gz b.gz` makes; zstd: several frames). Memory: one
@@ -148,6 +149,27 @@ static int in_read(void *ctx, void *dst, size_t cap, size_t *got, sl_err_t *err)
         }
     }
     return 0;
+}
+
+static int mem_read(void *ctx, void *dst, size_t cap, size_t *got, sl_err_t *err)
+{
+    sl_fmt_mem_t *m = ctx;
+    size_t k = m->chunk && m->chunk < cap ? m->chunk : cap;
+    if (k > m->n)
+        k = m->n;
+    memcpy(dst, m->p, k);
+    m->p += k;
+    m->n -= k;
+    *got = k;
+    return 0;
+}
+
+sl_fmt_stream_t sl_fmt_mem_stream(sl_fmt_mem_t *m, const void *p, size_t n, size_t chunk)
+{
+    m->p = p;
+    m->n = n;
+    m->chunk = chunk;
+    return (sl_fmt_stream_t){.read = mem_read, .ctx = m};
 }
 
 sl_fmt_stream_t sl_fmt_in_stream(sl_fmt_in_t *in)

@@ -300,7 +300,7 @@ int sl_infer_canon(const sl_column_t *c, sl_json_kind_t kind, const char *p, siz
     }
     case SL_T_JSON:
         if (kind == SL_JK_STRING) /* a JSON string value: the JSON text of the string */
-            return sl_pq_json_str(out, p, n, err);
+            return sl_fmt_json_str(out, p, n, err);
         if (kind == SL_JK_TEXT && !sl_json_is_container(p, n))
             return not_a(err, "JSON object or array");
         break;

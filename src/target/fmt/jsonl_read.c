@@ -178,6 +178,19 @@ static int literal(jp_t *j, const char *w)
     return 0;
 }
 
+/* An object key of a nested value and its ':' (checked, not copied). */
+static int key(jp_t *j)
+{
+    if (j->p >= j->end || *j->p != '"')
+        return jerr(j, "an object key is not a string");
+    if (string(j, false, NULL, NULL) < 0)
+        return -1;
+    ws(j);
+    if (j->p >= j->end || *j->p++ != ':')
+        return jerr(j, "a ':' is missing after a key");
+    return 0;
+}
+
 /* A nested object or array at j->p, checked (not copied). */
 static int nested(jp_t *j)
 {
@@ -204,13 +217,8 @@ static int nested(jp_t *j)
                     want_value = false;
                     continue;
                 }
-                if (c == '{') { /* a key, then ':' */
-                    if (j->p >= j->end || *j->p != '"' || string(j, false, NULL, NULL) < 0)
-                        return j->err && j->err->code ? -1 : jerr(j, "an object key is not a string");
-                    ws(j);
-                    if (j->p >= j->end || *j->p++ != ':')
-                        return jerr(j, "a ':' is missing after a key");
-                }
+                if (c == '{' && key(j) < 0)
+                    return -1;
                 want_value = true;
                 continue;
             }
@@ -231,11 +239,8 @@ static int nested(jp_t *j)
             j->p++;
             if (open == '{') {
                 ws(j);
-                if (j->p >= j->end || *j->p != '"' || string(j, false, NULL, NULL) < 0)
-                    return j->err && j->err->code ? -1 : jerr(j, "an object key is not a string");
-                ws(j);
-                if (j->p >= j->end || *j->p++ != ':')
-                    return jerr(j, "a ':' is missing after a key");
+                if (key(j) < 0)
+                    return -1;
             }
             want_value = true;
         } else if (c == (open == '{' ? '}' : ']')) {

@@ -128,7 +128,7 @@ static int elements(pq_asm_t *a, const pq_node_t *r, const pq_node_t *e, bool ma
                 if (sl_buf_add(a->tmp, a->out->data + at, a->out->len - at, err) < 0)
                     return -1;
                 a->out->len = at;
-                if (sl_pq_json_str(a->out, a->tmp->data, a->tmp->len, err) < 0)
+                if (sl_fmt_json_str(a->out, a->tmp->data, a->tmp->len, err) < 0)
                     return -1;
             }
             if (sl_buf_addc(a->out, ':', err) < 0)
@@ -182,7 +182,7 @@ static int emit(pq_asm_t *a, const pq_node_t *n, sl_err_t *err)
             return -1;
         for (int k = 0; k < n->nkids; k++) {
             if ((k && sl_buf_addc(a->out, ',', err) < 0) ||
-                sl_pq_json_str(a->out, n->kids[k]->name, strlen(n->kids[k]->name), err) < 0 ||
+                sl_fmt_json_str(a->out, n->kids[k]->name, strlen(n->kids[k]->name), err) < 0 ||
                 sl_buf_addc(a->out, ':', err) < 0 || field(a, n->kids[k], err) < 0)
                 return -1;
         }

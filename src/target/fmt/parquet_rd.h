@@ -243,8 +243,6 @@ int sl_pq_array_elem(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_buf_t 
                      sl_err_t *err);
 /* Microseconds since the epoch as canonical timestamp text (tz: with "+00"). */
 int sl_pq_ts_text(sl_buf_t *b, int64_t us, bool tz, sl_err_t *err);
-/* Appends p[0..n) as a JSON string. */
-int sl_pq_json_str(sl_buf_t *b, const char *p, size_t n, sl_err_t *err);
 
 /* --- parquet_chunk.c ------------------------------------------------------------------- */
 typedef struct pq_chunk pq_chunk_t;

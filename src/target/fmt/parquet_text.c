@@ -452,39 +452,6 @@ int sl_pq_text(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err)
     return sl_err_set(err, SL_E_INTERNAL, "unknown Parquet value kind %d", (int)n->vk);
 }
 
-int sl_pq_json_str(sl_buf_t *b, const char *p, size_t n, sl_err_t *err)
-{
-    static const char hx[] = "0123456789abcdef";
-    if (sl_buf_addc(b, '"', err) < 0)
-        return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (sl_buf_add(b, p + run, i - run, err) < 0)
-            return -1;
-        run = i + 1;
-        char esc[7] = {'\\', (char)c, 0};
-        if (c == '\n')
-            esc[1] = 'n';
-        else if (c == '\r')
-            esc[1] = 'r';
-        else if (c == '\t')
-            esc[1] = 't';
-        else if (c < 0x20) {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hx[c >> 4];
-            esc[5] = hx[c & 15];
-        }
-        if (sl_buf_adds(b, esc, err) < 0)
-            return -1;
-    }
-    if (sl_buf_add(b, p + run, n - run, err) < 0)
-        return -1;
-    return sl_buf_addc(b, '"', err);
-}
-
 int sl_pq_json(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err)
 {
     size_t at = b->len;
@@ -519,7 +486,7 @@ int sl_pq_json(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err)
         return sl_err_set(err, SL_E_LIMIT, "out of memory");
     memcpy(copy, b->data + at, len);
     b->len = at;
-    int rc = sl_pq_json_str(b, copy, len, err);
+    int rc = sl_fmt_json_str(b, copy, len, err);
     free(copy);
     return rc;
 }

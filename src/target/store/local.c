@@ -194,10 +194,9 @@ static int check_url(const sl_url_t *url, const char *role, sl_err_t *err)
     return 0;
 }
 
-static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+/* A store rooted at the URL's directory (trailing slashes cut). */
+static local_store_t *new_store(const sl_url_t *url)
 {
-    if (check_url(url, "target", err))
-        return -1;
     local_store_t *ls = calloc(1, sizeof *ls);
     if (!ls)
         abort();
@@ -205,6 +204,14 @@ static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
     size_t n = (size_t)snprintf(ls->root, sizeof ls->root, "/%s", url->path);
     while (n > 1 && ls->root[n - 1] == '/')
         ls->root[--n] = '\0';
+    return ls;
+}
+
+static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+{
+    if (check_url(url, "target", err))
+        return -1;
+    local_store_t *ls = new_store(url);
     char probe[PATH_MAX + 2];
     snprintf(probe, sizeof probe, "%s/", ls->root);
     struct stat st;
@@ -406,13 +413,7 @@ static int l_open_read(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
 {
     if (check_url(url, "source", err))
         return -1;
-    local_store_t *ls = calloc(1, sizeof *ls);
-    if (!ls)
-        abort();
-    ls->base.ops = &sl_local_store_ops;
-    size_t n = (size_t)snprintf(ls->root, sizeof ls->root, "/%s", url->path);
-    while (n > 1 && ls->root[n - 1] == '/')
-        ls->root[--n] = '\0';
+    local_store_t *ls = new_store(url);
     struct stat st;
     int bad = stat(ls->root, &st) ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(ls->root, R_OK | X_OK) ? errno : 0;
     if (bad) {
