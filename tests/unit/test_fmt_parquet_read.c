@@ -467,6 +467,16 @@ static void canonical_text(void **state)
     text_of(VK_INTERVAL, PT_FLBA, 12, 0, false, zero, 12, "PT0S");
     uint8_t u[16] = {0x55, 0x0e, 0x84, 0, 0xe2, 0x9b, 0x41, 0xd4, 0xa7, 0x16, 0x44, 0x66, 0x55, 0x44, 0, 0xff};
     text_of(VK_UUID, PT_FLBA, 16, 0, false, u, 16, "550e8400-e29b-41d4-a716-4466554400ff");
+    uint8_t i96[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f}; /* Julian day 2^31-1 */
+    pq_sel_t el96 = {.type = PT_INT96};
+    pq_node_t n96 = {.el = &el96, .vk = VK_INT96};
+    pq_v_t v96 = {i96, 12};
+    sl_buf_t b96;
+    sl_buf_init(&b96, 1024);
+    sl_err_t e96 = {0};
+    assert_int_equal(sl_pq_text(&n96, &v96, &b96, &e96), -1); /* out of range, not overflow */
+    assert_int_equal(e96.code, SL_E_DATA);
+    sl_buf_free(&b96);
     uint32_t u32 = 4294967295u;
     text_of(VK_U32, PT_INT32, 0, 0, false, &u32, 4, "4294967295");
 }

@@ -276,8 +276,11 @@ int sl_infer_canon(const sl_column_t *c, sl_json_kind_t kind, const char *p, siz
         break;
     case SL_T_TIMESTAMP:
     case SL_T_TIMESTAMPTZ:
-        if (sl_fmtv_date(p, n, &d, &inf) == 0 && !inf)
+        if (sl_fmtv_date(p, n, &d, &inf) == 0 && !inf) {
+            if (d > 106000000 || d < -106000000) /* ±290,000 years: what int64 µs can hold */
+                return not_a(err, "timestamp in range");
             return sl_pq_ts_text(out, (int64_t)d * INT64_C(86400000000), c->type == SL_T_TIMESTAMPTZ, err);
+        }
         if (sl_fmtv_timestamp(p, n, &us, &inf) < 0)
             return not_a(err, "timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][zone])");
         if (inf)

@@ -437,10 +437,11 @@ int sl_pq_text(const pq_node_t *n, const pq_v_t *v, sl_buf_t *b, sl_err_t *err)
     case VK_TS_US: return add_ts_unit(b, (int64_t)le64(p), 1, n->utc, err);
     case VK_TS_NS: return add_ts_unit(b, (int64_t)le64(p), 0, n->utc, err);
     case VK_INT96: {
-        int64_t ns = (int64_t)le64(p), jd = (int32_t)le32(p + 8);
-        if (ns < 0 || ns >= INT64_C(86400000000000))
+        int64_t ns = (int64_t)le64(p), jd = (int32_t)le32(p + 8), us;
+        if (ns < 0 || ns >= INT64_C(86400000000000) ||
+            __builtin_mul_overflow(jd - 2440588, INT64_C(86400000000), &us))
             return out_of_range(err, "INT96 timestamp");
-        return sl_pq_ts_text(b, (jd - 2440588) * INT64_C(86400000000) + ns / 1000, n->utc, err);
+        return sl_pq_ts_text(b, us + ns / 1000, n->utc, err);
     }
     case VK_UUID: return add_uuid(b, p, err);
     case VK_INTERVAL: return add_interval(b, p, err);
