@@ -1,7 +1,7 @@
 // Unit tests of web/js/lib/actions.js: state → allowed actions as docs/api.md states them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STATES, allowedActions, isAllowed, stateTone, isActive } from '../../../web/js/lib/actions.js';
+import { STATES, allowedActions, isAllowed, stateTone, isActive, hasReplicationSlot } from '../../../web/js/lib/actions.js';
 
 test('each state allows exactly the API actions', () => {
   const expected = {
@@ -39,4 +39,17 @@ test('badge tones', () => {
   assert.equal(stateTone('whatever'), 'idle');
   assert.equal(isActive('running'), true);
   assert.equal(isActive('paused'), false);
+});
+
+test('only a cdc stream from PostgreSQL offers to drop a replication slot', () => {
+  const cdc = (source) => ({ mode: 'cdc', source });
+  assert.equal(hasReplicationSlot(cdc({ url: 'postgres://u@h/db' })), true);
+  assert.equal(hasReplicationSlot(cdc({ url: 'postgresql://u@h/db' })), true);
+  assert.equal(hasReplicationSlot(cdc({ url: 'mysql://u@h/db' })), false);
+  assert.equal(hasReplicationSlot(cdc({ url: 'mariadb://u@h/db' })), false);
+  assert.equal(hasReplicationSlot(cdc({ connection: 'pg' }), 'postgres'), true);
+  assert.equal(hasReplicationSlot(cdc({ connection: 'my' }), 'mysql'), false);
+  assert.equal(hasReplicationSlot(cdc({ connection: 'gone' }), null), false);
+  assert.equal(hasReplicationSlot({ mode: 'load', source: { url: 'postgres://u@h/db' } }), false);
+  assert.equal(hasReplicationSlot(null), false);
 });

@@ -65,3 +65,14 @@ export function stateTone(state) {
 export function isActive(state) {
   return state === 'starting' || state === 'running' || state === 'stopping';
 }
+
+// Whether deleting a stream with this spec can also drop something on its source: only a
+// cdc stream from PostgreSQL has a replication slot and a publication there (a MariaDB
+// stream reads the binlog and leaves nothing behind). kind is the source connection's kind
+// when the spec names a connection ("postgres", "mysql", …), else unused.
+export function hasReplicationSlot(spec, kind) {
+  if (!spec || spec.mode !== 'cdc' || !spec.source) return false;
+  const url = typeof spec.source.url === 'string' ? spec.source.url : '';
+  if (url) return /^postgres(ql)?:/i.test(url);
+  return kind === 'postgres';
+}
