@@ -43,7 +43,7 @@ install -D -m 0644 packaging/systemd/sluice-server.service "$pkg/lib/systemd/sys
 install -D -m 0644 packaging/systemd/sluice-worker.service "$pkg/lib/systemd/system/sluice-worker.service"
 install -D -m 0644 packaging/sluice.conf "$pkg/etc/sluice/sluice.conf"
 doc="$pkg/usr/share/doc/sluice"
-install -D -m 0644 README.md "$doc/README.md"
+install -D -m 0644 README.md -t "$doc"
 install -D -m 0644 packaging/debian/copyright "$doc/copyright"
 for f in docs/*.md; do install -D -m 0644 "$f" "$doc/docs/$(basename "$f")"; done
 for f in monitoring/prometheus/*.yml monitoring/grafana/*.json; do
