@@ -204,6 +204,7 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     cfg.Storage = js_FileStorage;
     cfg.Retention = js_WorkQueuePolicy;
     cfg.Duplicates = (int64_t)120 * 1000 * 1000 * 1000; /* 2 minutes, in ns */
+    cfg.AllowDirect = true; /* spills are read back by subject (sl_bus_spill_read) */
     jsErrCode jerr = 0;
     jsStreamInfo *si = NULL;
     /* JetStream may still be starting right after the server accepts connections. */
@@ -339,6 +340,80 @@ void sl_bus_nak(sl_bus_msg_t *msg, int64_t delay_ms) { natsMsg_NakWithDelay(msg-
 void sl_bus_in_progress(sl_bus_msg_t *msg) { natsMsg_InProgress(msg->m, NULL); }
 
 void sl_bus_term(sl_bus_msg_t *msg) { natsMsg_Term(msg->m, NULL); }
+
+/* ---- spills --------------------------------------------------------------------- */
+
+static void spill_subject(const char *stream, uint64_t id, char *subject, size_t size)
+{
+    snprintf(subject, size, "sluice.%s.data.s%llu", stream, (unsigned long long)id);
+}
+
+int sl_bus_spill_publish(sl_bus_t *bus, const char *stream, uint64_t id, const char *msgid, const void *data,
+                         size_t len, uint64_t *seq, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msgid;
+    po.ExpectStream = name;
+    po.MaxWait = 5000; /* retried with the same Msg-Id: deduplicated, same sequence */
+    jsErrCode jerr = 0;
+    jsPubAck *pa = NULL;
+    natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
+    if (s != NATS_OK)
+        return nats_fail(err, s, jerr, "could not publish a spilled batch");
+    *seq = pa->Sequence;
+    jsPubAck_Destroy(pa);
+    return 0;
+}
+
+int sl_bus_spill_read(sl_bus_t *bus, const char *stream, uint64_t id, uint64_t from, sl_bus_msg_t **msg,
+                      sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    jsDirectGetMsgOptions o;
+    jsDirectGetMsgOptions_Init(&o);
+    o.Sequence = from;
+    o.NextBySubject = subject;
+    natsMsg *m = NULL;
+    natsStatus s = js_DirectGetMsg(&m, bus->js, name, NULL, &o);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK)
+        return nats_fail(err, s, 0, "could not read a spilled batch");
+    sl_bus_msg_t *out = calloc(1, sizeof *out);
+    if (!out)
+        abort();
+    out->m = m;
+    out->delivered = 1;
+    out->seq = natsMsg_GetSequence(m);
+    if (!out->seq) {
+        const char *v = NULL;
+        if (natsMsgHeader_Get(m, "Nats-Sequence", &v) == NATS_OK && v)
+            out->seq = strtoull(v, NULL, 10);
+    }
+    *msg = out;
+    return 1;
+}
+
+int sl_bus_spill_drop(sl_bus_t *bus, const char *stream, uint64_t id, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Purge.Subject = subject;
+    jsErrCode jerr = 0;
+    natsStatus s = js_PurgeStream(bus->js, name, &o, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND)
+        return nats_fail(err, s, jerr, "could not drop a spill from the broker");
+    return 0;
+}
 
 /* ---- core NATS listening (monitoring) ------------------------------------------- */
 

@@ -96,6 +96,19 @@ void sl_bus_nak(sl_bus_msg_t *msg, int64_t delay_ms);   /* deliver it again afte
 void sl_bus_in_progress(sl_bus_msg_t *msg);             /* still working: restart the ack timer */
 void sl_bus_term(sl_bus_msg_t *msg);                    /* unreadable: never deliver it again */
 
+/* Spills (engine/cdc_txn.c): the parts of a transaction larger than a batch, published
+ * on subject "sluice.<name>.data.s<id>" of the stream while it is read (no consumer
+ * takes them), read back in order by sequence when it is applied, then dropped. */
+int sl_bus_spill_publish(sl_bus_t *bus, const char *stream, uint64_t id, const char *msgid, const void *data,
+                         size_t len, uint64_t *seq, sl_err_t *err);
+/* The first part of spill id at or after broker sequence `from`: 1 with *msg (its
+ * sequence is sl_bus_msg_seq; free it with sl_bus_msg_free, never settle it), 0 when
+ * there is none, -1 on error. */
+int sl_bus_spill_read(sl_bus_t *bus, const char *stream, uint64_t id, uint64_t from, sl_bus_msg_t **msg,
+                      sl_err_t *err);
+/* Deletes every part of spill id. */
+int sl_bus_spill_drop(sl_bus_t *bus, const char *stream, uint64_t id, sl_err_t *err);
+
 /* Core NATS, for the monitoring plane: fn runs on nats.c's delivery thread with each
  * message on a subject matching `subject` (wildcards allowed), its subject and payload
  * borrowed for the call. At most 4,096 messages or 64 MiB wait for fn; beyond that

@@ -664,6 +664,7 @@ out:
         sl_cbatch_builder_free(&cd.lane[i].bb);
         free(cd.lane[i].q);
     }
+    sl_cdc_txn_free(&cd);
     free(cd.lane);
     free(cd.xq);
     free_tables(cd.tables, cd.ntables);

@@ -8,7 +8,8 @@
  * transaction boundary (checked at each commit and at each tick: the source calls
  * stopping() between messages and at least every 100 ms), so that many small source
  * transactions share one target transaction and an idle stream still delivers
- * promptly. Only a transaction larger than a batch is cut in pieces. While the lane's
+ * promptly. A batch is always cut at a transaction boundary: a transaction larger than
+ * a batch is spilled through the broker and applied whole (cdc_txn.c). While the lane's
  * writer is behind (BUSY_BATCHES published batches not yet committed), an old batch
  * keeps growing instead (up to batch_rows / batch_bytes, or BATCH_AGE_MAX_MS): the writer
  * could not start on it sooner anyway, and a backlog then goes to the target in a few
@@ -54,6 +55,7 @@ void sl_cdc_reader_reset(cdc_t *cd)
         l->qhead = l->qn = 0;
         l->published = cd->start;
     }
+    sl_cdc_txn_reset(cd);
     cd->xhead = cd->xn = 0;
     cd->in_xact = false;
     cd->empty_end = 0;
@@ -127,7 +129,25 @@ static sl_pos_t lowest_pending(cdc_t *cd)
 
 /* ---- publishing ----------------------------------------------------------------- */
 
-static int publish(cdc_t *cd, int li, sl_err_t *err)
+int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
+                uint64_t *seq, sl_err_t *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = spill ? sl_bus_spill_publish(cd->run.bus, cd->spec->name, spill, msgid, data, len, seq, err)
+                       : sl_bus_publish(cd->run.bus, cd->spec->name, li, msgid, data, len, err);
+        if (rc == 0)
+            return 0;
+        if (!err->retriable || attempt >= 10) {
+            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
+            return -1;
+        }
+        sl_run_sleep(&cd->run, 200 << (attempt < 5 ? attempt : 5));
+        if (sl_run_stopping(&cd->run) && !sl_run_stop_asked(&cd->run))
+            return -1;
+    }
+}
+
+int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!l->open)
@@ -151,27 +171,19 @@ static int publish(cdc_t *cd, int li, sl_err_t *err)
     char msgid[96];
     snprintf(msgid, sizeof msgid, "%" PRIu64 "-%d-%" PRIX64 "-%u", cd->epoch, li, l->bb.hdr.last.lsn,
              l->bb.hdr.last.idx);
-    for (int attempt = 0;; attempt++) {
-        if (sl_bus_publish(cd->run.bus, cd->spec->name, li, msgid, data, len, err) == 0)
-            break;
-        if (!err->retriable || attempt >= 10) {
-            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
-            return -1;
-        }
-        sl_run_sleep(&cd->run, 200 << (attempt < 5 ? attempt : 5));
-        if (sl_run_stopping(&cd->run) && !sl_run_stop_asked(&cd->run))
-            return -1;
-    }
+    if (sl_cdc_send(cd, li, 0, msgid, data, len, NULL, err))
+        return -1;
     pthread_mutex_lock(&cd->run.mu);
     pend_push(l, (pend_t){l->first, l->bb.hdr.last});
     pthread_mutex_unlock(&cd->run.mu);
+    sl_cdc_txn_published(cd, li);
     l->published = l->bb.hdr.last;
     l->sent_first = true;
     l->open = false;
     return 0;
 }
 
-static void open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
+void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
 {
     lane_t *l = &cd->lane[li];
     sl_cbatch_hdr_t h = {.flags = flags | (l->sent_first ? 0 : SL_CBATCH_FIRST),
@@ -205,19 +217,14 @@ static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
 {
     int64_t now = sl_cdc_now_ms();
     for (int i = 0; i < cd->lanes; i++)
-        if (cd->lane[i].open && (!only_old || due(cd, i, now)) && publish(cd, i, err))
+        if (cd->lane[i].open && (!only_old || due(cd, i, now)) && sl_cdc_publish(cd, i, err))
             return -1;
     return 0;
 }
 
-bool sl_cdc_drain(cdc_t *cd)
+/* Waits until every lane has committed what it was sent (DRAIN_LIMIT_MS at most). */
+static bool wait_drained(cdc_t *cd)
 {
-    sl_err_t err = {0};
-    if (publish_all(cd, false, &err)) {
-        if (err.code != SL_E_CANCELED)
-            sl_run_fail(&cd->run, &err);
-        return false;
-    }
     int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
     pthread_mutex_lock(&cd->run.mu);
     bool done = false;
@@ -233,6 +240,31 @@ bool sl_cdc_drain(cdc_t *cd)
     }
     pthread_mutex_unlock(&cd->run.mu);
     return done;
+}
+
+bool sl_cdc_drain(cdc_t *cd)
+{
+    sl_err_t err = {0};
+    if (publish_all(cd, false, &err)) {
+        if (err.code != SL_E_CANCELED)
+            sl_run_fail(&cd->run, &err);
+        return false;
+    }
+    return wait_drained(cd);
+}
+
+/* Stopping: publishes and applies what the source transactions that ended hold; the
+ * share of one still open is left to the next run, which reads it again whole. */
+static bool drain_ended(cdc_t *cd)
+{
+    sl_err_t err = {0};
+    for (int i = 0; i < cd->lanes; i++)
+        if (sl_cdc_txn_publish_ended(cd, i, &err)) {
+            if (err.code != SL_E_CANCELED)
+                sl_run_fail(&cd->run, &err);
+            return false;
+        }
+    return wait_drained(cd);
 }
 
 /* ---- routing -------------------------------------------------------------------- */
@@ -282,6 +314,15 @@ static bool key_changes(const cdc_t *cd, const sl_change_t *c)
     return false;
 }
 
+void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size)
+{
+    atomic_fetch_add(&cd->changes_read, 1);
+    if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
+        atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
+        atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
+    }
+}
+
 static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     /* with lanes by key, a truncate or a key change must not overtake other lanes */
@@ -291,19 +332,13 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     int li = route(cd, c);
     lane_t *l = &cd->lane[li];
     size_t size = sl_cbatch_change_size(c);
-    if (l->open && sl_cbatch_would_overflow(&l->bb, size) && publish(cd, li, err))
+    if (sl_cdc_txn_room(cd, li, c, size, err))
         return -1;
-    if (!l->open)
-        open_batch(cd, li, c->pos, 0);
     sl_change_t cc = *c;
     cc.commit_us = cd->cur_commit_us;
     if (sl_cbatch_add(&l->bb, &cc, err))
         return -1;
-    atomic_fetch_add(&cd->changes_read, 1);
-    if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
-        atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
-        atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
-    }
+    sl_cdc_count_read(cd, c, size);
     if (barrier && !sl_cdc_drain(cd))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     return 0;
@@ -329,6 +364,22 @@ static void log_progress(cdc_t *cd)
     cd->last_log_applied = applied;
 }
 
+void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty)
+{
+    if (empty) {
+        /* an empty transaction (PostgreSQL before 15 sends them): its end is confirmed
+         * through a heartbeat, as when idle, so that the confirmed position never passes
+         * a lane checkpoint (pg_cdc_slot.c relies on it) */
+        if (end > cd->empty_end)
+            cd->empty_end = end;
+        return;
+    }
+    cd->cur_commit_us = commit_us;
+    if (end > cd->last_end)
+        cd->last_end = end;
+    xact_push(cd, (xact_t){lsn, end});
+}
+
 static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 {
     cdc_t *cd = ctx;
@@ -342,29 +393,27 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
+        if (ev->xid)
+            return sl_cdc_txn_stream_event(cd, ev, err);
         cd->xact_changes++;
         return add_change(cd, &ev->change, err);
     case SL_CDC_COMMIT:
         cd->in_xact = false;
-        if (!cd->xact_changes) {
-            /* an empty transaction (PostgreSQL before 15 sends them): its end is
-             * confirmed through a heartbeat, as when idle, so that the confirmed
-             * position never passes a lane checkpoint (pg_cdc_slot.c relies on it) */
-            if (ev->end_lsn > cd->empty_end)
-                cd->empty_end = ev->end_lsn;
-            return 0;
-        }
-        cd->cur_commit_us = ev->commit_us;
-        if (ev->end_lsn > cd->last_end)
-            cd->last_end = ev->end_lsn;
-        xact_push(cd, (xact_t){ev->xact_lsn, ev->end_lsn});
-        return publish_all(cd, true, err);
+        sl_cdc_xact_ended(cd, ev->xact_lsn, ev->end_lsn, ev->commit_us, !cd->xact_changes);
+        return cd->xact_changes ? publish_all(cd, true, err) : 0;
     case SL_CDC_RELATION:
         if (ev->table < 0 || ev->table >= cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a relation message for unknown table %d", ev->table);
+        if (ev->xid || cd->nsx)
+            return sl_cdc_txn_stream_event(cd, ev, err); /* read again without streaming */
         if (!sl_cdc_drain(cd))
             return sl_err_set(err, SL_E_CANCELED, "the session is ending");
         return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
+    case SL_CDC_STREAM_START:
+    case SL_CDC_STREAM_STOP:
+    case SL_CDC_STREAM_COMMIT:
+    case SL_CDC_STREAM_ABORT:
+        return sl_cdc_txn_stream_event(cd, ev, err);
     }
     return 0;
 }
@@ -379,10 +428,10 @@ static void heartbeat(cdc_t *cd, uint64_t end)
             return;
     }
     for (int i = 0; i < cd->lanes; i++) {
-        open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
+        sl_cdc_open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
         cd->lane[i].bb.hdr.last = pos;
         cd->last_end = end;
-        if (publish(cd, i, &err)) {
+        if (sl_cdc_publish(cd, i, &err)) {
             if (err.code != SL_E_CANCELED)
                 sl_run_fail(&cd->run, &err);
             return;
@@ -413,7 +462,9 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
     }
     if (cd->empty_end > server_end)
         server_end = cd->empty_end; /* everything before it was read */
-    if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && server_end > cd->last_end &&
+    /* no heartbeat while a streamed transaction is open: the confirmed position stays
+     * below where it began (cdc_txn.c) */
+    if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && !cd->nsx && server_end > cd->last_end &&
         sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_run_stopping(&cd->run))
         heartbeat(cd, server_end);
     if (cd->flushable > atomic_load(&cd->confirmed))
@@ -444,7 +495,7 @@ static bool stopping(void *ctx)
             cd->stop_seen_ms = now;
         if (cd->in_xact && now - cd->stop_seen_ms < STOP_WAIT_MS)
             return false;
-        if (!sl_cdc_drain(cd))
+        if (!drain_ended(cd))
             sl_warn("stopping before every change was applied; the next run reads them again");
         return true;
     }
@@ -456,5 +507,6 @@ static bool stopping(void *ctx)
 
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)
 {
-    *h = (sl_cdc_handler_t){.ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping};
+    *h = (sl_cdc_handler_t){
+        .ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping, .streaming = !cd->no_streaming};
 }

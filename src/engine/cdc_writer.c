@@ -4,6 +4,10 @@
  * together with its lane checkpoint (last position, flush position), in one target
  * transaction before the lane acknowledges it (docs/design.md "Exactly once").
  *
+ * A batch that refers to a spill (a source transaction larger than a batch: cdc_txn.c)
+ * has the spill's changes applied first, read back from the broker (cdc_spill.c), in the
+ * same target transaction.
+ *
  * A change at or below the checkpoint is skipped (a redelivery, or a session that
  * restarted from an older confirmed position). A batch whose predecessor in the lane
  * was never committed (its `prev` is past the checkpoint: the broker lost a message)
@@ -34,7 +38,7 @@
 #define RUN_MAX 65536
 #define RUN_VALUES (1 << 19) /* 8 MB of sl_value_t per lane */
 
-typedef enum { APPLIED, SKIPPED, GAP, FAILED } outcome_t;
+typedef enum { APPLIED, SKIPPED, GAP, LOST, FAILED } outcome_t;
 
 typedef struct wstate {
     cdc_t *cd;
@@ -48,6 +52,11 @@ typedef struct wstate {
     /* what apply leaves for settled */
     int64_t napplied;
     sl_cbatch_hdr_t hdr;
+    uint64_t spill;              /* the spill the batch referred to */
+    /* applying a spill */
+    const sl_bus_msg_t *msg;     /* the lane's message, kept in progress */
+    sl_cspill_cursor_t cur;
+    sl_pos_t at;                 /* the checkpoint */
 } wstate_t;
 
 /* Monitoring: counts a run of n changes of one table as applied (once committed). */
@@ -79,9 +88,10 @@ static int max_cols(const cdc_t *cd)
     return m;
 }
 
-/* Applies the changes of v after `after`, in runs of one table. */
-static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64_t *napplied,
-                         sl_err_t *err)
+/* Applies the changes of v after `after`, in runs of one table; cur: v is a part of a
+ * spill, whose changes cur numbers and leaves out. */
+static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cspill_cursor_t *cur,
+                         int64_t *napplied, sl_err_t *err)
 {
     cdc_t *cd = w->cd;
     int cap = max_cols(cd);
@@ -116,6 +126,11 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
                 return sl_err_set(err, SL_E_PROTOCOL,
                                   "a change batch does not match the stream's tables (table %u, %d columns)",
                                   c->table, c->ncols);
+            int keep = cur ? sl_cspill_keep(cur, c) : 1;
+            if (keep < 0)
+                return sl_err_set(err, SL_E_PROTOCOL, "a spilled change out of order (%u)", c->pos.idx);
+            if (!keep)
+                continue; /* of a rolled-back subtransaction */
             if (sl_pos_cmp(c->pos, after) <= 0)
                 continue; /* applied by an earlier delivery */
             if (n > 0 && c->table != w->chs[0].table) {
@@ -153,6 +168,12 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
     }
 }
 
+static int apply_part(void *ctx, sl_cbatch_view_t *part, sl_err_t *err)
+{
+    wstate_t *w = ctx;
+    return apply_changes(w, part, w->at, &w->cur, &w->napplied, err);
+}
+
 static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
 {
     cdc_t *cd = w->cd;
@@ -187,7 +208,19 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
         sl_ckpt_clear(&ck);
         return GAP;
     }
-    if (v->hdr.nchanges && apply_changes(w, v, at, napplied, err))
+    if (v->hdr.flags & SL_CBATCH_SPILLED) {
+        w->at = at;
+        sl_cspill_cursor_init(&w->cur, &v->ref);
+        int rc = sl_cdc_spill_each(cd, w->lane, &v->ref, w->msg, apply_part, w, err);
+        if (rc > 0) {
+            tgt->ops->rollback(tgt);
+            sl_ckpt_clear(&ck);
+            return LOST;
+        }
+        if (rc)
+            goto fail;
+    }
+    if (v->hdr.nchanges && apply_changes(w, v, at, NULL, napplied, err))
         goto fail;
     char *pos = sl_cdc_pos_json(v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
     sl_ckpt_t next = {.epoch = (int64_t)v->hdr.epoch, .seq = ck.seq + 1, .position = pos, .done = false};
@@ -260,10 +293,13 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
         return SL_LANE_DROPPED; /* a batch of an earlier session: that session's data is read again */
     w->tgt = tgt;
     w->hdr = v.hdr;
+    w->spill = (v.hdr.flags & SL_CBATCH_SPILLED) ? v.ref.id : 0;
+    w->msg = msg;
     pthread_rwlock_rdlock(&cd->schema);
     outcome_t o = apply(w, &v, &w->napplied, err);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
+    w->msg = NULL;
     switch (o) {
     case APPLIED:
         return SL_LANE_APPLIED;
@@ -274,6 +310,9 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
                 "from the last confirmed position",
                 w->lane, v.hdr.last.lsn, v.hdr.last.idx);
         sl_run_restart(&cd->run, "a change batch was lost");
+        return SL_LANE_DROPPED;
+    case LOST:
+        sl_run_restart(&cd->run, "a spilled part of a transaction was lost");
         return SL_LANE_DROPPED;
     case FAILED:
         break;
@@ -288,6 +327,8 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     cdc_t *cd = w->cd;
     if (verdict == SL_LANE_DROPPED)
         return;
+    if (w->spill)
+        sl_cdc_spill_drop(cd, w->spill); /* its transaction is committed */
     if (verdict == SL_LANE_APPLIED) {
         atomic_fetch_add(&cd->changes_applied, w->napplied);
         for (int i = 0; i < cd->ntstats; i++) {

@@ -39,9 +39,20 @@ typedef struct sl_cdc sl_cdc_t;
 
 typedef enum sl_cdc_kind {
     SL_CDC_BEGIN,    /* a transaction starts: xact_lsn, commit_us */
-    SL_CDC_CHANGE,   /* one row change: change (its pos.lsn is xact_lsn, pos.idx 1, 2, ...) */
+    SL_CDC_CHANGE,   /* one row change: change (its pos.lsn is xact_lsn, pos.idx 1, 2, ...;
+                        inside a stream block: xid, subxid, and pos {0, 0}) */
     SL_CDC_COMMIT,   /* the transaction ends: xact_lsn, end_lsn, commit_us */
-    SL_CDC_RELATION, /* table `table` is now sent with the columns relcols[0..nrelcols) */
+    SL_CDC_RELATION, /* table `table` is now sent with the columns relcols[0..nrelcols)
+                        (inside a stream block: xid set) */
+    /* Transactions streamed while in progress (PostgreSQL, only when the handler allows
+     * it): blocks of changes of one transaction `xid`, between other transactions, and at
+     * last its commit or abort. The changes of a block come between STREAM_START and
+     * STREAM_STOP; no BEGIN/COMMIT transaction lies inside a block. */
+    SL_CDC_STREAM_START,  /* a block of transaction xid starts */
+    SL_CDC_STREAM_STOP,   /* the block ends */
+    SL_CDC_STREAM_COMMIT, /* xid committed: xact_lsn (its commit record), end_lsn, commit_us */
+    SL_CDC_STREAM_ABORT,  /* xid rolled back (subxid == xid), or only its subtransaction
+                             subxid (and the subtransactions that began after it) */
 } sl_cdc_kind_t;
 
 typedef struct sl_cdc_event {
@@ -53,6 +64,9 @@ typedef struct sl_cdc_event {
     int table;         /* RELATION: index of the table in the stream */
     int nrelcols;
     const char *const *relcols;
+    uint32_t xid;      /* streamed transactions: the top-level transaction (0 otherwise) */
+    uint32_t subxid;   /* CHANGE: the (sub)transaction that made it; STREAM_ABORT: the one
+                          rolled back */
 } sl_cdc_event_t;
 
 typedef struct sl_cdc_handler {
@@ -70,6 +84,9 @@ typedef struct sl_cdc_handler {
     uint64_t (*confirm)(void *ctx, uint64_t server_end);
     /* True when the stream should end (checked at least every 100 ms). */
     bool (*stopping)(void *ctx);
+    /* The handler takes the STREAM_* events: a source that can stream transactions while
+     * they are in progress (PostgreSQL 14+) does so. */
+    bool streaming;
 } sl_cdc_handler_t;
 
 /* Who opens a connection, and what its target's checkpoints say about it. */
