@@ -178,7 +178,6 @@ void sl_cdc_txn_published(cdc_t *cd, int li)
                 sl_cdc_pos_text(cd, cd->cur_lsn, at, sizeof at));
     }
     l->sp = (spill_t){0};
-    l->mark_lsn = 0;
 }
 
 int sl_cdc_txn_publish_ended(cdc_t *cd, int li, sl_err_t *err)
