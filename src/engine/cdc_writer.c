@@ -9,7 +9,13 @@
  * was never committed (its `prev` is past the checkpoint: the broker lost a message)
  * is not applied: the session restarts from the source.
  *
- * Thread: one per lane; takes cd->mu only to publish its committed position.
+ * A target may make commits durable later than they return (the file target's change
+ * files, stored when they rotate): after each batch, and between batches while it has
+ * some waiting (or a drain asks for it), the lane asks the target which of its
+ * checkpoints a crash would keep and publishes that as its safe position; the reader
+ * confirms nothing past it.
+ *
+ * Thread: one per lane; takes cd->mu only to publish its committed and safe positions.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,13 +57,56 @@ static void count_run(wstate_t *w, int n)
         w->tbytes[t] += (int64_t)sl_cbatch_change_size(&w->chs[i]);
 }
 
-static void set_committed(cdc_t *cd, int lane, sl_pos_t pos)
+/* Publishes the lane's committed position (pos, or what it has when pos is NULL) and
+ * the position a crash would keep: the committed one, or what the target's
+ * ckpt_durable says (all: store everything it spools first). */
+static void set_committed(wstate_t *w, const sl_pos_t *pos, bool all)
 {
+    cdc_t *cd = w->cd;
+    lane_t *l = &cd->lane[w->lane];
     pthread_mutex_lock(&cd->mu);
-    if (sl_pos_cmp(pos, cd->lane[lane].committed) > 0)
-        cd->lane[lane].committed = pos;
+    if (pos && sl_pos_cmp(*pos, l->committed) > 0)
+        l->committed = *pos;
+    sl_pos_t committed = l->committed, safe = committed;
+    pthread_mutex_unlock(&cd->mu);
+    bool known = true;
+    if (w->tgt && w->tgt->ops->ckpt_durable) {
+        char key[32];
+        sl_cdc_lane_key(w->lane, key, sizeof key);
+        sl_ckpt_t ck = {0};
+        bool found = false;
+        uint64_t flush;
+        sl_err_t err = {0};
+        safe = (sl_pos_t){0, 0};
+        if (w->tgt->ops->ckpt_durable(w->tgt, cd->spec->name, key, all, &ck, &found, &err)) {
+            /* the spooled changes may be gone: they were never confirmed, so a new
+             * session reads them again */
+            sl_warn("lane %d: could not store the changes the target spooled (%s); reading them again from the "
+                    "last confirmed position",
+                    w->lane, err.message);
+            atomic_store(&cd->restart_why, "the target could not store its spooled changes");
+            atomic_store(&cd->restart, true);
+            known = false;
+        } else if (found && ck.position && sl_cdc_pos_parse(ck.position, &safe, &flush)) {
+            safe = (sl_pos_t){0, 0};
+        }
+        sl_ckpt_clear(&ck);
+    }
+    pthread_mutex_lock(&cd->mu);
+    if (known)
+        l->safe = sl_pos_cmp(safe, l->committed) < 0 ? safe : l->committed;
     pthread_cond_broadcast(&cd->cv);
     pthread_mutex_unlock(&cd->mu);
+}
+
+/* Between batches: whether the target holds committed changes not durable yet. */
+static bool held(wstate_t *w)
+{
+    cdc_t *cd = w->cd;
+    pthread_mutex_lock(&cd->mu);
+    bool h = sl_pos_cmp(cd->lane[w->lane].safe, cd->lane[w->lane].committed) < 0;
+    pthread_mutex_unlock(&cd->mu);
+    return h;
 }
 
 static int max_cols(const cdc_t *cd)
@@ -270,7 +319,7 @@ static void handle(wstate_t *w, natsMsg *msg)
             } else {
                 atomic_fetch_add(&cd->duplicates, 1);
             }
-            set_committed(cd, w->lane, v.hdr.last);
+            set_committed(w, &v.hdr.last, atomic_load(&cd->want_durable));
             return;
         }
         if (o == GAP) {
@@ -329,8 +378,13 @@ void *sl_cdc_writer_main(void *arg)
             sl_cdc_sleep(cd, 500);
             continue;
         }
-        if (rc == 0)
+        if (rc == 0) {
+            /* idle: store what the target spools once it is due, or now for a drain */
+            bool all = atomic_load(&cd->want_durable);
+            if (w.tgt && w.tgt->ops->ckpt_durable && (all || held(&w)))
+                set_committed(&w, NULL, all);
             continue;
+        }
         if (!w.tgt && !reconnect(&w, 0)) {
             natsMsg_Destroy(msg);
             break;

@@ -282,6 +282,29 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
     return 0;
 }
 
+/* A cdc stream into files writes its initial load with the change files' leading
+ * columns (docs/files.md "CDC records"): the file target learns the mode from its URL,
+ * the one thing every connection of it gets, as change_columns=true unless given. */
+static void mark_change_columns(sl_spec_t *spec)
+{
+    sl_url_t *u = NULL;
+    sl_err_t ignored;
+    if (spec->mode != SL_MODE_CDC || sl_url_parse(spec->target_url, &u, &ignored))
+        return;
+    bool files = !strcmp(u->scheme, "file") || !strcmp(u->scheme, "s3");
+    bool given = sl_url_param(u, "change_columns") != NULL;
+    sl_url_free(u);
+    if (!files || given)
+        return;
+    size_t n = strlen(spec->target_url) + 24;
+    char *url = malloc(n);
+    if (!url)
+        abort();
+    snprintf(url, n, "%s%cchange_columns=true", spec->target_url, strchr(spec->target_url, '?') ? '&' : '?');
+    free(spec->target_url);
+    spec->target_url = url;
+}
+
 int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
 {
     static const char *const top_keys[] = {"name", "mode", "source", "target", "options", NULL};
@@ -369,6 +392,7 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
     }
     if (check_choices(&spec->opt, spec->mode, err))
         goto done;
+    mark_change_columns(spec);
     rc = 0;
 done:
     json_decref(root);
