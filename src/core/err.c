@@ -85,3 +85,9 @@ const char *sl_err_format(const sl_err_t *err, char *buf, int size)
         snprintf(buf + n, size - n, "\nhint: %s", err->hint);
     return buf;
 }
+
+void sl_err_clear(sl_err_t *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+}
