@@ -110,6 +110,8 @@ int sl_cli_verify(int argc, char **argv)
     rc = differ ? SL_EXIT_DIFF : SL_EXIT_OK;
     goto out;
 fail:
+    if (spec)
+        sl_spec_password_hint(spec, &err);
     sl_cli_print_err(&err);
     rc = SL_EXIT_USAGE;
 out:

@@ -191,3 +191,9 @@ const char *sl_url_redact(const char *url, char *buf, int size)
     snprintf(buf, (size_t)size, "%.*s:***%s", (int)(colon - url), url, at);
     return buf;
 }
+
+void sl_url_hint_password(sl_err_t *err, const char *where)
+{
+    if (err && strcmp(err->hint, SL_URL_HINT_PASSWORD) == 0)
+        sl_err_hint(err, "check the user name in the URL and %s", where);
+}

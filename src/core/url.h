@@ -36,4 +36,11 @@ const char *sl_url_redact(const char *url, char *buf, int size);
 /* Replaces (or sets) the password; takes a copy. */
 int sl_url_set_password(sl_url_t *u, const char *password, sl_err_t *err);
 
+/* The hint of a login the server refused (db/pg, db/mysql). Only the caller knows
+ * whether the password was in the URL or given apart (a spec's or a stored connection's
+ * "password" field, merged into the URL): sl_url_hint_password then rewrites this hint,
+ * and no other, to "check the user name in the URL and <where>". */
+#define SL_URL_HINT_PASSWORD "check the user name and password in the URL"
+void sl_url_hint_password(sl_err_t *err, const char *where);
+
 #endif

@@ -259,6 +259,10 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
         *url = sl_spec_url_with_password(json_string_value(u), json_string_value(pw));
         if (!*url)
             return sl_err_set(err, SL_E_CONFIG, "\"%s\".password given but the URL names no user", where);
+        if (with_tables)
+            spec->source_password = true;
+        else
+            spec->target_password = true;
     } else {
         *url = sl_strdup(json_string_value(u));
     }
@@ -402,6 +406,15 @@ done:
     }
     *out = spec;
     return 0;
+}
+
+void sl_spec_password_hint(const sl_spec_t *spec, sl_err_t *err)
+{
+    bool src = !strncmp(err->message, "source: ", 8), tgt = !strncmp(err->message, "target: ", 8);
+    if ((src && spec->source_password) || (tgt && spec->target_password))
+        sl_url_hint_password(err, src ? "the password in \"source\".password" : "the password in \"target\".password");
+    else if (!src && !tgt && (spec->source_password || spec->target_password))
+        sl_url_hint_password(err, "the password in the URL, or in the endpoint's \"password\" field");
 }
 
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)

@@ -321,15 +321,17 @@ static int check_grants(my_cdc_t *c, sl_err_t *err)
         return 0;
     const char *user = c->my.user ? c->my.user : "";
     sl_err_set(err, SL_E_PRIVILEGE, "user \"%s\" lacks the %s privilege on MySQL at \"%s\"", user,
-               !slave ? "REPLICATION SLAVE" : c->my.mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT",
+               !slave ? "REPLICATION SLAVE"
+               : c->my.mariadb && mysql_get_server_version(c->my.db) >= 100500 ? "BINLOG MONITOR"
+                                                                              : "REPLICATION CLIENT",
                c->my.where);
     sl_err_detail(err, "change data capture reads the binlog as a replica and asks for the current "
                        "binlog position");
-    if (c->my.mariadb)
-        sl_err_hint(err, "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '%s' (MariaDB before "
-                         "10.5: REPLICATION SLAVE, REPLICATION CLIENT)", user);
-    else
-        sl_err_hint(err, "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'", user);
+    /* MariaDB 10.5 split BINLOG MONITOR off REPLICATION CLIENT */
+    char acct[300];
+    bool monitor = c->my.mariadb && mysql_get_server_version(c->my.db) >= 100500;
+    sl_err_hint(err, "GRANT REPLICATION SLAVE, %s ON *.* TO %s", monitor ? "BINLOG MONITOR" : "REPLICATION CLIENT",
+                sl_mysql_account(c->my.account, acct, sizeof acct));
     return -1;
 }
 
@@ -1095,7 +1097,12 @@ static int current_position(my_cdc_t *c, char *file, size_t size, uint32_t *off,
     int rc = 0;
     if (!row || !row[0] || !row[1]) {
         rc = sl_err_set(err, SL_E_CONFIG, "MySQL at \"%s\" reports no binlog position", c->my.where);
-        sl_err_hint(err, "turn on log_bin, and grant %s", c->my.mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT");
+        char acct[300];
+        sl_err_hint(err, "turn on log_bin (log_bin = ON in the server's configuration, then restart it), and GRANT %s "
+                         "ON *.* TO %s",
+                    c->my.mariadb && mysql_get_server_version(c->my.db) >= 100500 ? "BINLOG MONITOR"
+                                                                                  : "REPLICATION CLIENT",
+                    sl_mysql_account(c->my.account, acct, sizeof acct));
     } else {
         snprintf(file, size, "%s", row[0]);
         *off = (uint32_t)strtoul(row[1], NULL, 10);
