@@ -279,12 +279,33 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
     return rc;
 }
 
-/* A completed load run again: the spec's tables that the stored plan lacks (a table
- * added to the list, or with "*" a table new in the source) are planned after the
- * others and loaded; tables of the plan the spec no longer names are left as they are
- * on the target. *more is false when there is nothing to load. The plan is stored
- * before "complete" is cleared, and a stripe of the plan without a done checkpoint
- * counts as work too, so a run killed in between finds the new tables again. */
+/* An unfinished load must finish what it started: the spec's explicit table list must
+ * name every table of the stored plan (it may name more: they are added). */
+static int check_plan_matches(const load_t *ld, char **names, int n, sl_err_t *err)
+{
+    if (sl_spec_all_tables(ld->spec))
+        return 0;
+    for (int j = 0; j < ld->plan.ntables; j++) {
+        bool named = false;
+        for (int i = 0; i < n && !named; i++)
+            named = table_named(ld->plan.tables[j], names[i]);
+        if (!named) {
+            sl_err_set(err, SL_E_CONFLICT, "table \"%s\" of the unfinished load \"%s\" is not in the spec any more",
+                       ld->plan.tables[j]->name, ld->spec->name);
+            sl_err_hint(err, "run with the table in the spec to finish the load, or with --restart to start over");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A load run again, completed or not: the spec's tables that the stored plan lacks (a
+ * table added to the list, or with "*" a table new in the source) are planned after the
+ * others and loaded. Tables of a completed load that the spec no longer names are left
+ * as they are on the target; an unfinished load must still name all of its tables.
+ * *more is false when a completed load has nothing to load. The plan is stored before
+ * "complete" is cleared, and a stripe of the plan without a done checkpoint counts as
+ * work too, so a run killed in between finds the new tables again. */
 static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_target_t *tgt, bool *more,
                        sl_err_t *err)
 {
@@ -294,13 +315,15 @@ static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_ta
     *more = false;
     if (sl_plan_from_json(prior->plan, &ld->plan, err) || resolve_tables(spec, src, &names, &n, err))
         return -1;
+    if (!prior->complete && check_plan_matches(ld, names, n, err))
+        goto out;
     for (int i = 0; i < n; i++)
         if (!plan_has(&ld->plan, names[i])) {
             char *keep = names[nnew];
             names[nnew++] = names[i];
             names[i] = keep;
         }
-    for (int j = 0; j < ld->plan.ntables; j++) {
+    for (int j = 0; prior->complete && j < ld->plan.ntables; j++) {
         const sl_table_t *t = ld->plan.tables[j];
         bool named = false;
         for (int i = nnew; i < n && !named; i++)
@@ -314,7 +337,8 @@ static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_ta
     for (int i = 0; i < prior->ncks; i++)
         if (prior->cks[i].ck.done && prior->cks[i].stripe >= 0 && prior->cks[i].stripe < ld->plan.nstripes)
             undone--;
-    if (nnew == 0 && undone <= 0) {
+    if (nnew == 0 && (undone <= 0 || !prior->complete)) {
+        *more = undone > 0;
         rc = 0;
         goto out;
     }
@@ -324,33 +348,16 @@ static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_ta
     if (nnew && store_plan(ld, tgt, err))
         goto out;
     sl_ckpt_t ck = {.epoch = prior->max_epoch, .seq = 0, .position = NULL, .done = false};
-    if (tgt->ops->ckpt_put(tgt, spec->name, "complete", &ck, err))
+    if (prior->complete && tgt->ops->ckpt_put(tgt, spec->name, "complete", &ck, err))
         goto out;
     for (int t = before; t < ld->plan.ntables; t++)
-        sl_info("load \"%s\" was completed; loading table \"%s\", which is new in the spec",
-                spec->name, ld->plan.tables[t]->name);
+        sl_info("load \"%s\" was %s; loading table \"%s\", which is new in the spec", spec->name,
+                prior->complete ? "completed" : "not finished", ld->plan.tables[t]->name);
     *more = true;
     rc = 0;
 out:
     free_names(names, n);
     return rc;
-}
-
-/* The spec's explicit table list must name the tables of the stored plan. */
-static int check_plan_matches(const load_t *ld, sl_err_t *err)
-{
-    const sl_spec_t *spec = ld->spec;
-    if (sl_spec_all_tables(spec))
-        return 0;
-    bool same = spec->ntables == ld->plan.ntables;
-    for (int i = 0; same && i < spec->ntables; i++)
-        same = plan_has(&ld->plan, spec->tables[i]);
-    if (same)
-        return 0;
-    sl_err_set(err, SL_E_CONFLICT, "the spec's tables differ from those of the unfinished load \"%s\"",
-               spec->name);
-    sl_err_hint(err, "run with the original tables to finish it, or with --restart to start over");
-    return -1;
 }
 
 /* ---- after the data --------------------------------------------------------------- */
@@ -646,21 +653,19 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
      * load has passed its checks (fresh_plan), so a refused restart loses nothing. */
     if (!opts->restart && admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
         goto out;
-    if (prior.complete) {
+    if (prior.complete || prior.plan) {
         bool more = false;
         if (extend_plan(&ld, &prior, src, admin, &more, err))
             goto out;
-        if (!more) {
+        if (prior.complete && !more) {
             sl_info("load \"%s\" already completed and the spec names no new table; nothing to do (use "
                     "--restart to load everything again)",
                     spec->name);
             res = SL_LOAD_ALREADY_DONE;
             goto out;
         }
-    } else if (prior.plan) {
-        if (sl_plan_from_json(prior.plan, &ld.plan, err) || check_plan_matches(&ld, err))
-            goto out;
-        sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
+        if (!prior.complete)
+            sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
     } else if (fresh_plan(&ld, src, admin, err)) {
         goto out;
     }

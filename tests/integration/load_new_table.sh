@@ -83,4 +83,24 @@ sl_run "$TMPD/r7" run "$TMPD/all.json" --data-dir "$TMPD/d" --no-progress --rest
 [ "$SL_RC" -eq 0 ] || { cat "$TMPD/r7.err" >&2; die "--restart failed"; }
 assert_grep 'starting stream "lnt-all" over: deleting the [0-9]+ checkpoints of its earlier run' "$TMPD/r7.err" \
   "--restart says what it forgets"
-note "completed loads: new tables loaded, old ones untouched, removed ones left alone"
+# 7. an unfinished load (it failed on a row the target refused) run again with one more
+#    table: it finishes the first and loads the new one; without the first it is refused
+my_sql "$src" "CREATE TABLE e (id int PRIMARY KEY, v varchar(20));
+  INSERT INTO e SELECT seq, CONCAT('e', seq) FROM seq_1_to_30000;
+  CREATE TABLE f (id int PRIMARY KEY, v varchar(20)); INSERT INTO f SELECT seq, 'f' FROM seq_1_to_99"
+pg_sql "$dst" "CREATE TABLE e (id int PRIMARY KEY, v varchar(20) CONSTRAINT no_e25000 CHECK (v <> 'e25000'))"
+write_spec "$TMPD/e.json" lnt-e "$(my_url "$src")" "$(pg_url "$dst")" '{"chunk_rows": 10000, "batch_rows": 1000}' '["e"]'
+write_spec "$TMPD/ef.json" lnt-e "$(my_url "$src")" "$(pg_url "$dst")" '{"chunk_rows": 10000, "batch_rows": 1000}' '["e", "f"]'
+write_spec "$TMPD/f.json" lnt-e "$(my_url "$src")" "$(pg_url "$dst")" '{"chunk_rows": 10000, "batch_rows": 1000}' '["f"]'
+sl_run "$TMPD/r8" run "$TMPD/e.json" --data-dir "$TMPD/d" --no-progress
+[ "$SL_RC" -ne 0 ] || die "the load into a table that refuses a row succeeded"
+pg_sql "$dst" "ALTER TABLE e DROP CONSTRAINT no_e25000"
+sl_run "$TMPD/r9" run "$TMPD/f.json" --data-dir "$TMPD/d" --no-progress
+[ "$SL_RC" -ne 0 ] || die "an unfinished load without its table was not refused"
+assert_grep 'table "e" of the unfinished load "lnt-e" is not in the spec any more' "$TMPD/r9.err" "the refusal names the table"
+sl_run "$TMPD/r10" run "$TMPD/ef.json" --data-dir "$TMPD/d" --no-progress
+[ "$SL_RC" -eq 0 ] || { cat "$TMPD/r10.err" >&2; die "the unfinished load with one more table failed"; }
+assert_grep 'loading table "f", which is new in the spec' "$TMPD/r10.err" "the resumed load names the new table"
+assert_eq "$(my_sums e)" "$(sums e)" "e finished, each row once"
+assert_eq "$(my_sums f)" "$(sums f)" "f loaded"
+note "completed loads: new tables loaded, old ones untouched, removed ones left alone; unfinished ones take new tables"
