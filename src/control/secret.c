@@ -199,3 +199,17 @@ char *sl_secret_scrub(const char *s, const char *const *secrets)
     }
     return cur;
 }
+
+void sl_secret_free(char *s)
+{
+    if (s)
+        sodium_memzero(s, strlen(s));
+    free(s);
+}
+
+void sl_secret_list_free(char **list)
+{
+    for (char **p = list; p && *p; p++)
+        sl_secret_free(*p);
+    free(list);
+}

@@ -46,5 +46,9 @@ char *sl_secret_url_with_password(const char *url, const char *password);
 /* A copy of s with every occurrence of each secret (NULL-terminated list, empty ones
  * skipped) replaced by "****". Caller frees. */
 char *sl_secret_scrub(const char *s, const char *const *secrets);
+/* Zeroes and frees a secret string. NULL: no-op. */
+void sl_secret_free(char *s);
+/* Zeroes and frees a NULL-terminated list of secrets (and the list). NULL: no-op. */
+void sl_secret_list_free(char **list);
 
 #endif

@@ -141,14 +141,7 @@ static void add_secrets(const json_t *ep, char **list, int *n)
         free(up);
 }
 
-static void free_list(char **v)
-{
-    for (char **p = v; p && *p; p++) {
-        sodium_memzero(*p, strlen(*p));
-        free(*p);
-    }
-    free(v);
-}
+static void free_list(char **v) { sl_secret_list_free(v); }
 
 /* Resolves a full spec: every {"connection": …} endpoint becomes {"url", "password"?,
  * "tables"?} of that connection. *secrets: every secret in the result (NULL-terminated,
@@ -234,6 +227,13 @@ static json_t *full_spec(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
     if (!j)
         sl_api_err_set(e, 500, "internal", "a stream's sealed spec is damaged");
     return j;
+}
+
+json_t *sl_ctl_spec_full(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e) { return full_spec(ctl, rec, e); }
+
+json_t *sl_ctl_spec_resolve(sl_ctl_t *ctl, const json_t *full, char ***secrets, sl_spec_t **parsed, sl_api_err_t *e)
+{
+    return resolve(ctl, full, secrets, parsed, e);
 }
 
 /* ---- records ------------------------------------------------------------------- */
@@ -552,7 +552,8 @@ int sl_ctl_stream_get(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_ap
 
 int sl_ctl_stream_put(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e)
 {
-    static const char *const editable[] = {"created", "stopped", "completed", "failed", NULL};
+    /* no process runs in these states; start or resume runs the new spec (docs/api.md) */
+    static const char *const editable[] = {"created", "paused", "stopped", "completed", "failed", NULL};
     json_t *old, *rec = NULL;
     uint64_t rev;
     char id[24] = "";
