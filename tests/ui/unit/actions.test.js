@@ -1,7 +1,7 @@
 // Unit tests of web/js/lib/actions.js: state → allowed actions as docs/api.md states them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STATES, allowedActions, isAllowed, stateTone, isActive } from '../../../web/js/lib/actions.js';
+import { STATES, allowedActions, isAllowed, stateTone, isActive, isEditable } from '../../../web/js/lib/actions.js';
 
 test('each state allows exactly the API actions', () => {
   const expected = {
@@ -39,4 +39,11 @@ test('badge tones', () => {
   assert.equal(stateTone('whatever'), 'idle');
   assert.equal(isActive('running'), true);
   assert.equal(isActive('paused'), false);
+});
+
+test('the spec is edited only in a state without a process', () => {
+  const editable = STATES.filter((s) => isEditable(s));
+  assert.deepEqual(editable, ['created', 'paused', 'stopped', 'completed', 'failed']);
+  for (const s of editable) assert.equal(isActive(s), false, `${s} has no process`);
+  assert.equal(isEditable(undefined), false);
 });

@@ -65,3 +65,11 @@ export function stateTone(state) {
 export function isActive(state) {
   return state === 'starting' || state === 'running' || state === 'stopping';
 }
+
+// The states whose spec may be changed (PUT /api/v1/streams/{id}): those without a process.
+// A paused stream resumes, a stopped one starts, with the new spec.
+export const EDITABLE = ['created', 'paused', 'stopped', 'completed', 'failed'];
+
+export function isEditable(state) {
+  return EDITABLE.includes(state);
+}
