@@ -22,6 +22,13 @@ test('delete is refused while data moves', () => {
   for (const s of ['starting', 'running', 'stopping']) assert.equal(isAllowed('delete', s), false, s);
 });
 
+test('the spec is edited only in a state without a process', () => {
+  const editable = STATES.filter((s) => isEditable(s));
+  assert.deepEqual(editable, ['created', 'paused', 'stopped', 'completed', 'failed']);
+  for (const s of editable) assert.equal(isActive(s), false, `${s} has no process`);
+  assert.equal(isEditable(undefined), false);
+});
+
 test('unknown states and actions allow nothing', () => {
   assert.deepEqual(allowedActions('exploded'), []);
   assert.deepEqual(allowedActions(undefined), []);
@@ -39,11 +46,4 @@ test('badge tones', () => {
   assert.equal(stateTone('whatever'), 'idle');
   assert.equal(isActive('running'), true);
   assert.equal(isActive('paused'), false);
-});
-
-test('the spec is edited only in a state without a process', () => {
-  const editable = STATES.filter((s) => isEditable(s));
-  assert.deepEqual(editable, ['created', 'paused', 'stopped', 'completed', 'failed']);
-  for (const s of editable) assert.equal(isActive(s), false, `${s} has no process`);
-  assert.equal(isEditable(undefined), false);
 });
