@@ -345,7 +345,14 @@ static char **conn_secret_list(const json_t *sec)
     return out;
 }
 
-static void free_list(char **v) { sl_secret_list_free(v); }
+static void free_list(char **v)
+{
+    for (char **p = v; p && *p; p++) {
+        sodium_memzero(*p, strlen(*p));
+        free(*p);
+    }
+    free(v);
+}
 
 static void add_check(json_t *checks, const char *name, bool ok, const char *message,
                       const char *hint, const char *const *secrets)

@@ -141,7 +141,14 @@ static void add_secrets(const json_t *ep, char **list, int *n)
         free(up);
 }
 
-static void free_list(char **v) { sl_secret_list_free(v); }
+static void free_list(char **v)
+{
+    for (char **p = v; p && *p; p++) {
+        sodium_memzero(*p, strlen(*p));
+        free(*p);
+    }
+    free(v);
+}
 
 /* Resolves a full spec: every {"connection": …} endpoint becomes {"url", "password"?,
  * "tables"?} of that connection. *secrets: every secret in the result (NULL-terminated,
