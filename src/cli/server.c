@@ -11,12 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/bus.h"
 #include "broker/embedded.h"
 #include "cli/cli.h"
 #include "control/apikey.h"
 #include "control/ctl.h"
 #include "control/secret.h"
 #include "core/log.h"
+#include "model/schema.h"
 #include "monitor/monitor.h"
 
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
@@ -34,8 +36,9 @@ static void usage(FILE *f)
             "options:\n"
             "  --listen HOST:PORT   address of the API (default 127.0.0.1:8020; port 0: any free one)\n"
             "  --data-dir DIR       broker store, keys and stream state (default ./sluice-data)\n"
-            "  --nats URL           use an external NATS server instead of the embedded one\n"
-            "  --api-key-file FILE  the API key is the content of FILE (re-read when it changes)\n"
+            SL_CLI_NATS_HELP
+            "  --api-key-file FILE  the API key is the content of FILE (re-read when it changes;\n"
+            "                       at most " SL_APIKEY_MAX_TEXT " bytes)\n"
             "  --rotate-api-key     write a new API key's hash to DIR/api-key.hash, print the key\n"
             "                       and exit (a running server takes it at its next request)\n"
             "  --log-level L        debug, info, warn or error (default info)\n"
@@ -48,21 +51,29 @@ static void usage(FILE *f)
 int sl_cli_server(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'L'},  {"data-dir", required_argument, NULL, 'd'},
-        {"nats", required_argument, NULL, 'n'},    {"api-key-file", required_argument, NULL, 'k'},
+        {"listen", required_argument, NULL, 'L'},   {"data-dir", required_argument, NULL, 'd'},
+        SL_CLI_NATS_LONGOPTS,                       {"api-key-file", required_argument, NULL, 'k'},
         {"rotate-api-key", no_argument, NULL, 'R'}, {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *listen = "127.0.0.1:8020", *data_dir = "./sluice-data", *nats_url = NULL;
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *listen = "127.0.0.1:8020", *data_dir = "./sluice-data";
     const char *key_file = NULL;
+    char *nats_url = NULL;
+    sl_cli_nats_t nats = {0};
     bool rotate = false;
     sl_loglevel_t lv;
-    int c;
+    int c, taken;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
+            if (taken < 0) {
+                sl_cli_nats_free(&nats);
+                return SL_EXIT_USAGE;
+            }
+            continue;
+        }
         switch (c) {
         case 'L': listen = optarg; break;
         case 'd': data_dir = optarg; break;
-        case 'n': nats_url = optarg; break;
         case 'k': key_file = optarg; break;
         case 'R': rotate = true; break;
         case 'l':
@@ -76,16 +87,24 @@ int sl_cli_server(int argc, char **argv)
         default: usage(stderr); return SL_EXIT_USAGE;
         }
     }
+    sl_err_t err = {0};
+    int url_rc = optind == argc ? sl_cli_nats_url(&nats, &nats_url, &err) : 0;
+    sl_cli_nats_free(&nats);
     if (optind != argc) {
         usage(stderr);
         return SL_EXIT_USAGE;
     }
-    sl_err_t err = {0};
+    if (url_rc) {
+        sl_cli_print_err(&err);
+        return SL_EXIT_USAGE;
+    }
     if (sl_mkdirs(data_dir, &err)) {
         sl_cli_print_err(&err);
+        free(nats_url);
         return SL_EXIT_FAIL;
     }
     if (rotate) {
+        free(nats_url);
         char *key = sl_apikey_rotate(data_dir, &err);
         if (!key) {
             sl_cli_print_err(&err);
@@ -124,7 +143,7 @@ int sl_cli_server(int argc, char **argv)
     if (!nats_url) {
         if (sl_broker_start(data_dir, &broker, &err))
             goto out;
-        nats_url = sl_broker_url(broker);
+        nats_url = sl_strdup(sl_broker_url(broker));
     }
     if (sl_monitor_start(nats_url, &mon, &err))
         goto out;
@@ -136,7 +155,9 @@ int sl_cli_server(int argc, char **argv)
     printf("listening on http://%.*s:%d\n", (int)(strrchr(listen, ':') - listen), listen,
            sl_ctl_port(ctl));
     fflush(stdout);
-    sl_info("sluice server: API on port %d, broker %s, data in %s", sl_ctl_port(ctl), nats_url, data_dir);
+    char *shown = sl_bus_url_public(nats_url);
+    sl_info("sluice server: API on port %d, broker %s, data in %s", sl_ctl_port(ctl), shown, data_dir);
+    free(shown);
     while (!*stop) {
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -151,6 +172,9 @@ out:
     sl_broker_stop(broker);
     sl_apikey_free(apikey);
     free(generated);
+    if (nats_url)
+        memset(nats_url, 0, strlen(nats_url));
+    free(nats_url);
     if (lockfd >= 0)
         close(lockfd);
     return rc;

@@ -254,7 +254,9 @@ int sl_ctl_stream_verify_start(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *re
     j->exit_code = -1;
     const char *args[] = {"verify", "-", "--report", report, NULL};
     char *text = json_dumps(resolved, JSON_COMPACT);
-    sl_runner_spawn(v->runner, id, name, args, text, (const char *const *)secrets);
+    /* no fd 3: a verify needs no broker, and reads with the passwords of the spec, not with
+     * the server's ambient credentials (PGPASSWORD, …, which children do not inherit) */
+    sl_runner_spawn(v->runner, id, name, args, text, NULL, (const char *const *)secrets);
     sodium_memzero(text, strlen(text));
     free(text);
     sl_info("stream %s: verify job %s started", name, j->job_id);

@@ -2,7 +2,7 @@
  * log.h: leveled log lines on stderr, safe from any thread.
  *
  * Lines look like `2026-11-26 23:10:00.123 INFO  message`. Never pass a secret: URLs
- * go through sl_url_redact() first.
+ * go through sl_url_mask() first.
  */
 #ifndef SL_CORE_LOG_H
 #define SL_CORE_LOG_H

@@ -3,7 +3,7 @@
  * shared snapshot, takes the next unfinished stripe, streams its rows in key order
  * into bounded batches and publishes them to the stripe's lane.
  *
- * Thread: one per reader connection. Takes ld->mu to pick stripes and to wait for
+ * Thread: one per reader connection. Takes ld->run.mu to pick stripes and to wait for
  * room in the in-flight window (back-pressure: at most max_inflight batches are
  * published and not yet applied, so neither the broker store nor memory grows with
  * the table).
@@ -29,7 +29,7 @@ typedef struct rstate {
 
 static int take_stripe(load_t *ld)
 {
-    pthread_mutex_lock(&ld->mu);
+    pthread_mutex_lock(&ld->run.mu);
     int s = -1;
     while (ld->next_stripe < ld->plan.nstripes) {
         int c = ld->next_stripe++;
@@ -38,28 +38,20 @@ static int take_stripe(load_t *ld)
             break;
         }
     }
-    pthread_mutex_unlock(&ld->mu);
+    pthread_mutex_unlock(&ld->run.mu);
     return s;
 }
 
 /* Blocks until the in-flight window has room; false when stopping. */
 static bool wait_window(load_t *ld)
 {
-    pthread_mutex_lock(&ld->mu);
-    while (ld->inflight >= ld->max_inflight && !sl_load_stopping(ld)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
-    }
-    bool ok = !sl_load_stopping(ld);
+    pthread_mutex_lock(&ld->run.mu);
+    while (ld->inflight >= ld->max_inflight && !sl_run_stopping(&ld->run))
+        sl_run_wait(&ld->run, 200);
+    bool ok = !sl_run_stopping(&ld->run);
     if (ok)
         ld->inflight++;
-    pthread_mutex_unlock(&ld->mu);
+    pthread_mutex_unlock(&ld->run.mu);
     return ok;
 }
 
@@ -105,20 +97,20 @@ static int publish(rstate_t *r, sl_err_t *err)
     snprintf(msgid, sizeof msgid, "e%" PRIu64 ".s%d.%u", ld->epoch, r->stripe, r->bb.hdr.seq);
     int lane = r->stripe % ld->lanes;
     for (int attempt = 0;; attempt++) {
-        if (sl_bus_publish(ld->bus, ld->spec->name, lane, msgid, data, len, err) == 0)
+        if (sl_bus_publish(ld->run.bus, ld->spec->name, lane, msgid, data, len, err) == 0)
             break;
-        if (!err->retriable || attempt >= 60 || sl_load_stopping(ld)) {
-            pthread_mutex_lock(&ld->mu);
+        if (!err->retriable || attempt >= 60 || sl_run_stopping(&ld->run)) {
+            pthread_mutex_lock(&ld->run.mu);
             ld->inflight--;
-            pthread_mutex_unlock(&ld->mu);
+            pthread_mutex_unlock(&ld->run.mu);
             if (!err->hint[0])
                 sl_err_hint(err, "check the broker's log (the data directory's nats/nats-server.log) and "
                                  "the free space where it stores; run again to resume");
             return -1;
         }
         sl_warn("publishing to the broker failed (%s); retrying", err->message);
-        atomic_fetch_add(&ld->retries, 1);
-        sl_load_sleep(ld, 500);
+        atomic_fetch_add(&ld->run.retries, 1);
+        sl_run_sleep(&ld->run, 500);
     }
     atomic_fetch_add(&ld->moves, 1);
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
@@ -135,7 +127,7 @@ static int publish(rstate_t *r, sl_err_t *err)
 static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
 {
     rstate_t *r = ctx;
-    if (sl_load_stopping(r->ld))
+    if (sl_run_stopping(&r->ld->run))
         return sl_err_set(err, SL_E_CANCELED, "load stopping");
     size_t rs = sl_batch_row_size(vals, n);
     if (sl_batch_would_overflow(&r->bb, rs) && publish(r, err))
@@ -207,7 +199,7 @@ void *sl_load_reader_main(void *arg)
     sl_buf_init(&r.key, 1 << 20);
     sl_err_t err = {0};
     for (;;) {
-        if (sl_load_stopping(ld))
+        if (sl_run_stopping(&ld->run))
             break;
         int s = take_stripe(ld);
         if (s < 0) {
@@ -216,8 +208,8 @@ void *sl_load_reader_main(void *arg)
         }
         if (read_stripe(&r, ra->src, s, &err)) {
             /* stopping (interrupt, restart, another thread's failure) is not a failure */
-            if (err.code != SL_E_CANCELED && !sl_load_stopping(ld))
-                sl_load_fail(ld, &err);
+            if (err.code != SL_E_CANCELED && !sl_run_stopping(&ld->run))
+                sl_run_fail(&ld->run, &err);
             break;
         }
     }

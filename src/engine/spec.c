@@ -185,38 +185,6 @@ static int check_keys(const json_t *obj, const char *where, const char *const *a
     return 0;
 }
 
-char *sl_spec_url_with_password(const char *url, const char *password)
-{
-    const char *sep = strstr(url, "://");
-    if (!sep)
-        return NULL;
-    sep += 3;
-    const char *end = sep + strcspn(sep, "/?#");
-    const char *at = NULL;
-    for (const char *c = sep; c < end; c++)
-        if (*c == '@')
-            at = c;
-    if (!at)
-        return NULL;
-    const char *colon = memchr(sep, ':', (size_t)(at - sep));
-    const char *uend = colon ? colon : at;
-    size_t cap = strlen(url) + 3 * strlen(password) + 2;
-    char *o = malloc(cap);
-    if (!o)
-        abort();
-    size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)(uend - url), url);
-    for (const char *p = password; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            strchr("-._~", ch))
-            o[n++] = (char)ch;
-        else
-            n += (size_t)snprintf(o + n, cap - n, "%%%02X", ch);
-    }
-    snprintf(o + n, cap - n, "%s", at);
-    return o;
-}
-
 /* {"url": "...", "password": "...", "tables": [...]} -> url with the password merged. */
 static int parse_endpoint(const json_t *j, const char *where, bool with_tables, char **url,
                           sl_spec_t *spec, sl_err_t *err)
@@ -256,7 +224,7 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
     if (pw && !json_is_string(pw))
         return sl_err_set(err, SL_E_CONFIG, "\"%s\".password must be a string", where);
     if (pw) {
-        *url = sl_spec_url_with_password(json_string_value(u), json_string_value(pw));
+        *url = sl_url_with_password(json_string_value(u), json_string_value(pw));
         if (!*url)
             return sl_err_set(err, SL_E_CONFIG, "\"%s\".password given but the URL names no user", where);
         if (with_tables)

@@ -46,9 +46,6 @@ typedef struct sl_spec {
 } sl_spec_t;
 
 int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
-/* A copy of url with its password set to password, percent-encoded (caller frees); NULL
- * when the URL names no user. */
-char *sl_spec_url_with_password(const char *url, const char *password);
 /* A refused login's hint (SL_URL_HINT_PASSWORD) names where the spec gave the password:
  * "source".password or "target".password when it came apart from the URL (the side read
  * from the message's "source: " or "target: "). */

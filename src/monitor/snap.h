@@ -10,7 +10,7 @@
  *   {"v": 1, "stream": "shop", "id": "s_…"|null, "run": "<hex>", "seq": 7, "t": 7.01,
  *    "ts": 1795000000.123, "phase": "load|cdc|done", "batches": 12, "redeliveries": 0,
  *    "duplicates_skipped": 0, "errors": 0, "lag_seconds": 0.08|null,
- *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|null,
+ *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
  *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written",
  *               "rows_loaded", "changes_read", "changes_applied"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
@@ -57,7 +57,7 @@ typedef struct sl_snap {
     int64_t batches, redeliveries, duplicates, errors;
     double lag_seconds; /* source commit to target commit; < 0 unknown */
     int64_t slot_bytes; /* PostgreSQL slot lag; < 0 unknown */
-    char *position;     /* the confirmed source position, NULL unknown */
+    char *position;     /* the confirmed source position as the source writes it, NULL unknown */
     int64_t rows_read, rows_written, bytes_read, bytes_written; /* over all tables */
     int64_t rows_loaded, changes_read, changes_applied;
     sl_snap_table_t *tables;

@@ -26,6 +26,10 @@
 
 typedef struct sl_target sl_target_t;
 
+/* The data dir whose spool/ the file targets (s3://) encode in by default (`sluice run`
+ * sets it at start; unset: a private temporary directory per target). */
+void sl_target_spool_root(const char *data_dir);
+
 typedef struct sl_ckpt {
     int64_t epoch;
     int64_t seq;

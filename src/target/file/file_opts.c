@@ -60,9 +60,10 @@ static const sl_opt_t rows[] = {
                      .doc = "a date, timestamp or timestamptz column: files go to `<table>/dt=YYYY-MM-DD/`; "
                             "tables without that column are not partitioned"},
     [P_SPOOL] = {.name = "spool_dir", .type = SL_OPT_STRING,
-                 .dflt_doc = "`<dir>/_sluice/.spool` for file://, `$TMPDIR/sluice-spool` (else /tmp) for s3://",
+                 .dflt_doc = "`<dir>/_sluice/.spool` for file://, `<data dir>/spool` for s3://",
                  .modes = ALL, .roles = T,
-                 .doc = "an absolute directory where files are encoded before they are stored"},
+                 .doc = "an absolute directory where files are encoded before they are stored; it must be yours "
+                        "and not writable by group or others"},
     [P_CHANGECOLS] = {.name = "change_columns", .type = SL_OPT_BOOL,
                       .dflt_doc = "`true` in a cdc stream, `false` in a load", .modes = ALL, .roles = T,
                       .doc = "initial-load files carry the change files' leading columns (`_op` = `read`, …), "
@@ -183,6 +184,7 @@ static int set_one(fopts_t *o, param_id_t id, const char *k, const char *v, sl_e
             return bad(err, k, v, "give an absolute directory");
         free(o->spool_dir);
         o->spool_dir = sl_strdup(v);
+        o->spool_given = true;
         return 0;
     }
     return 0;
@@ -222,19 +224,8 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
         sl_err_set(err, SL_E_CONFIG, "the CSV delimiter and quote are the same character");
         goto fail;
     }
-    if (!o->spool_dir) {
-        if (!strcmp(url->scheme, "file")) {
-            /* beside the data: storing a file is then a rename */
-            char buf[4096];
-            snprintf(buf, sizeof buf, "/%s/_sluice/.spool", url->path);
-            o->spool_dir = sl_strdup(buf);
-        } else {
-            const char *tmp = getenv("TMPDIR");
-            char buf[4096];
-            snprintf(buf, sizeof buf, "%s/sluice-spool", tmp && tmp[0] == '/' ? tmp : "/tmp");
-            o->spool_dir = sl_strdup(buf);
-        }
-    }
+    if (!o->spool_dir)
+        o->spool_dir = sl_file_spool_default(url);
     return 0;
 fail:
     free(rest->params);
@@ -271,6 +262,10 @@ int sl_file_check_table_name(const char *name, sl_err_t *err)
         for (const char *p = name; *p && !why; p++)
             if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
                 why = "it contains a slash, a backslash or a control character";
+    /* The store's own key rule, so that no name passes here and fails there, after an
+     * intent record was written. */
+    if (!why && !sl_store_key_ok(name))
+        why = "it contains \"..\", which no object key may";
     if (!why)
         return 0;
     sl_err_set(err, SL_E_CONFIG, "table name \"%s\" cannot be a directory of a file target", name);
