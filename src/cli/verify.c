@@ -20,7 +20,6 @@
 
 #include "cli/client.h"
 #include "core/log.h"
-#include "core/url.h"
 #include "engine/spec.h"
 #include "engine/verify.h"
 #include "source/source.h"
@@ -132,13 +131,6 @@ static int compare(const sl_spec_t *spec, char **only, int nonly, json_t *tables
     sl_source_t *src = NULL, *tgt = NULL;
     char **names = NULL;
     int nnames = 0, rc = -1;
-    sl_url_t *tu = NULL;
-    if (sl_url_parse(spec->target_url, &tu, err))
-        goto out;
-    if ((!strcmp(tu->scheme, "file") || !strcmp(tu->scheme, "s3")) && !sl_source_lookup(tu->scheme)) {
-        sl_err_set(err, SL_E_CONFIG, "target: verify does not read file targets yet (%s://)", tu->scheme);
-        goto out;
-    }
     if (sl_source_open(spec->source_url, &src, err)) {
         sl_err_prefix(err, "source: ");
         goto out;
@@ -175,7 +167,6 @@ out:
     for (int i = 0; i < nnames; i++)
         free(names[i]);
     free(names);
-    sl_url_free(tu);
     sl_source_close(src);
     sl_source_close(tgt);
     return rc;

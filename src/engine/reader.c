@@ -24,6 +24,7 @@ typedef struct rstate {
     sl_buf_t key;       /* the last row's key values: varint length + bytes each */
     int npk;
     int pkcol[32];
+    bool counted;       /* a file unit: the key is the count of rows read in the stripe */
     int64_t nrows_in_stripe;
 } rstate_t;
 
@@ -137,7 +138,13 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
         sl_err_prefix(err, "table \"%s\": ", sl_table_label(r->t, label, sizeof label));
         return -1;
     }
-    if (r->npk) {
+    if (r->counted) {
+        char n[24];
+        int k = snprintf(n, sizeof n, "%" PRId64, r->nrows_in_stripe + 1);
+        sl_buf_reset(&r->key);
+        if (sl_buf_add_varint(&r->key, (uint64_t)k, err) || sl_buf_add(&r->key, n, (size_t)k, err))
+            return -1;
+    } else if (r->npk) {
         sl_buf_reset(&r->key);
         for (int i = 0; i < r->npk; i++) {
             const sl_value_t *v = &vals[r->pkcol[i]];
@@ -168,12 +175,23 @@ static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
     for (int i = 0; i < r->npk; i++)
         r->pkcol[i] = sl_table_pk_col(t, i);
     r->nrows_in_stripe = 0;
+    r->counted = sp->unit != NULL;
     sl_buf_reset(&r->key);
     sl_batch_hdr_t h = {.flags = SL_BATCH_FIRST, .epoch = ld->epoch, .stripe = (uint32_t)s, .seq = 1,
                         .table = (uint32_t)sp->table, .ncols = (uint32_t)t->ncolumns};
-    sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key};
+    sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key,
+                      .unit = sp->unit};
     if (st->seq > 0 || st->position) {
-        if (keyed && st->position) {
+        if (r->counted) {
+            /* a file unit resumes after its rows already committed (["N"]) */
+            scan.after_key = st->position;
+            if (st->position) {
+                json_t *a = json_loads(st->position, 0, NULL);
+                const char *c = json_string_value(json_array_get(a, 0));
+                r->nrows_in_stripe = c ? strtoll(c, NULL, 10) : 0;
+                json_decref(a);
+            }
+        } else if (keyed && st->position) {
             scan.after_key = st->position; /* resume after the last committed key */
         } else if (!keyed) {
             h.flags |= SL_BATCH_RESET; /* no key to resume from: redo the stripe whole */

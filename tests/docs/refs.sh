@@ -21,6 +21,7 @@ status=0
 checked=0
 while IFS=: read -r file line token; do
   case $token in //*) continue ;; esac # part of a URL
+  case $token in /*|./usr/*) continue ;; esac # a path on an installed system (the package)
   checked=$((checked + 1))
   dir=$(dirname "$file")
   found=

@@ -10,8 +10,9 @@
 #     written with the passwords; after the target is repaired it exits 0;
 #   - the job survives a restart of the server (GET answers the last one from disk); a
 #     stream never verified answers 404;
-#   - a stream into files: the job fails and says that verify does not read file targets
-#     yet; `sluice stream verify` exits 2;
+#   - a load into Parquet files: the job reads the files (the file source) and finds them
+#     equal; after one file is removed, `sluice stream verify` exits 1 and names the table;
+#   - a job that cannot read a side fails with the reason, `sluice stream verify` exits 2;
 #   - no password in any API answer, job log or server file.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -104,20 +105,31 @@ export SLUICE_URL=$SRV_URL
 api_ok 200 GET /api/v1/streams/ver/verify
 assert_eq "$last done equal" "$(jq -r '"\(.id) \(.state) \(.result)"' <<<"$API_BODY")" "the last job after a restart"
 
-# --- 4. a file target --------------------------------------------------------------------------------
-api_ok 201 POST /api/v1/streams "$(jq -nc --arg out "file://$TMPD/out" '{name: "ver-files", mode: "load",
-  source: {connection: "ver-src", tables: ["tags"]}, target: {url: $out}}')"
+# --- 4. a file target, and a job that fails --------------------------------------------------------
+api_ok 201 POST '/api/v1/streams?start=true' "$(jq -nc --arg out "file://$TMPD/out?format=parquet" '{name: "ver-files",
+  mode: "load", source: {connection: "ver-src", tables: ["items", "tags"]}, target: {url: $out}}')"
+srv_wait_state ver-files completed 120
 verify_job ver-files
-assert_eq "failed error" "$(jq -r '"\(.state) \(.result)"' <<<"$JOB")" "a job on a file target"
-assert_eq "target: verify does not read file targets yet (file://)" "$(jq -r .error.message <<<"$JOB")" \
-  "the job says why"
+assert_eq "done equal" "$(jq -r '"\(.state) \(.result)"' <<<"$JOB")" "a job on a Parquet target"
+assert_eq "20000 20000" "$(jq -r '.report.tables[] | select(.table == "items") | "\(.source_rows) \(.target_rows)"' <<<"$JOB")" \
+  "items read from the files"
+rm "$TMPD"/out/tags/*.parquet
 rc=0
 "$SLUICE_BIN" stream verify ver-files >"$TMPD/svf.out" 2>"$TMPD/svf.err" || rc=$?
-assert_eq 2 "$rc" "sluice stream verify on a file target"
-assert_grep 'verify does not read file targets yet' "$TMPD/svf.err" "the CLI says why"
+assert_eq 1 "$rc" "sluice stream verify after a file was removed"
+assert_grep '^tags .*DIFFERENT' "$TMPD/svf.out" "the table whose file is gone differs"
+# a side that cannot be read: the target database is gone
+pg_sql postgres "DROP DATABASE $TGT WITH (FORCE)"
+verify_job ver
+assert_eq "failed error" "$(jq -r '"\(.state) \(.result)"' <<<"$JOB")" "a job whose target is gone"
+assert_grep "does not exist" <(jq -r .error.message <<<"$JOB") "the job says why"
+rc=0
+"$SLUICE_BIN" stream verify ver >"$TMPD/svg.out" 2>"$TMPD/svg.err" || rc=$?
+assert_eq 2 "$rc" "sluice stream verify when a side cannot be read"
+assert_grep 'does not exist' "$TMPD/svg.err" "the CLI says why"
 
 # --- 5. no password anywhere ---------------------------------------------------------------------------
 cat "$TMPD"/sv*.out "$TMPD"/sv*.err >>"$TMPD/responses.log"
 srv_no_secret "$PW" "$TMPD/data"
 srv_stop
-note "verify jobs: equal, different with samples, CLI = sluice verify, kept across a restart, file targets refused"
+note "verify jobs: equal, different with samples, CLI = sluice verify, kept across a restart, files, failures"
