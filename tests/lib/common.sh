@@ -13,6 +13,10 @@
 
 set -euo pipefail
 
+# The repository's test data (tests/data/: Chinook and its licence), found from this file so
+# that a test needs nothing outside the repository.
+SLUICE_TEST_DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
+
 # Prints a message to stderr and fails the test.
 die() {
   echo "FAIL: $*" >&2
@@ -201,13 +205,13 @@ assert_grep() {
   exit 1
 }
 
-# Creates the Chinook database (shared/data/chinook, 11 tables, 15,607 rows) under the name
+# Creates the Chinook database (tests/data/chinook, 11 tables, 15,607 rows) under the name
 # DB: chinook_mysql DB on MariaDB, chinook_pg DB on PostgreSQL (recreating DB).
 chinook_mysql() {
-  sed -e "1,40s/\`Chinook\`/\`$1\`/" "${SLUICE_SHARED:?}/data/chinook/Chinook_MySql.sql" | my_sql ""
+  sed -e "1,40s/\`Chinook\`/\`$1\`/" "$SLUICE_TEST_DATA/chinook/Chinook_MySql.sql" | my_sql ""
 }
 chinook_pg() {
   pg_newdb "$1"
   sed -e '1,40{/^DROP DATABASE/d; /^CREATE DATABASE/d; s/^\\c chinook;//}' \
-    "${SLUICE_SHARED:?}/data/chinook/Chinook_PostgreSql.sql" | pg_sql "$1" >/dev/null
+    "$SLUICE_TEST_DATA/chinook/Chinook_PostgreSql.sql" | pg_sql "$1" >/dev/null
 }
