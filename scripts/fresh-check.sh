@@ -77,7 +77,7 @@ trap 'exit 130' INT TERM
 
 # The host's Debian mirror (deb822 or one-line sources), else deb.debian.org.
 mirror=$(sed -nE 's/^URIs: *(http[^ ]*\/debian)\/?$/\1/p; s/^deb +(\[[^]]*\] +)?(http[^ ]*\/debian)\/? +bookworm .*/\2/p' \
-  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1)
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1) || true
 mirror=${mirror:-http://deb.debian.org/debian}
 t0=$(date +%s)
 note "mmdebstrap $SUITE into $ROOT from $mirror"
