@@ -16,6 +16,10 @@
 #   On exit (success, failure or Ctrl-C) every process still running in the root is killed,
 #   the mounts are undone and the root is removed (FRESH_KEEP=1 keeps it).
 #
+# FRESH_ROOT=DIR reuses a root kept by an earlier run (FRESH_KEEP=1, or a failed run) instead
+# of a new one: quicker when fixing a failure, but no longer pristine (packages installed,
+# old build dirs removed with the old copy of the repository).
+#
 # usage: scripts/fresh-check.sh [--skip-test]   (as root; takes long: the test suite runs
 # from a cold start. --skip-test stops after the first command.) The log of each step is in
 # the root under /root/fresh-*.log and is printed on failure; timings are printed at the end.
@@ -39,15 +43,21 @@ if ! command -v mmdebstrap >/dev/null; then
     die "could not install mmdebstrap"
 fi
 
-ROOT=$(mktemp -d /var/tmp/sluice-fresh.XXXXXX)
-chmod 755 "$ROOT"
+if [ -n "${FRESH_ROOT:-}" ]; then
+  [ -x "$FRESH_ROOT/bin/bash" ] || die "FRESH_ROOT=$FRESH_ROOT holds no root"
+  ROOT=$(cd "$FRESH_ROOT" && pwd)
+else
+  ROOT=$(mktemp -d /var/tmp/sluice-fresh.XXXXXX)
+  chmod 755 "$ROOT"
+fi
 
 # Kills every process whose root directory is inside $ROOT, TERM first, then KILL.
 kill_inside() {
   local sig pid r left
   for sig in TERM KILL; do
     left=0
-    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+    for pid in /proc/[0-9]*; do
+      pid=${pid#/proc/}
       r=$(readlink "/proc/$pid/root" 2>/dev/null) || continue
       case $r in "$ROOT" | "$ROOT"/*) kill "-$sig" "$pid" 2>/dev/null && left=1 ;; esac
     done
@@ -80,15 +90,20 @@ mirror=$(sed -nE 's/^URIs: *(http[^ ]*\/debian)\/?$/\1/p; s/^deb +(\[[^]]*\] +)?
   /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1) || true
 mirror=${mirror:-http://deb.debian.org/debian}
 t0=$(date +%s)
-note "mmdebstrap $SUITE into $ROOT from $mirror"
-mmdebstrap --variant=minbase --include=ca-certificates "$SUITE" "$ROOT" \
-  "deb $mirror $SUITE main" "deb $mirror $SUITE-updates main" \
-  "deb ${mirror%/debian}/debian-security $SUITE-security main" >"$ROOT.mmdebstrap.log" 2>&1 ||
-  { tail -n 40 "$ROOT.mmdebstrap.log" >&2; rm -f "$ROOT.mmdebstrap.log"; die "mmdebstrap failed"; }
-rm -f "$ROOT.mmdebstrap.log"
+if [ -n "${FRESH_ROOT:-}" ]; then
+  note "reusing the root $ROOT (not pristine)"
+else
+  note "mmdebstrap $SUITE into $ROOT from $mirror"
+  mmdebstrap --variant=minbase --include=ca-certificates "$SUITE" "$ROOT" \
+    "deb $mirror $SUITE main" "deb $mirror $SUITE-updates main" \
+    "deb ${mirror%/debian}/debian-security $SUITE-security main" >"$ROOT.mmdebstrap.log" 2>&1 ||
+    { tail -n 40 "$ROOT.mmdebstrap.log" >&2; rm -f "$ROOT.mmdebstrap.log"; die "mmdebstrap failed"; }
+  rm -f "$ROOT.mmdebstrap.log"
+fi
 t_root=$(($(date +%s) - t0))
 
 note "copying the repository (git archive HEAD of $repo) to /root/sluice"
+rm -rf "$ROOT/root/sluice" "$ROOT/root/sluice-data"
 mkdir -p "$ROOT/root/sluice"
 git -C "$repo" archive --format=tar HEAD | tar -x -C "$ROOT/root/sluice"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
@@ -100,9 +115,10 @@ mount --make-rslave "$ROOT/dev"
 mkdir -p "$ROOT/dev/shm"
 mount -t tmpfs -o mode=1777 shm "$ROOT/dev/shm"
 
-# Runs a command line in the chroot, in the repository, with a clean environment.
+# Runs a command line in the chroot, in the repository, with a clean environment, in place
+# of the calling (sub)shell: the caller's pid becomes the command's.
 in_root() {
-  env -i HOME=/root TERM=dumb LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  exec env -i HOME=/root TERM=dumb LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     chroot "$ROOT" /bin/bash -c "cd /root/sluice && $1"
 }
 show_log() {
@@ -116,7 +132,7 @@ source "$here/lib/free-port.sh"
 port=$(free_port)
 t0=$(date +%s)
 note "1/2: bash scripts/start.sh (install, build, serve on 127.0.0.1:$port)"
-in_root "exec bash scripts/start.sh --listen 127.0.0.1:$port --data-dir /root/sluice-data" \
+(in_root "exec bash scripts/start.sh --listen 127.0.0.1:$port --data-dir /root/sluice-data") \
   >"$ROOT/root/fresh-start.log" 2>&1 &
 spid=$!
 deadline=$(($(date +%s) + START_TIMEOUT))
@@ -146,7 +162,7 @@ if [ "$run_tests" = 1 ]; then
   t0=$(date +%s)
   note "2/2: bash scripts/test.sh (log: $ROOT/root/fresh-test.log)"
   rc=0
-  in_root "bash scripts/test.sh" >"$ROOT/root/fresh-test.log" 2>&1 || rc=$?
+  (in_root "bash scripts/test.sh") >"$ROOT/root/fresh-test.log" 2>&1 || rc=$?
   t_test=$(($(date +%s) - t0))
   if [ "$rc" != 0 ]; then
     show_log /root/fresh-test.log 200
