@@ -163,12 +163,12 @@ if [ "$run_tests" = 1 ]; then
   note "2/2: bash scripts/test.sh (log: $ROOT/root/fresh-test.log)"
   rc=0
   (in_root "bash scripts/test.sh") >"$ROOT/root/fresh-test.log" 2>&1 || rc=$?
-  t_test=$(($(date +%s) - t0))
+  t_test="$(($(date +%s) - t0)) s"
   if [ "$rc" != 0 ]; then
     show_log /root/fresh-test.log 200
-    die "scripts/test.sh exited $rc after ${t_test} s"
+    die "scripts/test.sh exited $rc after ${t_test}"
   fi
-  note "scripts/test.sh passed in ${t_test} s"
+  note "scripts/test.sh passed in ${t_test}"
   grep -A8 '^==================== test.sh: .* s in all' "$ROOT/root/fresh-test.log" || true
 fi
-note "ok: root ${t_root} s, start.sh to /healthz ${t_start} s, test.sh ${t_test} s"
+note "ok: root ${t_root} s, start.sh to /healthz ${t_start} s, test.sh: ${t_test}"

@@ -86,6 +86,17 @@ for p in "${passes[@]}"; do
 done
 failed=()
 
+# Prints the CPU seconds used so far by the servers of pass $1 (PostgreSQL with its
+# backends, MariaDB, s3rver and its proxy), from /proc/PID/stat (utime stime cutime cstime).
+servers_cpu() {
+  local d=$tmp/$1 f pid ticks=0
+  for f in "$d/pg/data/postmaster.pid" "$d/my/mariadbd.pid" "$d/s3/s3rver.pid" "$d/s3/proxy.pid"; do
+    pid=$(head -n 1 "$f" 2>/dev/null) || continue
+    ticks=$((ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo $((ticks / $(getconf CLK_TCK)))
+}
+
 # Runs pass $1's ctest (against the servers of $tmp/$1) with the remaining arguments, in a
 # subshell; exits non-zero when a test failed.
 run_pass() (
@@ -93,9 +104,12 @@ run_pass() (
   shift
   dir=$(build_dir "$p")
   cd "$root/$dir"
+  # CPU seconds of ctest and everything it waited for, for the summary (the machine's load
+  # changes wall times, not these).
+  local timed=(/usr/bin/time -f '%U %S' -o "$tmp/$p.cpu")
   if [ "$p" = fuzz ]; then
     echo "test.sh: fuzz in $dir/ (${SLUICE_FUZZ_SECONDS:-30} s per target)"
-    exec ctest --output-on-failure --no-tests=error -L fuzz_budget
+    exec "${timed[@]}" ctest --output-on-failure --no-tests=error -L fuzz_budget
   fi
   # shellcheck disable=SC1090
   source "$tmp/$p/env.sh"
@@ -115,7 +129,7 @@ run_pass() (
     ;;
   esac
   echo "test.sh: ctest in $dir/"
-  exec ctest --output-on-failure --no-tests=error -j "$(nproc)" "$@"
+  exec "${timed[@]}" ctest --output-on-failure --no-tests=error -j "$(nproc)" "$@"
 )
 
 # Starts pass $1 in the background (its log in $tmp/$1.log, each line also printed with a
@@ -124,6 +138,7 @@ start_pass() {
   local p=$1
   shift
   date +%s >"$tmp/$p.start"
+  [ "$p" = fuzz ] || servers_cpu "$p" >"$tmp/$p.scpu0"
   if [ "${SLUICE_TEST_SERIAL:-0}" = 1 ]; then
     { run_pass "$p" "$@" 2>&1; echo $? >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
       tee "$tmp/$p.log" | sed -u "s/^/[$p] /"
@@ -165,8 +180,10 @@ for p in "${passes[@]}"; do
   cat "$tmp/$p.log"
   [ "$(cat "$tmp/$p.rc" 2>/dev/null)" = 0 ] || failed+=("$p")
   [ -f "$tmp/$p.end" ] || continue
-  summary+=("$(printf '%-5s build %4s s, tests %5s s; slowest: %s' "$p" "$(cat "$tmp/$p.build")" \
-    "$(($(cat "$tmp/$p.end") - $(cat "$tmp/$p.start")))" \
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$tmp/$p.cpu" 2>/dev/null || echo 0)
+  [ "$p" = fuzz ] || cpu=$((cpu + $(servers_cpu "$p") - $(cat "$tmp/$p.scpu0")))
+  summary+=("$(printf '%-5s build %4s s, tests %5s s (CPU %5s s); slowest: %s' "$p" "$(cat "$tmp/$p.build")" \
+    "$(($(cat "$tmp/$p.end") - $(cat "$tmp/$p.start")))" "$cpu" \
     "$(sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$tmp/$p.log" |
       sort -rn | head -n 5 | awk '{printf "%s%s %.0f s", (NR > 1 ? ", " : ""), $2, $1}')")")
 done
