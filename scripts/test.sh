@@ -10,9 +10,12 @@
 #
 # The builds run one after the other, each on every core; a pass starts as soon as its build
 # is done, so the passes run side by side with the later builds and with each other (an
-# integration test mostly waits on servers and workloads, not on the CPU). Each test pass
-# has its own PostgreSQL, MariaDB and S3 server (scripts/test-servers.sh, free loopback
-# ports under a temp dir), stopped on exit. Under the sanitizer passes a report from any
+# integration test mostly waits on servers, workloads and the start of short processes,
+# not on the CPU). Each test pass has SLUICE_TEST_SERVERS (2) sets of servers ("lanes":
+# PostgreSQL, MariaDB and S3, scripts/test-servers.sh, free loopback ports under a temp
+# dir), and runs as many integration tests at once, each on a lane of its own (ctest's
+# resource "servers", see tests/CMakeLists.txt); all are stopped on exit. The servers
+# start while the first build runs. Under the sanitizer passes a report from any
 # process a test starts fails that test (tests/lib/run-integration.sh). Each line of output
 # is prefixed with its pass; each pass's whole log is printed again at the end, then the
 # time of every pass and its slowest tests. Exits non-zero if any pass failed.
@@ -24,6 +27,7 @@
 #   SLUICE_TEST_SKIP_ASAN=1        leave out the asan pass (kept from before the list above)
 #   SLUICE_TEST_KEEP=1             keep the temp dir (server data and logs) even on success
 #   SLUICE_TEST_SERIAL=1           each pass after the previous one has finished
+#   SLUICE_TEST_SERVERS=N          server lanes per test pass (default 2; 1: one test at a time)
 #   SLUICE_FUZZ_SECONDS=N          seconds of fuzzing per target (default 30)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +49,10 @@ fi
 for p in "${passes[@]}"; do
   case $p in gcc | asan | tsan | fuzz) ;; *) echo "test.sh: unknown pass '$p'" >&2; exit 2 ;; esac
 done
-has_pass() { [[ " ${passes[*]} " == *" $1 "* ]]; }
+lanes=${SLUICE_TEST_SERVERS:-2}
+[[ "$lanes" =~ ^[1-9][0-9]*$ ]] || { echo "test.sh: SLUICE_TEST_SERVERS must be a number >= 1" >&2; exit 2; }
+test_passes=()
+for p in "${passes[@]}"; do [ "$p" = fuzz ] || test_passes+=("$p"); done
 build_dir() {
   case $1 in gcc) echo build ;; *) echo "build-$1" ;; esac
 }
@@ -62,11 +69,16 @@ tmp=$(mktemp -d /tmp/sluice-test.XXXXXX)
 chmod 711 "$tmp" # the postgres user must reach the servers' dirs below it
 failed=()
 pids=()
+servers_pid=
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${passes[@]}"; do
-    [ "$p" = fuzz ] || bash "$root/scripts/test-servers.sh" stop "$tmp/$p" >/dev/null 2>&1 || true
+  local p d
+  for p in "${pids[@]}" $servers_pid; do kill -TERM "$p" 2>/dev/null || true; done
+  [ -z "$servers_pid" ] || wait "$servers_pid" 2>/dev/null || true
+  for p in "${test_passes[@]}"; do
+    for d in "$tmp/$p"/lane*; do
+      [ -d "$d" ] || continue
+      bash "$root/scripts/test-servers.sh" stop "$d" >/dev/null 2>&1 || true
+    done
   done
   if [ ${#failed[@]} -eq 0 ] && [ "${SLUICE_TEST_KEEP:-0}" != 1 ]; then
     rm -rf "$tmp"
@@ -76,29 +88,56 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Each test pass gets its own servers, so the passes can run at the same time. A failed
-# start leaves a reason in failed[], so cleanup keeps the logs.
-failed=(servers)
-for p in "${passes[@]}"; do
-  [ "$p" != fuzz ] || continue
-  mkdir -p "$tmp/$p"
-  bash scripts/test-servers.sh start "$tmp/$p"
-done
-failed=()
+# The servers of every lane of every test pass (each pass its own, so that the passes can
+# run at the same time), started one set after the other in the background while the first
+# build runs; ctest's resource spec of each pass lists its lanes. A failed start is
+# reported when the first pass is about to begin, and keeps the logs (failed[]).
+start_servers() {
+  local p i d
+  for p in "${test_passes[@]}"; do
+    for ((i = 0; i < lanes; i++)); do
+      d=$tmp/$p/lane$i
+      mkdir -p "$d"
+      bash scripts/test-servers.sh start "$d" >"$d.start.log" 2>&1 ||
+        { cat "$d.start.log" >&2; return 1; }
+    done
+    jq -n --argjson n "$lanes" '{version: {major: 1, minor: 0},
+      local: [{servers: [range($n) | {id: "lane\(.)", slots: 1}]}]}' >"$tmp/$p/resources.json"
+  done
+}
+if [ ${#test_passes[@]} -gt 0 ]; then
+  start_servers &
+  servers_pid=$!
+fi
+wait_servers() {
+  [ -n "$servers_pid" ] || return 0
+  local rc=0
+  wait "$servers_pid" || rc=$?
+  servers_pid=
+  if [ "$rc" != 0 ]; then
+    failed=(servers)
+    echo "test.sh: the test servers did not start" >&2
+    exit 1
+  fi
+  echo "test.sh: servers of ${#test_passes[@]} pass(es) x $lanes lane(s) started"
+}
 
-# Prints the CPU seconds used so far by the servers of pass $1 (PostgreSQL with its
+# Prints the CPU seconds used so far by the servers of pass $1's lanes (PostgreSQL with its
 # backends, MariaDB, s3rver and its proxy), from /proc/PID/stat (utime stime cutime cstime).
 servers_cpu() {
-  local d=$tmp/$1 f pid ticks=0
-  for f in "$d/pg/data/postmaster.pid" "$d/my/mariadbd.pid" "$d/s3/s3rver.pid" "$d/s3/proxy.pid"; do
-    pid=$(head -n 1 "$f" 2>/dev/null) || continue
-    ticks=$((ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  local d f pid ticks=0
+  for d in "$tmp/$1"/lane*; do
+    for f in "$d/pg/data/postmaster.pid" "$d/my/mariadbd.pid" "$d/s3/s3rver.pid" "$d/s3/proxy.pid"; do
+      pid=$(head -n 1 "$f" 2>/dev/null) || continue
+      ticks=$((ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
   done
   echo $((ticks / $(getconf CLK_TCK)))
 }
 
-# Runs pass $1's ctest (against the servers of $tmp/$1) with the remaining arguments, in a
-# subshell; exits non-zero when a test failed.
+# Runs pass $1's ctest (against the lanes of $tmp/$1; lane0 is also the environment of the
+# tests that take no lane) with the remaining arguments, in a subshell; exits non-zero when
+# a test failed.
 run_pass() (
   local p=$1 dir
   shift
@@ -112,8 +151,8 @@ run_pass() (
     exec "${timed[@]}" ctest --output-on-failure --no-tests=error -L fuzz_budget
   fi
   # shellcheck disable=SC1090
-  source "$tmp/$p/env.sh"
-  export SLUICE_BIN="$root/$dir/sluice"
+  source "$tmp/$p/lane0/env.sh"
+  export SLUICE_BIN="$root/$dir/sluice" SLUICE_TEST_LANES_DIR="$tmp/$p"
   case $p in
   asan)
     export SLUICE_SANITIZER_LOG_DIR="$tmp/$p/sanitizer"
@@ -129,7 +168,8 @@ run_pass() (
     ;;
   esac
   echo "test.sh: ctest in $dir/"
-  exec "${timed[@]}" ctest --output-on-failure --no-tests=error -j "$(nproc)" "$@"
+  exec "${timed[@]}" ctest --output-on-failure --no-tests=error -j "$((lanes + $(nproc)))" \
+    --resource-spec-file "$tmp/$p/resources.json" "$@"
 )
 
 # Starts pass $1 in the background (its log in $tmp/$1.log, each line also printed with a
@@ -154,10 +194,11 @@ start_pass() {
 for p in "${passes[@]}"; do
   t0=$(date +%s)
   rc=0
+  lanes_opt=-DSLUICE_TEST_LANES=$([ "$lanes" -gt 1 ] && echo ON || echo OFF)
   case $p in
-  gcc) bash scripts/build.sh || rc=$? ;;
+  gcc) bash scripts/build.sh "$lanes_opt" || rc=$? ;;
   fuzz) bash scripts/build.sh --fuzz -DSLUICE_FUZZ_SECONDS="${SLUICE_FUZZ_SECONDS:-30}" || rc=$? ;;
-  *) bash scripts/build.sh "--$p" || rc=$? ;;
+  *) bash scripts/build.sh "--$p" "$lanes_opt" || rc=$? ;;
   esac
   echo "$(($(date +%s) - t0))" >"$tmp/$p.build"
   if [ "$rc" != 0 ]; then
@@ -168,6 +209,7 @@ for p in "${passes[@]}"; do
   if [ "$p" = fuzz ]; then
     start_pass fuzz
   else
+    wait_servers
     start_pass "$p" "$@"
   fi
 done
