@@ -71,7 +71,7 @@ failed=()
 pids=()
 servers_pid=
 cleanup() {
-  local p d
+  local rc=$? p d
   for p in "${pids[@]}" $servers_pid; do kill -TERM "$p" 2>/dev/null || true; done
   [ -z "$servers_pid" ] || wait "$servers_pid" 2>/dev/null || true
   for p in "${test_passes[@]}"; do
@@ -80,7 +80,7 @@ cleanup() {
       bash "$root/scripts/test-servers.sh" stop "$d" >/dev/null 2>&1 || true
     done
   done
-  if [ ${#failed[@]} -eq 0 ] && [ "${SLUICE_TEST_KEEP:-0}" != 1 ]; then
+  if [ "$rc" = 0 ] && [ ${#failed[@]} -eq 0 ] && [ "${SLUICE_TEST_KEEP:-0}" != 1 ]; then
     rm -rf "$tmp"
   else
     echo "test.sh: server data and logs kept in $tmp" >&2
@@ -180,11 +180,11 @@ start_pass() {
   date +%s >"$tmp/$p.start"
   [ "$p" = fuzz ] || servers_cpu "$p" >"$tmp/$p.scpu0"
   if [ "${SLUICE_TEST_SERIAL:-0}" = 1 ]; then
-    { run_pass "$p" "$@" 2>&1; echo $? >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
+    { r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
       tee "$tmp/$p.log" | sed -u "s/^/[$p] /"
     return 0
   fi
-  { run_pass "$p" "$@" 2>&1; echo $? >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
+  { r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
     tee "$tmp/$p.log" | sed -u "s/^/[$p] /" &
   pids+=($!)
 }
@@ -213,7 +213,7 @@ for p in "${passes[@]}"; do
     start_pass "$p" "$@"
   fi
 done
-[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}" || true
 pids=()
 
 summary=()
@@ -222,7 +222,8 @@ for p in "${passes[@]}"; do
   cat "$tmp/$p.log"
   [ "$(cat "$tmp/$p.rc" 2>/dev/null)" = 0 ] || failed+=("$p")
   [ -f "$tmp/$p.end" ] || continue
-  cpu=$(awk '{printf "%.0f", $1 + $2}' "$tmp/$p.cpu" 2>/dev/null || echo 0)
+  cpu=$(tail -n 1 "$tmp/$p.cpu" 2>/dev/null | awk '{printf "%.0f", $1 + $2}')
+  cpu=${cpu:-0}
   [ "$p" = fuzz ] || cpu=$((cpu + $(servers_cpu "$p") - $(cat "$tmp/$p.scpu0")))
   summary+=("$(printf '%-5s build %4s s, tests %5s s (CPU %5s s); slowest: %s' "$p" "$(cat "$tmp/$p.build")" \
     "$(($(cat "$tmp/$p.end") - $(cat "$tmp/$p.start")))" "$cpu" \
