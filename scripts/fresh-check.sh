@@ -6,7 +6,8 @@
 #   1. mmdebstrap (installed here when missing) builds a minimal bookworm root in a temp dir
 #      (from the mirror in this machine's apt sources, default deb.debian.org);
 #   2. the repository's HEAD goes in as `git archive` (what a clone holds: no build dirs, no
-#      node_modules, no uncommitted change) at /root/sluice;
+#      node_modules, no uncommitted change) at /root/sluice; this machine's site-local CA
+#      certificates (/usr/local/share/ca-certificates) go in too, for HTTPS through a proxy;
 #   3. in a chroot (with /proc, /sys, /dev and /dev/shm mounted):
 #      - `bash scripts/start.sh --listen 127.0.0.1:PORT --data-dir /root/sluice-data`: must
 #        install, build and start the server; passes when GET /healthz answers, then the
@@ -107,6 +108,16 @@ rm -rf "$ROOT/root/sluice" "$ROOT/root/sluice-data"
 mkdir -p "$ROOT/root/sluice"
 git -C "$repo" archive --format=tar HEAD | tar -x -C "$ROOT/root/sluice"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The site's own CA certificates (/usr/local/share/ca-certificates: e.g. the CA of a proxy
+# that intercepts HTTPS), as any machine on this network has them; without them npm cannot
+# reach its registry from the root. Public certificates only, nothing secret.
+extra_ca=
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  chroot "$ROOT" update-ca-certificates >/dev/null
+  extra_ca=NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
@@ -119,7 +130,7 @@ mount -t tmpfs -o mode=1777 shm "$ROOT/dev/shm"
 # of the calling (sub)shell: the caller's pid becomes the command's.
 in_root() {
   exec env -i HOME=/root TERM=dumb LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    chroot "$ROOT" /bin/bash -c "cd /root/sluice && $1"
+    ${extra_ca:+"$extra_ca"} chroot "$ROOT" /bin/bash -c "cd /root/sluice && $1"
 }
 show_log() {
   echo "---- last lines of $1:" >&2
