@@ -14,7 +14,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 dir=build
-args=(-DCMAKE_EXPORT_COMPILE_COMMANDS=ON)
+# Every build here is a test build: it carries the test-only fault hooks (SLUICE_TEST_HOOKS,
+# e.g. SLUICE_TEST_FILE_CRASH for tests/integration/files_kill.sh). A release build is a
+# plain `cmake` configure, which leaves them out.
+args=(-DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DSLUICE_TEST_HOOKS=ON)
 target=()
 case "${1:-}" in
 --asan)

@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "core/log.h"
-#include "engine/spec.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -40,7 +39,7 @@ static void usage(FILE *f)
             "  server             run the API server with its embedded broker\n"
             "  connection ...     add, list, show, test, rm connections on a server\n"
             "  stream ...         create, list, show, start, pause, resume, stop, rm, watch streams\n"
-            "  options            print the spec options as a Markdown table\n"
+            "  options            print the spec options and URL parameters (Markdown or --json)\n"
             "  version            print the version\n"
             "\n"
             "`sluice COMMAND --help` describes a command. See docs/ for the rest.\n",
@@ -67,10 +66,9 @@ int main(int argc, char **argv)
         rc = sl_cli_connection(argc - 1, argv + 1);
     else if (strcmp(cmd, "stream") == 0)
         rc = sl_cli_stream(argc - 1, argv + 1);
-    else if (strcmp(cmd, "options") == 0) {
-        sl_spec_print_options();
-        rc = SL_EXIT_OK;
-    } else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    else if (strcmp(cmd, "options") == 0)
+        rc = sl_cli_options(argc - 1, argv + 1);
+    else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         rc = SL_EXIT_OK;
     } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

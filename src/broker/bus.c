@@ -1,5 +1,6 @@
 /*
- * bus.c: JetStream publish/consume for the data path (see bus.h).
+ * bus.c: JetStream publish/consume for the data path, the messages a lane fetched, and
+ * core NATS listening for the monitoring plane (see bus.h).
  */
 #include "broker/bus.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 struct sl_bus {
@@ -57,6 +59,13 @@ struct sl_bus_sub {
     natsSubscription *sub;
 };
 
+/* A fetched message and its JetStream metadata, read once at fetch. */
+struct sl_bus_msg {
+    natsMsg *m;
+    uint64_t delivered;
+    uint64_t seq;
+};
+
 static int nats_fail(sl_err_t *err, natsStatus s, jsErrCode jerr, const char *what)
 {
     sl_err_set(err, SL_E_BROKER, "%s: %s%s", what, natsStatus_GetText(s),
@@ -75,11 +84,13 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         abort();
     pthread_mutex_init(&bus->mu, NULL);
     pthread_cond_init(&bus->cv, NULL);
-    natsStatus s = natsOptions_Create(&opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, url);
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (sl_bus_options(url, &opts, err)) {
+        pthread_mutex_destroy(&bus->mu);
+        pthread_cond_destroy(&bus->cv);
+        free(bus);
+        return -1;
+    }
+    natsStatus s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(opts, 250);
     if (s == NATS_OK)
@@ -100,8 +111,12 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         pthread_mutex_destroy(&bus->mu);
         pthread_cond_destroy(&bus->cv);
         free(bus);
-        sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", url, natsStatus_GetText(s));
-        sl_err_hint(err, "check that the broker runs and the URL is right");
+        char *shown = sl_bus_url_public(url);
+        sl_err_set(err, SL_E_BROKER, "could not connect to NATS at \"%s\": %s", shown, natsStatus_GetText(s));
+        free(shown);
+        sl_err_hint(err, s == NATS_NOT_PERMITTED || s == NATS_CONNECTION_AUTH_FAILED
+                             ? "check the broker's credentials (user and password, token, creds or nkey)"
+                             : "check that the broker runs and the URL is right");
         sl_err_retriable(err);
         return -1;
     }
@@ -272,7 +287,7 @@ void sl_bus_unsubscribe(sl_bus_sub_t *sub)
     free(sub);
 }
 
-int sl_bus_fetch(sl_bus_sub_t *sub, natsMsg **msg, int64_t timeout_ms, sl_err_t *err)
+int sl_bus_fetch(sl_bus_sub_t *sub, sl_bus_msg_t **msg, int64_t timeout_ms, sl_err_t *err)
 {
     natsMsgList list = {0};
     natsStatus s = natsSubscription_Fetch(&list, sub->sub, 1, timeout_ms, NULL);
@@ -284,18 +299,125 @@ int sl_bus_fetch(sl_bus_sub_t *sub, natsMsg **msg, int64_t timeout_ms, sl_err_t 
         natsMsgList_Destroy(&list);
         return nats_fail(err, s, 0, "could not fetch from the broker");
     }
-    *msg = list.Msgs[0];
+    sl_bus_msg_t *m = calloc(1, sizeof *m);
+    if (!m)
+        abort();
+    m->m = list.Msgs[0];
     list.Msgs[0] = NULL;
     natsMsgList_Destroy(&list);
+    m->delivered = 1;
+    jsMsgMetaData *meta = NULL;
+    if (natsMsg_GetMetaData(&meta, m->m) == NATS_OK) {
+        m->delivered = meta->NumDelivered;
+        m->seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    *msg = m;
     return 1;
 }
 
-uint64_t sl_bus_delivered(natsMsg *msg)
+void sl_bus_msg_free(sl_bus_msg_t *msg)
 {
-    jsMsgMetaData *meta = NULL;
-    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
-        return 1;
-    uint64_t n = meta->NumDelivered;
-    jsMsgMetaData_Destroy(meta);
-    return n;
+    if (!msg)
+        return;
+    natsMsg_Destroy(msg->m);
+    free(msg);
+}
+
+const void *sl_bus_msg_data(const sl_bus_msg_t *msg) { return natsMsg_GetData(msg->m); }
+
+size_t sl_bus_msg_len(const sl_bus_msg_t *msg) { return (size_t)natsMsg_GetDataLength(msg->m); }
+
+uint64_t sl_bus_msg_delivered(const sl_bus_msg_t *msg) { return msg->delivered; }
+
+uint64_t sl_bus_msg_seq(const sl_bus_msg_t *msg) { return msg->seq; }
+
+void sl_bus_ack(sl_bus_msg_t *msg) { natsMsg_Ack(msg->m, NULL); }
+
+void sl_bus_nak(sl_bus_msg_t *msg, int64_t delay_ms) { natsMsg_NakWithDelay(msg->m, delay_ms, NULL); }
+
+void sl_bus_in_progress(sl_bus_msg_t *msg) { natsMsg_InProgress(msg->m, NULL); }
+
+void sl_bus_term(sl_bus_msg_t *msg) { natsMsg_Term(msg->m, NULL); }
+
+/* ---- core NATS listening (monitoring) ------------------------------------------- */
+
+struct sl_bus_listener {
+    natsSubscription *sub;
+    sl_bus_listen_fn fn;
+    void *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool completed; /* nats.c will not call on_listened again */
+};
+
+/* nats.c's delivery thread: one message. */
+static void on_listened(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    sl_bus_listener_t *l = closure;
+    l->fn(l->ctx, natsMsg_GetSubject(msg), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+}
+
+/* nats.c: the subscription is closed and on_listened has returned for good. */
+static void on_listen_complete(void *closure)
+{
+    sl_bus_listener_t *l = closure;
+    pthread_mutex_lock(&l->mu);
+    l->completed = true;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int sl_bus_listen(sl_bus_t *bus, const char *subject, sl_bus_listen_fn fn, void *ctx, sl_bus_listener_t **out,
+                  sl_err_t *err)
+{
+    sl_bus_listener_t *l = calloc(1, sizeof *l);
+    if (!l)
+        abort();
+    l->fn = fn;
+    l->ctx = ctx;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    natsStatus s = natsConnection_Subscribe(&l->sub, bus->nc, subject, on_listened, l);
+    if (s == NATS_OK)
+        s = natsSubscription_SetOnCompleteCB(l->sub, on_listen_complete, l);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(l->sub, 4096, 64 * 1024 * 1024);
+    if (s != NATS_OK) {
+        sl_err_set(err, SL_E_BROKER, "could not subscribe to %s: %s", subject, natsStatus_GetText(s));
+        sl_err_retriable(err);
+        if (l->sub)
+            natsSubscription_Unsubscribe(l->sub); /* only an invalid new subscription fails here */
+        natsSubscription_Destroy(l->sub);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+        free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+bool sl_bus_unlisten(sl_bus_listener_t *l, int timeout_ms)
+{
+    if (!l)
+        return true;
+    natsSubscription_Unsubscribe(l->sub);
+    struct timespec until = sl_deadline_ms(timeout_ms);
+    pthread_mutex_lock(&l->mu);
+    while (!l->completed)
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)
+            break;
+    bool completed = l->completed;
+    pthread_mutex_unlock(&l->mu);
+    natsSubscription_Destroy(l->sub);
+    if (!completed)
+        return false; /* never freed rather than freed under a late callback */
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
+    return true;
 }

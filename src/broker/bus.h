@@ -8,11 +8,16 @@
  * work queue (deleted once acknowledged) and deduplicated by Nats-Msg-Id.
  *
  * A sl_bus_t is one NATS connection, safe to share between threads; a sl_bus_sub_t is
- * one lane's subscription, used by one writer thread.
+ * one lane's subscription, used by one writer thread; a sl_bus_msg_t is one message it
+ * fetched, opaque outside src/broker/ (nats.c's message calls stay here).
+ *
+ * The monitoring plane also listens on core NATS subjects (sl_bus_listen), apart from
+ * the JetStream data path.
  */
 #ifndef SL_BROKER_BUS_H
 #define SL_BROKER_BUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +27,34 @@
 
 typedef struct sl_bus sl_bus_t;
 typedef struct sl_bus_sub sl_bus_sub_t;
+typedef struct sl_bus_msg sl_bus_msg_t;
+typedef struct sl_bus_listener sl_bus_listener_t;
+
+/* ---- reaching the broker (bus_conf.c, docs/server.md "Broker") -------------------- */
+
+/* A NATS URL parsed: nats://[user:password@|token@]host:port[,…][?creds=FILE&nkey=FILE
+ * &ca=FILE&cert=FILE&key=FILE&tls=true]. Owns its strings. */
+typedef struct sl_bus_conf {
+    char **servers;     /* "nats://host:port" (or tls://), without user info */
+    int nservers;
+    char *user, *password, *token;
+    char *creds, *nkey; /* a .creds file; an NKey seed file */
+    char *ca, *cert, *key;
+    bool tls;
+} sl_bus_conf_t;
+
+/* Parses url (pure): SL_E_CONFIG naming the problem, never the password. */
+int sl_bus_conf_parse(const char *url, sl_bus_conf_t *c, sl_err_t *err);
+void sl_bus_conf_free(sl_bus_conf_t *c);
+/* The public key ("U…", 56 characters, into pub of at least 58 bytes) of a user NKey
+ * seed ("SU…", pure). */
+int sl_bus_nkey_public(const char *seed, char *pub, size_t size, sl_err_t *err);
+/* New nats.c options for url: its servers, credentials and TLS settings (reads the
+ * seed file of nkey=). The caller adds its own settings and destroys them. */
+int sl_bus_options(const char *url, natsOptions **out, sl_err_t *err);
+/* url as it may be shown: every user info (password or token) replaced by "****"
+ * (caller frees). */
+char *sl_bus_url_public(const char *url);
 
 int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err);
 void sl_bus_close(sl_bus_t *bus);
@@ -43,10 +76,36 @@ int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgi
                    const void *data, size_t len, sl_err_t *err);
 int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err);
 void sl_bus_unsubscribe(sl_bus_sub_t *sub);
-/* Waits up to timeout_ms for the lane's next message: 1 with *msg (caller destroys it
- * with natsMsg_Destroy after ack/nak), 0 on timeout, -1 on error. */
-int sl_bus_fetch(sl_bus_sub_t *sub, natsMsg **msg, int64_t timeout_ms, sl_err_t *err);
+/* Waits up to timeout_ms for the lane's next message: 1 with *msg (the caller settles it
+ * with one of ack, nak or term, or leaves it unsettled, then frees it with
+ * sl_bus_msg_free), 0 on timeout, -1 on error. */
+int sl_bus_fetch(sl_bus_sub_t *sub, sl_bus_msg_t **msg, int64_t timeout_ms, sl_err_t *err);
+void sl_bus_msg_free(sl_bus_msg_t *msg);
+/* The payload, borrowed until sl_bus_msg_free. */
+const void *sl_bus_msg_data(const sl_bus_msg_t *msg);
+size_t sl_bus_msg_len(const sl_bus_msg_t *msg);
 /* How many times this message was delivered (1 the first time). */
-uint64_t sl_bus_delivered(natsMsg *msg);
+uint64_t sl_bus_msg_delivered(const sl_bus_msg_t *msg);
+/* Its sequence number in the broker stream (0 when unknown): names it in messages. */
+uint64_t sl_bus_msg_seq(const sl_bus_msg_t *msg);
+/* Settling a message. A lost ack, nak or in-progress only makes the broker deliver the
+ * message again (the writers' checkpoints skip what they applied), so none reports
+ * failure. */
+void sl_bus_ack(sl_bus_msg_t *msg);                     /* done: never delivered again */
+void sl_bus_nak(sl_bus_msg_t *msg, int64_t delay_ms);   /* deliver it again after delay_ms */
+void sl_bus_in_progress(sl_bus_msg_t *msg);             /* still working: restart the ack timer */
+void sl_bus_term(sl_bus_msg_t *msg);                    /* unreadable: never deliver it again */
+
+/* Core NATS, for the monitoring plane: fn runs on nats.c's delivery thread with each
+ * message on a subject matching `subject` (wildcards allowed), its subject and payload
+ * borrowed for the call. At most 4,096 messages or 64 MiB wait for fn; beyond that
+ * nats.c drops messages (the monitoring plane's figures are replaced every second). */
+typedef void (*sl_bus_listen_fn)(void *ctx, const char *subject, const void *data, size_t len);
+int sl_bus_listen(sl_bus_t *bus, const char *subject, sl_bus_listen_fn fn, void *ctx, sl_bus_listener_t **out,
+                  sl_err_t *err);
+/* Stops the delivery and waits up to timeout_ms until fn will not run again. Returns
+ * true when it will not (ctx may go), false when it still may (the listener is then
+ * left allocated rather than freed under a late call). sl_bus_unlisten(NULL) is true. */
+bool sl_bus_unlisten(sl_bus_listener_t *l, int timeout_ms);
 
 #endif

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core/log.h"
 
 struct sl_broker {
@@ -30,7 +32,8 @@ struct sl_broker {
     char conf[1100];
     char logfile[1100];
     char bin[512];
-    char url[64];
+    char password[65]; /* of the user "sluice": 64 hex digits from DIR/nats/password */
+    char url[160];     /* nats://sluice:<password>@127.0.0.1:PORT */
     int port;
     pid_t pid;
     bool stopping;
@@ -92,29 +95,113 @@ static bool find_binary(char *out, size_t size)
     return false;
 }
 
+/* Creates path with text, or overwrites it, as a 0600 file (never through a symlink). */
+static int write_private(const char *path, const char *text, sl_err_t *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    size_t len = strlen(text);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+        sl_err_set(err, SL_E_IO, "could not write \"%s\": %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The broker's password: DIR/nats/password (0600), made on the first start. Only
+ * sluice knows it, so no other local user can reach the broker. */
+static int load_password(sl_broker_t *b, sl_err_t *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/password", b->dir);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat sb;
+        ssize_t r = fstat(fd, &sb) == 0 ? read(fd, b->password, sizeof b->password - 1) : -1;
+        close(fd);
+        b->password[r > 0 ? r : 0] = '\0';
+        b->password[strcspn(b->password, "\r\n")] = '\0';
+        if (r > 0 && strlen(b->password) == 64 && strspn(b->password, "0123456789abcdef") == 64) {
+            if (sb.st_mode & 077)
+                chmod(path, 0600);
+            return 0;
+        }
+        sl_warn("embedded broker: \"%s\" is damaged; making a new password", path);
+    } else if (errno != ENOENT) {
+        return sl_err_set(err, SL_E_IO, "could not open \"%s\": %s", path, strerror(errno));
+    }
+    unsigned char raw[32];
+    if (sodium_init() < 0)
+        return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(b->password, sizeof b->password, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    char text[80];
+    snprintf(text, sizeof text, "%s\n", b->password);
+    int rc = write_private(path, text, err);
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
 static int write_config(sl_broker_t *b, sl_err_t *err)
 {
-    FILE *f = fopen(b->conf, "w");
-    if (!f)
-        return sl_err_set(err, SL_E_IO, "could not write \"%s\": %s", b->conf, strerror(errno));
-    fprintf(f,
-            "# written by sluice; rewritten at every start\n"
-            "listen: \"127.0.0.1:%d\"\n"
-            "server_name: \"sluice-embedded\"\n"
-            "max_payload: 8388608\n"
-            "max_pending: 67108864\n"
-            "log_file: \"%s\"\n"
-            "jetstream {\n"
-            "  store_dir: \"%s/store\"\n"
-            "  max_memory_store: 67108864\n"
-            "}\n",
-            b->port, b->logfile, b->dir);
-    fclose(f);
+    /* The password goes into the config as a quoted string: 64 hex digits need no
+     * escaping. The config, like the store, is readable by this user only. */
+    char text[4096];
+    snprintf(text, sizeof text,
+             "# written by sluice; rewritten at every start\n"
+             "listen: \"127.0.0.1:%d\"\n"
+             "server_name: \"sluice-embedded\"\n"
+             "max_payload: 8388608\n"
+             "max_pending: 67108864\n"
+             "log_file: \"%s\"\n"
+             "authorization {\n"
+             "  user: \"sluice\"\n"
+             "  password: \"%s\"\n"
+             "}\n"
+             "jetstream {\n"
+             "  store_dir: \"%s/store\"\n"
+             "  max_memory_store: 67108864\n"
+             "}\n",
+             b->port, b->logfile, b->password, b->dir);
+    int rc = write_private(b->conf, text, err);
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+/* DIR/nats and DIR/nats/store: 0700, also when an older sluice made them wider. */
+static int private_dirs(sl_broker_t *b, sl_err_t *err)
+{
+    char store[1100];
+    snprintf(store, sizeof store, "%s/store", b->dir);
+    if (sl_mkdirs(store, err))
+        return -1;
+    const char *dirs[] = {b->dir, store};
+    for (int i = 0; i < 2; i++) {
+        struct stat sb;
+        if (lstat(dirs[i], &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
+            sl_err_set(err, SL_E_CONFIG, "\"%s\" is not a directory of this user", dirs[i]);
+            sl_err_hint(err, "the embedded broker keeps its store there: remove it, or choose another --data-dir");
+            return -1;
+        }
+        if ((sb.st_mode & 077) && chmod(dirs[i], 0700) != 0)
+            return sl_err_set(err, SL_E_IO, "could not chmod \"%s\": %s", dirs[i], strerror(errno));
+    }
+    chmod(b->logfile, 0600); /* nats-server creates it 0640 */
     return 0;
 }
 
 static pid_t spawn(sl_broker_t *b)
 {
+    /* nats-server needs nothing from sluice's environment, which may hold secrets
+     * (SLUICE_API_KEY, SLUICE_SECRET_KEY, AWS_*): it gets a minimal one. Built before the
+     * fork (no allocation in the child). */
+    const char *tz = getenv("TZ");
+    char tzvar[256];
+    snprintf(tzvar, sizeof tzvar, "TZ=%s", tz ? tz : "");
+    char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", tz ? tzvar : NULL, NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
@@ -132,7 +219,7 @@ static pid_t spawn(sl_broker_t *b)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execl(b->bin, "nats-server", "-c", b->conf, (char *)NULL);
+    execle(b->bin, "nats-server", "-c", b->conf, (char *)NULL, env);
     _exit(127);
 }
 
@@ -225,7 +312,7 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
     snprintf(b->dir, sizeof b->dir, "%s/nats", abs);
     snprintf(b->conf, sizeof b->conf, "%s/nats-server.conf", b->dir);
     snprintf(b->logfile, sizeof b->logfile, "%s/nats-server.log", b->dir);
-    if (sl_mkdirs(b->dir, err))
+    if (private_dirs(b, err) || load_password(b, err))
         goto fail;
     if (!find_binary(b->bin, sizeof b->bin)) {
         sl_err_set(err, SL_E_CONFIG, "could not find the nats-server program");
@@ -238,7 +325,7 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
         sl_err_set(err, SL_E_IO, "could not find a free loopback port for the embedded broker");
         goto fail;
     }
-    snprintf(b->url, sizeof b->url, "nats://127.0.0.1:%d", b->port);
+    snprintf(b->url, sizeof b->url, "nats://sluice:%s@127.0.0.1:%d", b->password, b->port);
     if (write_config(b, err))
         goto fail;
     b->pid = spawn(b);
@@ -259,18 +346,17 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
         sl_err_set(err, SL_E_INTERNAL, "could not start the broker supervisor thread");
         goto fail;
     }
-    sl_info("embedded broker ready at %s (store %s/store)", b->url, b->dir);
+    sl_info("embedded broker ready at nats://sluice:****@127.0.0.1:%d (store %s/store)", b->port, b->dir);
     *out = b;
     return 0;
 fail:
     pthread_mutex_destroy(&b->mu);
+    sodium_memzero(b, sizeof *b);
     free(b);
     return -1;
 }
 
 const char *sl_broker_url(const sl_broker_t *b) { return b->url; }
-
-int sl_broker_restarts(const sl_broker_t *b) { return b->restarts; }
 
 void sl_broker_stop(sl_broker_t *b)
 {
@@ -293,5 +379,6 @@ void sl_broker_stop(sl_broker_t *b)
         kill(pid, SIGKILL);
     pthread_join(b->thread, NULL);
     pthread_mutex_destroy(&b->mu);
+    sodium_memzero(b, sizeof *b);
     free(b);
 }

@@ -13,6 +13,7 @@ int sl_cli_run(int argc, char **argv);
 int sl_cli_verify(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
 int sl_cli_cleanup(int argc, char **argv);
+int sl_cli_options(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;
@@ -22,5 +23,38 @@ void sl_cli_print_err(const struct sl_err *err);
 int sl_cli_lock_dir(const char *dir, struct sl_err *err);
 /* Installs SIGINT/SIGTERM handlers that set the returned flag. */
 volatile int *sl_cli_stop_flag(void);
+
+/* The broker options `sluice run` and `sluice server` share (docs/server.md "Broker"):
+ * --nats URL, --nats-url-file FILE, --nats-creds, --nats-nkey, --nats-ca, --nats-cert,
+ * --nats-key FILE. They make one NATS URL (broker/bus.h), whose user info is a secret. */
+typedef struct sl_cli_nats {
+    char *url;  /* from --nats or --nats-url-file (owned) */
+    const char *creds, *nkey, *ca, *cert, *key; /* borrowed from argv */
+} sl_cli_nats_t;
+enum { SL_CLI_NATS_FIRST = 1000 };
+#define SL_CLI_NATS_LONGOPTS                                                                   \
+    {"nats", required_argument, NULL, SL_CLI_NATS_FIRST},                                      \
+        {"nats-url-file", required_argument, NULL, SL_CLI_NATS_FIRST + 1},                     \
+        {"nats-creds", required_argument, NULL, SL_CLI_NATS_FIRST + 2},                        \
+        {"nats-nkey", required_argument, NULL, SL_CLI_NATS_FIRST + 3},                         \
+        {"nats-ca", required_argument, NULL, SL_CLI_NATS_FIRST + 4},                           \
+        {"nats-cert", required_argument, NULL, SL_CLI_NATS_FIRST + 5},                         \
+        {"nats-key", required_argument, NULL, SL_CLI_NATS_FIRST + 6}
+#define SL_CLI_NATS_HELP                                                                       \
+    "  --nats URL           use an external NATS server (with JetStream) instead of the\n"     \
+    "                       embedded one: nats://[USER:PASSWORD@|TOKEN@]HOST:PORT, tls://…\n" \
+    "  --nats-url-file FILE the --nats URL is the first line of FILE (keeps it out of ps)\n"   \
+    "  --nats-creds FILE    a NATS .creds file (JWT and NKey seed)\n"                           \
+    "  --nats-nkey FILE     a NATS user NKey seed file\n"                                        \
+    "  --nats-ca FILE       CA certificates that sign the NATS server's (turns on TLS)\n"      \
+    "  --nats-cert FILE     TLS client certificate, with --nats-key FILE its private key\n"
+/* Takes option c (a getopt_long value) when it is a broker option: 1 taken, 0 not one,
+ * -1 bad (printed). A password in a --nats URL is overwritten in argv at once, so that
+ * ps shows "****" (a short window remains: prefer --nats-url-file or --nats-creds). */
+int sl_cli_nats_opt(sl_cli_nats_t *n, int c, char *arg);
+/* The NATS URL of the options (caller frees), NULL when none was given (the embedded
+ * broker), or -1 with the error (e.g. --nats-cert without --nats). */
+int sl_cli_nats_url(sl_cli_nats_t *n, char **url, struct sl_err *err);
+void sl_cli_nats_free(sl_cli_nats_t *n);
 
 #endif

@@ -97,11 +97,6 @@ void sl_http_free(sl_http_t *h)
     free(h);
 }
 
-const char *sl_http_base(const sl_http_t *h)
-{
-    return h->base;
-}
-
 /* Sets what every request shares; returns the header list to free after the transfer. */
 static struct curl_slist *prepare(sl_http_t *h, xfer_t *x, const char *method, const char *path,
                                   const char *accept, char *errbuf, char **url)

@@ -1,5 +1,5 @@
 /*
- * run.c: `sluice run SPEC.json [--data-dir DIR] [--nats URL] [--restart]`: runs one
+ * run.c: `sluice run SPEC.json [--data-dir DIR] [--nats URL…] [--restart]`: runs one
  * stream in the foreground with the embedded broker (or an external one) and exits
  * when the load completes, fails or is interrupted.
  */
@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "broker/bus.h"
 #include "broker/embedded.h"
 #include "cli/cli.h"
@@ -19,6 +21,8 @@
 #include "engine/cdc.h"
 #include "engine/load.h"
 #include "engine/spec.h"
+#include "model/schema.h"
+#include "target/target.h"
 
 static void usage(FILE *f)
 {
@@ -30,13 +34,15 @@ static void usage(FILE *f)
             "Run it again with the same spec and data directory to resume after a crash.\n"
             "\n"
             "options:\n"
-            "  --data-dir DIR   broker store and local state (default ./sluice-data)\n"
-            "  --nats URL       use an external NATS server instead of the embedded one\n"
-            "  --restart        forget this stream's checkpoints and load again from scratch\n"
-            "                   (cdc: also drops and recreates the replication slot)\n"
-            "  --no-progress    log lines instead of progress bars\n"
-            "  --log-level L    debug, info, warn or error (default info)\n"
-            "  -h, --help       this text\n");
+            "  --data-dir DIR       broker store and local state (default ./sluice-data)\n"
+            SL_CLI_NATS_HELP
+            "  --restart            forget this stream's checkpoints and load again from scratch\n"
+            "                       (cdc: also drops and recreates the replication slot)\n"
+            "  --no-progress        log lines instead of progress bars\n"
+            "  --log-level L        debug, info, warn or error (default info)\n"
+            "  --secrets-fd N       read {\"nats_url\", \"env\"} from file descriptor N (how\n"
+            "                       `sluice server` hands a stream its secrets)\n"
+            "  -h, --help           this text\n");
 }
 
 /* Locks DIR/lock so two processes never share a data directory. Returns the fd. */
@@ -60,6 +66,42 @@ int sl_cli_lock_dir(const char *dir, sl_err_t *err)
 
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
+/* --secrets-fd N: what `sluice server` hands a stream's process on fd N (control/runner.h):
+ * {"nats_url": URL, "env": {NAME: VALUE}}. The URL becomes the broker's; the variables
+ * (the server's ambient credentials, e.g. AWS_SECRET_ACCESS_KEY for an S3 target) are
+ * set in this process only: they never were in its initial environment, which other
+ * processes of the user can read in /proc. */
+static int read_secrets(int fd, sl_cli_nats_t *nats, sl_err_t *err)
+{
+    char buf[16384];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            close(fd);
+            return sl_err_set(err, SL_E_IO, "could not read --secrets-fd %d: %s", fd, strerror(errno));
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    json_t *j = json_loadb(buf, n, 0, NULL);
+    memset(buf, 0, sizeof buf);
+    const char *url = json_string_value(json_object_get(j, "nats_url"));
+    if (!json_is_object(j) || (json_object_get(j, "nats_url") && !url)) {
+        json_decref(j);
+        return sl_err_set(err, SL_E_CONFIG, "--secrets-fd %d: not a JSON object with \"nats_url\"", fd);
+    }
+    if (url && !nats->url)
+        nats->url = sl_strdup(url);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(j, "env"), k, v) if (json_is_string(v)) setenv(k, json_string_value(v), 1);
+    json_decref(j);
+    return 0;
+}
+
 /* --log-level L: sets the level, or says what is wrong and returns -1. */
 static int set_log_level(const char *arg)
 {
@@ -75,20 +117,31 @@ static int set_log_level(const char *arg)
 int sl_cli_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"nats", required_argument, NULL, 'n'},
-        {"restart", no_argument, NULL, 'r'},        {"no-progress", no_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *data_dir = "./sluice-data", *nats_url = NULL;
+        {"data-dir", required_argument, NULL, 'd'},  SL_CLI_NATS_LONGOPTS,
+        {"restart", no_argument, NULL, 'r'},         {"no-progress", no_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'}, {"secrets-fd", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    /* First: a SIGTERM (a pause) may come at once; it must stop the run, not kill it. */
+    volatile int *stop = sl_cli_stop_flag();
+    const char *data_dir = "./sluice-data";
+    char *nats_url = NULL;
+    sl_cli_nats_t nats = {0};
     bool restart = false, progress = isatty(2);
-    int c;
+    int c, secrets_fd = -1, taken;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
+            if (taken < 0) {
+                sl_cli_nats_free(&nats);
+                return SL_EXIT_USAGE;
+            }
+            continue;
+        }
         switch (c) {
         case 'd': data_dir = optarg; break;
-        case 'n': nats_url = optarg; break;
         case 'r': restart = true; break;
         case 'p': progress = false; break;
+        case 's': secrets_fd = atoi(optarg); break;
         case 'l':
             if (set_log_level(optarg))
                 return SL_EXIT_USAGE;
@@ -97,26 +150,34 @@ int sl_cli_run(int argc, char **argv)
         default: usage(stderr); return SL_EXIT_USAGE;
         }
     }
+    sl_err_t err = {0};
     if (optind != argc - 1) {
         usage(stderr);
+        sl_cli_nats_free(&nats);
         return SL_EXIT_USAGE;
     }
-    sl_err_t err = {0};
+    if ((secrets_fd >= 0 ? read_secrets(secrets_fd, &nats, &err) : 0) || sl_cli_nats_url(&nats, &nats_url, &err)) {
+        sl_cli_print_err(&err);
+        sl_cli_nats_free(&nats);
+        return SL_EXIT_USAGE;
+    }
+    sl_cli_nats_free(&nats);
     sl_spec_t *spec = NULL;
     if (sl_spec_load_file(argv[optind], &spec, &err)) {
         sl_cli_print_err(&err);
+        free(nats_url);
         return SL_EXIT_USAGE;
     }
-    volatile int *stop = sl_cli_stop_flag();
     int lockfd = -1, rc = SL_EXIT_FAIL;
     sl_broker_t *broker = NULL;
     sl_bus_t *bus = NULL;
     if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0)
         goto out;
+    sl_target_spool_root(data_dir);
     if (!nats_url) {
         if (sl_broker_start(data_dir, &broker, &err))
             goto out;
-        nats_url = sl_broker_url(broker);
+        nats_url = sl_strdup(sl_broker_url(broker));
     }
     if (sl_bus_connect(nats_url, &bus, &err))
         goto out;
@@ -148,6 +209,9 @@ out:
     if (lockfd >= 0)
         close(lockfd);
     sl_spec_free(spec);
+    if (nats_url)
+        memset(nats_url, 0, strlen(nats_url));
+    free(nats_url);
     return rc;
 }
 

@@ -11,12 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/bus.h"
 #include "broker/embedded.h"
 #include "cli/cli.h"
+#include "cli/demo.h"
 #include "control/apikey.h"
 #include "control/ctl.h"
 #include "control/secret.h"
 #include "core/log.h"
+#include "model/schema.h"
 #include "monitor/monitor.h"
 
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
@@ -34,37 +37,70 @@ static void usage(FILE *f)
             "options:\n"
             "  --listen HOST:PORT   address of the API (default 127.0.0.1:8020; port 0: any free one)\n"
             "  --data-dir DIR       broker store, keys and stream state (default ./sluice-data)\n"
-            "  --nats URL           use an external NATS server instead of the embedded one\n"
-            "  --api-key-file FILE  the API key is the content of FILE (re-read when it changes)\n"
+            SL_CLI_NATS_HELP
+            "  --api-key-file FILE  the API key is the content of FILE (re-read when it changes;\n"
+            "                       at most " SL_APIKEY_MAX_TEXT " bytes)\n"
             "  --rotate-api-key     write a new API key's hash to DIR/api-key.hash, print the key\n"
             "                       and exit (a running server takes it at its next request)\n"
             "  --log-level L        debug, info, warn or error (default info)\n"
+            "  --demo               also start a demo: a private PostgreSQL and MariaDB under\n"
+            "                       DIR/demo with sample data, a running CDC stream between them,\n"
+            "                       a Parquet export and a small write load (docs/server.md)\n"
             "  -h, --help           this text\n"
             "\n"
             "environment: SLUICE_API_KEY (the API key), SLUICE_SECRET_KEY (32 bytes in hex or\n"
             "base64: encrypts stored secrets; default DIR/secret.key, created on the first start).\n");
 }
 
+/* The key the demo calls the API with: SLUICE_API_KEY, or the first line of key_file. */
+static char *demo_api_key(const char *key_file, sl_err_t *err)
+{
+    const char *env = getenv("SLUICE_API_KEY");
+    if (env && *env)
+        return strdup(env);
+    FILE *f = key_file ? fopen(key_file, "re") : NULL;
+    char line[4096] = "";
+    if (!f || !fgets(line, sizeof line, f)) {
+        sl_err_set(err, SL_E_IO, "the demo could not read the API key from %s", key_file ? key_file : "(none)");
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    return strdup(line);
+}
+
 int sl_cli_server(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'L'},  {"data-dir", required_argument, NULL, 'd'},
-        {"nats", required_argument, NULL, 'n'},    {"api-key-file", required_argument, NULL, 'k'},
+        {"listen", required_argument, NULL, 'L'},   {"data-dir", required_argument, NULL, 'd'},
+        SL_CLI_NATS_LONGOPTS,                       {"api-key-file", required_argument, NULL, 'k'},
         {"rotate-api-key", no_argument, NULL, 'R'}, {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *listen = "127.0.0.1:8020", *data_dir = "./sluice-data", *nats_url = NULL;
+        {"demo", no_argument, NULL, 'D'},           {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *listen = "127.0.0.1:8020", *data_dir = "./sluice-data";
     const char *key_file = NULL;
-    bool rotate = false;
+    char *nats_url = NULL;
+    sl_cli_nats_t nats = {0};
+    bool rotate = false, demo = false;
     sl_loglevel_t lv;
-    int c;
+    int c, taken;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
+            if (taken < 0) {
+                sl_cli_nats_free(&nats);
+                return SL_EXIT_USAGE;
+            }
+            continue;
+        }
         switch (c) {
         case 'L': listen = optarg; break;
         case 'd': data_dir = optarg; break;
-        case 'n': nats_url = optarg; break;
         case 'k': key_file = optarg; break;
         case 'R': rotate = true; break;
+        case 'D': demo = true; break;
         case 'l':
             if (sl_log_level_parse(optarg, &lv)) {
                 fprintf(stderr, "error: unknown log level \"%s\"\n", optarg);
@@ -76,16 +112,24 @@ int sl_cli_server(int argc, char **argv)
         default: usage(stderr); return SL_EXIT_USAGE;
         }
     }
+    sl_err_t err = {0};
+    int url_rc = optind == argc ? sl_cli_nats_url(&nats, &nats_url, &err) : 0;
+    sl_cli_nats_free(&nats);
     if (optind != argc) {
         usage(stderr);
         return SL_EXIT_USAGE;
     }
-    sl_err_t err = {0};
+    if (url_rc) {
+        sl_cli_print_err(&err);
+        return SL_EXIT_USAGE;
+    }
     if (sl_mkdirs(data_dir, &err)) {
         sl_cli_print_err(&err);
+        free(nats_url);
         return SL_EXIT_FAIL;
     }
     if (rotate) {
+        free(nats_url);
         char *key = sl_apikey_rotate(data_dir, &err);
         if (!key) {
             sl_cli_print_err(&err);
@@ -103,7 +147,8 @@ int sl_cli_server(int argc, char **argv)
     sl_monitor_t *mon = NULL;
     sl_apikey_t *apikey = NULL;
     sl_ctl_t *ctl = NULL;
-    char *generated = NULL, exe[4096];
+    sl_demo_t *dm = NULL;
+    char *generated = NULL, *demo_key_file = NULL, *demo_key = NULL, exe[4096];
     sl_ctl_opts_t o = {.listen = listen, .data_dir = data_dir};
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
@@ -112,6 +157,13 @@ int sl_cli_server(int argc, char **argv)
     }
     exe[n] = '\0';
     o.exe = exe;
+    if (demo) {
+        if (sl_demo_prepare(data_dir, &demo_key_file, &err))
+            goto out;
+        /* unless given one, the demo signs in with a key it keeps, so that it can print it */
+        if (!getenv("SLUICE_API_KEY") && !key_file)
+            key_file = demo_key_file;
+    }
     if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0 ||
         sl_secret_key_load(getenv("SLUICE_SECRET_KEY"), data_dir, &o.key, &err) ||
         sl_apikey_open(getenv("SLUICE_API_KEY"), key_file, data_dir, &apikey, &generated, &err))
@@ -121,10 +173,17 @@ int sl_cli_server(int argc, char **argv)
         printf("api key: %s\n", generated);
         fflush(stdout);
     }
+    if (demo && sl_demo_start(data_dir, &dm, &err)) {
+        /* the bare server still starts: say why there is no demo, and how to get one */
+        sl_cli_print_err(&err);
+        printf("demo: could not start the demo's databases (the server runs on without them); see above\n");
+        fflush(stdout);
+        sl_err_clear(&err);
+    }
     if (!nats_url) {
         if (sl_broker_start(data_dir, &broker, &err))
             goto out;
-        nats_url = sl_broker_url(broker);
+        nats_url = sl_strdup(sl_broker_url(broker));
     }
     if (sl_monitor_start(nats_url, &mon, &err))
         goto out;
@@ -136,7 +195,11 @@ int sl_cli_server(int argc, char **argv)
     printf("listening on http://%.*s:%d\n", (int)(strrchr(listen, ':') - listen), listen,
            sl_ctl_port(ctl));
     fflush(stdout);
-    sl_info("sluice server: API on port %d, broker %s, data in %s", sl_ctl_port(ctl), nats_url, data_dir);
+    char *shown = sl_bus_url_public(nats_url);
+    sl_info("sluice server: API on port %d, broker %s, data in %s", sl_ctl_port(ctl), shown, data_dir);
+    free(shown);
+    if (dm && (!(demo_key = demo_api_key(key_file, &err)) || sl_demo_run(dm, sl_ctl_port(ctl), demo_key, &err)))
+        goto out;
     while (!*stop) {
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -147,10 +210,16 @@ out:
     if (rc != SL_EXIT_OK)
         sl_cli_print_err(&err);
     sl_ctl_stop(ctl);
+    sl_demo_stop(dm); /* after the streams: they drain while the demo's databases still run */
     sl_monitor_stop(mon);
     sl_broker_stop(broker);
     sl_apikey_free(apikey);
     free(generated);
+    if (nats_url)
+        memset(nats_url, 0, strlen(nats_url));
+    free(nats_url);
+    free(demo_key_file);
+    free(demo_key);
     if (lockfd >= 0)
         close(lockfd);
     return rc;

@@ -30,22 +30,45 @@ static void hash_key(const char *key, size_t n, unsigned char *out)
     crypto_hash_sha256(out, (const unsigned char *)key, n);
 }
 
-/* Reads path (key or hex hash) into k->hash. Called with k->mu held. */
+static int too_long(sl_err_t *err, const char *where)
+{
+    sl_err_set(err, SL_E_CONFIG, "the API key in %s is longer than %d bytes", where, SL_APIKEY_MAX);
+    sl_err_hint(err, "use a key of at most %d bytes (e.g. `openssl rand -hex 32`)", SL_APIKEY_MAX);
+    return -1;
+}
+
+/* Reads path (key or hex hash) into k->hash, the whole file: a key over SL_APIKEY_MAX is
+ * refused, never cut. Called with k->mu held. */
 static int load(sl_apikey_t *k, sl_err_t *err)
 {
-    char text[512];
+    char text[SL_APIKEY_MAX + 256];
     int fd = open(k->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return sl_err_set(err, SL_E_IO, "could not open \"%s\": %s", k->path, strerror(errno));
     struct stat sb;
     fstat(fd, &sb);
-    ssize_t r = read(fd, text, sizeof text - 1);
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof text && (r = read(fd, text + n, sizeof text - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
     close(fd);
-    size_t n = r > 0 ? (size_t)r : 0;
+    k->seen = sb;
+    bool full = n == sizeof text;
     while (n && strchr("\r\n \t", text[n - 1]))
         n--;
+    if (full || n > SL_APIKEY_MAX) {
+        sodium_memzero(text, sizeof text);
+        k->have = false;
+        char where[1100];
+        snprintf(where, sizeof where, "\"%s\"", k->path);
+        return too_long(err, where);
+    }
     text[n] = '\0';
-    k->seen = sb;
     if (n == 0) {
         k->have = false;
         return sl_err_set(err, SL_E_CONFIG, "\"%s\" is empty", k->path);
@@ -118,6 +141,10 @@ int sl_apikey_open(const char *env_key, const char *key_file, const char *data_d
         abort();
     pthread_mutex_init(&k->mu, NULL);
     if (env_key && *env_key) {
+        if (strlen(env_key) > SL_APIKEY_MAX) {
+            sl_apikey_free(k);
+            return too_long(err, "SLUICE_API_KEY");
+        }
         hash_key(env_key, strlen(env_key), k->hash);
         k->have = true;
         *out = k;
@@ -160,7 +187,7 @@ void sl_apikey_free(sl_apikey_t *k)
 
 bool sl_apikey_check(sl_apikey_t *k, const char *presented)
 {
-    if (!presented || !*presented || strlen(presented) > 4096)
+    if (!presented || !*presented || strlen(presented) > SL_APIKEY_MAX)
         return false;
     unsigned char h[crypto_hash_sha256_BYTES];
     hash_key(presented, strlen(presented), h);

@@ -14,10 +14,15 @@
 
 #include "core/err.h"
 
+/* The longest key, in bytes (a key file's trailing newline and blanks aside): a longer
+ * one is refused, never cut. */
+#define SL_APIKEY_MAX 4096
+#define SL_APIKEY_MAX_TEXT "4096"
+
 typedef struct sl_apikey sl_apikey_t;
 
 /* Sets up the key source. When a key is generated, *generated (caller frees) is the new
- * key to print once; otherwise NULL. */
+ * key to print once; otherwise NULL. A key over SL_APIKEY_MAX bytes is an error. */
 int sl_apikey_open(const char *env_key, const char *key_file, const char *data_dir,
                    sl_apikey_t **out, char **generated, sl_err_t *err);
 void sl_apikey_free(sl_apikey_t *k); /* NULL: no-op */

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "control/ctl.h"
+#include "core/url.h"
 #include "model/schema.h"
 #include "source/cdc.h"
 #include "source/source.h"
@@ -75,6 +76,14 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
         if (err.code != SL_E_NOT_FOUND)
             return sl_ctl_err(e, 500, "internal", &err);
     }
+    /* By name: the name index (names.c) first, then a scan for records it lacks. */
+    char id[64];
+    if (sl_req_name_ok(id_or_name) && sl_ctl_name_lookup(ctl, b, id_or_name, id, sizeof id) == 0 &&
+        sl_store_get(ctl->store, b, id, rec, rev, &err) == 0) {
+        if (strcmp(json_string_value(json_object_get(*rec, "name")), id_or_name) == 0)
+            return 0;
+        json_decref(*rec);
+    }
     json_t *all;
     if (sl_store_list(ctl->store, b, &all, &err))
         return sl_ctl_err(e, 500, "internal", &err);
@@ -83,8 +92,8 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
     json_array_foreach(all, i, r)
     {
         if (strcmp(json_string_value(json_object_get(r, "name")), id_or_name) == 0) {
-            const char *id = json_string_value(json_object_get(r, "id"));
-            int rc = sl_store_get(ctl->store, b, id, rec, rev, &err);
+            const char *rid = json_string_value(json_object_get(r, "id"));
+            int rc = sl_store_get(ctl->store, b, rid, rec, rev, &err);
             json_decref(all);
             return rc ? sl_ctl_err(e, 500, "internal", &err) : 0;
         }
@@ -100,26 +109,30 @@ int sl_ctl_conn_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64
     return sl_ctl_find(ctl, SL_BUCKET_CONNECTIONS, id_or_name, rec, rev, e);
 }
 
-json_t *sl_ctl_conn_secrets(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
+json_t *sl_ctl_unseal(sl_ctl_t *ctl, const json_t *rec, const char *field, const char *what, sl_api_err_t *e)
 {
     sl_err_t err = {0};
-    const char *sealed = json_string_value(json_object_get(rec, "sealed"));
+    const char *sealed = json_string_value(json_object_get(rec, field));
     char *plain = sealed ? sl_secret_open(&ctl->o.key, sealed, NULL, &err) : NULL;
     if (!plain) {
         if (!sealed)
-            sl_err_set(&err, SL_E_PROTOCOL, "connection record has no sealed secrets");
+            sl_err_set(&err, SL_E_PROTOCOL, "a record has no sealed %s", what);
         sl_ctl_err(e, 500, "internal", &err);
         return NULL;
     }
     json_t *j = json_loads(plain, 0, NULL);
-    sodium_memzero(plain, strlen(plain));
-    free(plain);
+    sl_secret_free(plain);
     if (!json_is_object(j)) {
         json_decref(j);
-        sl_api_err_set(e, 500, "internal", "a connection's sealed secrets are damaged");
+        sl_api_err_set(e, 500, "internal", "a record's sealed %s is damaged", what);
         return NULL;
     }
     return j;
+}
+
+json_t *sl_ctl_conn_secrets(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
+{
+    return sl_ctl_unseal(ctl, rec, "sealed", "connection secrets", e);
 }
 
 int sl_ctl_conn_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e)
@@ -139,8 +152,29 @@ int sl_ctl_conn_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
     return 0;
 }
 
+/* The secret old (may be NULL) kept for a PUT that sent it back as "****" (given): only
+ * while the URL names the same endpoint, else 400 secret_required (issue: a PUT that moves
+ * a connection must not carry its stored password to a server of the caller's choosing). */
+static int keep_secret(const char *given, const char *old, bool same, const char *what, const char **out,
+                       sl_api_err_t *e)
+{
+    *out = given;
+    if (!given || strcmp(given, SL_SECRET_MASK))
+        return 0;
+    if (old && *old && !same) {
+        sl_api_err_set(e, 400, "secret_required", "the URL changed, so the stored %s is not kept", what);
+        snprintf(e->detail, sizeof e->detail,
+                 "a secret sent back as \"****\" is kept only while the URL (scheme, user, host, port, "
+                 "database or path, parameters) stays the same");
+        snprintf(e->hint, sizeof e->hint, "send the %s again with the new URL", what);
+        return -1;
+    }
+    *out = old;
+    return 0;
+}
+
 /* Builds the record from a validated body; old: the record it replaces (PUT), whose
- * secrets a "****" keeps. */
+ * secrets a "****" keeps while the endpoint stays. */
 static json_t *conn_record(sl_ctl_t *ctl, const json_t *body, const char *id, const json_t *old,
                            sl_api_err_t *e)
 {
@@ -151,22 +185,30 @@ static json_t *conn_record(sl_ctl_t *ctl, const json_t *body, const char *id, co
     const char *pw = json_string_value(json_object_get(body, "password"));
     const char *sk = json_string_value(json_object_get(body, "secret_access_key"));
     const char *oldurl = oldsec ? json_string_value(json_object_get(oldsec, "url")) : NULL;
-    char *url_pw = sl_secret_url_password(url), *full = NULL;
-    if (url_pw && strcmp(url_pw, SL_SECRET_MASK) == 0) {
-        /* The URL's password sent back masked: keep the stored one. */
-        char *oldpw = oldurl ? sl_secret_url_password(oldurl) : NULL;
-        full = sl_secret_url_with_password(url, oldpw ? oldpw : "");
-        free(oldpw);
-    } else {
+    bool same = oldurl && sl_url_same_endpoint(url, oldurl);
+    char *url_pw = sl_secret_url_password(url), *oldpw = oldurl ? sl_secret_url_password(oldurl) : NULL;
+    char *full = NULL;
+    const char *kept_pw;
+    int rc = keep_secret(url_pw, oldpw, same, "password", &kept_pw, e);
+    if (rc == 0 && url_pw && kept_pw != url_pw)
+        full = sl_url_with_password(url, kept_pw ? kept_pw : ""); /* the stored one */
+    else if (rc == 0)
         full = sl_strdup(url);
+    if (rc == 0)
+        rc = keep_secret(pw, oldsec ? json_string_value(json_object_get(oldsec, "password")) : NULL, same,
+                         "password", &pw, e);
+    if (rc == 0)
+        rc = keep_secret(sk, oldsec ? json_string_value(json_object_get(oldsec, "secret_access_key")) : NULL,
+                         same, "secret_access_key", &sk, e);
+    sl_secret_free(url_pw);
+    sl_secret_free(oldpw);
+    if (rc) {
+        free(full);
+        json_decref(oldsec);
+        return NULL;
     }
-    free(url_pw);
     json_t *sec = json_pack("{s:s}", "url", full);
-    free(full);
-    if (pw && strcmp(pw, SL_SECRET_MASK) == 0)
-        pw = oldsec ? json_string_value(json_object_get(oldsec, "password")) : NULL;
-    if (sk && strcmp(sk, SL_SECRET_MASK) == 0)
-        sk = oldsec ? json_string_value(json_object_get(oldsec, "secret_access_key")) : NULL;
+    sl_secret_free(full);
     if (pw)
         json_object_set_new(sec, "password", json_string(pw));
     if (sk)
@@ -175,7 +217,7 @@ static json_t *conn_record(sl_ctl_t *ctl, const json_t *body, const char *id, co
     char *sealed = sl_secret_seal(&ctl->o.key, plain, strlen(plain));
     sodium_memzero(plain, strlen(plain));
     free(plain);
-    char *masked = sl_secret_mask_url(json_string_value(json_object_get(sec, "url")));
+    char *masked = sl_url_mask(json_string_value(json_object_get(sec, "url")));
     char now[32];
     sl_ctl_now(now);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s}", "id", id, "name",
@@ -194,45 +236,23 @@ static json_t *conn_record(sl_ctl_t *ctl, const json_t *body, const char *id, co
     return rec;
 }
 
-int sl_ctl_name_free(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char *self_id,
-                     sl_api_err_t *e)
-{
-    json_t *all;
-    sl_err_t err = {0};
-    if (sl_store_list(ctl->store, b, &all, &err))
-        return sl_ctl_err(e, 500, "internal", &err);
-    size_t i;
-    json_t *r;
-    int rc = 0;
-    json_array_foreach(all, i, r)
-    {
-        const char *id = json_string_value(json_object_get(r, "id"));
-        if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0 &&
-            (!self_id || strcmp(id, self_id))) {
-            rc = sl_api_err_set(e, 409, "name_taken", "a %s named \"%s\" exists",
-                                b == SL_BUCKET_CONNECTIONS ? "connection" : "stream", name);
-            snprintf(e->hint, sizeof e->hint, "choose another name, or change the existing one (%s)", id);
-            break;
-        }
-    }
-    json_decref(all);
-    return rc;
-}
-
 int sl_ctl_conn_create(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e)
 {
     if (!req->body)
         return sl_api_err_set(e, 400, "bad_json", "a connection needs a JSON body");
-    if (sl_req_connection(req->body, e) ||
-        sl_ctl_name_free(ctl, SL_BUCKET_CONNECTIONS, json_string_value(json_object_get(req->body, "name")), NULL, e))
+    if (sl_req_connection(req->body, e))
         return -1;
+    const char *name = json_string_value(json_object_get(req->body, "name"));
     char id[20];
     sl_ctl_new_id('c', id);
     json_t *rec = conn_record(ctl, req->body, id, NULL, e);
-    if (!rec)
+    if (!rec || sl_ctl_name_claim(ctl, SL_BUCKET_CONNECTIONS, name, id, e)) {
+        json_decref(rec);
         return -1;
+    }
     sl_err_t err = {0};
     if (sl_store_create(ctl->store, SL_BUCKET_CONNECTIONS, id, rec, &err)) {
+        sl_ctl_name_release(ctl, SL_BUCKET_CONNECTIONS, name, id);
         json_decref(rec);
         return sl_ctl_err(e, 500, "internal", &err);
     }
@@ -260,23 +280,13 @@ int sl_ctl_conn_put(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_
     uint64_t rev;
     if (sl_req_connection(req->body, e) || sl_ctl_conn_find(ctl, req->m->id, &old, &rev, e))
         return -1;
-    const char *id = json_string_value(json_object_get(old, "id"));
-    json_t *rec = NULL;
-    if (!sl_ctl_name_free(ctl, SL_BUCKET_CONNECTIONS, json_string_value(json_object_get(req->body, "name")), id, e))
-        rec = conn_record(ctl, req->body, id, old, e);
+    json_t *rec = conn_record(ctl, req->body, json_string_value(json_object_get(old, "id")), old, e);
+    int rc = rec ? sl_ctl_rename(ctl, SL_BUCKET_CONNECTIONS, old, rec, &rev, e) : -1;
     json_decref(old);
-    if (!rec)
-        return -1;
-    sl_err_t err = {0};
-    if (sl_store_update(ctl->store, SL_BUCKET_CONNECTIONS, json_string_value(json_object_get(rec, "id")),
-                        rec, &rev, &err)) {
-        json_decref(rec);
-        return sl_ctl_err(e, err.code == SL_E_CONFLICT ? 409 : 500,
-                          err.code == SL_E_CONFLICT ? "invalid_state" : "internal", &err);
-    }
-    resp->body = conn_public(rec);
+    if (rc == 0)
+        resp->body = conn_public(rec);
     json_decref(rec);
-    return 0;
+    return rc;
 }
 
 int sl_ctl_conn_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e)
@@ -309,6 +319,8 @@ int sl_ctl_conn_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     json_decref(streams);
     if (!rc && sl_store_delete(ctl->store, SL_BUCKET_CONNECTIONS, id, &err))
         rc = sl_ctl_err(e, 500, "internal", &err);
+    if (!rc)
+        sl_ctl_name_release(ctl, SL_BUCKET_CONNECTIONS, name, id);
     json_decref(rec);
     if (!rc)
         resp->status = 204;
@@ -322,12 +334,12 @@ static char *conn_url(const json_t *sec)
 {
     const char *url = json_string_value(json_object_get(sec, "url"));
     const char *pw = json_string_value(json_object_get(sec, "password"));
-    char *u = pw ? sl_secret_url_with_password(url, pw) : NULL;
+    char *u = pw ? sl_url_with_password(url, pw) : NULL;
     return u ? u : sl_strdup(url);
 }
 
 /* The secrets of a connection (password, secret key, the URL's password), for
- * scrubbing messages: a NULL-terminated list the caller frees with free_list(). */
+ * scrubbing messages: a NULL-terminated list the caller frees with sl_secret_list_free(). */
 static char **conn_secret_list(const json_t *sec)
 {
     char **out = calloc(4, sizeof *out);
@@ -343,15 +355,6 @@ static char **conn_secret_list(const json_t *sec)
     if ((out[k] = sl_secret_url_password(json_string_value(json_object_get(sec, "url")))))
         k++;
     return out;
-}
-
-static void free_list(char **v)
-{
-    for (char **p = v; p && *p; p++) {
-        sodium_memzero(*p, strlen(*p));
-        free(*p);
-    }
-    free(v);
 }
 
 static void add_check(json_t *checks, const char *name, bool ok, const char *message,
@@ -443,10 +446,10 @@ int sl_ctl_conn_test(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
         sl_source_close(src);
         if (rc == 0 && cdc) {
             sl_cdc_t *c = NULL;
-            rc = sl_cdc_open(url, "connection_test", &c, &err);
+            rc = sl_cdc_open(url, &(sl_cdc_id_t){.stream = "connection_test"}, &c, &err);
             bool opened = rc == 0;
             if (opened)
-                rc = c->ops->check(c, NULL, 0, true, &err);
+                rc = c->ops->check(c, NULL, 0, &err);
             cdc_checks(checks, kind, rc, &err, opened, secrets);
             sl_cdc_close(c);
         }
@@ -456,9 +459,8 @@ int sl_ctl_conn_test(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
     json_t *c;
     json_array_foreach(checks, i, c) ok = ok && json_is_true(json_object_get(c, "ok"));
     resp->body = json_pack("{s:b, s:o}", "ok", ok, "checks", checks);
-    free_list(sv);
-    sodium_memzero(url, strlen(url));
-    free(url);
+    sl_secret_list_free(sv);
+    sl_secret_free(url);
     json_decref(sec);
     json_decref(rec);
     return 0;
@@ -505,8 +507,7 @@ int sl_ctl_conn_tables(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
         free(names[i]);
     free(names);
     sl_source_close(src);
-    sodium_memzero(url, strlen(url));
-    free(url);
+    sl_secret_free(url);
     if (rc) {
         char *m = sl_secret_scrub(err.message, (const char *const *)sv);
         snprintf(err.message, sizeof err.message, "%s", m);
@@ -516,7 +517,7 @@ int sl_ctl_conn_tables(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     } else {
         resp->body = json_pack("{s:o}", "tables", tables);
     }
-    free_list(sv);
+    sl_secret_list_free(sv);
     json_decref(sec);
     json_decref(rec);
     return rc ? -1 : 0;

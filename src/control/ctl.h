@@ -4,7 +4,8 @@
  * (streams.c), on top of the KV store (store.c), the secret box (secret.c), the API key
  * (apikey.c), the child-process runner (runner.c) and the monitoring plane (monitor/).
  *
- * Threads: libmicrohttpd runs one thread per HTTP connection; handlers may run at once.
+ * Threads: libmicrohttpd runs one thread for every connection (epoll); each API handler
+ * runs on a worker thread of its own (http_async.c), so handlers may run at once.
  * ctl->mu serialises lifecycle changes of streams (start, pause, stop, delete, and the
  * runner's callbacks); it is never held while waiting for a child. Reads of the KV store
  * take no lock.
@@ -13,6 +14,7 @@
 #define SL_CONTROL_CTL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -22,6 +24,7 @@
 #include "control/route.h"
 #include "control/runner.h"
 #include "control/secret.h"
+#include "control/state.h"
 #include "control/store.h"
 #include "core/err.h"
 #include "monitor/monitor.h"
@@ -73,10 +76,11 @@ struct sl_ctl {
     sl_bus_t *bus;
     sl_runner_t *runner;
     struct MHD_Daemon *httpd;
+    struct sl_async *async; /* workers and parked event streams (http_async.c) */
     int port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    volatile bool stopping;
+    atomic_bool stopping; /* written by sl_ctl_stop, read by the HTTP threads */
     struct rt *rts; /* streams with a child or an action in flight (streams.c) */
 };
 
@@ -109,11 +113,29 @@ int sl_ctl_stream_resume(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t
 int sl_ctl_stream_stop(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_stats(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_logs(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* options.c */
+int sl_ctl_options(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* The stream record by id or name: 404 when absent. */
 int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
                        sl_api_err_t *e);
+/* stream_run.c: the processes and states of streams (ctl->mu serialises them). */
 /* Streams whose stored state was starting/running start again; stopping → stopped. */
 void sl_ctl_streams_recover(sl_ctl_t *ctl);
+/* 409 invalid_state unless action a is allowed in the state of stream record rec. */
+int sl_ctl_stream_check(const json_t *rec, sl_action_t a, sl_api_err_t *e);
+/* Stores state st (and error, borrowed, NULL for none) of stream id and reports it. */
+int sl_ctl_stream_set_state(sl_ctl_t *ctl, const char *id, sl_state_t st, const json_t *error);
+/* start, resume or recover (a) stream id_or_name: spawns its child. ctl->mu held. */
+int sl_ctl_stream_start_locked(sl_ctl_t *ctl, const char *id_or_name, sl_action_t a, char *id_out,
+                               sl_api_err_t *e);
+/* pause or stop (intent) stream id_or_name: SIGTERMs its child and waits for the exit
+ * (takes ctl->mu). id_out (24 bytes): the stream's id. */
+int sl_ctl_stream_halt(sl_ctl_t *ctl, const char *id_or_name, sl_intent_t intent, char *id_out,
+                       sl_api_err_t *e);
+/* Whether this server runs a child for stream id (ctl->mu held). */
+bool sl_ctl_stream_busy(sl_ctl_t *ctl, const char *id);
+/* Drops what this server keeps about stream id (after a delete; ctl->mu held). */
+void sl_ctl_stream_forget_rt(sl_ctl_t *ctl, const char *id);
 /* Frees what streams.c keeps in memory (at the end of sl_ctl_stop). */
 void sl_ctl_streams_forget(sl_ctl_t *ctl);
 /* Runner callbacks. */
@@ -131,10 +153,42 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
 void sl_ctl_new_id(char prefix, char *buf);
 /* RFC 3339 UTC now with milliseconds into buf (32 bytes). */
 const char *sl_ctl_now(char *buf);
-/* 409 name_taken unless no record of bucket b other than self_id (may be NULL) has name. */
-int sl_ctl_name_free(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char *self_id,
-                     sl_api_err_t *e);
+/* The JSON object sealed in field of record rec (new reference): 500 internal when it is
+ * missing, sealed with another key or damaged (what names it in the message). */
+json_t *sl_ctl_unseal(sl_ctl_t *ctl, const json_t *rec, const char *field, const char *what, sl_api_err_t *e);
 /* An sl_err_t as an API error with status and code. */
 int sl_ctl_err(sl_api_err_t *e, int status, const char *code, const sl_err_t *err);
+
+/* names.c: unique names (atomic, also across servers on one NATS). */
+/* Claims name of bucket b for record id: 0 (also when id owns it already), or 409
+ * name_taken. */
+int sl_ctl_name_claim(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char *id, sl_api_err_t *e);
+/* Frees name if record id still owns it. */
+void sl_ctl_name_release(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char *id);
+/* The id of the record that owns name into id: 0, or -1 when none does. */
+int sl_ctl_name_lookup(sl_ctl_t *ctl, sl_bucket_t b, const char *name, char *id, size_t size);
+/* Stores rec over old (compare-and-set on *rev), claiming its new name first and
+ * releasing the old one after: 0, or the API error (409 name_taken, 409 invalid_state
+ * when the record changed meanwhile). */
+int sl_ctl_rename(sl_ctl_t *ctl, sl_bucket_t b, const json_t *old, const json_t *rec, uint64_t *rev,
+                  sl_api_err_t *e);
+/* Claims the names of records stored without one (by an older server). At start. */
+void sl_ctl_names_rebuild(sl_ctl_t *ctl);
+
+/* stream_spec.c: secrets inside stream specs. */
+/* Masks, in place, every secret of a spec: "password", "secret_access_key", URL passwords. */
+void sl_ctl_spec_mask(json_t *spec);
+/* Replaces, in place, each "****" of spec by the secret at the same place in old (the
+ * stored full spec, may be NULL), where the endpoint's URL did not change; 400
+ * secret_required where it did. where: the path for messages ("" at the top). */
+int sl_ctl_spec_unmask(json_t *spec, const json_t *old, const char *where, sl_api_err_t *e);
+/* Resolves a full spec: every {"connection": …} endpoint becomes {"url", "password"?,
+ * "tables"?} of that connection. *secrets: every secret in the result (NULL-terminated,
+ * sl_secret_list_free). Validates the result with the spec parser (*parsed, may be NULL). */
+struct sl_spec;
+json_t *sl_ctl_spec_resolve(sl_ctl_t *ctl, const json_t *full, char ***secrets, struct sl_spec **parsed,
+                            sl_api_err_t *e);
+/* The full spec (with its inline secrets) of a stream record (new reference). */
+json_t *sl_ctl_spec_full(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e);
 
 #endif

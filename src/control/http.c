@@ -1,7 +1,15 @@
 /*
- * http.c: the HTTP server of the control plane (libmicrohttpd, one thread per
- * connection, so a server-sent-events response may block in its reader) and the life
- * of the whole control plane (sl_ctl_start / sl_ctl_stop, see ctl.h).
+ * http.c: the HTTP server of the control plane and the life of the whole control plane
+ * (sl_ctl_start / sl_ctl_stop, see ctl.h).
+ *
+ * libmicrohttpd runs one internal thread over epoll, so an idle client costs a socket, not
+ * a thread: many connections that send half a request cannot lock others out. Each
+ * connection must make progress within HTTP_TIMEOUT_S, and one client address may hold
+ * at most HTTP_PER_IP connections. That thread never blocks: an API handler (which may
+ * connect to a database or wait two minutes for a stream to drain) runs on a worker
+ * thread of its own while its connection is suspended, and is resumed with the answer; a
+ * server-sent-events reader that has nothing to send suspends its connection, and a
+ * ticker resumes the parked ones every TICK_MS to look again.
  *
  * Every request is routed by the pure route table (route.c) at its first callback, when
  * only the headers are known: unknown routes, methods, a missing or wrong key, a body
@@ -14,16 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "control/assets.h"
 #include "control/ctl.h"
+#include "control/http_int.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "model/schema.h"
 
 #define BODY_MAX (1024 * 1024)
+#define HTTP_TIMEOUT_S 10 /* a connection that makes no progress for this long is closed */
+#define HTTP_PER_IP 64    /* connections one client address may hold */
+#define DRAIN_MS 130000   /* at stop, how long handlers in flight may take (a pause: 2 min) */
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -34,6 +48,15 @@ typedef struct reqst {
     sl_buf_t body;
     bool body_seen;
     bool responded;
+    /* An API request on a worker: its handler's request, answer and status. */
+    sl_ctl_t *ctl;
+    sl_req_t req;
+    sl_resp_t resp;
+    sl_api_err_t e;
+    int rc;
+    atomic_bool done;
+    sl_monitor_sub_t *sub; /* an event stream's subscription and first event */
+    char *first;
 } reqst_t;
 
 static const sl_handler_fn handlers[SL_R_COUNT] = {
@@ -46,6 +69,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_START] = sl_ctl_stream_start,   [SL_R_STREAM_PAUSE] = sl_ctl_stream_pause,
     [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
+    [SL_R_OPTIONS] = sl_ctl_options,
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
@@ -88,84 +112,36 @@ static const char *query(void *qctx, const char *key)
 
 /* ---- server-sent events ---------------------------------------------------------- */
 
-typedef struct sse {
-    sl_ctl_t *ctl;
-    sl_monitor_sub_t *sub;
-    char *pending;
-    size_t len, off;
-    int idle_ms;
-} sse_t;
-
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* A worker: finds the stream and subscribes to its events, the current state first, so a
+ * client needs no separate GET (respond() then starts the stream). */
+static int events_prepare(sl_ctl_t *ctl, reqst_t *rs)
 {
-    (void)pos;
-    sse_t *s = cls;
-    while (s->off >= s->len) {
-        free(s->pending);
-        s->pending = NULL;
-        s->len = s->off = 0;
-        if (s->ctl->stopping)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        char *ev = NULL, *data = NULL;
-        int r = sl_monitor_next(s->sub, 1000, &ev, &data);
-        if (r < 0)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        if (r == 0) {
-            if ((s->idle_ms += 1000) >= 15000) {
-                s->pending = sl_strdup(": ping\n\n");
-                s->len = strlen(s->pending);
-                s->idle_ms = 0;
-            }
-            continue;
-        }
-        size_t n = strlen(ev) + strlen(data) + 32;
-        s->pending = malloc(n);
-        if (!s->pending)
-            abort();
-        s->len = (size_t)snprintf(s->pending, n, "event: %s\ndata: %s\n\n", ev, data);
-        s->idle_ms = 0;
-        free(ev);
-        free(data);
-    }
-    size_t n = s->len - s->off < max ? s->len - s->off : max;
-    memcpy(buf, s->pending + s->off, n);
-    s->off += n;
-    return (ssize_t)n;
-}
-
-static void sse_free(void *cls)
-{
-    sse_t *s = cls;
-    sl_monitor_unsubscribe(s->sub);
-    free(s->pending);
-    free(s);
-}
-
-static enum MHD_Result serve_events(sl_ctl_t *ctl, struct MHD_Connection *conn, const char *id)
-{
-    sl_api_err_t e = {0};
     json_t *rec;
-    if (sl_ctl_stream_find(ctl, id, &rec, NULL, &e))
-        return send_err(conn, &e, false);
-    const char *name = json_string_value(json_object_get(rec, "name"));
-    sse_t *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
-    s->ctl = ctl;
-    s->sub = sl_monitor_subscribe(ctl->o.mon, name);
-    /* The current state first, so a client needs no separate GET. */
+    if (sl_ctl_stream_find(ctl, rs->m.id, &rec, NULL, &rs->e))
+        return -1;
+    rs->sub = sl_monitor_subscribe(ctl->o.mon, json_string_value(json_object_get(rec, "name")));
     json_t *st = json_pack("{s:O, s:O}", "state", json_object_get(rec, "state"), "error",
                            json_object_get(rec, "error") ? json_object_get(rec, "error") : json_null());
     char *data = json_dumps(st, JSON_COMPACT);
     size_t n = strlen(data) + 32;
-    s->pending = malloc(n);
-    if (!s->pending)
+    rs->first = malloc(n);
+    if (!rs->first)
         abort();
-    s->len = (size_t)snprintf(s->pending, n, "event: state\ndata: %s\n\n", data);
+    snprintf(rs->first, n, "event: state\ndata: %s\n\n", data);
     free(data);
     json_decref(st);
     json_decref(rec);
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    return 0;
+}
+
+/* HTTP thread: the event stream prepared by events_prepare. */
+static enum MHD_Result serve_events(sl_ctl_t *ctl, struct MHD_Connection *conn, reqst_t *rs)
+{
+    struct MHD_Response *r = sl_async_events(ctl->async, conn, rs->sub, rs->first);
+    rs->sub = NULL;
+    rs->first = NULL;
+    if (!r)
+        return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result rc = MHD_queue_response(conn, 200, r);
@@ -174,6 +150,17 @@ static enum MHD_Result serve_events(sl_ctl_t *ctl, struct MHD_Connection *conn, 
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
+
+/* A worker thread: the route's handler (http_int.h sl_async_work). */
+static void run_handler(void *arg)
+{
+    reqst_t *rs = arg;
+    if (rs->m.route->id == SL_R_STREAM_EVENTS)
+        rs->rc = events_prepare(rs->ctl, rs);
+    else
+        rs->rc = handlers[rs->m.route->id](rs->ctl, &rs->req, &rs->resp, &rs->e);
+    atomic_store(&rs->done, true);
+}
 
 static enum MHD_Result dispatch(sl_ctl_t *ctl, struct MHD_Connection *conn, reqst_t *rs)
 {
@@ -184,8 +171,6 @@ static enum MHD_Result dispatch(sl_ctl_t *ctl, struct MHD_Connection *conn, reqs
         return send_json(conn, 200, json_pack("{s:s}", "status", "ok"), false);
     case SL_R_OPENAPI:
         return send_json(conn, 200, sl_route_openapi(SLUICE_VERSION), false);
-    case SL_R_STREAM_EVENTS:
-        return serve_events(ctl, conn, rs->m.id);
     case SL_R_METRICS: {
         sl_buf_t out;
         sl_err_t err = {0};
@@ -204,23 +189,39 @@ static enum MHD_Result dispatch(sl_ctl_t *ctl, struct MHD_Connection *conn, reqs
     default:
         break;
     }
-    sl_req_t req = {.m = &rs->m, .query = query, .qctx = conn};
-    if (rs->body.len && sl_req_json_object(rs->body.data, rs->body.len, &req.body, &e))
+    if (rs->body.len && sl_req_json_object(rs->body.data, rs->body.len, &rs->req.body, &e))
         return send_err(conn, &e, false);
-    sl_resp_t resp = {.status = route->status};
-    int rc = handlers[route->id](ctl, &req, &resp, &e);
-    json_decref(req.body);
-    if (rc) {
-        json_decref(resp.body);
-        if (!e.status)
-            sl_api_err_set(&e, 500, "internal", "request failed");
-        return send_err(conn, &e, false);
+    rs->ctl = ctl;
+    rs->req = (sl_req_t){.m = &rs->m, .body = rs->req.body, .query = query, .qctx = conn};
+    rs->resp = (sl_resp_t){.status = route->status};
+    if (sl_async_work(ctl->async, conn, run_handler, rs))
+        return MHD_YES; /* answered in respond() once the worker is done */
+    sl_api_err_set(&e, 503, "busy", "the server is handling too many requests at once");
+    snprintf(e.hint, sizeof e.hint, "retry in a moment");
+    return send_err(conn, &e, false);
+}
+
+/* The answer of a handler that ran on a worker (HTTP thread, after the resume). */
+static enum MHD_Result respond(struct MHD_Connection *conn, reqst_t *rs)
+{
+    json_decref(rs->req.body);
+    rs->req.body = NULL;
+    if (rs->rc) {
+        json_decref(rs->resp.body);
+        rs->resp.body = NULL;
+        if (!rs->e.status)
+            sl_api_err_set(&rs->e, 500, "internal", "request failed");
+        return send_err(conn, &rs->e, false);
     }
-    if (resp.status == 204) {
-        json_decref(resp.body);
+    if (rs->m.route->id == SL_R_STREAM_EVENTS)
+        return serve_events(rs->ctl, conn, rs);
+    json_t *body = rs->resp.body;
+    rs->resp.body = NULL;
+    if (rs->resp.status == 204) {
+        json_decref(body);
         return send_text(conn, 204, "application/json", sl_strdup(""), 0, false);
     }
-    return send_json(conn, resp.status, resp.body ? resp.body : json_object(), false);
+    return send_json(conn, rs->resp.status, body ? body : json_object(), false);
 }
 
 /* Answers what the headers alone decide (true when it answered). */
@@ -303,6 +304,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    if (atomic_load(&rs->done))
+        return respond(conn, rs);
     if (rs->responded)
         return MHD_YES;
     rs->responded = true;
@@ -318,6 +321,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     reqst_t *rs = *con_cls;
     if (rs) {
         sl_buf_free(&rs->body);
+        json_decref(rs->req.body);
+        json_decref(rs->resp.body);
+        sl_monitor_unsubscribe(rs->sub);
+        free(rs->first);
         free(rs);
         *con_cls = NULL;
     }
@@ -348,6 +355,23 @@ bad:
     sl_err_set(err, SL_E_CONFIG, "invalid --listen address \"%s\"", s);
     sl_err_hint(err, "HOST:PORT with an IPv4 address, e.g. 127.0.0.1:8020 (port 0: any free port)");
     return -1;
+}
+
+/* As many connections as the descriptors allow (the soft limit raised to the hard one),
+ * less what the broker connections and stream children need. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 256;
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
+        rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < 512)
+        return 256;
+    return rl.rlim_cur - 256 > 4096 ? 4096 : (unsigned)(rl.rlim_cur - 256);
 }
 
 /* This server's id: DIR/node-id, created on the first start. Streams record the node
@@ -395,12 +419,17 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
         sl_ctl_stop(ctl);
         return -1;
     }
+    sl_ctl_names_rebuild(ctl);
     sl_ctl_streams_recover(ctl);
-    ctl->httpd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                      MHD_USE_ERROR_LOG,
+    if (sl_async_start(ctl, &ctl->async, err)) {
+        sl_ctl_stop(ctl);
+        return -1;
+    }
+    ctl->httpd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                   0, NULL, NULL, on_request, ctl, MHD_OPTION_SOCK_ADDR, &sa,
-                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                  MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!ctl->httpd) {
         sl_err_set(err, SL_E_IO, "could not listen on %s", o->listen);
@@ -420,9 +449,17 @@ void sl_ctl_stop(sl_ctl_t *ctl)
 {
     if (!ctl)
         return;
-    ctl->stopping = true;
-    if (ctl->httpd)
+    atomic_store(&ctl->stopping, true);
+    if (ctl->httpd) {
+        /* No new connections; the parked event streams end, the handlers in flight finish
+         * (a pause waits for its stream's exit), then the daemon stops. */
+        MHD_socket lfd = MHD_quiesce_daemon(ctl->httpd);
+        sl_async_drain(ctl->async, DRAIN_MS);
         MHD_stop_daemon(ctl->httpd);
+        if (lfd != MHD_INVALID_SOCKET)
+            close(lfd);
+    }
+    sl_async_free(ctl->async);
     sl_runner_stop(ctl->runner, 60000);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);

@@ -11,6 +11,7 @@
 
 #include "core/hex.h"
 #include "core/url.h"
+#include "engine/options.h"
 
 #define CONN "/api/v1/connections"
 #define STRM "/api/v1/streams"
@@ -41,6 +42,8 @@ static const sl_route_t routes[SL_R_COUNT] = {
     {SL_R_STREAM_EVENTS, "GET", STRM "/{id}/events", true, NULL, 200,
      "server-sent events: state, stats, log, error", NULL},
     {SL_R_STREAM_LOGS, "GET", STRM "/{id}/logs", true, NULL, 200, "recent log lines", "limit"},
+    {SL_R_OPTIONS, "GET", "/api/v1/options", true, NULL, 200,
+     "the spec's options and the URL parameters, with types, defaults and bounds", NULL},
 };
 
 const sl_route_t *sl_route_table(void) { return routes; }
@@ -334,7 +337,11 @@ static json_t *schemas(void)
         "  \"source\": {\"type\": \"object\"}, \"target\": {\"type\": \"object\"},"
         "  \"options\": {\"type\": \"object\"}}},"
         " \"Any\": {\"type\": \"object\"}}";
-    return json_loads(text, 0, NULL);
+    json_t *s = json_loads(text, 0, NULL);
+    /* "options" from the property table that parses it (engine/options.c) */
+    json_object_set_new(json_object_get(json_object_get(s, "StreamSpec"), "properties"), "options",
+                        sl_options_schema());
+    return s;
 }
 
 json_t *sl_route_openapi(const char *version)

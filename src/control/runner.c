@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "control/secret.h"
+#include "core/clock.h"
+#include "core/url.h"
 #include "model/schema.h"
 
 #define LINE_MAX_BYTES 4096
@@ -30,6 +32,8 @@ typedef struct child {
     char **secrets; /* NULL-terminated */
     char *in;       /* the spec for stdin, written then freed */
     size_t inlen, inoff;
+    char *fd3;      /* the text on fd 3 (NULL: none), written at the fork */
+    int pending_sig; /* a signal asked for before the fork, sent right after it */
     pid_t pid;      /* 0 until forked */
     int infd, errfd;
     bool eof, reaped, up, failed;
@@ -98,6 +102,9 @@ static void child_free(child_t *c)
     if (c->in)
         memset(c->in, 0, c->inlen);
     free(c->in);
+    if (c->fd3)
+        memset(c->fd3, 0, strlen(c->fd3));
+    free(c->fd3);
     if (c->infd >= 0)
         close(c->infd);
     if (c->errfd >= 0)
@@ -113,13 +120,64 @@ static double since(const struct timespec *t)
     return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
+/* Environment variables that hold secrets: a child never inherits them (the stream's
+ * own credentials among them reach it on fd 3, see runner.h). */
+static const char *const secret_env[] = {"SLUICE_API_KEY",        "SLUICE_SECRET_KEY", "SLUICE_URL",
+                                         "AWS_ACCESS_KEY_ID",     "AWS_SECRET_ACCESS_KEY",
+                                         "AWS_SESSION_TOKEN",     "PGPASSWORD",        "MYSQL_PWD",
+                                         NULL};
+
+const char *const *sl_runner_secret_env(void) { return secret_env; }
+
+/* The environment of a child: this process's without secret_env (a new array of
+ * borrowed strings; free the array only). */
+static char **child_env(void)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof *env);
+    if (!env)
+        abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool secret = false;
+        for (int j = 0; secret_env[j] && !secret; j++) {
+            size_t l = strlen(secret_env[j]);
+            secret = !strncmp(environ[i], secret_env[j], l) && environ[i][l] == '=';
+        }
+        if (!secret)
+            env[k++] = environ[i];
+    }
+    return env;
+}
+
+/* A pipe whose read end holds text (at most a pipe's capacity; the write end is closed):
+ * the read end, or -1. */
+static int text_pipe(const char *text)
+{
+    int p[2];
+    size_t len = strlen(text);
+    if (len > 16384 || pipe2(p, O_CLOEXEC))
+        return -1;
+    ssize_t w = write(p[1], text, len);
+    close(p[1]);
+    if (w != (ssize_t)len) {
+        close(p[0]);
+        return -1;
+    }
+    return p[0];
+}
+
 /* Forks c on the runner thread. The child: dies with this thread, its own process
  * group (a terminal's Ctrl-C reaches the server, which stops the children in order),
- * default signal dispositions and mask, stdin from the pipe, stdout+stderr to the pipe. */
+ * default signal dispositions and mask, stdin from the pipe, stdout+stderr to the pipe,
+ * fd 3 the secrets pipe (when c has one), the environment without secrets. */
 static void fork_child(sl_runner_t *r, child_t *c)
 {
-    int in[2] = {-1, -1}, out[2] = {-1, -1};
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, extra = -1;
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || (c->fd3 && (extra = text_pipe(c->fd3)) < 0)) {
         for (int i = 0; i < 2; i++) {
             if (in[i] >= 0)
                 close(in[i]);
@@ -130,6 +188,7 @@ static void fork_child(sl_runner_t *r, child_t *c)
         c->code = -1;
         return;
     }
+    char **env = child_env();
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -146,12 +205,21 @@ static void fork_child(sl_runner_t *r, child_t *c)
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(out[1], 2);
-        close_range(3, ~0U, 0);
-        execv(r->exe, c->argv);
+        if (extra >= 0) {
+            if (extra == 3)
+                fcntl(3, F_SETFD, 0); /* dup2 onto itself would keep O_CLOEXEC */
+            else
+                dup2(extra, 3);
+        }
+        close_range(extra >= 0 ? 4 : 3, ~0U, 0);
+        execve(r->exe, c->argv, env);
         _exit(127);
     }
+    free(env);
     close(in[0]);
     close(out[1]);
+    if (extra >= 0)
+        close(extra);
     if (pid < 0) {
         close(in[1]);
         close(out[0]);
@@ -165,6 +233,8 @@ static void fork_child(sl_runner_t *r, child_t *c)
     fcntl(c->infd, F_SETFL, O_NONBLOCK);
     fcntl(c->errfd, F_SETFL, O_NONBLOCK);
     clock_gettime(CLOCK_MONOTONIC, &c->started);
+    if (c->pending_sig)
+        kill(pid, c->pending_sig);
 }
 
 /* One complete line of c's output. */
@@ -383,20 +453,6 @@ int sl_runner_start(const char *exe, const sl_runner_cb_t *cb, sl_runner_t **out
     return 0;
 }
 
-/* CLOCK_REALTIME ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 void sl_runner_stop(sl_runner_t *r, int grace_ms)
 {
     if (!r)
@@ -406,7 +462,7 @@ void sl_runner_stop(sl_runner_t *r, int grace_ms)
     for (child_t *c = r->children; c; c = c->next)
         if (c->pid && !c->reaped)
             kill(c->pid, SIGTERM);
-    struct timespec deadline = deadline_in(grace_ms);
+    struct timespec deadline = sl_deadline_ms(grace_ms);
     while (r->children && pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == 0) {
     }
     for (child_t *c = r->children; c; c = c->next)
@@ -441,7 +497,7 @@ static char **copy_strv(const char *const *v, const char *first)
 }
 
 void sl_runner_spawn(sl_runner_t *r, const char *id, const char *label, const char *const *args,
-                     const char *stdin_text, const char *const *secrets)
+                     const char *stdin_text, const char *fd3_text, const char *const *secrets)
 {
     child_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -451,6 +507,7 @@ void sl_runner_spawn(sl_runner_t *r, const char *id, const char *label, const ch
     c->infd = c->errfd = -1;
     c->in = sl_strdup(stdin_text ? stdin_text : "");
     c->inlen = strlen(c->in);
+    c->fd3 = fd3_text ? sl_strdup(fd3_text) : NULL;
     /* Each secret also in its percent-encoded form, as it appears inside URLs. */
     int n = 0;
     while (secrets && secrets[n])
@@ -463,7 +520,7 @@ void sl_runner_spawn(sl_runner_t *r, const char *id, const char *label, const ch
         if (!*secrets[i])
             continue;
         c->secrets[k++] = sl_strdup(secrets[i]);
-        char *u = sl_secret_url_with_password("x://u@h", secrets[i]); /* "x://u:<enc>@h" */
+        char *u = sl_url_with_password("x://u@h", secrets[i]); /* "x://u:<enc>@h" */
         if (u) {
             size_t ul = strlen(u);
             u[ul - 2] = '\0';
@@ -500,14 +557,18 @@ bool sl_runner_signal(sl_runner_t *r, const char *id, int sig)
 {
     pthread_mutex_lock(&r->mu);
     child_t *c = find(r, id);
-    bool ok = c && c->pid && !c->reaped && kill(c->pid, sig) == 0;
+    bool ok = c && !c->reaped && !c->failed;
+    if (ok && !c->pid)
+        c->pending_sig = sig; /* not forked yet: sent right after the fork */
+    else if (ok)
+        ok = kill(c->pid, sig) == 0;
     pthread_mutex_unlock(&r->mu);
     return ok;
 }
 
 bool sl_runner_wait(sl_runner_t *r, const char *id, int timeout_ms)
 {
-    struct timespec deadline = deadline_in(timeout_ms);
+    struct timespec deadline = sl_deadline_ms(timeout_ms);
     pthread_mutex_lock(&r->mu);
     while (find(r, id) && pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == 0) {
     }

@@ -14,7 +14,6 @@
 #include <sodium.h>
 
 #include "core/url.h"
-#include "engine/spec.h"
 #include "model/schema.h"
 
 int sl_secret_key_parse(const char *text, sl_secret_key_t *key, sl_err_t *err)
@@ -131,38 +130,6 @@ char *sl_secret_open(const sl_secret_key_t *key, const char *sealed, size_t *len
     return plain;
 }
 
-/* The user-info part of url: [*user, *colon) is the user, [*colon+1, *at) the password
- * (colon NULL when there is none). Returns false when there is no '@' authority. */
-static bool userinfo(const char *url, const char **user, const char **colon, const char **at)
-{
-    const char *sep = strstr(url, "://");
-    if (!sep)
-        return false;
-    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#");
-    *at = NULL;
-    for (const char *c = auth; c < end; c++)
-        if (*c == '@')
-            *at = c;
-    if (!*at)
-        return false;
-    *user = auth;
-    *colon = memchr(auth, ':', (size_t)(*at - auth));
-    return true;
-}
-
-char *sl_secret_mask_url(const char *url)
-{
-    const char *user, *colon, *at;
-    if (!userinfo(url, &user, &colon, &at) || !colon)
-        return sl_strdup(url);
-    size_t n = (size_t)(colon - url) + 1 + strlen(SL_SECRET_MASK) + strlen(at) + 1;
-    char *o = malloc(n);
-    if (!o)
-        abort();
-    snprintf(o, n, "%.*s:%s%s", (int)(colon - url), url, SL_SECRET_MASK, at);
-    return o;
-}
-
 char *sl_secret_url_password(const char *url)
 {
     sl_url_t *u;
@@ -172,11 +139,6 @@ char *sl_secret_url_password(const char *url)
     char *p = u->password ? sl_strdup(u->password) : NULL;
     sl_url_free(u);
     return p;
-}
-
-char *sl_secret_url_with_password(const char *url, const char *password)
-{
-    return sl_spec_url_with_password(url, password);
 }
 
 char *sl_secret_scrub(const char *s, const char *const *secrets)
@@ -198,4 +160,18 @@ char *sl_secret_scrub(const char *s, const char *const *secrets)
         }
     }
     return cur;
+}
+
+void sl_secret_free(char *s)
+{
+    if (s)
+        sodium_memzero(s, strlen(s));
+    free(s);
+}
+
+void sl_secret_list_free(char **list)
+{
+    for (char **p = list; p && *p; p++)
+        sl_secret_free(*p);
+    free(list);
 }

@@ -6,8 +6,9 @@
  * bytes), else DATA_DIR/secret.key (64 hex digits, created 0600 on the first start).
  * A sealed value is base64(nonce || box): text that fits in a JSON string.
  *
- * Also the masking helpers every response and log line goes through: a URL's password
- * becomes "****". Pure functions apart from sl_secret_key_load; thread-safe.
+ * Also the scrubbing every child's output line and error message goes through (a URL's
+ * password is masked by core/url.h sl_url_mask, the one URL splitter). Pure functions
+ * apart from sl_secret_key_load; thread-safe.
  */
 #ifndef SL_CONTROL_SECRET_H
 #define SL_CONTROL_SECRET_H
@@ -17,7 +18,7 @@
 #include "core/err.h"
 
 #define SL_SECRET_KEYLEN 32
-#define SL_SECRET_MASK "****"
+#define SL_SECRET_MASK "****" /* as core/url.c masks */
 
 typedef struct sl_secret_key {
     unsigned char k[SL_SECRET_KEYLEN];
@@ -34,17 +35,15 @@ char *sl_secret_seal(const sl_secret_key_t *key, const void *plain, size_t len);
  * NULL with an error when it was sealed with another key or is damaged. */
 char *sl_secret_open(const sl_secret_key_t *key, const char *sealed, size_t *len, sl_err_t *err);
 
-/* A copy of url with its password (if any) replaced by "****" (caller frees). A string
- * that does not parse as a URL is returned as is. */
-char *sl_secret_mask_url(const char *url);
 /* The password of url (caller frees), NULL when it has none or does not parse. */
 char *sl_secret_url_password(const char *url);
-/* A copy of url with its password set to password (caller frees); NULL when the URL
- * names no user. */
-char *sl_secret_url_with_password(const char *url, const char *password);
 
 /* A copy of s with every occurrence of each secret (NULL-terminated list, empty ones
  * skipped) replaced by "****". Caller frees. */
 char *sl_secret_scrub(const char *s, const char *const *secrets);
+/* Zeroes and frees a secret string. NULL: no-op. */
+void sl_secret_free(char *s);
+/* Zeroes and frees a NULL-terminated list of secrets (and the list). NULL: no-op. */
+void sl_secret_list_free(char **list);
 
 #endif

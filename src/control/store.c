@@ -8,13 +8,16 @@
 
 #include <nats/nats.h>
 
+#include "broker/bus.h"
+
 struct sl_store {
     natsConnection *nc;
     jsCtx *js;
-    kvStore *kv[2];
+    kvStore *kv[SL_BUCKET_COUNT];
 };
 
-static const char *const bucket_names[2] = {"SLUICE_CONNECTIONS", "SLUICE_STREAMS"};
+static const char *const bucket_names[SL_BUCKET_COUNT] = {"SLUICE_CONNECTIONS", "SLUICE_STREAMS",
+                                                          "SLUICE_NAMES"};
 
 static int fail(sl_err_t *err, natsStatus s, const char *what, const char *key)
 {
@@ -32,18 +35,20 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
     if (!st)
         abort();
     natsOptions *opts = NULL;
-    natsStatus s = natsOptions_Create(&opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, nats_url);
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (sl_bus_options(nats_url, &opts, err)) {
+        free(st);
+        return -1;
+    }
+    natsStatus s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(opts, 200);
     if (s == NATS_OK)
         s = natsConnection_Connect(&st->nc, opts);
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
-        fail(err, s, "could not connect to the broker", nats_url);
+        char *shown = sl_bus_url_public(nats_url);
+        fail(err, s, "could not connect to the broker", shown);
+        free(shown);
         sl_store_close(st);
         return -1;
     }
@@ -52,7 +57,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
         sl_store_close(st);
         return -1;
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < SL_BUCKET_COUNT; i++) {
         s = js_KeyValue(&st->kv[i], st->js, bucket_names[i]);
         if (s == NATS_NOT_FOUND) {
             kvConfig cfg;
@@ -77,7 +82,7 @@ void sl_store_close(sl_store_t *st)
 {
     if (!st)
         return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < SL_BUCKET_COUNT; i++)
         kvStore_Destroy(st->kv[i]);
     jsCtx_Destroy(st->js);
     natsConnection_Destroy(st->nc);

@@ -3,6 +3,8 @@
  * survive restarts and several servers on one NATS share them:
  *   SLUICE_CONNECTIONS  key = connection id ("c_<hex>"), value = connection record JSON
  *   SLUICE_STREAMS      key = stream id ("s_<hex>"), value = stream record JSON
+ *   SLUICE_NAMES        key = "c.<name>" / "s.<name>", value = {"id", "at"}: which record
+ *                       owns a name (names.c)
  * Records hold secrets only sealed (control/secret.h); see docs/server.md for the layout.
  *
  * Updates are compare-and-set on the revision (kvStore_Update), so two servers never
@@ -20,7 +22,7 @@
 
 typedef struct sl_store sl_store_t;
 
-typedef enum { SL_BUCKET_CONNECTIONS, SL_BUCKET_STREAMS } sl_bucket_t;
+typedef enum { SL_BUCKET_CONNECTIONS, SL_BUCKET_STREAMS, SL_BUCKET_NAMES, SL_BUCKET_COUNT } sl_bucket_t;
 
 /* Connects to the broker and creates the buckets when missing. */
 int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err);

@@ -76,13 +76,6 @@ void sl_err_prefix(sl_err_t *err, const char *fmt, ...)
     snprintf(err->message, sizeof err->message, "%s%s", pre, old);
 }
 
-void sl_err_clear(sl_err_t *err)
-{
-    if (!err)
-        return;
-    memset(err, 0, sizeof *err);
-}
-
 const char *sl_err_format(const sl_err_t *err, char *buf, int size)
 {
     int n = snprintf(buf, size, "error: %s", err->message[0] ? err->message : "unknown error");
@@ -93,16 +86,8 @@ const char *sl_err_format(const sl_err_t *err, char *buf, int size)
     return buf;
 }
 
-const char *sl_errcode_name(sl_errcode_t code)
+void sl_err_clear(sl_err_t *err)
 {
-    static const char *names[] = {
-        [SL_OK] = "ok", [SL_E_INTERNAL] = "internal", [SL_E_CONFIG] = "config",
-        [SL_E_CONNECT] = "connect", [SL_E_PRIVILEGE] = "privilege",
-        [SL_E_NOT_FOUND] = "not_found", [SL_E_SCHEMA] = "schema", [SL_E_DATA] = "data",
-        [SL_E_IO] = "io", [SL_E_BROKER] = "broker", [SL_E_PROTOCOL] = "protocol",
-        [SL_E_LIMIT] = "limit", [SL_E_CANCELED] = "canceled", [SL_E_CONFLICT] = "conflict",
-    };
-    if ((unsigned)code < sizeof names / sizeof names[0] && names[code])
-        return names[code];
-    return "unknown";
+    if (err)
+        memset(err, 0, sizeof *err);
 }

@@ -16,8 +16,6 @@ static void (*hook_after)(void *);
 static void *hook_arg;
 
 void sl_log_set_level(sl_loglevel_t level) { min_level = level; }
-sl_loglevel_t sl_log_get_level(void) { return min_level; }
-
 void sl_log_set_hooks(void (*before)(void *), void (*after)(void *), void *arg)
 {
     pthread_mutex_lock(&log_mu);

@@ -2,7 +2,7 @@
  * log.h: leveled log lines on stderr, safe from any thread.
  *
  * Lines look like `2026-11-26 23:10:00.123 INFO  message`. Never pass a secret: URLs
- * go through sl_url_redact() first.
+ * go through sl_url_mask() first.
  */
 #ifndef SL_CORE_LOG_H
 #define SL_CORE_LOG_H
@@ -10,7 +10,6 @@
 typedef enum { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR } sl_loglevel_t;
 
 void sl_log_set_level(sl_loglevel_t level);
-sl_loglevel_t sl_log_get_level(void);
 void sl_log(sl_loglevel_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hook run with the log mutex held before and after each line (the progress display

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#define MASK "****"
 
 static int hexval(int c)
 {
@@ -16,6 +19,14 @@ static int hexval(int c)
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
+}
+
+static char *strdup_or_die(const char *s)
+{
+    char *o = strdup(s);
+    if (!o)
+        abort();
+    return o;
 }
 
 /* Percent-decodes s[0..n) into a new string. */
@@ -78,37 +89,84 @@ static int parse_params(sl_url_t *u, const char *q, sl_err_t *err)
     return 0;
 }
 
+/* Whether rest (what follows the authority) has an '@' in its path or fragment: there,
+ * unlike in a query value, it can only be the end of a password that held '/' or '#'. */
+static bool at_outside_query(const char *rest)
+{
+    const char *q = strpbrk(rest, "?#");
+    if (!q)
+        return strchr(rest, '@') != NULL;
+    if (memchr(rest, '@', (size_t)(q - rest)))
+        return true;
+    const char *frag = *q == '#' ? q : strchr(q, '#');
+    return frag && strchr(frag, '@');
+}
+
+int sl_url_split(const char *s, sl_url_split_t *sp, sl_err_t *err)
+{
+    memset(sp, 0, sizeof *sp);
+    const char *sep = strstr(s, "://");
+    if (!sep || sep == s) {
+        sl_err_set(err, SL_E_CONFIG, "invalid URL: missing scheme");
+        sl_err_hint(err, "write it like postgres://user@host:5432/db or mysql://user@host:3306/db");
+        return -1;
+    }
+    sp->scheme_end = (size_t)(sep - s);
+    sp->auth = sp->scheme_end + 3;
+    sp->auth_end = sp->auth + strcspn(s + sp->auth, "/?#");
+    const char *a = s + sp->auth, *end = s + sp->auth_end;
+    const char *at = memchr(a, '@', (size_t)(end - a));
+    bool ambiguous = false;
+    if (at) {
+        /* A second '@' in the authority, or one past it outside the query, may end the
+         * password. */
+        ambiguous = memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL || at_outside_query(end);
+    } else if (end > a) {
+        /* No userinfo by the rules; but "u:p#ss@h" means a password with '#' in it when
+         * what precedes the next '@' looks like "user:…". */
+        const char *later = strchr(end, '@');
+        const char *colon = later ? memchr(a, ':', (size_t)(end - a)) : NULL;
+        ambiguous = colon != NULL;
+    }
+    if (ambiguous) {
+        sl_err_set(err, SL_E_CONFIG, "invalid URL: its password cannot be told apart from the rest");
+        sl_err_detail(err, "an unencoded '@', '/', '?' or '#' in the user or password makes the URL ambiguous");
+        sl_err_hint(err, "percent-encode them in the URL (@ as %%40, / as %%2F, ? as %%3F, # as %%23), or "
+                         "leave the password out of the URL and give it in the separate \"password\" field");
+        return -1;
+    }
+    sp->host = sp->auth;
+    if (at) {
+        const char *colon = memchr(a, ':', (size_t)(at - a));
+        sp->has_user = true;
+        sp->user_end = (size_t)((colon ? colon : at) - s);
+        if (colon) {
+            sp->has_password = true;
+            sp->pw = (size_t)(colon + 1 - s);
+            sp->pw_end = (size_t)(at - s);
+        }
+        sp->host = (size_t)(at + 1 - s);
+    }
+    return 0;
+}
+
 int sl_url_parse(const char *s, sl_url_t **out, sl_err_t *err)
 {
-    const char *sep = strstr(s, "://");
-    if (!sep || sep == s)
-        return sl_err_set(err, SL_E_CONFIG, "invalid URL: missing scheme"),
-               sl_err_hint(err, "write it like postgres://user@host:5432/db or mysql://user@host:3306/db"),
-               -1;
+    sl_url_split_t sp;
+    if (sl_url_split(s, &sp, err))
+        return -1;
     sl_url_t *u = calloc(1, sizeof *u);
     if (!u)
         return sl_err_set(err, SL_E_INTERNAL, "out of memory");
     u->raw = strdup(s);
-    u->scheme = decode(s, (size_t)(sep - s));
+    u->scheme = decode(s, sp.scheme_end);
     for (char *c = u->scheme; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    const char *p = sep + 3;
-    const char *end = p + strcspn(p, "/?");
-    /* authority [user[:pw]@]host[:port] */
-    const char *at = NULL;
-    for (const char *c = p; c < end; c++)
-        if (*c == '@')
-            at = c;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            u->user = decode(p, (size_t)(colon - p));
-            u->password = decode(colon + 1, (size_t)(at - colon - 1));
-        } else {
-            u->user = decode(p, (size_t)(at - p));
-        }
-        p = at + 1;
-    }
+    if (sp.has_user)
+        u->user = decode(s + sp.auth, sp.user_end - sp.auth);
+    if (sp.has_password)
+        u->password = decode(s + sp.pw, sp.pw_end - sp.pw);
+    const char *p = s + sp.host, *end = s + sp.auth_end;
     if (p < end) {
         const char *hend = end;
         if (*p == '[') { /* [ipv6]:port */
@@ -174,20 +232,88 @@ int sl_url_set_password(sl_url_t *u, const char *password, sl_err_t *err)
     return 0;
 }
 
-const char *sl_url_redact(const char *url, char *buf, int size)
+char *sl_url_mask(const char *url)
 {
-    const char *sep = strstr(url, "://");
-    const char *auth = sep ? sep + 3 : url;
-    const char *end = auth + strcspn(auth, "/?");
-    const char *at = NULL;
-    for (const char *c = auth; c < end; c++)
-        if (*c == '@')
-            at = c;
-    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (!colon) {
-        snprintf(buf, (size_t)size, "%s", url);
-        return buf;
+    sl_url_split_t sp;
+    sl_err_t err;
+    char *o;
+    if (sl_url_split(url, &sp, &err)) {
+        const char *sep = strstr(url, "://"), *at = strrchr(url, '@');
+        if (!sep || !at || at < sep)
+            return strdup_or_die(url);
+        o = malloc(strlen(url) + 8);
+        if (!o)
+            abort();
+        sprintf(o, "%.*s://" MASK "%s", (int)(sep - url), url, at);
+        return o;
     }
-    snprintf(buf, (size_t)size, "%.*s:***%s", (int)(colon - url), url, at);
-    return buf;
+    if (!sp.has_password)
+        return strdup_or_die(url);
+    o = malloc(strlen(url) + 8);
+    if (!o)
+        abort();
+    sprintf(o, "%.*s" MASK "%s", (int)sp.pw, url, url + sp.pw_end);
+    return o;
+}
+
+char *sl_url_with_password(const char *url, const char *password)
+{
+    sl_url_split_t sp;
+    sl_err_t err;
+    if (sl_url_split(url, &sp, &err) || !sp.has_user)
+        return NULL;
+    size_t cap = strlen(url) + 3 * strlen(password) + 2;
+    char *o = malloc(cap);
+    if (!o)
+        abort();
+    size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)sp.user_end, url);
+    for (const char *p = password; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (isalnum(ch) || strchr("-._~", ch))
+            o[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(o + n, cap - n, "%%%02X", ch);
+    }
+    snprintf(o + n, cap - n, "%s", url + sp.host - 1);
+    return o;
+}
+
+/* The scheme's canonical name: aliases of one kind compare equal. */
+static const char *canonical_scheme(const char *s)
+{
+    if (!strcmp(s, "postgresql"))
+        return "postgres";
+    if (!strcmp(s, "mariadb"))
+        return "mysql";
+    return s;
+}
+
+static bool same_str(const char *a, const char *b, bool nocase)
+{
+    if (!a || !b)
+        return a == b;
+    return nocase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+/* Every parameter of a is in b with the same value. */
+static bool params_in(const sl_url_t *a, const sl_url_t *b)
+{
+    for (int i = 0; i < a->nparams; i++)
+        if (!same_str(a->params[i].value, sl_url_param(b, a->params[i].key), false))
+            return false;
+    return true;
+}
+
+bool sl_url_same_endpoint(const char *a, const char *b)
+{
+    sl_url_t *x = NULL, *y = NULL;
+    sl_err_t err;
+    bool same = sl_url_parse(a, &x, &err) == 0 && sl_url_parse(b, &y, &err) == 0 &&
+                !strcmp(canonical_scheme(x->scheme), canonical_scheme(y->scheme)) &&
+                same_str(x->user, y->user, false) && same_str(x->host, y->host, true) &&
+                x->port == y->port && !strcmp(x->path, y->path) && x->nparams == y->nparams &&
+                params_in(x, y) && params_in(y, x);
+    sl_url_free(x);
+    sl_url_free(y);
+    return same;
 }

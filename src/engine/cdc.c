@@ -1,22 +1,30 @@
 /*
- * cdc.c: the orchestrator of a `cdc` stream (see cdc.h).
+ * cdc.c: the orchestrator of a `cdc` stream (see cdc.h), for any change source
+ * (source/cdc.h).
  *
- * First run: the checks (source settings, privileges, replica identity) pass before
- * anything is created; then the publication, then the slot with its exported
- * snapshot; the initial load (engine/load.c) reads that snapshot while the slot's
- * connection stays idle; then the tables' descriptions are stored in the target
- * (checkpoint "cdc_tables"), which marks the hand-over, and the change stream starts
- * at the slot's consistent point on that same connection. A load cut short before
- * the hand-over cannot resume (its snapshot died with the connection): the next run
- * drops the slot, empties the tables it had filled and starts over, and says so.
+ * First run: the source's prepare() checks what the stream needs (settings,
+ * privileges, replica identity) before anything is created, then creates what it must
+ * (PostgreSQL: the publication, and the slot with its exported snapshot); the initial
+ * load (engine/load.c) reads that snapshot while the source connection stays idle, or
+ * takes its own snapshot, which says its position (MariaDB). Then the source's state
+ * (checkpoint "cdc_source": what it owns on the source), the hand-over position
+ * ("cdc_start") and the tables' descriptions ("cdc_tables", which marks the hand-over)
+ * are stored in the target, and the change stream starts at the hand-over position. A
+ * load cut short before the hand-over cannot resume (its snapshot is gone): the next
+ * run replaces what the source had created, empties the tables it had filled and
+ * starts over, and says so.
  *
- * Later runs: the stored descriptions and the slot's confirmed position. A missing
- * slot, or one whose WAL is gone, is an error with a hint, never a silent re-copy.
+ * Later runs: the stored descriptions and state, and the source's start(): PostgreSQL
+ * streams from the slot's confirmed position, MariaDB from the lane checkpoints. What
+ * the stream needs gone (a missing slot, lost WAL, a purged binlog, a slot that another
+ * stream moved past the checkpoints) is an error with a hint, never a silent re-copy
+ * or skip. A stream handed over by an earlier sluice has no "cdc_source": the source
+ * then uses the names that version gave (sl_cdc_id_t legacy).
  *
  * Sessions: the change stream runs in sessions. Each starts the broker stream afresh,
- * reads the lanes' checkpoints, starts the writers and streams from the slot. A
- * retriable failure (the source or the broker went away, a lost batch) ends the
- * session; the next one starts from the slot's confirmed position after a backoff,
+ * reads the lanes' checkpoints, asks the source where to start, starts the writers and
+ * streams. A retriable failure (the source or the broker went away, a lost batch) ends
+ * the session; the next one starts again from the confirmed position after a backoff,
  * and the writers skip what their checkpoints say they applied.
  */
 #include "engine/cdc.h"
@@ -37,35 +45,9 @@
 #include "monitor/stats.h"
 #include "source/source.h"
 
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
-
-void sl_cdc_fail(cdc_t *cd, const sl_err_t *err)
-{
-    pthread_mutex_lock(&cd->mu);
-    if (!atomic_load(&cd->failed)) {
-        cd->fail_err = *err;
-        atomic_store(&cd->failed, true);
-    }
-    pthread_cond_broadcast(&cd->cv);
-    pthread_mutex_unlock(&cd->mu);
-}
-
-bool sl_cdc_stopping(cdc_t *cd)
-{
-    return atomic_load(&cd->failed) || atomic_load(&cd->restart) || (cd->opts->stop && *cd->opts->stop);
-}
-
 int64_t sl_cdc_now_ms(void)
 {
     return sl_mono_ms();
-}
-
-void sl_cdc_sleep(cdc_t *cd, int ms)
-{
-    for (int slept = 0; slept < ms && !sl_cdc_stopping(cd); slept += 100) {
-        struct timespec ts = {0, (ms - slept < 100 ? ms - slept : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
 }
 
 void sl_cdc_lane_key(int lane, char *buf, int size) { snprintf(buf, (size_t)size, "cdc:%d", lane); }
@@ -99,61 +81,70 @@ int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush)
     return rc;
 }
 
-static int store_start(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size)
 {
-    char lsn[32];
-    sl_lsn_format(cd->handover, lsn, sizeof lsn);
-    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = lsn, .done = true};
-    if (tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_start", &ck, err)) {
+    if (cd->conn)
+        cd->conn->ops->pos_format(cd->conn, pos, buf, size);
+    else
+        sl_lsn_format(pos, buf, size);
+    return buf;
+}
+
+void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos)
+{
+    char text[sizeof cd->confirmed_text];
+    sl_cdc_pos_text(cd, pos, text, sizeof text);
+    atomic_store(&cd->confirmed, pos);
+    pthread_mutex_lock(&cd->run.mu);
+    memcpy(cd->confirmed_text, text, sizeof text);
+    pthread_mutex_unlock(&cd->run.mu);
+}
+
+static int put_ckpt(cdc_t *cd, sl_target_t *tgt, const char *key, const char *text, sl_err_t *err)
+{
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = (char *)text, .done = true};
+    if (tgt->ops->ckpt_put(tgt, cd->spec->name, key, &ck, err)) {
         sl_err_prefix(err, "target: ");
         return -1;
     }
     return 0;
 }
 
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+/* The hand-over, but for the tables: what the stream owns on the source ("cdc_source")
+ * and the position the change stream starts from ("cdc_start", packed). */
+static int store_handover(cdc_t *cd, sl_cdc_t *c, sl_target_t *tgt, sl_err_t *err)
 {
-    json_t *a = json_array();
-    for (int i = 0; i < cd->ntables; i++)
-        json_array_append_new(a, sl_table_to_json(cd->tables[i]));
-    char *text = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = text, .done = true};
-    int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_tables", &ck, err);
-    free(text);
-    if (rc)
-        sl_err_prefix(err, "target: ");
+    char lsn[32], *state = c->ops->state(c);
+    sl_lsn_format(cd->handover, lsn, sizeof lsn);
+    int rc = put_ckpt(cd, tgt, "cdc_source", state, err) || put_ckpt(cd, tgt, "cdc_start", lsn, err) ? -1 : 0;
+    free(state);
     return rc;
-}
-
-static int tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
-{
-    json_error_t je;
-    json_t *a = json_loads(text, 0, &je);
-    if (!json_is_array(a)) {
-        json_decref(a);
-        return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_tables\" of stream \"%s\" is not valid",
-                          cd->spec->name);
-    }
-    cd->ntables = (int)json_array_size(a);
-    cd->tables = calloc((size_t)cd->ntables + 1, sizeof *cd->tables);
-    for (int i = 0; i < cd->ntables; i++)
-        if (sl_table_from_json(json_array_get(a, (size_t)i), &cd->tables[i], err)) {
-            json_decref(a);
-            return -1;
-        }
-    json_decref(a);
-    return 0;
 }
 
 /* ---- what the target remembers --------------------------------------------------- */
 
 typedef struct prior {
-    char *tables; /* "cdc_tables" */
+    const struct sl_cdc_ops *ops;
+    char *tables;   /* "cdc_tables" */
+    char *state;    /* "cdc_source" */
     uint64_t start; /* "cdc_start" */
-    bool plan;    /* a load was started */
+    uint64_t highest; /* the highest flush of the lane checkpoints */
+    bool plan;      /* a load was started */
     bool complete;
+    bool restarted; /* --restart forgot the earlier run's objects */
 } prior_t;
+
+/* The highest flush of lane checkpoint `key` ("cdc:<n>", any n) into *highest. */
+static void lane_highest(const char *key, const sl_ckpt_t *ck, uint64_t *highest)
+{
+    int lane;
+    char tail;
+    sl_pos_t pos;
+    uint64_t flush;
+    if (sscanf(key, "cdc:%d%c", &lane, &tail) == 1 && ck->position &&
+        !sl_cdc_pos_parse(ck->position, &pos, &flush) && flush > *highest)
+        *highest = flush;
+}
 
 static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
 {
@@ -162,22 +153,69 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
     if (strcmp(key, "cdc_tables") == 0) {
         free(p->tables);
         p->tables = sl_strdup(ck->position ? ck->position : "");
+    } else if (strcmp(key, "cdc_source") == 0) {
+        free(p->state);
+        p->state = sl_strdup(ck->position ? ck->position : "");
     } else if (strcmp(key, "cdc_start") == 0) {
-        if (ck->position && sl_lsn_parse(ck->position, &p->start))
+        if (!ck->position || !p->ops || p->ops->pos_parse(ck->position, &p->start))
             p->start = 0;
     } else if (strcmp(key, "plan") == 0) {
         p->plan = true;
     } else if (strcmp(key, "complete") == 0) {
         p->complete = ck->done;
+    } else {
+        lane_highest(key, ck, &p->highest);
     }
     return 0;
 }
 
+/* Who the stream is to its source, from what its target remembers. */
+static sl_cdc_id_t prior_id(const sl_spec_t *spec, const prior_t *p)
+{
+    return (sl_cdc_id_t){.stream = spec->name,
+                         .state = p->state,
+                         .legacy = p->tables && !p->state,
+                         .cut_short = !p->tables && p->plan && !p->restarted};
+}
+
+/* Where the checkpoints of a handed-over stream stand (forget() needs only highest). */
+static sl_cdc_mark_t prior_mark(const prior_t *p)
+{
+    uint64_t h = p->highest > p->start ? p->highest : p->start;
+    return (sl_cdc_mark_t){.lowest = p->start, .highest = h};
+}
+
+static void prior_free(prior_t *p)
+{
+    free(p->tables);
+    free(p->state);
+    p->tables = p->state = NULL;
+}
+
+/* The ops of the stream's source (NULL: not a change source; opening it says why). */
+static const struct sl_cdc_ops *source_ops(const sl_spec_t *spec)
+{
+    sl_url_t *u = NULL;
+    sl_err_t ignore;
+    if (sl_url_parse(spec->source_url, &u, &ignore))
+        return NULL;
+    const struct sl_cdc_ops *ops = sl_cdc_lookup(u->scheme);
+    sl_url_free(u);
+    return ops;
+}
+
+typedef struct lanes_ctx {
+    cdc_t *cd;
+    uint64_t highest; /* over every lane checkpoint, also of lanes this run does not have */
+} lanes_ctx_t;
+
 static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
 {
-    cdc_t *cd = ctx;
+    lanes_ctx_t *lc = ctx;
+    cdc_t *cd = lc->cd;
     int lane;
     char tail;
+    lane_highest(key, ck, &lc->highest);
     if (sscanf(key, "cdc:%d%c", &lane, &tail) != 1 || lane < 0 || lane >= cd->lanes || !ck->position)
         return 0;
     sl_pos_t pos;
@@ -289,15 +327,39 @@ static int c_generated_refused(const sl_spec_t *spec, sl_table_t *const *tables,
     return 0;
 }
 
-/* Checks, publication, slot, initial load, hand-over. On success *conn is the slot's
- * connection (the stream continues on it) and cd->start its consistent point. */
+/* No snapshot is read (initial_load false) and the source exports none: the stream
+ * starts at the source's current position, which a snapshot taken and let go at once
+ * tells. */
+static int current_position(const sl_spec_t *spec, uint64_t *pos, sl_err_t *err)
+{
+    sl_source_t *src = NULL;
+    char *tok = NULL;
+    int maxr;
+    int rc = sl_source_open(spec->source_url, &src, err);
+    if (rc == 0)
+        rc = src->ops->snapshot_export(src, &tok, &maxr, err);
+    if (rc == 0)
+        rc = src->ops->snapshot_release(src, err);
+    if (rc == 0)
+        rc = src->ops->snapshot_position(src, pos, err);
+    free(tok);
+    sl_source_close(src);
+    if (rc)
+        sl_err_prefix(err, "source: ");
+    return rc;
+}
+
+/* Checks and what the source needs (prepare), initial load, hand-over. On success
+ * *conn is the source connection (the stream continues on it) and cd->handover the
+ * position the change stream starts from. */
 static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
     sl_table_t **tables = NULL;
     int n = 0, rc = -1;
     sl_cdc_t *c = NULL;
-    char *snapshot = NULL;
+    sl_cdc_prep_t prep = {0};
+    sl_cdc_id_t id = prior_id(spec, prior);
     if (describe_tables(spec, &tables, &n, err))
         goto out;
     if (n == 0) {
@@ -305,99 +367,28 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
         sl_err_hint(err, "check the database (and schema) in the source URL");
         goto out;
     }
-    if (c_generated_refused(spec, tables, n, err))
+    if (c_generated_refused(spec, tables, n, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
+        c->ops->prepare(c, tables, n, &prep, err))
         goto out;
-    if (sl_cdc_open(spec->source_url, spec->name, &c, err))
-        goto out;
-    sl_cdc_slot_t st = {0};
-    if (c->ops->slot && c->ops->slot_state(c, &st, err))
-        goto out;
-    if (c->ops->check(c, tables, n, c->ops->slot, err))
-        goto out;
-    if (!c->ops->slot) {
-        /* binlog: the load takes its own snapshot and says which position it matches */
-        uint64_t pos = 0;
-        sl_load_opts_t lo = *cd->opts;
-        lo.snapshot_pos = &pos;
-        lo.schema_only = !spec->opt.initial_load;
-        lo.restart = true;
-        lo.stats = cd->stats;
-        lo.truncate_existing = prior->plan || cd->opts->restart;
-        if (prior->plan)
-            sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts "
-                    "over", spec->name);
-        if (lo.schema_only) {
-            /* no snapshot is read: the stream starts at the current position */
-            sl_source_t *src = NULL;
-            int prc = sl_source_open(spec->source_url, &src, err);
-            char *tok = NULL;
-            int maxr;
-            if (prc == 0)
-                prc = src->ops->snapshot_export(src, &tok, &maxr, err);
-            if (prc == 0)
-                prc = src->ops->snapshot_release(src, err);
-            if (prc == 0)
-                prc = src->ops->snapshot_position(src, &pos, err);
-            free(tok);
-            sl_source_close(src);
-            if (prc) {
-                sl_err_prefix(err, "source: ");
-                goto out;
-            }
-            lo.snapshot_pos = NULL;
-        }
-        sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
-        if (lr == SL_LOAD_INTERRUPTED) {
-            sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
-            sl_err_hint(err, "run the same command again: the initial load starts over");
-            goto out;
-        }
-        if (lr != SL_LOAD_DONE)
-            goto out;
-        cd->handover = pos;
-        if (tables_from_plan(cd, adm, err) || store_start(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
-            goto out;
-        cd->start = (sl_pos_t){pos, 0};
-        char at[32];
-        sl_lsn_format(pos, at, sizeof at);
-        sl_info("initial load done; streaming changes from %s", at);
-        *conn = c;
-        c = NULL;
-        rc = 0;
-        goto out;
-    }
-    if (st.exists) {
-        if (st.active) {
-            sl_err_set(err, SL_E_CONFLICT, "replication slot \"%s\" is in use by another connection", cd->slot);
-            sl_err_hint(err, "stop the other sluice process of stream \"%s\"", spec->name);
-            err->retriable = true;
-            goto out;
-        }
-        sl_warn("replication slot \"%s\" exists but the stream never handed over to it (an initial load was cut "
-                "short); dropping it and starting over",
-                cd->slot);
-        if (c->ops->drop(c, err))
-            goto out;
-    }
-    if (c->ops->publication_ensure(c, tables, n, err))
-        goto out;
-    uint64_t consistent = 0;
-    if (c->ops->slot_create(c, &snapshot, &consistent, err))
-        goto out;
-    char lsn[32];
-    sl_lsn_format(consistent, lsn, sizeof lsn);
-    sl_info("created replication slot \"%s\" at %s", cd->slot, lsn);
-    /* the initial load, from the slot's snapshot (the slot's connection stays idle) */
+    /* the initial load, from the source's snapshot (its connection stays idle), or
+     * from its own, which says its position */
+    uint64_t pos = prep.start;
     sl_load_opts_t lo = *cd->opts;
-    lo.snapshot = snapshot;
+    lo.snapshot = prep.snapshot;
+    lo.snapshot_pos = prep.snapshot ? NULL : &pos;
     lo.schema_only = !spec->opt.initial_load;
     lo.restart = true; /* a cdc stream always copies from its own new snapshot */
-    lo.stats = cd->stats;
+    lo.stats = cd->run.stats;
     lo.truncate_existing = prior->plan || cd->opts->restart;
     if (prior->plan)
         sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
                 spec->name);
-    sl_load_result_t lr = sl_load_run(spec, cd->bus, &lo, err);
+    if (!prep.snapshot && lo.schema_only) {
+        if (current_position(spec, &pos, err))
+            goto out;
+        lo.snapshot_pos = NULL;
+    }
+    sl_load_result_t lr = sl_load_run(spec, cd->run.bus, &lo, err);
     if (lr == SL_LOAD_INTERRUPTED) {
         sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
         sl_err_hint(err, "run the same command again: the initial load starts over");
@@ -405,16 +396,15 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
     }
     if (lr != SL_LOAD_DONE)
         goto out;
-    cd->handover = consistent;
-    if (tables_from_plan(cd, adm, err) || store_start(cd, adm, err) || sl_cdc_store_tables(cd, adm, err))
+    cd->handover = pos;
+    if (tables_from_plan(cd, adm, err) || store_handover(cd, c, adm, err) || sl_cdc_store_tables(cd, adm, err))
         goto out;
-    cd->start = (sl_pos_t){consistent, 0};
-    sl_info("initial load done; streaming changes from %s", lsn);
+    sl_info("initial load done; the change stream takes over");
     *conn = c;
     c = NULL;
     rc = 0;
 out:
-    free(snapshot);
+    free(prep.snapshot);
     free_tables(tables, n);
     sl_cdc_close(c);
     return rc;
@@ -428,10 +418,10 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err);
  * -1 with err on failure (err->retriable: start another session). */
 static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
-    atomic_store(&cd->restart, false);
+    atomic_store(&cd->run.restart, false);
     atomic_store(&cd->session_over, false);
     cd->epoch++;
-    if (sl_bus_stream_reset(cd->bus, cd->spec->name, cd->lanes, err))
+    if (sl_bus_stream_reset(cd->run.bus, cd->spec->name, cd->lanes, err))
         return -1;
     /* where the lanes stand */
     for (int i = 0; i < cd->lanes; i++) {
@@ -443,42 +433,28 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
         sl_err_prefix(err, "target: ");
         return -1;
     }
-    int rc = tgt->ops->ckpt_list(tgt, cd->spec->name, collect_lanes, cd, err);
+    lanes_ctx_t lc = {.cd = cd};
+    int rc = tgt->ops->ckpt_list(tgt, cd->spec->name, collect_lanes, &lc, err);
     sl_target_close(tgt);
     if (rc)
         return -1;
     atomic_store(&cd->target_down_ms, 0); /* it answered just now */
-    if (!c->ops->slot) {
-        /* the lowest position a lane has confirmed (its checkpoint's flush), or the
-         * hand-over position for a lane without a checkpoint yet */
-        uint64_t from = UINT64_MAX;
-        for (int i = 0; i < cd->lanes; i++) {
-            uint64_t f = cd->lane[i].ck_found && cd->lane[i].ck_flush ? cd->lane[i].ck_flush : cd->handover;
-            if (f < from)
-                from = f;
-        }
-        cd->start = (sl_pos_t){from, 0};
-        return stream_session(cd, c, err);
+    /* the lowest position a lane may confirm (its checkpoint's flush), or the hand-over
+     * position for a lane without a checkpoint yet; and the highest */
+    sl_cdc_mark_t mark = {.lowest = UINT64_MAX, .highest = lc.highest > cd->handover ? lc.highest : cd->handover};
+    for (int i = 0; i < cd->lanes; i++) {
+        uint64_t f = cd->lane[i].ck_found && cd->lane[i].ck_flush ? cd->lane[i].ck_flush : cd->handover;
+        if (f < mark.lowest)
+            mark.lowest = f;
     }
-    sl_cdc_slot_t st = {0};
-    if (c->ops->slot_state(c, &st, err))
+    uint64_t start = 0;
+    cd->conn = c;
+    if (c->ops->start(c, &mark, &start, err))
         return -1;
-    if (!st.exists) {
-        sl_err_set(err, SL_E_NOT_FOUND, "replication slot \"%s\" does not exist", cd->slot);
-        sl_err_detail(err, "the changes made since the last confirmed position cannot be read any more");
-        sl_err_hint(err, "to copy the tables again and stream from now on, run `sluice run --restart`");
-        err->fatal = true;
-        return -1;
-    }
-    if (st.lost) {
-        sl_err_set(err, SL_E_NOT_FOUND, "replication slot \"%s\" lost the WAL it needs", cd->slot);
-        sl_err_detail(err, "the server removed WAL past max_slot_wal_keep_size before sluice read it");
-        sl_err_hint(err, "raise max_slot_wal_keep_size, then run `sluice run --restart` to copy the tables again");
-        err->fatal = true;
-        return -1;
-    }
-    if (st.confirmed > cd->start.lsn)
-        cd->start = (sl_pos_t){st.confirmed, 0};
+    cd->start = (sl_pos_t){start, 0};
+    char at[96];
+    if (cd->epoch == 1)
+        sl_info("streaming changes from %s", sl_cdc_pos_text(cd, start, at, sizeof at));
     return stream_session(cd, c, err);
 }
 
@@ -486,22 +462,22 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     int rc;
-    atomic_store(&cd->confirmed, cd->start.lsn);
+    sl_cdc_set_confirmed(cd, cd->start.lsn);
     sl_cdc_reader_reset(cd);
-    pthread_t *wt = calloc((size_t)cd->lanes, sizeof *wt);
-    cdc_writer_arg_t *wa = calloc((size_t)cd->lanes, sizeof *wa);
-    for (int i = 0; i < cd->lanes; i++) {
-        wa[i] = (cdc_writer_arg_t){.cd = cd, .lane = i};
-        pthread_create(&wt[i], NULL, sl_cdc_writer_main, &wa[i]);
-    }
-    char lsn[32];
-    sl_lsn_format(cd->start.lsn, lsn, sizeof lsn);
-    sl_debug("cdc session %" PRIu64 ": streaming from %s with %d lane%s", cd->epoch, lsn, cd->lanes,
-             cd->lanes == 1 ? "" : "s");
+    sl_lane_cfg_t lc = {.run = &cd->run,
+                        .stream = cd->spec->name,
+                        .target_url = cd->spec->target_url,
+                        .fetch_ms = 200,
+                        .ops = &sl_cdc_lane_ops,
+                        .mode = cd};
+    sl_lanes_t *lanes = sl_lanes_start(&lc, cd->lanes);
+    char at[96];
+    sl_debug("cdc session %" PRIu64 ": streaming from %s with %d lane%s", cd->epoch,
+             sl_cdc_pos_text(cd, cd->start.lsn, at, sizeof at), cd->lanes, cd->lanes == 1 ? "" : "s");
     sl_cdc_handler_t h;
     sl_cdc_reader_handler(cd, &h);
     rc = c->ops->stream(c, cd->start.lsn, cd->tables, cd->ntables, &h, err);
-    if (rc && !err->retriable && !atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
+    if (rc && !err->retriable && !atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart)) {
         /* the stream stops on something it cannot pass (an unsupported schema change):
          * the changes read before it are still applied, so a fix-and-rerun loses nothing */
         sl_err_t keep = *err;
@@ -511,24 +487,17 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
         *err = keep;
     }
     atomic_store(&cd->session_over, true);
-    pthread_mutex_lock(&cd->mu);
-    pthread_cond_broadcast(&cd->cv);
-    pthread_mutex_unlock(&cd->mu);
-    for (int i = 0; i < cd->lanes; i++)
-        pthread_join(wt[i], NULL);
-    free(wt);
-    free(wa);
-    if (atomic_load(&cd->failed)) {
-        *err = cd->fail_err;
+    sl_run_wake(&cd->run);
+    sl_lanes_join(lanes);
+    if (sl_run_failure(&cd->run, err))
         return -1;
-    }
-    if (rc == 0 && atomic_load(&cd->restart)) {
-        const char *why = atomic_load(&cd->restart_why);
+    if (rc == 0 && atomic_load(&cd->run.restart)) {
+        const char *why = atomic_load(&cd->run.restart_why);
         sl_err_set(err, SL_E_BROKER, "%s", why ? why : "the session had to restart");
         err->retriable = true;
         return -1;
     }
-    if (rc && err->code == SL_E_CANCELED && !(cd->opts->stop && *cd->opts->stop)) {
+    if (rc && err->code == SL_E_CANCELED && !sl_run_stop_asked(&cd->run)) {
         err->retriable = true; /* a session ended from inside: start the next one */
     }
     return rc;
@@ -547,19 +516,17 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
     }
-    snap->batches = atomic_load(&cd->batches);
-    snap->duplicates = atomic_load(&cd->duplicates);
-    snap->redeliveries = atomic_load(&cd->redeliveries);
-    snap->errors = atomic_load(&cd->retries);
+    sl_run_snap(&cd->run, snap);
     snap->lag_seconds = (double)atomic_load(&cd->lag_us) / 1e6;
     uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
-    if (strncmp(cd->spec->source_url, "postgres", 8) == 0) /* binlog positions are no byte offsets */
+    if (cd->ops && cd->ops->byte_positions) /* binlog positions are no byte offsets */
         snap->slot_bytes = end > conf ? (int64_t)(end - conf) : 0;
-    if (conf) {
-        char pos[32];
-        sl_lsn_format(conf, pos, sizeof pos);
+    char pos[sizeof cd->confirmed_text];
+    pthread_mutex_lock(&cd->run.mu);
+    memcpy(pos, cd->confirmed_text, sizeof pos);
+    pthread_mutex_unlock(&cd->run.mu);
+    if (conf && pos[0])
         sl_snap_set(&snap->position, pos);
-    }
 }
 
 /* Once the tables are known: per-table counters, and the change stream's phase. */
@@ -574,9 +541,9 @@ static void stats_cdc_phase(cdc_t *cd)
         cd->tnames[i] = sl_strdup(sl_table_label(cd->tables[i], label, sizeof label));
     }
     cd->ntstats = cd->ntables;
-    sl_stats_phase(cd->stats, "cdc");
-    sl_stats_attach(cd->stats, collect_stats, cd);
-    sl_stats_publish_now(cd->stats);
+    sl_stats_phase(cd->run.stats, "cdc");
+    sl_stats_attach(cd->run.stats, collect_stats, cd);
+    sl_stats_publish_now(cd->run.stats);
 }
 
 /* Batches of a few MB are built, sent and received over and over (nats.c copies each
@@ -595,12 +562,11 @@ static void keep_heap(void)
 sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts, sl_err_t *err)
 {
     keep_heap();
-    cdc_t cd = {.spec = spec, .opts = opts, .bus = bus};
+    cdc_t cd = {.spec = spec, .opts = opts};
+    sl_run_init(&cd.run, bus, opts->stop);
     cd.lanes = spec->opt.ordering == SL_ORDER_KEY ? sl_spec_writers(spec) : 1;
-    pthread_mutex_init(&cd.mu, NULL);
-    pthread_cond_init(&cd.cv, NULL);
     pthread_rwlock_init(&cd.schema, NULL);
-    sl_cdc_object_name(spec->name, cd.slot, sizeof cd.slot);
+    cd.ops = source_ops(spec);
     int64_t payload = sl_bus_max_payload(bus);
     cd.batch_bytes = (size_t)spec->opt.batch_bytes;
     if (payload > 0 && (int64_t)cd.batch_bytes > payload - 128 * 1024)
@@ -612,39 +578,47 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     sl_cdc_result_t res = SL_CDC_FAILED;
     sl_target_t *adm = NULL;
     sl_cdc_t *c = NULL;
-    prior_t prior = {0};
+    prior_t prior = {.ops = cd.ops};
+    sl_cdc_id_t id;
 
     if (sl_target_open(spec->target_url, &adm, err)) {
         sl_err_prefix(err, "target: ");
         goto out;
     }
+    if (adm->ops->ckpt_list(adm, spec->name, collect, &prior, err))
+        goto out;
     if (opts->restart) {
-        sl_info("--restart: dropping the slot and publication of stream \"%s\" and copying again", spec->name);
-        if (sl_cdc_open(spec->source_url, spec->name, &c, err) || c->ops->drop(c, err))
+        sl_info("--restart: stream \"%s\" forgets what it has on the source and copies again", spec->name);
+        id = prior_id(spec, &prior);
+        sl_cdc_mark_t mark = prior_mark(&prior);
+        if (sl_cdc_open(spec->source_url, &id, &c, err) || c->ops->forget(c, prior.tables ? &mark : NULL, err))
             goto out;
         sl_cdc_close(c);
         c = NULL;
-        prior.plan = true; /* the tables may hold rows of the earlier run */
-    } else if (adm->ops->ckpt_list(adm, spec->name, collect, &prior, err)) {
-        goto out;
+        prior_free(&prior);
+        prior = (prior_t){.ops = cd.ops, .plan = true, .restarted = true}; /* the tables may hold rows */
     }
     sl_err_t serr = {0};
-    if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.stats, &serr))
+    if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.run.stats, &serr))
         sl_warn("stats will not be published: %s", serr.message);
     if (prior.tables) {
         cd.handover = prior.start;
-        if (tables_from_json(&cd, prior.tables, err))
+        if (sl_cdc_tables_from_json(&cd, prior.tables, err))
             goto out;
         sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
     } else if (first_run(&cd, adm, &prior, &c, err)) {
         goto out;
+    } else {
+        free(prior.state);
+        prior.state = c->ops->state(c); /* what the next connections open with */
     }
+    id = prior_id(spec, &prior);
     stats_cdc_phase(&cd);
     sl_target_close(adm);
     adm = NULL;
     for (int attempt = 0;;) {
         int64_t began = sl_cdc_now_ms();
-        if (!c && sl_cdc_open(spec->source_url, spec->name, &c, err)) {
+        if (!c && sl_cdc_open(spec->source_url, &id, &c, err)) {
             if (!err->retriable)
                 goto out;
         } else if (session(&cd, c, err) == 0) {
@@ -654,35 +628,35 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         }
         if (sl_cdc_now_ms() - began > 60000)
             attempt = 0; /* a session that ran a while: back off from the start again */
-        atomic_store(&cd.restart_why, NULL);
-        if (opts->stop && *opts->stop)
+        atomic_store(&cd.run.restart_why, NULL);
+        if (sl_run_stop_asked(&cd.run))
             break;
-        atomic_store(&cd.failed, false);
+        atomic_store(&cd.run.failed, false);
+        cd.conn = NULL;
         sl_cdc_close(c);
         c = NULL;
         int wait = 500 << (attempt < 5 ? attempt : 5);
         sl_warn("change stream interrupted (%s); starting again from the confirmed position in %d ms", err->message,
                 wait);
         attempt++;
-        sl_cdc_sleep(&cd, wait);
-        if (opts->stop && *opts->stop)
+        sl_run_sleep(&cd.run, wait);
+        if (sl_run_stop_asked(&cd.run))
             break;
     }
-    char lsn[32];
-    sl_lsn_format(atomic_load(&cd.confirmed), lsn, sizeof lsn);
     sl_info("change stream \"%s\" stopped; %" PRId64 " changes applied in this run, confirmed position %s",
-            spec->name, atomic_load(&cd.changes_applied), lsn);
+            spec->name, atomic_load(&cd.changes_applied), cd.confirmed_text[0] ? cd.confirmed_text : "none");
     res = SL_CDC_STOPPED;
 out:
-    sl_stats_detach(cd.stats);
+    sl_stats_detach(cd.run.stats);
     if (res == SL_CDC_FAILED)
-        sl_stats_error(cd.stats);
-    sl_stats_stop(cd.stats); /* the final snapshot */
+        sl_stats_error(cd.run.stats);
+    sl_stats_stop(cd.run.stats); /* the final snapshot */
     for (int i = 0; i < cd.ntstats; i++)
         free(cd.tnames[i]);
     free(cd.tnames);
     free(cd.tstats);
-    free(prior.tables);
+    prior_free(&prior);
+    cd.conn = NULL;
     sl_cdc_close(c);
     sl_target_close(adm);
     sl_target_close(cd.admin);
@@ -694,8 +668,7 @@ out:
     free(cd.xq);
     free_tables(cd.tables, cd.ntables);
     pthread_rwlock_destroy(&cd.schema);
-    pthread_mutex_destroy(&cd.mu);
-    pthread_cond_destroy(&cd.cv);
+    sl_run_destroy(&cd.run);
     return res;
 }
 
@@ -703,18 +676,30 @@ int sl_cdc_cleanup(const sl_spec_t *spec, sl_err_t *err)
 {
     sl_cdc_t *c = NULL;
     sl_target_t *tgt = NULL;
+    prior_t prior = {.ops = source_ops(spec)};
+    sl_err_t terr = {0};
     int rc = -1;
-    if (sl_cdc_open(spec->source_url, spec->name, &c, err) || c->ops->drop(c, err)) {
+    /* what the target remembers tells which objects on the source are the stream's;
+     * without it (the target is gone), only what carries the stream's own name */
+    bool known = sl_target_open(spec->target_url, &tgt, &terr) == 0 &&
+                 tgt->ops->ckpt_list(tgt, spec->name, collect, &prior, &terr) == 0;
+    if (!known)
+        sl_warn("could not read the checkpoints of stream \"%s\" on the target: %s", spec->name, terr.message);
+    sl_cdc_id_t id = prior_id(spec, &prior);
+    sl_cdc_mark_t mark = prior_mark(&prior);
+    if (sl_cdc_open(spec->source_url, &id, &c, err) || c->ops->forget(c, prior.tables ? &mark : NULL, err)) {
         sl_err_prefix(err, "source: ");
         goto out;
     }
-    if (sl_target_open(spec->target_url, &tgt, err) || tgt->ops->ckpt_delete(tgt, spec->name, err)) {
+    if (!known || tgt->ops->ckpt_delete(tgt, spec->name, &terr)) {
+        *err = terr;
         sl_err_prefix(err, "target: ");
         goto out;
     }
     sl_info("deleted the checkpoints of stream \"%s\" on the target", spec->name);
     rc = 0;
 out:
+    prior_free(&prior);
     sl_cdc_close(c);
     sl_target_close(tgt);
     return rc;

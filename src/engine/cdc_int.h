@@ -1,12 +1,13 @@
 /*
  * cdc_int.h: state shared by the cdc orchestrator (cdc.c), its reader side
- * (cdc_reader.c, on the orchestrator's thread) and its writer lanes (cdc_writer.c).
- * Not a public interface.
+ * (cdc_reader.c and cdc_schema.c, on the orchestrator's thread) and its writer lanes
+ * (cdc_writer.c, engine/lane.h). Not a public interface.
  *
- * Locking: `mu` guards the lanes' committed positions and the failure record; the
- * reader alone touches builders, queues and the transaction list. `schema` is held
- * shared by a writer while it applies a batch and exclusively by the reader while it
- * swaps a table description after a schema change (with every lane drained).
+ * Locking: the run context's `mu` (engine/run.h) guards the lanes' committed
+ * positions, and its `cv` is broadcast when one moves; the reader alone touches
+ * builders, queues and the transaction list. `schema` is held shared by a writer
+ * while it applies a batch and exclusively by the reader while it swaps a table
+ * description after a schema change (with every lane drained).
  */
 #ifndef SL_ENGINE_CDC_INT_H
 #define SL_ENGINE_CDC_INT_H
@@ -19,6 +20,8 @@
 
 #include "broker/bus.h"
 #include "engine/cdc.h"
+#include "engine/lane.h"
+#include "engine/run.h"
 #include "model/change.h"
 #include "source/cdc.h"
 #include "target/target.h"
@@ -56,20 +59,20 @@ typedef struct xact {
 } xact_t;
 
 typedef struct cdc {
+    sl_run_t run;            /* the bus, the flags, the lanes' counters, the stats publisher;
+                                run.restart ends the session */
     const sl_spec_t *spec;
     const sl_load_opts_t *opts;
-    sl_bus_t *bus;
     int lanes;
     size_t batch_bytes;
     int batch_rows;
-    char slot[64];
+    const struct sl_cdc_ops *ops; /* the source's kind, for what every connection shares */
+    sl_cdc_t *conn;               /* the session's source connection (reader thread) */
 
     sl_table_t **tables;
     int ntables;
     pthread_rwlock_t schema;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     lane_t *lane;
     uint64_t epoch;          /* the reader session */
 
@@ -77,6 +80,8 @@ typedef struct cdc {
     xact_t *xq;
     int xhead, xn, xcap;
     bool in_xact;
+    int64_t xact_changes;    /* changes seen in the open transaction */
+    uint64_t empty_end;      /* end of the last transaction without changes (this session) */
     uint64_t cur_lsn;
     int64_t cur_commit_us;
     uint64_t last_end;       /* end of the last transaction seen whole */
@@ -89,40 +94,35 @@ typedef struct cdc {
     int64_t stop_seen_ms;    /* when a stop request was first seen */
     sl_target_t *admin;      /* schema changes and the tables checkpoint */
 
-    _Atomic bool failed;
-    _Atomic bool restart;    /* the session must end and start again from the slot */
     _Atomic bool session_over;
-    const char *_Atomic restart_why; /* why restart was set (a static string) */
     _Atomic int64_t target_down_ms;  /* since when a lane cannot reach the target (0: it can) */
-    sl_err_t fail_err;
 
     _Atomic int64_t changes_read;
     _Atomic int64_t changes_applied;
-    _Atomic int64_t batches;
-    _Atomic int64_t duplicates;
-    _Atomic int64_t retries;
     _Atomic int64_t lag_us;
     _Atomic uint64_t server_end;
     _Atomic uint64_t confirmed;
+    char confirmed_text[96];  /* confirmed as the source writes it, under mu */
 
-    /* monitoring: the stats publisher and per-table counters (index as in tables[]);
-     * the labels are copied because a schema change swaps tables[] under the publisher */
-    struct sl_stats *stats;
+    /* monitoring: per-table counters (index as in tables[]); the labels are copied
+     * because a schema change swaps tables[] under the publisher */
     cdc_tstats_t *tstats;
     char **tnames;
     int ntstats;
-    _Atomic int64_t redeliveries;
 } cdc_t;
 
-void sl_cdc_fail(cdc_t *cd, const sl_err_t *err);
-bool sl_cdc_stopping(cdc_t *cd); /* failed, restarting, or a stop was asked for */
-void sl_cdc_sleep(cdc_t *cd, int ms);
 int64_t sl_cdc_now_ms(void);
 /* The checkpoint key of a lane: "cdc:<n>". */
 void sl_cdc_lane_key(int lane, char *buf, int size);
-/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back. */
+/* Lane checkpoint position text {"lsn":"X/Y","idx":n,"flush":"X/Y"} and back: packed
+ * positions (source/cdc.h), the form every checkpoint has had. */
 char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush);
 int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
+/* pos as the source writes it ("0/1A2B3C8", "GTID 0-11-500", "mysql-bin.000003:1234")
+ * into buf, which it returns. Reader thread (it asks the session's connection). */
+const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size);
+/* Sets the confirmed position, and its text for the stats. Reader thread. */
+void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos);
 
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
@@ -131,11 +131,18 @@ void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
 bool sl_cdc_drain(cdc_t *cd);
 void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders */
 
-/* cdc_writer.c: one thread per lane. */
-typedef struct cdc_writer_arg {
-    cdc_t *cd;
-    int lane;
-} cdc_writer_arg_t;
-void *sl_cdc_writer_main(void *arg);
+/* cdc_writer.c: the change stream's writer lanes (the mode given to engine/lane.h,
+ * with the cdc_t as its state). */
+extern const sl_lane_ops_t sl_cdc_lane_ops;
+
+/* cdc_schema.c: the stream's table descriptions. Stores them as checkpoint
+ * "cdc_tables" (so that a rerun maps the change stream with the columns the target
+ * has), and reads them back into cd->tables. */
+int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
+int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err);
+/* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
+ * are applied to the target and the description is swapped; anything else stops the
+ * stream. Runs on the reader's thread with every lane drained. */
+int sl_cdc_schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err);
 
 #endif

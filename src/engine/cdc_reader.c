@@ -15,7 +15,7 @@
  * large transactions (one COPY of 50,000 rows costs the target far less than a dozen of
  * 4,000) instead of one per 50 ms of reading.
  *
- * Confirming (DESIGN.md "Idle lanes"): U is the lowest position not yet committed
+ * Confirming (docs/design.md "Idle lanes"): U is the lowest position not yet committed
  * anywhere: the first unapplied batch of any lane, an unpublished batch, or the open
  * transaction. Every transaction that started below U is applied on every lane, so
  * the end of the last of them may be confirmed. When nothing is pending and the server
@@ -40,8 +40,8 @@
 #define HEARTBEAT_MS 1000
 #define LOG_EVERY_MS 10000
 #define DRAIN_LIMIT_MS 60000
-#define STOP_WAIT_MS 10000
-#define TARGET_DOWN_MS 5000  /* the source connection is let go when the target is down this long */   /* a stop waits this long for the open source transaction */
+#define STOP_WAIT_MS 10000   /* a stop waits this long for the open source transaction */
+#define TARGET_DOWN_MS 5000  /* the source connection is let go when the target is down this long */
 
 static const sl_pos_t POS_MAX = {UINT64_MAX, UINT32_MAX};
 
@@ -56,6 +56,7 @@ void sl_cdc_reader_reset(cdc_t *cd)
     }
     cd->xhead = cd->xn = 0;
     cd->in_xact = false;
+    cd->empty_end = 0;
     cd->last_end = cd->start.lsn;
     cd->flushable = 0;
     cd->last_hb_ms = sl_cdc_now_ms();
@@ -132,22 +133,15 @@ static int publish(cdc_t *cd, int li, sl_err_t *err)
     if (!l->open)
         return 0;
     /* back-pressure: at most LANE_WINDOW batches of a lane in flight */
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     for (;;) {
         retire(cd);
-        if (l->qn < LANE_WINDOW || atomic_load(&cd->failed) || atomic_load(&cd->restart))
+        if (l->qn < LANE_WINDOW || atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart))
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&cd->cv, &cd->mu, &ts);
+        sl_run_wait(&cd->run, 100);
     }
-    pthread_mutex_unlock(&cd->mu);
-    if (atomic_load(&cd->failed) || atomic_load(&cd->restart))
+    pthread_mutex_unlock(&cd->run.mu);
+    if (atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     l->bb.hdr.flush = cd->last_end;
     l->bb.hdr.commit_us = cd->cur_commit_us;
@@ -158,19 +152,19 @@ static int publish(cdc_t *cd, int li, sl_err_t *err)
     snprintf(msgid, sizeof msgid, "%" PRIu64 "-%d-%" PRIX64 "-%u", cd->epoch, li, l->bb.hdr.last.lsn,
              l->bb.hdr.last.idx);
     for (int attempt = 0;; attempt++) {
-        if (sl_bus_publish(cd->bus, cd->spec->name, li, msgid, data, len, err) == 0)
+        if (sl_bus_publish(cd->run.bus, cd->spec->name, li, msgid, data, len, err) == 0)
             break;
         if (!err->retriable || attempt >= 10) {
             sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
             return -1;
         }
-        sl_cdc_sleep(cd, 200 << (attempt < 5 ? attempt : 5));
-        if (sl_cdc_stopping(cd) && !(cd->opts->stop && *cd->opts->stop))
+        sl_run_sleep(&cd->run, 200 << (attempt < 5 ? attempt : 5));
+        if (sl_run_stopping(&cd->run) && !sl_run_stop_asked(&cd->run))
             return -1;
     }
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     pend_push(l, (pend_t){l->first, l->bb.hdr.last});
-    pthread_mutex_unlock(&cd->mu);
+    pthread_mutex_unlock(&cd->run.mu);
     l->published = l->bb.hdr.last;
     l->sent_first = true;
     l->open = false;
@@ -200,10 +194,10 @@ static bool due(cdc_t *cd, int li, int64_t now)
         return false;
     if (age >= BATCH_AGE_MAX_MS)
         return true;
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     retire(cd);
     bool ready = l->qn < BUSY_BATCHES;
-    pthread_mutex_unlock(&cd->mu);
+    pthread_mutex_unlock(&cd->run.mu);
     return ready;
 }
 
@@ -221,13 +215,13 @@ bool sl_cdc_drain(cdc_t *cd)
     sl_err_t err = {0};
     if (publish_all(cd, false, &err)) {
         if (err.code != SL_E_CANCELED)
-            sl_cdc_fail(cd, &err);
+            sl_run_fail(&cd->run, &err);
         return false;
     }
     int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     bool done = false;
-    while (!atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
+    while (!atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart)) {
         retire(cd);
         done = true;
         for (int i = 0; i < cd->lanes; i++)
@@ -235,16 +229,9 @@ bool sl_cdc_drain(cdc_t *cd)
                 done = false;
         if (done || sl_cdc_now_ms() > until)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&cd->cv, &cd->mu, &ts);
+        sl_run_wait(&cd->run, 100);
     }
-    pthread_mutex_unlock(&cd->mu);
+    pthread_mutex_unlock(&cd->run.mu);
     return done;
 }
 
@@ -322,147 +309,6 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
-/* ---- schema changes ------------------------------------------------------------- */
-
-static bool in_list(const char *const *names, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return true;
-    return false;
-}
-
-static int admin(cdc_t *cd, sl_err_t *err)
-{
-    if (cd->admin)
-        return 0;
-    if (sl_target_open(cd->spec->target_url, &cd->admin, err)) {
-        sl_err_prefix(err, "target: ");
-        return -1;
-    }
-    return 0;
-}
-
-/* Stores the stream's table descriptions (key "cdc_tables"), so that a rerun maps the
- * change stream with the columns the target has. */
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
-
-/* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
- * are applied to the target; anything else stops the stream. Runs with every lane
- * drained. */
-static int schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
-{
-    const sl_table_t *old = cd->tables[ti];
-    char label[300];
-    sl_table_label(old, label, sizeof label);
-    sl_source_t *src = NULL;
-    sl_table_t *fresh = NULL, *next = NULL;
-    int rc = -1, added = 0, dropped = 0;
-    if (sl_source_open(cd->spec->source_url, &src, err) ||
-        src->ops->describe(src, label, &fresh, err)) {
-        sl_err_prefix(err, "source: ");
-        goto out;
-    }
-    for (int i = 0; i < nrel; i++)
-        if (sl_table_find_col(old, relcols[i]) < 0)
-            added++;
-    for (int i = 0; i < old->ncolumns; i++)
-        if (!old->columns[i].generated && !in_list(relcols, nrel, old->columns[i].name))
-            dropped++;
-    if (added && dropped) {
-        sl_err_set(err, SL_E_SCHEMA, "columns of replicated table \"%s\" were renamed, or added and dropped at once",
-                   label);
-        sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN, one kind at a time; a rename would lose the column's data");
-        sl_err_hint(err, "make the same change on the target table, then run `sluice cleanup` and `sluice run --restart` "
-                         "to copy the table again");
-        goto out;
-    }
-    /* columns kept must keep their type */
-    for (int i = 0; i < nrel; i++) {
-        int o = sl_table_find_col(old, relcols[i]), f = sl_table_find_col(fresh, relcols[i]);
-        if (o >= 0 && f >= 0 && (old->columns[o].type != fresh->columns[f].type ||
-                                 strcmp(old->columns[o].native ? old->columns[o].native : "",
-                                        fresh->columns[f].native ? fresh->columns[f].native : ""))) {
-            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of replicated table \"%s\" changed type from %s to %s",
-                       relcols[i], label, old->columns[o].native ? old->columns[o].native : "?",
-                       fresh->columns[f].native ? fresh->columns[f].native : "?");
-            sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN only");
-            sl_err_hint(err, "change the target column the same way and run `sluice cleanup` then `sluice run "
-                             "--restart` to copy again");
-            goto out;
-        }
-    }
-    if (admin(cd, err))
-        goto out;
-    /* The new description, built as JSON from the old one: the relation's columns in its
-     * order (kept ones as they were, added ones as the catalog describes them), then the
-     * generated columns the source does not send. */
-    json_t *oj = sl_table_to_json(old), *fj = sl_table_to_json(fresh);
-    json_t *ocols = json_object_get(oj, "columns"), *fcols = json_object_get(fj, "columns");
-    json_t *cols = json_array();
-    for (int i = 0; i < nrel; i++) {
-        int o = sl_table_find_col(old, relcols[i]);
-        if (o >= 0) {
-            json_array_append(cols, json_array_get(ocols, (size_t)o));
-            continue;
-        }
-        int f = sl_table_find_col(fresh, relcols[i]);
-        if (f < 0) {
-            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" was added to replicated table \"%s\" and is gone again",
-                       relcols[i], label);
-            sl_err_hint(err, "run `sluice cleanup` then `sluice run --restart` to copy the table again");
-            json_decref(cols);
-            json_decref(oj);
-            json_decref(fj);
-            goto out;
-        }
-        sl_info("table \"%s\": adding column \"%s\" (%s) on the target", label, relcols[i],
-                fresh->columns[f].native ? fresh->columns[f].native : sl_type_name(fresh->columns[f].type));
-        if (cd->admin->ops->add_column(cd->admin, old, &fresh->columns[f], err)) {
-            sl_err_prefix(err, "target: ");
-            json_decref(cols);
-            json_decref(oj);
-            json_decref(fj);
-            goto out;
-        }
-        json_array_append(cols, json_array_get(fcols, (size_t)f));
-    }
-    for (int i = 0; i < old->ncolumns; i++) {
-        if (in_list(relcols, nrel, old->columns[i].name))
-            continue;
-        if (old->columns[i].generated) {
-            json_array_append(cols, json_array_get(ocols, (size_t)i));
-            continue;
-        }
-        sl_info("table \"%s\": dropping column \"%s\" on the target", label, old->columns[i].name);
-        if (cd->admin->ops->drop_column(cd->admin, old, old->columns[i].name, err)) {
-            sl_err_prefix(err, "target: ");
-            json_decref(cols);
-            json_decref(oj);
-            json_decref(fj);
-            goto out;
-        }
-    }
-    json_object_set_new(oj, "columns", cols);
-    int jrc = sl_table_from_json(oj, &next, err);
-    json_decref(oj);
-    json_decref(fj);
-    if (jrc)
-        goto out;
-    pthread_rwlock_wrlock(&cd->schema);
-    sl_table_t *prev = cd->tables[ti];
-    cd->tables[ti] = next;
-    pthread_rwlock_unlock(&cd->schema);
-    sl_table_free(prev);
-    next = NULL;
-    rc = sl_cdc_store_tables(cd, cd->admin, err);
-out:
-    sl_table_free(next);
-    sl_table_free(fresh);
-    sl_source_close(src);
-    return rc;
-}
-
 /* ---- the handler ---------------------------------------------------------------- */
 
 static void log_progress(cdc_t *cd)
@@ -473,12 +319,12 @@ static void log_progress(cdc_t *cd)
     int64_t applied = atomic_load(&cd->changes_applied);
     double secs = (double)(now - cd->last_log_ms) / 1000.0;
     uint64_t end = atomic_load(&cd->server_end), conf = atomic_load(&cd->confirmed);
-    char cbuf[32];
-    sl_lsn_format(conf, cbuf, sizeof cbuf);
-    sl_info("cdc \"%s\": %" PRId64 " changes applied (%.0f/s), lag %.1f s, slot lag %" PRIu64
-            " bytes, confirmed %s",
-            cd->spec->name, applied, cd->last_log_ms ? (double)(applied - cd->last_log_applied) / secs : 0.0,
-            (double)atomic_load(&cd->lag_us) / 1e6, end > conf ? end - conf : 0, cbuf);
+    char cbuf[96], slot[64] = "";
+    if (cd->ops && cd->ops->byte_positions)
+        snprintf(slot, sizeof slot, ", slot lag %" PRIu64 " bytes", end > conf ? end - conf : 0);
+    sl_info("cdc \"%s\": %" PRId64 " changes applied (%.0f/s), lag %.1f s%s, confirmed %s", cd->spec->name, applied,
+            cd->last_log_ms ? (double)(applied - cd->last_log_applied) / secs : 0.0,
+            (double)atomic_load(&cd->lag_us) / 1e6, slot, sl_cdc_pos_text(cd, conf, cbuf, sizeof cbuf));
     cd->last_log_ms = now;
     cd->last_log_applied = applied;
 }
@@ -489,15 +335,25 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
     switch (ev->kind) {
     case SL_CDC_BEGIN:
         cd->in_xact = true;
+        cd->xact_changes = 0;
         cd->cur_lsn = ev->xact_lsn;
         cd->cur_commit_us = ev->commit_us;
         return 0;
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
+        cd->xact_changes++;
         return add_change(cd, &ev->change, err);
     case SL_CDC_COMMIT:
         cd->in_xact = false;
+        if (!cd->xact_changes) {
+            /* an empty transaction (PostgreSQL before 15 sends them): its end is
+             * confirmed through a heartbeat, as when idle, so that the confirmed
+             * position never passes a lane checkpoint (pg_cdc_slot.c relies on it) */
+            if (ev->end_lsn > cd->empty_end)
+                cd->empty_end = ev->end_lsn;
+            return 0;
+        }
         cd->cur_commit_us = ev->commit_us;
         if (ev->end_lsn > cd->last_end)
             cd->last_end = ev->end_lsn;
@@ -508,7 +364,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
             return sl_err_set(err, SL_E_INTERNAL, "a relation message for unknown table %d", ev->table);
         if (!sl_cdc_drain(cd))
             return sl_err_set(err, SL_E_CANCELED, "the session is ending");
-        return schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
+        return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
     }
     return 0;
 }
@@ -528,7 +384,7 @@ static void heartbeat(cdc_t *cd, uint64_t end)
         cd->last_end = end;
         if (publish(cd, i, &err)) {
             if (err.code != SL_E_CANCELED)
-                sl_cdc_fail(cd, &err);
+                sl_run_fail(&cd->run, &err);
             return;
         }
     }
@@ -541,10 +397,10 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
     cdc_t *cd = ctx;
     if (server_end > atomic_load(&cd->server_end))
         atomic_store(&cd->server_end, server_end);
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     retire(cd);
     sl_pos_t u = lowest_pending(cd);
-    pthread_mutex_unlock(&cd->mu);
+    pthread_mutex_unlock(&cd->run.mu);
     while (cd->xn > 0) {
         xact_t *x = &cd->xq[cd->xhead];
         bool applied = sl_pos_cmp(u, POS_MAX) == 0 ? true : x->lsn < u.lsn;
@@ -555,11 +411,13 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
         cd->xhead = (cd->xhead + 1) % cd->xcap;
         cd->xn--;
     }
+    if (cd->empty_end > server_end)
+        server_end = cd->empty_end; /* everything before it was read */
     if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && server_end > cd->last_end &&
-        sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_cdc_stopping(cd))
+        sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_run_stopping(&cd->run))
         heartbeat(cd, server_end);
     if (cd->flushable > atomic_load(&cd->confirmed))
-        atomic_store(&cd->confirmed, cd->flushable);
+        sl_cdc_set_confirmed(cd, cd->flushable);
     return atomic_load(&cd->confirmed);
 }
 
@@ -568,18 +426,17 @@ static bool stopping(void *ctx)
     cdc_t *cd = ctx;
     sl_err_t err = {0};
     log_progress(cd);
-    if (atomic_load(&cd->failed) || atomic_load(&cd->restart))
+    if (atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart))
         return true;
     int64_t down = atomic_load(&cd->target_down_ms);
     if (down && sl_cdc_now_ms() - down > TARGET_DOWN_MS) {
         /* Nothing can be applied: let go of the source until the target is back. A
          * PostgreSQL source could not even shut down meanwhile (its WAL sender waits for
          * the position sent to be confirmed). */
-        atomic_store(&cd->restart_why, "the target has been unreachable for 5 s");
-        atomic_store(&cd->restart, true);
+        sl_run_restart(&cd->run, "the target has been unreachable for 5 s");
         return true;
     }
-    if (cd->opts->stop && *cd->opts->stop) {
+    if (sl_run_stop_asked(&cd->run)) {
         /* finish the source transaction being read first (up to STOP_WAIT_MS), so that
          * the target is left with whole transactions */
         int64_t now = sl_cdc_now_ms();
@@ -593,8 +450,8 @@ static bool stopping(void *ctx)
     }
     /* a batch is cut between transactions, unless it is full (add_change) */
     if (!cd->in_xact && publish_all(cd, true, &err) && err.code != SL_E_CANCELED)
-        sl_cdc_fail(cd, &err);
-    return atomic_load(&cd->failed) || atomic_load(&cd->restart);
+        sl_run_fail(&cd->run, &err);
+    return atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart);
 }
 
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)

@@ -1,15 +1,22 @@
 /*
- * cdc_writer.c: writer lanes of a cdc stream. Each lane owns one target connection
- * and one pull subscription, takes one change batch at a time and applies the changes
- * it has not applied yet, together with its lane checkpoint (last position, flush
- * position), in one target transaction before acknowledging (DESIGN.md "Exactly once").
+ * cdc_writer.c: the change stream's mode of the writer lanes (engine/lane.h). A lane
+ * takes one change batch at a time and applies the changes it has not applied yet,
+ * together with its lane checkpoint (last position, flush position), in one target
+ * transaction before the lane acknowledges it (docs/design.md "Exactly once").
  *
  * A change at or below the checkpoint is skipped (a redelivery, or a session that
  * restarted from an older confirmed position). A batch whose predecessor in the lane
  * was never committed (its `prev` is past the checkpoint: the broker lost a message)
  * is not applied: the session restarts from the source.
  *
- * Thread: one per lane; takes cd->mu only to publish its committed position.
+ * What a lane needs of the stream: the tables (stored on the target as checkpoint
+ * "cdc_tables", swapped under `schema` after a schema change) and the session's epoch;
+ * and, in this process only, the reader's view of the positions it committed and of
+ * the target being down (settled(), target_down()). A lane in another process would
+ * learn the epoch and schema changes, and report its positions, through the broker.
+ *
+ * Thread: one per lane; takes cd->run.mu only to publish its committed position, and
+ * cd->schema shared while it applies.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,12 +39,15 @@ typedef enum { APPLIED, SKIPPED, GAP, FAILED } outcome_t;
 typedef struct wstate {
     cdc_t *cd;
     int lane;
-    sl_target_t *tgt;
+    sl_target_t *tgt; /* during apply */
     sl_change_t *chs;
     int run_max;  /* capacity of chs */
     sl_value_t *vals;
     size_t vals_cap;
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
+    /* what apply leaves for settled */
+    int64_t napplied;
+    sl_cbatch_hdr_t hdr;
 } wstate_t;
 
 /* Monitoring: counts a run of n changes of one table as applied (once committed). */
@@ -53,11 +63,11 @@ static void count_run(wstate_t *w, int n)
 
 static void set_committed(cdc_t *cd, int lane, sl_pos_t pos)
 {
-    pthread_mutex_lock(&cd->mu);
+    pthread_mutex_lock(&cd->run.mu);
     if (sl_pos_cmp(pos, cd->lane[lane].committed) > 0)
         cd->lane[lane].committed = pos;
-    pthread_cond_broadcast(&cd->cv);
-    pthread_mutex_unlock(&cd->mu);
+    pthread_cond_broadcast(&cd->run.cv);
+    pthread_mutex_unlock(&cd->run.mu);
 }
 
 static int max_cols(const cdc_t *cd)
@@ -196,153 +206,116 @@ fail_committed:
     return FAILED;
 }
 
-/* Reconnects with backoff (capped at 10 s) until it works or the session ends. */
-static bool reconnect(wstate_t *w, int attempt)
+static void *lane_open(void *mode, int lane)
 {
-    cdc_t *cd = w->cd;
-    sl_target_close(w->tgt);
-    w->tgt = NULL;
-    int wait = 250 << (attempt < 5 ? attempt : 5);
-    int64_t none = 0;
-    atomic_compare_exchange_strong(&cd->target_down_ms, &none, sl_cdc_now_ms());
-    for (;;) {
-        sl_cdc_sleep(cd, wait);
-        if (sl_cdc_stopping(cd) || atomic_load(&cd->session_over))
-            return false;
-        sl_err_t err = {0};
-        if (sl_target_open(cd->spec->target_url, &w->tgt, &err) == 0) {
-            atomic_store(&cd->target_down_ms, 0);
-            return true;
-        }
-        sl_warn("lane %d: could not reconnect to the target: %s; retrying", w->lane, err.message);
-        if (!err.retriable && err.fatal) {
-            sl_cdc_fail(cd, &err);
-            return false;
-        }
-        if (wait < 10000)
-            wait *= 2;
-    }
-}
-
-static void handle(wstate_t *w, natsMsg *msg)
-{
-    cdc_t *cd = w->cd;
-    sl_err_t err = {0};
-    sl_cbatch_view_t v;
-    if (sl_cbatch_decode(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &v, &err)) {
-        sl_err_hint(&err, "the broker stream holds data that is not sluice's; run again");
-        natsMsg_Term(msg, NULL);
-        sl_cdc_fail(cd, &err);
-        return;
-    }
-    if (sl_bus_delivered(msg) > 1)
-        atomic_fetch_add(&cd->redeliveries, 1);
-    if (v.hdr.epoch != cd->epoch || v.hdr.lane != (uint32_t)w->lane) {
-        natsMsg_Ack(msg, NULL); /* a batch of an earlier session: that session's data is read again */
-        return;
-    }
-    for (int attempt = 0;; attempt++) {
-        int64_t n = 0;
-        pthread_rwlock_rdlock(&cd->schema);
-        outcome_t o = apply(w, &v, &n, &err);
-        pthread_rwlock_unlock(&cd->schema);
-        if (o == APPLIED || o == SKIPPED) {
-            natsMsg_Ack(msg, NULL); /* a lost ack only causes a redelivery, skipped by the checkpoint */
-            if (o == APPLIED) {
-                atomic_fetch_add(&cd->changes_applied, n);
-                atomic_fetch_add(&cd->batches, 1);
-                for (int i = 0; i < cd->ntstats; i++) {
-                    if (w->trows[i])
-                        atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i]);
-                    if (w->tbytes[i])
-                        atomic_fetch_add(&cd->tstats[i].bytes_written, w->tbytes[i]);
-                }
-                if (v.hdr.flags & SL_CBATCH_HEARTBEAT) {
-                    /* sent only when nothing was pending: caught up (its commit time is
-                     * the last transaction's, which would make an idle stream look late) */
-                    atomic_store(&cd->lag_us, 0);
-                } else if (v.hdr.commit_us > 0) {
-                    struct timespec ts;
-                    clock_gettime(CLOCK_REALTIME, &ts);
-                    int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-                    atomic_store(&cd->lag_us, now > v.hdr.commit_us ? now - v.hdr.commit_us : 0);
-                }
-            } else {
-                atomic_fetch_add(&cd->duplicates, 1);
-            }
-            set_committed(cd, w->lane, v.hdr.last);
-            return;
-        }
-        if (o == GAP) {
-            sl_warn("lane %d: a change batch before position %" PRIX64 ":%u never arrived; reading again "
-                    "from the last confirmed position",
-                    w->lane, v.hdr.last.lsn, v.hdr.last.idx);
-            atomic_store(&cd->restart_why, "a change batch was lost");
-            atomic_store(&cd->restart, true);
-            natsMsg_Ack(msg, NULL);
-            return;
-        }
-        if (err.retriable && !err.fatal) {
-            if (sl_cdc_stopping(cd) || atomic_load(&cd->session_over))
-                return; /* read again by the next session or run */
-            atomic_fetch_add(&cd->retries, 1);
-            sl_warn("lane %d: applying changes failed (%s); reconnecting and retrying", w->lane, err.message);
-            natsMsg_InProgress(msg, NULL);
-            if (!reconnect(w, attempt))
-                return;
-            continue;
-        }
-        sl_cdc_fail(cd, &err);
-        return;
-    }
-}
-
-void *sl_cdc_writer_main(void *arg)
-{
-    cdc_writer_arg_t *wa = arg;
-    cdc_t *cd = wa->cd;
-    wstate_t w = {.cd = cd, .lane = wa->lane};
-    sl_err_t err = {0};
-    sl_bus_sub_t *sub = NULL;
-    if (sl_target_open(cd->spec->target_url, &w.tgt, &err) && !err.retriable) {
-        sl_cdc_fail(cd, &err);
-        return NULL;
-    }
-    while (sl_bus_subscribe(cd->bus, cd->spec->name, wa->lane, &sub, &err)) {
-        if (!err.retriable || sl_cdc_stopping(cd) || atomic_load(&cd->session_over)) {
-            if (!sl_cdc_stopping(cd) && !atomic_load(&cd->session_over))
-                sl_cdc_fail(cd, &err);
-            sl_target_close(w.tgt);
-            return NULL;
-        }
-        sl_cdc_sleep(cd, 500);
-    }
-    w.trows = calloc((size_t)cd->ntstats + 1, sizeof *w.trows);
-    w.tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w.tbytes);
-    if (!w.trows || !w.tbytes)
+    cdc_t *cd = mode;
+    wstate_t *w = calloc(1, sizeof *w);
+    if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
+        !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)))
         abort();
-    while (!atomic_load(&cd->session_over) && !atomic_load(&cd->failed) && !atomic_load(&cd->restart)) {
-        natsMsg *msg = NULL;
-        int rc = sl_bus_fetch(sub, &msg, 200, &err);
-        if (rc < 0) {
-            sl_warn("lane %d: %s; retrying", wa->lane, err.message);
-            sl_cdc_sleep(cd, 500);
-            continue;
-        }
-        if (rc == 0)
-            continue;
-        if (!w.tgt && !reconnect(&w, 0)) {
-            natsMsg_Destroy(msg);
-            break;
-        }
-        handle(&w, msg);
-        natsMsg_Destroy(msg);
-    }
-    sl_bus_unsubscribe(sub);
-    sl_target_close(w.tgt);
-    free(w.chs);
-    free(w.vals);
-    free(w.trows);
-    free(w.tbytes);
-    return NULL;
+    w->cd = cd;
+    w->lane = lane;
+    return w;
 }
+
+static void lane_close(void *state)
+{
+    wstate_t *w = state;
+    free(w->chs);
+    free(w->vals);
+    free(w->trows);
+    free(w->tbytes);
+    free(w);
+}
+
+static bool lane_more(void *state)
+{
+    cdc_t *cd = ((wstate_t *)state)->cd;
+    return !atomic_load(&cd->session_over) && !atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart);
+}
+
+static bool lane_ending(void *state) { return atomic_load(&((wstate_t *)state)->cd->session_over); }
+
+/* The reader lets go of the source when the target has been down a while. */
+static void lane_target_down(void *state, bool down)
+{
+    cdc_t *cd = ((wstate_t *)state)->cd;
+    int64_t none = 0;
+    if (down)
+        atomic_compare_exchange_strong(&cd->target_down_ms, &none, sl_cdc_now_ms());
+    else
+        atomic_store(&cd->target_down_ms, 0);
+}
+
+static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_msg_t *msg, sl_err_t *err)
+{
+    wstate_t *w = state;
+    cdc_t *cd = w->cd;
+    sl_cbatch_view_t v;
+    if (sl_cbatch_decode(sl_bus_msg_data(msg), sl_bus_msg_len(msg), &v, err)) {
+        sl_err_hint(err, "the broker stream holds data that is not sluice's; run again");
+        return SL_LANE_REFUSED;
+    }
+    if (v.hdr.epoch != cd->epoch || v.hdr.lane != (uint32_t)w->lane)
+        return SL_LANE_DROPPED; /* a batch of an earlier session: that session's data is read again */
+    w->tgt = tgt;
+    w->hdr = v.hdr;
+    pthread_rwlock_rdlock(&cd->schema);
+    outcome_t o = apply(w, &v, &w->napplied, err);
+    pthread_rwlock_unlock(&cd->schema);
+    w->tgt = NULL;
+    switch (o) {
+    case APPLIED:
+        return SL_LANE_APPLIED;
+    case SKIPPED:
+        return SL_LANE_SKIPPED;
+    case GAP:
+        sl_warn("lane %d: a change batch before position %" PRIX64 ":%u never arrived; reading again "
+                "from the last confirmed position",
+                w->lane, v.hdr.last.lsn, v.hdr.last.idx);
+        sl_run_restart(&cd->run, "a change batch was lost");
+        return SL_LANE_DROPPED;
+    case FAILED:
+        break;
+    }
+    return SL_LANE_FAILED;
+}
+
+/* After the ack: the figures, and the committed position the reader confirms from. */
+static void lane_settled(void *state, sl_lane_verdict_t verdict)
+{
+    wstate_t *w = state;
+    cdc_t *cd = w->cd;
+    if (verdict == SL_LANE_DROPPED)
+        return;
+    if (verdict == SL_LANE_APPLIED) {
+        atomic_fetch_add(&cd->changes_applied, w->napplied);
+        for (int i = 0; i < cd->ntstats; i++) {
+            if (w->trows[i])
+                atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i]);
+            if (w->tbytes[i])
+                atomic_fetch_add(&cd->tstats[i].bytes_written, w->tbytes[i]);
+        }
+        if (w->hdr.flags & SL_CBATCH_HEARTBEAT) {
+            /* sent only when nothing was pending: caught up (its commit time is the last
+             * transaction's, which would make an idle stream look late) */
+            atomic_store(&cd->lag_us, 0);
+        } else if (w->hdr.commit_us > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+            atomic_store(&cd->lag_us, now > w->hdr.commit_us ? now - w->hdr.commit_us : 0);
+        }
+    }
+    set_committed(cd, w->lane, w->hdr.last);
+}
+
+const sl_lane_ops_t sl_cdc_lane_ops = {
+    .open = lane_open,
+    .close = lane_close,
+    .apply = lane_apply,
+    .settled = lane_settled,
+    .more = lane_more,
+    .ending = lane_ending,
+    .target_down = lane_target_down,
+};

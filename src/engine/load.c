@@ -25,30 +25,6 @@
 
 void sl_load_stripe_key(int stripe, char *buf, int size) { snprintf(buf, (size_t)size, "s:%d", stripe); }
 
-void sl_load_fail(load_t *ld, const sl_err_t *err)
-{
-    pthread_mutex_lock(&ld->mu);
-    if (!atomic_load(&ld->failed)) {
-        ld->fail_err = *err;
-        atomic_store(&ld->failed, true);
-    }
-    pthread_cond_broadcast(&ld->cv);
-    pthread_mutex_unlock(&ld->mu);
-}
-
-bool sl_load_stopping(load_t *ld)
-{
-    return atomic_load(&ld->failed) || atomic_load(&ld->restart) || (ld->opts->stop && *ld->opts->stop);
-}
-
-void sl_load_sleep(load_t *ld, int ms)
-{
-    for (int slept = 0; slept < ms && !sl_load_stopping(ld); slept += 100) {
-        struct timespec ts = {0, (ms - slept < 100 ? ms - slept : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* ---- checkpoints of an earlier run ------------------------------------------------ */
 
 typedef struct prior {
@@ -272,13 +248,13 @@ static int finish_with_retry(load_t *ld, sl_target_t **admin, sl_err_t *err)
             return 0;
         if (*admin && (!err->retriable || attempt >= 8))
             return -1;
-        if (sl_load_stopping(ld))
+        if (sl_run_stopping(&ld->run))
             return -1;
         if (*admin)
             sl_warn("finishing the target failed (%s); reconnecting and retrying", err->message);
         sl_target_close(*admin);
         *admin = NULL;
-        sl_load_sleep(ld, 500 << (attempt < 4 ? attempt : 4));
+        sl_run_sleep(&ld->run, 500 << (attempt < 4 ? attempt : 4));
         if (sl_target_open(ld->spec->target_url, admin, err) && (!err->retriable || attempt >= 8)) {
             sl_err_prefix(err, "target: ");
             return -1;
@@ -367,15 +343,15 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
 {
     sl_source_t *coord = NULL;
     *restart = false;
-    atomic_store(&ld->restart, false);
-    pthread_mutex_lock(&ld->mu);
+    atomic_store(&ld->run.restart, false);
+    pthread_mutex_lock(&ld->run.mu);
     ld->next_stripe = 0;
     ld->inflight = 0;
-    pthread_mutex_unlock(&ld->mu);
+    pthread_mutex_unlock(&ld->run.mu);
     /* taken first, so that a reconnect while the stream is recreated counts too */
-    int reconnects = sl_bus_reconnects(ld->bus);
+    int reconnects = sl_bus_reconnects(ld->run.bus);
     sl_debug("data phase: recreating the broker stream");
-    if (sl_bus_stream_reset(ld->bus, ld->spec->name, ld->lanes, err))
+    if (sl_bus_stream_reset(ld->run.bus, ld->spec->name, ld->lanes, err))
         return -1;
     sl_debug("data phase: broker stream ready; opening readers");
     if (sl_source_open(ld->spec->source_url, &coord, err)) {
@@ -389,14 +365,15 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         sl_source_close(coord);
         return -1;
     }
-    pthread_t *wt = calloc((size_t)ld->lanes, sizeof *wt);
-    writer_arg_t *wa = calloc((size_t)ld->lanes, sizeof *wa);
+    sl_lane_cfg_t lc = {.run = &ld->run,
+                        .stream = ld->spec->name,
+                        .target_url = ld->spec->target_url,
+                        .fetch_ms = 500,
+                        .ops = &sl_load_lane_ops,
+                        .mode = ld};
+    sl_lanes_t *lanes = sl_lanes_start(&lc, ld->lanes);
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
     reader_arg_t *ra = calloc((size_t)nrd, sizeof *ra);
-    for (int i = 0; i < ld->lanes; i++) {
-        wa[i] = (writer_arg_t){.ld = ld, .lane = i};
-        pthread_create(&wt[i], NULL, sl_load_writer_main, &wa[i]);
-    }
     for (int i = 0; i < nrd; i++) {
         ra[i] = (reader_arg_t){.ld = ld, .src = rd[i], .id = i};
         pthread_create(&rt[i], NULL, sl_load_reader_main, &ra[i]);
@@ -404,17 +381,10 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     sl_progress_t *pg = sl_progress_start(ld, ld->opts->progress_tty);
     int64_t last_moves = -1;
     time_t last_move_at = time(NULL);
-    while (atomic_load(&ld->stripes_left) > 0 && !sl_load_stopping(ld)) {
-        pthread_mutex_lock(&ld->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
-        pthread_mutex_unlock(&ld->mu);
+    while (atomic_load(&ld->stripes_left) > 0 && !sl_run_stopping(&ld->run)) {
+        pthread_mutex_lock(&ld->run.mu);
+        sl_run_wait(&ld->run, 250);
+        pthread_mutex_unlock(&ld->run.mu);
         sl_progress_tick(pg);
         int64_t moves = atomic_load(&ld->moves);
         if (moves != last_moves || atomic_load(&ld->busy) > 0) {
@@ -422,7 +392,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
             last_move_at = time(NULL);
         }
         const char *why = NULL;
-        if (sl_bus_reconnects(ld->bus) != reconnects)
+        if (sl_bus_reconnects(ld->run.bus) != reconnects)
             why = "the connection to the broker was re-established";
         else if (time(NULL) - last_move_at >= SL_LOAD_STALL_SECS)
             why = "nothing moved for a minute";
@@ -430,33 +400,23 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
             sl_warn("%s: batches the broker had not stored may be lost; restarting the data phase "
                     "from the target's checkpoints (applied rows are kept, none is written twice)",
                     why);
-            atomic_store(&ld->restart, true);
+            sl_run_restart(&ld->run, why);
             *restart = true;
-            pthread_mutex_lock(&ld->mu);
-            pthread_cond_broadcast(&ld->cv);
-            pthread_mutex_unlock(&ld->mu);
         }
     }
     sl_debug("data phase: waiting for readers");
     for (int i = 0; i < nrd; i++)
         pthread_join(rt[i], NULL);
     sl_debug("data phase: waiting for writers");
-    for (int i = 0; i < ld->lanes; i++)
-        pthread_join(wt[i], NULL);
+    sl_lanes_join(lanes);
     sl_debug("data phase: all threads stopped");
     sl_progress_stop(pg);
     for (int i = 0; i < nrd; i++)
         sl_source_close(rd[i]);
     free(rd);
-    free(wt);
-    free(wa);
     free(rt);
     free(ra);
-    if (atomic_load(&ld->failed)) {
-        *err = ld->fail_err;
-        return -1;
-    }
-    return 0;
+    return sl_run_failure(&ld->run, err);
 }
 
 /* Reads the stream's checkpoints (fresh connection: the target may have restarted) and
@@ -508,9 +468,8 @@ out:
 sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts,
                              sl_err_t *err)
 {
-    load_t ld = {.spec = spec, .opts = opts, .bus = bus, .lanes = sl_spec_writers(spec)};
-    pthread_mutex_init(&ld.mu, NULL);
-    pthread_cond_init(&ld.cv, NULL);
+    load_t ld = {.spec = spec, .opts = opts, .lanes = sl_spec_writers(spec)};
+    sl_run_init(&ld.run, bus, opts->stop);
     sl_source_t *src = NULL;
     sl_target_t *admin = NULL;
     prior_t prior = {0};
@@ -560,15 +519,15 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         goto out;
     /* monitoring: the figures of the data phase, published every second (monitor/stats.h) */
     if (opts->stats) {
-        ld.stats = opts->stats;
+        ld.run.stats = opts->stats;
     } else {
         sl_err_t serr = {0};
         if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &own_stats, &serr) == 0)
-            ld.stats = own_stats;
+            ld.run.stats = own_stats;
         else
             sl_warn("stats will not be published: %s", serr.message);
     }
-    sl_stats_attach(ld.stats, sl_progress_collect, &ld);
+    sl_stats_attach(ld.run.stats, sl_progress_collect, &ld);
     int resumed = ld.plan.nstripes - atomic_load(&ld.stripes_left);
     if (resumed && prior.plan)
         sl_info("%d of %d chunks were finished by an earlier run", resumed, ld.plan.nstripes);
@@ -578,7 +537,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         bool restart = false;
         if (run_data(&ld, &restart, err))
             goto out;
-        if (!restart || (opts->stop && *opts->stop))
+        if (!restart || sl_run_stop_asked(&ld.run))
             break;
         if (pass >= SL_LOAD_MAX_RESTARTS) {
             sl_err_set(err, SL_E_BROKER, "the data phase had to restart %d times", pass + 1);
@@ -588,7 +547,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         if (load_states(&ld, err))
             goto out;
     }
-    if (opts->stop && *opts->stop) {
+    if (sl_run_stop_asked(&ld.run)) {
         sl_err_set(err, SL_E_CANCELED, "load interrupted");
         sl_err_hint(err, "run the same command again to resume where it stopped");
         res = SL_LOAD_INTERRUPTED;
@@ -602,9 +561,9 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     sl_progress_summary(&ld, difftime(time(NULL), started));
     res = SL_LOAD_DONE;
 out:
-    if (res == SL_LOAD_FAILED && opts->stop && *opts->stop && err->code == SL_E_CANCELED)
+    if (res == SL_LOAD_FAILED && sl_run_stop_asked(&ld.run) && err->code == SL_E_CANCELED)
         res = SL_LOAD_INTERRUPTED;
-    sl_stats_detach(ld.stats); /* keeps the final figures; ld.ts goes away below */
+    sl_stats_detach(ld.run.stats); /* keeps the final figures; ld.ts goes away below */
     if (own_stats) {
         if (res == SL_LOAD_FAILED)
             sl_stats_error(own_stats);
@@ -621,7 +580,6 @@ out:
     free(ld.st);
     free(ld.ts);
     sl_plan_free(&ld.plan);
-    pthread_mutex_destroy(&ld.mu);
-    pthread_cond_destroy(&ld.cv);
+    sl_run_destroy(&ld.run);
     return res;
 }

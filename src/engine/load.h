@@ -1,6 +1,6 @@
 /*
  * load.h: running a `load` stream: source -> readers -> JetStream -> writer lanes ->
- * target, exactly once and resumable (DESIGN.md "Modes", "Exactly once").
+ * target, exactly once and resumable (docs/design.md "Modes", "Exactly once").
  *
  * sl_load_run() runs on the caller's thread and starts reader and writer threads of
  * its own; it returns once the load completed, failed or was interrupted.

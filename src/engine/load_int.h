@@ -1,8 +1,9 @@
 /*
  * load_int.h: state shared by the load orchestrator (load.c), its reader threads
- * (reader.c) and its writer lanes (writer.c). Not a public interface.
+ * (reader.c) and its writer lanes (writer.c, engine/lane.h). Not a public interface.
  *
- * Locking: `mu` guards next_stripe, inflight and the failure record; counters are
+ * Locking: the run context's `mu` (engine/run.h) guards next_stripe and inflight, and
+ * its `cv` is broadcast when a slot of the in-flight window frees; counters are
  * atomics so the progress display can read them without the lock.
  */
 #ifndef SL_ENGINE_LOAD_INT_H
@@ -14,8 +15,10 @@
 #include <stdint.h>
 
 #include "broker/bus.h"
+#include "engine/lane.h"
 #include "engine/load.h"
 #include "engine/plan.h"
+#include "engine/run.h"
 #include "engine/spec.h"
 #include "source/source.h"
 #include "target/target.h"
@@ -37,42 +40,26 @@ typedef struct table_stats {
 } table_stats_t;
 
 typedef struct load {
+    sl_run_t run;          /* the bus, the flags, the lanes' counters, the stats publisher */
     const sl_spec_t *spec;
     const sl_load_opts_t *opts;
     sl_plan_t plan;
-    sl_bus_t *bus;
     uint64_t epoch;
     int lanes;
     size_t batch_bytes;
     stripe_state_t *st;
     table_stats_t *ts;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int next_stripe;
-    int inflight;
+    int next_stripe;       /* under run.mu */
+    int inflight;          /* under run.mu */
     int max_inflight;
     _Atomic int stripes_left;
-    _Atomic bool failed;
-    _Atomic bool restart;  /* the data phase must stop and start over (see load.c) */
     _Atomic int64_t moves; /* batches published or applied: the stall detector's pulse */
     _Atomic int busy;      /* writers inside a target transaction right now */
-    sl_err_t fail_err;
-
-    _Atomic int64_t batches;
-    _Atomic int64_t duplicates;
-    _Atomic int64_t redeliveries;
-    _Atomic int64_t retries;
-    struct sl_stats *stats; /* monitoring publisher (monitor/stats.h), NULL: none */
 } load_t;
 
 #define SL_LOAD_STALL_SECS 60
 #define SL_LOAD_MAX_RESTARTS 10
-
-/* Records the first fatal error and wakes everyone. Any thread. */
-void sl_load_fail(load_t *ld, const sl_err_t *err);
-/* True once the run failed, a shutdown was asked for, or the data phase restarts. */
-bool sl_load_stopping(load_t *ld);
 
 /* reader.c: one thread per reader connection; src is owned by the thread. */
 typedef struct reader_arg {
@@ -82,16 +69,11 @@ typedef struct reader_arg {
 } reader_arg_t;
 void *sl_load_reader_main(void *arg);
 
-/* writer.c: one thread per lane. */
-typedef struct writer_arg {
-    load_t *ld;
-    int lane;
-} writer_arg_t;
-void *sl_load_writer_main(void *arg);
+/* writer.c: the load's writer lanes (the mode given to engine/lane.h, with the load_t
+ * as its state). */
+extern const sl_lane_ops_t sl_load_lane_ops;
 
 /* The checkpoint key of a stripe: "s:<n>". */
 void sl_load_stripe_key(int stripe, char *buf, int size);
-/* Sleeps ms milliseconds unless the load is stopping (checked every 100 ms). */
-void sl_load_sleep(load_t *ld, int ms);
 
 #endif

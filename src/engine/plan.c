@@ -18,6 +18,7 @@ void sl_plan_free(sl_plan_t *plan)
     for (int i = 0; i < plan->nstripes; i++) {
         free(plan->stripes[i].after_key);
         free(plan->stripes[i].upto_key);
+        free(plan->stripes[i].unit);
     }
     free(plan->stripes);
     memset(plan, 0, sizeof *plan);
@@ -45,7 +46,26 @@ static void add_stripe(sl_plan_t *plan, int table, char *after, char *upto)
     s[plan->nstripes].table = table;
     s[plan->nstripes].after_key = after;
     s[plan->nstripes].upto_key = upto;
+    s[plan->nstripes].unit = NULL;
     plan->nstripes++;
+}
+
+/* A file source: one stripe per unit (owned by the plan from here on). */
+static int add_units(sl_plan_t *plan, int idx, sl_table_t *t, sl_source_t *src, int chunk_rows,
+                     sl_err_t *err)
+{
+    char **units = NULL;
+    int n = 0;
+    if (src->ops->units(src, t, chunk_rows, &units, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        add_stripe(plan, idx, NULL, NULL);
+        plan->stripes[plan->nstripes - 1].unit = units[i];
+    }
+    if (n == 0) /* no file yet: an empty stripe, so that the table is still created */
+        add_stripe(plan, idx, NULL, NULL);
+    free(units);
+    return 0;
 }
 
 static char *int_key(int64_t v)
@@ -64,6 +84,8 @@ int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chun
     plan->tables = tv;
     int idx = plan->ntables++;
     tv[idx] = t;
+    if (src->ops->units)
+        return add_units(plan, idx, t, src, chunk_rows, err);
 
     int pkc = sl_table_pk_col(t, 0);
     bool int_key_table = sl_table_pk_count(t) == 1 && pkc >= 0 &&
@@ -129,6 +151,8 @@ char *sl_plan_to_json(const sl_plan_t *plan)
         json_object_set_new(j, "table", json_integer(s->table));
         json_object_set_new(j, "after", s->after_key ? json_string(s->after_key) : json_null());
         json_object_set_new(j, "upto", s->upto_key ? json_string(s->upto_key) : json_null());
+        if (s->unit)
+            json_object_set_new(j, "unit", json_string(s->unit));
         json_array_append_new(stripes, j);
     }
     json_object_set_new(root, "stripes", stripes);
@@ -179,6 +203,9 @@ int sl_plan_from_json(const char *text, sl_plan_t *plan, sl_err_t *err)
         add_stripe(plan, (int)json_integer_value(t),
                    json_is_string(a) ? sl_strdup(json_string_value(a)) : NULL,
                    json_is_string(u) ? sl_strdup(json_string_value(u)) : NULL);
+        const json_t *un = json_object_get(e, "unit");
+        if (json_is_string(un))
+            plan->stripes[plan->nstripes - 1].unit = sl_strdup(json_string_value(un));
     }
     rc = 0;
 done:

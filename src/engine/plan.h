@@ -20,6 +20,7 @@ typedef struct sl_stripe {
     int table;       /* index into plan->tables */
     char *after_key; /* JSON array, exclusive lower bound, NULL = from the start */
     char *upto_key;  /* JSON array, inclusive upper bound, NULL = to the end */
+    char *unit;      /* a file source's unit of work (source.h units()), else NULL */
 } sl_stripe_t;
 
 typedef struct sl_plan {
@@ -31,9 +32,11 @@ typedef struct sl_plan {
 
 void sl_plan_free(sl_plan_t *plan);
 /* True when a stripe of t can resume from its last key: t has a primary key of
- * text-representable columns. Otherwise a stripe restarts whole (RESET). */
+ * text-representable columns. Otherwise a stripe restarts whole (RESET), unless it is a
+ * file unit, which resumes after its first N rows. */
 bool sl_plan_keyed(const sl_table_t *t);
-/* Takes ownership of t and cuts it into stripes of about chunk_rows rows: even key
+/* Takes ownership of t and cuts it into stripes of about chunk_rows rows: a file
+ * source's units (src->units: a file, or row groups of a Parquet file), even key
  * ranges over a single integer primary key (src->key_range), sampled boundaries for
  * any other primary key on tables of at least 2 * chunk_rows estimated rows
  * (src->key_sample), one stripe otherwise. */

@@ -154,8 +154,8 @@ void sl_progress_summary(load_t *ld, double seconds)
     sl_info("load \"%s\" complete: %" PRId64 " rows in %d tables in %.0f s (%.0f rows/s); %" PRId64
             " batches, %" PRId64 " duplicates skipped, %" PRId64 " redeliveries, %" PRId64 " retries",
             ld->spec->name, total, ld->plan.ntables, seconds, seconds > 0 ? (double)total / seconds : 0.0,
-            atomic_load(&ld->batches), atomic_load(&ld->duplicates), atomic_load(&ld->redeliveries),
-            atomic_load(&ld->retries));
+            atomic_load(&ld->run.batches), atomic_load(&ld->run.duplicates), atomic_load(&ld->run.redeliveries),
+            atomic_load(&ld->run.retries));
 }
 
 void sl_progress_collect(void *arg, sl_snap_t *snap)
@@ -172,8 +172,5 @@ void sl_progress_collect(void *arg, sl_snap_t *snap)
         st->est_rows = t->est_rows;
         st->done = atomic_load(&ld->ts[i].stripes_left) == 0;
     }
-    snap->batches = atomic_load(&ld->batches);
-    snap->redeliveries = atomic_load(&ld->redeliveries);
-    snap->duplicates = atomic_load(&ld->duplicates);
-    snap->errors = atomic_load(&ld->retries);
+    sl_run_snap(&ld->run, snap);
 }

@@ -3,7 +3,7 @@
  * shared snapshot, takes the next unfinished stripe, streams its rows in key order
  * into bounded batches and publishes them to the stripe's lane.
  *
- * Thread: one per reader connection. Takes ld->mu to pick stripes and to wait for
+ * Thread: one per reader connection. Takes ld->run.mu to pick stripes and to wait for
  * room in the in-flight window (back-pressure: at most max_inflight batches are
  * published and not yet applied, so neither the broker store nor memory grows with
  * the table).
@@ -24,12 +24,13 @@ typedef struct rstate {
     sl_buf_t key;       /* the last row's key values: varint length + bytes each */
     int npk;
     int pkcol[32];
+    bool counted;       /* a file unit: the key is the count of rows read in the stripe */
     int64_t nrows_in_stripe;
 } rstate_t;
 
 static int take_stripe(load_t *ld)
 {
-    pthread_mutex_lock(&ld->mu);
+    pthread_mutex_lock(&ld->run.mu);
     int s = -1;
     while (ld->next_stripe < ld->plan.nstripes) {
         int c = ld->next_stripe++;
@@ -38,28 +39,20 @@ static int take_stripe(load_t *ld)
             break;
         }
     }
-    pthread_mutex_unlock(&ld->mu);
+    pthread_mutex_unlock(&ld->run.mu);
     return s;
 }
 
 /* Blocks until the in-flight window has room; false when stopping. */
 static bool wait_window(load_t *ld)
 {
-    pthread_mutex_lock(&ld->mu);
-    while (ld->inflight >= ld->max_inflight && !sl_load_stopping(ld)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&ld->cv, &ld->mu, &ts);
-    }
-    bool ok = !sl_load_stopping(ld);
+    pthread_mutex_lock(&ld->run.mu);
+    while (ld->inflight >= ld->max_inflight && !sl_run_stopping(&ld->run))
+        sl_run_wait(&ld->run, 200);
+    bool ok = !sl_run_stopping(&ld->run);
     if (ok)
         ld->inflight++;
-    pthread_mutex_unlock(&ld->mu);
+    pthread_mutex_unlock(&ld->run.mu);
     return ok;
 }
 
@@ -105,20 +98,20 @@ static int publish(rstate_t *r, sl_err_t *err)
     snprintf(msgid, sizeof msgid, "e%" PRIu64 ".s%d.%u", ld->epoch, r->stripe, r->bb.hdr.seq);
     int lane = r->stripe % ld->lanes;
     for (int attempt = 0;; attempt++) {
-        if (sl_bus_publish(ld->bus, ld->spec->name, lane, msgid, data, len, err) == 0)
+        if (sl_bus_publish(ld->run.bus, ld->spec->name, lane, msgid, data, len, err) == 0)
             break;
-        if (!err->retriable || attempt >= 60 || sl_load_stopping(ld)) {
-            pthread_mutex_lock(&ld->mu);
+        if (!err->retriable || attempt >= 60 || sl_run_stopping(&ld->run)) {
+            pthread_mutex_lock(&ld->run.mu);
             ld->inflight--;
-            pthread_mutex_unlock(&ld->mu);
+            pthread_mutex_unlock(&ld->run.mu);
             if (!err->hint[0])
                 sl_err_hint(err, "check the broker's log (the data directory's nats/nats-server.log) and "
                                  "the free space where it stores; run again to resume");
             return -1;
         }
         sl_warn("publishing to the broker failed (%s); retrying", err->message);
-        atomic_fetch_add(&ld->retries, 1);
-        sl_load_sleep(ld, 500);
+        atomic_fetch_add(&ld->run.retries, 1);
+        sl_run_sleep(&ld->run, 500);
     }
     atomic_fetch_add(&ld->moves, 1);
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
@@ -135,7 +128,7 @@ static int publish(rstate_t *r, sl_err_t *err)
 static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
 {
     rstate_t *r = ctx;
-    if (sl_load_stopping(r->ld))
+    if (sl_run_stopping(&r->ld->run))
         return sl_err_set(err, SL_E_CANCELED, "load stopping");
     size_t rs = sl_batch_row_size(vals, n);
     if (sl_batch_would_overflow(&r->bb, rs) && publish(r, err))
@@ -145,7 +138,13 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
         sl_err_prefix(err, "table \"%s\": ", sl_table_label(r->t, label, sizeof label));
         return -1;
     }
-    if (r->npk) {
+    if (r->counted) {
+        char n[24];
+        int k = snprintf(n, sizeof n, "%" PRId64, r->nrows_in_stripe + 1);
+        sl_buf_reset(&r->key);
+        if (sl_buf_add_varint(&r->key, (uint64_t)k, err) || sl_buf_add(&r->key, n, (size_t)k, err))
+            return -1;
+    } else if (r->npk) {
         sl_buf_reset(&r->key);
         for (int i = 0; i < r->npk; i++) {
             const sl_value_t *v = &vals[r->pkcol[i]];
@@ -176,12 +175,23 @@ static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
     for (int i = 0; i < r->npk; i++)
         r->pkcol[i] = sl_table_pk_col(t, i);
     r->nrows_in_stripe = 0;
+    r->counted = sp->unit != NULL;
     sl_buf_reset(&r->key);
     sl_batch_hdr_t h = {.flags = SL_BATCH_FIRST, .epoch = ld->epoch, .stripe = (uint32_t)s, .seq = 1,
                         .table = (uint32_t)sp->table, .ncols = (uint32_t)t->ncolumns};
-    sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key};
+    sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key,
+                      .unit = sp->unit};
     if (st->seq > 0 || st->position) {
-        if (keyed && st->position) {
+        if (r->counted) {
+            /* a file unit resumes after its rows already committed (["N"]) */
+            scan.after_key = st->position;
+            if (st->position) {
+                json_t *a = json_loads(st->position, 0, NULL);
+                const char *c = json_string_value(json_array_get(a, 0));
+                r->nrows_in_stripe = c ? strtoll(c, NULL, 10) : 0;
+                json_decref(a);
+            }
+        } else if (keyed && st->position) {
             scan.after_key = st->position; /* resume after the last committed key */
         } else if (!keyed) {
             h.flags |= SL_BATCH_RESET; /* no key to resume from: redo the stripe whole */
@@ -207,7 +217,7 @@ void *sl_load_reader_main(void *arg)
     sl_buf_init(&r.key, 1 << 20);
     sl_err_t err = {0};
     for (;;) {
-        if (sl_load_stopping(ld))
+        if (sl_run_stopping(&ld->run))
             break;
         int s = take_stripe(ld);
         if (s < 0) {
@@ -216,8 +226,8 @@ void *sl_load_reader_main(void *arg)
         }
         if (read_stripe(&r, ra->src, s, &err)) {
             /* stopping (interrupt, restart, another thread's failure) is not a failure */
-            if (err.code != SL_E_CANCELED && !sl_load_stopping(ld))
-                sl_load_fail(ld, &err);
+            if (err.code != SL_E_CANCELED && !sl_run_stopping(&ld->run))
+                sl_run_fail(&ld->run, &err);
             break;
         }
     }

@@ -3,6 +3,7 @@
  */
 #include "engine/spec.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,43 +14,48 @@
 #include "source/source.h"
 #include "target/target.h"
 
-typedef enum { P_BOOL, P_INT, P_ENUM } ptype_t;
-
-/* The option property table: one row per option under "options". */
-static const struct prop {
-    const char *name;
-    ptype_t type;
-    size_t off;
-    int min, max;          /* P_INT */
-    const char *choices[4]; /* P_ENUM, in enum order */
-    const char *dflt;
-    const char *doc;
-} props[] = {
-    {"initial_load", P_BOOL, offsetof(sl_options_t, initial_load), 0, 0, {0}, "true",
-     "cdc: copy the tables from a consistent snapshot before streaming changes"},
-    {"writers", P_INT, offsetof(sl_options_t, writers), 0, 64, {0}, "0",
-     "parallel writer lanes, each with its own target connection (0 = one per two CPU cores, 1 to 4)"},
-    {"readers", P_INT, offsetof(sl_options_t, readers), 0, 64, {0}, "0",
-     "parallel reader connections sharing one snapshot (0 = as many as writers)"},
-    {"batch_rows", P_INT, offsetof(sl_options_t, batch_rows), 1, 1000000, {0}, "100000",
-     "most rows in one batch (one target transaction); batch_bytes bounds it too"},
-    {"batch_bytes", P_INT, offsetof(sl_options_t, batch_bytes), 65536, 64 << 20, {0}, "4194304",
-     "most bytes in one batch on the broker; a larger row is refused"},
-    {"chunk_rows", P_INT, offsetof(sl_options_t, chunk_rows), 1000, 1 << 30, {0}, "250000",
-     "rows per key-range chunk (the unit of resume and of read parallelism)"},
-    {"schema", P_ENUM, offsetof(sl_options_t, schema), 0, 0,
-     {"create_missing", "recreate", "none"}, "create_missing",
-     "create_missing: create absent tables; recreate: drop and create; none: tables must exist"},
-    {"write_mode", P_ENUM, offsetof(sl_options_t, write_mode), 0, 0,
-     {"insert", "upsert", "truncate_insert"}, "insert",
-     "insert: target tables must be empty; truncate_insert: empty them first"},
-    {"ordering", P_ENUM, offsetof(sl_options_t, ordering), 0, 0, {"transaction", "key"},
-     "transaction", "cdc: apply whole source transactions in commit order, or lanes by key"},
+/* The option property table (core/opt.h): one row per field of "options", in the order
+ * of offs[] below. It drives parsing here and everything that describes the options
+ * (engine/options.c: `sluice options`, docs/spec.md, GET /api/v1/options, the UI). */
+static const sl_opt_t rows[] = {
+    {.name = "initial_load", .type = SL_OPT_BOOL, .dflt = "true", .modes = SL_OPT_CDC,
+     .doc = "copy the tables from a consistent snapshot before streaming changes"},
+    {.name = "writers", .type = SL_OPT_INT, .min = 0, .max = 64, .dflt = "0", .modes = SL_OPT_MODES,
+     .doc = "parallel writer lanes, each with its own target connection (0 = one per two CPU cores, 1 to 4)"},
+    {.name = "readers", .type = SL_OPT_INT, .min = 0, .max = 64, .dflt = "0", .modes = SL_OPT_MODES,
+     .doc = "parallel reader connections sharing one snapshot (0 = as many as writers)"},
+    {.name = "batch_rows", .type = SL_OPT_INT, .min = 1, .max = 1000000, .dflt = "100000",
+     .modes = SL_OPT_MODES, .doc = "most rows in one batch (one target transaction); batch_bytes bounds it too"},
+    {.name = "batch_bytes", .type = SL_OPT_INT, .min = 65536, .max = 64 << 20, .dflt = "4194304",
+     .modes = SL_OPT_MODES, .doc = "most bytes in one batch on the broker; a larger row is refused"},
+    {.name = "chunk_rows", .type = SL_OPT_INT, .min = 1000, .max = 1 << 30, .dflt = "250000",
+     .modes = SL_OPT_MODES, .doc = "rows per key-range chunk (the unit of resume and of read parallelism)"},
+    {.name = "schema", .type = SL_OPT_ENUM,
+     .choices = {{"create_missing", SL_OPT_MODES}, {"recreate", SL_OPT_MODES}, {"none", SL_OPT_MODES}},
+     .dflt = "create_missing", .modes = SL_OPT_MODES,
+     .doc = "create_missing: create absent tables; recreate: drop and create; none: tables must exist"},
+    {.name = "write_mode", .type = SL_OPT_ENUM,
+     .choices = {{"insert", SL_OPT_MODES}, {"upsert", 0}, {"truncate_insert", SL_OPT_MODES}},
+     .dflt = "insert", .modes = SL_OPT_MODES,
+     .doc = "insert: target tables must be empty; truncate_insert: empty them first"},
+    {.name = "ordering", .type = SL_OPT_ENUM,
+     .choices = {{"transaction", SL_OPT_MODES}, {"key", SL_OPT_MODES}}, .dflt = "transaction",
+     .modes = SL_OPT_CDC, .doc = "apply whole source transactions in commit order, or lanes by key"},
 };
-#define NPROPS (int)(sizeof props / sizeof props[0])
+#define NROWS (int)(sizeof rows / sizeof rows[0])
 
-const char *sl_schema_policy_name(sl_schema_policy_t p) { return props[6].choices[p]; }
-const char *sl_write_mode_name(sl_write_mode_t m) { return props[7].choices[m]; }
+/* Where each row's value goes in sl_options_t (bool, int, or an enum stored as int). */
+static const size_t offs[] = {
+    offsetof(sl_options_t, initial_load), offsetof(sl_options_t, writers),
+    offsetof(sl_options_t, readers),      offsetof(sl_options_t, batch_rows),
+    offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
+    offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
+    offsetof(sl_options_t, ordering),
+};
+_Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");
+
+const sl_opt_table_t sl_spec_option_table = {
+    .name = "spec", .title = "Stream options", .rows = rows, .n = NROWS};
 
 int sl_spec_writers(const sl_spec_t *spec)
 {
@@ -58,15 +64,6 @@ int sl_spec_writers(const sl_spec_t *spec)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int n = cpus > 0 ? (int)(cpus / 2) : 1;
     return n < 1 ? 1 : n > 4 ? 4 : n;
-}
-
-void sl_spec_print_options(void)
-{
-    printf("| option | type | default | meaning |\n|---|---|---|---|\n");
-    for (int i = 0; i < NPROPS; i++) {
-        const char *ty = props[i].type == P_BOOL ? "bool" : props[i].type == P_INT ? "int" : "enum";
-        printf("| `%s` | %s | `%s` | %s |\n", props[i].name, ty, props[i].dflt, props[i].doc);
-    }
 }
 
 void sl_spec_free(sl_spec_t *spec)
@@ -87,11 +84,12 @@ bool sl_spec_all_tables(const sl_spec_t *spec)
     return spec->ntables == 0 || (spec->ntables == 1 && strcmp(spec->tables[0], "*") == 0);
 }
 
-static int set_prop(sl_options_t *o, const struct prop *p, const json_t *v, sl_err_t *err)
+static int set_prop(sl_options_t *o, int row, const json_t *v, unsigned mode, sl_err_t *err)
 {
-    char *field = (char *)o + p->off;
+    const sl_opt_t *p = &rows[row];
+    char *field = (char *)o + offs[row];
     switch (p->type) {
-    case P_BOOL:
+    case SL_OPT_BOOL:
         if (!json_is_boolean(v)) {
             sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be true or false", p->name);
             sl_err_hint(err, "write it without quotes: \"%s\": %s", p->name, p->dflt);
@@ -99,27 +97,51 @@ static int set_prop(sl_options_t *o, const struct prop *p, const json_t *v, sl_e
         }
         *(bool *)field = json_is_true(v);
         return 0;
-    case P_INT: {
+    case SL_OPT_INT:
         if (!json_is_integer(v) || json_integer_value(v) < p->min || json_integer_value(v) > p->max) {
-            sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be an integer from %d to %d", p->name,
-                       p->min, p->max);
+            sl_err_set(err, SL_E_CONFIG, "option \"%s\" must be an integer from %" PRId64 " to %" PRId64,
+                       p->name, p->min, p->max);
             sl_err_hint(err, "leave it out for the default, \"%s\": %s", p->name, p->dflt);
             return -1;
         }
         *(int *)field = (int)json_integer_value(v);
         return 0;
-    }
-    case P_ENUM:
-        if (json_is_string(v))
-            for (int c = 0; c < 4 && p->choices[c]; c++)
-                if (strcmp(json_string_value(v), p->choices[c]) == 0) {
-                    *(int *)field = c;
-                    return 0;
-                }
+    case SL_OPT_ENUM: {
+        int c = json_is_string(v) ? sl_opt_choice(p, json_string_value(v)) : -1;
+        if (c >= 0) {
+            *(int *)field = c;
+            return 0;
+        }
+        char list[256];
         sl_err_set(err, SL_E_CONFIG, "option \"%s\" has an invalid value", p->name);
-        sl_err_hint(err, "use one of: %s%s%s%s%s", p->choices[0], p->choices[1] ? ", " : "",
-                    p->choices[1] ? p->choices[1] : "", p->choices[2] ? ", " : "",
-                    p->choices[2] ? p->choices[2] : "");
+        sl_err_hint(err, "use one of: %s", sl_opt_choices_text(p, mode, list, sizeof list));
+        return -1;
+    }
+    default:
+        break;
+    }
+    return sl_err_set(err, SL_E_INTERNAL, "option \"%s\" has a type specs do not take", p->name);
+}
+
+/* A choice the table lists but the spec's mode does not accept (write_mode "upsert"). */
+static int check_choices(const sl_options_t *o, sl_mode_t mode, sl_err_t *err)
+{
+    unsigned bit = mode == SL_MODE_CDC ? SL_OPT_CDC : SL_OPT_LOAD;
+    for (int i = 0; i < NROWS; i++) {
+        const sl_opt_t *p = &rows[i];
+        if (p->type != SL_OPT_ENUM || !(p->modes & bit))
+            continue;
+        const sl_opt_choice_t *c = &p->choices[*(const int *)((const char *)o + offs[i])];
+        if (c->modes & bit)
+            continue;
+        char list[256];
+        if (c->modes)
+            sl_err_set(err, SL_E_CONFIG, "%s \"%s\" is for %s streams only", p->name, c->name,
+                       sl_opt_mode_name(c->modes));
+        else
+            sl_err_set(err, SL_E_CONFIG, "%s \"%s\" is not built yet for %s", p->name, c->name,
+                       mode == SL_MODE_CDC ? "cdc streams" : "loads");
+        sl_err_hint(err, "use one of: %s", sl_opt_choices_text(p, bit, list, sizeof list));
         return -1;
     }
     return 0;
@@ -127,12 +149,12 @@ static int set_prop(sl_options_t *o, const struct prop *p, const json_t *v, sl_e
 
 static int set_defaults(sl_options_t *o, sl_err_t *err)
 {
-    for (int i = 0; i < NPROPS; i++) {
+    for (int i = 0; i < NROWS; i++) {
         json_error_t je;
-        json_t *v = json_loads(props[i].dflt, JSON_DECODE_ANY, &je);
+        json_t *v = json_loads(rows[i].dflt, JSON_DECODE_ANY, &je);
         if (!v)
-            v = json_string(props[i].dflt);
-        int rc = set_prop(o, &props[i], v, err);
+            v = json_string(rows[i].dflt);
+        int rc = set_prop(o, i, v, SL_OPT_MODES, err);
         json_decref(v);
         if (rc)
             return rc;
@@ -161,38 +183,6 @@ static int check_keys(const json_t *obj, const char *where, const char *const *a
         }
     }
     return 0;
-}
-
-char *sl_spec_url_with_password(const char *url, const char *password)
-{
-    const char *sep = strstr(url, "://");
-    if (!sep)
-        return NULL;
-    sep += 3;
-    const char *end = sep + strcspn(sep, "/?#");
-    const char *at = NULL;
-    for (const char *c = sep; c < end; c++)
-        if (*c == '@')
-            at = c;
-    if (!at)
-        return NULL;
-    const char *colon = memchr(sep, ':', (size_t)(at - sep));
-    const char *uend = colon ? colon : at;
-    size_t cap = strlen(url) + 3 * strlen(password) + 2;
-    char *o = malloc(cap);
-    if (!o)
-        abort();
-    size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)(uend - url), url);
-    for (const char *p = password; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            strchr("-._~", ch))
-            o[n++] = (char)ch;
-        else
-            n += (size_t)snprintf(o + n, cap - n, "%%%02X", ch);
-    }
-    snprintf(o + n, cap - n, "%s", at);
-    return o;
 }
 
 /* {"url": "...", "password": "...", "tables": [...]} -> url with the password merged. */
@@ -234,7 +224,7 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
     if (pw && !json_is_string(pw))
         return sl_err_set(err, SL_E_CONFIG, "\"%s\".password must be a string", where);
     if (pw) {
-        *url = sl_spec_url_with_password(json_string_value(u), json_string_value(pw));
+        *url = sl_url_with_password(json_string_value(u), json_string_value(pw));
         if (!*url)
             return sl_err_set(err, SL_E_CONFIG, "\"%s\".password given but the URL names no user", where);
     } else {
@@ -329,29 +319,24 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
         }
         const char *k;
         json_t *v;
+        unsigned bit = spec->mode == SL_MODE_CDC ? SL_OPT_CDC : SL_OPT_LOAD;
         json_object_foreach((json_t *)opts, k, v)
         {
-            const struct prop *p = NULL;
-            for (int i = 0; i < NPROPS; i++)
-                if (strcmp(props[i].name, k) == 0)
-                    p = &props[i];
+            const sl_opt_t *p = sl_opt_find(&sl_spec_option_table, k);
             if (!p) {
-                const char *names[NPROPS + 1];
-                for (int i = 0; i < NPROPS; i++)
-                    names[i] = props[i].name;
-                names[NPROPS] = NULL;
+                const char *names[NROWS + 1];
+                for (int i = 0; i < NROWS; i++)
+                    names[i] = rows[i].name;
+                names[NROWS] = NULL;
                 check_keys(opts, "options", names, err);
                 goto done;
             }
-            if (set_prop(&spec->opt, p, v, err))
+            if (set_prop(&spec->opt, (int)(p - rows), v, bit, err))
                 goto done;
         }
     }
-    if (spec->opt.write_mode == SL_WRITE_UPSERT) {
-        sl_err_set(err, SL_E_CONFIG, "write_mode \"upsert\" is not built yet for loads");
-        sl_err_hint(err, "use \"insert\" or \"truncate_insert\"");
+    if (check_choices(&spec->opt, spec->mode, err))
         goto done;
-    }
     rc = 0;
 done:
     json_decref(root);

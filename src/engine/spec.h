@@ -1,9 +1,10 @@
 /*
- * spec.h: the stream spec (DESIGN.md "Stream spec"), parsed and validated.
+ * spec.h: the stream spec (docs/spec.md), parsed and validated.
  *
- * One declarative property table (spec.c) drives parsing, validation, defaults and the
- * options section of docs/spec.md. Unknown fields are errors that name the field,
- * because a misspelled option silently ignored is a load done wrong.
+ * One declarative property table (sl_spec_option_table, core/opt.h) drives parsing,
+ * validation and defaults of "options", and everything that describes them
+ * (engine/options.c). Unknown fields are errors that name the field, because a
+ * misspelled option silently ignored is a load done wrong.
  */
 #ifndef SL_ENGINE_SPEC_H
 #define SL_ENGINE_SPEC_H
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/opt.h"
 
 typedef enum { SL_MODE_LOAD, SL_MODE_CDC } sl_mode_t;
 typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl_schema_policy_t;
@@ -43,9 +45,6 @@ typedef struct sl_spec {
 } sl_spec_t;
 
 int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
-/* A copy of url with its password set to password, percent-encoded (caller frees); NULL
- * when the URL names no user. */
-char *sl_spec_url_with_password(const char *url, const char *password);
 /* path "-" reads the spec from stdin. */
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err);
 void sl_spec_free(sl_spec_t *spec);
@@ -54,10 +53,7 @@ void sl_spec_free(sl_spec_t *spec);
 int sl_spec_writers(const sl_spec_t *spec);
 /* True when the spec asks for every table. */
 bool sl_spec_all_tables(const sl_spec_t *spec);
-/* Markdown table of the options (name, type, default, description) for docs. */
-void sl_spec_print_options(void);
-
-const char *sl_schema_policy_name(sl_schema_policy_t p);
-const char *sl_write_mode_name(sl_write_mode_t m);
+/* The property table of "options": one row per field of sl_options_t. */
+extern const sl_opt_table_t sl_spec_option_table;
 
 #endif

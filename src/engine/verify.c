@@ -176,6 +176,26 @@ static void diff_entries(side_t *a, side_t *b, sl_verify_result_t *res)
     }
 }
 
+/* A file target keeps less type than a database (CSV and JSONL none, Parquet no enum,
+ * interval or unconstrained decimal): its files are read with the source's types, so that
+ * CSV's "\\x…" bytes, JSONL's base64 and ISO 8601 texts come back as canonical values. */
+static void adopt_types(sl_table_t *own, const sl_table_t *ref)
+{
+    for (int i = 0; i < ref->ncolumns; i++) {
+        int j = sl_table_find_col(own, ref->columns[i].name);
+        if (j < 0)
+            continue;
+        sl_column_t *c = &own->columns[j];
+        const sl_column_t *r = &ref->columns[i];
+        c->type = r->type;
+        c->elem = r->elem;
+        c->precision = r->precision;
+        c->scale = r->scale;
+        c->length = r->length;
+        c->fixed = r->fixed;
+    }
+}
+
 static void side_free(side_t *sd)
 {
     for (int i = 0; i < sd->nents; i++)
@@ -214,8 +234,11 @@ int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *table, sl_ve
         rc = 0;
         goto out;
     }
-    a.map = calloc((size_t)a.own->ncolumns, sizeof *a.map);
-    b.map = calloc((size_t)a.own->ncolumns, sizeof *b.map);
+    size_t ncols = a.own->ncolumns > 0 ? (size_t)a.own->ncolumns : 0;
+    if (tgt->ops->units)
+        adopt_types(b.own, a.own);
+    a.map = calloc(ncols + 1, sizeof *a.map);
+    b.map = calloc(ncols + 1, sizeof *b.map);
     for (int i = 0; i < a.own->ncolumns; i++) {
         a.map[i] = i;
         b.map[i] = sl_table_find_col(b.own, a.own->columns[i].name);

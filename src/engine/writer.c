@@ -1,15 +1,19 @@
 /*
- * writer.c: writer lanes of a load. Each lane owns one target connection and one
- * pull subscription, takes one batch at a time, and applies it together with its
- * stripe's checkpoint in one target transaction before acknowledging it
- * (DESIGN.md "Exactly once", step 3).
+ * writer.c: the load's mode of the writer lanes (engine/lane.h). A lane applies a batch
+ * together with its stripe's checkpoint in one target transaction before the lane
+ * acknowledges it (docs/design.md "Exactly once", step 3).
  *
  * The checkpoint of a stripe is (epoch, seq, last key, done). A batch of an older
  * epoch, or at or below the checkpoint's seq, was applied already (or belongs to a
  * dead run) and is skipped; a batch that is not the next one expected is handed back
  * (Nak with delay) so that a later batch can never be applied before an earlier one.
  *
- * Thread: one per lane; takes ld->mu only to release in-flight slots.
+ * What a lane needs of the load: the plan (tables and stripe count, stored on the
+ * target as checkpoint "plan"), and, in this process only, the stripe counts and the
+ * in-flight window it reports to (settled()). A lane in another process would report
+ * those through the broker instead.
+ *
+ * Thread: one per lane; takes ld->run.mu only to release in-flight slots.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,10 +23,37 @@
 #include "core/log.h"
 #include "engine/load_int.h"
 
-typedef enum { APPLIED, SKIPPED, OUT_OF_ORDER, FAILED } outcome_t;
+#define OUT_OF_ORDER_MAX 100 /* deliveries of a batch whose predecessor never comes */
 
-static outcome_t apply(load_t *ld, sl_target_t *tgt, sl_batch_view_t *v, bool *stripe_done,
-                       sl_err_t *err)
+/* One lane's state: the load, and what apply leaves for settled. */
+typedef struct wstate {
+    load_t *ld;
+    uint32_t table, nrows;
+    size_t len;
+    bool stripe_done;
+} wstate_t;
+
+static void *lane_open(void *mode, int lane)
+{
+    (void)lane;
+    wstate_t *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    w->ld = mode;
+    return w;
+}
+
+static void lane_close(void *state) { free(state); }
+
+static bool lane_more(void *state)
+{
+    load_t *ld = ((wstate_t *)state)->ld;
+    return !sl_run_stopping(&ld->run) && atomic_load(&ld->stripes_left) > 0;
+}
+
+/* The batch against its stripe's checkpoint, in one transaction. */
+static sl_lane_verdict_t apply_batch(load_t *ld, sl_target_t *tgt, sl_batch_view_t *v, bool *stripe_done,
+                                     sl_err_t *err)
 {
     const sl_table_t *t = ld->plan.tables[v->hdr.table];
     char key[32];
@@ -31,19 +62,19 @@ static outcome_t apply(load_t *ld, sl_target_t *tgt, sl_batch_view_t *v, bool *s
     bool found = false;
     *stripe_done = false;
     if (tgt->ops->begin(tgt, err))
-        return FAILED;
+        return SL_LANE_FAILED;
     if (tgt->ops->ckpt_get(tgt, ld->spec->name, key, &ck, &found, err))
         goto fail;
     int64_t epoch = (int64_t)v->hdr.epoch, seq = (int64_t)v->hdr.seq;
     if (found && (ck.done || epoch < ck.epoch || (epoch == ck.epoch && seq <= ck.seq))) {
         tgt->ops->rollback(tgt);
         sl_ckpt_clear(&ck);
-        return SKIPPED;
+        return SL_LANE_SKIPPED;
     }
     if ((found && epoch == ck.epoch && seq != ck.seq + 1) || ((!found || epoch > ck.epoch) && seq != 1)) {
         tgt->ops->rollback(tgt);
         sl_ckpt_clear(&ck);
-        return OUT_OF_ORDER;
+        return SL_LANE_LATER;
     }
     if ((v->hdr.flags & SL_BATCH_RESET) && tgt->ops->delete_all(tgt, t, err))
         goto fail;
@@ -69,159 +100,69 @@ static outcome_t apply(load_t *ld, sl_target_t *tgt, sl_batch_view_t *v, bool *s
         goto fail_committed;
     sl_ckpt_clear(&ck);
     *stripe_done = next.done;
-    return APPLIED;
+    return SL_LANE_APPLIED;
 fail:
     tgt->ops->rollback(tgt);
 fail_committed:
     sl_ckpt_clear(&ck);
-    return FAILED;
+    return SL_LANE_FAILED;
 }
 
-static void release_slot(load_t *ld)
+static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_msg_t *msg, sl_err_t *err)
 {
-    pthread_mutex_lock(&ld->mu);
-    if (ld->inflight > 0)
-        ld->inflight--;
-    pthread_cond_broadcast(&ld->cv);
-    pthread_mutex_unlock(&ld->mu);
-}
-
-/* Reconnects after a retriable failure, with backoff; false when stopping. */
-static bool reconnect(load_t *ld, sl_target_t **tgt, int attempt)
-{
-    sl_target_close(*tgt);
-    *tgt = NULL;
-    int wait = 250 << (attempt < 6 ? attempt : 6);
-    for (;;) {
-        sl_load_sleep(ld, wait);
-        if (sl_load_stopping(ld))
-            return false;
-        sl_err_t err = {0};
-        if (sl_target_open(ld->spec->target_url, tgt, &err) == 0)
-            return true;
-        sl_warn("could not reconnect to the target: %s; retrying", err.message);
-        if (!err.retriable && err.fatal) {
-            sl_load_fail(ld, &err);
-            return false;
-        }
-        if (wait < 10000)
-            wait *= 2;
-    }
-}
-
-static void handle(load_t *ld, sl_target_t **tgt, natsMsg *msg)
-{
-    sl_err_t err = {0};
+    wstate_t *w = state;
+    load_t *ld = w->ld;
     sl_batch_view_t v;
-    if (sl_batch_decode(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &v, &err) ||
+    if (sl_batch_decode(sl_bus_msg_data(msg), sl_bus_msg_len(msg), &v, err) ||
         v.hdr.table >= (uint32_t)ld->plan.ntables || (int)v.hdr.stripe >= ld->plan.nstripes ||
         v.hdr.ncols != (uint32_t)ld->plan.tables[v.hdr.table]->ncolumns) {
-        if (!err.message[0])
-            sl_err_set(&err, SL_E_PROTOCOL, "a batch does not match the load plan");
-        sl_err_hint(&err, "the broker stream holds data of another load; run again with --restart");
-        natsMsg_Term(msg, NULL);
-        sl_load_fail(ld, &err);
-        return;
+        if (!err->message[0])
+            sl_err_set(err, SL_E_PROTOCOL, "a batch does not match the load plan");
+        sl_err_hint(err, "the broker stream holds data of another load; run again with --restart");
+        return SL_LANE_REFUSED;
     }
-    uint64_t delivered = sl_bus_delivered(msg);
-    if (delivered > 1)
-        atomic_fetch_add(&ld->redeliveries, 1);
-    for (int attempt = 0;; attempt++) {
-        bool done = false;
-        atomic_fetch_add(&ld->busy, 1);
-        outcome_t o = apply(ld, *tgt, &v, &done, &err);
-        atomic_fetch_sub(&ld->busy, 1);
-        if (o == APPLIED || o == SKIPPED)
-            atomic_fetch_add(&ld->moves, 1);
-        if (o == APPLIED) {
-            table_stats_t *ts = &ld->ts[v.hdr.table];
-            atomic_fetch_add(&ts->rows_written, (int64_t)v.hdr.nrows);
-            atomic_fetch_add(&ts->bytes_written, (int64_t)v.len);
-            atomic_fetch_add(&ld->batches, 1);
-            natsMsg_Ack(msg, NULL); /* a lost ack only causes a redelivery, skipped by the checkpoint */
-            if (done) {
-                atomic_fetch_sub(&ts->stripes_left, 1);
-                atomic_fetch_sub(&ld->stripes_left, 1);
-            }
-            release_slot(ld);
-            return;
-        }
-        if (o == SKIPPED) {
-            atomic_fetch_add(&ld->duplicates, 1);
-            natsMsg_Ack(msg, NULL);
-            release_slot(ld);
-            return;
-        }
-        if (o == OUT_OF_ORDER) {
-            if (delivered > 100) {
-                sl_err_set(&err, SL_E_BROKER,
-                           "batch %u of stripe %u never arrived after batch %u was delivered",
-                           v.hdr.seq - 1, v.hdr.stripe, v.hdr.seq);
-                sl_err_detail(&err, "the broker lost a message; nothing was applied out of order");
-                sl_err_hint(&err, "run the same command again: it resumes from the target's checkpoints");
-                sl_load_fail(ld, &err);
-                return;
-            }
-            natsMsg_NakWithDelay(msg, 200, NULL);
-            return;
-        }
-        /* FAILED */
-        if (err.retriable && !err.fatal && sl_load_stopping(ld))
-            return; /* the batch is redone by the next pass or run */
-        if (err.retriable && !err.fatal) {
-            atomic_fetch_add(&ld->retries, 1);
-            sl_warn("applying a batch of stripe %u failed (%s); reconnecting and retrying", v.hdr.stripe,
-                    err.message);
-            natsMsg_InProgress(msg, NULL);
-            if (!reconnect(ld, tgt, attempt))
-                return;
-            continue;
-        }
-        sl_load_fail(ld, &err);
-        return;
+    atomic_fetch_add(&ld->busy, 1);
+    sl_lane_verdict_t o = apply_batch(ld, tgt, &v, &w->stripe_done, err);
+    atomic_fetch_sub(&ld->busy, 1);
+    if (o == SL_LANE_LATER && sl_bus_msg_delivered(msg) > OUT_OF_ORDER_MAX) {
+        sl_err_set(err, SL_E_BROKER, "batch %u of stripe %u never arrived after batch %u was delivered",
+                   v.hdr.seq - 1, v.hdr.stripe, v.hdr.seq);
+        sl_err_detail(err, "the broker lost a message; nothing was applied out of order");
+        sl_err_hint(err, "run the same command again: it resumes from the target's checkpoints");
+        return SL_LANE_REFUSED;
     }
+    w->table = v.hdr.table;
+    w->nrows = v.hdr.nrows;
+    w->len = v.len;
+    return o;
 }
 
-void *sl_load_writer_main(void *arg)
+/* After the ack: the figures, the stripe count, and a slot of the in-flight window. */
+static void lane_settled(void *state, sl_lane_verdict_t verdict)
 {
-    writer_arg_t *wa = arg;
-    load_t *ld = wa->ld;
-    sl_err_t err = {0};
-    sl_target_t *tgt = NULL;
-    sl_bus_sub_t *sub = NULL;
-    /* A target or broker that is down right now is waited for (retriable errors);
-     * anything else fails the load. */
-    if (sl_target_open(ld->spec->target_url, &tgt, &err) && !err.retriable) {
-        sl_load_fail(ld, &err);
-        return NULL;
-    }
-    while (sl_bus_subscribe(ld->bus, ld->spec->name, wa->lane, &sub, &err)) {
-        if (!err.retriable || sl_load_stopping(ld)) {
-            if (!sl_load_stopping(ld))
-                sl_load_fail(ld, &err);
-            sl_target_close(tgt);
-            return NULL;
+    wstate_t *w = state;
+    load_t *ld = w->ld;
+    atomic_fetch_add(&ld->moves, 1);
+    if (verdict == SL_LANE_APPLIED) {
+        table_stats_t *ts = &ld->ts[w->table];
+        atomic_fetch_add(&ts->rows_written, (int64_t)w->nrows);
+        atomic_fetch_add(&ts->bytes_written, (int64_t)w->len);
+        if (w->stripe_done) {
+            atomic_fetch_sub(&ts->stripes_left, 1);
+            atomic_fetch_sub(&ld->stripes_left, 1);
         }
-        sl_load_sleep(ld, 500);
     }
-    while (!sl_load_stopping(ld) && atomic_load(&ld->stripes_left) > 0) {
-        natsMsg *msg = NULL;
-        int rc = sl_bus_fetch(sub, &msg, 500, &err);
-        if (rc < 0) {
-            sl_warn("lane %d: %s; retrying", wa->lane, err.message);
-            sl_load_sleep(ld, 500);
-            continue;
-        }
-        if (rc == 0)
-            continue;
-        if (!tgt && !reconnect(ld, &tgt, 0)) {
-            natsMsg_Destroy(msg);
-            break;
-        }
-        handle(ld, &tgt, msg);
-        natsMsg_Destroy(msg);
-    }
-    sl_bus_unsubscribe(sub);
-    sl_target_close(tgt);
-    return NULL;
+    pthread_mutex_lock(&ld->run.mu);
+    if (ld->inflight > 0)
+        ld->inflight--;
+    pthread_cond_broadcast(&ld->run.cv);
+    pthread_mutex_unlock(&ld->run.mu);
 }
+
+const sl_lane_ops_t sl_load_lane_ops = {
+    .open = lane_open,
+    .close = lane_close,
+    .apply = lane_apply,
+    .settled = lane_settled,
+    .more = lane_more,
+};

@@ -1,5 +1,6 @@
 /*
- * schema.c: table shapes and their JSON form (see schema.h).
+ * schema.c: table shapes: building, copying, deriving, and their JSON form (see
+ * schema.h).
  */
 #include "model/schema.h"
 
@@ -31,6 +32,7 @@ void sl_table_free(sl_table_t *t)
     for (int i = 0; i < t->ncolumns; i++) {
         sl_column_t *c = &t->columns[i];
         free(c->name);
+        free(c->source);
         free(c->native);
         free(c->default_value);
         free_strv(c->labels, c->nlabels);
@@ -122,6 +124,248 @@ const char *sl_table_label(const sl_table_t *t, char *buf, int size)
     return buf;
 }
 
+const char *sl_column_source(const sl_column_t *c) { return c->source ? c->source : c->name; }
+
+/* ---- copying and deriving --------------------------------------------------- */
+
+/* calloc of n elements, NULL for none; out of memory aborts. */
+static void *alloc_array(int n, size_t size)
+{
+    if (n <= 0)
+        return NULL;
+    void *p = calloc((size_t)n, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char **copy_strv(char *const *v, int n)
+{
+    if (!v)
+        return NULL;
+    char **out = alloc_array(n, sizeof *out);
+    for (int i = 0; i < n; i++)
+        out[i] = sl_strdup(v[i]);
+    return out;
+}
+
+/* The type part of a column (what a cast replaces), copied from src into dst. */
+static void copy_type(sl_column_t *dst, const sl_column_t *src)
+{
+    dst->type = src->type;
+    dst->native = sl_strdup(src->native);
+    dst->length = src->length;
+    dst->fixed = src->fixed;
+    dst->precision = src->precision;
+    dst->scale = src->scale;
+    dst->labels = copy_strv(src->labels, src->nlabels);
+    dst->nlabels = dst->labels ? src->nlabels : 0;
+    dst->elem = src->elem;
+    dst->elem_native = sl_strdup(src->elem_native);
+    dst->charset = sl_strdup(src->charset);
+}
+
+/* Fills dst (zeroed) with a deep copy of src. */
+static void copy_col(sl_column_t *dst, const sl_column_t *src)
+{
+    dst->name = sl_strdup(src->name);
+    dst->source = sl_strdup(src->source);
+    copy_type(dst, src);
+    dst->nullable = src->nullable;
+    dst->default_value = sl_strdup(src->default_value);
+    dst->autoinc = src->autoinc;
+    dst->generated = src->generated;
+    dst->generation_expr = sl_strdup(src->generation_expr);
+    dst->pk_pos = src->pk_pos;
+}
+
+/* A new table with t's table-level fields and no column, index or foreign key. */
+static sl_table_t *copy_head(const sl_table_t *t)
+{
+    sl_table_t *out = calloc(1, sizeof *out);
+    if (!out)
+        abort();
+    out->engine = sl_strdup(t->engine);
+    out->schema = sl_strdup(t->schema);
+    out->name = sl_strdup(t->name);
+    out->est_rows = t->est_rows;
+    out->est_bytes = t->est_bytes;
+    return out;
+}
+
+/* dst (zeroed) becomes a copy of src whose columns are `names` (taken over). */
+static void copy_index(sl_index_t *dst, const sl_index_t *src, char **names)
+{
+    dst->name = sl_strdup(src->name);
+    dst->unique = src->unique;
+    dst->columns = names;
+    dst->ncolumns = names ? src->ncolumns : 0;
+}
+
+/* dst (zeroed) becomes a copy of src whose own columns are `names` (taken over); the
+ * referenced columns are copied as they are. */
+static void copy_fkey(sl_fkey_t *dst, const sl_fkey_t *src, char **names)
+{
+    dst->name = sl_strdup(src->name);
+    dst->columns = names;
+    dst->ref_columns = copy_strv(src->ref_columns, src->ncolumns);
+    dst->ncolumns = names ? src->ncolumns : 0;
+    dst->ref_schema = sl_strdup(src->ref_schema);
+    dst->ref_table = sl_strdup(src->ref_table);
+    dst->on_delete = sl_strdup(src->on_delete);
+    dst->on_update = sl_strdup(src->on_update);
+}
+
+sl_table_t *sl_table_copy(const sl_table_t *t)
+{
+    sl_table_t *out = copy_head(t);
+    out->columns = alloc_array(t->ncolumns, sizeof *out->columns);
+    for (; out->ncolumns < t->ncolumns; out->ncolumns++)
+        copy_col(&out->columns[out->ncolumns], &t->columns[out->ncolumns]);
+    out->indexes = alloc_array(t->nindexes, sizeof *out->indexes);
+    for (; out->nindexes < t->nindexes; out->nindexes++) {
+        const sl_index_t *x = &t->indexes[out->nindexes];
+        copy_index(&out->indexes[out->nindexes], x, copy_strv(x->columns, x->ncolumns));
+    }
+    out->fkeys = alloc_array(t->nfkeys, sizeof *out->fkeys);
+    for (; out->nfkeys < t->nfkeys; out->nfkeys++) {
+        const sl_fkey_t *f = &t->fkeys[out->nfkeys];
+        copy_fkey(&out->fkeys[out->nfkeys], f, copy_strv(f->columns, f->ncolumns));
+    }
+    return out;
+}
+
+/* The derived column made from e. */
+static int derive_col(const sl_table_t *base, sl_column_t *c, const sl_col_edit_t *e, sl_err_t *err)
+{
+    char label[300];
+    const sl_column_t *f = e->from;
+    if (e->cast && f->generated)
+        return sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of table \"%s\" is generated and cannot change type",
+                          f->name, sl_table_label(base, label, sizeof label));
+    copy_col(c, f);
+    if (e->name && strcmp(e->name, f->name) != 0) {
+        free(c->name);
+        c->name = sl_strdup(e->name);
+        if (!c->source)
+            c->source = sl_strdup(f->name);
+    }
+    if (e->cast) {
+        free(c->native);
+        free(c->elem_native);
+        free(c->charset);
+        for (int i = 0; i < c->nlabels; i++)
+            free(c->labels[i]);
+        free(c->labels);
+        copy_type(c, e->cast);
+        free(c->default_value);
+        c->default_value = NULL;
+        c->autoinc = c->autoinc && sl_type_is_integer(c->type);
+    }
+    if (e->flags & SL_COL_NULLABLE)
+        c->nullable = true;
+    if (e->flags & SL_COL_NO_KEY)
+        c->pk_pos = 0;
+    if (e->flags & SL_COL_NO_DEFAULT) {
+        free(c->default_value);
+        c->default_value = NULL;
+    }
+    return 0;
+}
+
+/* The derived table's key positions must be 1..k, each once. */
+static int check_key(const sl_table_t *base, const sl_table_t *t, sl_err_t *err)
+{
+    char label[300];
+    int k = sl_table_pk_count(t);
+    for (int pos = 1; pos <= k; pos++) {
+        int hits = 0;
+        for (int i = 0; i < t->ncolumns; i++)
+            hits += t->columns[i].pk_pos == pos;
+        if (hits == 1)
+            continue;
+        sl_table_label(base, label, sizeof label);
+        if (hits > 1)
+            return sl_err_set(err, SL_E_SCHEMA, "two columns of table \"%s\" would take place %d of its primary key",
+                              label, pos);
+        int b = sl_table_pk_col(base, pos - 1);
+        sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of the primary key of table \"%s\" would be left out",
+                   b >= 0 ? base->columns[b].name : "?", label);
+        sl_err_detail(err, "without every column of its key, a row cannot be found again to update or delete it");
+        sl_err_hint(err, "keep every column of the primary key, or none of them");
+        return -1;
+    }
+    return 0;
+}
+
+/* The derived name of base's column `name`, NULL when no column is made from it. */
+static const char *renamed(const sl_col_edit_t *cols, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(cols[i].from->name, name) == 0)
+            return cols[i].name ? cols[i].name : name;
+    return NULL;
+}
+
+/* Copies of names[0..n) under their derived names into *out; false when one is not
+ * kept. */
+static bool rename_all(const sl_col_edit_t *cols, int ncols, char *const *names, int n, char ***out)
+{
+    for (int i = 0; i < n; i++)
+        if (!renamed(cols, ncols, names[i]))
+            return false;
+    *out = alloc_array(n, sizeof **out);
+    for (int i = 0; i < n; i++)
+        (*out)[i] = sl_strdup(renamed(cols, ncols, names[i]));
+    return true;
+}
+
+/* base's indexes and foreign keys whose columns are all kept, under their new names. */
+static void derive_keys(const sl_table_t *base, sl_table_t *t, const sl_col_edit_t *cols, int n)
+{
+    char **names;
+    t->indexes = alloc_array(base->nindexes, sizeof *t->indexes);
+    for (int i = 0; i < base->nindexes; i++)
+        if (rename_all(cols, n, base->indexes[i].columns, base->indexes[i].ncolumns, &names))
+            copy_index(&t->indexes[t->nindexes++], &base->indexes[i], names);
+    t->fkeys = alloc_array(base->nfkeys, sizeof *t->fkeys);
+    for (int i = 0; i < base->nfkeys; i++)
+        if (rename_all(cols, n, base->fkeys[i].columns, base->fkeys[i].ncolumns, &names))
+            copy_fkey(&t->fkeys[t->nfkeys++], &base->fkeys[i], names);
+}
+
+int sl_table_derive(const sl_table_t *base, const sl_col_edit_t *cols, int n, unsigned flags, sl_table_t **out,
+                    sl_err_t *err)
+{
+    char label[300];
+    for (int i = 0; i < n; i++)
+        if (!cols[i].from)
+            return sl_err_set(err, SL_E_INTERNAL, "column %d of a derived table is made from nothing", i);
+    sl_table_t *t = copy_head(base);
+    t->columns = alloc_array(n, sizeof *t->columns);
+    for (; t->ncolumns < n; t->ncolumns++) {
+        if (derive_col(base, &t->columns[t->ncolumns], &cols[t->ncolumns], err))
+            goto fail;
+        const char *name = t->columns[t->ncolumns].name;
+        for (int j = 0; j < t->ncolumns; j++)
+            if (strcmp(t->columns[j].name, name) == 0) {
+                t->ncolumns++; /* freed with the table */
+                sl_err_set(err, SL_E_SCHEMA, "two columns of table \"%s\" would both be called \"%s\"",
+                           sl_table_label(base, label, sizeof label), name);
+                goto fail;
+            }
+    }
+    if (check_key(base, t, err))
+        goto fail;
+    if (!(flags & SL_TABLE_NO_INDEXES))
+        derive_keys(base, t, cols, n);
+    *out = t;
+    return 0;
+fail:
+    sl_table_free(t);
+    return -1;
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 static json_t *strv_json(char **v, int n)
@@ -151,6 +395,7 @@ json_t *sl_table_to_json(const sl_table_t *t)
         const sl_column_t *c = &t->columns[i];
         json_t *j = json_object();
         set_str(j, "name", c->name);
+        set_str(j, "source", c->source);
         set_str(j, "type", sl_type_name(c->type));
         set_str(j, "native", c->native);
         json_object_set_new(j, "length", json_integer(c->length));
@@ -256,6 +501,7 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
         if (!c)
             abort();
         c->name = get_str(cj, "name");
+        c->source = get_str(cj, "source");
         char *ty = get_str(cj, "type");
         c->type = ty ? sl_type_from_name(ty) : SL_T_UNKNOWN;
         free(ty);

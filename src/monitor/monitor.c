@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <nats/nats.h>
-
 #include "broker/bus.h"
 #include "core/log.h"
 #include "model/schema.h" /* sl_strdup */
@@ -54,10 +52,8 @@ typedef struct entry {
 
 struct sl_monitor {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     sl_bus_t *bus;  /* its own connection, apart from the control plane's */
-    natsSubscription *sub;
-    bool completed; /* the subscription's handler will not run again */
+    sl_bus_listener_t *sub;
     bool stopping;
     entry_t **e;
     int n, cap;
@@ -204,24 +200,11 @@ int sl_monitor_ingest(sl_monitor_t *mon, const void *data, size_t len, sl_err_t 
     return ingest(mon, data, len, NULL, err);
 }
 
-/* nats.c's delivery thread: one snapshot. */
-static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* nats.c's delivery thread (broker/bus.h): one snapshot. */
+static void on_msg(void *closure, const char *subject, const void *data, size_t len)
 {
-    (void)nc;
-    (void)sub;
     sl_err_t err = {0};
-    ingest(closure, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), natsMsg_GetSubject(msg), &err);
-    natsMsg_Destroy(msg);
-}
-
-/* nats.c: the subscription is closed and on_msg has returned for good. */
-static void on_complete(void *closure)
-{
-    sl_monitor_t *mon = closure;
-    pthread_mutex_lock(&mon->mu);
-    mon->completed = true;
-    pthread_cond_broadcast(&mon->cv);
-    pthread_mutex_unlock(&mon->mu);
+    ingest(closure, data, len, subject, &err);
 }
 
 int sl_monitor_start(const char *nats_url, sl_monitor_t **out, sl_err_t *err)
@@ -230,39 +213,20 @@ int sl_monitor_start(const char *nats_url, sl_monitor_t **out, sl_err_t *err)
     if (!mon)
         abort();
     pthread_mutex_init(&mon->mu, NULL);
-    pthread_cond_init(&mon->cv, NULL);
     if (!nats_url) {
-        mon->completed = true; /* no subscription to wait for */
-        *out = mon;
+        *out = mon; /* no subscription to wait for */
         return 0;
     }
-    if (sl_bus_connect(nats_url, &mon->bus, err)) {
+    if (sl_bus_connect(nats_url, &mon->bus, err) ||
+        sl_bus_listen(mon->bus, SL_SNAP_SUBJECT_PREFIX ">", on_msg, mon, &mon->sub, err)) {
         sl_err_prefix(err, "monitor: ");
-        goto fail;
-    }
-    natsStatus s;
-    s = natsConnection_Subscribe(&mon->sub, sl_bus_nats(mon->bus), SL_SNAP_SUBJECT_PREFIX ">", on_msg, mon);
-    if (s == NATS_OK)
-        s = natsSubscription_SetOnCompleteCB(mon->sub, on_complete, mon);
-    if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(mon->sub, 4096, 64 * 1024 * 1024);
-    if (s != NATS_OK) {
-        sl_err_set(err, SL_E_BROKER, "monitor: could not subscribe to %s>: %s", SL_SNAP_SUBJECT_PREFIX,
-                   natsStatus_GetText(s));
-        sl_err_retriable(err);
-        goto fail;
+        sl_bus_close(mon->bus);
+        pthread_mutex_destroy(&mon->mu);
+        free(mon);
+        return -1;
     }
     *out = mon;
     return 0;
-fail:
-    if (mon->sub)
-        natsSubscription_Unsubscribe(mon->sub); /* only an invalid new subscription fails here */
-    natsSubscription_Destroy(mon->sub);
-    sl_bus_close(mon->bus);
-    pthread_mutex_destroy(&mon->mu);
-    pthread_cond_destroy(&mon->cv);
-    free(mon);
-    return -1;
 }
 
 void sl_monitor_stop(sl_monitor_t *mon)
@@ -272,22 +236,13 @@ void sl_monitor_stop(sl_monitor_t *mon)
     pthread_mutex_lock(&mon->mu);
     mon->stopping = true;
     pthread_mutex_unlock(&mon->mu);
-    if (mon->sub)
-        natsSubscription_Unsubscribe(mon->sub);
     /* on_msg holds a pointer to mon: wait until nats.c says it will not run again */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
+    bool completed = sl_bus_unlisten(mon->sub, 5000);
     pthread_mutex_lock(&mon->mu);
-    while (!mon->completed)
-        if (pthread_cond_timedwait(&mon->cv, &mon->mu, &until) != 0)
-            break;
-    bool completed = mon->completed;
     for (int i = 0; i < mon->n; i++)
         entry_free(mon->e[i]);
     mon->n = 0;
     pthread_mutex_unlock(&mon->mu);
-    natsSubscription_Destroy(mon->sub);
     sl_bus_close(mon->bus);
     if (!completed) {
         /* freeing what a late callback could touch would be worse than this leak */
@@ -298,7 +253,6 @@ void sl_monitor_stop(sl_monitor_t *mon)
     for (int i = 0; i < mon->ntomb; i++)
         free(mon->tomb[i]);
     pthread_mutex_destroy(&mon->mu);
-    pthread_cond_destroy(&mon->cv);
     free(mon);
 }
 

@@ -1,5 +1,5 @@
 /*
- * monitor.h: the monitoring plane, server side (DESIGN.md "Monitoring").
+ * monitor.h: the monitoring plane, server side (docs/design.md "Monitoring").
  *
  * Readers and writers of every running stream publish counters on core NATS subjects,
  * apart from the data path (see monitor/stats.h for the publishing side). The monitor

@@ -81,7 +81,7 @@ void sl_snap_copy(sl_snap_t *dst, const sl_snap_t *src)
     }
 }
 
-const sl_snap_table_t *sl_snap_find(const sl_snap_t *s, const char *name)
+static const sl_snap_table_t *find_table(const sl_snap_t *s, const char *name)
 {
     for (int i = 0; i < s->ntables; i++)
         if (strcmp(s->tables[i].name, name) == 0)
@@ -89,9 +89,10 @@ const sl_snap_table_t *sl_snap_find(const sl_snap_t *s, const char *name)
     return NULL;
 }
 
-sl_snap_table_t *sl_snap_table(sl_snap_t *s, const char *name)
+/* The table called name, appended with zero counters when absent. */
+static sl_snap_table_t *table_get(sl_snap_t *s, const char *name)
 {
-    sl_snap_table_t *t = (sl_snap_table_t *)sl_snap_find(s, name);
+    sl_snap_table_t *t = (sl_snap_table_t *)find_table(s, name);
     return t ? t : sl_snap_append(s, name);
 }
 
@@ -102,7 +103,7 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
         /* fast path: both list the tables in the same order */
         sl_snap_table_t *t = i < dst->ntables && strcmp(dst->tables[i].name, a->name) == 0
                                  ? &dst->tables[i]
-                                 : sl_snap_table(dst, a->name);
+                                 : table_get(dst, a->name);
         t->rows_read += a->rows_read;
         t->rows_written += a->rows_written;
         t->bytes_read += a->bytes_read;

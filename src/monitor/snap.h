@@ -10,7 +10,7 @@
  *   {"v": 1, "stream": "shop", "id": "s_…"|null, "run": "<hex>", "seq": 7, "t": 7.01,
  *    "ts": 1795000000.123, "phase": "load|cdc|done", "batches": 12, "redeliveries": 0,
  *    "duplicates_skipped": 0, "errors": 0, "lag_seconds": 0.08|null,
- *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|null,
+ *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
  *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
  *                "est_rows": n|null, "done": bool}], "tables_truncated": false}
@@ -51,7 +51,7 @@ typedef struct sl_snap {
     int64_t batches, redeliveries, duplicates, errors;
     double lag_seconds; /* source commit to target commit; < 0 unknown */
     int64_t slot_bytes; /* PostgreSQL slot lag; < 0 unknown */
-    char *position;     /* the confirmed source position, NULL unknown */
+    char *position;     /* the confirmed source position as the source writes it, NULL unknown */
     int64_t rows_read, rows_written, bytes_read, bytes_written; /* over all tables */
     sl_snap_table_t *tables;
     int ntables, cap;
@@ -63,11 +63,8 @@ void sl_snap_init(sl_snap_t *s);
 void sl_snap_clear(sl_snap_t *s); /* frees and re-initialises */
 /* dst becomes a deep copy of src (dst's old content is freed). */
 void sl_snap_copy(sl_snap_t *dst, const sl_snap_t *src);
-/* The table called name, appended with zero counters when absent. */
-sl_snap_table_t *sl_snap_table(sl_snap_t *s, const char *name);
 /* Appends a table with zero counters (no check for a duplicate name). */
 sl_snap_table_t *sl_snap_append(sl_snap_t *s, const char *name);
-const sl_snap_table_t *sl_snap_find(const sl_snap_t *s, const char *name);
 /* Adds src's counters to dst, table by table (by name): the sum of two runs or two
  * phases. est_rows and done come from src when it knows them; lag, slot lag and
  * position from src when known. */

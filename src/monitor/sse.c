@@ -175,8 +175,6 @@ bool sl_sse_gone(sl_monitor_sub_t *q)
     return g;
 }
 
-const char *sl_sse_stream(const sl_monitor_sub_t *q) { return q->stream; }
-
 int64_t sl_sse_dropped(sl_monitor_sub_t *q)
 {
     pthread_mutex_lock(&q->mu);

@@ -32,7 +32,6 @@ int sl_sse_next(sl_monitor_sub_t *q, int timeout_ms, char **event, char **data);
 void sl_sse_close(sl_monitor_sub_t *q);   /* monitor side */
 void sl_sse_release(sl_monitor_sub_t *q); /* reader side; NULL: no-op */
 bool sl_sse_gone(sl_monitor_sub_t *q);    /* the reader released it */
-const char *sl_sse_stream(const sl_monitor_sub_t *q);
 int64_t sl_sse_dropped(sl_monitor_sub_t *q); /* events dropped so far */
 
 #endif

@@ -1,11 +1,9 @@
 /*
  * cdc.c: the change-stream registry (source/cdc.h): CDC ops by URL scheme, opening a
- * stream's replication connection from its source URL, and the name its slot and
- * publication share.
+ * stream's connection from its source URL, and what the sources share.
  */
 #include "source/cdc.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/url.h"
@@ -22,7 +20,7 @@ const struct sl_cdc_ops *sl_cdc_lookup(const char *scheme)
     return NULL;
 }
 
-int sl_cdc_open(const char *url, const char *stream, sl_cdc_t **out, sl_err_t *err)
+int sl_cdc_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_err_t *err)
 {
     sl_url_t *u;
     if (sl_url_parse(url, &u, err))
@@ -35,23 +33,15 @@ int sl_cdc_open(const char *url, const char *stream, sl_cdc_t **out, sl_err_t *e
         return -1;
     }
     sl_url_free(u);
-    return ops->open(url, stream, out, err);
+    return ops->open(url, id, out, err);
 }
 
-void sl_cdc_object_name(const char *stream, char *buf, size_t size)
+int sl_cdc_bad_state(const char *stream, const char *state, const char *what, sl_err_t *err)
 {
-    if (!size)
-        return;
-    /* PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1). */
-    size_t max = size - 1 < 63 ? size - 1 : 63;
-    size_t n = (size_t)snprintf(buf, max + 1, "sluice_");
-    if (n > max)
-        n = max;
-    for (const char *s = stream ? stream : ""; *s && n < max; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (unsigned char)(ch - 'A' + 'a'); /* ASCII only, whatever the locale */
-        buf[n++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ? (char)ch : '_';
-    }
-    buf[n] = '\0';
+    sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_source\" of stream \"%s\" does not name %s", stream, what);
+    sl_err_detail(err, "it holds: %.200s", state);
+    sl_err_hint(err, "run `sluice cleanup` and `sluice run --restart` to copy the tables again");
+    if (err)
+        err->fatal = true;
+    return -1;
 }

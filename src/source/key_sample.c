@@ -52,7 +52,7 @@ int sl_key_sample_add(char ***keys, int *nkeys, const sl_value_t *vals, int n, s
     return 0;
 }
 
-void sl_key_sample_free(char **keys, int n)
+static void keys_free(char **keys, int n)
 {
     for (int i = 0; i < n; i++)
         free(keys[i]);
@@ -62,7 +62,7 @@ void sl_key_sample_free(char **keys, int n)
 void sl_key_sample_clear(char ***keys, int *n)
 {
     if (n) {
-        sl_key_sample_free(*keys, *n);
+        keys_free(*keys, *n);
         *n = 0;
     }
     *keys = NULL;

@@ -17,7 +17,6 @@ int sl_key_sample_sql(sl_buf_t *b, const sl_table_t *t, const char *table_ref, i
                       int (*add_ident)(sl_buf_t *, const char *, sl_err_t *), sl_err_t *err);
 /* Appends the JSON array of vals[0..n) to the list. */
 int sl_key_sample_add(char ***keys, int *nkeys, const sl_value_t *vals, int n, sl_err_t *err);
-void sl_key_sample_free(char **keys, int n);
 /* Frees the list (when n is given) and leaves it empty: *keys NULL, *n 0. */
 void sl_key_sample_clear(char ***keys, int *n);
 

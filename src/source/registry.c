@@ -8,6 +8,7 @@
 
 extern const struct sl_source_ops sl_pg_source_ops;
 extern const struct sl_source_ops sl_mysql_source_ops;
+extern const struct sl_source_ops sl_file_source_ops;
 
 const struct sl_source_ops *sl_source_lookup(const char *scheme)
 {
@@ -15,6 +16,8 @@ const struct sl_source_ops *sl_source_lookup(const char *scheme)
         return &sl_pg_source_ops;
     if (!strcmp(scheme, "mysql") || !strcmp(scheme, "mariadb"))
         return &sl_mysql_source_ops;
+    if (!strcmp(scheme, "file") || !strcmp(scheme, "s3"))
+        return &sl_file_source_ops;
     return NULL;
 }
 
@@ -26,7 +29,7 @@ int sl_source_open(const char *url, sl_source_t **out, sl_err_t *err)
     const struct sl_source_ops *ops = sl_source_lookup(u->scheme);
     if (!ops) {
         sl_err_set(err, SL_E_CONFIG, "unsupported source URL scheme \"%s\"", u->scheme);
-        sl_err_hint(err, "sources are postgres://… and mysql://… (or mariadb://…)");
+        sl_err_hint(err, "sources are postgres://…, mysql://… (or mariadb://…), file:///dir and s3://bucket/prefix");
         sl_url_free(u);
         return -1;
     }

@@ -1,5 +1,6 @@
 /*
- * source.h: the one ops table every source (PostgreSQL, MariaDB/MySQL) implements.
+ * source.h: the one ops table every source (PostgreSQL, MariaDB/MySQL, files and S3)
+ * implements.
  *
  * A sl_source_t is one connection to a source database. Implementations embed
  * `sl_source_t base` as their first member and are found by URL scheme through
@@ -31,6 +32,9 @@ typedef struct sl_scan {
      * NULL means unbounded. Rows come in primary-key order when the table has one. */
     const char *after_key;
     const char *upto_key;
+    /* A unit of work from units() (file sources), NULL otherwise. Rows of a unit come in
+     * a fixed order; after_key ["N"] then skips its first N rows (resuming a unit). */
+    const char *unit;
 } sl_scan_t;
 
 struct sl_source_ops {
@@ -70,13 +74,20 @@ struct sl_source_ops {
                       sl_err_t *err);
     /* Streams rows (bounded memory whatever the table size) to fn. */
     int (*scan)(sl_source_t *src, const sl_scan_t *scan, sl_row_fn fn, void *ctx, sl_err_t *err);
+    /* Sources that are files, not key ranges (NULL for databases): the units of work of
+     * t, each about `every` rows (a file, or some of a Parquet file's row groups), as
+     * opaque JSON strings that scan() takes in sl_scan_t.unit. Caller frees each string
+     * and the array. The plan's stripes are then these units. */
+    int (*units)(sl_source_t *src, const sl_table_t *t, int64_t every, char ***units, int *n,
+                 sl_err_t *err);
 };
 
 struct sl_source {
     const struct sl_source_ops *ops;
 };
 
-/* The ops for a URL scheme ("postgres", "postgresql", "mysql", "mariadb"), or NULL. */
+/* The ops for a URL scheme ("postgres", "postgresql", "mysql", "mariadb", "file", "s3"),
+ * or NULL. */
 const struct sl_source_ops *sl_source_lookup(const char *scheme);
 /* Parses the URL and connects with the right ops. */
 int sl_source_open(const char *url, sl_source_t **out, sl_err_t *err);

@@ -8,7 +8,7 @@
  * URL's ?schema= (default public), MySQL in the URL's database; the table's name
  * keeps its case and is always quoted.
  *
- * Checkpoints (DESIGN.md "Exactly once") live in a table `_sluice_checkpoint`
+ * Checkpoints (docs/design.md "Exactly once") live in a table `_sluice_checkpoint`
  * (stream, key, epoch, seq, position, done, updated_at) beside the data, so that a
  * batch and its checkpoint commit in one transaction.
  */
@@ -25,6 +25,10 @@
 #include "model/schema.h"
 
 typedef struct sl_target sl_target_t;
+
+/* The data dir whose spool/ the file targets (s3://) encode in by default (`sluice run`
+ * sets it at start; unset: a private temporary directory per target). */
+void sl_target_spool_root(const char *data_dir);
 
 typedef struct sl_ckpt {
     int64_t epoch;

@@ -38,6 +38,8 @@
 // prints {"columns": [...], "row_groups": N, "rows": N, "codecs": [...], "encodings": [...]}.
 import fs from 'node:fs'
 
+import { pgFloat, decimal, dateText, timeText, tsText, hex, duckCell } from './canon.mjs'
+
 let opt, file
 
 // Parses one command line into opt and file.
@@ -75,89 +77,6 @@ function fail(msg) {
   process.exit(2)
 }
 
-// --- canonical text ------------------------------------------------------------------
-
-const pad = (n, w = 2) => String(n).padStart(w, '0')
-
-// Digits and exponent of the shortest round-trip form, printed as PostgreSQL does.
-function pgFloat(v, single) {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return 'Infinity'
-  if (v === -Infinity) return '-Infinity'
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0'
-  let s = v.toExponential()
-  if (single) {
-    for (let p = 1; p <= 9; p++) {
-      let t = v.toExponential(p - 1)
-      if (Math.fround(Number(t)) !== v) continue
-      // toExponential rounds an exact tie up; PostgreSQL (Ryu) rounds it to even.
-      const more = v.toExponential(Math.min(100, p + 40)).match(/^-?\d(?:\.(\d+))?e/)[1] || ''
-      const rest = more.slice(p - 1)
-      const last = t.match(/(\d)e/)[1]
-      if (/^50*$/.test(rest) && Number(last) % 2 === 1) t = t.replace(/\de/, `${Number(last) - 1}e`)
-      s = t
-      break
-    }
-  }
-  const m = s.match(/^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/)
-  const sign = m[1], digits = m[2] + (m[3] || ''), e = Number(m[4])
-  if (e < -4 || e >= (single ? 6 : 15)) {
-    const exp = Math.abs(e)
-    return `${sign}${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${e < 0 ? '-' : '+'}${pad(exp)}`
-  }
-  if (e < 0) return `${sign}0.${'0'.repeat(-e - 1)}${digits}`
-  if (digits.length <= e + 1) return sign + digits + '0'.repeat(e + 1 - digits.length)
-  return `${sign}${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`
-}
-
-function decimal(unscaled, scale) {
-  let v = BigInt(unscaled)
-  const neg = v < 0n
-  if (neg) v = -v
-  let s = v.toString()
-  if (scale > 0) {
-    s = s.padStart(scale + 1, '0')
-    s = s.slice(0, s.length - scale) + '.' + s.slice(s.length - scale)
-  }
-  return (neg ? '-' : '') + s
-}
-
-function civil(days) {
-  // days since 1970-01-01 -> [y, m, d] (H. Hinnant)
-  let z = days + 719468
-  const era = Math.floor(z / 146097)
-  const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d]
-}
-
-const dateText = (days) => {
-  const [y, m, d] = civil(Number(days))
-  return `${pad(y, 4)}-${pad(m)}-${pad(d)}`
-}
-
-function timeText(us) {
-  us = BigInt(us)
-  const frac = us % 1000000n
-  let s = Number(us / 1000000n)
-  const t = `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`
-  return frac ? `${t}.${String(frac).padStart(6, '0').replace(/0+$/, '')}` : t
-}
-
-function tsText(us, utc) {
-  us = BigInt(us)
-  let days = us / 86400000000n
-  let rest = us % 86400000000n
-  if (rest < 0n) { rest += 86400000000n; days -= 1n }
-  return `${dateText(days)} ${timeText(rest)}${utc ? '+00' : ''}`
-}
-
-const hex = (bytes) => '\\x' + Buffer.from(bytes).toString('hex')
-
 // --- Parquet with DuckDB ------------------------------------------------------------
 
 let sharedCon
@@ -180,26 +99,6 @@ async function duckParquet() {
   return { con, names: r.columnNames(), rows }
 }
 
-function duckCell(v, type) {
-  if (v === null || v === undefined) return null
-  if (typeof v === 'boolean') return v ? 't' : 'f'
-  if (typeof v === 'bigint') return v.toString()
-  if (typeof v === 'number') {
-    if (type === 'FLOAT') return pgFloat(v, true)
-    if (type === 'DOUBLE') return pgFloat(v, false)
-    return String(v)
-  }
-  if (typeof v === 'string') return v
-  const c = v.constructor.name
-  if (c === 'DuckDBDecimalValue') return decimal(v.value, v.scale)
-  if (c === 'DuckDBDateValue') return dateText(v.days)
-  if (c === 'DuckDBTimeValue') return timeText(v.micros)
-  if (c === 'DuckDBTimestampValue') return tsText(v.micros, false)
-  if (c === 'DuckDBTimestampTZValue') return tsText(v.micros, true)
-  if (c === 'DuckDBBlobValue') return hex(v.bytes)
-  if (c === 'DuckDBUUIDValue') return v.toString().toLowerCase()
-  return v.toString()
-}
 
 async function duckMeta(con) {
   const r = await con.runAndReadAll(`SELECT row_group_id, compression, encodings, num_values

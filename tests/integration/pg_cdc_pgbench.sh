@@ -17,9 +17,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
 
 SRC=sl_cdc_pb_src TGT=sl_cdc_pb_tgt
-NAME=cdc-PgBench # mixed case and '-': the slot is sluice_cdc_pgbench
+NAME=cdc-PgBench # mixed case and '-': the slot is sluice_cdc_pgbench_<hash of the exact name>
 SLOT=$(cdc_slot_name "$NAME")
-assert_eq sluice_cdc_pgbench "$SLOT" "cdc_slot_name"
+assert_eq sluice_cdc_pgbench_0526b40c1f71 "$SLOT" "cdc_slot_name"
 STREAM_SECONDS=${SLUICE_TEST_CDC_SECONDS:-15}
 
 cdc_pg_db "$SRC"

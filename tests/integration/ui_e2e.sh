@@ -16,7 +16,7 @@ tmpdir
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 UI="$ROOT/tests/ui"
 SRC=sl_ui_src TGT=sl_ui_tgt STREAM=ui-e2e
-SLOT=sluice_ui_e2e
+SLOT=sluice_ui_e2e_1f607741a804 # the slot and publication of stream ui-e2e (docs/cdc.md)
 KEY="ui-e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 CHROMIUM=${SLUICE_CHROMIUM:-/usr/bin/chromium}
 

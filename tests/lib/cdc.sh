@@ -12,7 +12,7 @@
 # slot, its walsender, the publication), then drop the databases made with cdc_pg_db /
 # cdc_my_db (kept with SLUICE_TEST_KEEP=1; slots are dropped anyway, they hold WAL).
 #
-# A CDC stream's slot and publication are both named sluice_<name> (cdc_slot_name); its
+# A CDC stream's slot and publication are both named sluice_<name>_<hash> (cdc_slot_name); its
 # lane checkpoint is the row (stream, 'cdc:0') of the target's _sluice_checkpoint, whose
 # position is JSON {"lsn": …, "idx": …, "flush": …}: flush is the source LSN sluice may
 # confirm, and the slot's confirmed_flush_lsn must never pass it.
@@ -33,9 +33,19 @@ CDC_MY_DBS=()
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
-# Prints the slot and publication name of stream NAME: sluice_<name>, lowercased, every
-# character outside [a-z0-9_] replaced by '_', at most 63 bytes.
+# Prints the slot and publication name of a new stream NAME: sluice_<name>, lowercased,
+# every character outside [a-z0-9_] replaced by '_', cut at 40 bytes, then '_' and the
+# first 12 hex digits of the SHA-256 of the exact name (docs/cdc.md).
 cdc_slot_name() {
+  local n
+  n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | LC_ALL=C sed 's/[^a-z0-9_]/_/g')
+  echo "sluice_${n:0:40}_$(printf '%s' "$1" | sha256sum | cut -c1-12)"
+}
+
+# Prints the name an earlier sluice gave the slot and publication of stream NAME (and of
+# every name that differs from it only in case or punctuation): sluice_<name>, lowercased,
+# every character outside [a-z0-9_] replaced by '_', at most 63 bytes.
+cdc_legacy_slot_name() {
   local n
   n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | LC_ALL=C sed 's/[^a-z0-9_]/_/g')
   n="sluice_$n"
@@ -144,6 +154,25 @@ cdc_start() {
   CDC_PID=$!
   CDC_LOG=$TMPD/$label.err
   CDC_SLUICE_PIDS+=("$CDC_PID")
+}
+
+# Writes the spec of stream NAME ($TMPD/LABEL.json) of table TABLE from source URL SRC_URL
+# (database SRC_DB) into a new PostgreSQL database TGT, and registers it for cleanup at exit.
+cdc_table_stream() {
+  local label=$1 name=$2 src_url=$3 src_db=$4 tgt=$5 table=$6
+  cdc_pg_db "$tgt"
+  write_cdc_spec "$TMPD/$label.json" "$name" "$src_url" "$(pg_url "$tgt")" '{}' "[\"$table\"]"
+  cdc_track "$TMPD/$label.json" "$src_db"
+}
+
+# Starts stream LABEL ($TMPD/LABEL.json) with binary BIN (default $SLUICE_BIN) and waits up to
+# 90 s until shell condition COND holds, failing if sluice exits first; sets PID.
+cdc_start_until() {
+  local label=$1 cond=$2 bin=${3:-$SLUICE_BIN}
+  SLUICE_BIN=$bin cdc_start "$label" "$TMPD/$label.json" "$TMPD/$label.data"
+  PID=$CDC_PID
+  wait_for "$cond || ! kill -0 $PID" 90 || cdc_die "$label: not there after 90 s: $cond"
+  cdc_alive "$PID" || { cdc_wait_exit "$PID" 1; cdc_die "$label: sluice exited ($CDC_RC)"; }
 }
 
 # True while process PID runs.

@@ -228,9 +228,19 @@ try {
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByRole('radio', { name: /Change data capture/ }).check();
   await page.getByRole('button', { name: 'Next' }).click();
+  // the options step is the server's option table (GET /api/v1/options): its bounds, and
+  // only the choices a cdc stream accepts (no "upsert", which the server refuses)
+  assert.ok(requests.includes('GET /api/v1/options'), 'the wizard reads the option table');
+  const choices = await page.getByLabel('write_mode').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(choices, ['', 'insert', 'truncate_insert']);
+  assert.deepEqual(await page.getByLabel('ordering').locator('option').evaluateAll((os) => os.map((o) => o.value)),
+                   ['', 'transaction', 'key']);
   await page.getByLabel('batch_rows').fill('many');
   await page.getByRole('button', { name: 'Next' }).click();
   await page.locator('.field[data-field="batch_rows"] .field-error', { hasText: 'whole number' }).waitFor();
+  await page.getByLabel('batch_rows').fill('2000000'); // above the server's 1,000,000
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('.field[data-field="batch_rows"] .field-error', { hasText: 'from 1 to 1000000' }).waitFor();
   await page.getByLabel('batch_rows').fill('500');
   await page.getByLabel('writers').fill('1');
   await page.getByRole('button', { name: 'Next' }).click();

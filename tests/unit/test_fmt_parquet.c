@@ -1,7 +1,8 @@
 /*
  * test_fmt_parquet.c: the pieces of the Parquet writer that a reader would not pinpoint:
  * canonical text parsing (dates, times, timestamps with offsets, decimals, uuids), the
- * RLE/bit-packed hybrid encoder against the example of Encodings.md, Thrift compact field
+ * RLE/bit-packed hybrid encoder against the example of the Parquet format's encodings page
+ * (https://github.com/apache/parquet-format/blob/master/Encodings.md), Thrift compact field
  * headers, refused values (infinite dates, NaN decimals, MySQL durations, overflowing
  * precision) with their hints, a refused row leaving the file unchanged, and the file's
  * frame ("PAR1" at both ends, footer length). The values themselves are read back by
@@ -104,7 +105,7 @@ static void rle_hybrid(void **state)
     (void)state;
     sl_buf_t b;
     sl_buf_init(&b, 1 << 20);
-    /* Encodings.md: 0..7 bit-packed at width 3 is 10001000 11000110 11111010 */
+    /* the Parquet format's example: 0..7 bit-packed at width 3 is 10001000 11000110 11111010 */
     uint32_t v[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     assert_int_equal(sl_rle_encode(&b, v, 8, 3, NULL), 0);
     assert_int_equal(b.len, 4);

@@ -1,6 +1,7 @@
 /*
  * test_gtid.c: unit tests of the binlog position kinds (src/source/mysql/gtid.c):
- * packing and order of GTID positions, their text, the position= URL parameter, and
+ * packing and order of GTID positions, their text and its parser, the position= URL
+ * parameter, and
  * parsing MariaDB GTID lists (domains, seq_no of a domain, which server wrote a GTID).
  */
 #include <setjmp.h>
@@ -42,6 +43,41 @@ static void test_text(void **state)
     assert_string_equal(buf, "mysql-bin.000007:1234");
     sl_my_pos_text((uint64_t)12 << 32 | 4, NULL, 0, buf, sizeof buf);
     assert_string_equal(buf, "binlog.000012:4");
+}
+
+static void test_parse(void **state)
+{
+    (void)state;
+    uint64_t p = 0;
+    /* what sl_my_pos_text and the change stream write, and the packed form */
+    assert_int_equal(sl_my_pos_parse("GTID 0-11-500", &p), 0);
+    assert_int_equal(p, sl_my_gtid_pos(0, 500));
+    assert_int_equal(sl_my_pos_parse("GTID 2-x-123456", &p), 0);
+    assert_int_equal(p, sl_my_gtid_pos(2, 123456));
+    assert_int_equal(sl_my_pos_parse("mysql-bin.000003:1234", &p), 0);
+    assert_int_equal(p, (uint64_t)3 << 32 | 1234);
+    assert_int_equal(sl_my_pos_parse("my.host-bin.000012:4", &p), 0); /* a dot in the base name */
+    assert_int_equal(p, (uint64_t)12 << 32 | 4);
+    assert_int_equal(sl_my_pos_parse("40000000/1F4", &p), 0);
+    assert_int_equal(p, sl_my_gtid_pos(0, 500));
+    assert_int_equal(sl_my_pos_parse("7/7AE4D73", &p), 0);
+    assert_int_equal(p, (uint64_t)7 << 32 | 0x7AE4D73);
+    /* round trips */
+    char buf[64];
+    uint64_t all[] = {sl_my_gtid_pos(SL_MY_GTID_DOMAIN_MAX, SL_MY_GTID_SEQ_MAX), (uint64_t)999999 << 32 | UINT32_MAX,
+                      sl_my_gtid_pos(0, 0), 4};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sl_my_pos_text(all[i], "mysql-bin", 6, buf, sizeof buf);
+        assert_int_equal(sl_my_pos_parse(buf, &p), 0);
+        assert_int_equal(p, all[i]);
+    }
+    /* refused */
+    const char *bad[] = {"", "GTID", "GTID 0-11", "GTID 0-11-", "GTID 16384-1-1", "GTID 0-y-1", "GTID 0-1-1x",
+                         "GTID 0-1-281474976710656", "mysql-bin:12", "mysql-bin.:12", ".000001:4",
+                         "mysql-bin.000001:", "mysql-bin.000001:4294967296", "mysql-bin.4294967296:4",
+                         "mysql-bin.000001:12x", "0/", "x/1", "GTID -1-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(sl_my_pos_parse(bad[i], &p), -1);
 }
 
 static sl_my_posmode_t mode_of(const char *url, int *rc)
@@ -130,7 +166,7 @@ static void test_writer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_packing),     cmocka_unit_test(test_text),
+        cmocka_unit_test(test_packing),     cmocka_unit_test(test_text),        cmocka_unit_test(test_parse),
         cmocka_unit_test(test_posmode),     cmocka_unit_test(test_list_domains),
         cmocka_unit_test(test_list_seq),    cmocka_unit_test(test_writer),
     };

@@ -256,6 +256,13 @@ int sl_binlog_row_values(const sl_binlog_tmap_t *tm, const sl_table_t *t, const 
                          const sl_binlog_cell_t *cells, bool new_row, sl_buf_t *arena,
                          sl_value_t *vals, sl_err_t *err);
 
+/* Text p[0..n) of column col (binlog column bc: its collation, else col's charset) as
+ * UTF-8 in *v: borrowed when it is UTF-8 (or binary) already, else converted into
+ * out + *used (4 n bytes always suffice), *used advanced. SL_E_SCHEMA for a character set
+ * this decoder cannot read, SL_E_PROTOCOL for malformed text. */
+int sl_binlog_text_value(const sl_binlog_col_t *bc, const sl_column_t *col, const unsigned char *p, size_t n,
+                         char *out, size_t *used, sl_value_t *v, sl_err_t *err);
+
 /* MySQL 8 binary JSON p[0..n) as the text MySQL prints, into out[0..cap) (8 n + 64
  * bytes always suffice); *used gets its length. */
 int sl_binlog_json_text(const unsigned char *p, size_t n, char *out, size_t cap, size_t *used,

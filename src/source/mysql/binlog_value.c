@@ -1,6 +1,7 @@
 /*
  * binlog_value.c: one cell of a binlog row image to sluice's canonical text (see
- * binlog.h), byte-identical to what the load path reads through the text protocol
+ * binlog.h; text in a character set other than UTF-8 is converted by binlog_text.c),
+ * byte-identical to what the load path reads through the text protocol
  * (source/mysql/mysql_types.c does the last step there, and is reused here where it
  * applies: FLOAT shortening, BIT strings).
  *
@@ -48,150 +49,6 @@ static int malformed(const sl_column_t *col, const char *what, sl_err_t *err)
 {
     return sl_err_set(err, SL_E_PROTOCOL, "malformed %s value of column \"%s\" in a binlog row",
                       what, col ? col->name : "?");
-}
-
-/* ---- character sets ------------------------------------------------------------ */
-
-const char *sl_binlog_charset(uint32_t collation)
-{
-    if (collation == 0)
-        return NULL;
-    const MARIADB_CHARSET_INFO *cs = mariadb_get_charset_by_nr(collation);
-    return cs ? cs->csname : NULL;
-}
-
-/* MySQL's latin1 is Windows-1252 with the five unassigned bytes kept as C1 controls. */
-static const uint16_t cp1252_80[32] = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-};
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-typedef enum { CS_UTF8, CS_BINARY, CS_LATIN1, CS_UCS2, CS_UTF16, CS_UTF16LE, CS_UTF32, CS_OTHER } cs_t;
-
-static cs_t cs_kind(const char *name)
-{
-    if (!name || !strcmp(name, "utf8mb4") || !strcmp(name, "utf8mb3") || !strcmp(name, "utf8") ||
-        !strcmp(name, "ascii"))
-        return CS_UTF8;
-    if (!strcmp(name, "binary"))
-        return CS_BINARY;
-    if (!strcmp(name, "latin1"))
-        return CS_LATIN1;
-    if (!strcmp(name, "ucs2"))
-        return CS_UCS2;
-    if (!strcmp(name, "utf16"))
-        return CS_UTF16;
-    if (!strcmp(name, "utf16le"))
-        return CS_UTF16LE;
-    if (!strcmp(name, "utf32"))
-        return CS_UTF32;
-    return CS_OTHER;
-}
-
-/* p[0..n) in character set k to UTF-8 in out (room for 3 n bytes). Returns the length,
- * or -1 on bytes that are not text in that set. */
-static long to_utf8(cs_t k, const unsigned char *p, size_t n, char *out)
-{
-    size_t o = 0;
-    switch (k) {
-    case CS_LATIN1:
-        for (size_t i = 0; i < n; i++) {
-            uint32_t cp = p[i] >= 0x80 && p[i] < 0xA0 ? cp1252_80[p[i] - 0x80] : p[i];
-            o += put_utf8(out + o, cp);
-        }
-        return (long)o;
-    case CS_UCS2:
-    case CS_UTF16:
-    case CS_UTF16LE: {
-        if (n % 2)
-            return -1;
-        bool little = k == CS_UTF16LE;
-        for (size_t i = 0; i < n; i += 2) {
-            uint32_t u = little ? (uint32_t)le(p + i, 2) : (uint32_t)be(p + i, 2);
-            if (k != CS_UCS2 && u >= 0xD800 && u < 0xDC00) {
-                if (i + 4 > n)
-                    return -1;
-                uint32_t lo = little ? (uint32_t)le(p + i + 2, 2) : (uint32_t)be(p + i + 2, 2);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return -1;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                i += 2;
-            } else if (u >= 0xD800 && u < 0xE000) {
-                return -1;
-            }
-            o += put_utf8(out + o, u);
-        }
-        return (long)o;
-    }
-    case CS_UTF32:
-        if (n % 4)
-            return -1;
-        for (size_t i = 0; i < n; i += 4) {
-            uint32_t u = (uint32_t)be(p + i, 4);
-            if (u > 0x10FFFF || (u >= 0xD800 && u < 0xE000))
-                return -1;
-            o += put_utf8(out + o, u);
-        }
-        return (long)o;
-    default:
-        memcpy(out, p, n);
-        return (long)n;
-    }
-}
-
-/* Text in a column's character set: borrowed when it is UTF-8 already, else
- * converted into out. */
-static int text_value(const sl_binlog_col_t *bc, const sl_column_t *col, const unsigned char *p,
-                      size_t n, char *out, size_t *used, sl_value_t *v, sl_err_t *err)
-{
-    const char *name = sl_binlog_charset(bc->collation);
-    if (!name)
-        name = col->charset;
-    cs_t k = cs_kind(name);
-    if (k == CS_OTHER) {
-        sl_err_set(err, SL_E_SCHEMA, "column \"%s\" uses character set %s, which change data "
-                                     "capture cannot read from the binlog", col->name, name);
-        sl_err_hint(err, "convert the column to utf8mb4 (ALTER TABLE ... CONVERT TO CHARACTER SET "
-                         "utf8mb4), or leave the table out of the stream");
-        return -1;
-    }
-    if (k == CS_UTF8 || k == CS_BINARY) {
-        v->p = (const char *)p;
-        v->len = (int64_t)n;
-        return 0;
-    }
-    long m = to_utf8(k, p, n, out + *used);
-    if (m < 0)
-        return malformed(col, name, err);
-    v->p = out + *used;
-    v->len = m;
-    *used += (size_t)m;
-    return 0;
 }
 
 /* ---- numbers ------------------------------------------------------------------- */
@@ -653,7 +510,7 @@ static int labels_text(const sl_binlog_col_t *bc, const sl_column_t *col, uint64
             sl_binlog_col_t lc = *bc;
             sl_value_t t;
             size_t at = *used + len;
-            if (text_value(&lc, col, (const unsigned char *)bc->labels[idx].p, bc->labels[idx].len, out,
+            if (sl_binlog_text_value(&lc, col, (const unsigned char *)bc->labels[idx].p, bc->labels[idx].len, out,
                            &at, &t, err))
                 return -1;
             if (t.p != out + *used + len)
@@ -788,7 +645,7 @@ int sl_binlog_value(const sl_binlog_col_t *bc, const sl_column_t *col, const sl_
             *v = (sl_value_t){(const char *)p, (int64_t)n};
             return 0;
         }
-        if (text_value(bc, col, p, n, out, used, v, err))
+        if (sl_binlog_text_value(bc, col, p, n, out, used, v, err))
             return -1;
         if (col->fixed && bc->type == SL_BT_STRING)
             while (v->len > 0 && v->p[v->len - 1] == ' ')

@@ -3,6 +3,7 @@
  * parsing, and choosing the kind for a new stream. Pure except sl_my_gtid_mode and
  * sl_my_gtid_at, which query the server on the caller's session.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "model/change.h"
 #include "source/mysql/gtid.h"
 
 int sl_my_posmode_parse(const sl_url_t *url, sl_my_posmode_t *mode, sl_err_t *err)
@@ -168,6 +170,34 @@ void sl_my_pos_text(uint64_t pos, const char *base, int digits, char *buf, size_
     else
         snprintf(buf, size, "%s.%0*" PRIu32 ":%" PRIu32, base && base[0] ? base : "binlog",
                  digits > 0 ? digits : 6, (uint32_t)(pos >> 32), (uint32_t)pos);
+}
+
+int sl_my_pos_parse(const char *text, uint64_t *pos)
+{
+    uint64_t a, b, sid;
+    const char *p;
+    if (!strncmp(text, "GTID ", 5)) {
+        if (!(p = number(text + 5, SL_MY_GTID_DOMAIN_MAX, &a)) || *p++ != '-')
+            return -1;
+        if (*p == 'x')
+            p++;
+        else if (!(p = number(p, UINT32_MAX, &sid)))
+            return -1;
+        if (*p++ != '-' || !(p = number(p, SL_MY_GTID_SEQ_MAX, &b)) || *p)
+            return -1;
+        *pos = sl_my_gtid_pos((uint32_t)a, b);
+        return 0;
+    }
+    const char *colon = strrchr(text, ':');
+    if (colon) {
+        const char *dot = memrchr(text, '.', (size_t)(colon - text));
+        if (!dot || dot == text || number(dot + 1, UINT32_MAX, &a) != colon ||
+            !(p = number(colon + 1, UINT32_MAX, &b)) || *p)
+            return -1;
+        *pos = a << 32 | b;
+        return 0;
+    }
+    return sl_lsn_parse(text, pos);
 }
 
 int sl_my_gtid_mode(sl_mysql_t *my, sl_my_posmode_t mode, bool *gtid, uint32_t *domain, sl_err_t *err)

@@ -12,7 +12,7 @@
  * read back from every position after that; the URL's `position=` only chooses it
  * for a new stream, or must agree with it.
  *
- * The pure helpers (packing, text, GTID list parsing) have unit tests; sl_my_gtid_mode
+ * The pure helpers (packing, text and its parser, GTID list parsing) have unit tests; sl_my_gtid_mode
  * and sl_my_gtid_at ask the server.
  */
 #ifndef SL_SOURCE_MYSQL_GTID_H
@@ -77,8 +77,12 @@ int sl_my_gtid_list_seq(const char *list, uint32_t domain, uint64_t *seq, bool *
 bool sl_my_gtid_writer(const char *state, uint32_t domain, uint64_t seq, uint32_t *server_id);
 
 /* "GTID 0-x-500" or "binlog.000007:1234" (base and digits of the binlog file name
- * when known, else "binlog" and 6). */
+ * when known, else "binlog" and 6). The change stream prints GTIDs with the server id
+ * that wrote them when it knows it (mysql_cdc.c). */
 void sl_my_pos_text(uint64_t pos, const char *base, int digits, char *buf, size_t size);
+/* The reverse: "GTID 0-11-500" (or 0-x-500), "mysql-bin.000007:1234" (any base name),
+ * or the packed "X/Y" the checkpoints hold. 0, or -1 when text is none of those. */
+int sl_my_pos_parse(const char *text, uint64_t *pos);
 
 /* Decides the kind of a new stream on server `my` from `mode`: GTID on a MariaDB
  * server whose binlog state has at most one domain (auto), or always (gtid: an error

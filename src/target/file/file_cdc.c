@@ -25,39 +25,36 @@
 #include "target/file/file_int.h"
 
 #define NLEAD 5
-static const char *const lead[NLEAD] = {"_op", "_pos", "_commit_ts", "_unchanged", "_old_key"};
+
+/* The leading columns, as they are added to the derived table. */
+static const sl_column_t lead[NLEAD] = {
+    {.name = "_op", .type = SL_T_TEXT, .scale = -1},
+    {.name = "_pos", .type = SL_T_TEXT, .scale = -1},
+    {.name = "_commit_ts", .type = SL_T_TIMESTAMPTZ, .nullable = true, .scale = 6},
+    {.name = "_unchanged", .type = SL_T_JSON, .nullable = true, .scale = -1},
+    {.name = "_old_key", .type = SL_T_JSON, .nullable = true, .scale = -1},
+};
 
 static sl_table_t *derive(const sl_table_t *t, sl_err_t *err)
 {
     for (int i = 0; i < NLEAD; i++)
-        if (sl_table_find_col(t, lead[i]) >= 0) {
+        if (sl_table_find_col(t, lead[i].name) >= 0) {
             sl_err_set(err, SL_E_SCHEMA, "table \"%s\" has a column \"%s\", which change files use themselves",
-                       t->name, lead[i]);
+                       t->name, lead[i].name);
             sl_err_hint(err, "leave the table out of the stream, or rename the column");
             return NULL;
         }
-    json_t *j = sl_table_to_json(t);
-    json_t *cols = json_array();
-    static const char *const types[NLEAD] = {"text", "text", "timestamptz", "json", "json"};
+    sl_col_edit_t *cols = calloc((size_t)(NLEAD + t->ncolumns), sizeof *cols);
+    if (!cols)
+        abort();
     for (int i = 0; i < NLEAD; i++)
-        json_array_append_new(cols, json_pack("{s:s,s:s,s:b,s:i}", "name", lead[i], "type", types[i], "nullable",
-                                              i >= 2, "scale", i == 2 ? 6 : -1));
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(j, "columns"), i, c)
-    {
-        json_t *cc = json_deep_copy(c);
-        json_object_set_new(cc, "nullable", json_true());
-        json_object_set_new(cc, "pk_pos", json_integer(0));
-        json_object_del(cc, "default");
-        json_array_append_new(cols, cc);
-    }
-    json_object_set_new(j, "columns", cols);
-    json_object_set_new(j, "indexes", json_array());
-    json_object_set_new(j, "fkeys", json_array());
+        cols[i].from = &lead[i];
+    for (int i = 0; i < t->ncolumns; i++)
+        cols[NLEAD + i] = (sl_col_edit_t){.from = &t->columns[i],
+                                          .flags = SL_COL_NULLABLE | SL_COL_NO_KEY | SL_COL_NO_DEFAULT};
     sl_table_t *out = NULL;
-    int rc = sl_table_from_json(j, &out, err);
-    json_decref(j);
+    int rc = sl_table_derive(t, cols, NLEAD + t->ncolumns, SL_TABLE_NO_INDEXES, &out, err);
+    free(cols);
     return rc ? NULL : out;
 }
 

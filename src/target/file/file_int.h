@@ -36,6 +36,10 @@ typedef struct fopts {
     int64_t rotate_seconds; /* 0 = no limit */
     char *partition_by;     /* a date/timestamp column name, or NULL */
     char *spool_dir;        /* where files are encoded before they are stored */
+    bool spool_given;       /* spool_dir came from the URL */
+    bool spool_temp;        /* spool_dir is a temporary directory of this target's own */
+    uint64_t spool_tag;     /* random, in this target's spool file names: no name of a dead
+                             * run (whose pid may come back) is ever met again */
 } fopts_t;
 
 /* One file being written: rows of one table (and one date partition) for one slot. */
@@ -89,6 +93,16 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
 void sl_file_opts_free(fopts_t *o);
 /* Refuses table names that are unsafe as a directory name. */
 int sl_file_check_table_name(const char *name, sl_err_t *err);
+
+/* file_spool.c: the private spool. */
+/* The default spool_dir of url (caller frees): beside the data for file://, else
+ * <data dir>/spool, else NULL (a temporary directory, made by prepare). */
+char *sl_file_spool_default(const sl_url_t *url);
+/* Makes o->spool_dir (0700) and checks that it is this user's and private; given: it
+ * came from the URL (refused when wider than 0700 rather than narrowed). */
+int sl_file_spool_prepare(fopts_t *o, bool given, sl_err_t *err);
+/* Creates spool file path, 0600, never an existing file or through a symlink: the fd. */
+int sl_file_spool_open(const char *path, sl_err_t *err);
 
 /* ---- file_state.c ---- */
 /* "_sluice/<stream>/<dir>/<key>.json" with the key made safe for a file name. */

@@ -1,30 +1,77 @@
 /*
  * file_opts.c: the file target's URL parameters (format, compression, rotation,
- * CSV options, date partitioning, spool directory) in one table that drives parsing
- * and the error for an unknown parameter. Parameters not in the table are left for
- * the store (s3: endpoint, region, …), which refuses those it does not know either.
+ * CSV options, date partitioning, spool directory) in one property table (core/opt.h)
+ * that drives parsing, the error for an unknown parameter, and what describes them
+ * (`sluice options`, docs/files.md, GET /api/v1/options). Parameters not in the table
+ * are left for the store (s3: endpoint, region, …), which refuses those it does not
+ * know either.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/opt.h"
 #include "target/file/file_int.h"
 
+/* The rows of the table below, in order. */
 typedef enum { P_FORMAT, P_COMPRESSION, P_LEVEL, P_ROWS, P_BYTES, P_SECONDS, P_DELIM, P_QUOTE, P_NULL,
                P_HEADER, P_DECNUM, P_RG, P_PAGE, P_DICT, P_PARTITION, P_SPOOL } param_id_t;
 
-static const struct {
-    const char *name;
-    param_id_t id;
-} params[] = {
-    {"format", P_FORMAT},           {"compression", P_COMPRESSION},    {"level", P_LEVEL},
-    {"rotate_rows", P_ROWS},        {"rotate_bytes", P_BYTES},         {"rotate_seconds", P_SECONDS},
-    {"delimiter", P_DELIM},         {"quote", P_QUOTE},                {"null", P_NULL},
-    {"header", P_HEADER},           {"decimal_as_number", P_DECNUM},   {"row_group_bytes", P_RG},
-    {"page_bytes", P_PAGE},         {"dictionary", P_DICT},            {"partition_by", P_PARTITION},
-    {"spool_dir", P_SPOOL},
+#define T SL_OPT_TARGET
+#define ALL SL_OPT_MODES
+static const sl_opt_t rows[] = {
+    [P_FORMAT] = {.name = "format", .type = SL_OPT_ENUM, .dflt = "parquet", .modes = ALL, .roles = T,
+                  .choices = {{"csv", ALL}, {"jsonl", ALL}, {"parquet", ALL}},
+                  .doc = "the file format (docs/formats.md)"},
+    [P_COMPRESSION] = {.name = "compression", .type = SL_OPT_ENUM, .dflt = "none", .modes = ALL, .roles = T,
+                       .choices = {{"none", ALL}, {"gzip", ALL}, {"zstd", ALL}, {"snappy", ALL, "format=parquet"}},
+                       .doc = "CSV and JSONL: the whole file (names end .csv.gz, .jsonl.zst); Parquet: the page codec"},
+    [P_LEVEL] = {.name = "level", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt_doc = "the codec's",
+                 .modes = ALL, .roles = T, .doc = "compression level"},
+    [P_ROWS] = {.name = "rotate_rows", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "0",
+                .modes = SL_OPT_LOAD, .roles = T, .doc = "start a new file after this many rows (0: no limit)"},
+    [P_BYTES] = {.name = "rotate_bytes", .type = SL_OPT_BYTES, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "128M",
+                 .modes = SL_OPT_LOAD, .roles = T,
+                 .doc = "start a new file after about this many encoded bytes (0: no limit)"},
+    [P_SECONDS] = {.name = "rotate_seconds", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "0",
+                   .modes = SL_OPT_LOAD, .roles = T,
+                   .doc = "start a new file when the open one is this many seconds old (0: no limit)"},
+    [P_DELIM] = {.name = "delimiter", .type = SL_OPT_CHAR, .dflt = ",", .modes = ALL, .roles = T,
+                 .when = "format=csv", .doc = "the field delimiter"},
+    [P_QUOTE] = {.name = "quote", .type = SL_OPT_CHAR, .dflt = "\"", .modes = ALL, .roles = T,
+                 .when = "format=csv", .doc = "the quote character"},
+    [P_NULL] = {.name = "null", .type = SL_OPT_STRING, .dflt_doc = "empty", .modes = ALL, .roles = T,
+                .when = "format=csv",
+                .doc = "the NULL marker (by default NULL is an empty field and the empty string is \"\")"},
+    [P_HEADER] = {.name = "header", .type = SL_OPT_BOOL, .dflt = "true", .modes = ALL, .roles = T,
+                  .when = "format=csv", .doc = "a header row with the column names"},
+    [P_DECNUM] = {.name = "decimal_as_number", .type = SL_OPT_BOOL, .dflt = "false", .modes = ALL, .roles = T,
+                  .when = "format=jsonl", .doc = "decimals as JSON numbers instead of strings"},
+    [P_RG] = {.name = "row_group_bytes", .type = SL_OPT_BYTES, .min = 1, .max = SL_OPT_NO_MAX, .dflt = "64M",
+              .modes = ALL, .roles = T, .when = "format=parquet",
+              .doc = "uncompressed bytes per row group (what an open Parquet file holds in memory)"},
+    [P_PAGE] = {.name = "page_bytes", .type = SL_OPT_BYTES, .min = 1, .max = SL_OPT_NO_MAX, .dflt = "1M",
+                .modes = ALL, .roles = T, .when = "format=parquet", .doc = "uncompressed bytes per data page"},
+    [P_DICT] = {.name = "dictionary", .type = SL_OPT_BOOL, .dflt = "true", .modes = ALL, .roles = T,
+                .when = "format=parquet", .doc = "dictionary-encode columns where it pays"},
+    [P_PARTITION] = {.name = "partition_by", .type = SL_OPT_STRING, .dflt_doc = "none", .modes = ALL, .roles = T,
+                     .doc = "a date, timestamp or timestamptz column: files go to `<table>/dt=YYYY-MM-DD/`; "
+                            "tables without that column are not partitioned"},
+    [P_SPOOL] = {.name = "spool_dir", .type = SL_OPT_STRING,
+                 .dflt_doc = "`<dir>/_sluice/.spool` for file://, `<data dir>/spool` for s3://",
+                 .modes = ALL, .roles = T,
+                 .doc = "an absolute directory where files are encoded before they are stored; it must be yours "
+                        "and not writable by group or others"},
 };
+#undef T
+#undef ALL
+
+const sl_opt_table_t sl_file_url_params = {.name = "file",
+                                           .title = "File target URL parameters: file:// and s3://",
+                                           .schemes = {"file", "s3"},
+                                           .rows = rows,
+                                           .n = (int)(sizeof rows / sizeof rows[0])};
 
 static int bad(sl_err_t *err, const char *k, const char *v, const char *want)
 {
@@ -94,16 +141,16 @@ static int set_one(fopts_t *o, param_id_t id, const char *k, const char *v, sl_e
         return 0;
     }
     case P_LEVEL:
-        if (parse_int(k, v, 0, &n, err))
+        if (parse_int(k, v, rows[id].min, &n, err))
             return -1;
         o->fo.level = (int)n;
         return 0;
     case P_ROWS:
-        return parse_int(k, v, 0, &o->rotate_rows, err);
+        return parse_int(k, v, rows[id].min, &o->rotate_rows, err);
     case P_BYTES:
-        return parse_int(k, v, 0, &o->rotate_bytes, err);
+        return parse_int(k, v, rows[id].min, &o->rotate_bytes, err);
     case P_SECONDS:
-        return parse_int(k, v, 0, &o->rotate_seconds, err);
+        return parse_int(k, v, rows[id].min, &o->rotate_seconds, err);
     case P_DELIM:
         return parse_char(k, v, &o->fo.delimiter, err);
     case P_QUOTE:
@@ -116,9 +163,9 @@ static int set_one(fopts_t *o, param_id_t id, const char *k, const char *v, sl_e
     case P_DECNUM:
         return parse_bool(k, v, &o->fo.decimal_as_number, err);
     case P_RG:
-        return parse_int(k, v, 1, &o->fo.row_group_bytes, err);
+        return parse_int(k, v, rows[id].min, &o->fo.row_group_bytes, err);
     case P_PAGE:
-        return parse_int(k, v, 1, &o->fo.page_bytes, err);
+        return parse_int(k, v, rows[id].min, &o->fo.page_bytes, err);
     case P_DICT:
         return parse_bool(k, v, &o->fo.dictionary, err);
     case P_PARTITION:
@@ -130,6 +177,7 @@ static int set_one(fopts_t *o, param_id_t id, const char *k, const char *v, sl_e
             return bad(err, k, v, "give an absolute directory");
         free(o->spool_dir);
         o->spool_dir = sl_strdup(v);
+        o->spool_given = true;
         return 0;
     }
     return 0;
@@ -147,14 +195,12 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
         abort();
     for (int i = 0; i < url->nparams; i++) {
         const char *k = url->params[i].key, *v = url->params[i].value ? url->params[i].value : "";
-        int j = 0, n = (int)(sizeof params / sizeof params[0]);
-        while (j < n && strcmp(params[j].name, k))
-            j++;
-        if (j == n) {
+        const sl_opt_t *p = sl_opt_find(&sl_file_url_params, k);
+        if (!p) {
             rest->params[rest->nparams++] = url->params[i];
             continue;
         }
-        if (set_one(o, params[j].id, k, v, err))
+        if (set_one(o, (param_id_t)(p - rows), k, v, err))
             goto fail;
     }
     if (!o->fmt && !(o->fmt = sl_fmt_lookup("parquet"))) {
@@ -170,19 +216,8 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
         sl_err_set(err, SL_E_CONFIG, "the CSV delimiter and quote are the same character");
         goto fail;
     }
-    if (!o->spool_dir) {
-        if (!strcmp(url->scheme, "file")) {
-            /* beside the data: storing a file is then a rename */
-            char buf[4096];
-            snprintf(buf, sizeof buf, "/%s/_sluice/.spool", url->path);
-            o->spool_dir = sl_strdup(buf);
-        } else {
-            const char *tmp = getenv("TMPDIR");
-            char buf[4096];
-            snprintf(buf, sizeof buf, "%s/sluice-spool", tmp && tmp[0] == '/' ? tmp : "/tmp");
-            o->spool_dir = sl_strdup(buf);
-        }
-    }
+    if (!o->spool_dir)
+        o->spool_dir = sl_file_spool_default(url);
     return 0;
 fail:
     free(rest->params);
@@ -214,6 +249,10 @@ int sl_file_check_table_name(const char *name, sl_err_t *err)
         for (const char *p = name; *p && !why; p++)
             if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
                 why = "it contains a slash, a backslash or a control character";
+    /* The store's own key rule, so that no name passes here and fails there, after an
+     * intent record was written. */
+    if (!why && !sl_store_key_ok(name))
+        why = "it contains \"..\", which no object key may";
     if (!why)
         return 0;
     sl_err_set(err, SL_E_CONFIG, "table name \"%s\" cannot be a directory of a file target", name);

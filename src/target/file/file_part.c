@@ -126,15 +126,6 @@ static char *signature(const sl_table_t *t)
     return sl_buf_steal(&b, NULL);
 }
 
-static sl_table_t *copy_table(const sl_table_t *t, sl_err_t *err)
-{
-    json_t *j = sl_table_to_json(t);
-    sl_table_t *out = NULL;
-    int rc = sl_table_from_json(j, &out, err);
-    json_decref(j);
-    return rc ? NULL : out;
-}
-
 int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
                      fpart_t **out, sl_err_t *err)
 {
@@ -163,16 +154,12 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     p->table = sl_strdup(table);
     p->dt = dt ? sl_strdup(dt) : NULL;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%ld-%p-%u.spool", ft->o.spool_dir, (long)getpid(), (void *)ft, ft->spool_seq++);
+    snprintf(path, sizeof path, "%s/%ld-%016llx-%u.spool", ft->o.spool_dir, (long)getpid(),
+             (unsigned long long)ft->o.spool_tag, ft->spool_seq++);
     p->spool = sl_strdup(path);
-    if (!(p->shape = copy_table(shape, err)))
+    p->shape = sl_table_copy(shape);
+    if ((p->fd = sl_file_spool_open(p->spool, err)) < 0)
         goto fail;
-    p->fd = open(p->spool, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (p->fd < 0) {
-        sl_err_set(err, SL_E_IO, "could not create spool file \"%s\": %s", p->spool, strerror(errno));
-        sl_err_hint(err, "check spool_dir in the target URL");
-        goto fail;
-    }
     sl_fmt_sink_t sink = {.write = sink_write, .ctx = p};
     if (ft->o.fmt->open(p->shape, &ft->o.fo, sink, &p->enc, err)) {
         sl_err_prefix(err, "table \"%s\": ", table);

@@ -457,7 +457,10 @@ int sl_file_recover_all(ftgt_t *ft, sl_err_t *err)
 
 /* Test hook (tests/integration/files_kill.sh): SLUICE_TEST_FILE_CRASH=after_intent,
  * after_data or after_ckpt ends the process with _exit(137), as a SIGKILL would, at that
- * step of the first flush that stores files, so each crash window is tested every run. */
+ * step of the first flush that stores files, so each crash window is tested every run.
+ * Compiled only into test builds (CMake option SLUICE_TEST_HOOKS, which scripts/build.sh
+ * turns on): a release binary ignores the variable. */
+#ifdef SLUICE_TEST_HOOKS
 static void crash_point(const char *step)
 {
     const char *want = getenv("SLUICE_TEST_FILE_CRASH");
@@ -466,6 +469,9 @@ static void crash_point(const char *step)
         _exit(137);
     }
 }
+#else
+#define crash_point(step) ((void)0)
+#endif
 
 int sl_file_commit_files(ftgt_t *ft, const char *ckey, json_t *ckobj, json_t *files_new, json_t *drop,
                          sl_err_t *err)

@@ -29,24 +29,6 @@ extern const struct sl_target_ops sl_file_target_ops;
 
 /* ---- connection ------------------------------------------------------------------- */
 
-static int mkdirs(const char *dir, sl_err_t *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s/", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) && errno != EEXIST) {
-            sl_err_set(err, SL_E_IO, "could not create spool directory \"%s\": %s", tmp, strerror(errno));
-            sl_err_hint(err, "set spool_dir in the target URL to a writable directory");
-            return -1;
-        }
-        *p = '/';
-    }
-    return 0;
-}
-
 /* Deletes spool files of processes that are gone (a killed run). */
 static void reap_spool(const char *dir)
 {
@@ -94,7 +76,7 @@ static int f_connect(const sl_url_t *given, sl_target_t **out, sl_err_t *err)
     if (!ft->url_id)
         abort();
     snprintf(ft->url_id, n, "%s://%s/%s", ft->url->scheme, ft->url->host ? ft->url->host : "", ft->url->path);
-    if (mkdirs(ft->o.spool_dir, err))
+    if (sl_file_spool_prepare(&ft->o, ft->o.spool_given, err))
         goto fail;
     reap_spool(ft->o.spool_dir);
     *out = &ft->base;
@@ -124,6 +106,8 @@ static void f_close(sl_target_t *tgt)
         sl_file_slot_discard(ft, s);
     }
     free(ft->slots);
+    if (ft->o.spool_temp)
+        rmdir(ft->o.spool_dir); /* its files went with their slots */
     if (ft->st)
         ft->st->ops->close(ft->st);
     sl_file_opts_free(&ft->o);

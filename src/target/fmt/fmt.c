@@ -1,6 +1,6 @@
 /*
  * fmt.c: the registry of file formats (by name), the default options, codec names, and
- * the small text helpers (base64, hex) that CSV and JSONL share.
+ * the small text helpers (base64, hex, JSON strings) that the formats share.
  */
 #include <string.h>
 
@@ -91,4 +91,37 @@ int sl_fmt_hex(sl_buf_t *b, const void *p, size_t n, sl_err_t *err)
     b->len = (size_t)(o - b->data);
     b->data[b->len] = 0;
     return 0;
+}
+
+int sl_fmt_json_str(sl_buf_t *b, const char *p, size_t n, sl_err_t *err)
+{
+    static const char hx[] = "0123456789abcdef";
+    if (sl_buf_reserve(b, n + 2, err) < 0 || sl_buf_addc(b, '"', err) < 0)
+        return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (sl_buf_add(b, p + run, i - run, err) < 0)
+            return -1;
+        run = i + 1;
+        char esc[7] = {'\\', 0};
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hx[c >> 4];
+            esc[5] = hx[c & 15];
+        }
+        if (sl_buf_adds(b, esc, err) < 0)
+            return -1;
+    }
+    if (sl_buf_add(b, p + run, n - run, err) < 0)
+        return -1;
+    return sl_buf_addc(b, '"', err);
 }

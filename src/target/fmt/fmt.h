@@ -2,7 +2,7 @@
  * fmt.h: file formats (CSV, JSONL, Parquet) as pure encoders: rows of canonical values
  * (model/types.h) in, the bytes of one file out through a sink. No I/O of their own:
  * the file target (target/file/) pairs a format with a store (local disk, S3), so S3 is
- * not a copy of every format (STYLE.md habit 2).
+ * not a copy of every format (docs/design.md "Ops tables").
  *
  * One encoder writes one file: open, write_row for every row, finish (which writes any
  * trailer, e.g. Parquet's footer, and flushes everything into the sink), free. Memory is

@@ -76,5 +76,7 @@ extern const struct sl_fmt_ops sl_fmt_parquet_ops;
 int sl_fmt_base64(sl_buf_t *b, const void *p, size_t n, sl_err_t *err);
 /* Appends "\x" and the lowercase hex of p[0..n) (CSV bytes, as PostgreSQL prints bytea). */
 int sl_fmt_hex(sl_buf_t *b, const void *p, size_t n, sl_err_t *err);
+/* Appends p[0..n) as a JSON string (quotes, backslashes and control characters escaped). */
+int sl_fmt_json_str(sl_buf_t *b, const char *p, size_t n, sl_err_t *err);
 
 #endif

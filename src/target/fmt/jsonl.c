@@ -32,40 +32,6 @@ struct sl_fmt_enc {
     char **keys; /* "\"name\":" per column, escaped once */
 };
 
-/* Appends p[0..n) as a JSON string. */
-static int jstr(sl_buf_t *b, const char *p, size_t n, sl_err_t *err)
-{
-    static const char hx[] = "0123456789abcdef";
-    if (sl_buf_reserve(b, n + 2, err) < 0 || sl_buf_addc(b, '"', err) < 0)
-        return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (sl_buf_add(b, p + run, i - run, err) < 0)
-            return -1;
-        run = i + 1;
-        char esc[7] = {'\\', 0};
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hx[c >> 4];
-            esc[5] = hx[c & 15];
-        }
-        if (sl_buf_adds(b, esc, err) < 0)
-            return -1;
-    }
-    if (sl_buf_add(b, p + run, n - run, err) < 0)
-        return -1;
-    return sl_buf_addc(b, '"', err);
-}
-
 static bool is(const sl_value_t *v, const char *s)
 {
     return (size_t)v->len == strlen(s) && memcmp(v->p, s, (size_t)v->len) == 0;
@@ -104,7 +70,7 @@ static int value(struct sl_fmt_enc *e, int i, const sl_value_t *v, sl_err_t *err
         if (sl_fmtv_f64(p, n, &x) < 0)
             return sl_fmtv_error(err, e->t, i, v, "not a floating-point number");
         if (is(v, "NaN") || is(v, "Infinity") || is(v, "-Infinity"))
-            return jstr(b, p, n, err);
+            return sl_fmt_json_str(b, p, n, err);
         /* JSON wants a digit before and after '.'; canonical text already has them. */
         return sl_buf_add(b, p, n, err);
     }
@@ -116,7 +82,7 @@ static int value(struct sl_fmt_enc *e, int i, const sl_value_t *v, sl_err_t *err
                     return sl_fmtv_error(err, e->t, i, v, "not a decimal number");
             return sl_buf_add(b, p, n, err);
         }
-        return jstr(b, p, n, err);
+        return sl_fmt_json_str(b, p, n, err);
     case SL_T_BYTES:
     case SL_T_GEOMETRY:
         return sl_buf_addc(b, '"', err) < 0 || sl_fmt_base64(b, p, n, err) < 0
@@ -128,7 +94,7 @@ static int value(struct sl_fmt_enc *e, int i, const sl_value_t *v, sl_err_t *err
         if (sl_fmtv_timestamp(p, n, &us, &inf) < 0)
             return sl_fmtv_error(err, e->t, i, v, "not a timestamp");
         if (inf)
-            return jstr(b, p, n, err);
+            return sl_fmt_json_str(b, p, n, err);
         const char *sp = memchr(p, ' ', n);
         size_t k = sp ? (size_t)(sp - p) : n;
         if (sl_buf_addc(b, '"', err) < 0 || sl_buf_add(b, p, k, err) < 0)
@@ -158,7 +124,7 @@ static int value(struct sl_fmt_enc *e, int i, const sl_value_t *v, sl_err_t *err
         return 0;
     }
     default:
-        return jstr(b, p, n, err);
+        return sl_fmt_json_str(b, p, n, err);
     }
 }
 
@@ -182,7 +148,7 @@ static int jsonl_open(const sl_table_t *t, const sl_fmt_opts_t *o, sl_fmt_sink_t
     for (int i = 0; i < t->ncolumns; i++) {
         sl_buf_t k;
         sl_buf_init(&k, 1 << 20);
-        if (jstr(&k, t->columns[i].name, strlen(t->columns[i].name), err) < 0 ||
+        if (sl_fmt_json_str(&k, t->columns[i].name, strlen(t->columns[i].name), err) < 0 ||
             sl_buf_addc(&k, ':', err) < 0) {
             sl_buf_free(&k);
             goto fail;

@@ -17,7 +17,7 @@
 /* --- thrift.c -------------------------------------------------------------------------- */
 enum {
     TC_TRUE = 1, TC_FALSE = 2, TC_BYTE = 3, TC_I16 = 4, TC_I32 = 5, TC_I64 = 6,
-    TC_BINARY = 8, TC_LIST = 9, TC_STRUCT = 12,
+    TC_DOUBLE = 7, TC_BINARY = 8, TC_LIST = 9, TC_SET = 10, TC_MAP = 11, TC_STRUCT = 12,
 };
 
 /* Writes into b; the first failure (buffer limit) sticks in `failed` and err. */
@@ -49,6 +49,36 @@ void sl_tw_raw_bin(sl_tw_t *w, const void *p, size_t n);
 void sl_tw_elem(sl_tw_t *w);
 /* Ends the outermost struct (a top-level message): STOP, no pop needed. */
 int sl_tw_done(sl_tw_t *w);
+
+/* The reader: a cursor over p[0..n). Every call returns 0 (or 1 / 0 for sl_tr_field) or
+ * -1 once `failed` is set; `eof` tells that the input ended early. Pure, no allocation. */
+#define SL_TR_DEPTH 32
+typedef struct sl_tr {
+    const uint8_t *p, *end;
+    int16_t last[SL_TR_DEPTH];
+    int depth;
+    bool failed, eof;
+} sl_tr_t;
+
+void sl_tr_init(sl_tr_t *r, const void *p, size_t n);
+/* The next field header of the current struct: 1 with its id and type, 0 at its STOP
+ * (the struct is closed), -1 when malformed. */
+int sl_tr_field(sl_tr_t *r, int *id, int *type);
+/* Values of a field (or list element) of the given wire type; a type that does not
+ * match is malformed. Binaries are borrowed from the input. */
+int sl_tr_int(sl_tr_t *r, int type, int64_t *v); /* BYTE, I16, I32, I64 */
+int sl_tr_i32(sl_tr_t *r, int type, int32_t *v);
+int sl_tr_bool(sl_tr_t *r, int type, bool *v);   /* a field's TRUE/FALSE type */
+int sl_tr_bin(sl_tr_t *r, int type, const uint8_t **p, size_t *n);
+/* A list (or set) header: element type and count (at most the bytes left). */
+int sl_tr_list(sl_tr_t *r, int type, int *elem, uint32_t *n);
+/* Enters a struct field (then sl_tr_field until 0); sl_tr_elem the same for a struct
+ * element of a list. */
+int sl_tr_struct(sl_tr_t *r, int type);
+int sl_tr_elem(sl_tr_t *r, int type);
+/* Skips a field's value / a list element's value of any type. */
+int sl_tr_skip(sl_tr_t *r, int type);
+int sl_tr_skip_elem(sl_tr_t *r, int type);
 
 /* --- rle.c ----------------------------------------------------------------------------- */
 /* Appends the RLE/bit-packed hybrid encoding of v[0..n) at bit width bw (1..32). */

@@ -1,5 +1,6 @@
 /*
- * rle.c: the RLE / bit-packed hybrid encoding of Parquet (Encodings.md): runs of 8 or
+ * rle.c: the RLE / bit-packed hybrid encoding of Parquet (the format's encodings page,
+ * https://github.com/apache/parquet-format/blob/master/Encodings.md): runs of 8 or
  * more equal values become RLE runs (varint header count<<1, the value in ceil(bw/8)
  * little-endian bytes); everything else is bit-packed in groups of 8 values, least
  * significant bit first (header groups<<1 | 1). The last bit-packed group is padded

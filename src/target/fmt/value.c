@@ -139,8 +139,19 @@ static int infinity(const char *p, size_t n, int *inf)
     return *inf;
 }
 
-/* "YYYY-MM-DD" at the start of p (years of 4 or more digits); returns chars used. */
-static int date_part(const char *p, size_t n, int64_t *days)
+/* Whether p[0..*n) ends with PostgreSQL's " BC" (then cut off: *n shrinks). */
+static bool strip_bc(const char *p, size_t *n)
+{
+    if (*n > 3 && memcmp(p + *n - 3, " BC", 3) == 0) {
+        *n -= 3;
+        return true;
+    }
+    return false;
+}
+
+/* "YYYY-MM-DD" at the start of p (years of 4 or more digits; bc: the year before 1 AD
+ * counted as 1 BC, as PostgreSQL prints it); returns chars used. */
+static int date_part(const char *p, size_t n, bool bc, int64_t *days)
 {
     size_t i = 0;
     while (i < n && i < 7 && p[i] >= '0' && p[i] <= '9')
@@ -150,6 +161,10 @@ static int date_part(const char *p, size_t n, int64_t *days)
     int y = 0, m, d;
     for (size_t k = 0; k < i; k++)
         y = y * 10 + (p[k] - '0');
+    if (bc && y == 0)
+        return -1;
+    if (bc)
+        y = 1 - y;
     if (digits(p + i + 1, 2, &m) < 0 || digits(p + i + 4, 2, &d) < 0)
         return -1;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -165,7 +180,8 @@ int sl_fmtv_date(const char *p, size_t n, int32_t *days, int *inf)
     if (infinity(p, n, inf))
         return 0;
     int64_t dd;
-    int k = date_part(p, n, &dd);
+    bool bc = strip_bc(p, &n);
+    int k = date_part(p, n, bc, &dd);
     if (k < 0 || (size_t)k != n || dd < INT32_MIN || dd > INT32_MAX)
         return -1;
     *days = (int32_t)dd;
@@ -211,7 +227,8 @@ int sl_fmtv_timestamp(const char *p, size_t n, int64_t *us, int *inf)
     if (infinity(p, n, inf))
         return 0;
     int64_t days, t;
-    int k = date_part(p, n, &days);
+    bool bc = strip_bc(p, &n);
+    int k = date_part(p, n, bc, &days);
     if (k < 0 || (size_t)k >= n || (p[k] != ' ' && p[k] != 'T'))
         return -1;
     size_t i = (size_t)k + 1;

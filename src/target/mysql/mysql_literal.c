@@ -125,7 +125,8 @@ void sl_mysql_widths(const sl_table_t *t, int *w)
     }
 }
 
-void sl_mysql_decimal_bounds(const sl_table_t *t, const sl_column_t *c, int *p, int *s)
+/* The decimal(p,s) a DECIMAL or MONEY column gets on the target. */
+static void decimal_bounds(const sl_table_t *t, const sl_column_t *c, int *p, int *s)
 {
     if (c->type == SL_T_MONEY) {
         *p = 19;
@@ -197,7 +198,7 @@ int sl_mysql_column_type(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c,
     case SL_T_FLOAT64: return sl_buf_adds(b, "double", err);
     case SL_T_DECIMAL:
     case SL_T_MONEY:
-        sl_mysql_decimal_bounds(t, c, &p, &s);
+        decimal_bounds(t, c, &p, &s);
         return sl_buf_printf(b, err, "decimal(%d,%d)", p, s);
     case SL_T_TEXT:
         if (width < 0)
@@ -282,7 +283,7 @@ static int decimal_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *
     if (!sl_mysql_is_plain_decimal(p, n))
         return refuse(why, whylen, "\"%.*s\" is not a plain decimal number", p, n);
     int prec, scale, id, fd;
-    sl_mysql_decimal_bounds(t, c, &prec, &scale);
+    decimal_bounds(t, c, &prec, &scale);
     sl_mysql_decimal_digits(p, n, &id, &fd);
     /* MySQL rounds extra fraction digits without an error even in strict mode. */
     if (id > prec - scale || fd > scale) {

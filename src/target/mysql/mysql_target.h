@@ -69,8 +69,6 @@ int sl_mysql_column_type(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c,
                          sl_err_t *err);
 /* The prefix length an index needs on this column (0 = whole column). */
 int sl_mysql_index_prefix(const sl_table_t *t, const sl_column_t *c, int width, int ncols);
-/* The decimal(p,s) a DECIMAL or MONEY column gets on the target. */
-void sl_mysql_decimal_bounds(const sl_table_t *t, const sl_column_t *c, int *p, int *s);
 
 /* Appends the SQL literal of one canonical value for column c. Returns 0, or 1 when
  * MySQL cannot store the value (why[] says why: NaN, infinity, a decimal that would

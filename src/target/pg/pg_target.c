@@ -3,7 +3,7 @@
  * transactions, and the checkpoint table that makes batches exactly-once.
  *
  * Checkpoints live in "<schema>"."_sluice_checkpoint" beside the data, so that a
- * batch and its checkpoint commit in one transaction (DESIGN.md "Exactly once").
+ * batch and its checkpoint commit in one transaction (docs/design.md "Exactly once").
  * Schema work is in pg_schema.c, row writing in pg_write.c. A target connection is
  * used by one writer thread at a time.
  */

@@ -173,23 +173,30 @@ static int put_via_temp(const char *final, const void *data, size_t len, const c
     return fsync_parent(final, err);
 }
 
-static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+/* The checks of a file:// URL that opening for writing and for reading share. */
+static int check_url(const sl_url_t *url, const char *role, sl_err_t *err)
 {
     if (url->host && url->host[0] && strcmp(url->host, "localhost")) {
-        sl_err_set(err, SL_E_CONFIG, "file target URL \"%s\" names a host", url->raw);
+        sl_err_set(err, SL_E_CONFIG, "file %s URL \"%s\" names a host", role, url->raw);
         sl_err_hint(err, "give an absolute directory with three slashes: file:///var/lib/out");
         return -1;
     }
     if (!url->path[0]) {
-        sl_err_set(err, SL_E_CONFIG, "file target URL \"%s\" has no directory", url->raw);
+        sl_err_set(err, SL_E_CONFIG, "file %s URL \"%s\" has no directory", role, url->raw);
         sl_err_hint(err, "give an absolute directory with three slashes: file:///var/lib/out");
         return -1;
     }
     if (url->nparams > 0) {
-        sl_err_set(err, SL_E_CONFIG, "unknown parameter \"%s\" in the target URL", url->params[0].key);
-        sl_err_hint(err, "see docs/files.md for the parameters of file:// targets");
+        sl_err_set(err, SL_E_CONFIG, "unknown parameter \"%s\" in the %s URL", url->params[0].key, role);
+        sl_err_hint(err, "see docs/files.md for the parameters of file:// %ss", role);
         return -1;
     }
+    return 0;
+}
+
+/* A store rooted at the URL's directory (trailing slashes cut). */
+static local_store_t *new_store(const sl_url_t *url)
+{
     local_store_t *ls = calloc(1, sizeof *ls);
     if (!ls)
         abort();
@@ -197,6 +204,14 @@ static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
     size_t n = (size_t)snprintf(ls->root, sizeof ls->root, "/%s", url->path);
     while (n > 1 && ls->root[n - 1] == '/')
         ls->root[--n] = '\0';
+    return ls;
+}
+
+static int l_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+{
+    if (check_url(url, "target", err))
+        return -1;
+    local_store_t *ls = new_store(url);
     char probe[PATH_MAX + 2];
     snprintf(probe, sizeof probe, "%s/", ls->root);
     struct stat st;
@@ -394,6 +409,62 @@ static int l_remove(sl_store_t *st, const char *key, sl_err_t *err)
     return fsync_parent(path, err);
 }
 
+static int l_open_read(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+{
+    if (check_url(url, "source", err))
+        return -1;
+    local_store_t *ls = new_store(url);
+    struct stat st;
+    int bad = stat(ls->root, &st) ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(ls->root, R_OK | X_OK) ? errno : 0;
+    if (bad) {
+        errno = bad;
+        io_err(err, "read source directory", ls->root);
+        if (bad == ENOENT)
+            sl_err_hint(err, "check the directory in the source URL (file:///absolute/path)");
+        free(ls);
+        return -1;
+    }
+    *out = &ls->base;
+    return 0;
+}
+
+static int l_get_range(sl_store_t *st, const char *key, uint64_t off, void *dst, size_t n,
+                       char *version, size_t vsize, sl_err_t *err)
+{
+    local_store_t *ls = (local_store_t *)st;
+    char path[PATH_MAX];
+    if (key_path(ls, key, path, err))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return sl_err_set(err, SL_E_NOT_FOUND, "file \"%s\" does not exist any more", path);
+        return io_err(err, "open", path);
+    }
+    struct stat sb;
+    int rc = 0;
+    if (fstat(fd, &sb)) {
+        rc = io_err(err, "stat", path);
+    } else if (version) {
+        snprintf(version, vsize, "%lld.%lld.%09ld", (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                 sb.st_mtim.tv_nsec);
+    }
+    for (size_t got = 0; rc == 0 && got < n;) {
+        ssize_t r = pread(fd, (char *)dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            rc = io_err(err, "read", path);
+        else if (r == 0)
+            rc = sl_err_set(err, SL_E_DATA, "file \"%s\" ends at byte %llu, before %llu", path,
+                            (unsigned long long)(off + got), (unsigned long long)(off + n));
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    return rc;
+}
+
 const struct sl_store_ops sl_local_store_ops = {
     .name = "local",
     .open = l_open,
@@ -403,4 +474,6 @@ const struct sl_store_ops sl_local_store_ops = {
     .get = l_get,
     .list = l_list,
     .remove = l_remove,
+    .open_read = l_open_read,
+    .get_range = l_get_range,
 };

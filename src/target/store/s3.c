@@ -150,14 +150,16 @@ static void s3_close(sl_store_t *st)
     free(s);
 }
 
-static int s3_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+/* Opens the store for a target (verb "write to") or a source ("read from"). */
+static int open_as(const sl_url_t *url, sl_store_t **out, const char *verb, sl_err_t *err)
 {
     for (int i = 0; i < url->nparams; i++)
         if (!sl_s3_conf_param(url->params[i].key)) {
-            sl_err_set(err, SL_E_CONFIG, "unknown parameter \"%s\" in the S3 target URL",
-                       url->params[i].key);
-            sl_err_hint(err, "S3 parameters are endpoint, region, style, storage_class, sse, "
-                             "sse_kms_key_id, profile and part_size_mb (docs/files.md)");
+            sl_err_set(err, SL_E_CONFIG, "unknown parameter \"%s\" in the S3 %s URL",
+                       url->params[i].key, strcmp(verb, "write to") ? "source" : "target");
+            char names[256];
+            sl_err_hint(err, "S3 parameters are %s (docs/files.md)",
+                        sl_opt_names_text(&sl_s3_url_params, names, sizeof names));
             return -1;
         }
     s3_store_t *s = calloc(1, sizeof *s);
@@ -184,10 +186,10 @@ static int s3_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
     sl_s3_kv_t q[] = {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", pfx.data ? pfx.data : ""}};
     sl_s3_req_t r = {.method = "GET", .query = q, .nquery = 3};
     sl_s3_resp_t resp = {.body = &body};
-    if (request(s, "write to", &r, &resp, err))
+    if (request(s, verb, &r, &resp, err))
         goto done;
     if (resp.status != 200) {
-        fail(s, "write to", NULL, &resp, err);
+        fail(s, verb, NULL, &resp, err);
         goto done;
     }
     rc = 0;
@@ -200,6 +202,16 @@ done:
     }
     *out = &s->base;
     return 0;
+}
+
+static int s3_open(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+{
+    return open_as(url, out, "write to", err);
+}
+
+static int s3_open_read(const sl_url_t *url, sl_store_t **out, sl_err_t *err)
+{
+    return open_as(url, out, "read from", err);
 }
 
 /* One PUT of data under the full key fk. */
@@ -442,6 +454,39 @@ static int s3_get(sl_store_t *st, const char *key, sl_buf_t *out, bool *found, s
     return rc;
 }
 
+static int s3_get_range(sl_store_t *st, const char *key, uint64_t off, void *dst, size_t n,
+                        char *version, size_t vsize, sl_err_t *err)
+{
+    s3_store_t *s = (s3_store_t *)st;
+    if (n == 0)
+        return 0;
+    char range[64];
+    snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)off,
+             (unsigned long long)(off + n - 1));
+    sl_s3_kv_t h[] = {{"range", range}};
+    sl_buf_t fk, body;
+    sl_buf_init(&body, n);
+    sl_s3_req_t r = {.method = "GET", .headers = h, .nheaders = 1};
+    sl_s3_resp_t resp = {.body = &body};
+    int rc = send_key(s, "read from", key, &fk, &r, &resp, err);
+    if (rc == 0 && resp.status == 404 && !strcmp(resp.code, "NoSuchKey")) {
+        rc = sl_err_set(err, SL_E_NOT_FOUND, "object s3://%s/%s does not exist any more",
+                        s->conf.bucket, fk.data);
+    } else if (rc == 0 && resp.status != 206 && resp.status != 200) {
+        rc = fail(s, "read from", fk.data, &resp, err);
+    } else if (rc == 0 && body.len != n) {
+        rc = sl_err_set(err, SL_E_DATA, "object s3://%s/%s ends before byte %llu",
+                        s->conf.bucket, fk.data, (unsigned long long)(off + n));
+    } else if (rc == 0) {
+        memcpy(dst, body.data, n);
+        if (version)
+            snprintf(version, vsize, "%s", resp.etag);
+    }
+    sl_buf_free(&fk);
+    sl_buf_free(&body);
+    return rc;
+}
+
 typedef struct list_ctx {
     size_t strip; /* length of "prefix/" */
     sl_store_list_fn fn;
@@ -524,4 +569,6 @@ const struct sl_store_ops sl_s3_store_ops = {
     .get = s3_get,
     .list = s3_list,
     .remove = s3_remove,
+    .open_read = s3_open_read,
+    .get_range = s3_get_range,
 };

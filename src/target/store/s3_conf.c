@@ -10,15 +10,49 @@
 
 #define DEFAULT_PART_MB 8
 
-static const char *const PARAMS[] = {"endpoint", "region", "style", "storage_class", "sse",
-                                     "sse_kms_key_id", "profile", "part_size_mb", NULL};
+/* The S3 store's URL parameters (core/opt.h): which parameters exist, the choices and
+ * bounds checked below, and what describes them (`sluice options`, docs/files.md, GET
+ * /api/v1/options). */
+enum { R_ENDPOINT, R_REGION, R_STYLE, R_CLASS, R_SSE, R_KMS, R_PROFILE, R_PART };
+#define T SL_OPT_TARGET
+#define ALL SL_OPT_MODES
+static const sl_opt_t rows[] = {
+    [R_ENDPOINT] = {.name = "endpoint", .type = SL_OPT_STRING, .dflt_doc = "`https://s3.<region>.amazonaws.com`",
+                    .modes = ALL, .roles = T,
+                    .doc = "the server, http://host:port or https://host (no path)"},
+    [R_REGION] = {.name = "region", .type = SL_OPT_STRING,
+                  .dflt_doc = "AWS_REGION, AWS_DEFAULT_REGION, else us-east-1", .modes = ALL, .roles = T,
+                  .doc = "the signing region"},
+    [R_STYLE] = {.name = "style", .type = SL_OPT_ENUM, .choices = {{"path", ALL}, {"virtual", ALL}},
+                 .dflt_doc = "path with an endpoint, else virtual", .modes = ALL, .roles = T,
+                 .doc = "path: `http://host/bucket/key`; virtual: `http://bucket.host/key`"},
+    [R_CLASS] = {.name = "storage_class", .type = SL_OPT_STRING, .dflt_doc = "the bucket's", .modes = ALL,
+                 .roles = T,
+                 .doc = "sent as x-amz-storage-class (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, …)"},
+    [R_SSE] = {.name = "sse", .type = SL_OPT_ENUM,
+               .choices = {{"AES256", ALL}, {"aws:kms", ALL}, {"aws:kms:dsse", ALL}}, .dflt_doc = "none",
+               .modes = ALL, .roles = T, .doc = "server-side encryption (x-amz-server-side-encryption)"},
+    [R_KMS] = {.name = "sse_kms_key_id", .type = SL_OPT_STRING, .dflt_doc = "the account's key", .modes = ALL,
+               .roles = T, .when = "sse=aws:kms",
+               .doc = "the KMS key (x-amz-server-side-encryption-aws-kms-key-id)"},
+    [R_PROFILE] = {.name = "profile", .type = SL_OPT_STRING, .dflt_doc = "AWS_PROFILE, else default",
+                   .modes = ALL, .roles = T, .doc = "the credentials-file profile"},
+    [R_PART] = {.name = "part_size_mb", .type = SL_OPT_INT, .min = 5, .max = 1024, .dflt = "8", .modes = ALL,
+                .roles = T, .doc = "multipart part size in MiB; files up to this size go up in one PUT"},
+};
+#undef T
+#undef ALL
+_Static_assert(DEFAULT_PART_MB == 8, "the default of part_size_mb in rows[]");
+
+const sl_opt_table_t sl_s3_url_params = {.name = "s3",
+                                         .title = "S3 URL parameters",
+                                         .schemes = {"s3"},
+                                         .rows = rows,
+                                         .n = (int)(sizeof rows / sizeof rows[0])};
 
 bool sl_s3_conf_param(const char *key)
 {
-    for (int i = 0; PARAMS[i]; i++)
-        if (!strcmp(PARAMS[i], key))
-            return true;
-    return false;
+    return sl_opt_find(&sl_s3_url_params, key) != NULL;
 }
 
 static void wipe_free(char *s)
@@ -212,7 +246,7 @@ static int endpoint(const sl_url_t *u, sl_s3_conf_t *c, sl_err_t *err)
         ep = aws;
     }
     const char *style = sl_url_param(u, "style");
-    if (style && strcmp(style, "path") && strcmp(style, "virtual"))
+    if (style && sl_opt_choice(&rows[R_STYLE], style) < 0)
         return bad(err, "style is path (https://host/bucket/key) or virtual (https://bucket.host/key)",
                    "invalid S3 style \"%s\"", style);
     /* Path-style by default with a custom endpoint (MinIO, s3rver, Ceph answer it); AWS
@@ -259,7 +293,7 @@ static int options(const sl_url_t *u, sl_s3_conf_t *c, sl_err_t *err)
     }
     const char *sse = sl_url_param(u, "sse");
     if (sse && *sse) {
-        if (strcmp(sse, "AES256") && strcmp(sse, "aws:kms") && strcmp(sse, "aws:kms:dsse"))
+        if (sl_opt_choice(&rows[R_SSE], sse) < 0)
             return bad(err, "sse is AES256, aws:kms or aws:kms:dsse",
                        "invalid S3 server-side encryption \"%s\"", sse);
         c->sse = strdup(sse);
@@ -275,7 +309,7 @@ static int options(const sl_url_t *u, sl_s3_conf_t *c, sl_err_t *err)
     if (ps) {
         char *e;
         long mb = strtol(ps, &e, 10);
-        if (*e || e == ps || mb < 5 || mb > 1024)
+        if (*e || e == ps || mb < rows[R_PART].min || mb > rows[R_PART].max)
             return bad(err, "S3 parts are 5 MiB to 5 GiB; sluice takes 5 to 1024 (MiB)",
                        "invalid part_size_mb \"%s\"", ps);
         c->part_size = (size_t)mb << 20;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/opt.h"
 #include "core/url.h"
 
 typedef struct sl_s3_conf {
@@ -46,8 +47,9 @@ typedef struct sl_s3_conf {
     size_t part_size;    /* bytes per multipart part; files above it go up in parts */
 } sl_s3_conf_t;
 
-/* Whether key is a query parameter the S3 store reads (for the file target's check of
- * unknown parameters). */
+/* The S3 store's URL parameters (core/opt.h). */
+extern const sl_opt_table_t sl_s3_url_params;
+/* Whether key is a query parameter the S3 store reads (a row of sl_s3_url_params). */
 bool sl_s3_conf_param(const char *key);
 
 /* Fills c from u (scheme s3); SL_E_CONFIG with a hint for a bad or incomplete URL or no

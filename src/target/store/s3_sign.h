@@ -3,7 +3,7 @@
  * beyond OpenSSL's hash tables).
  *
  * Why our own signer: curl 7.88's CURLOPT_AWS_SIGV4 does not sort query parameters and
- * signs a streamed body as empty (both checked by hand). Here the caller builds
+ * signs a streamed body as empty (docs/files.md "Signing"). Here the caller builds
  * the request's URL from the same encoders the signature uses (sl_s3_uri_encode,
  * sl_s3_canonical_query), so what is signed is exactly what is sent.
  *

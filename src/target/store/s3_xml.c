@@ -232,7 +232,8 @@ done:
     return rc;
 }
 
-int sl_s3_xml_escape(sl_buf_t *out, const char *s, sl_err_t *err)
+/* Appends s with & < > " ' escaped. */
+static int xml_escape(sl_buf_t *out, const char *s, sl_err_t *err)
 {
     for (; *s; s++) {
         const char *r = NULL;
@@ -257,7 +258,7 @@ int sl_s3_xml_complete_body(sl_buf_t *out, char *const *etags, int n, sl_err_t *
         return -1;
     for (int i = 0; i < n; i++)
         if (sl_buf_printf(out, err, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1) ||
-            sl_s3_xml_escape(out, etags[i], err) || sl_buf_adds(out, "</ETag></Part>", err))
+            xml_escape(out, etags[i], err) || sl_buf_adds(out, "</ETag></Part>", err))
             return -1;
     return sl_buf_adds(out, "</CompleteMultipartUpload>", err);
 }

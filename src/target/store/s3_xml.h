@@ -39,9 +39,6 @@ typedef int (*sl_s3_xml_key_fn)(void *ctx, const char *key, uint64_t size, sl_er
 int sl_s3_xml_list(const char *xml, size_t len, sl_s3_xml_key_fn fn, void *ctx, bool *truncated,
                    sl_buf_t *next, sl_err_t *err);
 
-/* Appends s with & < > " ' escaped. */
-int sl_s3_xml_escape(sl_buf_t *out, const char *s, sl_err_t *err);
-
 /* The CompleteMultipartUpload body for parts 1..n with their ETags (as the server sent
  * them, quotes included). */
 int sl_s3_xml_complete_body(sl_buf_t *out, char *const *etags, int n, sl_err_t *err);

@@ -49,6 +49,16 @@ struct sl_store_ops {
                 sl_err_t *err);
     /* Deletes key; absent is not an error. */
     int (*remove)(sl_store_t *st, const char *key, sl_err_t *err);
+    /* --- reading (the file source, source/file/) --- */
+    /* Opens for reading only: the directory must exist (nothing is created) or the bucket
+     * answer a signed listing. The URL's parameters are the store's own. */
+    int (*open_read)(const sl_url_t *url, sl_store_t **out, sl_err_t *err);
+    /* Reads exactly n bytes at offset off of key into dst (S3: a ranged GET). version
+     * (when not NULL, vsize bytes) receives what changes when the object does: the ETag
+     * on S3, size and modification time on disk. SL_E_NOT_FOUND when key is absent,
+     * SL_E_DATA when it is shorter than off + n. */
+    int (*get_range)(sl_store_t *st, const char *key, uint64_t off, void *dst, size_t n,
+                     char *version, size_t vsize, sl_err_t *err);
 };
 
 struct sl_store {

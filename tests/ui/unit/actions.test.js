@@ -1,12 +1,13 @@
-// Unit tests of web/js/lib/actions.js: state → allowed actions as docs/api.md states them.
+// Unit tests of web/js/lib/actions.js: state → allowed actions as docs/api.md states them,
+// and what delete's drop_slot offers to clean up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STATES, allowedActions, isAllowed, stateTone, isActive } from '../../../web/js/lib/actions.js';
+import { STATES, allowedActions, isAllowed, stateTone, isActive, cleanupLabel } from '../../../web/js/lib/actions.js';
 
 test('each state allows exactly the API actions', () => {
   const expected = {
     created: ['start', 'delete'],
-    starting: ['stop'],
+    starting: ['pause', 'stop'],
     running: ['pause', 'stop'],
     paused: ['resume', 'stop', 'delete'],
     stopping: [],
@@ -39,4 +40,14 @@ test('badge tones', () => {
   assert.equal(stateTone('whatever'), 'idle');
   assert.equal(isActive('running'), true);
   assert.equal(isActive('paused'), false);
+});
+
+test('what delete with drop_slot also cleans up, by source', () => {
+  assert.match(cleanupLabel('cdc', 'postgres'), /drop its replication slot and publication/);
+  const my = cleanupLabel('cdc', 'mysql');
+  assert.doesNotMatch(my, /slot|publication/, 'no PostgreSQL objects for a MariaDB stream');
+  assert.match(my, /checkpoints on the target/);
+  assert.match(cleanupLabel('cdc', null), /PostgreSQL source/, 'unknown kind: says which source has a slot');
+  assert.equal(cleanupLabel('load', 'postgres'), null);
+  assert.equal(cleanupLabel(undefined, 'postgres'), null);
 });

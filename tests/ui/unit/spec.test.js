@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSpec, tableRef, estimatedRows } from '../../../web/js/lib/spec.js';
+import { specOptions } from './options-table.js';
+
+const table = specOptions();
 
 const base = {
   name: ' shop-to-my ',
@@ -23,7 +26,7 @@ test('table references: schema only outside public, and only for PostgreSQL', ()
 });
 
 test('a CDC spec with defaults', () => {
-  assert.deepEqual(buildSpec(base), {
+  assert.deepEqual(buildSpec(base, table), {
     name: 'shop-to-my',
     mode: 'cdc',
     source: { connection: 'pg', tables: ['orders', 'sales.Items'] },
@@ -37,15 +40,17 @@ test('options: numbers parsed, empty left out, cdc-only options dropped from a l
     ...base,
     mode: 'load',
     options: { writers: ' 2 ', batch_rows: '', schema: 'recreate', write_mode: '', ordering: 'key' },
-  });
+  }, table);
   assert.deepEqual(spec.options, { writers: 2, schema: 'recreate' });
   assert.equal(spec.mode, 'load');
-  const cdc = buildSpec({ ...base, initial_load: false, options: { ordering: 'key', batch_rows: '5000' } });
+  const cdc = buildSpec({ ...base, initial_load: false, options: { ordering: 'key', batch_rows: '5000' } }, table);
   assert.deepEqual(cdc.options, { initial_load: false, batch_rows: 5000, ordering: 'key' });
+  // an option the table does not know is never sent
+  assert.deepEqual(buildSpec({ ...base, options: { batchrows: '5' } }, table).options, { initial_load: true });
 });
 
 test('a load without options has no options object; no tables means every table', () => {
-  const spec = buildSpec({ ...base, mode: 'load', tables: [] });
+  const spec = buildSpec({ ...base, mode: 'load', tables: [] }, table);
   assert.equal('options' in spec, false);
   assert.equal('tables' in spec.source, false);
 });

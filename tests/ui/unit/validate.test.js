@@ -1,7 +1,10 @@
 // Unit tests of web/js/lib/validate.js: form checks and API error → field mapping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kindOfUrl, validateConnection, validateStreamName, validateOptions, errorField, isDatabase } from '../../../web/js/lib/validate.js';
+import { kindOfUrl, validateConnection, validateStreamName, validateOptions, formOptions, errorField, isDatabase } from '../../../web/js/lib/validate.js';
+import { specOptions } from './options-table.js';
+
+const table = specOptions();
 
 test('kind from the URL scheme', () => {
   assert.equal(kindOfUrl('postgres://u@h/db'), 'postgres');
@@ -57,15 +60,45 @@ test('stream names', () => {
 });
 
 test('options: empty is the default, numbers in range, enums known', () => {
-  assert.deepEqual(validateOptions({ writers: '', batch_rows: ' ', schema: '' }), {});
-  assert.deepEqual(validateOptions({ writers: '2', batch_rows: '10000', schema: 'recreate', ordering: 'key' }), {});
-  const e = validateOptions({ writers: 'two', batch_rows: '0', readers: '-1', schema: 'maybe', batch_bytes: '1.5' });
-  assert.match(e.writers, /whole number/);
-  assert.match(e.batch_rows, /from 1/);
-  assert.match(e.readers, /whole number/);
-  assert.match(e.batch_bytes, /whole number/);
-  assert.match(e.schema, /create_missing/);
-  assert.match(validateOptions({ writers: '65' }).writers, /0 to 64/);
+  for (const mode of ['load', 'cdc']) {
+    assert.deepEqual(validateOptions({ writers: '', batch_rows: ' ', schema: '' }, table, mode), {});
+    assert.deepEqual(validateOptions({ writers: '2', batch_rows: '10000', schema: 'recreate' }, table, mode), {});
+    const e = validateOptions({ writers: 'two', batch_rows: '0', readers: '-1', schema: 'maybe', batch_bytes: '1.5' }, table, mode);
+    assert.match(e.writers, /whole number/);
+    assert.match(e.batch_rows, /from 1/);
+    assert.match(e.readers, /whole number/);
+    assert.match(e.batch_bytes, /whole number/);
+    assert.match(e.schema, /create_missing/);
+    assert.match(validateOptions({ writers: '65' }, table, mode).writers, /0 to 64/);
+  }
+  assert.deepEqual(validateOptions({ ordering: 'key' }, table, 'cdc'), {});
+  assert.match(validateOptions({ ordering: 'sideways' }, table, 'cdc').ordering, /transaction, key/);
+});
+
+test("options: the limits and choices are the server's table", () => {
+  // the values web/js had drifted to are refused; the server's own bounds pass
+  const v = (k, x, mode = 'load') => validateOptions({ [k]: x }, table, mode)[k];
+  assert.match(v('batch_rows', '1000001'), /from 1 to 1000000/);
+  assert.equal(v('batch_rows', '1000000'), undefined);
+  assert.match(v('batch_bytes', '1024'), /from 65536 to 67108864/);
+  assert.equal(v('batch_bytes', '65536'), undefined);
+  assert.equal(v('batch_bytes', '67108864'), undefined);
+  assert.match(v('batch_bytes', '1073741824'), /to 67108864/);
+  assert.match(v('chunk_rows', '1'), /from 1000/);
+  assert.equal(v('chunk_rows', '1000'), undefined);
+  // upsert is refused by the server in both modes: never offered, refused if typed
+  for (const mode of ['load', 'cdc']) {
+    const wm = formOptions(table, mode).find((o) => o.name === 'write_mode');
+    assert.deepEqual(wm.choices.map((c) => c.value), ['insert', 'truncate_insert']);
+    assert.match(v('write_mode', 'upsert', mode), /Choose one of insert, truncate_insert/);
+  }
+  // cdc-only options are offered in cdc only; booleans are not form fields of this step
+  assert.ok(formOptions(table, 'cdc').some((o) => o.name === 'ordering'));
+  assert.ok(!formOptions(table, 'load').some((o) => o.name === 'ordering'));
+  assert.ok(!formOptions(table, 'cdc').some((o) => o.name === 'initial_load'));
+  // every integer and enum option of the table is offered in some mode
+  const offered = new Set([...formOptions(table, 'load'), ...formOptions(table, 'cdc')].map((o) => o.name));
+  for (const o of table) if (o.type === 'int' || o.type === 'enum') assert.ok(offered.has(o.name), o.name);
 });
 
 test('API errors map to the field they name', () => {

@@ -1,8 +1,9 @@
 /*
  * test_control_runner.c: the stream-process runner (control/runner.c) with /bin/sh as the
  * child: the spec reaches its stdin, its lines come back with their level and with the
- * secrets scrubbed, its last error (with the hint) and exit status are reported, and a
- * signal ends it.
+ * secrets scrubbed, its last error (with the hint) and exit status are reported, a
+ * signal ends it (also one asked for before the fork), its secrets arrive on fd 3 and its
+ * environment holds none.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -76,7 +77,7 @@ static void test_run(void **state)
                           " echo 'error: bad p%40ss hunter2'; echo 'hint: fix it' >&2; exit 3",
                           NULL};
     const char *secrets[] = {"hunter2", "p@ss", NULL};
-    sl_runner_spawn(r, "s_1", "shop", args, "spec hunter2\n", secrets);
+    sl_runner_spawn(r, "s_1", "shop", args, "spec hunter2\n", NULL, secrets);
     assert_true(wait_exited(&s));
     assert_false(sl_runner_active(r, "s_1"));
     assert_int_equal(s.code, 3);
@@ -92,16 +93,10 @@ static void test_run(void **state)
     s.exited = false;
     s.err = NULL;
     const char *sleeper[] = {"-c", "exec sleep 30", NULL};
-    sl_runner_spawn(r, "s_2", "idle", sleeper, "", NULL);
-    bool signalled = false;
-    for (int i = 0; i < 100 && !signalled; i++) {
-        signalled = sl_runner_signal(r, "s_2", SIGTERM);
-        if (!signalled) {
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    assert_true(signalled);
+    sl_runner_spawn(r, "s_2", "idle", sleeper, "", NULL, NULL);
+    /* A signal asked for before the fork (the runner forks on its own thread) is sent
+     * right after it: a pause in a stream's first milliseconds must reach its child. */
+    assert_true(sl_runner_signal(r, "s_2", SIGTERM));
     assert_true(sl_runner_wait(r, "s_2", 5000));
     assert_true(wait_exited(&s));
     assert_int_equal(s.code, 128 + SIGTERM);
@@ -110,10 +105,45 @@ static void test_run(void **state)
     sl_runner_stop(r, 1000);
 }
 
+/* The child's secrets: on fd 3 (a pipe), never in its environment (issue 12, 6). */
+static void test_secrets_fd_and_env(void **state)
+{
+    (void)state;
+    seen_t s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    sl_runner_cb_t cb = {.ctx = &s, .on_line = on_line, .on_exit = on_exit_cb};
+    sl_runner_t *r;
+    sl_err_t err;
+    setenv("SLUICE_API_KEY", "sk_apikey", 1);
+    setenv("SLUICE_SECRET_KEY", "00112233", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "awssecret", 1);
+    setenv("SLUICE_TEST_KEEP", "kept", 1);
+    assert_int_equal(sl_runner_start("/bin/sh", &cb, &r, &err), 0);
+    const char *args[] = {"-c",
+                          "read -r x <&3; echo \"fd3 $x\"; "
+                          "echo \"env ${SLUICE_API_KEY-none} ${SLUICE_SECRET_KEY-none} "
+                          "${AWS_SECRET_ACCESS_KEY-none} ${SLUICE_TEST_KEEP-none}\"; "
+                          "ls /proc/self/fd | wc -l",
+                          NULL};
+    sl_runner_spawn(r, "s_3", "sec", args, "", "{\"nats_url\": \"nats://u:pw@h:1\"}\n", NULL);
+    assert_true(wait_exited(&s));
+    assert_int_equal(s.code, 0);
+    assert_int_equal(s.nlines, 3);
+    assert_string_equal(s.lines[0], "sec|info|fd3 {\"nats_url\": \"nats://u:pw@h:1\"}");
+    assert_string_equal(s.lines[1], "sec|info|env none none none kept");
+    /* 0, 1, 2, 3 and the one ls opens: nothing else of the server leaks into the child. */
+    assert_string_equal(s.lines[2], "sec|info|5");
+    sl_runner_stop(r, 1000);
+    unsetenv("SLUICE_API_KEY");
+    unsetenv("SLUICE_SECRET_KEY");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("SLUICE_TEST_KEEP");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run),
+        cmocka_unit_test(test_secrets_fd_and_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@ export const STATES = [
 // The states each action may start from (the server answers 409 invalid_state otherwise).
 const FROM = {
   start: ['created', 'stopped', 'completed', 'failed'],
-  pause: ['running'],
+  pause: ['starting', 'running'],
   resume: ['paused'],
   stop: ['starting', 'running', 'paused'],
   delete: ['created', 'paused', 'stopped', 'completed', 'failed'],
@@ -64,4 +64,14 @@ export function stateTone(state) {
 // Whether a stream in state moves data (stats arrive every second).
 export function isActive(state) {
   return state === 'starting' || state === 'running' || state === 'stopping';
+}
+
+// What deleting a stream with drop_slot=true also cleans up (docs/api.md: what `sluice
+// cleanup` does), by the stream's mode and the kind of its source ('postgres', 'mysql', or
+// null while unknown). null for a load: it leaves nothing to clean up on its source.
+export function cleanupLabel(mode, kind) {
+  if (mode !== 'cdc') return null;
+  if (kind === 'mysql') return 'also delete its checkpoints on the target (a MariaDB/MySQL source keeps nothing for the stream)';
+  if (kind === 'postgres') return 'also drop its replication slot and publication, and delete its checkpoints on the target';
+  return 'also drop its replication slot and publication (PostgreSQL source), and delete its checkpoints on the target';
 }

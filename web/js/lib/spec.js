@@ -1,8 +1,9 @@
 // spec.js: the stream spec (docs/spec.md) the new-stream wizard builds from its answers.
 // Pure; tests in tests/ui/unit/spec.test.js. Options left empty are left out so that the
-// server's defaults apply; cdc-only options are left out of a load.
+// server's defaults apply; options that do not matter in the mode are left out (the option
+// table of GET /api/v1/options says which).
 
-import { INT_OPTIONS, ENUM_OPTIONS } from './validate.js';
+import { formOptions } from './validate.js';
 
 // The spec's name of a table picked from GET /connections/{id}/tables: PostgreSQL tables
 // outside "public" are "schema.name"; others are their name.
@@ -12,9 +13,9 @@ export function tableRef(kind, t) {
 }
 
 // answers: {name, mode: "load"|"cdc", initial_load: bool, source: {connection, kind},
-// tables: [{schema, name}], target: {connection}, options: {writers: "2", schema: "…", …}}.
-// Returns the spec object for POST /api/v1/streams.
-export function buildSpec(a) {
+// tables: [{schema, name}], target: {connection}, options: {writers: "2", schema: "…", …}};
+// table: the `options` of GET /api/v1/options. Returns the spec for POST /api/v1/streams.
+export function buildSpec(a, table) {
   const mode = a.mode === 'cdc' ? 'cdc' : 'load';
   const spec = {
     name: (a.name || '').trim(),
@@ -27,13 +28,10 @@ export function buildSpec(a) {
   const options = {};
   if (mode === 'cdc') options.initial_load = a.initial_load !== false;
   const o = a.options || {};
-  for (const k of Object.keys(INT_OPTIONS)) {
-    const v = o[k];
-    if (v !== undefined && v !== null && String(v).trim() !== '') options[k] = Number(String(v).trim());
-  }
-  for (const k of Object.keys(ENUM_OPTIONS)) {
-    if (k === 'ordering' && mode !== 'cdc') continue;
-    if (o[k]) options[k] = o[k];
+  for (const p of formOptions(table, mode)) {
+    const v = o[p.name];
+    if (v === undefined || v === null || String(v).trim() === '') continue;
+    options[p.name] = p.type === 'int' ? Number(String(v).trim()) : String(v).trim();
   }
   if (Object.keys(options).length) spec.options = options;
   return spec;

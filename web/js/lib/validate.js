@@ -74,36 +74,36 @@ export function validateStreamName(name) {
   return null;
 }
 
-// Integer options of the spec (docs/spec.md) with their smallest and largest values.
-export const INT_OPTIONS = {
-  writers: { min: 0, max: 64, help: '0 = one per two CPU cores' },
-  readers: { min: 0, max: 64, help: '0 = as many as writers' },
-  batch_rows: { min: 1, max: 10000000, help: 'default 100,000' },
-  batch_bytes: { min: 1024, max: 1073741824, help: 'default 4 MiB' },
-  chunk_rows: { min: 1, max: 1000000000, help: 'default 250,000' },
-};
+// The spec's options are the server's: GET /api/v1/options returns the property table that
+// parses specs (docs/api.md "Options"), and the functions below take its `options` array,
+// so a limit or a choice never differs between the form and the server.
 
-export const ENUM_OPTIONS = {
-  schema: ['create_missing', 'recreate', 'none'],
-  write_mode: ['insert', 'truncate_insert', 'upsert'],
-  ordering: ['transaction', 'key'],
-};
+// The options a form offers for mode ("load" | "cdc"): integers and choices that matter in
+// that mode, each enum with only the choices the mode accepts (write_mode "upsert", listed
+// by the server as not built yet, is accepted by no mode).
+export function formOptions(table, mode) {
+  return (table || [])
+    .filter((o) => (o.type === 'int' || o.type === 'enum') && (o.modes || []).includes(mode))
+    .map((o) => (o.type === 'enum' ? { ...o, choices: o.choices.filter((c) => (c.modes || []).includes(mode)) } : o));
+}
 
-// Checks the wizard's options {name: string from an input}; empty means the default.
-// Returns {field: message}.
-export function validateOptions(opts) {
+// Checks the wizard's options {name: string from an input} against the table for mode;
+// empty means the default. Returns {field: message}.
+export function validateOptions(opts, table, mode) {
   const errs = {};
-  for (const [k, r] of Object.entries(INT_OPTIONS)) {
-    const v = opts[k];
+  for (const o of formOptions(table, mode)) {
+    const v = opts[o.name];
     if (v === undefined || v === null || String(v).trim() === '') continue;
     const s = String(v).trim();
-    if (!/^\d+$/.test(s)) errs[k] = 'Enter a whole number, or leave empty for the default.';
-    else if (Number(s) < r.min || Number(s) > r.max)
-      errs[k] = `Enter a number from ${r.min} to ${r.max}.`;
-  }
-  for (const [k, vals] of Object.entries(ENUM_OPTIONS)) {
-    const v = opts[k];
-    if (v && !vals.includes(v)) errs[k] = `Choose one of ${vals.join(', ')}.`;
+    if (o.type === 'int') {
+      const max = o.max ?? Number.MAX_SAFE_INTEGER;
+      if (!/^\d+$/.test(s)) errs[o.name] = 'Enter a whole number, or leave empty for the default.';
+      else if (Number(s) < o.min || Number(s) > max)
+        errs[o.name] = o.max === undefined ? `Enter a number from ${o.min} up.` : `Enter a number from ${o.min} to ${o.max}.`;
+    } else {
+      const vals = o.choices.map((c) => c.value);
+      if (!vals.includes(s)) errs[o.name] = `Choose one of ${vals.join(', ')}.`;
+    }
   }
   return errs;
 }

@@ -2,23 +2,24 @@
 // create (optionally start). Each step checks its answers before Next (nothing is sent
 // while a step is invalid); the review shows the exact JSON that POST /streams receives.
 // An API error on create is shown next to the answer it is about, on that answer's step.
+// The options step is built from GET /api/v1/options, the table the server parses with.
 
 import { api, enc } from '../api.js';
 import { h, field, replace, errorBox, setFieldError, clearFieldErrors } from '../dom.js';
-import { KINDS, isDatabase, validateStreamName, validateOptions, errorField, INT_OPTIONS, ENUM_OPTIONS } from '../lib/validate.js';
+import { KINDS, isDatabase, validateStreamName, validateOptions, formOptions, errorField } from '../lib/validate.js';
 import { buildSpec, tableRef, estimatedRows } from '../lib/spec.js';
 import { fmtInt } from '../lib/format.js';
 
 const STEPS = ['Source', 'Tables', 'Target', 'Mode', 'Options', 'Review'];
-// Which step holds each answer an API error may name.
+// Which step holds each answer an API error may name (the options' are added once the
+// option table is read).
 const FIELD_STEP = { name: 0, source: 0, tables: 1, target: 2, mode: 3, initial_load: 3 };
-for (const k of [...Object.keys(INT_OPTIONS), ...Object.keys(ENUM_OPTIONS)]) FIELD_STEP[k] = 4;
 
-const OPTION_HELP = {
-  schema: 'create_missing: create absent tables · recreate: drop and create · none: tables must exist',
-  write_mode: 'insert: target tables must be empty · truncate_insert: empty them first',
-  ordering: 'transaction: whole source transactions in commit order · key: parallel lanes by key',
-};
+// The help line of an option of the table.
+function optionHelp(o) {
+  const d = o.default === null || o.default === undefined ? '' : ` Default ${o.type === 'int' ? fmtInt(o.default) : o.default}.`;
+  return `${o.doc}.${d}`;
+}
 
 export const wizardView = {
   title: 'New stream',
@@ -34,6 +35,7 @@ export const wizardView = {
       start: true,
     };
     let conns = [];
+    let optTable = []; // `options` of GET /api/v1/options
     let catalog = null; // tables of a.source
     let catalogFor = null;
     let step = 0;
@@ -245,18 +247,21 @@ export const wizardView = {
       return form;
     }
 
-    // Step 5: options (empty = the server's default).
+    // Step 5: options (empty = the server's default), those of the table that matter in the mode.
     function stepOptions() {
-      const ints = Object.entries(INT_OPTIONS).map(([k, r]) =>
-        field({ label: k, input: h('input', { name: k, inputmode: 'numeric', value: a.options[k] ?? '', placeholder: 'default' }), help: r.help })
-      );
-      const enums = Object.entries(ENUM_OPTIONS)
-        .filter(([k]) => k !== 'ordering' || a.mode === 'cdc')
-        .map(([k, vals]) =>
+      const offered = formOptions(optTable, a.mode);
+      const ints = offered
+        .filter((o) => o.type === 'int')
+        .map((o) =>
+          field({ label: o.name, input: h('input', { name: o.name, inputmode: 'numeric', value: a.options[o.name] ?? '', placeholder: 'default' }), help: optionHelp(o) })
+        );
+      const enums = offered
+        .filter((o) => o.type === 'enum')
+        .map((o) =>
           field({
-            label: k,
-            input: h('select', { name: k }, h('option', { value: '' }, 'default'), vals.map((v) => h('option', { value: v, selected: a.options[k] === v }, v))),
-            help: OPTION_HELP[k],
+            label: o.name,
+            input: h('select', { name: o.name }, h('option', { value: '' }, 'default'), o.choices.map((c) => h('option', { value: c.value, selected: a.options[o.name] === c.value }, c.value))),
+            help: optionHelp(o),
           })
         );
       const form = h('form', { novalidate: true, 'aria-label': 'Options' }, h('h2', null, 'Options'),
@@ -266,7 +271,7 @@ export const wizardView = {
         onNext: () => {
           const o = {};
           for (const el of form.querySelectorAll('input[name], select[name]')) o[el.name] = el.value.trim();
-          const errs = validateOptions(o);
+          const errs = validateOptions(o, optTable, a.mode);
           const bad = Object.keys(errs);
           for (const f of bad) setFieldError(form, f, errs[f]);
           if (bad.length) return form.querySelector(`[name="${bad[0]}"]`)?.focus();
@@ -280,7 +285,7 @@ export const wizardView = {
 
     // Step 6: review and create.
     function stepReview() {
-      const spec = buildSpec(a);
+      const spec = buildSpec(a, optTable);
       const start = h('input', { type: 'checkbox', name: 'start', checked: a.start });
       const form = h(
         'form',
@@ -323,7 +328,10 @@ export const wizardView = {
 
     (async () => {
       try {
-        conns = (await api('GET', '/connections')).connections || [];
+        const [c, t] = await Promise.all([api('GET', '/connections'), api('GET', '/options')]);
+        conns = c.connections || [];
+        optTable = t.options || [];
+        for (const o of optTable) FIELD_STEP[o.name] ??= 4;
         render();
       } catch (err) {
         replace(pageErr, errorBox(err));

@@ -1,0 +1,1 @@
+ALTER TABLE t ADD e enum('a,MODIFY', "b\",x"), ADD INDEX (a, b) -- tail

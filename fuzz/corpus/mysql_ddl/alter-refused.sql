@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN a int, CHANGE b c bigint

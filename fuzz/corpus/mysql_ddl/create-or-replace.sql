@@ -1,0 +1,1 @@
+CREATE OR REPLACE TABLE t (id int) /* x */

@@ -1,0 +1,229 @@
+/*
+ * cdc_schema.c: the tables of a change stream: their descriptions stored on the
+ * target (checkpoint "cdc_tables") and read back by a rerun, and schema changes the
+ * source announces in its stream (a RELATION event: the table's columns as the source
+ * now sends them).
+ *
+ * A schema change is applied when it is ADD COLUMN or DROP COLUMN: the table is
+ * described again at the source, the new description is derived from the old one
+ * (model/schema.h: kept columns as they were, added ones as the source describes them,
+ * generated ones the source does not send), the target is altered, and the description
+ * is swapped under cd->schema, then stored. Anything else (a rename, a type change)
+ * stops the stream with a hint, before the target is touched: the changes read before
+ * it are applied first, so fixing the target and running again loses nothing.
+ *
+ * Thread: the reader's (the orchestrator's), with every lane drained; takes cd->schema
+ * exclusively only to swap a description.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "engine/cdc_int.h"
+#include "source/source.h"
+
+#define RESTART_HINT "run `sluice cleanup` then `sluice run --restart` to copy the table again"
+
+/* ---- the stored descriptions ---------------------------------------------------- */
+
+int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < cd->ntables; i++)
+        json_array_append_new(a, sl_table_to_json(cd->tables[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = text, .done = true};
+    int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, "cdc_tables", &ck, err);
+    free(text);
+    if (rc)
+        sl_err_prefix(err, "target: ");
+    return rc;
+}
+
+int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
+{
+    json_error_t je;
+    json_t *a = json_loads(text, 0, &je);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_tables\" of stream \"%s\" is not valid",
+                          cd->spec->name);
+    }
+    cd->ntables = (int)json_array_size(a);
+    cd->tables = calloc((size_t)cd->ntables + 1, sizeof *cd->tables);
+    for (int i = 0; i < cd->ntables; i++)
+        if (sl_table_from_json(json_array_get(a, (size_t)i), &cd->tables[i], err)) {
+            json_decref(a);
+            return -1;
+        }
+    json_decref(a);
+    return 0;
+}
+
+/* ---- schema changes ------------------------------------------------------------- */
+
+static bool in_list(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int admin(cdc_t *cd, sl_err_t *err)
+{
+    if (cd->admin)
+        return 0;
+    if (sl_target_open(cd->spec->target_url, &cd->admin, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *native(const sl_column_t *c) { return c->native ? c->native : ""; }
+
+/* Refuses what sluice does not apply: columns added and dropped at once (a rename
+ * looks like that), and kept columns whose type changed. */
+static int check_change(const sl_table_t *old, const sl_table_t *fresh, const char *const *relcols, int nrel,
+                        const char *label, sl_err_t *err)
+{
+    int added = 0, dropped = 0;
+    for (int i = 0; i < nrel; i++)
+        if (sl_table_find_col(old, relcols[i]) < 0)
+            added++;
+    for (int i = 0; i < old->ncolumns; i++)
+        if (!old->columns[i].generated && !in_list(relcols, nrel, old->columns[i].name))
+            dropped++;
+    if (added && dropped) {
+        sl_err_set(err, SL_E_SCHEMA, "columns of replicated table \"%s\" were renamed, or added and dropped at once",
+                   label);
+        sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN, one kind at a time; a rename would lose the column's data");
+        sl_err_hint(err, "make the same change on the target table, then run `sluice cleanup` and `sluice run --restart` "
+                         "to copy the table again");
+        return -1;
+    }
+    for (int i = 0; i < nrel; i++) {
+        int o = sl_table_find_col(old, relcols[i]), f = sl_table_find_col(fresh, relcols[i]);
+        if (o >= 0 && f >= 0 && (old->columns[o].type != fresh->columns[f].type ||
+                                 strcmp(native(&old->columns[o]), native(&fresh->columns[f])))) {
+            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of replicated table \"%s\" changed type from %s to %s",
+                       relcols[i], label, old->columns[o].native ? old->columns[o].native : "?",
+                       fresh->columns[f].native ? fresh->columns[f].native : "?");
+            sl_err_detail(err, "sluice applies ADD COLUMN and DROP COLUMN only");
+            sl_err_hint(err, "change the target column the same way and run `sluice cleanup` then `sluice run "
+                             "--restart` to copy again");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The next description of old: the relation's columns in its order (kept ones as they
+ * were, added ones as the source describes them in fresh), then the generated columns
+ * the source does not send. When the key of a kept column changed (a column of the
+ * primary key was dropped: PostgreSQL drops the key with it, MariaDB keeps the other
+ * columns in it), the key is the one the source has now: the old positions would leave
+ * a hole in the key, and the source identifies rows by its own key. */
+static int next_table(const sl_table_t *old, const sl_table_t *fresh, const char *const *relcols, int nrel,
+                      const char *label, sl_table_t **next, sl_err_t *err)
+{
+    sl_col_edit_t *cols = calloc((size_t)(nrel + old->ncolumns) + 1, sizeof *cols);
+    if (!cols)
+        abort();
+    int n = 0, rc = -1;
+    bool key_moved = false;
+    for (int i = 0; i < nrel; i++) {
+        int o = sl_table_find_col(old, relcols[i]);
+        int f = sl_table_find_col(fresh, relcols[i]);
+        if (o < 0 && f < 0) {
+            sl_err_set(err, SL_E_SCHEMA, "column \"%s\" was added to replicated table \"%s\" and is gone again",
+                       relcols[i], label);
+            sl_err_hint(err, RESTART_HINT);
+            goto out;
+        }
+        cols[n++].from = o >= 0 ? &old->columns[o] : &fresh->columns[f];
+        key_moved |= o >= 0 && old->columns[o].pk_pos != (f >= 0 ? fresh->columns[f].pk_pos : 0);
+    }
+    for (int i = 0; i < old->ncolumns; i++)
+        if (old->columns[i].generated && !in_list(relcols, nrel, old->columns[i].name))
+            cols[n++].from = &old->columns[i];
+    for (int i = 0; key_moved && i < n; i++)
+        cols[i].flags = SL_COL_NO_KEY;
+    if (sl_table_derive(old, cols, n, 0, next, err)) {
+        sl_err_hint(err, RESTART_HINT);
+        goto out;
+    }
+    for (int i = 0; key_moved && i < n; i++) {
+        int f = sl_table_find_col(fresh, (*next)->columns[i].name);
+        (*next)->columns[i].pk_pos = f >= 0 ? fresh->columns[f].pk_pos : 0;
+    }
+    if (key_moved)
+        sl_info("table \"%s\": its primary key changed at the source; the stream now keys it on %d column%s",
+                label, sl_table_pk_count(*next), sl_table_pk_count(*next) == 1 ? "" : "s");
+    rc = 0;
+out:
+    free(cols);
+    return rc;
+}
+
+/* ADD COLUMN and DROP COLUMN on the target, as old becomes next. */
+static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next, const sl_table_t *fresh,
+                        const char *label, sl_err_t *err)
+{
+    if (admin(cd, err))
+        return -1;
+    for (int i = 0; i < next->ncolumns; i++) {
+        const sl_column_t *c = &next->columns[i];
+        if (sl_table_find_col(old, c->name) >= 0)
+            continue;
+        const sl_column_t *f = &fresh->columns[sl_table_find_col(fresh, c->name)];
+        sl_info("table \"%s\": adding column \"%s\" (%s) on the target", label, c->name,
+                f->native ? f->native : sl_type_name(f->type));
+        if (cd->admin->ops->add_column(cd->admin, old, f, err)) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+    }
+    for (int i = 0; i < old->ncolumns; i++) {
+        if (sl_table_find_col(next, old->columns[i].name) >= 0)
+            continue;
+        sl_info("table \"%s\": dropping column \"%s\" on the target", label, old->columns[i].name);
+        if (cd->admin->ops->drop_column(cd->admin, old, old->columns[i].name, err)) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sl_cdc_schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
+{
+    const sl_table_t *old = cd->tables[ti];
+    char label[300];
+    sl_table_label(old, label, sizeof label);
+    sl_source_t *src = NULL;
+    sl_table_t *fresh = NULL, *next = NULL;
+    int rc = -1;
+    if (sl_source_open(cd->spec->source_url, &src, err) || src->ops->describe(src, label, &fresh, err)) {
+        sl_err_prefix(err, "source: ");
+        goto out;
+    }
+    if (check_change(old, fresh, relcols, nrel, label, err) ||
+        next_table(old, fresh, relcols, nrel, label, &next, err) || alter_target(cd, old, next, fresh, label, err))
+        goto out;
+    pthread_rwlock_wrlock(&cd->schema);
+    sl_table_t *prev = cd->tables[ti];
+    cd->tables[ti] = next;
+    pthread_rwlock_unlock(&cd->schema);
+    sl_table_free(prev);
+    next = NULL;
+    rc = sl_cdc_store_tables(cd, cd->admin, err);
+out:
+    sl_table_free(next);
+    sl_table_free(fresh);
+    sl_source_close(src);
+    return rc;
+}
