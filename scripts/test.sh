@@ -70,8 +70,19 @@ chmod 711 "$tmp" # the postgres user must reach the servers' dirs below it
 failed=()
 pids=()
 servers_pid=
+# Sends SIGTERM to process $1 and all its descendants (children first listed, then killed
+# parent first, so that none is re-parented out of reach).
+kill_tree() {
+  local kids k
+  kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+  kill -TERM "$1" 2>/dev/null || true
+  for k in $kids; do kill_tree "$k"; done
+}
 cleanup() {
   local rc=$? p d
+  for p in "${passes[@]}"; do
+    [ ! -f "$tmp/$p.pid" ] || [ -f "$tmp/$p.end" ] || kill_tree "$(cat "$tmp/$p.pid")"
+  done
   for p in "${pids[@]}" $servers_pid; do kill -TERM "$p" 2>/dev/null || true; done
   [ -z "$servers_pid" ] || wait "$servers_pid" 2>/dev/null || true
   for p in "${test_passes[@]}"; do
@@ -87,6 +98,8 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The servers of every lane of every test pass (each pass its own, so that the passes can
 # run at the same time), started one set after the other in the background while the first
@@ -180,11 +193,11 @@ start_pass() {
   date +%s >"$tmp/$p.start"
   [ "$p" = fuzz ] || servers_cpu "$p" >"$tmp/$p.scpu0"
   if [ "${SLUICE_TEST_SERIAL:-0}" = 1 ]; then
-    { r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
+    { echo "$BASHPID" >"$tmp/$p.pid"; r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
       tee "$tmp/$p.log" | sed -u "s/^/[$p] /"
     return 0
   fi
-  { r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
+  { echo "$BASHPID" >"$tmp/$p.pid"; r=0; run_pass "$p" "$@" 2>&1 || r=$?; echo "$r" >"$tmp/$p.rc"; date +%s >"$tmp/$p.end"; } |
     tee "$tmp/$p.log" | sed -u "s/^/[$p] /" &
   pids+=($!)
 }
