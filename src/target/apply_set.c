@@ -409,10 +409,9 @@ static void plan_runs(planner_t *pl, int lo, int hi)
     }
 }
 
-void sl_apply_plan_build(sl_apply_plan_t *p, const sl_table_t *t, const sl_change_t *chs, int n,
-                         const sl_apply_mode_t *mode)
+/* Sizes the plan's arrays and key table for n changes. */
+static void scratch(sl_apply_plan_t *p, int n)
 {
-    p->nsteps = 0;
     if (n > p->caporder) {
         p->order = xrealloc(p->order, (size_t)n * sizeof *p->order);
         p->caporder = n;
@@ -433,10 +432,71 @@ void sl_apply_plan_build(sl_apply_plan_t *p, const sl_table_t *t, const sl_chang
         p->capslots = want > p->capslots ? want : p->capslots;
         p->gen = 0;
     }
-    int npk = sl_table_pk_count(t);
-    int *pkc = xrealloc(NULL, (size_t)(npk ? npk : 1) * sizeof *pkc);
-    for (int k = 0; k < npk; k++)
+}
+
+/* The key columns of t (npk of them; the caller frees). */
+static int *key_columns(const sl_table_t *t, int *npk)
+{
+    *npk = sl_table_pk_count(t);
+    int *pkc = xrealloc(NULL, (size_t)(*npk ? *npk : 1) * sizeof *pkc);
+    for (int k = 0; k < *npk; k++)
         pkc[k] = sl_table_pk_col(t, k);
+    return pkc;
+}
+
+int sl_apply_merge(sl_apply_plan_t *p, sl_apply_queue_t *q)
+{
+    const sl_table_t *t = q->t;
+    scratch(p, q->n);
+    int npk, out = 0;
+    int *pkc = key_columns(t, &npk);
+    if (!npk) {
+        free(pkc);
+        return 0;
+    }
+    keys_t k = {.slots = p->slots, .mask = p->capslots - 1, .gen = p->gen + 1, .pkc = pkc,
+                .npk = npk};
+    for (int i = 0; i < q->n; i++) {
+        sl_change_t ch = q->chs[i];
+        if (ch.op == SL_OP_TRUNCATE) {
+            k.gen++; /* nothing merges across a TRUNCATE */
+            q->chs[out++] = ch;
+            continue;
+        }
+        bool moves = sl_apply_key_changes(t, &ch);
+        struct sl_key_slot *s = key_slot(&k, sl_apply_key_row(&ch));
+        if (ch.op == SL_OP_UPDATE && !moves && s->level > 0) {
+            sl_change_t *last = &q->chs[s->level - 1];
+            if (last->op == SL_OP_INSERT ||
+                (last->op == SL_OP_UPDATE && !sl_apply_key_changes(t, last))) {
+                /* the hold's own copy: the later values win, unchanged ones keep the
+                 * earlier change's */
+                sl_value_t *row = (sl_value_t *)last->row;
+                for (int c = 0; c < ch.ncols; c++)
+                    if (ch.row[c].len != SL_VALUE_UNCHANGED)
+                        row[c] = ch.row[c];
+                continue;
+            }
+        }
+        q->chs[out] = ch;
+        s->level = ++out;
+        if (moves)
+            key_slot(&k, ch.row)->level = out;
+    }
+    int merged = q->n - out;
+    q->n = out;
+    p->gen = k.gen;
+    free(pkc);
+    return merged;
+}
+
+void sl_apply_plan_build(sl_apply_plan_t *p, const sl_table_t *t, const sl_change_t *chs, int n,
+                         const sl_apply_mode_t *mode)
+{
+    p->nsteps = 0;
+    scratch(p, n);
+    int npk;
+    int *pkc = key_columns(t, &npk);
     planner_t pl = {.p = p, .t = t, .chs = chs, .mode = mode,
                     .keys = {.slots = p->slots, .mask = p->capslots - 1, .gen = p->gen,
                              .pkc = pkc, .npk = npk}};

@@ -14,12 +14,18 @@
  * its changes keep their place relative to every other queue. The hold is bounded in
  * changes and bytes; the caller applies it when sl_apply_hold_full() says so.
  *
+ * Before planning, sl_apply_merge() may fold an UPDATE into the INSERT or UPDATE of
+ * the same key right before it in the queue (a hot row updated a thousand times in a
+ * batch would otherwise grow a chain of a thousand versions inside one target
+ * transaction, each update walking it). Every other change stays: inserts and deletes
+ * are applied exactly once each, and an update that moves a row to another key is
+ * never merged.
+ *
  * The plan (sl_apply_plan_t) turns one queue into steps: groups of changes of one
  * kind that a target runs as one statement (a set INSERT, UPDATE or DELETE), and
  * single changes it runs as today, one statement each. Applying the steps in order
- * leaves every row as applying the changes one by one would, and applies every
- * change exactly once (nothing is merged away: a row updated three times is updated
- * three times, so row triggers on the target fire once per source change).
+ * leaves every row as applying the changes one by one would, and applies every change
+ * of the queue exactly once.
  *
  *  - `leveled` tables (a primary key, no other unique index or exclusion constraint,
  *    no foreign key to themselves) are planned by levels: a change's level is one
@@ -121,6 +127,15 @@ void sl_apply_plan_free(sl_apply_plan_t *p);
  * memory. */
 void sl_apply_plan_build(sl_apply_plan_t *p, const sl_table_t *t, const sl_change_t *chs, int n,
                          const sl_apply_mode_t *mode);
+
+/* Merges, in the hold's own copies of queue q's changes (a table with a primary key),
+ * every UPDATE that does not change its key into the change of the same key right
+ * before it when that is an INSERT or such an UPDATE: the later values win, values the
+ * later one left unchanged keep the earlier ones. The rows end the same; the target
+ * makes one row operation where the source made several (a row updated many times in a
+ * batch costs one UPDATE, not a growing chain of versions in one transaction). Returns
+ * how many changes were merged away (q->n shrinks by as many). */
+int sl_apply_merge(sl_apply_plan_t *p, sl_apply_queue_t *q);
 
 /* Whether an UPDATE changes its row's key (old given, and a key value differs). */
 bool sl_apply_key_changes(const sl_table_t *t, const sl_change_t *ch);

@@ -299,7 +299,7 @@ static const sl_mysql_tinfo_t *info_of(sl_mysql_tgt_t *tgt, const sl_table_t *t,
 }
 
 /* Applies the changes of queue q, step by step. */
-static int apply_queue(sl_mysql_tgt_t *tgt, const sl_apply_queue_t *q, sl_err_t *err)
+static int apply_queue(sl_mysql_tgt_t *tgt, sl_apply_queue_t *q, sl_err_t *err)
 {
     struct sl_mysql_apply *a = tgt->apply;
     const sl_table_t *t = q->t;
@@ -311,6 +311,8 @@ static int apply_queue(sl_mysql_tgt_t *tgt, const sl_apply_queue_t *q, sl_err_t 
     /* Without pipelining each statement costs a round trip: groups pay from 4 rows. */
     sl_apply_mode_t mode = {.leveled = sets && in->leveled, .group_updates = false,
                             .set_min = sets ? 4 : 1 << 30, .set_max = 10000};
+    if (mode.leveled)
+        sl_apply_merge(&a->plan, q);
     sl_apply_plan_build(&a->plan, t, q->chs, q->n, &mode);
     for (int s = 0; s < a->plan.nsteps; s++) {
         const sl_apply_step_t *st = &a->plan.steps[s];

@@ -383,7 +383,7 @@ out:
 /* ---- the hold --------------------------------------------------------------------- */
 
 /* Sends the changes of queue q: plans them and sends each step. */
-static int send_queue(sl_pg_target_t *g, const sl_apply_queue_t *q, sl_err_t *err)
+static int send_queue(sl_pg_target_t *g, sl_apply_queue_t *q, sl_err_t *err)
 {
     struct sl_pg_apply *a = g->apply;
     const sl_table_t *t = q->t;
@@ -398,6 +398,8 @@ static int send_queue(sl_pg_target_t *g, const sl_apply_queue_t *q, sl_err_t *er
                             .group_updates = false, /* not leveled: a unique index orders them */
                             .set_min = sets ? 8 : 1 << 30,
                             .set_max = 10000};
+    if (mode.leveled)
+        sl_apply_merge(&a->plan, q);
     sl_apply_plan_build(&a->plan, t, q->chs, q->n, &mode);
     for (int s = 0; s < a->plan.nsteps; s++) {
         const sl_apply_step_t *st = &a->plan.steps[s];

@@ -356,13 +356,77 @@ static void test_hold(void **state)
     sl_table_free(c);
 }
 
+/* ---- merging ------------------------------------------------------------------------ */
+
+static void test_merge(void **state)
+{
+    (void)state;
+    sl_table_t *t = table(1);
+    sl_apply_hold_t h;
+    sl_apply_hold_init(&h, 1000, 1u << 20);
+    sl_apply_plan_t p = {0};
+    static const char *const b[] = {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"};
+    int n = 0;
+    /* key 1: I U(c unchanged) U; key 2: U U D I U; key 3: U(3 -> 4) U(4); key 5: U T U */
+    mk(n++, SL_OP_INSERT, 1, -1, false);
+    mk(n++, SL_OP_UPDATE, 1, -1, true);
+    mk(n++, SL_OP_UPDATE, 2, -1, false);
+    mk(n++, SL_OP_UPDATE, 1, -1, false);
+    mk(n++, SL_OP_UPDATE, 2, -1, true);
+    mk(n++, SL_OP_DELETE, 2, -1, false);
+    mk(n++, SL_OP_INSERT, 2, -1, false);
+    mk(n++, SL_OP_UPDATE, 2, -1, true);
+    mk(n++, SL_OP_UPDATE, 3, 4, false);
+    mk(n++, SL_OP_UPDATE, 4, -1, false);
+    mk(n++, SL_OP_UPDATE, 5, -1, false);
+    mk(n++, SL_OP_TRUNCATE, 0, -1, false);
+    mk(n++, SL_OP_UPDATE, 5, -1, false);
+    for (int i = 0; i < n; i++)
+        if (chs[i].row)
+            rows[i][1] = V(b[i % 10]);
+    sl_apply_hold_add(&h, t, true, chs, n);
+    sl_apply_queue_t *q = &h.q[0];
+    assert_int_equal(sl_apply_merge(&p, q), 4);
+    assert_int_equal(q->n, n - 4);
+    /* what is left, in order */
+    static const struct { char op; const char *key, *b; bool c; } want[] = {
+        {'I', "1", "b3", true}, /* I + U + U: the last b, c from the first update on */
+        {'U', "2", "b4", true}, /* U + U: b from the second, c kept from the first */
+        {'D', "2", NULL, false}, {'I', "2", "b7", true}, /* I + U (c unchanged: the insert's) */
+        {'U', "4", "b8", true}, {'U', "4", "b9", true},  /* a key change takes nothing in */
+        {'U', "5", "b0", true}, {'T', NULL, NULL, false}, {'U', "5", "b2", true},
+    };
+    assert_int_equal(q->n, (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < q->n; i++) {
+        const sl_change_t *c = &q->chs[i];
+        assert_int_equal(c->op, want[i].op);
+        if (want[i].key)
+            assert_memory_equal((c->old && c->op != SL_OP_UPDATE ? c->old : c->row)[0].p,
+                                want[i].key, strlen(want[i].key));
+        if (want[i].b) {
+            assert_int_equal(c->row[1].len, 2);
+            assert_memory_equal(c->row[1].p, want[i].b, 2);
+            assert_int_equal(c->row[2].len, want[i].c ? 1 : SL_VALUE_UNCHANGED);
+        }
+    }
+    /* keyless: nothing merges */
+    sl_apply_hold_reset(&h);
+    sl_table_t *k = table(0);
+    sl_apply_hold_add(&h, k, true, chs, 4);
+    assert_int_equal(sl_apply_merge(&p, &h.q[0]), 0);
+    sl_apply_plan_free(&p);
+    sl_apply_hold_free(&h);
+    sl_table_free(t);
+    sl_table_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_by_hand), cmocka_unit_test(test_key_change),
         cmocka_unit_test(test_truncate_and_columns), cmocka_unit_test(test_in_order_runs),
         cmocka_unit_test(test_random_leveled), cmocka_unit_test(test_random_in_order),
-        cmocka_unit_test(test_hold),
+        cmocka_unit_test(test_hold), cmocka_unit_test(test_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
