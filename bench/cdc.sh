@@ -43,20 +43,14 @@ lag_seconds=${LAG_SECONDS:-30}
 pgb_seconds=${BENCH_PGBENCH_SECONDS:-30}
 pgb_scale=${BENCH_PGBENCH_SCALE:-10}
 skip_sluice=${BENCH_SKIP_SLUICE:-0}
-repeat=${BENCH_REPEAT:-1}
 [ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
 if [ -z "${SLUICE_BIN:-}" ]; then
   [ -x build/sluice ] || bash scripts/build.sh >/dev/null
   SLUICE_BIN=$PWD/build/sluice
 fi
-# The runs of (c): "label binary" per run, in the order they drain.
-RUNS=()
-if [ "$skip_sluice" = 0 ]; then
-  for r in $(seq 1 "$repeat"); do
-    RUNS+=("new$r $SLUICE_BIN")
-    [ -z "${SLUICE_BIN_BASE:-}" ] || RUNS+=("base$r $SLUICE_BIN_BASE")
-  done
-fi
+# shellcheck source=bench/runs.sh
+. bench/runs.sh
+[ "$skip_sluice" = 1 ] || bench_runs_init
 PG_BINDIR=/usr/lib/postgresql/15/bin
 pgbench=$(command -v pgbench || echo "$PG_BINDIR/pgbench")
 recvlogical=$(command -v pg_recvlogical || echo "$PG_BINDIR/pg_recvlogical")
@@ -180,9 +174,9 @@ drain_sluice() {
 }
 
 # report PART CHANGES: the references, every run of (c), and per build the median, min
-# and max, ratios to (a) and (b), and new/base per round.
+# and max, the ratio to (b), and new/base per round.
 report() {
-  local part=$1 n=$2 label t tv b
+  local part=$1 n=$2 label t tv
   printf '%-44s %8.1f s %10s changes/s\n' "(a) pg_recvlogical (pgoutput, decode only)" "$(secs "$T_RECV")" "$(rate "$n" "$T_RECV")"
   printf '%-44s %8.1f s %10s changes/s   (%sx the time of (a))\n' "(b) native logical replication" \
     "$(secs "$T_NATIVE")" "$(rate "$n" "$T_NATIVE")" "$(ratio "$T_NATIVE" "$T_RECV")"
@@ -191,24 +185,7 @@ report() {
     printf '%-44s %8.1f s %10s changes/s   (%sx native; last row visible after %.1f s)\n' \
       "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$T_NATIVE")" "$(secs "$tv")"
   done <"$dir/$part.times"
-  for b in new base; do
-    grep -q "^$b" "$dir/$part.times" || continue
-    awk -v b="$b" '$1 ~ "^" b {print $2}' "$dir/$part.times" | sort -n |
-      awk -v b="$b" -v native="$T_NATIVE" -v recv="$T_RECV" -v n="$n" '
-        { t[NR] = $1 }
-        END {
-          med = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-          printf "sluice %-4s: median %.1f s (%d changes/s), min %.1f s, max %.1f s over %d runs; median %.2fx native, %.2fx pg_recvlogical\n",
-            b, med / 1000, n * 1000 / med, t[1] / 1000, t[NR] / 1000, NR, med / native, med / recv
-        }'
-  done
-  local r tn tb
-  for r in $(seq 1 "$repeat"); do
-    tn=$(awk -v l="new$r" '$1 == l {print $2}' "$dir/$part.times")
-    tb=$(awk -v l="base$r" '$1 == l {print $2}' "$dir/$part.times")
-    [ -n "$tn" ] && [ -n "$tb" ] && echo "round $r: new/base $(ratio "$tn" "$tb")"
-  done
-  return 0
+  bench_runs_summary "$dir/$part.times" "$n" "$T_NATIVE" native
 }
 
 # ===== 1. single-row inserts, 1,000 per transaction ============================================

@@ -53,19 +53,15 @@ sb_seconds=${BENCH_SYSBENCH_SECONDS:-30}
 sb_tables=${BENCH_SYSBENCH_TABLES:-4}
 sb_size=${BENCH_SYSBENCH_SIZE:-100000}
 sb_threads=${BENCH_SYSBENCH_THREADS:-4}
-repeat=${BENCH_REPEAT:-1}
 [ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
 [ $((lag_rate % 10)) = 0 ] || { echo "LAG_RATE must be a multiple of 10" >&2; exit 2; }
 if [ -z "${SLUICE_BIN:-}" ]; then
   [ -x build/sluice ] || bash scripts/build.sh >/dev/null
   SLUICE_BIN=$PWD/build/sluice
 fi
-# The runs of (c): "label binary" per run, in the order they drain.
-RUNS=()
-for r in $(seq 1 "$repeat"); do
-  RUNS+=("new$r $SLUICE_BIN")
-  [ -z "${SLUICE_BIN_BASE:-}" ] || RUNS+=("base$r $SLUICE_BIN_BASE")
-done
+# shellcheck source=bench/runs.sh
+. bench/runs.sh
+bench_runs_init
 binlog_tool=$(command -v mariadb-binlog || command -v mysqlbinlog) ||
   { echo "bench: mariadb-binlog not found (Debian package mariadb-client)" >&2; exit 1; }
 dir=$(mktemp -d /tmp/sluice-bench-cdc-mysql.XXXXXX)
@@ -198,28 +194,12 @@ drain_runs() {
 # summary PART CHANGES REF_MS REF_LABEL: every run of (c), per build the median, min and
 # max and the ratio to the reference, and new/base per round.
 summary() {
-  local part=$1 n=$2 ref=$3 reflabel=$4 label t tv b r tn tb
+  local part=$1 n=$2 ref=$3 reflabel=$4 label t tv
   while read -r label t tv; do
     printf '%-48s %8.1f s %10s changes/s   (%sx %s; last row visible after %.1f s)\n' \
       "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$ref")" "$reflabel" "$(secs "$tv")"
   done <"$dir/$part.times"
-  for b in new base; do
-    grep -q "^$b" "$dir/$part.times" || continue
-    awk -v b="$b" '$1 ~ "^" b {print $2}' "$dir/$part.times" | sort -n |
-      awk -v b="$b" -v ref="$ref" -v rl="$reflabel" -v n="$n" '
-        { t[NR] = $1 }
-        END {
-          med = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-          printf "sluice %-4s: median %.1f s (%d changes/s), min %.1f s, max %.1f s over %d runs; median %.2fx %s\n",
-            b, med / 1000, n * 1000 / med, t[1] / 1000, t[NR] / 1000, NR, med / ref, rl
-        }'
-  done
-  for r in $(seq 1 "$repeat"); do
-    tn=$(awk -v l="new$r" '$1 == l {print $2}' "$dir/$part.times")
-    tb=$(awk -v l="base$r" '$1 == l {print $2}' "$dir/$part.times")
-    [ -n "$tn" ] && [ -n "$tb" ] && echo "round $r: new/base $(ratio "$tn" "$tb")"
-  done
-  return 0
+  bench_runs_summary "$dir/$part.times" "$n" "$ref" "$reflabel"
 }
 
 # ===== 1. single-row inserts, 1,000 per transaction ============================================
