@@ -37,6 +37,7 @@
 #define HOLD_CHANGES 131072
 #define HOLD_BYTES (32u << 20)
 #define INFO_TTL_MS 60000
+#define INSERT_NOW 64 /* inserts applied at once, not held, when nothing else is */
 
 size_t sl_mysql_apply_bound(const sl_mysql_tgt_t *tgt)
 {
@@ -374,6 +375,18 @@ int sl_mysql_tgt_apply_changes(sl_target_t *base, const sl_table_t *t, const sl_
     }
     if (!info_of(tgt, t, err))
         return -1;
+    if (tgt->apply->hold.nchanges == 0 && n >= INSERT_NOW && sl_apply_insert_run(chs, 0, n) == n) {
+        /* Only inserts and nothing held: the INSERTs now keep every order and save the
+         * copy into the hold (an insert-only stream). */
+        const sl_change_t **p = malloc((size_t)n * sizeof *p);
+        if (!p)
+            abort();
+        for (int i = 0; i < n; i++)
+            p[i] = &chs[i];
+        int rc = insert_run(tgt, t, p, n, err);
+        free(p);
+        return rc;
+    }
     sl_apply_hold_add(&tgt->apply->hold, t, true, chs, n);
     return sl_apply_hold_full(&tgt->apply->hold) ? sl_mysql_apply_flush(tgt, err) : 0;
 }

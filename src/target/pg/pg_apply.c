@@ -36,6 +36,7 @@
 #define HOLD_CHANGES 131072
 #define HOLD_BYTES (32u << 20)
 #define INFO_TTL_MS 60000
+#define INSERT_NOW 256 /* inserts applied at once, not held (as many as go through COPY) */
 
 struct sl_pg_apply *sl_pg_apply_of(sl_pg_target_t *g)
 {
@@ -455,6 +456,18 @@ int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_c
     int info = info_of(g, t, err);
     if (info < 0)
         return -1;
+    if (a->hold.nchanges == 0 && n >= INSERT_NOW && sl_apply_insert_run(chs, 0, n) == n) {
+        /* Only inserts and nothing held: one COPY now keeps every order and saves the
+         * copy into the hold (an insert-only stream). */
+        const sl_change_t **p = malloc((size_t)n * sizeof *p);
+        if (!p)
+            abort();
+        for (int i = 0; i < n; i++)
+            p[i] = &chs[i];
+        int rc = sl_pg_apply_step(g, t, info, p, n, SL_STEP_INSERT, err);
+        free(p);
+        return rc;
+    }
     sl_apply_hold_add(&a->hold, t, a->info[info].found && a->info[info].movable, chs, n);
     return sl_apply_hold_full(&a->hold) ? sl_pg_pipeline_flush(g, err) : 0;
 }

@@ -75,11 +75,23 @@ static int add_elem(sl_buf_t *b, const sl_column_t *c, const sl_value_t *v, sl_e
         return -1;
     char *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        char ch = v->p[i];
-        if (ch == '"' || ch == '\\')
+    const char *q = memchr(v->p, '"', n), *bs = memchr(v->p, '\\', n);
+    for (size_t i = 0; i < n;) {
+        /* copy up to the next character to escape in one go (values hold no NUL, but
+         * need not end in one: memchr, not strcspn) */
+        if (q && q < v->p + i)
+            q = memchr(v->p + i, '"', n - i);
+        if (bs && bs < v->p + i)
+            bs = memchr(v->p + i, '\\', n - i);
+        const char *next = q && (!bs || q < bs) ? q : bs;
+        size_t run = next ? (size_t)(next - (v->p + i)) : n - i;
+        memcpy(o, v->p + i, run);
+        o += run;
+        i += run;
+        if (i < n) {
             *o++ = '\\';
-        *o++ = ch;
+            *o++ = v->p[i++];
+        }
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);
