@@ -353,7 +353,7 @@ static int stream_commit(cdc_t *cd, sxact_t *x, const sl_cdc_event_t *ev, sl_err
             sx_drop(cd, x);
         return 0;
     }
-    if (cd->lanes > 1 && !sl_cdc_drain(cd))
+    if (cd->lanes > 1 && !sl_cdc_barrier(cd))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     lane_t *l = &cd->lane[0];
     if (sl_cdc_publish(cd, 0, err)) /* the transactions that committed before it */
@@ -371,7 +371,7 @@ static int stream_commit(cdc_t *cd, sxact_t *x, const sl_cdc_event_t *ev, sl_err
     sx_remove(cd, x);
     if (rc)
         return -1;
-    if (cd->lanes > 1 && !sl_cdc_drain(cd))
+    if (cd->lanes > 1 && !sl_cdc_barrier(cd))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     return 0;
 }
