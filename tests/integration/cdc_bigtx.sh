@@ -57,7 +57,7 @@ pg_sql "$SRC" "INSERT INTO big SELECT g, 1, 'row ' || g FROM generate_series(1, 
 bigtx_small_stop
 cdc_catch_up "$SLOT" "$PID"
 assert_eq "$N $N" "$(bigtx_state "$TGT")" "T1 on the target (rows, sum of grp)"
-bigtx_probe_only "$TGT" "0 0" "$N $N"
+bigtx_probe_only "$TGT" pg "0 0" "$N $N"
 assert_grep "is larger than a batch: spilling it through the broker" "$CDC_LOG"
 
 # --- T2: the same, killed while the lane applies it --------------------------------------------
@@ -121,7 +121,7 @@ cdc_stop "$PID"
 
 # --- what the target saw -----------------------------------------------------------------------
 bigtx_sampler_stop "$TGT" 20
-bigtx_probe_check "$TGT" "0 0" "$N $N" "$N $((2 * N))" "$((2 * N)) $((3 * N))" \
+bigtx_probe_check "$TGT" pg "0 0" "$N $N" "$N $((2 * N))" "$((2 * N)) $((3 * N))" \
   "$T5 $((3 * N + 15010))" "$T5 $T6"
 # every row operation once: inserts of ids, updates of each row by T2 and T6
 assert_eq "INSERT $((2 * N + 15010)) $((2 * N + 15010))|UPDATE $((N + T5)) $T5" \

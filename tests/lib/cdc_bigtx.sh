@@ -30,49 +30,71 @@ bigtx_apply_log() {
     ALTER TABLE big ENABLE ALWAYS TRIGGER big_applied_log;"
 }
 
-# A probe on PostgreSQL target DB: one session records the state of big every 5 ms (each
-# in its own transaction, so each sees what is committed) into probe_seen, until
-# bigtx_probe_check. Usage: bigtx_probe_start DB.
+# A probe on target database DB (ENGINE pg, default, or my): one session records the
+# state of big every 5 ms (each in a transaction of its own, so each sees what is
+# committed) into probe_seen, until bigtx_probe_check. Usage: bigtx_probe_start DB [ENGINE].
 bigtx_probe_start() {
-  local db=$1
-  pg_sql "$db" "CREATE TABLE probe_seen (at timestamptz, state text); CREATE TABLE probe_stop (x int)"
-  pg_sql "$db" "DO \$\$ BEGIN
-    LOOP
-      INSERT INTO probe_seen SELECT clock_timestamp(), count(*) || ' ' || coalesce(sum(grp), 0) FROM big;
-      COMMIT;
-      EXIT WHEN EXISTS (SELECT 1 FROM probe_stop);
-      PERFORM pg_sleep(0.005);
-    END LOOP;
-  END \$\$" >"$TMPD/probe.out" 2>&1 &
-  BIGTX_PROBE=$!
-  CDC_BG_PIDS+=("$BIGTX_PROBE")
+  local db=$1 engine=${2:-pg}
+  if [ "$engine" = pg ]; then
+    pg_sql "$db" "CREATE TABLE probe_seen (at timestamptz, state text); CREATE TABLE probe_stop (x int)"
+    pg_sql "$db" "DO \$\$ BEGIN
+      LOOP
+        INSERT INTO probe_seen SELECT clock_timestamp(), count(*) || ' ' || coalesce(sum(grp), 0) FROM big;
+        COMMIT;
+        EXIT WHEN EXISTS (SELECT 1 FROM probe_stop);
+        PERFORM pg_sleep(0.005);
+      END LOOP;
+    END \$\$" >"$TMPD/probe.$db.out" 2>&1 &
+  else
+    # autocommit: each statement sees the latest committed state (a snapshot of its own)
+    my_sql "$db" <<'SQL'
+CREATE TABLE probe_seen (at datetime(6), state varchar(60));
+CREATE TABLE probe_stop (x int);
+DELIMITER //
+CREATE PROCEDURE probe_loop() BEGIN
+  DECLARE s varchar(60);
+  WHILE NOT EXISTS (SELECT 1 FROM probe_stop) DO
+    -- a plain SELECT reads without locks (INSERT ... SELECT would lock big's rows)
+    SELECT CONCAT(COUNT(*), ' ', COALESCE(SUM(grp), 0)) INTO s FROM big;
+    INSERT INTO probe_seen VALUES (NOW(6), s);
+    DO SLEEP(0.005);
+  END WHILE;
+END //
+DELIMITER ;
+SQL
+    my_sql "$db" "CALL probe_loop()" >"$TMPD/probe.$db.out" 2>&1 &
+  fi
+  eval "BIGTX_PROBE_$db=\$!"
+  CDC_BG_PIDS+=("$!")
 }
 
-# Asserts that every state the probe saw so far is one of STATE... (each "ROWS SUM").
+# Runs SQL on the probe's database (ENGINE pg or my).
+bigtx_probe_sql() { if [ "$2" = pg ]; then pg_sql "$1" "$3"; else my_sql "$1" "$3"; fi; }
+
+# Asserts that every state the probe of DB (ENGINE) saw so far is one of STATE... (each
+# "ROWS SUM"). Usage: bigtx_probe_only DB ENGINE STATE...
 bigtx_probe_only() {
-  local db=$1 list="" st bad
-  shift
+  local db=$1 engine=$2 list="" st bad
+  shift 2
   for st in "$@"; do list="$list${list:+, }'$st'"; done
-  bad=$(pg_sql "$db" "SELECT string_agg(state || ' (x' || n || ')', ', ') FROM
-    (SELECT state, count(*) n FROM probe_seen WHERE state NOT IN ($list) GROUP BY state ORDER BY min(at) LIMIT 10) s")
-  [ -z "$bad" ] || die "the target showed part of a source transaction: rows and sum $bad (expected only: $*)"
+  bad=$(bigtx_probe_sql "$db" "$engine" "SELECT state, COUNT(*) FROM probe_seen WHERE state NOT IN ($list)
+    GROUP BY state ORDER BY MIN(at) LIMIT 10" | tr '\t|' '  ' | sed 's/ \([0-9]*\)$/ (x\1)/' | paste -sd, -)
+  [ -z "$bad" ] || die "the target $db showed part of a source transaction: rows and sum $bad (expected only: $*)"
 }
 
-# Stops the probe and asserts that the states it saw are exactly STATE... (each "ROWS SUM"):
+# Stops the probe of DB (ENGINE) and asserts that the states it saw are exactly STATE...:
 # none in between, and each of them at least once (the probe ran throughout).
 bigtx_probe_check() {
-  local db=$1 want seen n
-  shift
-  pg_sql "$db" "INSERT INTO probe_stop VALUES (1)"
-  wait "$BIGTX_PROBE" || { cat "$TMPD/probe.out" >&2; die "the probe failed"; }
+  local db=$1 engine=$2 want seen n pidvar="BIGTX_PROBE_$1"
+  shift 2
+  bigtx_probe_sql "$db" "$engine" "INSERT INTO probe_stop VALUES (1)"
+  wait "${!pidvar}" || { cat "$TMPD/probe.$db.out" >&2; die "the probe of $db failed"; }
   want=$(printf '%s\n' "$@" | LC_ALL=C sort -u)
-  seen=$(pg_sql "$db" "SELECT DISTINCT state FROM probe_seen" | LC_ALL=C sort -u)
-  n=$(pg_sql "$db" "SELECT count(*) FROM probe_seen")
-  note "probe: $n samples, states seen: $(echo "$seen" | tr '\n' ',' | sed 's/,$//')"
-  if [ "$seen" != "$want" ]; then
-    pg_sql "$db" "SELECT state, count(*), min(at), max(at) FROM probe_seen GROUP BY state ORDER BY min(at)" >&2
-    die "the target showed other states than the source's transactions make (expected: $(echo "$want" | tr '\n' ','))"
-  fi
+  seen=$(bigtx_probe_sql "$db" "$engine" "SELECT DISTINCT state FROM probe_seen" | LC_ALL=C sort -u)
+  n=$(bigtx_probe_sql "$db" "$engine" "SELECT COUNT(*) FROM probe_seen")
+  note "probe of $db: $n samples, states seen: $(echo "$seen" | paste -sd, -)"
+  [ "$seen" = "$want" ] ||
+    die "the target $db showed other states than the source's transactions make: $(echo "$seen" | paste -sd, -) (expected: $(echo "$want" | paste -sd, -))"
 }
 
 # The sampler of pg_cdc_kill.sh: one session on PostgreSQL target DB reads the slot's
