@@ -239,11 +239,11 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     return 0;
 }
 
-int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
-                   const void *data, size_t len, sl_err_t *err)
+/* Publishes to subject of stream `name`; *seq (when not NULL) gets the message's
+ * broker sequence. */
+static int publish(sl_bus_t *bus, const char *name, const char *subject, const char *msgid, const void *data,
+                   size_t len, uint64_t *seq, const char *what, sl_err_t *err)
 {
-    char subject[200], name[160];
-    names(stream, lane, name, sizeof name, subject, sizeof subject);
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = msgid;
@@ -253,9 +253,19 @@ int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgi
     jsPubAck *pa = NULL;
     natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
     if (s != NATS_OK)
-        return nats_fail(err, s, jerr, "could not publish a batch");
+        return nats_fail(err, s, jerr, what);
+    if (seq)
+        *seq = pa->Sequence;
     jsPubAck_Destroy(pa);
     return 0;
+}
+
+int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
+                   const void *data, size_t len, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, lane, name, sizeof name, subject, sizeof subject);
+    return publish(bus, name, subject, msgid, data, len, NULL, "could not publish a batch", err);
 }
 
 int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
@@ -354,19 +364,8 @@ int sl_bus_spill_publish(sl_bus_t *bus, const char *stream, uint64_t id, const c
     char subject[200], name[160];
     names(stream, -1, name, sizeof name, NULL, 0);
     spill_subject(stream, id, subject, sizeof subject);
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = msgid;
-    po.ExpectStream = name;
-    po.MaxWait = 5000; /* retried with the same Msg-Id: deduplicated, same sequence */
-    jsErrCode jerr = 0;
-    jsPubAck *pa = NULL;
-    natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
-    if (s != NATS_OK)
-        return nats_fail(err, s, jerr, "could not publish a spilled batch");
-    *seq = pa->Sequence;
-    jsPubAck_Destroy(pa);
-    return 0;
+    /* a retry with the same Msg-Id is deduplicated and gets the same sequence */
+    return publish(bus, name, subject, msgid, data, len, seq, "could not publish a spilled batch", err);
 }
 
 int sl_bus_spill_read(sl_bus_t *bus, const char *stream, uint64_t id, uint64_t from, sl_bus_msg_t **msg,
