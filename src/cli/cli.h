@@ -14,6 +14,7 @@ int sl_cli_verify(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
 int sl_cli_cleanup(int argc, char **argv);
 int sl_cli_options(int argc, char **argv);
+int sl_cli_key(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;
