@@ -3,8 +3,8 @@
  * SLUICE_KEYS bucket, and the server's view of that bucket.
  *
  * Why the broker and not a file in the data dir: several servers on one NATS form one
- * deployment (docs/cluster.md); a key made or removed once must count on every one of
- * them, and a revoked key must not live on in a copy some node kept.
+ * deployment (any of them answers the API); a key made or removed once must count on
+ * every one of them, and a revoked key must not live on in a copy some node kept.
  *
  * Threads: the HTTP thread calls sl_keys_check, which reads the in-memory table under
  * `mu` (no I/O). The follower thread owns the watcher: it applies each change of the

@@ -12,7 +12,8 @@
 #   https://), and the server serves on;
 # - under TLS the per-address cap (64) and the idle timeout (10 s) hold: 300 connections
 #   from 127.0.0.1 that finish the handshake and send half a request; meanwhile
-#   127.0.0.2 is served; the server closes the half-sent ones;
+#   127.0.0.2 is served; the server closes the half-sent ones, and one that never starts
+#   its handshake;
 # - reload: a certificate whose key is not the one in place is refused (the old one is
 #   still served), then the matching key makes the new pair be served, without a restart;
 #   SIGHUP is a reload, not a stop.
@@ -119,6 +120,17 @@ other() { # PATH [CURL_ARGS…]: from 127.0.0.2, prints "STATUS SECONDS"
   curl -s -o "$TMPD/other.body" -w '%{http_code} %{time_total}' --interface 127.0.0.2 --max-time 5 "$@" \
     "$SRV_URL$path" || true
 }
+# and one connection that never starts its handshake: the same timeout closes it
+python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(40)
+t = time.time()
+try:
+    s.recv(64)
+except OSError:
+    pass
+print("silent closed after %.0f s" % (time.time() - t))' "$port" >"$TMPD/silent.out" &
 $NET idle 300 "$port" 60 "$P/ca.crt" >"$TMPD/idle.out" &
 ipid=$!
 on_exit "kill $ipid 2>/dev/null"
@@ -139,6 +151,9 @@ wait_for "grep -q '^closed' '$TMPD/idle.out'" 40 || die "the server did not clos
 read -r _ closed _ after _ <<<"$(grep '^closed' "$TMPD/idle.out")"
 assert_eq "$opened" "$closed" "half-sent TLS connections closed by the server"
 note "the server closed all $closed after $after s"
+wait_for "grep -q '^silent closed' '$TMPD/silent.out'" 20 || die "a connection without a handshake was not closed"
+secs=$(sed -n 's/^silent closed after \([0-9]*\) s/\1/p' "$TMPD/silent.out")
+[ "$secs" -le 20 ] || die "a connection without a handshake was closed only after $secs s"
 KEY=none api_ok 200 GET /healthz
 
 note "reload"
