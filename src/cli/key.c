@@ -139,17 +139,11 @@ int sl_cli_key(int argc, char **argv)
     const char *role = NULL, *data_dir = "./sluice-data";
     bool json = false;
     sl_cli_nats_t nats = {0};
-    int c, taken;
+    int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
-            if (taken < 0) {
-                sl_cli_nats_free(&nats);
-                return SL_EXIT_USAGE;
-            }
-            continue;
-        }
+    while ((c = sl_cli_getopt(argc, argv, longopts, &nats)) != -1) {
         switch (c) {
+        case -2: return SL_EXIT_USAGE;
         case 'r': role = optarg; break;
         case 'd': data_dir = optarg; break;
         case 'j': json = true; break;

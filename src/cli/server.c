@@ -125,17 +125,11 @@ int sl_cli_server(int argc, char **argv)
     sl_cli_nats_t nats = {0};
     bool rotate = false, demo = false;
     sl_loglevel_t lv;
-    int c, taken;
+    int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
-            if (taken < 0) {
-                sl_cli_nats_free(&nats);
-                return SL_EXIT_USAGE;
-            }
-            continue;
-        }
+    while ((c = sl_cli_getopt(argc, argv, longopts, &nats)) != -1) {
         switch (c) {
+        case -2: return SL_EXIT_USAGE;
         case 'L': listen = optarg; break;
         case 'd': data_dir = optarg; break;
         case 'k': key_file = optarg; break;
