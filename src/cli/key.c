@@ -75,6 +75,9 @@ static int open_store(const char *data_dir, const char *nats_url, sl_store_t **s
     int rc = sl_store_open(url, st, err);
     memset(url, 0, strlen(url));
     free(url);
+    if (rc)
+        sl_err_hint(err, "\"%s\" is in use, but not by a running embedded broker: if its server uses an external "
+                         "NATS, give the same --nats options", data_dir);
     return rc;
 }
 

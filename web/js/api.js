@@ -4,8 +4,9 @@
 // outside sign-in sends the user back to sign-in.
 //
 // The key's role (GET /whoami at sign-in: "read" or "admin") is kept beside it. With a
-// read-only key the UI hides what needs admin: every element marked data-admin (style.css
-// hides them under body[data-role=read]); the server refuses those calls anyway (403).
+// read-only key the UI hides what needs admin: every element marked data-admin, and every
+// stream action button (data-action); style.css hides them under body[data-role=read]. The
+// server refuses those calls anyway (403).
 
 const KEY = 'sluice.apiKey';
 const ROLE = 'sluice.role';
