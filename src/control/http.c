@@ -81,6 +81,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
     [SL_R_OPTIONS] = sl_ctl_options,
+    [SL_R_STREAM_VERIFY_START] = sl_ctl_stream_verify_start, [SL_R_STREAM_VERIFY_GET] = sl_ctl_stream_verify_get,
 };
 
 /* libmicrohttpd's own messages, into our log. A broken TLS handshake (a plain-HTTP client
@@ -442,7 +443,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
                          .on_exit = sl_ctl_on_exit};
     if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) ||
         sl_keys_open(ctl->store, &ctl->keys, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
-        sl_runner_start(o->exe, &cb, &ctl->runner, err)) {
+        sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
@@ -494,6 +495,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
     }
     sl_async_free(ctl->async);
     sl_runner_stop(ctl->runner, 60000);
+    sl_verify_stop(ctl->verify);
     sl_keys_free(ctl->keys);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);

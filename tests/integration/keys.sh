@@ -58,6 +58,8 @@ cid=$(jq -r .id <<<"$API_BODY")
 KEY=$ADMIN api_ok 201 POST /api/v1/connections '{"name": "out", "url": "file://'"$TMPD"'/out"}'
 KEY=$ADMIN api_ok 201 POST /api/v1/streams '{"name": "k", "mode": "load", "source": {"connection": "src", "tables": ["t"]}, "target": {"connection": "out"}}'
 sid=$(jq -r .id <<<"$API_BODY")
+# a verify job, so that the GET of its report has one to show
+KEY=$ADMIN api_ok 202 POST "/api/v1/streams/$sid/verify"
 
 snapshot() { # what the read-only key must not change
   KEY=$ADMIN api_ok 200 GET /api/v1/connections
