@@ -84,19 +84,24 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_VERIFY_START] = sl_ctl_stream_verify_start, [SL_R_STREAM_VERIFY_GET] = sl_ctl_stream_verify_get,
 };
 
-/* libmicrohttpd's own messages, into our log. A broken TLS handshake (a plain-HTTP client
- * on the HTTPS port, a client that does not trust the certificate) is the client's
- * business: debug. The rest (limits reached, resources) is the operator's: warn. */
+/* libmicrohttpd's own messages, into our log. Most are about one client: a broken TLS
+ * handshake (a plain-HTTP client on the HTTPS port, a client that does not trust the
+ * certificate), a client gone in the middle of an answer, an address over its connection
+ * cap. Those are debug (a flood must not flood the log too). What says the server itself
+ * is short of something (memory, threads, epoll, a socket) is warn. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static const char *const server_side[] = {"memory", "thread", "epoll", "Failed to create", "bind", "listen"};
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\r\n")] = '\0';
-    if (strcasestr(line, "handshake") || strcasestr(line, "TLS") || strcasestr(line, "GnuTLS"))
-        sl_debug("http: %s", line);
-    else
-        sl_warn("http: %s", line);
+    for (size_t i = 0; i < sizeof server_side / sizeof server_side[0]; i++)
+        if (strcasestr(line, server_side[i])) {
+            sl_warn("http: %s", line);
+            return;
+        }
+    sl_debug("http: %s", line);
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
@@ -457,12 +462,12 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     if (o->tls)
         flags |= MHD_USE_TLS;
     /* The TLS options come last: without TLS the list ends before them. */
-    ctl->httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ctl, MHD_OPTION_SOCK_ADDR, &sa,
+    ctl->httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ctl, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                  MHD_OPTION_SOCK_ADDR, &sa,
                                   MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                   o->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, sl_tls_callback(),
                                   MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_END);
     if (!ctl->httpd) {
