@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "engine/load_int.h"
+#include "engine/mapping.h"
 #include "engine/progress.h"
 #include "monitor/stats.h"
 
@@ -132,30 +133,126 @@ static int prepare_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *
     return 0;
 }
 
-static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *err)
+/* A foreign key names the table it references by its source name: under a mapping it
+ * must name that table's target. One to a table the load does not copy, or to one in
+ * another target schema, is not recreated. */
+static void map_fkeys(sl_map_t **maps, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_table_t *t = maps[i]->tgt;
+        int kept = 0;
+        for (int f = 0; f < t->nfkeys; f++) {
+            sl_fkey_t *fk = &t->fkeys[f];
+            const sl_map_t *ref = NULL;
+            for (int j = 0; j < n && !ref; j++)
+                if (!strcmp(maps[j]->src->name, fk->ref_table) &&
+                    (!fk->ref_schema || !maps[j]->src->schema || !strcmp(fk->ref_schema, maps[j]->src->schema)))
+                    ref = maps[j];
+            bool ok = !ref || ((!ref->tgt->target_schema && !t->target_schema) ||
+                               (ref->tgt->target_schema && t->target_schema &&
+                                !strcmp(ref->tgt->target_schema, t->target_schema)));
+            for (int c = 0; ok && ref && c < fk->ncolumns; c++) {
+                int rc = -1;
+                for (int k = 0; k < ref->tgt->ncolumns && rc < 0; k++)
+                    if (!strcmp(sl_column_source(&ref->tgt->columns[k]), fk->ref_columns[c]))
+                        rc = k;
+                ok = rc >= 0;
+                if (ok) {
+                    free(fk->ref_columns[c]);
+                    fk->ref_columns[c] = sl_strdup(ref->tgt->columns[rc].name);
+                }
+            }
+            if (ok && ref && strcmp(fk->ref_table, ref->tgt->name)) {
+                free(fk->ref_table);
+                fk->ref_table = sl_strdup(ref->tgt->name);
+            }
+            if (!ok) {
+                sl_warn("table \"%s\": foreign key \"%s\" is not recreated: the table it references is mapped "
+                        "elsewhere or without its key",
+                        maps[i]->label, fk->name);
+                sl_fkey_t gone = *fk;
+                fk->columns = fk->ref_columns = NULL;
+                fk->name = fk->ref_schema = fk->ref_table = fk->on_delete = fk->on_update = NULL;
+                for (int k = 0; k < gone.ncolumns; k++) {
+                    free(gone.columns[k]);
+                    free(gone.ref_columns[k]);
+                }
+                free(gone.columns);
+                free(gone.ref_columns);
+                free(gone.name);
+                free(gone.ref_schema);
+                free(gone.ref_table);
+                free(gone.on_delete);
+                free(gone.on_update);
+                continue;
+            }
+            if (kept != f)
+                t->fkeys[kept] = *fk;
+            kept++;
+        }
+        t->nfkeys = kept;
+    }
+}
+
+/* The maps of the tables the spec names (or every table), described at the source. */
+static int describe_maps(const load_t *ld, sl_source_t *src, sl_map_t ***out, int *nout, sl_err_t *err)
 {
     const sl_spec_t *spec = ld->spec;
     char **names = NULL;
     int n = 0, rc = -1;
-    sl_table_t **described = NULL;
-    if (resolve_tables(spec, src, &names, &n, err))
+    sl_map_t **maps = NULL;
+    sl_map_env_t env;
+    if (sl_map_env(spec, &env, err) || resolve_tables(spec, src, &names, &n, err))
         return -1;
-    described = calloc((size_t)n, sizeof *described);
+    maps = calloc((size_t)n + 1, sizeof *maps);
     for (int i = 0; i < n; i++) {
-        if (src->ops->describe(src, names[i], &described[i], err)) {
+        sl_table_t *t = NULL;
+        if (src->ops->describe(src, names[i], &t, err)) {
             sl_err_prefix(err, "source: ");
             goto done;
         }
-        for (int j = 0; j < i; j++)
-            if (strcmp(described[j]->name, described[i]->name) == 0) {
-                sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
-                           described[i]->name);
-                sl_err_hint(err, "load them with two streams into different target schemas");
+        rc = sl_map_build(spec, t, &env, &maps[i], err);
+        sl_table_free(t);
+        if (rc)
+            goto done;
+        rc = -1;
+        const sl_table_t *a = maps[i]->tgt;
+        for (int j = 0; j < i; j++) {
+            const sl_table_t *b = maps[j]->tgt;
+            if (strcmp(a->name, b->name) == 0 && !strcmp(a->target_schema ? a->target_schema : "",
+                                                        b->target_schema ? b->target_schema : "")) {
+                sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"", a->name);
+                sl_err_hint(err, "give one of them another \"target\" in source.tables (docs/mapping.md)");
                 goto done;
             }
+        }
     }
+    map_fkeys(maps, n);
+    rc = 0;
+done:
     for (int i = 0; i < n; i++)
-        if (check_target(ld, tgt, described[i], err)) {
+        free(names[i]);
+    free(names);
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            sl_map_free(maps[i]);
+        free(maps);
+        return -1;
+    }
+    *out = maps;
+    *nout = n;
+    return 0;
+}
+
+static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *err)
+{
+    const sl_spec_t *spec = ld->spec;
+    int n = 0, rc = -1;
+    sl_map_t **maps = NULL;
+    if (describe_maps(ld, src, &maps, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (check_target(ld, tgt, maps[i]->tgt, err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
@@ -169,14 +266,20 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
         if (tgt->ops->ckpt_delete(tgt, spec->name, err))
             goto done;
     }
+    /* a fresh load: the stream's rejects of an earlier load go with its checkpoints */
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && tgt->ops->rejects_setup &&
+        tgt->ops->rejects_setup(tgt, spec->name, true, err)) {
+        sl_err_prefix(err, "target: ");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
-        if (prepare_target(ld, tgt, described[i], err)) {
+        if (prepare_target(ld, tgt, maps[i]->tgt, err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
-        sl_table_t *t = described[i];
-        described[i] = NULL;
-        if (sl_plan_add_table(&ld->plan, t, src, spec->opt.chunk_rows, err))
+        sl_map_t *m = maps[i];
+        maps[i] = NULL;
+        if (sl_plan_add_map(&ld->plan, m, src, spec->opt.chunk_rows, err))
             goto done;
     }
     char *json = sl_plan_to_json(&ld->plan);
@@ -186,27 +289,27 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
     if (rc == 0)
         sl_info("planned %d tables in %d chunks", ld->plan.ntables, ld->plan.nstripes);
 done:
-    for (int i = 0; i < n; i++) {
-        free(names[i]);
-        if (described)
-            sl_table_free(described[i]);
-    }
-    free(names);
-    free(described);
+    for (int i = 0; i < n; i++)
+        sl_map_free(maps[i]);
+    free(maps);
     return rc;
 }
 
-/* The spec's explicit table list must name the tables of the stored plan. */
+/* The spec's explicit table list must name the tables of the stored plan, and map
+ * them as it did. */
 static int check_plan_matches(const load_t *ld, sl_err_t *err)
 {
     const sl_spec_t *spec = ld->spec;
+    for (int j = 0; j < ld->plan.ntables; j++)
+        if (sl_map_same_rules(ld->plan.maps[j], spec, "load", err))
+            return -1;
     if (sl_spec_all_tables(spec))
         return 0;
     bool same = spec->ntables == ld->plan.ntables;
     for (int i = 0; same && i < spec->ntables; i++) {
         bool hit = false;
         for (int j = 0; j < ld->plan.ntables && !hit; j++) {
-            const sl_table_t *t = ld->plan.tables[j];
+            const sl_table_t *t = ld->plan.maps[j]->src;
             char label[512];
             snprintf(label, sizeof label, "%s.%s", t->schema ? t->schema : "", t->name);
             hit = strcmp(spec->tables[i], t->name) == 0 || strcmp(spec->tables[i], label) == 0;
@@ -505,6 +608,11 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     if (prior.plan) {
         if (sl_plan_from_json(prior.plan, &ld.plan, err) || check_plan_matches(&ld, err))
             goto out;
+        if (spec->opt.on_error == SL_ON_ERROR_REJECT && admin->ops->rejects_setup &&
+            admin->ops->rejects_setup(admin, spec->name, false, err)) {
+            sl_err_prefix(err, "target: ");
+            goto out;
+        }
         sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
     } else if (fresh_plan(&ld, src, admin, err)) {
         goto out;

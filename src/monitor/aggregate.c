@@ -290,10 +290,11 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
             double rate = sl_agg_table_rate(a, t->name, now), progress, eta;
             table_progress(s, t, rate, &progress, &eta);
             json_array_append_new(
-                tables, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name, "rows_read",
-                                  (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
+                tables, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name,
+                                  "rows_read", (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
                                   "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
-                                  (json_int_t)t->bytes_written, "est_rows",
+                                  (json_int_t)t->bytes_written, "rows_rejected", (json_int_t)t->rows_rejected,
+                                  "est_rows",
                                   t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
                                   num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate));
         }
@@ -306,11 +307,12 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
         s = &empty;
     }
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}", "stream",
+        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}", "stream",
         stream ? stream : "", "state", state ? json_string(state) : json_null(), "phase",
         sl_agg_totals(a) ? json_string(s->phase) : json_null(), "updated_at", updated, "totals", "rows_read",
         (json_int_t)s->rows_read, "rows_written", (json_int_t)s->rows_written, "bytes_read",
-        (json_int_t)s->bytes_read, "bytes_written", (json_int_t)s->bytes_written, "batches",
+        (json_int_t)s->bytes_read, "bytes_written", (json_int_t)s->bytes_written, "rows_rejected",
+        (json_int_t)s->rows_rejected, "batches",
         (json_int_t)s->batches, "redeliveries", (json_int_t)s->redeliveries, "duplicates_skipped",
         (json_int_t)s->duplicates, "errors", (json_int_t)s->errors, "rows_per_sec_read",
         sl_agg_rate(a, false, now), "rows_per_sec_written", sl_agg_rate(a, true, now), "lag", lag, "position",

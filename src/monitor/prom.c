@@ -59,6 +59,9 @@ static const tcounter_t TABLE_COUNTERS[] = {
      offsetof(sl_snap_table_t, bytes_read)},
     {"sluice_bytes_written_total", "Bytes of rows written to the target, as encoded on the bus.",
      offsetof(sl_snap_table_t, bytes_written)},
+    {"sluice_rows_rejected_total", "Rows (cdc: row changes) options.on_error \"reject\" recorded in _sluice_rejects "
+                                   "instead of writing them.",
+     offsetof(sl_snap_table_t, rows_rejected)},
 };
 
 typedef struct scounter {

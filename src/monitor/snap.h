@@ -11,9 +11,10 @@
  *    "ts": 1795000000.123, "phase": "load|cdc|done", "batches": 12, "redeliveries": 0,
  *    "duplicates_skipped": 0, "errors": 0, "lag_seconds": 0.08|null,
  *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
- *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written"},
+ *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written", "rows_rejected"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
- *                "est_rows": n|null, "done": bool}], "tables_truncated": false}
+ *                "rows_rejected", "est_rows": n|null, "done": bool}], "tables_truncated": false}
+ * ("rows_rejected": rows options.on_error "reject" kept from the target; absent: 0.)
  * "run" identifies one process (counters start at zero in each); "seq" grows in a run;
  * "t" is seconds since that run's publisher started (a monotonic clock, for rates);
  * "ts" the wall-clock time of the sample. Counters count this run only.
@@ -37,6 +38,7 @@
 typedef struct sl_snap_table {
     char *name;
     int64_t rows_read, rows_written, bytes_read, bytes_written;
+    int64_t rows_rejected; /* recorded in _sluice_rejects instead of written */
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
 } sl_snap_table_t;
@@ -53,6 +55,7 @@ typedef struct sl_snap {
     int64_t slot_bytes; /* PostgreSQL slot lag; < 0 unknown */
     char *position;     /* the confirmed source position as the source writes it, NULL unknown */
     int64_t rows_read, rows_written, bytes_read, bytes_written; /* over all tables */
+    int64_t rows_rejected;
     sl_snap_table_t *tables;
     int ntables, cap;
     bool truncated; /* tables were left out of the message (totals still count them) */

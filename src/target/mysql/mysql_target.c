@@ -317,4 +317,11 @@ const struct sl_target_ops sl_mysql_target_ops = {
     .apply_changes = sl_mysql_tgt_apply_changes,
     .add_column = sl_mysql_tgt_add_column,
     .drop_column = sl_mysql_tgt_drop_column,
+    .rejects_setup = sl_mysql_rejects_setup,
+    .rejects_write = sl_mysql_rejects_write,
+    .rejects_find = sl_mysql_rejects_find,
+    .savepoint = sl_mysql_savepoint,
+    .create_sql = sl_mysql_create_sql_op,
+    .refuses = sl_mysql_refuses,
+    .generated = sl_mysql_generated,
 };

@@ -185,7 +185,7 @@ static int add_where(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t 
         return 0;
     }
     if (sl_buf_adds(s, " WHERE ctid = (SELECT ctid FROM ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err))
+        sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err))
         return -1;
     bool first = true;
     for (int i = 0; i < t->ncolumns; i++) {
@@ -216,13 +216,13 @@ static int build(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t *t,
     int rc;
     start(a);
     if (ch->op == SL_OP_DELETE) {
-        if (sl_buf_adds(s, "DELETE FROM ", err) || sl_pg_add_qname(s, pg->schema, t->name, err))
+        if (sl_buf_adds(s, "DELETE FROM ", err) || sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err))
             return -1;
         return add_where(a, pg, t, ch, bad, err);
     }
     bool ins = ch->op == SL_OP_INSERT, first = true;
     if (sl_buf_adds(s, ins ? "INSERT INTO " : "UPDATE ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err) || sl_buf_adds(s, ins ? " (" : " SET ", err))
+        sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err) || sl_buf_adds(s, ins ? " (" : " SET ", err))
         return -1;
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];
@@ -375,7 +375,7 @@ int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err)
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_COMMAND_OK) {
             if (g->pend[i].op != SL_OP_INSERT && !strcmp(PQcmdTuples(r), "0")) {
-                sl_err_set(&first, SL_E_DATA, "%s of a row missing from the target table \"%s\"",
+                sl_err_set(&first, SL_E_NOT_FOUND, "%s of a row missing from the target table \"%s\"",
                            g->pend[i].op == SL_OP_UPDATE ? "update" : "delete", g->pend[i].label);
                 sl_err_detail(&first, "%s", g->pend[i].key);
                 sl_err_hint(&first, "the target has diverged from the source: run `sluice verify`, then "
@@ -526,7 +526,7 @@ int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_c
 {
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     char label[300];
-    snprintf(label, sizeof label, "%s.%s", g->pg.schema, t->name);
+    snprintf(label, sizeof label, "%s.%s", sl_pg_tschema(&g->pg, t), t->name);
     for (int i = 0; i < n; i++)
         if (sl_apply_check(t, &chs[i], err))
             return -1;
@@ -545,7 +545,7 @@ int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_c
             char what[400];
             snprintf(what, sizeof what, "could not truncate table \"%s\"", label);
             int rc = sl_pg_pipeline_flush(g, err) || sl_buf_adds(&q, "TRUNCATE ", err) ||
-                     sl_pg_add_qname(&q, g->pg.schema, t->name, err) ||
+                     sl_pg_add_qname(&q, sl_pg_tschema(&g->pg, t), t->name, err) ||
                      sl_pg_exec(&g->pg, q.data, err, what);
             sl_buf_free(&q);
             if (rc)
@@ -567,7 +567,7 @@ static int alter(sl_pg_target_t *g, const sl_table_t *t, const sl_buf_t *rest, c
     sl_buf_t q;
     sl_buf_init(&q, SQL_MAX);
     int rc = sl_buf_adds(&q, "ALTER TABLE ", err) ||
-             sl_pg_add_qname(&q, g->pg.schema, t->name, err) || sl_buf_addc(&q, ' ', err) ||
+             sl_pg_add_qname(&q, sl_pg_tschema(&g->pg, t), t->name, err) || sl_buf_addc(&q, ' ', err) ||
              sl_buf_add(&q, rest->data, rest->len, err) || sl_pg_exec(&g->pg, q.data, err, what)
                  ? -1
                  : 0;
@@ -582,13 +582,13 @@ static int add_column_sql(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c
 {
     sl_buf_reset(b);
     if (sl_buf_adds(b, "ADD COLUMN IF NOT EXISTS ", err) || sl_pg_add_ident(b, c->name, err) ||
-        sl_buf_addc(b, ' ', err) || sl_pg_ddl_type(t, c, pg->schema, b, err))
+        sl_buf_addc(b, ' ', err) || sl_pg_ddl_type(t, c, sl_pg_tschema(pg, t), b, err))
         return -1;
     if (sl_pg_is_recreated_generated(t, c))
         return sl_buf_printf(b, err, " GENERATED ALWAYS AS (%s) STORED", c->generation_expr);
     if (!with_default || !c->default_value)
         return 0;
-    if (sl_buf_adds(b, " DEFAULT ", err) || sl_pg_default_sql(t, c, pg->schema, b, err))
+    if (sl_buf_adds(b, " DEFAULT ", err) || sl_pg_default_sql(t, c, sl_pg_tschema(pg, t), b, err))
         return -1;
     /* Rows that exist get the default, so NOT NULL holds; without one it could not. */
     return !c->nullable ? sl_buf_adds(b, " NOT NULL", err) : 0;
@@ -600,7 +600,7 @@ int sl_pg_target_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_colu
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     char what[600];
     snprintf(what, sizeof what, "could not add column \"%s\" to table \"%s.%s\"", c->name,
-             g->pg.schema, t->name);
+             sl_pg_tschema(&g->pg, t), t->name);
     if (sl_pg_ensure_enum(&g->pg, t, c, err))
         return -1;
     sl_buf_t b;
@@ -623,7 +623,7 @@ int sl_pg_target_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     char what[600];
     snprintf(what, sizeof what, "could not drop column \"%s\" of table \"%s.%s\"", name,
-             g->pg.schema, t->name);
+             sl_pg_tschema(&g->pg, t), t->name);
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
     int rc = sl_buf_adds(&b, "DROP COLUMN IF EXISTS ", err) || sl_pg_add_ident(&b, name, err)

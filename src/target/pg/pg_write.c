@@ -30,7 +30,7 @@ int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err
 {
     sl_buf_t sql;
     sl_buf_init(&sql, 1u << 20);
-    bool bad = sl_buf_adds(&sql, "COPY ", err) || sl_pg_add_qname(&sql, pg->schema, t->name, err) ||
+    bool bad = sl_buf_adds(&sql, "COPY ", err) || sl_pg_add_qname(&sql, sl_pg_tschema(pg, t), t->name, err) ||
                sl_buf_adds(&sql, " (", err);
     bool first = true;
     for (int i = 0; i < t->ncolumns && !bad; i++) {
@@ -51,7 +51,7 @@ int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err
         snprintf(what, sizeof what, "could not write into table \"%s\"", label);
         sl_pg_fail(pg, r, err, what);
         if (err && err->code == SL_E_PRIVILEGE)
-            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", pg->schema, t->name, pg->user);
+            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", sl_pg_tschema(pg, t), t->name, pg->user);
         return -1;
     }
     PQclear(r);
@@ -114,7 +114,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     sl_pg_t *pg = &g->pg;
     char label[300];
-    snprintf(label, sizeof label, "%s.%s", pg->schema, t->name);
+    snprintf(label, sizeof label, "%s.%s", sl_pg_tschema(pg, t), t->name);
     if ((int)batch->hdr.ncols != t->ncolumns)
         return sl_err_set(err, SL_E_PROTOCOL, "batch for table \"%s\" has %u columns, the table %d",
                           label, batch->hdr.ncols, t->ncolumns);
