@@ -183,10 +183,12 @@ static const char *position(const chg_t *c, const sl_change_t *ch, char *buf, si
     return buf;
 }
 
-static bool whole_row(const sl_change_t *ch)
+/* Whether the change carries every value the target stores (generated columns are
+ * computed there, and not sent by PostgreSQL). */
+static bool whole_row(const sl_table_t *t, const sl_change_t *ch)
 {
     for (int i = 0; i < ch->ncols; i++)
-        if (ch->row[i].len == SL_VALUE_UNCHANGED)
+        if (ch->row[i].len == SL_VALUE_UNCHANGED && !t->columns[i].generated)
             return false;
     return true;
 }
@@ -215,21 +217,30 @@ static int refused_change(chg_t *c, const sl_change_t *ch, sl_err_t *err)
             sl_err_clear(err);
             return 0; /* the row was never written */
         }
-        if (!whole_row(ch)) {
+        if (!whole_row(c->m->tgt, ch)) {
             sl_rejects_add(c->rj, c->m, c->ti, ch->row, keyrow, NULL,
                            "the row was rejected before, and this update does not carry its whole new row",
                            position(c, ch, pos, sizeof pos));
             sl_err_clear(err);
             return 0;
         }
+        /* the row as an INSERT: generated columns the source did not send are NULL, as
+         * in the INSERTs it sends */
+        sl_value_t *vals = malloc(sizeof *vals * (size_t)(ch->ncols + 1));
+        if (!vals)
+            abort();
+        for (int i = 0; i < ch->ncols; i++)
+            vals[i] = ch->row[i].len == SL_VALUE_UNCHANGED ? (sl_value_t){NULL, -1} : ch->row[i];
         sl_change_t ins = *ch;
         ins.op = SL_OP_INSERT;
         ins.old = NULL;
+        ins.row = vals;
         chg_t one = *c;
         one.chs = &ins;
         one.lo = 0;
         one.hi = 1;
         int rc = under_savepoint(c->rj, c->tgt, apply_part, &one, err);
+        free(vals);
         if (rc <= 0)
             return rc;
     } else if (!sl_rejects_isolable(c->rj, err)) {
