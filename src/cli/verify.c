@@ -87,15 +87,18 @@ int sl_cli_verify(int argc, char **argv)
     printf("%-32s %14s %14s  %s\n", "table", "source rows", "target rows", "result");
     for (int i = 0; i < nnames; i++) {
         sl_verify_result_t res;
-        if (sl_verify_table(src, tgt, names[i], &res, &err))
+        if (sl_verify_table(src, tgt, spec, names[i], &res, &err))
             goto fail;
         if (res.problem[0]) {
             printf("%-32s %14s %14s  DIFFERENT: %s\n", res.table, "-", "-", res.problem);
             differ++;
             continue;
         }
-        printf("%-32s %14" PRId64 " %14" PRId64 "  %s\n", res.table, res.source_rows, res.target_rows,
-               res.equal ? "equal" : "DIFFERENT");
+        char rej[48] = "";
+        if (res.rejected)
+            snprintf(rej, sizeof rej, " (%" PRId64 " rejected)", res.rejected);
+        printf("%-32s %14" PRId64 " %14" PRId64 "  %s%s\n", res.table, res.source_rows, res.target_rows,
+               res.equal ? "equal" : "DIFFERENT", rej);
         if (!res.equal) {
             differ++;
             for (int k = 0; k < res.nsamples; k++)

@@ -63,7 +63,7 @@ static int my_list_tables(sl_source_t *base, char ***names, int *n, sl_err_t *er
                     err) ||
         sl_mysql_add_string(&sql, src->my.database, strlen(src->my.database), err) ||
         sl_buf_adds(&sql, " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')"
-                          " AND TABLE_NAME <> '_sluice_checkpoint' ORDER BY TABLE_NAME", err) ||
+                          " AND TABLE_NAME NOT IN ('_sluice_checkpoint', '_sluice_rejects') ORDER BY TABLE_NAME", err) ||
         sl_mysql_query(&src->my, sql.data, &res, err))
         goto out;
     char **v = calloc(mysql_num_rows(res) + 1, sizeof *v);

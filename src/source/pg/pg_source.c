@@ -49,7 +49,7 @@ static int pg_list_tables(sl_source_t *src, char ***names, int *n, sl_err_t *err
                               "SELECT c.relname FROM pg_class c"
                               " JOIN pg_namespace n ON n.oid = c.relnamespace"
                               " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
-                              " AND NOT c.relispartition AND c.relname <> '_sluice_checkpoint'"
+                              " AND NOT c.relispartition AND c.relname NOT IN ('_sluice_checkpoint', '_sluice_rejects')"
                               " ORDER BY c.relname COLLATE \"C\"",
                               1, params, err, "could not list tables");
     if (!r)
