@@ -466,10 +466,6 @@ int sl_map_make(const json_t *rules, const sl_table_t *src, const sl_map_env_t *
     if ((target && set_target_name(m->tgt, target, env, m->label, err)) || set_casts(m->tgt, rules, env, m->label, err) ||
         bind_filter(m, rules, err) || finish_map(m, err))
         goto out;
-    if (target)
-        note(env, m->label, NULL, false, "target table \"%s\"", target);
-    if (m->filter)
-        note(env, m->label, NULL, false, "rows where %s", sl_filter_text(m->filter));
     rc = 0;
 out:
     for (int i = 0; i < n; i++)

@@ -450,3 +450,31 @@ int sl_mysql_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t
     r->cast = rc ? carrier(c) : NULL;
     return rc ? 1 : 0;
 }
+
+int sl_mysql_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    if (!may_refuse(t, c) || sl_mysql_same_engine(t))
+        return 0;
+    int p, sc;
+    switch (c->type) {
+    case SL_T_FLOAT32: case SL_T_FLOAT64:
+        snprintf(r->why, sizeof r->why, "NaN, Infinity and -Infinity cannot be stored in a MariaDB %s",
+                 c->type == SL_T_FLOAT32 ? "float" : "double");
+        break;
+    case SL_T_DECIMAL: case SL_T_MONEY:
+        decimal_bounds(t, c, &p, &sc);
+        snprintf(r->why, sizeof r->why, "NaN, and numbers with more digits than decimal(%d,%d) holds, cannot be stored",
+                 p, sc);
+        break;
+    case SL_T_DATE: case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ:
+        snprintf(r->why, sizeof r->why, "infinity, -infinity, BC dates and years past 9999 cannot be stored");
+        break;
+    case SL_T_ARRAY:
+        snprintf(r->why, sizeof r->why, "arrays holding NaN or Infinity, or with explicit bounds, are no JSON arrays");
+        break;
+    default:
+        return 0;
+    }
+    r->cast = carrier(c);
+    return 1;
+}

@@ -323,5 +323,6 @@ const struct sl_target_ops sl_mysql_target_ops = {
     .savepoint = sl_mysql_savepoint,
     .create_sql = sl_mysql_create_sql_op,
     .refuses = sl_mysql_refuses,
+    .may_refuse = sl_mysql_may_refuse,
     .generated = sl_mysql_generated,
 };

@@ -73,6 +73,8 @@ bool sl_mysql_col_written(const sl_table_t *t, const sl_column_t *c);
 bool sl_mysql_array_json(const sl_table_t *t, const sl_column_t *c);
 /* The target's refuses op (target.h): what sl_mysql_literal refuses. */
 int sl_mysql_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r);
+/* The target's may_refuse op: the types sl_mysql_refuses may refuse values of. */
+int sl_mysql_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
 /* The CREATE TABLE of t (mysql_ddl.c; pure but for its log lines). */
 int sl_mysql_create_sql(const sl_table_t *t, sl_buf_t *b, sl_err_t *err);
 

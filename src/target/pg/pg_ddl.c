@@ -301,3 +301,24 @@ int sl_pg_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v
     }
     return 0;
 }
+
+/* (Text with a NUL byte is refused too, but any MySQL text could hold one: `check
+ * --scan` finds them rather than every text column being flagged.) */
+int sl_pg_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    if (c->cast || sl_pg_same_engine(t))
+        return 0;
+    switch (c->type) {
+    case SL_T_TIME:
+        snprintf(r->why, sizeof r->why, "MySQL TIME values below 00:00:00 or past 24:00:00 do not fit PostgreSQL's time");
+        r->cast = "interval";
+        return 1;
+    case SL_T_ENUM:
+        snprintf(r->why, sizeof r->why, "a value that is not one of the labels (MySQL's '' for an invalid one) cannot be "
+                                        "stored in the enum type");
+        r->cast = "text";
+        return 1;
+    default:
+        return 0;
+    }
+}

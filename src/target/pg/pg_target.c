@@ -322,4 +322,5 @@ const struct sl_target_ops sl_pg_target_ops = {
     .savepoint = sl_pg_savepoint,
     .create_sql = sl_pg_create_sql_op,
     .refuses = sl_pg_refuses,
+    .may_refuse = sl_pg_may_refuse,
 };

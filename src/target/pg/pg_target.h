@@ -105,6 +105,8 @@ int sl_pg_copy_row(const sl_table_t *t, const sl_value_t *vals, sl_buf_t *b, int
 /* The target's refuses op (target.h): MySQL TIME outside 00:00-24:00, a NUL byte in
  * text, an enum value that is not a label. */
 int sl_pg_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r);
+/* The target's may_refuse op: the types sl_pg_refuses may refuse values of. */
+int sl_pg_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
 /* Parses COPY's error context "COPY t, line 3, column c: ..." into the 1-based line
  * (0 when absent) and the column name (empty when absent). */
 void sl_pg_copy_context(const char *context, long *line, char *col, size_t colsize);
