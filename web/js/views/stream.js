@@ -87,6 +87,7 @@ export const streamView = {
     const statKeys = [
       ['Rows read', 'rows_read'],
       ['Rows written', 'rows_written'],
+      ['Rows rejected', 'rows_rejected'],
       ['Read', 'rows_per_sec_read'],
       ['Written', 'rows_per_sec_written'],
       ['Lag', 'lag_seconds'],
@@ -154,6 +155,7 @@ export const streamView = {
       const t = st.totals || {};
       setStat('rows_read', fmtInt(t.rows_read));
       setStat('rows_written', fmtInt(t.rows_written));
+      setStat('rows_rejected', fmtInt(t.rows_rejected ?? 0));
       stats.querySelector('[data-stat="rows_written"]').dataset.value = String(t.rows_written ?? '');
       stats.querySelector('[data-stat="rows_read"]').dataset.value = String(t.rows_read ?? '');
       setStat('rows_per_sec_read', fmtRate(t.rows_per_sec_read));
@@ -183,7 +185,7 @@ export const streamView = {
         const p = typeof tb.progress === 'number' ? tb.progress : null;
         return h(
           'tr',
-          { 'data-table': tb.name, 'data-rows-written': String(tb.rows_written ?? 0) },
+          { 'data-table': tb.name, 'data-rows-written': String(tb.rows_written ?? 0), 'data-rows-rejected': String(tb.rows_rejected ?? 0) },
           h('th', { scope: 'row' }, tb.name),
           h('td', { class: 'bar-cell' },
             p == null
@@ -193,6 +195,8 @@ export const streamView = {
                   h('span', null, fmtPercent(p)))),
           h('td', { class: 'num' }, fmtInt(tb.rows_read)),
           h('td', { class: 'num' }, fmtInt(tb.rows_written)),
+          // rows options.on_error "reject" recorded in _sluice_rejects (docs/mapping.md)
+          h('td', { class: 'num' }, fmtInt(tb.rows_rejected ?? 0)),
           h('td', { class: 'num hide-narrow' }, tb.est_rows == null ? NONE : fmtInt(tb.est_rows)),
           h('td', { class: 'num' }, fmtRate(tb.rows_per_sec)),
           h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds))
@@ -201,7 +205,7 @@ export const streamView = {
       replace(
         tablesBox,
         h('table', { class: 'tables' },
-          h('thead', null, h('tr', null, ['Table', 'Progress', 'Read', 'Written'].map((c) => h('th', { scope: 'col', class: c === 'Read' || c === 'Written' ? 'num' : '' }, c)),
+          h('thead', null, h('tr', null, ['Table', 'Progress', 'Read', 'Written', 'Rejected'].map((c) => h('th', { scope: 'col', class: c === 'Table' || c === 'Progress' ? '' : 'num' }, c)),
             h('th', { scope: 'col', class: 'num hide-narrow' }, 'Estimated'), h('th', { scope: 'col', class: 'num' }, 'Rows/s'), h('th', { scope: 'col', class: 'num' }, 'ETA'))),
           h('tbody', null, rows))
       );
