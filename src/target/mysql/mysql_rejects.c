@@ -104,15 +104,20 @@ int sl_mysql_rejects_find(sl_target_t *base, const char *stream, const char *tab
     return rc ? -1 : 0;
 }
 
+/* (MariaDB writes SAVEPOINT into its binlog as a statement of its own; a change stream
+ * reading this server's binlog passes over it. Only a batch the server refused takes
+ * this path.) */
 int sl_mysql_savepoint(sl_target_t *base, sl_savepoint_op_t op, sl_err_t *err)
 {
-    sl_mysql_t *my = &((sl_mysql_tgt_t *)base)->my;
+    sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
+    sl_mysql_t *my = &tgt->my;
     switch (op) {
     case SL_SAVEPOINT_SET:
-        return sl_mysql_exec(my, "SAVEPOINT sluice_row", err);
-    case SL_SAVEPOINT_RELEASE:
-        return sl_mysql_exec(my, "RELEASE SAVEPOINT sluice_row", err);
+        return sl_mysql_apply_flush(tgt, err) ? -1 : sl_mysql_exec(my, "SAVEPOINT sluice_row", err);
+    case SL_SAVEPOINT_RELEASE: /* the held changes of the part are applied first: their error is its */
+        return sl_mysql_apply_flush(tgt, err) ? -1 : sl_mysql_exec(my, "RELEASE SAVEPOINT sluice_row", err);
     case SL_SAVEPOINT_ROLLBACK:
+        sl_mysql_apply_flush(tgt, NULL); /* what the failed part held: dropped */
         if (sl_mysql_exec(my, "ROLLBACK TO SAVEPOINT sluice_row", err))
             return -1;
         return sl_mysql_exec(my, "RELEASE SAVEPOINT sluice_row", err);
