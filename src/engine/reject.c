@@ -198,11 +198,10 @@ int sl_rejects_screen(sl_rejects_t *rj, const sl_target_t *tgt, const sl_map_t *
         }
         char key[300];
         int show = row[i].len > 80 ? 80 : (int)row[i].len;
-        sl_err_set(err, SL_E_DATA, "cannot store a value in column \"%s\" of table \"%s\"", sl_column_source(c),
-                   m->label);
-        sl_err_detail(err, "%s, value \"%.*s\": %s", key_text(t, keyrow ? keyrow : row, key, sizeof key),
-                      sl_type_is_binary(c->type) ? 7 : show, sl_type_is_binary(c->type) ? "(bytes)" : row[i].p,
-                      r.why);
+        sl_err_set(err, SL_E_DATA, "cannot store a value in column \"%s\" of table \"%s\" at %s", sl_column_source(c),
+                   m->label, key_text(t, keyrow ? keyrow : row, key, sizeof key));
+        sl_err_detail(err, "value \"%.*s\": %s", sl_type_is_binary(c->type) ? 7 : show,
+                      sl_type_is_binary(c->type) ? "(bytes)" : row[i].p, r.why);
         if (r.cast)
             sl_err_hint(err, "carry it with a cast: {\"name\": \"%s\", \"cast\": {\"%s\": \"%s\"}} in source.tables, or "
                              "set options.on_error to \"reject\" to record such rows in %s",
