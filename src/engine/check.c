@@ -58,6 +58,7 @@ static json_t *value_json(const sl_column_t *c, const sl_value_t *v)
 typedef struct scanctx {
     const sl_map_t *m;
     const struct sl_target_ops *tops;
+    const sl_target_t *tgt; /* NULL when the target could not be reached */
     bool local;          /* filter and project here (a file source) */
     sl_value_t *proj;
     json_int_t rows, refused_rows;
@@ -83,7 +84,7 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];
         sl_refusal_t r = {0};
-        if (vals[i].len < 0 || c->target_expr || !s->tops->refuses(t, c, &vals[i], &r))
+        if (vals[i].len < 0 || c->target_expr || !s->tops->refuses(s->tgt, t, c, &vals[i], &r))
             continue;
         bad = true;
         if (r.cast && !json_object_get(s->casts, sl_column_source(c)))
@@ -106,10 +107,10 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
     return 0;
 }
 
-static int scan_table(sl_source_t *src, const sl_map_t *m, const struct sl_target_ops *tops, json_t *tj,
-                      sl_err_t *err)
+static int scan_table(sl_source_t *src, const sl_map_t *m, const struct sl_target_ops *tops, const sl_target_t *tgt,
+                      json_t *tj, sl_err_t *err)
 {
-    scanctx_t s = {.m = m, .tops = tops, .refused = json_array(), .casts = json_object()};
+    scanctx_t s = {.m = m, .tops = tops, .tgt = tgt, .refused = json_array(), .casts = json_object()};
     sl_scan_t scan = {.table = m->scan, .filter = m->filter};
     if (m->filter && src->ops->units) {
         s.local = true;
@@ -143,13 +144,13 @@ static json_t *columns_json(const sl_map_t *m)
     return a;
 }
 
-static json_t *risks_json(const sl_map_t *m, const struct sl_target_ops *tops)
+static json_t *risks_json(const sl_map_t *m, const struct sl_target_ops *tops, const sl_target_t *tgt)
 {
     json_t *a = json_array();
     for (int i = 0; tops->may_refuse && i < m->tgt->ncolumns; i++) {
         const sl_column_t *c = &m->tgt->columns[i];
         sl_refusal_t r = {0};
-        if (!c->target_expr && tops->may_refuse(m->tgt, c, &r))
+        if (!c->target_expr && tops->may_refuse(tgt, m->tgt, c, &r))
             json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "column", sl_column_source(c), "reason", r.why, "cast",
                                                r.cast ? json_string(r.cast) : json_null()));
     }
@@ -224,7 +225,7 @@ static int check_table(const sl_spec_t *spec, bool scan, sl_source_t *src, sl_ta
     json_object_set_new(tj, "view", json_boolean(m->src->view));
     json_object_set_new(tj, "where", m->filter ? json_string(sl_filter_text(m->filter)) : json_null());
     json_object_set_new(tj, "columns", columns_json(m));
-    json_object_set_new(tj, "risks", risks_json(m, env.tops));
+    json_object_set_new(tj, "risks", risks_json(m, env.tops, tgt));
     if (env.tops->create_sql) {
         sl_buf_t b;
         sl_buf_init(&b, 16u << 20);
@@ -239,7 +240,7 @@ static int check_table(const sl_spec_t *spec, bool scan, sl_source_t *src, sl_ta
         return -1;
     if (tgt && target_state(spec, tgt, m->tgt, tj, err))
         return -1;
-    if (scan && scan_table(src, m, env.tops, tj, err)) {
+    if (scan && scan_table(src, m, env.tops, tgt, tj, err)) {
         sl_err_prefix(err, "source: reading table \"%s\": ", m->label);
         return -1;
     }

@@ -190,7 +190,7 @@ int sl_rejects_screen(sl_rejects_t *rj, const sl_target_t *tgt, const sl_map_t *
         if (row[i].len < 0 || c->target_expr)
             continue;
         sl_refusal_t r = {0};
-        if (!tgt->ops->refuses(t, c, &row[i], &r))
+        if (!tgt->ops->refuses(tgt, t, c, &row[i], &r))
             continue;
         if (rj->reject) {
             sl_rejects_add(rj, m, ti, row, keyrow, sl_column_source(c), r.why, position);

@@ -158,12 +158,15 @@ struct sl_target_ops {
      * url is the target's. */
     int (*create_sql)(const sl_url_t *url, const sl_table_t *t, sl_buf_t *out, sl_err_t *err);
     /* Whether value v (canonical, not NULL) of column c of t would be refused by the
-     * column create_table makes for it: 0 when it fits, 1 with r filled when not. */
-    int (*refuses)(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r);
+     * column create_table makes for it: 0 when it fits, 1 with r filled when not. tgt
+     * is a connection of this target when there is one (a file target's format is its
+     * URL's), else NULL. */
+    int (*refuses)(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                   sl_refusal_t *r);
     /* Whether values of column c of t may be refused, before any is seen (`sluice
      * check`): 1 with r saying which and the cast that carries them, 0 when every value
-     * of its type fits. */
-    int (*may_refuse)(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
+     * of its type fits. tgt as for refuses. */
+    int (*may_refuse)(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
     /* Generated column col of t, from another engine: 0 with the expression in the
      * target's dialect appended to out (names: the target name of each column, NULL
      * entries for columns left out); 1 with why when it cannot be recreated faithfully. */

@@ -14,6 +14,9 @@
 #   PostgreSQL -> PostgreSQL: a filter and a rename, a cast to a narrower varchar whose
 #     overflowing values the server refuses: isolated under savepoints and rejected one by
 #     one, every other row written.
+#   PostgreSQL -> Parquet files: infinite dates and a NaN decimal, which Parquet has no form
+#     for, rejected into _sluice/rejects/<stream>/ as JSONL (listed apart in the manifest),
+#     and carried as text by casts.
 #   MariaDB -> MariaDB: a table renamed with a column left out.
 # `sluice verify` must find every copy equal (rejects counted apart) and `sluice check`
 # exits 0 / 1 / 2 as documented. A mapping changed under an unfinished load is refused.
@@ -222,6 +225,29 @@ assert_eq "$(pg_sql "$PG" "SELECT count(*), sum(id) FROM notes WHERE kind = 'a' 
 assert_eq 0 "$(pg_sql "$PG2" "SELECT count(*) FROM memo m JOIN _sluice_rejects r ON r.stream = 'pg2pg' AND r.row_key::text = json_build_array(m.id::text)::text")" \
   "no row both written and rejected"
 verify pg2pg
+
+# --- PostgreSQL -> Parquet files: values Parquet has no form for, rejected as JSONL ----------
+pg_sql "$PG" "CREATE TABLE dated (id int PRIMARY KEY, d date, amount numeric(10,2));
+  INSERT INTO dated SELECT g, DATE '2024-01-01' + g, g * 1.25 FROM generate_series(1, 100) g;
+  UPDATE dated SET d = 'infinity' WHERE id IN (5, 50); UPDATE dated SET amount = 'NaN' WHERE id = 7"
+LAKE=$TMPD/lake
+spec pg2files "$(pg_url "$PG")" "file://$LAKE?format=parquet" '[{"name": "dated", "target": "dated_copy"}]' \
+  '{"on_error": "reject"}'
+load pg2files
+assert_eq '["5"] d|["50"] d|["7"] amount' \
+  "$(cat "$LAKE"/_sluice/rejects/pg2files/*.jsonl | jq -r '"\(.row_key | tojson) \(.column_name)"' | LC_ALL=C sort |
+    paste -sd '|')" "the rows Parquet has no form for, rejected into _sluice/rejects/ as JSONL"
+assert_eq 'pg2files|public.dated|"infinity"|true' \
+  "$(jq -r 'select(.row_key == ["5"]) | "\(.stream)|\(.table_name)|\(.row_data.d | tojson)|\(.position | test("^load chunk"))"' \
+    "$LAKE"/_sluice/rejects/pg2files/*.jsonl)" "a reject's fields"
+assert_eq "97 1" "$(jq -r '"\(.tables.dated_copy.rows) \(.rejects | length)"' "$LAKE/_sluice/pg2files/manifest.json")" \
+  "the manifest: the rows written, the rejects file apart"
+spec pg2files_cast "$(pg_url "$PG")" "file://$LAKE?format=parquet" \
+  '[{"name": "dated", "target": "dated_cast", "cast": {"d": "text", "amount": "text"}}]' '{"on_error": "reject"}'
+load pg2files_cast
+assert_eq "100 0" "$(jq -r '"\(.tables.dated_cast.rows) \(.rejects | length)"' "$LAKE/_sluice/pg2files_cast/manifest.json")" \
+  "every row carried as text by the casts"
+verify pg2files_cast
 
 # --- MariaDB -> MariaDB --------------------------------------------------------------------
 spec my2my "$(my_url "$MY")" "$(my_url "$MY2")" '[{"name": "shifts", "target": "shifts_copy", "exclude": ["secret"]}]'

@@ -160,6 +160,16 @@ static int part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char 
              (unsigned long long)ft->o.spool_tag, ft->spool_seq++);
     p->spool = sl_strdup(path);
     p->shape = sl_table_copy(shape);
+    /* a mapping's cast makes a column text in files (the value's canonical text) */
+    for (int i = 0; i < p->shape->ncolumns; i++) {
+        sl_column_t *c = &p->shape->columns[i];
+        if (c->cast && !sl_type_is_binary(c->type)) {
+            c->type = SL_T_TEXT;
+            c->precision = c->length = 0;
+            c->scale = -1;
+            c->fixed = false;
+        }
+    }
     if ((p->fd = sl_file_spool_open(p->spool, err)) < 0)
         goto fail;
     sl_fmt_sink_t sink = {.write = sink_write, .ctx = p};

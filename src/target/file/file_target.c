@@ -475,6 +475,51 @@ static int f_rejects_write(sl_target_t *tgt, const char *stream, const sl_reject
     return 0;
 }
 
+/* A value the target's format has no form for (Parquet: an infinite date, a NaN decimal,
+ * a duration past a day); written as text, a cast carries it. Without a connection the
+ * format is not known: nothing is refused. */
+static int f_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                     sl_refusal_t *r)
+{
+    const ftgt_t *ft = (const ftgt_t *)tgt;
+    if (!ft || !ft->o.fmt->refuses || c->cast || c < t->columns || c >= t->columns + t->ncolumns)
+        return 0;
+    if (!ft->o.fmt->refuses(t, (int)(c - t->columns), v, r->why, sizeof r->why))
+        return 0;
+    r->cast = "text";
+    return 1;
+}
+
+static int f_may_refuse(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    const ftgt_t *ft = (const ftgt_t *)tgt;
+    if (!ft || !ft->o.fmt->refuses || c->cast)
+        return 0;
+    bool pg = t->engine && !strcmp(t->engine, "pg");
+    switch (c->type) {
+    case SL_T_DATE: case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ:
+        if (!pg)
+            return 0;
+        snprintf(r->why, sizeof r->why, "infinite dates and timestamps have no %s form", ft->o.fmt->name);
+        break;
+    case SL_T_DECIMAL:
+        if (!pg || c->precision <= 0 || c->precision > 38)
+            return 0;
+        snprintf(r->why, sizeof r->why, "NaN has no %s DECIMAL form", ft->o.fmt->name);
+        break;
+    case SL_T_TIME:
+        if (pg)
+            return 0;
+        snprintf(r->why, sizeof r->why, "MySQL durations below 00:00:00 or past 24:00:00 are no %s TIME",
+                 ft->o.fmt->name);
+        break;
+    default:
+        return 0;
+    }
+    r->cast = "text";
+    return 1;
+}
+
 /* A file target never refuses a change for a missing row: nothing is looked up. */
 static int f_rejects_find(sl_target_t *tgt, const char *stream, const char *table, const char *key, bool *found,
                           sl_err_t *err)
@@ -520,4 +565,6 @@ const struct sl_target_ops sl_file_target_ops = {
     .rejects_setup = f_rejects_setup,
     .rejects_write = f_rejects_write,
     .rejects_find = f_rejects_find,
+    .refuses = f_refuses,
+    .may_refuse = f_may_refuse,
 };

@@ -293,6 +293,20 @@ static int pg_ckpt_delete(sl_target_t *tgt, const char *stream, sl_err_t *err)
     return 0;
 }
 
+/* The pure checks of the PostgreSQL target's mapping (a connection adds nothing to them). */
+static int pg_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                      sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_pg_refuses(t, c, v, r);
+}
+
+static int pg_may_refuse(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_pg_may_refuse(t, c, r);
+}
+
 const struct sl_target_ops sl_pg_target_ops = {
     .name = "pg",
     .connect = pg_connect,
@@ -320,6 +334,6 @@ const struct sl_target_ops sl_pg_target_ops = {
     .rejects_find = sl_pg_rejects_find,
     .savepoint = sl_pg_savepoint,
     .create_sql = sl_pg_create_sql_op,
-    .refuses = sl_pg_refuses,
-    .may_refuse = sl_pg_may_refuse,
+    .refuses = pg_refuses,
+    .may_refuse = pg_may_refuse,
 };
