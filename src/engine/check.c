@@ -71,12 +71,9 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
     scanctx_t *s = ctx;
     const sl_table_t *t = s->m->tgt;
     if (s->local) {
-        sl_filter_result_t f = sl_filter_eval(s->m->filter, vals, n, err);
-        if (f == SL_FILTER_ERROR)
-            return -1;
-        if (f != SL_FILTER_TRUE)
-            return 0;
-        sl_map_row(s->m, vals, s->proj);
+        int keep = sl_map_filter_row(s->m, vals, n, s->proj, err);
+        if (keep <= 0)
+            return keep;
         vals = s->proj;
     }
     s->rows++;

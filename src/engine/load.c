@@ -133,67 +133,6 @@ static int prepare_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *
     return 0;
 }
 
-/* A foreign key names the table it references by its source name: under a mapping it
- * must name that table's target. One to a table the load does not copy, or to one in
- * another target schema, is not recreated. */
-static void map_fkeys(sl_map_t **maps, int n)
-{
-    for (int i = 0; i < n; i++) {
-        sl_table_t *t = maps[i]->tgt;
-        int kept = 0;
-        for (int f = 0; f < t->nfkeys; f++) {
-            sl_fkey_t *fk = &t->fkeys[f];
-            const sl_map_t *ref = NULL;
-            for (int j = 0; j < n && !ref; j++)
-                if (!strcmp(maps[j]->src->name, fk->ref_table) &&
-                    (!fk->ref_schema || !maps[j]->src->schema || !strcmp(fk->ref_schema, maps[j]->src->schema)))
-                    ref = maps[j];
-            bool ok = !ref || ((!ref->tgt->target_schema && !t->target_schema) ||
-                               (ref->tgt->target_schema && t->target_schema &&
-                                !strcmp(ref->tgt->target_schema, t->target_schema)));
-            for (int c = 0; ok && ref && c < fk->ncolumns; c++) {
-                int rc = -1;
-                for (int k = 0; k < ref->tgt->ncolumns && rc < 0; k++)
-                    if (!strcmp(sl_column_source(&ref->tgt->columns[k]), fk->ref_columns[c]))
-                        rc = k;
-                ok = rc >= 0;
-                if (ok) {
-                    free(fk->ref_columns[c]);
-                    fk->ref_columns[c] = sl_strdup(ref->tgt->columns[rc].name);
-                }
-            }
-            if (ok && ref && strcmp(fk->ref_table, ref->tgt->name)) {
-                free(fk->ref_table);
-                fk->ref_table = sl_strdup(ref->tgt->name);
-            }
-            if (!ok) {
-                sl_warn("table \"%s\": foreign key \"%s\" is not recreated: the table it references is mapped "
-                        "elsewhere or without its key",
-                        maps[i]->label, fk->name);
-                sl_fkey_t gone = *fk;
-                fk->columns = fk->ref_columns = NULL;
-                fk->name = fk->ref_schema = fk->ref_table = fk->on_delete = fk->on_update = NULL;
-                for (int k = 0; k < gone.ncolumns; k++) {
-                    free(gone.columns[k]);
-                    free(gone.ref_columns[k]);
-                }
-                free(gone.columns);
-                free(gone.ref_columns);
-                free(gone.name);
-                free(gone.ref_schema);
-                free(gone.ref_table);
-                free(gone.on_delete);
-                free(gone.on_update);
-                continue;
-            }
-            if (kept != f)
-                t->fkeys[kept] = *fk;
-            kept++;
-        }
-        t->nfkeys = kept;
-    }
-}
-
 /* The maps of the tables the spec names (or every table), described at the source. */
 static int describe_maps(const load_t *ld, sl_source_t *src, sl_map_t ***out, int *nout, sl_err_t *err)
 {
@@ -227,7 +166,7 @@ static int describe_maps(const load_t *ld, sl_source_t *src, sl_map_t ***out, in
             }
         }
     }
-    map_fkeys(maps, n);
+    sl_map_link(maps, n);
     rc = 0;
 done:
     for (int i = 0; i < n; i++)

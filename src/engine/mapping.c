@@ -505,6 +505,54 @@ void sl_map_free(sl_map_t *m)
     free(m);
 }
 
+/* The map of the table fk references among maps[], NULL when it is not one of them. */
+static const sl_map_t *referenced(sl_map_t **maps, int n, const sl_fkey_t *fk)
+{
+    for (int j = 0; j < n; j++)
+        if (!strcmp(maps[j]->src->name, fk->ref_table) &&
+            (!fk->ref_schema || !maps[j]->src->schema || !strcmp(fk->ref_schema, maps[j]->src->schema)))
+            return maps[j];
+    return NULL;
+}
+
+/* Renames fk's references to the target names of ref; false when it cannot follow them. */
+static bool relink(sl_fkey_t *fk, const sl_table_t *t, const sl_map_t *ref)
+{
+    const char *a = t->target_schema ? t->target_schema : "", *b = ref->tgt->target_schema ? ref->tgt->target_schema : "";
+    if (strcmp(a, b))
+        return false;
+    for (int c = 0; c < fk->ncolumns; c++) {
+        int k = 0;
+        while (k < ref->tgt->ncolumns && strcmp(sl_column_source(&ref->tgt->columns[k]), fk->ref_columns[c]))
+            k++;
+        if (k == ref->tgt->ncolumns)
+            return false;
+        free(fk->ref_columns[c]);
+        fk->ref_columns[c] = sl_strdup(ref->tgt->columns[k].name);
+    }
+    free(fk->ref_table);
+    fk->ref_table = sl_strdup(ref->tgt->name);
+    return true;
+}
+
+void sl_map_link(sl_map_t **maps, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_table_t *t = maps[i]->tgt;
+        for (int f = 0; f < t->nfkeys;) {
+            const sl_map_t *ref = referenced(maps, n, &t->fkeys[f]);
+            if (!ref || relink(&t->fkeys[f], t, ref)) {
+                f++;
+                continue;
+            }
+            sl_warn("table \"%s\": foreign key \"%s\" is not recreated: the table it references is mapped into "
+                    "another schema or without the columns it names",
+                    maps[i]->label, t->fkeys[f].name);
+            sl_table_drop_fkey(t, f);
+        }
+    }
+}
+
 /* ---- stored form ------------------------------------------------------------------- */
 
 json_t *sl_map_to_json(const sl_map_t *m)
@@ -558,6 +606,19 @@ void sl_map_row(const sl_map_t *m, const sl_value_t *in, sl_value_t *out)
 {
     for (int i = 0; i < m->tgt->ncolumns; i++)
         out[i] = in[m->proj[i]];
+}
+
+int sl_map_filter_row(const sl_map_t *m, const sl_value_t *in, int n, sl_value_t *out, sl_err_t *err)
+{
+    sl_filter_result_t f = m->filter ? sl_filter_eval(m->filter, in, n, err) : SL_FILTER_TRUE;
+    if (f == SL_FILTER_ERROR) {
+        sl_err_prefix(err, "table \"%s\": ", m->label);
+        return -1;
+    }
+    if (f != SL_FILTER_TRUE)
+        return 0;
+    sl_map_row(m, in, out);
+    return 1;
 }
 
 int sl_map_change(const sl_map_t *m, const sl_change_t *in, sl_value_t *scratch, sl_change_t *out, sl_err_t *err)

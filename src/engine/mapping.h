@@ -80,6 +80,11 @@ int sl_map_make(const json_t *rules, const sl_table_t *src, const sl_map_env_t *
 int sl_map_build(const sl_spec_t *spec, const sl_table_t *src, const sl_map_env_t *env, sl_map_t **out,
                  sl_err_t *err);
 void sl_map_free(sl_map_t *m);
+/* The maps of one stream together: a target table's foreign key names the table it
+ * references by that table's target name and columns (it was its source's); one to a
+ * table of maps[] mapped into another PostgreSQL schema, or whose referenced columns are
+ * left out, is dropped with a warning. A reference to a table outside maps[] stays. */
+void sl_map_link(sl_map_t **maps, int n);
 
 /* The stored form {"source", "target", "rules"} and back. A bare table (what sluice stored
  * before mappings) reads back as the identity map of that table. */
@@ -92,6 +97,12 @@ int sl_map_same_rules(const sl_map_t *m, const sl_spec_t *spec, const char *what
 
 /* Projects one source row (src's columns) onto tgt's columns: out[i] = in[proj[i]]. */
 void sl_map_row(const sl_map_t *m, const sl_value_t *in, sl_value_t *out);
+
+/* For a source that cannot filter in its own reads (files): a whole source row (n
+ * values of src) through the filter, then projected into out (tgt->ncolumns values).
+ * Returns 1 with out filled, 0 when the filter leaves the row out, -1 with err (a value
+ * that is not valid canonical text; the message names the table). */
+int sl_map_filter_row(const sl_map_t *m, const sl_value_t *in, int n, sl_value_t *out, sl_err_t *err);
 
 /* What change `in` of src becomes on the target, through the filter (an UPDATE may become
  * an INSERT or a DELETE, filter.h sl_filter_route) and the projection. scratch holds 3 *

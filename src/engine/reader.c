@@ -32,26 +32,18 @@ typedef struct rstate {
     int nproj;
 } rstate_t;
 
-/* A whole source row through r->filtered's filter: 1 with the projected row in r->proj,
- * 0 when the filter leaves it out, -1 on a value that is not valid. */
+/* A whole source row through r->filtered's filter and projection (into r->proj): 1 kept,
+ * 0 left out, -1 on a value that is not valid. */
 static int filter_here(rstate_t *r, const sl_value_t *vals, int n, sl_err_t *err)
 {
     const sl_map_t *m = r->filtered;
-    sl_filter_result_t f = sl_filter_eval(m->filter, vals, n, err);
-    if (f == SL_FILTER_ERROR) {
-        sl_err_prefix(err, "table \"%s\": ", m->label);
-        return -1;
-    }
-    if (f != SL_FILTER_TRUE)
-        return 0;
     if (r->nproj < m->tgt->ncolumns) {
         free(r->proj);
         r->nproj = m->tgt->ncolumns;
         if (!(r->proj = calloc((size_t)r->nproj, sizeof *r->proj)))
             abort();
     }
-    sl_map_row(m, vals, r->proj);
-    return 1;
+    return sl_map_filter_row(m, vals, n, r->proj, err);
 }
 
 static int take_stripe(load_t *ld)

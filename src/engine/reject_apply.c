@@ -54,6 +54,40 @@ static int under_savepoint(sl_rejects_t *rj, sl_target_t *tgt, part_fn part, voi
     return 1;
 }
 
+/* Halving: items [lo, hi) of a batch, applied as one part under the savepoint; when the
+ * server refuses it, each half on its own, in order, down to single items, which go to
+ * leaf() with the server's error. */
+typedef struct bisect {
+    sl_rejects_t *rj;
+    sl_target_t *tgt;
+    void *ctx;
+    int (*range)(void *ctx, int lo, int hi, sl_err_t *err); /* applies [lo, hi) */
+    int (*leaf)(void *ctx, int i, sl_err_t *err);           /* item i refused on its own */
+    int lo, hi;                                             /* the part under way */
+} bisect_t;
+
+static int bisect_part(void *ctx, sl_err_t *err)
+{
+    bisect_t *b = ctx;
+    return b->range(b->ctx, b->lo, b->hi, err);
+}
+
+static int bisect(bisect_t *b, int lo, int hi, sl_err_t *err)
+{
+    if (lo >= hi)
+        return 0;
+    b->lo = lo;
+    b->hi = hi;
+    int rc = under_savepoint(b->rj, b->tgt, bisect_part, b, err);
+    if (rc <= 0)
+        return rc;
+    if (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        return bisect(b, lo, mid, err) || bisect(b, mid, hi, err) ? -1 : 0;
+    }
+    return b->leaf(b->ctx, lo, err);
+}
+
 /* ---- load batches ------------------------------------------------------------------- */
 
 typedef struct rows {
@@ -66,18 +100,17 @@ typedef struct rows {
     sl_value_t *all;        /* every row's values, decoded once */
     uint32_t *idx;          /* the rows to write */
     sl_batch_builder_t bb;
-    uint32_t lo, hi;        /* the part under way */
 } rows_t;
 
 /* Writes rows idx[lo..hi) as one batch. */
-static int write_part(void *ctx, sl_err_t *err)
+static int write_part(void *ctx, int lo, int hi, sl_err_t *err)
 {
     rows_t *r = ctx;
     int nc = r->m->tgt->ncolumns;
     sl_batch_hdr_t h = r->v->hdr;
     h.nrows = 0;
     sl_batch_start(&r->bb, &h);
-    for (uint32_t i = r->lo; i < r->hi; i++)
+    for (int i = lo; i < hi; i++)
         if (sl_batch_add_row(&r->bb, r->all + (size_t)r->idx[i] * (size_t)nc, nc, err))
             return -1;
     const char *data;
@@ -88,21 +121,12 @@ static int write_part(void *ctx, sl_err_t *err)
     return r->tgt->ops->write_rows(r->tgt, r->m->tgt, &sub, err);
 }
 
-static int bisect_rows(rows_t *r, uint32_t lo, uint32_t hi, sl_err_t *err)
+/* A row the server refuses on its own: rejected with its message. */
+static int refused_row(void *ctx, int i, sl_err_t *err)
 {
-    if (lo >= hi)
-        return 0;
-    r->lo = lo;
-    r->hi = hi;
-    int rc = under_savepoint(r->rj, r->tgt, write_part, r, err);
-    if (rc <= 0)
-        return rc;
-    if (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        return bisect_rows(r, lo, mid, err) || bisect_rows(r, mid, hi, err) ? -1 : 0;
-    }
+    rows_t *r = ctx;
     char col[256];
-    const sl_value_t *row = r->all + (size_t)r->idx[lo] * (size_t)r->m->tgt->ncolumns;
+    const sl_value_t *row = r->all + (size_t)r->idx[i] * (size_t)r->m->tgt->ncolumns;
     sl_rejects_add(r->rj, r->m, r->ti, row, NULL, error_column(r->m, err, col, sizeof col), err->message, r->position);
     sl_err_clear(err);
     return 0;
@@ -143,13 +167,8 @@ int sl_rejects_write_rows(sl_rejects_t *rj, sl_target_t *tgt, const sl_map_t *m,
         rc = tgt->ops->write_rows(tgt, t, v, err);
     } else if (!rc && k) {
         sl_batch_builder_init(&r.bb, n, v->len + 4096);
-        if (isolate)
-            rc = bisect_rows(&r, 0, k, err);
-        else {
-            r.lo = 0;
-            r.hi = k;
-            rc = write_part(&r, err);
-        }
+        bisect_t b = {.rj = rj, .tgt = tgt, .ctx = &r, .range = write_part, .leaf = refused_row};
+        rc = isolate ? bisect(&b, 0, (int)k, err) : write_part(&r, 0, (int)k, err);
         sl_batch_builder_free(&r.bb);
     }
     free(r.all);
@@ -165,15 +184,19 @@ typedef struct chg {
     const sl_map_t *m;
     int ti;
     const sl_change_t *chs; /* the changes to apply */
-    int lo, hi;
     sl_pos_text_fn pos_text;
     void *pos_ctx;
 } chg_t;
 
-static int apply_part(void *ctx, sl_err_t *err)
+static int apply_range(void *ctx, int lo, int hi, sl_err_t *err)
 {
     chg_t *c = ctx;
-    return c->tgt->ops->apply_changes(c->tgt, c->m->tgt, c->chs + c->lo, c->hi - c->lo, err);
+    return c->tgt->ops->apply_changes(c->tgt, c->m->tgt, c->chs + lo, hi - lo, err);
+}
+
+static int apply_one(void *ctx, sl_err_t *err)
+{
+    return apply_range(ctx, 0, 1, err);
 }
 
 static const char *position(const chg_t *c, const sl_change_t *ch, char *buf, size_t size)
@@ -237,9 +260,7 @@ static int refused_change(chg_t *c, const sl_change_t *ch, sl_err_t *err)
         ins.row = vals;
         chg_t one = *c;
         one.chs = &ins;
-        one.lo = 0;
-        one.hi = 1;
-        int rc = under_savepoint(c->rj, c->tgt, apply_part, &one, err);
+        int rc = under_savepoint(c->rj, c->tgt, apply_one, &one, err);
         free(vals);
         if (rc <= 0)
             return rc;
@@ -252,20 +273,10 @@ static int refused_change(chg_t *c, const sl_change_t *ch, sl_err_t *err)
     return 0;
 }
 
-static int bisect_changes(chg_t *c, int lo, int hi, sl_err_t *err)
+static int refused_at(void *ctx, int i, sl_err_t *err)
 {
-    if (lo >= hi)
-        return 0;
-    c->lo = lo;
-    c->hi = hi;
-    int rc = under_savepoint(c->rj, c->tgt, apply_part, c, err);
-    if (rc <= 0)
-        return rc;
-    if (hi - lo > 1) {
-        int mid = lo + (hi - lo) / 2;
-        return bisect_changes(c, lo, mid, err) || bisect_changes(c, mid, hi, err) ? -1 : 0;
-    }
-    return refused_change(c, &c->chs[lo], err);
+    chg_t *c = ctx;
+    return refused_change(c, &c->chs[i], err);
 }
 
 int sl_rejects_apply(sl_rejects_t *rj, sl_target_t *tgt, const sl_map_t *m, int ti, const sl_change_t *chs, int n,
@@ -299,10 +310,11 @@ int sl_rejects_apply(sl_rejects_t *rj, sl_target_t *tgt, const sl_map_t *m, int 
         c.chs = keep;
         n = k;
     }
+    bisect_t b = {.rj = rj, .tgt = tgt, .ctx = &c, .range = apply_range, .leaf = refused_at};
     if (!isolate)
-        rc = n ? tgt->ops->apply_changes(tgt, m->tgt, c.chs, n, err) : 0;
+        rc = n ? apply_range(&c, 0, n, err) : 0;
     else
-        rc = bisect_changes(&c, 0, n, err);
+        rc = bisect(&b, 0, n, err);
     free(keep);
     return rc ? -1 : 0;
 out:

@@ -90,12 +90,9 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
     side_t *sd = ctx;
     const sl_table_t *ref = sd->ref;
     if (sd->local) { /* a file source: its filter and projection here */
-        sl_filter_result_t f = sl_filter_eval(sd->local->filter, vals, nvals, err);
-        if (f == SL_FILTER_ERROR)
-            return -1;
-        if (f != SL_FILTER_TRUE)
-            return 0;
-        sl_map_row(sd->local, vals, sd->proj);
+        int keep = sl_map_filter_row(sd->local, vals, nvals, sd->proj, err);
+        if (keep <= 0)
+            return keep;
         vals = sd->proj;
     }
     int npk = sl_table_pk_count(ref);

@@ -25,6 +25,26 @@ static void free_strv(char **v, int n)
     free(v);
 }
 
+static void fkey_free(sl_fkey_t *f)
+{
+    free(f->name);
+    free_strv(f->columns, f->ncolumns);
+    free(f->ref_schema);
+    free(f->ref_table);
+    free_strv(f->ref_columns, f->ncolumns);
+    free(f->on_delete);
+    free(f->on_update);
+}
+
+void sl_table_drop_fkey(sl_table_t *t, int i)
+{
+    if (i < 0 || i >= t->nfkeys)
+        return;
+    fkey_free(&t->fkeys[i]);
+    memmove(&t->fkeys[i], &t->fkeys[i + 1], sizeof *t->fkeys * (size_t)(t->nfkeys - i - 1));
+    t->nfkeys--;
+}
+
 void sl_table_free(sl_table_t *t)
 {
     if (!t)
@@ -48,16 +68,8 @@ void sl_table_free(sl_table_t *t)
         free_strv(t->indexes[i].columns, t->indexes[i].ncolumns);
     }
     free(t->indexes);
-    for (int i = 0; i < t->nfkeys; i++) {
-        sl_fkey_t *f = &t->fkeys[i];
-        free(f->name);
-        free_strv(f->columns, f->ncolumns);
-        free(f->ref_schema);
-        free(f->ref_table);
-        free_strv(f->ref_columns, f->ncolumns);
-        free(f->on_delete);
-        free(f->on_update);
-    }
+    for (int i = 0; i < t->nfkeys; i++)
+        fkey_free(&t->fkeys[i]);
     free(t->fkeys);
     free(t->engine);
     free(t->schema);

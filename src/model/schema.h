@@ -104,6 +104,8 @@ int sl_table_find_col(const sl_table_t *t, const char *name);
 sl_column_t *sl_table_add_col(sl_table_t *t);
 sl_index_t *sl_table_add_index(sl_table_t *t);
 sl_fkey_t *sl_table_add_fkey(sl_table_t *t);
+/* Removes foreign key i of t (freeing it); the later ones move down. */
+void sl_table_drop_fkey(sl_table_t *t, int i);
 /* "schema.name" or "name" for messages, into buf. */
 const char *sl_table_label(const sl_table_t *t, char *buf, int size);
 

@@ -110,7 +110,7 @@ int sl_pg_apply_nul(const sl_table_t *t, const sl_change_t *ch, int col, const c
                                "contains a NUL byte",
                sl_apply_key_text(t, ch, key, sizeof key), label, t->columns[col].name);
     sl_err_detail(err, "PostgreSQL text types cannot store the byte 0x00");
-    sl_err_hint(err, "clean the value at the source, or map the column to a binary type");
+    sl_err_hint(err, "clean the value at the source, or set options.on_error to \"reject\" (docs/mapping.md)");
     return -1;
 }
 

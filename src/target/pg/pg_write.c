@@ -140,7 +140,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
                                        "the value contains a NUL byte",
                        key, label, t->columns[bad].name);
             sl_err_detail(err, "PostgreSQL text types cannot store the byte 0x00");
-            sl_err_hint(err, "clean the value at the source, or map the column to a binary type");
+            sl_err_hint(err, "clean the value at the source, or set options.on_error to \"reject\" (docs/mapping.md)");
         }
         if (rc)
             break;
