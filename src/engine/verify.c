@@ -398,7 +398,6 @@ int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const sl_spec_t *spec, c
     int rc = -1;
     if (table_map(src, spec, table, &m, err))
         goto out;
-    snprintf(res->table, sizeof res->table, "%s", m->label);
     a.own = sl_table_copy(m->scan);
     a.ref = b.ref = m->scan;
     a.filter = m->filter;

@@ -148,8 +148,8 @@ assert_eq '"NaN"|"row 7"|1' \
     FROM _sluice_rejects WHERE stream = 'pg2my' AND row_key = '[\"7\"]'" | tr '\t' '|')" "a reject's row and position"
 assert_grep 'table public.odd +194 rows written in this run, 6 rejected' "$TMPD/pg2my.err" "the summary counts rejects"
 verify pg2my
-assert_grep '^public.customers .* equal$' "$TMPD/pg2my.verify" "verify: customers under the mapping"
-assert_grep '^public.odd +194 +194 +equal \(6 rejected\)$' "$TMPD/pg2my.verify" "verify counts rejects apart"
+assert_grep '^customers .* equal$' "$TMPD/pg2my.verify" "verify: customers under the mapping"
+assert_grep '^odd +194 +194 +equal \(6 rejected\)$' "$TMPD/pg2my.verify" "verify counts rejects apart"
 
 # with the casts check proposed, the same load carries every row
 my_newdb "$MY2"
@@ -165,7 +165,7 @@ assert_eq "NaN|Infinity|infinity|-Infinity|0044-03-15 BC" \
 assert_eq "varchar(64)" "$(my_sql "$MY2" "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE
   TABLE_SCHEMA = '$MY2' AND TABLE_NAME = 'odd' AND COLUMN_NAME = 'n'")" "the cast's type"
 verify pg2my_cast
-assert_grep '^public.odd +200 +200 +equal$' "$TMPD/pg2my_cast.verify" "verify compares the cast columns"
+assert_grep '^odd +200 +200 +equal$' "$TMPD/pg2my_cast.verify" "verify compares the cast columns"
 
 # a mapping edited under an unfinished load is refused (the plan is stored before the data)
 spec pg2my_changed "$(pg_url "$PG")" "$(my_url "$MY")" \
