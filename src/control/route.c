@@ -48,6 +48,10 @@ static const sl_route_t routes[SL_R_COUNT] = {
      "start a verify job: row counts and checksums per table, source against target", NULL},
     {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", true, NULL, 200, "the last verify job and its report",
      NULL},
+    {SL_R_CHECK, "POST", "/api/v1/check", true, "StreamSpec", 200,
+     "what a spec would do, writing nothing: per table the target DDL after the mapping, its decisions and "
+     "risks (with scan: each value the target would refuse, and the cast that carries it)",
+     "scan"},
 };
 
 const sl_route_t *sl_route_table(void) { return routes; }

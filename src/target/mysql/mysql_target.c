@@ -310,7 +310,7 @@ static int my_ckpt_delete(sl_target_t *base, const char *stream, sl_err_t *err)
 
 /* The pure checks of the MariaDB target's mapping (a connection adds nothing to them). */
 static int mysql_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
-                      sl_refusal_t *r)
+                         sl_refusal_t *r)
 {
     (void)tgt;
     return sl_mysql_refuses(t, c, v, r);
