@@ -331,7 +331,8 @@ static int load_rejects(sl_source_t *tgt, const char *stream, const char *label,
         sl_err_prefix(err, "target: reading %s: ", SL_REJECTS_TABLE);
         goto out;
     }
-    qsort(ks->keys, (size_t)ks->n, sizeof *ks->keys, cmp_key);
+    if (ks->n > 1) /* none: keys is NULL, which qsort may not be given */
+        qsort(ks->keys, (size_t)ks->n, sizeof *ks->keys, cmp_key);
     *count = r.n;
     rc = 0;
 out:
