@@ -21,6 +21,7 @@
 #include "broker/bus.h"
 #include "engine/cdc.h"
 #include "engine/lane.h"
+#include "engine/mapping.h"
 #include "engine/run.h"
 #include "model/change.h"
 #include "source/cdc.h"
@@ -85,7 +86,7 @@ typedef struct lane {
 
 /* Monitoring (monitor/stats.h): one table's figures of the change stream. */
 typedef struct cdc_tstats {
-    _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written;
+    _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written, rows_rejected;
 } cdc_tstats_t;
 
 /* A source transaction seen whole (or a heartbeat), not yet confirmed. */
@@ -104,7 +105,9 @@ typedef struct cdc {
     const struct sl_cdc_ops *ops; /* the source's kind, for what every connection shares */
     sl_cdc_t *conn;               /* the session's source connection (reader thread) */
 
-    sl_table_t **tables;
+    sl_table_t **tables;     /* the source's descriptions: tables[i] is maps[i]->src */
+    sl_map_t **maps;         /* each table's mapping (engine/mapping.h): what the reader
+                                makes of its changes, and the target table writers write */
     int ntables;
     pthread_rwlock_t schema;
 
@@ -136,6 +139,8 @@ typedef struct cdc {
     int64_t last_log_ms;
     int64_t last_log_applied;
     int64_t stop_seen_ms;    /* when a stop request was first seen */
+    sl_value_t *mapx;        /* the reader's scratch for mapped changes (sl_map_change) */
+    int mapx_cap;
     sl_target_t *admin;      /* schema changes and the tables checkpoint */
 
     _Atomic bool session_over;
@@ -189,6 +194,11 @@ int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char
 /* A source transaction ended at position lsn, end `end` (confirmable once applied);
  * empty: it had no change for the stream. */
 void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty);
+/* A change of the source as its table's mapping makes it (engine/mapping.h): through the
+ * filter (an UPDATE may become an INSERT or a DELETE, or nothing) onto the target's
+ * columns, which is what is published. Returns 1 with *out (pointing into c's values or
+ * the reader's scratch, valid until the next call), 0 when the filter drops it, -1. */
+int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err);
 /* Monitoring: a change read, of `size` bytes in a batch. */
 void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size);
 
@@ -222,11 +232,15 @@ void sl_cdc_spill_drop(cdc_t *cd, uint64_t id);
  * with the cdc_t as its state). */
 extern const sl_lane_ops_t sl_cdc_lane_ops;
 
-/* cdc_schema.c: the stream's table descriptions. Stores them as checkpoint
+/* cdc_schema.c: the stream's tables and their mappings. Stores them as checkpoint
  * "cdc_tables" (so that a rerun maps the change stream with the columns the target
- * has), and reads them back into cd->tables. */
+ * has, and as it started), and reads them back into cd->maps and cd->tables. */
 int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
 int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err);
+/* Takes the maps maps[0..n) over as the stream's (cd->maps, cd->tables). */
+void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n);
+/* Frees the stream's maps and tables. */
+void sl_cdc_free_maps(cdc_t *cd);
 /* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
  * are applied to the target and the description is swapped; anything else stops the
  * stream. Runs on the reader's thread with every lane drained. */

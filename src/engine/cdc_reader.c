@@ -303,7 +303,7 @@ static int route(const cdc_t *cd, const sl_change_t *c)
 {
     if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
         return 0;
-    const sl_table_t *t = cd->tables[c->table];
+    const sl_table_t *t = cd->maps[c->table]->tgt;
     int npk = sl_table_pk_count(t);
     if (npk == 0)
         return 0;
@@ -323,7 +323,7 @@ static bool key_changes(const cdc_t *cd, const sl_change_t *c)
 {
     if (c->op != SL_OP_UPDATE || !c->old || !c->row)
         return false;
-    const sl_table_t *t = cd->tables[c->table];
+    const sl_table_t *t = cd->maps[c->table]->tgt;
     for (int i = 0; i < sl_table_pk_count(t); i++) {
         int k = sl_table_pk_col(t, i);
         const sl_value_t *a = &c->old[k], *b = &c->row[k];
@@ -361,6 +361,30 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     if (barrier && !drain(cd, false))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     return 0;
+}
+
+int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
+{
+    const sl_map_t *m = cd->maps[c->table];
+    if (m->identity && !m->filter) {
+        *out = *c;
+        return 1;
+    }
+    int need = 3 * m->src->ncolumns + 1;
+    if (need > cd->mapx_cap) {
+        free(cd->mapx);
+        if (!(cd->mapx = malloc(sizeof *cd->mapx * (size_t)need)))
+            abort();
+        cd->mapx_cap = need;
+    }
+    return sl_map_change(m, c, cd->mapx, out, err);
+}
+
+static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
+    sl_change_t out;
+    int keep = sl_cdc_map(cd, c, &out, err);
+    return keep <= 0 ? keep : add_change(cd, &out, err);
 }
 
 /* ---- the handler ---------------------------------------------------------------- */
@@ -415,7 +439,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
         if (ev->xid)
             return sl_cdc_txn_stream_event(cd, ev, err);
         cd->xact_changes++;
-        return add_change(cd, &ev->change, err);
+        return add_mapped(cd, &ev->change, err);
     case SL_CDC_COMMIT:
         cd->in_xact = false;
         sl_cdc_xact_ended(cd, ev->xact_lsn, ev->end_lsn, ev->commit_us, !cd->xact_changes);

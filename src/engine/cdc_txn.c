@@ -296,7 +296,10 @@ static int stream_change(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
         }
         x->last_subxid = ev->subxid;
     }
-    sl_change_t c = ev->change;
+    sl_change_t c;
+    int keep = sl_cdc_map(cd, &ev->change, &c, err);
+    if (keep <= 0)
+        return keep; /* left out by the table's filter: numbered changes are those published */
     c.pos = (sl_pos_t){0, x->n + 1};
     c.commit_us = 0;
     size_t size = sl_cbatch_change_size(&c);
