@@ -652,7 +652,7 @@ static void test_delete_group(void **state)
     /* deleting them again: the first missing key is named */
     sl_err_t err = {0};
     assert_int_equal(apply(c, t, chs, ROWS, &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_string_equal(err.detail, "key=(2)");
     expect(c, "SELECT COUNT(*) FROM delgroup", "30000");
     free(ids);
