@@ -47,6 +47,23 @@ static int add_i64(sl_buf_t *b, int64_t v, sl_err_t *err)
 
 /* --- floats ---------------------------------------------------------------------------- */
 
+/* Writes v in decimal at p (no terminator); returns the number of chars. */
+static int put_int(char *p, int v)
+{
+    char tmp[12];
+    int n = 0, o = 0;
+    unsigned u = v < 0 ? -(unsigned)v : (unsigned)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        p[o++] = '-';
+    while (n)
+        p[o++] = tmp[--n];
+    return o;
+}
+
 static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
 {
     if (isnan(v))
@@ -55,6 +72,10 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
         return sl_buf_adds(b, v > 0 ? "Infinity" : "-Infinity", err);
     if (v == 0)
         return sl_buf_adds(b, signbit(v) ? "-0" : "0", err);
+    /* A whole number below the exponent threshold has at most FLT_DIG / DBL_DIG digits, so
+     * its shortest text is its integer text: no printf, no strtod. */
+    if (fabs(v) < (single ? 1e6 : 1e15) && v == (double)(int64_t)v)
+        return add_i64(b, (int64_t)v, err);
     /* FLT_DIG / DBL_DIG digits always read back when a representation that short exists
      * (not so for subnormals, which have fewer significant bits: try from one digit);
      * past that, the correctly rounded 16/17 (8/9) digits are the closest ones. The most
@@ -103,8 +124,17 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
                 ce++;
             }
         }
-        char t[48];
-        snprintf(t, sizeof t, "%s%c.%.*se%d", neg ? "-" : "", c[0], k - 1, c + 1, ce);
+        char t[48]; /* "-d.ddde-ddd" by hand: a printf here cost as much as the strtod */
+        int tn = 0;
+        if (neg)
+            t[tn++] = '-';
+        t[tn++] = c[0];
+        t[tn++] = '.';
+        memcpy(t + tn, c + 1, (size_t)k - 1);
+        tn += k - 1;
+        t[tn++] = 'e';
+        tn += put_int(t + tn, ce);
+        t[tn] = '\0';
         double back = strtod(t, NULL);
         if (single ? (float)back == (float)v : back == v) {
             memcpy(digits, c, (size_t)k);
