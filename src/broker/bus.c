@@ -17,6 +17,8 @@
 struct sl_bus {
     natsConnection *nc;
     jsCtx *js;
+    _Atomic int replicas;  /* of the streams it creates (sl_bus_replicas) */
+    bool replicas_exact;   /* given in the URL: no falling back to 1 */
     _Atomic int reconnects;
     _Atomic bool closing;
     /* nats.c runs connection callbacks on its own thread, after natsConnection_Close()
@@ -120,6 +122,7 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         sl_err_retriable(err);
         return -1;
     }
+    bus->replicas = sl_bus_replicas(url, &bus->replicas_exact);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 10000;
@@ -209,9 +212,15 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     /* JetStream may still be starting right after the server accepts connections. */
     natsStatus s = NATS_ERR;
     for (int attempt = 0; attempt < 50; attempt++) {
+        cfg.Replicas = atomic_load(&bus->replicas);
         s = js_AddStream(&si, bus->js, &cfg, NULL, &jerr);
         if (s == NATS_OK)
             break;
+        if (cfg.Replicas > 1 && !bus->replicas_exact && sl_bus_unclustered(s, jerr)) {
+            sl_debug("the broker has no cluster: its streams get one replica");
+            atomic_store(&bus->replicas, 1);
+            continue;
+        }
         nats_Sleep(200);
     }
     if (s != NATS_OK)

@@ -33,7 +33,7 @@ typedef struct sl_bus_listener sl_bus_listener_t;
 /* ---- reaching the broker (bus_conf.c, docs/server.md "Broker") -------------------- */
 
 /* A NATS URL parsed: nats://[user:password@|token@]host:port[,…][?creds=FILE&nkey=FILE
- * &ca=FILE&cert=FILE&key=FILE&tls=true]. Owns its strings. */
+ * &ca=FILE&cert=FILE&key=FILE&tls=true&replicas=N]. Owns its strings. */
 typedef struct sl_bus_conf {
     char **servers;     /* "nats://host:port" (or tls://), without user info */
     int nservers;
@@ -41,8 +41,16 @@ typedef struct sl_bus_conf {
     char *creds, *nkey; /* a .creds file; an NKey seed file */
     char *ca, *cert, *key;
     bool tls;
+    int replicas;       /* copies of sluice's streams and KV buckets; 0: not given */
 } sl_bus_conf_t;
 
+/* How many replicas sluice asks for its JetStream streams and KV buckets on the broker of
+ * url: replicas= when given (*exact), else 3, which a server without a cluster refuses:
+ * sl_bus_unclustered then says to use 1 (docs/cluster.md "Replicas"). */
+int sl_bus_replicas(const char *url, bool *exact);
+/* True when a JetStream error says that the server runs without a cluster (more than
+ * one replica refused): status s and JetStream error jerr (0: read nats.c's last error). */
+bool sl_bus_unclustered(natsStatus s, int jerr);
 /* Parses url (pure): SL_E_CONFIG naming the problem, never the password. */
 int sl_bus_conf_parse(const char *url, sl_bus_conf_t *c, sl_err_t *err);
 void sl_bus_conf_free(sl_bus_conf_t *c);
@@ -107,5 +115,26 @@ int sl_bus_listen(sl_bus_t *bus, const char *subject, sl_bus_listen_fn fn, void 
  * true when it will not (ctx may go), false when it still may (the listener is then
  * left allocated rather than freed under a late call). sl_bus_unlisten(NULL) is true. */
 bool sl_bus_unlisten(sl_bus_listener_t *l, int timeout_ms);
+
+/* ---- request and reply (bus_rpc.c): the control plane's forwarding ---------------- */
+
+typedef struct sl_bus_server sl_bus_server_t;
+typedef struct sl_bus_req sl_bus_req_t;
+/* Runs on a thread of its own for each request to a served subject; answers it with
+ * sl_bus_respond (at most once; an unanswered request gets an empty reply when fn
+ * returns). The request is freed after fn returns. */
+typedef void (*sl_bus_serve_fn)(void *ctx, sl_bus_req_t *req);
+int sl_bus_serve(sl_bus_t *bus, const char *subject, sl_bus_serve_fn fn, void *ctx, sl_bus_server_t **out,
+                 sl_err_t *err);
+/* Stops serving and waits up to timeout_ms for the handlers running: true when none is
+ * left (ctx may go). NULL: true. */
+bool sl_bus_unserve(sl_bus_server_t *s, int timeout_ms);
+const void *sl_bus_req_data(const sl_bus_req_t *r); /* borrowed for the handler's call */
+size_t sl_bus_req_len(const sl_bus_req_t *r);
+void sl_bus_respond(sl_bus_req_t *r, const void *data, size_t len);
+/* Sends a request and waits up to timeout_ms for the answer: *reply (NUL-terminated,
+ * caller frees) and its length. SL_E_BROKER (retriable) when nobody answered in time. */
+int sl_bus_request(sl_bus_t *bus, const char *subject, const void *data, size_t len, int timeout_ms, char **reply,
+                   size_t *rlen, sl_err_t *err);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "control/assets.h"
 #include "control/ctl.h"
+#include "control/own.h"
 #include "control/http_int.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -420,8 +421,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
         return -1;
     }
     sl_ctl_names_rebuild(ctl);
-    sl_ctl_streams_recover(ctl);
-    if (sl_async_start(ctl, &ctl->async, err)) {
+    if (sl_ctl_cluster_start(ctl, err) || sl_async_start(ctl, &ctl->async, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
@@ -460,7 +460,9 @@ void sl_ctl_stop(sl_ctl_t *ctl)
             close(lfd);
     }
     sl_async_free(ctl->async);
-    sl_runner_stop(ctl->runner, 60000);
+    sl_ctl_cluster_unserve(ctl);
+    sl_runner_stop(ctl->runner, 60000); /* the leases are renewed until the children are gone */
+    sl_own_stop(ctl->own);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);
     sl_ctl_streams_forget(ctl);

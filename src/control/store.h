@@ -5,6 +5,9 @@
  *   SLUICE_STREAMS      key = stream id ("s_<hex>"), value = stream record JSON
  *   SLUICE_NAMES        key = "c.<name>" / "s.<name>", value = {"id", "at"}: which record
  *                       owns a name (names.c)
+ *   SLUICE_LEASES       key = stream name, value = {"node", "epoch", "at"}: which server
+ *                       runs the stream (lease.c); its calls give up after 2 s, so that
+ *                       a server cut off from NATS learns it in time to stop its streams
  * Records hold secrets only sealed (control/secret.h); see docs/server.md for the layout.
  *
  * Updates are compare-and-set on the revision (kvStore_Update), so two servers never
@@ -22,7 +25,13 @@
 
 typedef struct sl_store sl_store_t;
 
-typedef enum { SL_BUCKET_CONNECTIONS, SL_BUCKET_STREAMS, SL_BUCKET_NAMES, SL_BUCKET_COUNT } sl_bucket_t;
+typedef enum {
+    SL_BUCKET_CONNECTIONS,
+    SL_BUCKET_STREAMS,
+    SL_BUCKET_NAMES,
+    SL_BUCKET_LEASES,
+    SL_BUCKET_COUNT
+} sl_bucket_t;
 
 /* Connects to the broker and creates the buckets when missing. */
 int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err);

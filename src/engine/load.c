@@ -169,6 +169,11 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
         if (tgt->ops->ckpt_delete(tgt, spec->name, err))
             goto done;
     }
+    /* the fence first (docs/cluster.md "Fencing"): a fresh target had no table to raise it in */
+    if (sl_target_fence_raise(tgt, spec->name, err)) {
+        sl_err_prefix(err, "target: ");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         if (prepare_target(ld, tgt, described[i], err)) {
             sl_err_prefix(err, "target: ");
