@@ -38,8 +38,7 @@ static void pg_close(sl_target_t *tgt)
     if (!tgt)
         return;
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
-    sl_pg_pipeline_flush(g, NULL); /* frees what is pending */
-    free(g->pend);
+    sl_pg_pipeline_flush(g, NULL); /* drops what is pending */
     sl_pg_disconnect(&g->pg);
     sl_buf_free(&g->copy);
     sl_pg_apply_free(g->apply);
