@@ -3,6 +3,7 @@
  * core NATS listening for the monitoring plane (see bus.h).
  */
 #include "broker/bus.h"
+#include "broker/bus_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -163,6 +164,14 @@ void sl_bus_close(sl_bus_t *bus)
     free(bus);
 }
 
+jsCtx *sl_bus_js(sl_bus_t *bus) { return bus->js; }
+
+int sl_bus_stream_replicas(sl_bus_t *bus, bool *exact)
+{
+    *exact = bus->replicas_exact;
+    return atomic_load(&bus->replicas);
+}
+
 int64_t sl_bus_max_payload(sl_bus_t *bus) { return natsConnection_GetMaxPayload(bus->nc); }
 
 natsConnection *sl_bus_nats(sl_bus_t *bus) { return bus->nc; }
@@ -194,6 +203,11 @@ int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err)
 
 int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *err)
 {
+    return sl_bus_stream_reset_tagged(bus, stream, lanes, NULL, err);
+}
+
+int sl_bus_stream_reset_tagged(sl_bus_t *bus, const char *stream, int lanes, const char *tag, sl_err_t *err)
+{
     char name[160], subject[200];
     names(stream, -1, name, sizeof name, subject, sizeof subject);
     if (sl_bus_stream_delete(bus, stream, err))
@@ -207,6 +221,7 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     cfg.Storage = js_FileStorage;
     cfg.Retention = js_WorkQueuePolicy;
     cfg.Duplicates = (int64_t)120 * 1000 * 1000 * 1000; /* 2 minutes, in ns */
+    cfg.Description = tag;
     jsErrCode jerr = 0;
     jsStreamInfo *si = NULL;
     /* JetStream may still be starting right after the server accepts connections. */
@@ -266,14 +281,12 @@ int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgi
     return 0;
 }
 
-int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
+int sl_bus_pull(sl_bus_t *bus, const char *js_stream, const char *subject, const char *durable, sl_bus_sub_t **out,
+                sl_err_t *err)
 {
-    char subject[200], name[160], durable[32];
-    names(stream, lane, name, sizeof name, subject, sizeof subject);
-    snprintf(durable, sizeof durable, "lane%d", lane);
     jsSubOptions so;
     jsSubOptions_Init(&so);
-    so.Stream = name;
+    so.Stream = js_stream;
     so.Consumer = durable;
     sl_bus_sub_t *sub = calloc(1, sizeof *sub);
     if (!sub)
@@ -286,6 +299,14 @@ int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t *
     }
     *out = sub;
     return 0;
+}
+
+int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
+{
+    char subject[200], name[160], durable[32];
+    names(stream, lane, name, sizeof name, subject, sizeof subject);
+    snprintf(durable, sizeof durable, "lane%d", lane);
+    return sl_bus_pull(bus, name, subject, durable, out, err);
 }
 
 void sl_bus_unsubscribe(sl_bus_sub_t *sub)

@@ -78,6 +78,9 @@ int64_t sl_bus_max_payload(sl_bus_t *bus);
  * consumer per lane (stale batches of an earlier run are useless: the writers'
  * checkpoints say where to resume). */
 int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *err);
+/* The same, with tag as the stream's description: which pass of the stream it serves
+ * (a worker drops a job whose pass is over, sl_bus_stream_pending). */
+int sl_bus_stream_reset_tagged(sl_bus_t *bus, const char *stream, int lanes, const char *tag, sl_err_t *err);
 int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err);
 /* Publishes and waits for the broker's acknowledgement (the batch is stored). */
 int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
@@ -115,6 +118,29 @@ int sl_bus_listen(sl_bus_t *bus, const char *subject, sl_bus_listen_fn fn, void 
  * true when it will not (ctx may go), false when it still may (the listener is then
  * left allocated rather than freed under a late call). sl_bus_unlisten(NULL) is true. */
 bool sl_bus_unlisten(sl_bus_listener_t *l, int timeout_ms);
+
+/* ---- work for workers (bus_jobs.c, docs/cluster.md "Workers") --------------------- */
+
+/* A job a worker took goes to another worker this long after its last sign of life
+ * (sl_bus_in_progress). */
+#define SL_BUS_JOB_WAIT_MS 10000
+/* Creates the job queue (JetStream stream SLUICE_JOBS, consumer "workers") if missing. */
+int sl_bus_jobs_ensure(sl_bus_t *bus, sl_err_t *err);
+/* Queues a job for stream's workers (msgid deduplicates a retried publish). */
+int sl_bus_job_publish(sl_bus_t *bus, const char *stream, const char *msgid, const void *data, size_t len,
+                       sl_err_t *err);
+/* Withdraws every job of stream nobody has taken yet. */
+int sl_bus_jobs_purge(sl_bus_t *bus, const char *stream, sl_err_t *err);
+/* A worker's subscription to the job queue: fetch with sl_bus_fetch, keep a job with
+ * sl_bus_in_progress, end it with ack (done), nak (another may do it) or term. */
+int sl_bus_jobs_subscribe(sl_bus_t *bus, sl_bus_sub_t **out, sl_err_t *err);
+/* The messages of stream's JetStream stream published and not yet acknowledged (*n), its
+ * tag into tag (size bytes, "" when none), and whether that stream exists. */
+int sl_bus_stream_pending(sl_bus_t *bus, const char *stream, int64_t *n, char *tag, size_t size, bool *exists,
+                          sl_err_t *err);
+/* Publishes on core NATS, fire and forget (reports between a stream's owner and its
+ * workers); -1 when the connection refused it. */
+int sl_bus_notify(sl_bus_t *bus, const char *subject, const void *data, size_t len);
 
 /* ---- request and reply (bus_rpc.c): the control plane's forwarding ---------------- */
 

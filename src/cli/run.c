@@ -19,7 +19,9 @@
 #include "broker/embedded.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "control/secret.h"
 #include "engine/cdc.h"
+#include "engine/job.h"
 #include "engine/load.h"
 #include "engine/spec.h"
 #include "model/schema.h"
@@ -71,11 +73,12 @@ int sl_cli_lock_dir(const char *dir, sl_err_t *err)
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
 /* --secrets-fd N: what `sluice server` hands a stream's process on fd N (control/runner.h):
- * {"nats_url": URL, "env": {NAME: VALUE}}. The URL becomes the broker's; the variables
+ * {"nats_url": URL, "job_key": HEX, "env": {NAME: VALUE}} (job_key: the key that seals
+ * the workers' jobs, derived from the server's secret key; engine/job.h). The URL becomes the broker's; the variables
  * (the server's ambient credentials, e.g. AWS_SECRET_ACCESS_KEY for an S3 target) are
  * set in this process only: they never were in its initial environment, which other
  * processes of the user can read in /proc. */
-static int read_secrets(int fd, sl_cli_nats_t *nats, sl_err_t *err)
+static int read_secrets(int fd, sl_cli_nats_t *nats, sl_secret_key_t *job_key, bool *has_job_key, sl_err_t *err)
 {
     char buf[16384];
     size_t n = 0;
@@ -99,10 +102,33 @@ static int read_secrets(int fd, sl_cli_nats_t *nats, sl_err_t *err)
     }
     if (url && !nats->url)
         nats->url = sl_strdup(url);
+    const char *jk = json_string_value(json_object_get(j, "job_key"));
+    if (jk && sl_secret_key_parse(jk, job_key, err)) {
+        json_decref(j);
+        return -1;
+    }
+    *has_job_key = jk != NULL;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(j, "env"), k, v) if (json_is_string(v)) setenv(k, json_string_value(v), 1);
     json_decref(j);
+    return 0;
+}
+
+/* Outside a server, the workers' job key comes from SLUICE_SECRET_KEY (the cluster's
+ * secret key), when set. */
+static int cli_job_key(sl_secret_key_t *job_key, bool *has, sl_err_t *err)
+{
+    const char *env = getenv("SLUICE_SECRET_KEY");
+    sl_secret_key_t key;
+    if (!env || !*env)
+        return 0;
+    if (sl_secret_key_parse(env, &key, err)) {
+        sl_err_prefix(err, "SLUICE_SECRET_KEY: ");
+        return -1;
+    }
+    sl_secret_key_derive(&key, SL_JOB_PURPOSE, job_key);
+    *has = true;
     return 0;
 }
 
@@ -196,7 +222,10 @@ int sl_cli_run(int argc, char **argv)
         sl_cli_nats_free(&nats);
         return SL_EXIT_USAGE;
     }
-    if ((secrets_fd >= 0 ? read_secrets(secrets_fd, &nats, &err) : 0) || sl_cli_nats_url(&nats, &nats_url, &err)) {
+    sl_secret_key_t job_key;
+    bool has_job_key = false;
+    if ((secrets_fd >= 0 ? read_secrets(secrets_fd, &nats, &job_key, &has_job_key, &err) : 0) ||
+        (!has_job_key && cli_job_key(&job_key, &has_job_key, &err)) || sl_cli_nats_url(&nats, &nats_url, &err)) {
         sl_cli_print_err(&err);
         sl_cli_nats_free(&nats);
         return SL_EXIT_USAGE;
@@ -221,7 +250,8 @@ int sl_cli_run(int argc, char **argv)
     }
     if (sl_bus_connect(nats_url, &bus, &err) || (fence && raise_fence(spec, fence, stop, &err)))
         goto out;
-    sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop};
+    sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop,
+                         .job_key = has_job_key ? &job_key : NULL};
     if (spec->mode == SL_MODE_CDC) {
         if (sl_cdc_run(spec, bus, &lo, &err) == SL_CDC_STOPPED)
             rc = SL_EXIT_OK;

@@ -31,6 +31,29 @@
 /* True on the thread that answers a forwarded request: nothing is forwarded again. */
 static _Thread_local bool answering;
 
+int sl_ctl_node_load(const char *data_dir, char prefix, char *node, size_t size, sl_err_t *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/node-id", data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[64] = "";
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        fclose(f);
+        line[strcspn(line, "\r\n")] = '\0';
+        if (sl_req_name_ok(line)) {
+            snprintf(node, size, "%s", line);
+            return 0;
+        }
+    }
+    sl_ctl_new_id(prefix, node);
+    f = fopen(path, "w");
+    if (!f || fprintf(f, "%s\n", node) < 0 || fclose(f) != 0)
+        return sl_err_set(err, SL_E_IO, "could not write \"%s\"", path);
+    return 0;
+}
+
 static void subject(const char *node, char *buf, size_t size) { snprintf(buf, size, "sluice.node.%s.api", node); }
 
 /* ---- answering ---------------------------------------------------------------------- */

@@ -125,6 +125,9 @@ int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint
  * bring back the streams this server ran and take over those nobody runs, own.h) and
  * the answering of forwarded actions. */
 int sl_ctl_cluster_start(sl_ctl_t *ctl, sl_err_t *err);
+/* This process's id in DIR/node-id ("<prefix>_" + 16 hex digits, created on the first
+ * start): a server's is the "node" of the streams it runs, a worker's names it in logs. */
+int sl_ctl_node_load(const char *data_dir, char prefix, char *node, size_t size, sl_err_t *err);
 /* Stops answering forwarded actions (before the children are stopped). */
 void sl_ctl_cluster_unserve(sl_ctl_t *ctl);
 /* Asks server node to do action ("pause", "stop", "logs") on stream id (req: its query,

@@ -26,12 +26,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "control/ctl.h"
 #include "control/lease.h"
 #include "control/own.h"
 #include "control/state.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "engine/job.h"
 #include "engine/spec.h"
 #include "model/schema.h"
 
@@ -141,7 +144,8 @@ int sl_ctl_stream_set_state(sl_ctl_t *ctl, const char *id, sl_state_t st, const 
     return -1;
 }
 
-/* The secrets a child gets on fd 3 (runner.h): {"nats_url", "env": {…}} with the
+/* The secrets a child gets on fd 3 (runner.h): {"nats_url", "job_key" (the key that
+ * seals the workers' jobs, engine/job.h), "env": {…}} with the
  * server's ambient credentials that the runner keeps out of its environment, so that an
  * S3 target still finds AWS_* and libpq PGPASSWORD (caller frees, secret). */
 static char *child_secrets(const sl_ctl_t *ctl)
@@ -152,7 +156,13 @@ static char *child_secrets(const sl_ctl_t *ctl)
         if (val && strncmp(*v, "SLUICE_", 7))
             json_object_set_new(env, *v, json_string(val));
     }
-    json_t *j = json_pack("{s:s, s:o}", "nats_url", ctl->nats_url, "env", env);
+    sl_secret_key_t jk;
+    char hex[2 * SL_SECRET_KEYLEN + 1];
+    sl_secret_key_derive(&ctl->o.key, SL_JOB_PURPOSE, &jk);
+    sodium_bin2hex(hex, sizeof hex, jk.k, sizeof jk.k);
+    json_t *j = json_pack("{s:s, s:s, s:o}", "nats_url", ctl->nats_url, "job_key", hex, "env", env);
+    sodium_memzero(&jk, sizeof jk);
+    sodium_memzero(hex, sizeof hex);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text;

@@ -356,11 +356,18 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     /* taken first, so that a reconnect while the stream is recreated counts too */
     int reconnects = sl_bus_reconnects(ld->run.bus);
     sl_debug("data phase: recreating the broker stream");
-    if (sl_bus_stream_reset(ld->run.bus, ld->spec->name, ld->lanes, err))
+    char tag[32];
+    sl_place_tag(ld->epoch, tag, sizeof tag);
+    sl_place_t *pl = NULL;
+    sl_placement_t where = ld->spec->opt.placement;
+    ld->remote = where != SL_PLACE_LOCAL;
+    if (sl_bus_stream_reset_tagged(ld->run.bus, ld->spec->name, ld->lanes, tag, err) ||
+        (ld->remote && sl_place_start(ld, &pl, err)))
         return -1;
     sl_debug("data phase: broker stream ready; opening readers");
     if (sl_source_open(ld->spec->source_url, &coord, err)) {
         sl_err_prefix(err, "source: ");
+        sl_place_stop(pl);
         return -1;
     }
     sl_source_t **rd = NULL;
@@ -368,6 +375,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     if (open_readers(ld, coord, &rd, &nrd, err)) {
         sl_err_prefix(err, "source: ");
         sl_source_close(coord);
+        sl_place_stop(pl);
         return -1;
     }
     sl_lane_cfg_t lc = {.run = &ld->run,
@@ -376,7 +384,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
                         .fetch_ms = 500,
                         .ops = &sl_load_lane_ops,
                         .mode = ld};
-    sl_lanes_t *lanes = sl_lanes_start(&lc, ld->lanes);
+    sl_lanes_t *lanes = where == SL_PLACE_WORKERS ? NULL : sl_lanes_start(&lc, ld->lanes);
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
     reader_arg_t *ra = calloc((size_t)nrd, sizeof *ra);
     for (int i = 0; i < nrd; i++) {
@@ -391,6 +399,8 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         sl_run_wait(&ld->run, 250);
         pthread_mutex_unlock(&ld->run.mu);
         sl_progress_tick(pg);
+        if (pl)
+            sl_place_tick(pl);
         int64_t moves = atomic_load(&ld->moves);
         if (moves != last_moves || atomic_load(&ld->busy) > 0) {
             last_moves = moves;
@@ -400,7 +410,9 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         if (sl_bus_reconnects(ld->run.bus) != reconnects)
             why = "the connection to the broker was re-established";
         else if (time(NULL) - last_move_at >= SL_LOAD_STALL_SECS)
-            why = "nothing moved for a minute";
+            why = where == SL_PLACE_WORKERS ? "no worker applied a batch for a minute (does a `sluice worker` run "
+                                              "on this NATS, with the servers' secret key?)"
+                                            : "nothing moved for a minute";
         if (why) {
             sl_warn("%s: batches the broker had not stored may be lost; restarting the data phase "
                     "from the target's checkpoints (applied rows are kept, none is written twice)",
@@ -414,6 +426,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         pthread_join(rt[i], NULL);
     sl_debug("data phase: waiting for writers");
     sl_lanes_join(lanes);
+    sl_place_stop(pl);
     sl_debug("data phase: all threads stopped");
     sl_progress_stop(pg);
     for (int i = 0; i < nrd; i++)

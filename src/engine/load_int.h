@@ -56,6 +56,9 @@ typedef struct load {
     _Atomic int stripes_left;
     _Atomic int64_t moves; /* batches published or applied: the stall detector's pulse */
     _Atomic int busy;      /* writers inside a target transaction right now */
+    /* options.placement workers or any (place.c): lanes run in other processes too, so
+     * stripes done are counted from the target's checkpoints, not by the lanes here */
+    bool remote;
 } load_t;
 
 #define SL_LOAD_STALL_SECS 60
@@ -75,5 +78,17 @@ extern const sl_lane_ops_t sl_load_lane_ops;
 
 /* The checkpoint key of a stripe: "s:<n>". */
 void sl_load_stripe_key(int stripe, char *buf, int size);
+
+/* place.c: a load's lanes on workers (options.placement, docs/cluster.md "Workers"), the
+ * owner's side. Start queues one job per lane for the workers and listens to their
+ * reports; tick (run_data's loop, every 250 ms) counts the stripes done from the
+ * target's checkpoints and lets the readers go on as the broker stream drains; stop
+ * withdraws the jobs nobody took. */
+typedef struct sl_place sl_place_t;
+int sl_place_start(load_t *ld, sl_place_t **out, sl_err_t *err);
+void sl_place_tick(sl_place_t *pl);
+void sl_place_stop(sl_place_t *pl);
+/* The tag of a pass's broker stream ("e<epoch>"): a worker's job ends with its pass. */
+void sl_place_tag(uint64_t epoch, char *buf, size_t size);
 
 #endif

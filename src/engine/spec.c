@@ -41,6 +41,11 @@ static const sl_opt_t rows[] = {
     {.name = "ordering", .type = SL_OPT_ENUM,
      .choices = {{"transaction", SL_OPT_MODES}, {"key", SL_OPT_MODES}}, .dflt = "transaction",
      .modes = SL_OPT_CDC, .doc = "apply whole source transactions in commit order, or lanes by key"},
+    {.name = "placement", .type = SL_OPT_ENUM,
+     .choices = {{"local", SL_OPT_MODES}, {"workers", SL_OPT_LOAD}, {"any", SL_OPT_LOAD}}, .dflt = "local",
+     .modes = SL_OPT_MODES,
+     .doc = "where writer lanes and read stripes run: local (the stream's own process), workers "
+            "(`sluice worker` processes on the NATS cluster) or any (both); docs/cluster.md"},
 };
 #define NROWS (int)(sizeof rows / sizeof rows[0])
 
@@ -50,7 +55,7 @@ static const size_t offs[] = {
     offsetof(sl_options_t, readers),      offsetof(sl_options_t, batch_rows),
     offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
     offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
-    offsetof(sl_options_t, ordering),
+    offsetof(sl_options_t, ordering),     offsetof(sl_options_t, placement),
 };
 _Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");
 

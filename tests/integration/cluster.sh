@@ -60,6 +60,61 @@ for b in SLUICE_STREAMS SLUICE_LEASES; do
   assert_eq 3 "$r" "replicas of KV bucket $b"
 done
 
+# --- 5. workers (a function: it runs after the CDC phases) ---------------------------------------
+LSRC=sl_cluster_lsrc LTGT=sl_cluster_ltgt LNAME=cluster-load ROWS=${SLUICE_TEST_CLUSTER_ROWS:-300000}
+phase_workers() {
+  note "phase 5: a load with placement any, its lanes on server B and worker W; W is SIGKILLed mid-load"
+  pg_newdb "$LSRC"
+  pg_newdb "$LTGT"
+  on_exit "pg_sql postgres 'DROP DATABASE IF EXISTS $LSRC WITH (FORCE)' >/dev/null; pg_sql postgres 'DROP DATABASE IF EXISTS $LTGT WITH (FORCE)' >/dev/null"
+  local ddl="CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))"
+  pg_sql "$LSRC" "$ddl; INSERT INTO items SELECT i, i % 97, 'item ' || md5(i::text), i * 0.25
+    FROM generate_series(1, $ROWS) i"
+  # the target's table exists with a statement trigger that records who wrote each batch:
+  # the connection's application_name ("sluice" for a server's stream process, "sluice-worker
+  # <node>" for a worker) and the rows of the statement, inside the writer's own transaction
+  pg_sql "$LTGT" "$ddl; CREATE TABLE writer_log (app text NOT NULL, rows bigint NOT NULL);
+    CREATE FUNCTION writer_log() RETURNS trigger LANGUAGE plpgsql AS \$\$
+    BEGIN
+      INSERT INTO writer_log SELECT current_setting('application_name'), count(*) FROM new_rows;
+      RETURN NULL;
+    END \$\$;
+    CREATE TRIGGER writer_log AFTER INSERT ON items REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION writer_log()"
+  write_spec "$TMPD/load.json" "$LNAME" "$(pg_url "$LSRC")" "$(pg_url "$LTGT")" \
+    '{"placement": "any", "writers": 2, "readers": 1, "batch_rows": 1000, "chunk_rows": 20000, "schema": "none"}'
+  echo "$URL_B" >"$TMPD/nats-w.url"
+  chmod 600 "$TMPD/nats-w.url"
+  "$SLUICE_BIN" worker --nats-url-file "$TMPD/nats-w.url" --data-dir "$TMPD/w" --lanes 2 \
+    >"$TMPD/worker.out" 2>"$TMPD/worker.err" &
+  PID_W=$!
+  SRV_PIDS+=("$PID_W")
+  wait_for "[ -s '$TMPD/w/node-id' ]" 20 || die "the worker did not start"
+  local node_w worker_rows server_rows
+  node_w=$(cat "$TMPD/w/node-id")
+  on_b
+  api_ok 201 POST "/api/v1/streams?start=true" "$(jq -c . "$TMPD/load.json")"
+  LID=$(jq -r .id <<<"$API_BODY")
+  wait_for "[ \"\$(pg_sql $LTGT \"SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'\")\" -gt 5000 ]" 120 ||
+    { tail -n 30 "$TMPD/worker.err" >&2; die "the worker wrote no rows"; }
+  note "worker $node_w wrote rows; SIGKILL it mid-load"
+  kill -KILL "$PID_W"
+  srv_wait_state "$LID" completed 300
+  worker_rows=$(pg_sql "$LTGT" "SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'")
+  server_rows=$(pg_sql "$LTGT" "SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice'")
+  note "rows written: $worker_rows by worker $node_w, $server_rows by server B's stream process"
+  [ "$worker_rows" -gt 0 ] && [ "$server_rows" -gt 0 ] || die "rows were not written by both the worker and the server"
+  assert_eq "$ROWS" "$((worker_rows + server_rows))" "rows inserted in committed statements (each row once)"
+  assert_eq "$(pg_sql "$LSRC" "SELECT count(*) || ' ' || md5(string_agg(t::text, ',' ORDER BY id)) FROM items t")" \
+    "$(pg_sql "$LTGT" "SELECT count(*) || ' ' || md5(string_agg(t::text, ',' ORDER BY id)) FROM items t")" \
+    "items: rows and md5 on the source (expected) and the target"
+}
+if [ "${SLUICE_TEST_CLUSTER_ONLY:-}" = 5 ]; then
+  phase_workers
+  note "ok (phase 5 only)"
+  exit 0
+fi
+
 # --- the stream -------------------------------------------------------------------------------
 cdc_pg_db "$SRC"
 cdc_pg_db "$TGT"
@@ -160,7 +215,10 @@ if grep -q "fenced by lease epoch" "$TMPD/srvB2.err"; then
   note "the old owner's process tried to commit and was refused by the fence"
 fi
 
+phase_workers
+
 # --- the end ----------------------------------------------------------------------------------
+on_a
 cdc_workload_stop wl
 cdc_catch_up "$SLOT" "" 120
 srv_workload_same "$SRC" "$TGT"
