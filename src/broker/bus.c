@@ -197,7 +197,7 @@ int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err)
     jsErrCode jerr = 0;
     natsStatus s = js_DeleteStream(bus->js, name, NULL, &jerr);
     if (s == NATS_OK || s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
-        return 0;
+        return sl_bus_stripes_delete(bus, stream, err);
     return nats_fail(err, s, jerr, "could not delete the broker stream");
 }
 

@@ -134,6 +134,16 @@ int sl_bus_jobs_purge(sl_bus_t *bus, const char *stream, sl_err_t *err);
 /* A worker's subscription to the job queue: fetch with sl_bus_fetch, keep a job with
  * sl_bus_in_progress, end it with ack (done), nak (another may do it) or term. */
 int sl_bus_jobs_subscribe(sl_bus_t *bus, sl_bus_sub_t **out, sl_err_t *err);
+/* A load's stripes to read (docs/cluster.md "Workers"): the work queue
+ * SLUICE_<stream>_STRIPES on "sluice.<stream>.stripes", one consumer "readers" that the
+ * owner's readers and the workers' share; a stripe stays unacknowledged while it is read
+ * (in progress at least every SL_BUS_JOB_WAIT_MS / 3). reset deletes and creates it;
+ * sl_bus_stream_delete deletes it too. */
+int sl_bus_stripes_reset(sl_bus_t *bus, const char *stream, sl_err_t *err);
+int sl_bus_stripes_delete(sl_bus_t *bus, const char *stream, sl_err_t *err);
+int sl_bus_stripe_publish(sl_bus_t *bus, const char *stream, const char *msgid, const void *data, size_t len,
+                          sl_err_t *err);
+int sl_bus_stripes_subscribe(sl_bus_t *bus, const char *stream, sl_bus_sub_t **out, sl_err_t *err);
 /* The messages of stream's JetStream stream published and not yet acknowledged (*n), its
  * tag into tag (size bytes, "" when none), and whether that stream exists. */
 int sl_bus_stream_pending(sl_bus_t *bus, const char *stream, int64_t *n, char *tag, size_t size, bool *exists,

@@ -120,6 +120,89 @@ int sl_bus_jobs_subscribe(sl_bus_t *bus, sl_bus_sub_t **out, sl_err_t *err)
     return sl_bus_pull(bus, JOBS_STREAM, "sluice.jobs.>", JOBS_CONSUMER, out, err);
 }
 
+/* ---- a load's stripes to read ------------------------------------------------------- */
+
+static void stripes_names(const char *stream, char *name, size_t nsize, char *subject, size_t ssize)
+{
+    snprintf(name, nsize, "SLUICE_%s_STRIPES", stream);
+    snprintf(subject, ssize, "sluice.%s.stripes", stream);
+}
+
+int sl_bus_stripes_delete(sl_bus_t *bus, const char *stream, sl_err_t *err)
+{
+    char name[200], subject[200];
+    stripes_names(stream, name, sizeof name, subject, sizeof subject);
+    jsErrCode jerr = 0;
+    natsStatus s = js_DeleteStream(sl_bus_js(bus), name, NULL, &jerr);
+    if (s == NATS_OK || s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+        return 0;
+    return fail(err, s, jerr, "could not delete the stripe queue");
+}
+
+int sl_bus_stripes_reset(sl_bus_t *bus, const char *stream, sl_err_t *err)
+{
+    char name[200], subject[200];
+    stripes_names(stream, name, sizeof name, subject, sizeof subject);
+    if (sl_bus_stripes_delete(bus, stream, err))
+        return -1;
+    jsCtx *js = sl_bus_js(bus);
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char *subjects[1] = {subject};
+    cfg.Name = name;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Retention = js_WorkQueuePolicy;
+    cfg.Duplicates = (int64_t)120 * 1000 * 1000 * 1000;
+    bool exact;
+    cfg.Replicas = sl_bus_stream_replicas(bus, &exact);
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_AddStream(&si, js, &cfg, NULL, &jerr);
+    if (s != NATS_OK)
+        return fail(err, s, jerr, "could not create the stripe queue");
+    jsStreamInfo_Destroy(si);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "readers";
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = (int64_t)SL_BUS_JOB_WAIT_MS * 1000 * 1000;
+    cc.MaxAckPending = 10000;
+    cc.DeliverPolicy = js_DeliverAll;
+    jsConsumerInfo *ci = NULL;
+    s = js_AddConsumer(&ci, js, name, &cc, NULL, &jerr);
+    if (s != NATS_OK)
+        return fail(err, s, jerr, "could not create the stripe queue's consumer");
+    jsConsumerInfo_Destroy(ci);
+    return 0;
+}
+
+int sl_bus_stripe_publish(sl_bus_t *bus, const char *stream, const char *msgid, const void *data, size_t len,
+                          sl_err_t *err)
+{
+    char name[200], subject[200];
+    stripes_names(stream, name, sizeof name, subject, sizeof subject);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msgid;
+    po.ExpectStream = name;
+    jsErrCode jerr = 0;
+    jsPubAck *pa = NULL;
+    natsStatus s = js_Publish(&pa, sl_bus_js(bus), subject, data, (int)len, &po, &jerr);
+    if (s != NATS_OK)
+        return fail(err, s, jerr, "could not queue a stripe");
+    jsPubAck_Destroy(pa);
+    return 0;
+}
+
+int sl_bus_stripes_subscribe(sl_bus_t *bus, const char *stream, sl_bus_sub_t **out, sl_err_t *err)
+{
+    char name[200], subject[200];
+    stripes_names(stream, name, sizeof name, subject, sizeof subject);
+    return sl_bus_pull(bus, name, subject, "readers", out, err);
+}
+
 int sl_bus_stream_pending(sl_bus_t *bus, const char *stream, int64_t *n, char *tag, size_t size, bool *exists,
                           sl_err_t *err)
 {

@@ -1,8 +1,8 @@
 /*
  * worker.c: `sluice worker --nats URL [--data-dir DIR] [--lanes N]`: a process on any
- * machine of a NATS cluster that takes writer lanes of loads (options.placement "workers"
- * or "any") from the workers' job queue and runs them (engine/place.h, docs/cluster.md
- * "Workers").
+ * machine of a NATS cluster that takes writer lanes and read stripes of loads
+ * (options.placement "workers" or "any") from the workers' job queue and runs them
+ * (engine/place.h, docs/cluster.md "Workers").
  *
  * It authenticates to NATS as a server does (the same --nats URL and credential flags)
  * and opens jobs with the key derived from the cluster's secret key (SLUICE_SECRET_KEY, or
@@ -47,8 +47,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sluice worker --nats URL [options]\n"
             "\n"
-            "Takes writer lanes of the loads whose options.placement is \"workers\" or \"any\"\n"
-            "from the job queue of a NATS cluster and runs them (docs/cluster.md).\n"
+            "Takes writer lanes and read stripes of the loads whose options.placement is\n"
+            "\"workers\" or \"any\" from the job queue of a NATS cluster and runs them\n"
+            "(docs/cluster.md).\n"
             "\n"
             "options:\n" SL_CLI_NATS_HELP
             "  --data-dir DIR       this worker's node-id, lock and secret.key (default\n"
@@ -87,7 +88,7 @@ static void *job_main(void *arg)
     slot_t *s = arg;
     worker_t *w = s->w;
     sl_err_t err = {0};
-    int rc = sl_place_run_lane(&s->job, w->bus, w->node, w->stop, alive, s, &err);
+    int rc = sl_place_run(&s->job, w->bus, w->node, w->stop, alive, s, &err);
     if (rc == 0) {
         sl_bus_ack(s->msg); /* its pass is over */
     } else if (err.code == SL_E_CANCELED) {
@@ -96,7 +97,7 @@ static void *job_main(void *arg)
         sl_warn("load \"%s\": %s", s->job.stream, err.message);
         sl_bus_term(s->msg); /* fenced: a job of an older lease, never to run again */
     } else {
-        sl_warn("load \"%s\": lane %d failed: %s%s%s; handing the job back", s->job.stream, s->job.lane, err.message,
+        sl_warn("load \"%s\": job %d failed: %s%s%s; handing it back", s->job.stream, s->job.lane, err.message,
                 err.hint[0] ? "; " : "", err.hint);
         sl_bus_nak(s->msg, FAILED_DELAY_MS);
     }

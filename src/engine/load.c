@@ -269,7 +269,8 @@ static int finish_with_retry(load_t *ld, sl_target_t **admin, sl_err_t *err)
 
 /* ---- running ---------------------------------------------------------------------- */
 
-static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int *nout, sl_err_t *err)
+static int open_readers(load_t *ld, sl_source_t *coord, sl_place_t *pl, sl_source_t ***out, int *nout,
+                        sl_err_t *err)
 {
     char *token = NULL;
     int maxr = 1;
@@ -306,8 +307,10 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
             return -1;
         }
     }
+    /* stripes for the workers too (place.c): they join this snapshot while coord keeps it */
+    int prc = pl && sl_place_can_read(ld, coord) ? sl_place_reads(pl, token, want, err) : 0;
     free(token);
-    if (!ext && coord->ops->snapshot_release(coord, err)) {
+    if (prc || (!ext && coord->ops->snapshot_release(coord, err))) {
         for (int i = 1; i < n; i++)
             sl_source_close(rd[i]);
         free(rd);
@@ -361,6 +364,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     sl_place_t *pl = NULL;
     sl_placement_t where = ld->spec->opt.placement;
     ld->remote = where != SL_PLACE_LOCAL;
+    ld->queued = false;
     if (sl_bus_stream_reset_tagged(ld->run.bus, ld->spec->name, ld->lanes, tag, err) ||
         (ld->remote && sl_place_start(ld, &pl, err)))
         return -1;
@@ -372,7 +376,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     }
     sl_source_t **rd = NULL;
     int nrd = 0;
-    if (open_readers(ld, coord, &rd, &nrd, err)) {
+    if (open_readers(ld, coord, pl, &rd, &nrd, err)) {
         sl_err_prefix(err, "source: ");
         sl_source_close(coord);
         sl_place_stop(pl);
@@ -385,9 +389,12 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
                         .ops = &sl_load_lane_ops,
                         .mode = ld};
     sl_lanes_t *lanes = where == SL_PLACE_WORKERS ? NULL : sl_lanes_start(&lc, ld->lanes);
+    /* with placement workers and the stripes queued, the workers read: rd[0] only keeps
+     * the snapshot they join */
+    int nthreads = where == SL_PLACE_WORKERS && ld->queued ? 0 : nrd;
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
     reader_arg_t *ra = calloc((size_t)nrd, sizeof *ra);
-    for (int i = 0; i < nrd; i++) {
+    for (int i = 0; i < nthreads; i++) {
         ra[i] = (reader_arg_t){.ld = ld, .src = rd[i], .id = i};
         pthread_create(&rt[i], NULL, sl_load_reader_main, &ra[i]);
     }
@@ -422,7 +429,7 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         }
     }
     sl_debug("data phase: waiting for readers");
-    for (int i = 0; i < nrd; i++)
+    for (int i = 0; i < nthreads; i++)
         pthread_join(rt[i], NULL);
     sl_debug("data phase: waiting for writers");
     sl_lanes_join(lanes);

@@ -59,6 +59,12 @@ typedef struct load {
     /* options.placement workers or any (place.c): lanes run in other processes too, so
      * stripes done are counted from the target's checkpoints, not by the lanes here */
     bool remote;
+    /* readers take stripes from the stripe queue (place.c) instead of next_stripe */
+    bool queued;
+    /* a worker's reader: the in-flight window is the broker stream's pending messages,
+     * at most `window` */
+    bool worker;
+    int window;
 } load_t;
 
 #define SL_LOAD_STALL_SECS 60
@@ -88,6 +94,12 @@ typedef struct sl_place sl_place_t;
 int sl_place_start(load_t *ld, sl_place_t **out, sl_err_t *err);
 void sl_place_tick(sl_place_t *pl);
 void sl_place_stop(sl_place_t *pl);
+/* Whether the stripes of this load can be read elsewhere: the source's snapshot can be
+ * joined from another process (PostgreSQL's exported snapshot; files need none). */
+bool sl_place_can_read(const load_t *ld, const sl_source_t *coord);
+/* Queues the stripes not done and one read job per reader for the workers, which join
+ * snapshot `token`; ld->queued from then on. */
+int sl_place_reads(sl_place_t *pl, const char *token, int readers, sl_err_t *err);
 /* The tag of a pass's broker stream ("e<epoch>"): a worker's job ends with its pass. */
 void sl_place_tag(uint64_t epoch, char *buf, size_t size);
 

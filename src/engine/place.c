@@ -12,13 +12,21 @@
  * same durable consumers as the workers' (one unacknowledged batch per lane at a time,
  * whoever fetched it); with "workers" it runs none.
  *
- * A worker (sl_place_run_lane) runs lane k of a job alone: it reads the plan from the
+ * A worker (sl_place_run) runs lane k of a job alone: it reads the plan from the
  * target, serves the lane's consumer with the load's lane mode (writer.c), writes its
  * checkpoints under the job's fence, reports every second and ends when the job's pass
  * is over (the broker stream is gone or tagged with another pass). A worker that dies
  * leaves its batch unacknowledged: the broker gives it to whoever serves the lane next,
  * and the checkpoint, committed with the rows or not at all, says whether it was
  * applied.
+ *
+ * Read stripes go to workers only where the source's snapshot can be joined from another
+ * process (sl_place_can_read): the owner then queues every stripe not done on the stripe
+ * queue with where it resumes, and read jobs that carry its exported snapshot; its own
+ * readers (with "any") and the workers' take stripes from that queue (reader.c), and a
+ * worker's reader waits for room by the broker stream's pending messages. The owner keeps
+ * the exporting connection open for the pass. MariaDB/MySQL sources keep their readers
+ * with the owner (their snapshot is one process's).
  *
  * Threads: start, tick and stop run on run_data's thread; the report listener on nats.c's
  * delivery thread (atomics only); sl_place_run_lane on a worker's job thread.
@@ -68,11 +76,13 @@ static void on_report(void *ctx, const char *subject, const void *data, size_t l
         for (int i = 0; i < r.ntables && i < ld->plan.ntables; i++) {
             atomic_fetch_add(&ld->ts[i].rows_written, r.rows[i]);
             atomic_fetch_add(&ld->ts[i].bytes_written, r.bytes[i]);
+            atomic_fetch_add(&ld->ts[i].rows_read, r.read[i]);
+            atomic_fetch_add(&ld->ts[i].bytes_read, r.read_bytes[i]);
         }
         atomic_fetch_add(&ld->run.batches, r.batches);
         atomic_fetch_add(&ld->run.duplicates, r.duplicates);
         atomic_fetch_add(&ld->run.retries, r.retries);
-        if (r.batches || r.duplicates)
+        if (r.batches || r.duplicates || r.ntables)
             atomic_fetch_add(&ld->moves, 1);
     }
     sl_job_report_free(&r);
@@ -116,6 +126,50 @@ int sl_place_start(load_t *ld, sl_place_t **out, sl_err_t *err)
 fail:
     sl_place_stop(pl);
     return -1;
+}
+
+bool sl_place_can_read(const load_t *ld, const sl_source_t *coord)
+{
+    const char *kind = coord->ops->name;
+    return ld->remote && !ld->opts->snapshot && (!strcmp(kind, "pg") || !strcmp(kind, "file"));
+}
+
+int sl_place_reads(sl_place_t *pl, const char *token, int readers, sl_err_t *err)
+{
+    load_t *ld = pl->ld;
+    const char *name = ld->spec->name;
+    if (sl_bus_stripes_reset(ld->run.bus, name, err))
+        return -1;
+    int queued = 0;
+    for (int s = 0; s < ld->plan.nstripes; s++) {
+        if (ld->st[s].done)
+            continue;
+        sl_job_stripe_t js = {.stripe = s, .seq = ld->st[s].seq, .position = ld->st[s].position};
+        char *text = sl_job_stripe_encode(&js), msgid[200];
+        snprintf(msgid, sizeof msgid, "e%" PRIu64 ".s%d", ld->epoch, s);
+        int rc = sl_bus_stripe_publish(ld->run.bus, name, msgid, text, strlen(text), err);
+        free(text);
+        if (rc)
+            return -1;
+        queued++;
+    }
+    ld->queued = true;
+    for (int i = 0; i < readers; i++) {
+        sl_job_t job = {.kind = SL_JOB_LOAD_READ, .lane = i, .epoch = ld->epoch, .fence = pl->tgt->fence,
+                        .batch_rows = ld->spec->opt.batch_rows, .batch_bytes = (int)ld->batch_bytes,
+                        .window = ld->max_inflight, .target_url = ld->spec->target_url,
+                        .source_url = ld->spec->source_url, .snapshot = (char *)token};
+        snprintf(job.stream, sizeof job.stream, "%s", name);
+        char *text = sl_job_encode(&job, ld->opts->job_key), msgid[200];
+        snprintf(msgid, sizeof msgid, "%s.e%" PRIu64 ".r%d", name, ld->epoch, i);
+        int rc = sl_bus_job_publish(ld->run.bus, name, msgid, text, strlen(text), err);
+        free(text);
+        if (rc)
+            return -1;
+    }
+    sl_info("%d stripe%s queued, and %d read job%s for the workers", queued, queued == 1 ? "" : "s", readers,
+            readers == 1 ? "" : "s");
+    return 0;
 }
 
 typedef struct poll {
@@ -235,7 +289,16 @@ static int read_plan(const sl_job_t *job, sl_plan_t *plan, sl_err_t *err)
     return rc;
 }
 
-/* Publishes what changed since *last (the figures of ld): a report. */
+/* The change of counter *now since *last, which then follows it. */
+static int64_t delta(_Atomic int64_t *now, int64_t *last)
+{
+    int64_t v = atomic_load(now), d = v - *last;
+    *last = v;
+    return d;
+}
+
+/* Publishes what changed since last (the figures of ld: 3 run counters, then 4 per
+ * table): a report. */
 static void report(load_t *ld, const sl_job_t *job, const char *node, int64_t *last)
 {
     int n = ld->plan.ntables;
@@ -243,24 +306,22 @@ static void report(load_t *ld, const sl_job_t *job, const char *node, int64_t *l
     snprintf(r.node, sizeof r.node, "%s", node);
     r.rows = calloc((size_t)n + 1, sizeof *r.rows);
     r.bytes = calloc((size_t)n + 1, sizeof *r.bytes);
-    if (!r.rows || !r.bytes)
+    r.read = calloc((size_t)n + 1, sizeof *r.read);
+    r.read_bytes = calloc((size_t)n + 1, sizeof *r.read_bytes);
+    if (!r.rows || !r.bytes || !r.read || !r.read_bytes)
         abort();
     bool any = false;
     for (int i = 0; i < n; i++) {
-        int64_t rows = atomic_load(&ld->ts[i].rows_written), bytes = atomic_load(&ld->ts[i].bytes_written);
-        r.rows[i] = rows - last[3 + 2 * i];
-        r.bytes[i] = bytes - last[4 + 2 * i];
-        last[3 + 2 * i] = rows;
-        last[4 + 2 * i] = bytes;
-        any = any || r.rows[i];
+        int64_t *l = last + 3 + 4 * i;
+        r.rows[i] = delta(&ld->ts[i].rows_written, &l[0]);
+        r.bytes[i] = delta(&ld->ts[i].bytes_written, &l[1]);
+        r.read[i] = delta(&ld->ts[i].rows_read, &l[2]);
+        r.read_bytes[i] = delta(&ld->ts[i].bytes_read, &l[3]);
+        any = any || r.rows[i] || r.read[i];
     }
-    int64_t b = atomic_load(&ld->run.batches), d = atomic_load(&ld->run.duplicates), t = atomic_load(&ld->run.retries);
-    r.batches = b - last[0];
-    r.duplicates = d - last[1];
-    r.retries = t - last[2];
-    last[0] = b;
-    last[1] = d;
-    last[2] = t;
+    r.batches = delta(&ld->run.batches, &last[0]);
+    r.duplicates = delta(&ld->run.duplicates, &last[1]);
+    r.retries = delta(&ld->run.retries, &last[2]);
     if (any || r.batches || r.duplicates || r.retries) {
         char *text = sl_job_report_encode(&r), subject[200];
         report_subject(job->stream, subject, sizeof subject);
@@ -284,33 +345,59 @@ static bool pass_on(sl_bus_t *bus, const sl_job_t *job)
     return exists && !strcmp(tag, want);
 }
 
-int sl_place_run_lane(const sl_job_t *job, sl_bus_t *bus, const char *node, volatile sig_atomic_t *stop,
-                      void (*alive)(void *ctx), void *ctx, sl_err_t *err)
+/* A worker's reader thread: the load's reader (reader.c) on the job's snapshot. */
+static void *reader_main(void *arg) { return sl_load_reader_main(arg); }
+
+int sl_place_run(const sl_job_t *job, sl_bus_t *bus, const char *node, volatile sig_atomic_t *stop,
+                 void (*alive)(void *ctx), void *ctx, sl_err_t *err)
 {
-    sl_spec_t spec = {.name = (char *)job->stream, .mode = SL_MODE_LOAD, .target_url = job->target_url};
+    bool lane = job->kind == SL_JOB_LOAD_LANE;
+    sl_spec_t spec = {.name = (char *)job->stream, .mode = SL_MODE_LOAD, .target_url = job->target_url,
+                      .source_url = job->source_url};
+    spec.opt.batch_rows = job->batch_rows;
     sl_load_opts_t opts = {0};
-    load_t ld = {.spec = &spec, .opts = &opts, .lanes = job->lane + 1, .epoch = job->epoch, .remote = true};
+    load_t ld = {.spec = &spec, .opts = &opts, .lanes = lane ? job->lane + 1 : 1, .epoch = job->epoch,
+                 .remote = true, .queued = !lane, .worker = !lane, .window = job->window,
+                 .batch_bytes = (size_t)job->batch_bytes};
     volatile sig_atomic_t over = 0; /* the pass is over, or the worker stops */
     sl_run_init(&ld.run, bus, &over);
+    sl_source_t *src = NULL;
+    int64_t *last = NULL;
     int rc = -1;
     if (read_plan(job, &ld.plan, err))
         goto out;
     ld.ts = calloc((size_t)ld.plan.ntables + 1, sizeof *ld.ts);
-    int64_t *last = calloc(3 + 2 * (size_t)ld.plan.ntables, sizeof *last);
+    last = calloc(3 + 4 * (size_t)ld.plan.ntables, sizeof *last);
     if (!ld.ts || !last)
         abort();
     atomic_store(&ld.stripes_left, 1); /* more() until the pass is over */
-    sl_lane_cfg_t lc = {.run = &ld.run,
-                        .stream = job->stream,
-                        .target_url = job->target_url,
-                        .fetch_ms = 500,
-                        .ops = &sl_load_lane_ops,
-                        .mode = &ld,
-                        .first = job->lane,
-                        .fence = job->fence};
-    sl_info("load \"%s\": running lane %d of pass %" PRIu64 " (fence %lld)", job->stream, job->lane, job->epoch,
-            (long long)job->fence);
-    sl_lanes_t *lanes = sl_lanes_start(&lc, 1);
+    sl_lanes_t *lanes = NULL;
+    pthread_t rt;
+    reader_arg_t ra = {.ld = &ld, .id = job->lane};
+    if (lane) {
+        sl_lane_cfg_t lc = {.run = &ld.run,
+                            .stream = job->stream,
+                            .target_url = job->target_url,
+                            .fetch_ms = 500,
+                            .ops = &sl_load_lane_ops,
+                            .mode = &ld,
+                            .first = job->lane,
+                            .fence = job->fence};
+        sl_info("load \"%s\": running lane %d of pass %" PRIu64 " (fence %lld)", job->stream, job->lane, job->epoch,
+                (long long)job->fence);
+        lanes = sl_lanes_start(&lc, 1);
+    } else {
+        if (sl_source_open(job->source_url, &src, err) || src->ops->snapshot_import(src, job->snapshot, err)) {
+            sl_err_prefix(err, "source: ");
+            goto out;
+        }
+        ra.src = src;
+        sl_info("load \"%s\": reading stripes of pass %" PRIu64 " in the owner's snapshot", job->stream, job->epoch);
+        if (pthread_create(&rt, NULL, reader_main, &ra)) {
+            rc = sl_err_set(err, SL_E_INTERNAL, "could not start a reader thread");
+            goto out;
+        }
+    }
     int64_t checked = sl_mono_ms(), reported = checked;
     while (!over && !atomic_load(&ld.run.failed)) {
         sl_run_sleep(&ld.run, 250);
@@ -329,16 +416,19 @@ int sl_place_run_lane(const sl_job_t *job, sl_bus_t *bus, const char *node, vola
         }
     }
     over = 1;
-    sl_lanes_join(lanes);
+    if (lane)
+        sl_lanes_join(lanes);
+    else
+        pthread_join(rt, NULL);
     report(&ld, job, node, last);
-    free(last);
     rc = sl_run_failure(&ld.run, err);
     if (rc == 0 && *stop)
         rc = sl_err_set(err, SL_E_CANCELED, "the worker stops");
-    sl_info("load \"%s\": lane %d of pass %" PRIu64 " %s: %" PRId64 " batches applied, %" PRId64 " skipped",
-            job->stream, job->lane, job->epoch, rc ? "ended" : "done", atomic_load(&ld.run.batches),
-            atomic_load(&ld.run.duplicates));
+    sl_info("load \"%s\": %s %d of pass %" PRIu64 " %s", job->stream, lane ? "lane" : "reader", job->lane,
+            job->epoch, rc ? "ended" : "done");
 out:
+    sl_source_close(src);
+    free(last);
     free(ld.ts);
     sl_plan_free(&ld.plan);
     sl_run_destroy(&ld.run);

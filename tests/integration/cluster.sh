@@ -85,7 +85,7 @@ phase_workers() {
     '{"placement": "any", "writers": 2, "readers": 1, "batch_rows": 1000, "chunk_rows": 20000, "schema": "none"}'
   echo "$URL_B" >"$TMPD/nats-w.url"
   chmod 600 "$TMPD/nats-w.url"
-  "$SLUICE_BIN" worker --nats-url-file "$TMPD/nats-w.url" --data-dir "$TMPD/w" --lanes 2 \
+  "$SLUICE_BIN" worker --nats-url-file "$TMPD/nats-w.url" --data-dir "$TMPD/w" --lanes 3 \
     >"$TMPD/worker.out" 2>"$TMPD/worker.err" &
   PID_W=$!
   SRV_PIDS+=("$PID_W")
@@ -97,7 +97,8 @@ phase_workers() {
   LID=$(jq -r .id <<<"$API_BODY")
   wait_for "[ \"\$(pg_sql $LTGT \"SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'\")\" -gt 5000 ]" 120 ||
     { tail -n 30 "$TMPD/worker.err" >&2; die "the worker wrote no rows"; }
-  note "worker $node_w wrote rows; SIGKILL it mid-load"
+  grep -q "reading stripes of pass" "$TMPD/worker.err" || die "the worker took no read job"
+  note "worker $node_w reads stripes and wrote rows; SIGKILL it mid-load"
   kill -KILL "$PID_W"
   srv_wait_state "$LID" completed 300
   worker_rows=$(pg_sql "$LTGT" "SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'")
