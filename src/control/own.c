@@ -278,7 +278,9 @@ static void scan_one(sl_own_t *o, const json_t *rec)
             sl_api_err_t e = {0};
             char sid[24];
             sl_info("stream %s is %s and %s: starting it here", name, str(rec, "state"), why);
-            if (sl_ctl_stream_start_locked(ctl, id, SL_ACT_RECOVER, sid, &e) && strcmp(e.code, "not_owner")) {
+            /* another server won the lease, or NATS did not answer: the next scan looks again */
+            if (sl_ctl_stream_start_locked(ctl, id, SL_ACT_RECOVER, sid, &e) && strcmp(e.code, "not_owner") &&
+                strcmp(e.code, "unavailable")) {
                 json_t *error = json_pack("{s:s, s:s}", "code", e.code, "message", e.message);
                 sl_ctl_stream_set_state(ctl, id, SL_ST_FAILED, error);
                 json_decref(error);

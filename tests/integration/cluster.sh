@@ -112,6 +112,9 @@ phase_workers() {
 }
 if [ "${SLUICE_TEST_CLUSTER_ONLY:-}" = 5 ]; then
   phase_workers
+  if grep -E 'Sanitizer|runtime error' "$TMPD"/srv*.err "$TMPD"/worker.err >&2; then
+    die "a sanitizer report in a log"
+  fi
   note "ok (phase 5 only)"
   exit 0
 fi
@@ -228,4 +231,8 @@ cdc_apply_log_check "$TGT" "$streamed" "$HANDOVER_ID" 200
 note "apply log: $streamed audit rows streamed after the hand-over, each inserted once"
 api_ok 200 POST "/api/v1/streams/$SID/stop"
 api_ok 204 DELETE "/api/v1/streams/$SID?drop_slot=true"
+# no sanitizer report from any server, stream process or worker (an ASan build's tests)
+if grep -E 'Sanitizer|runtime error' "$TMPD"/srv*.err "$TMPD"/worker.err >&2; then
+  die "a sanitizer report in a log"
+fi
 note "ok"
