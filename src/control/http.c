@@ -71,6 +71,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
     [SL_R_OPTIONS] = sl_ctl_options,
+    [SL_R_STREAM_VERIFY_START] = sl_ctl_stream_verify_start, [SL_R_STREAM_VERIFY_GET] = sl_ctl_stream_verify_get,
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
@@ -391,7 +392,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
                          .on_exit = sl_ctl_on_exit};
     if (sl_ctl_node_load(o->data_dir, 'n', ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
-        sl_runner_start(o->exe, &cb, &ctl->runner, err)) {
+        sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
@@ -437,6 +438,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
     sl_async_free(ctl->async);
     sl_ctl_cluster_unserve(ctl);
     sl_runner_stop(ctl->runner, 60000); /* the leases are renewed until the children are gone */
+    sl_verify_stop(ctl->verify);
     sl_own_stop(ctl->own);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);

@@ -44,6 +44,10 @@ static const sl_route_t routes[SL_R_COUNT] = {
     {SL_R_STREAM_LOGS, "GET", STRM "/{id}/logs", true, NULL, 200, "recent log lines", "limit"},
     {SL_R_OPTIONS, "GET", "/api/v1/options", true, NULL, 200,
      "the spec's options and the URL parameters, with types, defaults and bounds", NULL},
+    {SL_R_STREAM_VERIFY_START, "POST", STRM "/{id}/verify", true, NULL, 202,
+     "start a verify job: row counts and checksums per table, source against target", NULL},
+    {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", true, NULL, 200, "the last verify job and its report",
+     NULL},
 };
 
 const sl_route_t *sl_route_table(void) { return routes; }

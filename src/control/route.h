@@ -40,6 +40,8 @@ typedef enum sl_route_id {
     SL_R_STREAM_EVENTS,
     SL_R_STREAM_LOGS,
     SL_R_OPTIONS,
+    SL_R_STREAM_VERIFY_START,
+    SL_R_STREAM_VERIFY_GET,
     SL_R_COUNT
 } sl_route_id_t;
 

@@ -82,6 +82,14 @@ struct sl_target_ops {
     /* Inserts or updates one checkpoint (in the open transaction, or autocommit). */
     int (*ckpt_put)(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck,
                     sl_err_t *err);
+    /* Optional (NULL: a commit is durable when it returns). A target that keeps committed
+     * batches in a spool and stores them later (the file target's change files, which
+     * rotate by rows, bytes and time) makes durable, between transactions, what is due
+     * by now (everything when all), then sets *ck to the checkpoint of key that a crash
+     * now would leave in effect (*found false: none). The engine confirms no source
+     * position past it (docs/files.md "Exactly once"). */
+    int (*ckpt_durable)(sl_target_t *tgt, const char *stream, const char *key, bool all, sl_ckpt_t *ck,
+                        bool *found, sl_err_t *err);
     /* Calls fn for every checkpoint of the stream (autocommit read). A target without
      * the checkpoint table yet has no checkpoints: 0 calls, not an error. */
     int (*ckpt_list)(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx,

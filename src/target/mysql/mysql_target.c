@@ -75,10 +75,11 @@ static int my_ckpt_setup(sl_target_t *base, sl_err_t *err)
                       "PRIMARY KEY (stream, `key`)"
                       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin",
                       err)) {
+        char u[300];
         if (err && err->code == SL_E_PRIVILEGE)
             sl_err_hint(err, "GRANT CREATE, INSERT, UPDATE, DELETE, SELECT, DROP, INDEX, ALTER, "
-                             "REFERENCES ON `%s`.* TO '%s'",
-                        tgt->my.database, tgt->my.user ? tgt->my.user : "");
+                             "REFERENCES ON `%s`.* TO %s",
+                        tgt->my.database, sl_mysql_account(tgt->my.account, u, sizeof u));
         sl_err_prefix(err, "checkpoint table: ");
         return -1;
     }
