@@ -48,15 +48,10 @@ static int put(sl_store_t *st, const char *name, const char *node, int64_t epoch
     uint64_t rev = l->rev;
     int rc;
     if (rev == 0) {
-        rc = sl_store_create(st, SL_BUCKET_LEASES, name, rec, err);
-        if (rc == 0) {
-            /* a create does not say its revision: read it back */
-            sl_lease_t back;
-            rc = sl_lease_get(st, name, &back, err);
-            if (rc == 0 && (strcmp(back.node, node) || back.epoch != epoch))
-                rc = sl_err_set(err, SL_E_CONFLICT, "the lease of stream \"%s\" changed meanwhile", name);
-            rev = back.rev;
-        }
+        /* the revision from the create's acknowledgement: reading the lease back could be
+         * answered by a replica that has not applied the create yet (a direct get), and
+         * would take our own fresh lease for someone else's */
+        rc = sl_store_create_rev(st, SL_BUCKET_LEASES, name, rec, &rev, err);
     } else {
         rc = sl_store_update(st, SL_BUCKET_LEASES, name, rec, &rev, err);
     }

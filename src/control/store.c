@@ -127,9 +127,16 @@ int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, u
 
 int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err)
 {
+    uint64_t rev;
+    return sl_store_create_rev(st, b, key, rec, &rev, err);
+}
+
+int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
+                        sl_err_t *err)
+{
     char *text = json_dumps(rec, JSON_COMPACT);
-    uint64_t rev = 0;
-    natsStatus s = kvStore_Create(&rev, st->kv[b], key, text, (int)strlen(text));
+    *rev = 0;
+    natsStatus s = kvStore_Create(rev, st->kv[b], key, text, (int)strlen(text));
     free(text);
     if (s == NATS_OK)
         return 0;

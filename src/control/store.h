@@ -42,6 +42,10 @@ int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, u
                  sl_err_t *err);
 /* Creates key (SL_E_CONFLICT when it exists). */
 int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err);
+/* The same, *rev the new record's revision (from the leader's acknowledgement: a read
+ * back may be answered by a replica that has not seen the record yet). */
+int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
+                        sl_err_t *err);
 /* Replaces key if its revision is still rev (SL_E_CONFLICT otherwise); *rev is updated. */
 int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec,
                     uint64_t *rev, sl_err_t *err);
