@@ -30,7 +30,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/cluster.sh"
 
 SRC=sl_cluster_src TGT=sl_cluster_tgt NAME=cluster-cdc SLOT=$(cdc_slot_name cluster-cdc)
 export SLUICE_API_KEY="key-$RANDOM$RANDOM$RANDOM"
-export SLUICE_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SLUICE_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export SLUICE_SECRET_KEY
 SRV_KEY=$SLUICE_API_KEY
 
 # --- the cluster ------------------------------------------------------------------------------
@@ -89,22 +90,22 @@ phase_workers() {
     >"$TMPD/worker.out" 2>"$TMPD/worker.err" &
   PID_W=$!
   SRV_PIDS+=("$PID_W")
-  wait_for "[ -s '$TMPD/w/node-id' ]" 20 || die "the worker did not start"
+  wait_for "[ -s '$TMPD/w/node-id' ]" 60 || die "the worker did not start"
   local node_w worker_rows server_rows
   node_w=$(cat "$TMPD/w/node-id")
   on_b
   api_ok 201 POST "/api/v1/streams?start=true" "$(jq -c . "$TMPD/load.json")"
   LID=$(jq -r .id <<<"$API_BODY")
-  wait_for "[ \"\$(pg_sql $LTGT \"SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'\")\" -gt 5000 ]" 120 ||
+  wait_for "[ \"\$(pg_sql $LTGT \"SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'\")\" -gt 5000 ]" 240 ||
     { tail -n 30 "$TMPD/worker.err" >&2; die "the worker wrote no rows"; }
   grep -q "reading stripes of pass" "$TMPD/worker.err" || die "the worker took no read job"
   note "worker $node_w reads stripes and wrote rows; SIGKILL it mid-load"
   kill -KILL "$PID_W"
-  srv_wait_state "$LID" completed 300
+  srv_wait_state "$LID" completed 600
   worker_rows=$(pg_sql "$LTGT" "SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice-worker $node_w'")
   server_rows=$(pg_sql "$LTGT" "SELECT coalesce(sum(rows), 0) FROM writer_log WHERE app = 'sluice'")
   note "rows written: $worker_rows by worker $node_w, $server_rows by server B's stream process"
-  [ "$worker_rows" -gt 0 ] && [ "$server_rows" -gt 0 ] || die "rows were not written by both the worker and the server"
+  { [ "$worker_rows" -gt 0 ] && [ "$server_rows" -gt 0 ]; } || die "rows were not written by both the worker and the server"
   assert_eq "$ROWS" "$((worker_rows + server_rows))" "rows inserted in committed statements (each row once)"
   assert_eq "$(pg_sql "$LSRC" "SELECT count(*) || ' ' || md5(string_agg(t::text, ',' ORDER BY id)) FROM items t")" \
     "$(pg_sql "$LTGT" "SELECT count(*) || ' ' || md5(string_agg(t::text, ',' ORDER BY id)) FROM items t")" \
@@ -134,27 +135,36 @@ where() {
   api GET "/api/v1/streams/$SID"
   jq -r '"\(.state) \(.node)"' <<<"$API_BODY"
 }
-# Waits up to T s until the stream runs on NODE (seen through the current server) and the
-# target applies changes again; notes how long it took from T0 (ms).
+# Waits up to T s until the stream runs on NODE (seen through the current server), then up
+# to A s until the target applies changes again; notes how long it took from T0 (ms). The
+# deadlines are generous (a loaded machine, a sanitizer build): the 30 s of a failover is
+# asserted on the measured time, below, not by the deadline.
 wait_owner() {
-  local node=$1 t=$2 t0=$3 n
+  local node=$1 t=$2 t0=$3 what=$4 a=${5:-90} n
   wait_for "[ \"\$(where)\" = 'running $node' ]" "$t" || {
     where >&2; tail -n 40 "$SRV_LOG" >&2; die "the stream does not run on $node after ${t}s"; }
   n=$(applied)
-  wait_for "[ \"\$(applied)\" -gt $n ]" 60 || die "the target does not move under $node"
-  note "running on $node and applying again $(($(now_ms) - t0)) ms after the $4"
+  wait_for "[ \"\$(applied)\" -gt $n ]" "$a" || { tail -n 40 "$SRV_LOG" >&2; die "the target does not move under $node"; }
   TAKEOVER_MS=$(($(now_ms) - t0))
+  note "running on $node and applying again $TAKEOVER_MS ms after the $what"
+}
+# A failover within 30 s (the issue's bound), checked on a gcc build; a sanitizer build's
+# processes start several times slower, so there the time is noted, not asserted.
+check_30s() {
+  if [ "$TAKEOVER_MS" -le 30000 ]; then return 0; fi
+  [ -n "${SLUICE_SANITIZER_LOG_DIR:-}" ] || die "failover took $TAKEOVER_MS ms (at most 30 s)"
+  note "failover took $TAKEOVER_MS ms: over 30 s, accepted under a sanitizer build"
 }
 
 on_a
 api_ok 201 POST "/api/v1/streams?start=true" "$(jq -c . "$TMPD/spec.json")"
 SID=$(jq -r .id <<<"$API_BODY")
 cdc_workload_start wl "$SRC" 100 2
-srv_wait_state "$SID" running 60
+srv_wait_state "$SID" running 120
 wait_for "cdc_has_ckpt pg $TGT $NAME" 120 || die "no CDC checkpoint on the target: the initial load did not hand over"
 cdc_apply_log_create "$TGT"
 HANDOVER_ID=$(audit_max)
-wait_for "[ \"\$(applied)\" -gt 20 ]" 60 || die "no change applied under A"
+wait_for "[ \"\$(applied)\" -gt 20 ]" 120 || die "no change applied under A"
 assert_eq "running $NODE_A" "$(where)" "the stream after its start through A"
 
 # --- 1. failover ------------------------------------------------------------------------------
@@ -162,16 +172,22 @@ note "phase 1: SIGKILL server A, the owner"
 t0=$(now_ms)
 cdc_kill_tree "$PID_A"
 on_b
-wait_owner "$NODE_B" 30 "$t0" "kill"
-[ "$TAKEOVER_MS" -le 30000 ] || die "failover took $TAKEOVER_MS ms (at most 30 s)"
+wait_owner "$NODE_B" 120 "$t0" "kill"
+check_30s
 
 # --- 2. a NATS node lost ----------------------------------------------------------------------
 note "phase 2: SIGKILL nats node 3"
 cluster_nats_stop 3
 n=$(applied)
-wait_for "[ \"\$(applied)\" -gt $((n + 50)) ]" 60 || die "the stream stopped applying with one NATS node down"
+wait_for "[ \"\$(applied)\" -gt $((n + 50)) ]" 120 || die "the stream stopped applying with one NATS node down"
 assert_eq "running $NODE_B" "$(where)" "the stream with one NATS node down"
 note "the stream applied $(($(applied) - n)) audit rows with node 3 down"
+# When node 3 led the SLUICE_LEASES stream, JetStream elects a new leader in 4-9 s, and a
+# renewal held up over 6 s makes B restart the stream's process in place (docs/cluster.md):
+# said here, not failed; the data checks at the end cover it.
+if grep -q "could not be renewed" "$TMPD/srvB1.err"; then
+  note "B restarted the stream's process while the leases' stream elected a leader"
+fi
 cluster_nats_start_one 3
 cluster_nats_ready 3
 
@@ -182,14 +198,16 @@ note "phase 3: SIGKILL server B: A takes the stream over"
 t0=$(now_ms)
 cdc_kill_tree "$PID_B"
 on_a
-wait_owner "$NODE_A" 30 "$t0" "kill"
+wait_owner "$NODE_A" 120 "$t0" "kill"
+check_30s
 ROUND_B=2
 start_b 2
 note "cut A from NATS"
 t0=$(now_ms)
 cluster_proxy_cut
 on_b
-wait_owner "$NODE_B" 45 "$t0" "cut"
+wait_owner "$NODE_B" 120 "$t0" "cut"
+check_30s
 # A stopped its stream's process itself, before B could take the lease
 grep -q "could not be renewed" "$TMPD/srvA2.err" || die "server A did not stop its stream on losing NATS"
 [ -z "$(cdc_children "$PID_A")" ] || {
@@ -198,7 +216,7 @@ grep -q "could not be renewed" "$TMPD/srvA2.err" || die "server A did not stop i
 }
 note "heal A's links"
 cluster_proxy_heal
-sleep 8
+sleep 12 # a lease TTL and more: A scanned the streams again meanwhile
 [ -z "$(cdc_children "$PID_A")" ] || die "server A started the stream again after the partition healed"
 assert_eq "running $NODE_B" "$(where)" "the stream after the partition healed"
 
@@ -208,7 +226,9 @@ kids=$(cdc_children "$PID_B")
 t0=$(now_ms)
 kill -STOP "$PID_B" $kids
 on_a
-wait_owner "$NODE_A" 45 "$t0" "stop"
+# the new process waits for the replication slot until PostgreSQL's wal_sender_timeout
+# (60 s) ends the stopped process's connection: no 30 s bound here
+wait_owner "$NODE_A" 120 "$t0" "stop" 180
 kill -CONT $kids "$PID_B"
 sleep 5
 on_a
@@ -224,7 +244,7 @@ phase_workers
 # --- the end ----------------------------------------------------------------------------------
 on_a
 cdc_workload_stop wl
-cdc_catch_up "$SLOT" "" 120
+cdc_catch_up "$SLOT" "" 300
 srv_workload_same "$SRC" "$TGT"
 streamed=$(pg_sql "$SRC" "SELECT count(*) FROM cdc_audit WHERE id > $HANDOVER_ID")
 cdc_apply_log_check "$TGT" "$streamed" "$HANDOVER_ID" 200
