@@ -224,11 +224,13 @@ assert_eq "running $NODE_B" "$(where)" "the stream after the partition healed"
 note "phase 4: SIGSTOP server B and its stream's process until A takes over"
 kids=$(cdc_children "$PID_B")
 t0=$(now_ms)
+# shellcheck disable=SC2086 # kids: one pid a word
 kill -STOP "$PID_B" $kids
 on_a
 # the new process waits for the replication slot until PostgreSQL's wal_sender_timeout
 # (60 s) ends the stopped process's connection: no 30 s bound here
 wait_owner "$NODE_A" 120 "$t0" "stop" 180
+# shellcheck disable=SC2086
 kill -CONT $kids "$PID_B"
 sleep 5
 on_a
