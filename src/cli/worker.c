@@ -213,18 +213,12 @@ int sl_cli_worker(int argc, char **argv)
     volatile int *stop = sl_cli_stop_flag();
     const char *dir = "./sluice-worker";
     sl_cli_nats_t nats = {0};
-    int c, taken, lanes = 4;
+    int c, lanes = 4;
     sl_loglevel_t lv;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
-            if (taken < 0) {
-                sl_cli_nats_free(&nats);
-                return SL_EXIT_USAGE;
-            }
-            continue;
-        }
+    while ((c = sl_cli_getopt(argc, argv, longopts, &nats)) != -1) {
         switch (c) {
+        case -2: return SL_EXIT_USAGE;
         case 'd': dir = optarg; break;
         case 'n':
             lanes = atoi(optarg);
