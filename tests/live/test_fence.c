@@ -182,6 +182,40 @@ static void test_raise_waits(void **state)
     sl_target_close(b);
 }
 
+/* PostgreSQL: an owner paused mid-transaction (it holds the fence row's share lock and
+ * never commits) does not hold a takeover up for ever: its fenced transaction's
+ * idle_in_transaction_session_timeout (60 s) ends its session, the raise goes through,
+ * and nothing of the paused transaction commits. */
+static void test_raise_paused_owner(void **state)
+{
+    ctx_t *c = *state;
+    reset(c);
+    sl_err_t err = {0};
+    char buf[2048];
+    sl_target_t *a = open_fenced(c, 9), *b = open_fenced(c, 10);
+    assert_int_equal(sl_target_fence_raise(a, STREAM, &err), 0);
+    sl_ckpt_t ck = {.epoch = 1, .seq = 20, .position = "[\"k\"]"};
+    assert_int_equal(a->ops->begin(a, &err), 0);
+    if (a->ops->ckpt_put(a, STREAM, "s:0", &ck, &err))
+        fail_msg("%s: put in flight: %s", c->name, sl_err_format(&err, buf, sizeof buf));
+    raiser_t r = {.t = b};
+    pthread_t th;
+    pthread_create(&th, NULL, raise_main, &r);
+    for (int i = 0; i < 1800 && !atomic_load(&r.done); i++) { /* 180 s: a loaded machine */
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (!atomic_load(&r.done))
+        fail_msg("%s: the raise still waits for a transaction idle for 180 s", c->name);
+    pthread_join(th, NULL);
+    if (r.rc)
+        fail_msg("%s: raise: %s", c->name, sl_err_format(&r.err, buf, sizeof buf));
+    assert_int_not_equal(a->ops->commit(a, &err), 0);
+    assert_int_equal(seq_of(b, "s:0"), -1); /* the paused owner's checkpoint never committed */
+    sl_target_close(a);
+    sl_target_close(b);
+}
+
 static int setup_pg(const char *base)
 {
     char url[700];
@@ -236,7 +270,8 @@ int main(void)
     snprintf(filex.url, sizeof filex.url, "file://%s?format=jsonl", dir);
 #define ALL(f) cmocka_unit_test_prestate(f, &pgx), cmocka_unit_test_prestate(f, &myx), \
                cmocka_unit_test_prestate(f, &filex)
-    const struct CMUnitTest tests[] = {ALL(test_stale_refused), ALL(test_raise_waits)};
+    const struct CMUnitTest tests[] = {ALL(test_stale_refused), ALL(test_raise_waits),
+                                       cmocka_unit_test_prestate(test_raise_paused_owner, &pgx)};
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[100];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

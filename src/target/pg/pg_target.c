@@ -146,9 +146,15 @@ fail:
     return -1;
 }
 
+/* A fenced connection's transaction (target.h) that stays idle 60 s is ended by the
+ * server: a process paused mid-transaction (SIGSTOP, a frozen VM) would otherwise hold its
+ * share lock on the fence row, and the row locks of its batch, until it woke, and the new
+ * owner's fence raise would wait for it that long. Its rows could not commit anyway. */
 static int pg_begin(sl_target_t *tgt, sl_err_t *err)
 {
-    return sl_pg_exec(&((sl_pg_target_t *)tgt)->pg, "BEGIN", err, "could not start a transaction");
+    return sl_pg_exec(&((sl_pg_target_t *)tgt)->pg,
+                      tgt->fence > 0 ? "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '60s'" : "BEGIN",
+                      err, "could not start a transaction");
 }
 
 static int pg_commit(sl_target_t *tgt, sl_err_t *err)
