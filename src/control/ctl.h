@@ -128,6 +128,8 @@ int sl_ctl_stream_verify_start(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api
 int sl_ctl_stream_verify_get(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* options.c */
 int sl_ctl_options(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* POST /api/v1/check (check.c). */
+int sl_ctl_check(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* The stream record by id or name: 404 when absent. */
 int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
                        sl_api_err_t *e);

@@ -55,6 +55,10 @@ static const sl_route_t routes[SL_R_COUNT] = {
     {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", R_READ, NULL, 200, "the last verify job and its report",
      NULL},
     {SL_R_WHOAMI, "GET", "/api/v1/whoami", R_READ, NULL, 200, "the name and role of the key sent", NULL},
+    {SL_R_CHECK, "POST", "/api/v1/check", R_ADMIN, "StreamSpec", 200,
+     "what a spec would do, writing nothing: per table the target DDL after the mapping, its decisions and "
+     "risks (with scan: each value the target would refuse, and the cast that carries it)",
+     "scan"},
 };
 
 const sl_route_t *sl_route_table(void) { return routes; }

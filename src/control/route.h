@@ -43,6 +43,7 @@ typedef enum sl_route_id {
     SL_R_STREAM_VERIFY_START,
     SL_R_STREAM_VERIFY_GET,
     SL_R_WHOAMI,
+    SL_R_CHECK,
     SL_R_COUNT
 } sl_route_id_t;
 
@@ -61,7 +62,7 @@ typedef struct sl_route {
     const char *body;     /* OpenAPI schema name of the request body, NULL: none */
     int status;           /* success status: 200, 201, 204 */
     const char *summary;
-    const char *query;    /* "start", "drop_slot", "limit" or NULL: the one query parameter */
+    const char *query;    /* "start", "drop_slot", "limit", "scan" or NULL: the one query parameter */
 } sl_route_t;
 
 /* The table, SL_R_COUNT entries in sl_route_id_t order. */

@@ -294,36 +294,30 @@ static int tables_from_plan(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
     sl_ckpt_clear(&ck);
     if (rc)
         return -1;
-    cd->tables = plan.tables;
-    cd->ntables = plan.ntables;
-    plan.tables = NULL;
+    sl_cdc_set_maps(cd, plan.maps, plan.ntables);
+    plan.maps = NULL;
     plan.ntables = 0;
     sl_plan_free(&plan);
     return 0;
 }
 
-/* PostgreSQL's change stream leaves generated columns out: a PostgreSQL target computes
- * them again, any other target would keep stale values, so such a stream is refused. */
-static int c_generated_refused(const sl_spec_t *spec, sl_table_t *const *tables, int n, sl_err_t *err)
+/* The mapping of every table checked before the source is touched: what a change stream
+ * cannot map (a view, a filter the source cannot decide without whole old rows, a key
+ * column left out) is refused here, with its hint. The load maps them again. */
+static int check_maps(const sl_spec_t *spec, sl_table_t *const *tables, int n, sl_err_t *err)
 {
-    bool pg_source = !strncmp(spec->source_url, "postgres", 8);
-    bool pg_target = !strncmp(spec->target_url, "postgres", 8);
-    if (!pg_source || pg_target)
-        return 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < tables[i]->ncolumns; j++)
-            if (tables[i]->columns[j].generated) {
-                char label[300];
-                sl_table_label(tables[i], label, sizeof label);
-                sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of table \"%s\" is generated, and PostgreSQL does "
-                                             "not send generated columns in its change stream",
-                           tables[i]->columns[j].name, label);
-                sl_err_detail(err, "a non-PostgreSQL target stores the column as a plain one and would keep stale "
-                                   "values");
-                sl_err_hint(err, "leave the table out of the stream, or stream into PostgreSQL (which computes "
-                                 "the column again)");
-                return -1;
-            }
+    sl_map_env_t env;
+    if (sl_map_env(spec, &env, err))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        sl_map_t *m = NULL;
+        if (sl_map_build(spec, tables[i], &env, &m, err))
+            return -1;
+        int rc = m->filter ? sl_filter_check_old_row(m->filter, tables[i]->old_full, err) : 0;
+        sl_map_free(m);
+        if (rc)
+            return -1;
+    }
     return 0;
 }
 
@@ -367,7 +361,7 @@ static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t
         sl_err_hint(err, "check the database (and schema) in the source URL");
         goto out;
     }
-    if (c_generated_refused(spec, tables, n, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
+    if (check_maps(spec, tables, n, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
         c->ops->prepare(c, tables, n, &prep, err))
         goto out;
     /* the initial load, from the source's snapshot (its connection stays idle), or
@@ -515,6 +509,7 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->rows_written = atomic_load(&cd->tstats[i].rows_written);
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
+        t->rows_rejected = atomic_load(&cd->tstats[i].rows_rejected);
     }
     sl_run_snap(&cd->run, snap);
     snap->lag_seconds = (double)atomic_load(&cd->lag_us) / 1e6;
@@ -536,10 +531,8 @@ static void stats_cdc_phase(cdc_t *cd)
     cd->tstats = calloc((size_t)cd->ntables + 1, sizeof *cd->tstats);
     if (!cd->tnames || !cd->tstats)
         abort();
-    for (int i = 0; i < cd->ntables; i++) {
-        char label[300];
-        cd->tnames[i] = sl_strdup(sl_table_label(cd->tables[i], label, sizeof label));
-    }
+    for (int i = 0; i < cd->ntables; i++)
+        cd->tnames[i] = sl_strdup(cd->maps[i]->label);
     cd->ntstats = cd->ntables;
     sl_stats_phase(cd->run.stats, "cdc");
     sl_stats_attach(cd->run.stats, collect_stats, cd);
@@ -605,6 +598,9 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         cd.handover = prior.start;
         if (sl_cdc_tables_from_json(&cd, prior.tables, err))
             goto out;
+        for (int i = 0; i < cd.ntables; i++)
+            if (sl_map_same_rules(cd.maps[i], spec, "change stream", err))
+                goto out;
         sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
     } else if (first_run(&cd, adm, &prior, &c, err)) {
         goto out;
@@ -613,6 +609,11 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         prior.state = c->ops->state(c); /* what the next connections open with */
     }
     id = prior_id(spec, &prior);
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && adm->ops->rejects_setup &&
+        adm->ops->rejects_setup(adm, spec->name, false, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
     stats_cdc_phase(&cd);
     sl_target_close(adm);
     adm = NULL;
@@ -666,7 +667,8 @@ out:
     }
     free(cd.lane);
     free(cd.xq);
-    free_tables(cd.tables, cd.ntables);
+    free(cd.mapx);
+    sl_cdc_free_maps(&cd);
     pthread_rwlock_destroy(&cd.schema);
     sl_run_destroy(&cd.run);
     return res;

@@ -31,6 +31,7 @@
 
 #include "core/log.h"
 #include "engine/cdc_int.h"
+#include "engine/reject.h"
 
 /* Changes handed to apply_changes at once: as many as RUN_VALUES values allow (a change
  * takes room for a new and an old row), between RUN_MIN and RUN_MAX. A run of inserts is
@@ -51,8 +52,11 @@ typedef struct wstate {
     sl_value_t *vals;
     size_t vals_cap;
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
+    sl_rejects_t rj;  /* the open transaction's rejects (options.on_error, reject.h) */
+    bool isolate;     /* the server refused this batch once: find the changes it refuses */
     /* what apply leaves for settled */
     int64_t napplied;
+    int64_t *trejected; /* per table */
     sl_cbatch_hdr_t hdr;
     bool have_safe;
     sl_pos_t safe;
@@ -120,9 +124,26 @@ static int max_cols(const cdc_t *cd)
 {
     int m = 1;
     for (int i = 0; i < cd->ntables; i++)
-        if (cd->tables[i]->ncolumns > m)
-            m = cd->tables[i]->ncolumns;
+        if (cd->maps[i]->tgt->ncolumns > m)
+            m = cd->maps[i]->tgt->ncolumns;
     return m;
+}
+
+/* A change's position in rejects: the packed form the lane checkpoints hold (the source's
+ * own form needs the reader's connection, which is not this thread's). */
+static const char *pos_text(void *ctx, sl_pos_t pos, char *buf, size_t size)
+{
+    (void)ctx;
+    sl_lsn_format(pos.lsn, buf, size);
+    return buf;
+}
+
+/* Applies the run of n changes of one table, with on_error in force (reject.h). */
+static int apply_run(wstate_t *w, int n, sl_err_t *err)
+{
+    cdc_t *cd = w->cd;
+    uint32_t t = w->chs[0].table;
+    return sl_rejects_apply(&w->rj, w->tgt, cd->maps[t], (int)t, w->chs, n, w->isolate, pos_text, cd, err);
 }
 
 /* Applies the changes of v after `after`, in runs of one table. */
@@ -158,7 +179,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
         if (rc == 1) {
             sl_change_t *c = &w->chs[n];
             if (c->table >= (uint32_t)cd->ntables ||
-                (c->op != SL_OP_TRUNCATE && c->ncols != cd->tables[c->table]->ncolumns))
+                (c->op != SL_OP_TRUNCATE && c->ncols != cd->maps[c->table]->tgt->ncolumns))
                 return sl_err_set(err, SL_E_PROTOCOL,
                                   "a change batch does not match the stream's tables (table %u, %d columns)",
                                   c->table, c->ncols);
@@ -167,7 +188,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
             if (n > 0 && c->table != w->chs[0].table) {
                 /* a new table: apply the run so far first, then start over with this one */
                 sl_change_t keep = *c;
-                if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
+                if (apply_run(w, n, err))
                     return -1;
                 *napplied += n;
                 count_run(w, n);
@@ -188,7 +209,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
             n++;
         }
         if (n > 0 && (flush || n == run_max)) {
-            if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
+            if (apply_run(w, n, err))
                 return -1;
             *napplied += n;
             count_run(w, n);
@@ -212,6 +233,7 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
     *napplied = 0;
     for (int i = 0; i < cd->ntstats; i++)
         w->trows[i] = w->tbytes[i] = 0;
+    sl_rejects_reset(&w->rj);
     if (tgt->ops->begin(tgt, err))
         return FAILED;
     if (tgt->ops->ckpt_get(tgt, cd->spec->name, key, &ck, &found, err))
@@ -235,6 +257,8 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
     }
     if (v->hdr.nchanges && apply_changes(w, v, at, napplied, err))
         goto fail;
+    if (sl_rejects_write(&w->rj, tgt, NULL, err))
+        goto fail;
     char *pos = sl_cdc_pos_json(v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
     sl_ckpt_t next = {.epoch = (int64_t)v->hdr.epoch, .seq = ck.seq + 1, .position = pos, .done = false};
     int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, key, &next, err);
@@ -257,10 +281,12 @@ static void *lane_open(void *mode, int lane)
     cdc_t *cd = mode;
     wstate_t *w = calloc(1, sizeof *w);
     if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
-        !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)))
+        !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)) ||
+        !(w->trejected = calloc((size_t)cd->ntstats + 1, sizeof *w->trejected)))
         abort();
     w->cd = cd;
     w->lane = lane;
+    sl_rejects_init(&w->rj, cd->spec->name, cd->spec->opt.on_error == SL_ON_ERROR_REJECT, cd->ntables);
     return w;
 }
 
@@ -271,6 +297,8 @@ static void lane_close(void *state)
     free(w->vals);
     free(w->trows);
     free(w->tbytes);
+    free(w->trejected);
+    sl_rejects_free(&w->rj);
     free(w);
 }
 
@@ -307,7 +335,16 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     w->tgt = tgt;
     w->hdr = v.hdr;
     pthread_rwlock_rdlock(&cd->schema);
+    w->isolate = false;
     outcome_t o = apply(w, &v, &w->napplied, err);
+    if (o == FAILED && sl_rejects_isolable(&w->rj, err)) {
+        sl_debug("lane %d: the target refused a change (%s); finding it", w->lane, err->message);
+        w->isolate = true;
+        o = apply(w, &v, &w->napplied, err);
+    }
+    for (int i = 0; i < cd->ntstats; i++)
+        w->trejected[i] = o == APPLIED && i < w->rj.ntables ? w->rj.counts[i] : 0;
+    sl_rejects_reset(&w->rj);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
     /* what of it a crash would keep, for settled (the ack does not wait for it) */
@@ -340,8 +377,10 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     if (verdict == SL_LANE_APPLIED) {
         atomic_fetch_add(&cd->changes_applied, w->napplied);
         for (int i = 0; i < cd->ntstats; i++) {
+            if (w->trejected[i])
+                atomic_fetch_add(&cd->tstats[i].rows_rejected, w->trejected[i]);
             if (w->trows[i])
-                atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i]);
+                atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i] - w->trejected[i]);
             if (w->tbytes[i])
                 atomic_fetch_add(&cd->tstats[i].bytes_written, w->tbytes[i]);
         }

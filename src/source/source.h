@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/url.h"
+#include "filter/filter.h"
 #include "model/batch.h"
 #include "model/schema.h"
 
@@ -35,6 +36,9 @@ typedef struct sl_scan {
     /* A unit of work from units() (file sources), NULL otherwise. Rows of a unit come in
      * a fixed order; after_key ["N"] then skips its first N rows (resuming a unit). */
     const char *unit;
+    /* Only the rows this filter keeps (bound to the described table, which may have
+     * more columns than `table`), pushed into the SELECT. NULL: every row. */
+    const sl_filter_t *filter;
 } sl_scan_t;
 
 struct sl_source_ops {

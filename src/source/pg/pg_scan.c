@@ -104,6 +104,9 @@ static int build_sql(sl_buf_t *b, const sl_scan_t *scan, sl_err_t *err)
     if (scan->upto_key && (sl_buf_adds(b, scan->after_key ? " AND " : " WHERE ", err) ||
                            add_bound(b, t, scan->upto_key, "<=", err)))
         return -1;
+    if (scan->filter && (sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
+                         sl_filter_sql(scan->filter, SL_FILTER_PG, b, err)))
+        return -1;
     for (int i = 0; i < npk; i++)
         if (sl_buf_adds(b, i ? ", " : " ORDER BY ", err) ||
             sl_pg_add_ident(b, t->columns[sl_table_pk_col(t, i)].name, err))
