@@ -63,10 +63,13 @@ cluster_nats_start_one() {
 }
 
 # Waits until every running node's /healthz answers ok (JetStream ready, meta leader known).
+# A node started again is ready once its server and JetStream are (js-server-only): its
+# replicas of busy streams may take minutes to catch up on a loaded machine, and nothing
+# here waits for them.
 cluster_nats_ready() {
   local i
   for i in "$@"; do
-    wait_for "curl -fsS http://127.0.0.1:${NATS_HPORT[$i]}/healthz | grep -q ok" 60 ||
+    wait_for "curl -fsS 'http://127.0.0.1:${NATS_HPORT[$i]}/healthz?js-server-only=true' | grep -q ok" 120 ||
       { tail -n 20 "$TMPD/nats/n$i.log" >&2; die "nats node $i is not ready"; }
   done
 }
