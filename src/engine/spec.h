@@ -21,6 +21,7 @@ typedef enum { SL_MODE_LOAD, SL_MODE_CDC } sl_mode_t;
 typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl_schema_policy_t;
 typedef enum { SL_WRITE_INSERT, SL_WRITE_UPSERT, SL_WRITE_TRUNCATE_INSERT } sl_write_mode_t;
 typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
+typedef enum { SL_PLACE_LOCAL, SL_PLACE_WORKERS, SL_PLACE_ANY } sl_placement_t;
 typedef enum { SL_ON_ERROR_FAIL, SL_ON_ERROR_REJECT } sl_on_error_t;
 
 /* An object of strings ({"a": "b", ...}), in the order written. */
@@ -43,6 +44,7 @@ typedef struct sl_options {
     sl_schema_policy_t schema;
     sl_write_mode_t write_mode;
     sl_ordering_t ordering;
+    sl_placement_t placement; /* where lanes and read stripes run (docs/cluster.md) */
     sl_on_error_t on_error;
     sl_strmap_t cast;   /* source type name -> target SQL type, for every table */
 } sl_options_t;
