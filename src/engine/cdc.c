@@ -40,6 +40,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_int.h"
 #include "engine/plan.h"
 #include "monitor/stats.h"
@@ -56,7 +57,7 @@ char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush)
 {
     char l[32], f[32], *out = malloc(128);
     if (!out)
-        abort();
+        sl_oom();
     sl_lsn_format(pos.lsn, l, sizeof l);
     sl_lsn_format(flush, f, sizeof f);
     snprintf(out, 128, "{\"lsn\":\"%s\",\"idx\":%u,\"flush\":\"%s\"}", l, pos.idx, f);
@@ -530,7 +531,7 @@ static void stats_cdc_phase(cdc_t *cd)
     cd->tnames = calloc((size_t)cd->ntables + 1, sizeof *cd->tnames);
     cd->tstats = calloc((size_t)cd->ntables + 1, sizeof *cd->tstats);
     if (!cd->tnames || !cd->tstats)
-        abort();
+        sl_oom();
     for (int i = 0; i < cd->ntables; i++)
         cd->tnames[i] = sl_strdup(cd->maps[i]->label);
     cd->ntstats = cd->ntables;

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_int.h"
 #include "engine/reject.h"
 
@@ -169,13 +170,13 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cs
         free(w->vals);
         w->vals = malloc(need * sizeof *w->vals);
         if (!w->vals)
-            abort();
+            sl_oom();
         w->vals_cap = need;
     }
     if (run_max > w->run_max) {
         free(w->chs);
         if (!(w->chs = malloc((size_t)run_max * sizeof *w->chs)))
-            abort();
+            sl_oom();
         w->run_max = run_max;
     }
     sl_cbatch_rewind(v);
@@ -316,7 +317,7 @@ static void *lane_open(void *mode, int lane)
     if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
         !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)) ||
         !(w->trejected = calloc((size_t)cd->ntstats + 1, sizeof *w->trejected)))
-        abort();
+        sl_oom();
     w->cd = cd;
     w->lane = lane;
     sl_rejects_init(&w->rj, cd->spec->name, cd->spec->opt.on_error == SL_ON_ERROR_REJECT, cd->ntables);
