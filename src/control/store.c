@@ -33,6 +33,34 @@ static int fail(sl_err_t *err, natsStatus s, const char *what, const char *key)
     return -1;
 }
 
+/* Makes a replicated bucket's reads go to its stream leader. nats.c creates KV buckets
+ * with AllowDirect, which lets any replica answer a get, and a replica may not have seen
+ * a record just written: a server read back the stream it had just created as missing
+ * (404 on POST ?start=true) and took its own fresh lease for another's. A bucket bound
+ * with AllowDirect off reads through the leader, which has every acknowledged write. */
+static natsStatus leader_reads(jsCtx *js, const char *bucket, kvStore **kv)
+{
+    char name[64];
+    snprintf(name, sizeof name, "KV_%s", bucket);
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
+    if (s != NATS_OK)
+        return s;
+    if (si->Config->AllowDirect) {
+        jsStreamInfo *up = NULL;
+        si->Config->AllowDirect = false;
+        s = js_UpdateStream(&up, js, si->Config, NULL, &jerr);
+        jsStreamInfo_Destroy(up);
+    }
+    jsStreamInfo_Destroy(si);
+    if (s != NATS_OK)
+        return s;
+    kvStore_Destroy(*kv); /* bound again: a store decides direct gets when it binds */
+    *kv = NULL;
+    return js_KeyValue(kv, js, bucket);
+}
+
 int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
 {
     sl_store_t *st = calloc(1, sizeof *st);
@@ -84,6 +112,8 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
             cfg.Replicas = replicas;
             s = js_CreateKeyValue(&st->kv[i], js, &cfg);
         }
+        if (s == NATS_OK && replicas > 1)
+            s = leader_reads(js, bucket_names[i], &st->kv[i]);
         if (s != NATS_OK) {
             fail(err, s, "could not open KV bucket", bucket_names[i]);
             sl_store_close(st);
