@@ -108,7 +108,15 @@ for i in 1 2 3; do
   cdc_start run "$TMPD/pg2my.json" "$TMPD/data"
   pid=$CDC_PID
 done
+# The workload runs on until it has made enough of each kind of change (a slow machine
+# makes fewer in the same time), 180 s at most.
+enough() {
+  [ "$(pg_sql "$SRC" "SELECT count(*) FILTER (WHERE op = 'UPDATE' AND NOT was_in AND is_in) >= 50
+    AND count(*) FILTER (WHERE op = 'UPDATE' AND was_in AND NOT is_in) >= 50
+    AND count(*) FILTER (WHERE op IN ('INSERT', 'UPDATE') AND is_in AND nan) >= 20 FROM acct_log")" = t ]
+}
 sleep 3
+wait_for enough 180 || note "the workload made fewer changes than wanted in 180 s"
 touch "$TMPD/stop.work"
 sleep 1
 cdc_catch_up "$SLOT" "$pid" 120
