@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "engine/cdc_int.h"
+#include "engine/cdc_copy_int.h"
 #include "source/source.h"
 
 #define BATCH_AGE_MS 50
@@ -248,7 +248,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* ordering "key": lane by hash of table and primary key; keyless tables stay on lane 0. */
-static int route(const cdc_t *cd, const sl_change_t *c)
+int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c)
 {
     if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
         return 0;
@@ -288,7 +288,15 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     bool barrier = cd->lanes > 1 && (c->op == SL_OP_TRUNCATE || key_changes(cd, c));
     if (barrier && !sl_cdc_drain(cd))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
-    int li = route(cd, c);
+    if (sl_cdc_reader_put(cd, sl_cdc_reader_lane(cd, c), c, err))
+        return -1;
+    if (barrier && !sl_cdc_drain(cd))
+        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    return 0;
+}
+
+int sl_cdc_reader_put(cdc_t *cd, int li, const sl_change_t *c, sl_err_t *err)
+{
     lane_t *l = &cd->lane[li];
     size_t size = sl_cbatch_change_size(c);
     if (l->open && sl_cbatch_would_overflow(&l->bb, size) && publish(cd, li, err))
@@ -304,8 +312,20 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
         atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
         atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
     }
-    if (barrier && !sl_cdc_drain(cd))
-        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    return 0;
+}
+
+/* A change of the stream, after the copy's rule (engine/cdc_copy.c) for a table being
+ * copied: sent as it is, cut in halves, or dropped. */
+static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
+    sl_change_t out[2];
+    int n;
+    if (sl_cdc_copy_filter(cd, c, out, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (add_change(cd, &out[i], err))
+            return -1;
     return 0;
 }
 
@@ -338,14 +358,19 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
         cd->xact_changes = 0;
         cd->cur_lsn = ev->xact_lsn;
         cd->cur_commit_us = ev->commit_us;
+        sl_cdc_copy_begin(cd, ev);
         return 0;
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
         cd->xact_changes++;
-        return add_change(cd, &ev->change, err);
+        return on_change(cd, &ev->change, err);
+    case SL_CDC_MARK:
+        sl_cdc_copy_reached(cd, ev->end_lsn);
+        return 0;
     case SL_CDC_COMMIT:
         cd->in_xact = false;
+        sl_cdc_copy_reached(cd, ev->end_lsn);
         if (!cd->xact_changes) {
             /* an empty transaction (PostgreSQL before 15 sends them): its end is
              * confirmed through a heartbeat, as when idle, so that the confirmed
@@ -364,7 +389,10 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
             return sl_err_set(err, SL_E_INTERNAL, "a relation message for unknown table %d", ev->table);
         if (!sl_cdc_drain(cd))
             return sl_err_set(err, SL_E_CANCELED, "the session is ending");
-        return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
+        return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err) ||
+                       sl_cdc_copy_schema(cd, ev->table, err)
+                   ? -1
+                   : 0;
     }
     return 0;
 }
@@ -373,11 +401,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 static void heartbeat(cdc_t *cd, uint64_t end)
 {
     sl_err_t err = {0};
-    sl_pos_t pos = {end, 0};
-    for (int i = 0; i < cd->lanes; i++) {
-        if (sl_pos_cmp(pos, cd->lane[i].published) <= 0)
-            return;
-    }
+    sl_pos_t pos = sl_cdc_copy_slot(cd); /* between transactions, past what was sent */
     for (int i = 0; i < cd->lanes; i++) {
         open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
         cd->lane[i].bb.hdr.last = pos;
@@ -397,6 +421,7 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
     cdc_t *cd = ctx;
     if (server_end > atomic_load(&cd->server_end))
         atomic_store(&cd->server_end, server_end);
+    sl_cdc_copy_reached(cd, server_end);
     pthread_mutex_lock(&cd->run.mu);
     retire(cd);
     sl_pos_t u = lowest_pending(cd);
@@ -448,9 +473,14 @@ static bool stopping(void *ctx)
             sl_warn("stopping before every change was applied; the next run reads them again");
         return true;
     }
-    /* a batch is cut between transactions, unless it is full (add_change) */
-    if (!cd->in_xact && publish_all(cd, true, &err) && err.code != SL_E_CANCELED)
-        sl_run_fail(&cd->run, &err);
+    /* a batch is cut between transactions, unless it is full (add_change); tables are
+     * copied between transactions too */
+    if (!cd->in_xact && (publish_all(cd, true, &err) || sl_cdc_copy_tick(cd, &err)) && err.code != SL_E_CANCELED) {
+        if (err.retriable && !err.fatal)
+            sl_run_restart(&cd->run, "copying a table failed; the session starts again");
+        else
+            sl_run_fail(&cd->run, &err);
+    }
     return atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart);
 }
 

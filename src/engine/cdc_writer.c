@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "engine/cdc_copy_lane.h"
 #include "engine/cdc_int.h"
 
 /* Changes handed to apply_changes at once: as many as RUN_VALUES values allow (a change
@@ -45,6 +46,8 @@ typedef struct wstate {
     sl_value_t *vals;
     size_t vals_cap;
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
+    sl_cdc_wcopy_t copy;     /* copies beside the stream (engine/cdc_copy_lane.c) */
+    int fail_table;          /* the table whose changes the target refused, -1: none */
     /* what apply leaves for settled */
     int64_t napplied;
     sl_cbatch_hdr_t hdr;
@@ -79,6 +82,22 @@ static int max_cols(const cdc_t *cd)
     return m;
 }
 
+/* Applies the run w->chs[0..*n) of one table. */
+static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
+{
+    if (*n == 0)
+        return 0;
+    uint32_t t = w->chs[0].table;
+    if (w->tgt->ops->apply_changes(w->tgt, w->cd->tables[t], w->chs, *n, err)) {
+        w->fail_table = (int)t;
+        return -1;
+    }
+    *napplied += *n;
+    count_run(w, *n);
+    *n = 0;
+    return 0;
+}
+
 /* Applies the changes of v after `after`, in runs of one table. */
 static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64_t *napplied,
                          sl_err_t *err)
@@ -108,52 +127,53 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
         int rc = sl_cbatch_next(v, &w->chs[n], row, old, cap, err);
         if (rc < 0)
             return -1;
-        bool flush = rc == 0;
-        if (rc == 1) {
-            sl_change_t *c = &w->chs[n];
-            if (c->table >= (uint32_t)cd->ntables ||
-                (c->op != SL_OP_TRUNCATE && c->ncols != cd->tables[c->table]->ncolumns))
-                return sl_err_set(err, SL_E_PROTOCOL,
-                                  "a change batch does not match the stream's tables (table %u, %d columns)",
-                                  c->table, c->ncols);
-            if (sl_pos_cmp(c->pos, after) <= 0)
-                continue; /* applied by an earlier delivery */
-            if (n > 0 && c->table != w->chs[0].table) {
-                /* a new table: apply the run so far first, then start over with this one */
-                sl_change_t keep = *c;
-                if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
-                    return -1;
-                *napplied += n;
-                count_run(w, n);
-                /* move the pending change (and its values) to slot 0 */
-                sl_value_t *dst = w->vals;
-                if (keep.row) {
-                    memmove(dst, keep.row, (size_t)cap * sizeof *dst);
-                    keep.row = dst;
-                }
-                if (keep.old) {
-                    memmove(dst + cap, keep.old, (size_t)cap * sizeof *dst);
-                    keep.old = dst + cap;
-                }
-                w->chs[0] = keep;
-                n = 1;
-                continue;
-            }
-            n++;
-        }
-        if (n > 0 && (flush || n == run_max)) {
-            if (w->tgt->ops->apply_changes(w->tgt, cd->tables[w->chs[0].table], w->chs, n, err))
+        if (rc == 0)
+            return flush_run(w, &n, napplied, err);
+        sl_change_t *c = &w->chs[n];
+        if (c->table >= (uint32_t)cd->ntables)
+            return sl_err_set(err, SL_E_PROTOCOL, "a change batch names table %u, the stream has %d", c->table,
+                              cd->ntables);
+        if (sl_pos_cmp(c->pos, after) <= 0)
+            continue; /* applied by an earlier delivery */
+        int k = sl_cdc_wcopy_change(cd, &w->copy, c);
+        if (k == 1)
+            continue; /* its table stopped alone on this lane */
+        if (k == 2) { /* a copy mark: after what is pending */
+            sl_change_t mark = *c;
+            if (flush_run(w, &n, napplied, err) || sl_cdc_wcopy_mark(cd, &w->copy, w->tgt, &mark, err))
                 return -1;
-            *napplied += n;
-            count_run(w, n);
-            n = 0;
+            continue;
         }
-        if (flush)
-            return 0;
+        if (c->op != SL_OP_TRUNCATE && c->ncols != cd->tables[c->table]->ncolumns)
+            return sl_err_set(err, SL_E_PROTOCOL,
+                              "a change batch does not match the stream's tables (table %u, %d columns)",
+                              c->table, c->ncols);
+        if (n > 0 && c->table != w->chs[0].table) {
+            /* a new table: apply the run so far first, then start over with this one */
+            sl_change_t keep = *c;
+            if (flush_run(w, &n, napplied, err))
+                return -1;
+            /* move the pending change (and its values) to slot 0 */
+            sl_value_t *dst = w->vals;
+            if (keep.row) {
+                memmove(dst, keep.row, (size_t)cap * sizeof *dst);
+                keep.row = dst;
+            }
+            if (keep.old) {
+                memmove(dst + cap, keep.old, (size_t)cap * sizeof *dst);
+                keep.old = dst + cap;
+            }
+            w->chs[0] = keep;
+            n = 1;
+            continue;
+        }
+        n++;
+        if (n == run_max && flush_run(w, &n, napplied, err))
+            return -1;
     }
 }
 
-static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
+static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
 {
     cdc_t *cd = w->cd;
     sl_target_t *tgt = w->tgt;
@@ -182,6 +202,10 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
         sl_ckpt_clear(&ck);
         return SKIPPED;
     }
+    if (sl_cdc_wcopy_load(cd, &w->copy, found ? ck.position : NULL, err)) {
+        err->fatal = true;
+        goto fail;
+    }
     if (!(v->hdr.flags & SL_CBATCH_FIRST) && (!found || sl_pos_cmp(at, v->hdr.prev) < 0)) {
         tgt->ops->rollback(tgt);
         sl_ckpt_clear(&ck);
@@ -189,7 +213,7 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
     }
     if (v->hdr.nchanges && apply_changes(w, v, at, napplied, err))
         goto fail;
-    char *pos = sl_cdc_pos_json(v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
+    char *pos = sl_cdc_wcopy_position(cd, &w->copy, v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
     sl_ckpt_t next = {.epoch = (int64_t)v->hdr.epoch, .seq = ck.seq + 1, .position = pos, .done = false};
     int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, key, &next, err);
     free(pos);
@@ -206,6 +230,19 @@ fail_committed:
     return FAILED;
 }
 
+/* apply_once, and again without a table the target refused when that table may stop
+ * alone (options.table_errors "stop_table", engine/cdc_copy_lane.c). */
+static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
+{
+    for (;;) {
+        w->fail_table = -1;
+        outcome_t o = apply_once(w, v, napplied, err);
+        if (o != FAILED || !sl_cdc_wcopy_fail(w->cd, &w->copy, w->fail_table, err))
+            return o;
+        *err = (sl_err_t){0};
+    }
+}
+
 static void *lane_open(void *mode, int lane)
 {
     cdc_t *cd = mode;
@@ -215,6 +252,7 @@ static void *lane_open(void *mode, int lane)
         abort();
     w->cd = cd;
     w->lane = lane;
+    sl_cdc_wcopy_init(&w->copy, cd->ntables);
     return w;
 }
 
@@ -225,6 +263,7 @@ static void lane_close(void *state)
     free(w->vals);
     free(w->trows);
     free(w->tbytes);
+    sl_cdc_wcopy_free(&w->copy);
     free(w);
 }
 
@@ -261,6 +300,7 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     w->tgt = tgt;
     w->hdr = v.hdr;
     pthread_rwlock_rdlock(&cd->schema);
+    sl_cdc_wcopy_batch(&w->copy);
     outcome_t o = apply(w, &v, &w->napplied, err);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
@@ -289,6 +329,7 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     if (verdict == SL_LANE_DROPPED)
         return;
     if (verdict == SL_LANE_APPLIED) {
+        sl_cdc_wcopy_settled(cd, &w->copy);
         atomic_fetch_add(&cd->changes_applied, w->napplied);
         for (int i = 0; i < cd->ntstats; i++) {
             if (w->trows[i])

@@ -41,6 +41,10 @@ static const sl_opt_t rows[] = {
     {.name = "ordering", .type = SL_OPT_ENUM,
      .choices = {{"transaction", SL_OPT_MODES}, {"key", SL_OPT_MODES}}, .dflt = "transaction",
      .modes = SL_OPT_CDC, .doc = "apply whole source transactions in commit order, or lanes by key"},
+    {.name = "table_errors", .type = SL_OPT_ENUM,
+     .choices = {{"stop_stream", SL_OPT_CDC}, {"stop_table", SL_OPT_CDC}}, .dflt = "stop_stream",
+     .modes = SL_OPT_CDC,
+     .doc = "a table whose changes the target refuses stops the whole stream, or only itself (resync it once fixed)"},
 };
 #define NROWS (int)(sizeof rows / sizeof rows[0])
 
@@ -50,7 +54,7 @@ static const size_t offs[] = {
     offsetof(sl_options_t, readers),      offsetof(sl_options_t, batch_rows),
     offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
     offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
-    offsetof(sl_options_t, ordering),
+    offsetof(sl_options_t, ordering),     offsetof(sl_options_t, table_errors),
 };
 _Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");
 

@@ -21,6 +21,7 @@ typedef enum { SL_MODE_LOAD, SL_MODE_CDC } sl_mode_t;
 typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl_schema_policy_t;
 typedef enum { SL_WRITE_INSERT, SL_WRITE_UPSERT, SL_WRITE_TRUNCATE_INSERT } sl_write_mode_t;
 typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
+typedef enum { SL_TABLE_ERRORS_STOP_STREAM, SL_TABLE_ERRORS_STOP_TABLE } sl_table_errors_t;
 
 typedef struct sl_options {
     bool initial_load;
@@ -32,6 +33,7 @@ typedef struct sl_options {
     sl_schema_policy_t schema;
     sl_write_mode_t write_mode;
     sl_ordering_t ordering;
+    sl_table_errors_t table_errors; /* cdc: a table the target refuses stops the stream, or itself */
 } sl_options_t;
 
 typedef struct sl_spec {

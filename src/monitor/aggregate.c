@@ -228,8 +228,14 @@ static void table_progress(const sl_snap_t *s, const sl_snap_table_t *t, double 
                            double *eta)
 {
     *progress = *eta = -1;
-    if (!is_load(s))
+    if (!is_load(s)) {
+        /* a cdc stream's table being copied: rows copied of its estimate */
+        if (!strcmp(t->state, "copying") && t->copied >= 0 && t->est_rows > 0)
+            *progress = fmin((double)t->copied / (double)t->est_rows, 0.99);
+        else if (!strcmp(t->state, "streaming"))
+            *progress = 1.0;
         return;
+    }
     if (t->done || strcmp(s->phase, "done") == 0) {
         *progress = 1.0;
         *eta = 0.0;
@@ -289,13 +295,18 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
             const sl_snap_table_t *t = &s->tables[i];
             double rate = sl_agg_table_rate(a, t->name, now), progress, eta;
             table_progress(s, t, rate, &progress, &eta);
-            json_array_append_new(
-                tables, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name, "rows_read",
+            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name, "rows_read",
                                   (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
                                   "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
                                   (json_int_t)t->bytes_written, "est_rows",
                                   t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
-                                  num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate));
+                                  num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
+            if (t->state[0]) { /* a cdc stream's table (docs/api.md "Tables of a stream") */
+                json_object_set_new(o, "state", json_string(t->state));
+                json_object_set_new(o, "copied_rows", t->copied >= 0 ? json_integer(t->copied) : json_null());
+                json_object_set_new(o, "error", t->error[0] ? json_string(t->error) : json_null());
+            }
+            json_array_append_new(tables, o);
         }
         if (!is_load(s)) {
             json_decref(lag);

@@ -13,7 +13,8 @@
  *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
  *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
- *                "est_rows": n|null, "done": bool}], "tables_truncated": false}
+ *                "est_rows": n|null, "done": bool, "state"?: "copying|streaming|failed|removed",
+ *                "copied"?: n, "error"?: "…"}], "tables_truncated": false}
  * "run" identifies one process (counters start at zero in each); "seq" grows in a run;
  * "t" is seconds since that run's publisher started (a monotonic clock, for rates);
  * "ts" the wall-clock time of the sample. Counters count this run only.
@@ -39,6 +40,11 @@ typedef struct sl_snap_table {
     int64_t rows_read, rows_written, bytes_read, bytes_written;
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
+    /* a cdc stream's table: "copying", "streaming", "failed" or "removed" ("" for a
+     * load); copied: rows of the copy under way (-1: none); error: why it failed */
+    char state[12];
+    int64_t copied;
+    char error[400];
 } sl_snap_table_t;
 
 typedef struct sl_snap {

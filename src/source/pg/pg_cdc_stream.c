@@ -356,6 +356,15 @@ static int on_truncate(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
     return 0;
 }
 
+/* The stream has delivered every transaction before pos. */
+static int mark(sl_pg_cdc_t *c, uint64_t pos, sl_err_t *err)
+{
+    if (c->in_xact)
+        return 0;
+    sl_cdc_event_t ev = {.kind = SL_CDC_MARK, .end_lsn = pos, .table = -1};
+    return c->h->on_event(c->h->ctx, &ev, err);
+}
+
 /* One pgoutput message (an XLogData payload; the buffer is ours to modify). */
 static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
 {
@@ -371,6 +380,7 @@ static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
         sl_cdc_event_t ev = {.kind = SL_CDC_BEGIN,
                              .xact_lsn = c->xact_lsn,
                              .commit_us = c->commit_us,
+                             .xid = m->begin.xid,
                              .table = -1};
         return c->h->on_event(c->h->ctx, &ev, err);
     }
@@ -394,8 +404,12 @@ static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
         return on_row(c, m, err);
     case SL_PGO_TRUNCATE:
         return on_truncate(c, m, err);
+    case SL_PGO_MESSAGE:
+        /* a logical message outside a transaction (sluice writes one after reading a
+         * chunk, engine/cdc_copy.c) is decoded at its position: a position report */
+        return m->message.flags & 1 ? 0 : mark(c, m->message.lsn, err);
     default:
-        return 0; /* Origin, Type, Message: nothing to apply */
+        return 0; /* Origin, Type: nothing to apply */
     }
 }
 
@@ -436,6 +450,12 @@ static int send_status(sl_pg_cdc_t *c, bool ask_reply, sl_err_t *err)
     if (PQputCopyData(c->pg.conn, (const char *)msg, sizeof msg) <= 0 || PQflush(c->pg.conn))
         return lost(c, err);
     return 0;
+}
+
+int sl_pg_cdc_ping(sl_cdc_t *base, sl_err_t *err)
+{
+    sl_pg_cdc_t *c = (sl_pg_cdc_t *)base;
+    return c->h ? send_status(c, false, err) : 0;
 }
 
 /* An error the server ended the stream with, classified. */
@@ -509,8 +529,8 @@ static int start_replication(sl_pg_cdc_t *c, uint64_t start, sl_err_t *err)
     /* The publication's name is [a-z0-9_] (sl_pg_cdc_name, checked when read from the
      * recorded state), so it needs no escaping in the option's string literal. */
     int rc = sl_buf_adds(&b, "START_REPLICATION SLOT ", err) || sl_pg_add_ident(&b, c->slot, err) ||
-             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '1', publication_names '\"%s\"')",
-                           at, c->pub);
+             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '1', publication_names '\"%s\"'%s)",
+                           at, c->pub, c->version >= 140000 ? ", messages 'true'" : "");
     PGresult *res = rc ? NULL : PQexec(c->pg.conn, b.data);
     sl_buf_free(&b);
     if (rc)
@@ -539,7 +559,7 @@ static int on_copydata(sl_pg_cdc_t *c, char *buf, int n, bool *reply, sl_err_t *
         if (end > c->server_end)
             c->server_end = end;
         *reply = u[17] != 0;
-        return 0;
+        return mark(c, end, err);
     }
     if (n >= 1 && buf[0] == 'w') {
         if (n < 25)
