@@ -113,6 +113,14 @@ int sl_ctl_stream_resume(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t
 int sl_ctl_stream_stop(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_stats(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_logs(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* stream_tables.c: the tables of a cdc stream (docs/api.md "Tables of a stream"). */
+int sl_ctl_stream_tables_add(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_table_delete(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_table_resync(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* A stream record as responses show it (no sealed spec, with a stats summary). */
+json_t *sl_ctl_stream_public(sl_ctl_t *ctl, const json_t *rec);
+/* Sets rec's "spec" (masked), "sealed_spec" and "updated_at" from the full spec. */
+void sl_ctl_stream_respec(sl_ctl_t *ctl, json_t *rec, const json_t *full);
 /* options.c */
 int sl_ctl_options(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* The stream record by id or name: 404 when absent. */

@@ -144,6 +144,7 @@ static int store_handover(cdc_t *cd, sl_cdc_t *c, sl_target_t *tgt, sl_err_t *er
 
 typedef struct prior {
     const struct sl_cdc_ops *ops;
+    const char *stream;
     char *tables;   /* "cdc_tables" */
     char *state;    /* "cdc_source" */
     uint64_t start; /* "cdc_start" */
@@ -153,6 +154,7 @@ typedef struct prior {
     bool restarted; /* --restart forgot the earlier run's objects */
     json_t *gens;   /* "cdc_copy" */
     json_t *resync; /* "cdc_resync": resyncs asked while no process ran the stream */
+    json_t *drop;   /* "cdc_drop": tables to drop on the target when they leave */
 } prior_t;
 
 /* The highest flush of lane checkpoint `key` ("cdc:<n>", any n) into *highest. */
@@ -183,12 +185,13 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
         p->plan = true;
     } else if (strcmp(key, "complete") == 0) {
         p->complete = ck->done;
-    } else if (strcmp(key, "cdc_copy") == 0 || strcmp(key, "cdc_resync") == 0) {
-        json_t **j = key[4] == 'c' ? &p->gens : &p->resync;
+    } else if (strcmp(key, "cdc_copy") == 0 || strcmp(key, "cdc_resync") == 0 || strcmp(key, "cdc_drop") == 0) {
+        json_t **j = key[4] == 'c' ? &p->gens : key[4] == 'r' ? &p->resync : &p->drop;
         json_decref(*j);
         *j = ck->position ? json_loads(ck->position, 0, NULL) : NULL;
-        if (!json_is_object(*j))
-            return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"%s\" is not valid", key);
+        if (key[4] == 'd' ? !json_is_array(*j) : !json_is_object(*j))
+            return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"%s\" of stream \"%s\" is not valid", key,
+                              p->stream);
     } else {
         lane_highest(key, ck, &p->highest);
     }
@@ -217,8 +220,9 @@ static void prior_free(prior_t *p)
     free(p->state);
     json_decref(p->gens);
     json_decref(p->resync);
+    json_decref(p->drop);
     p->tables = p->state = NULL;
-    p->gens = p->resync = NULL;
+    p->gens = p->resync = p->drop = NULL;
 }
 
 /* The ops of the stream's source (NULL: not a change source; opening it says why). */
@@ -553,7 +557,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     sl_cdc_result_t res = SL_CDC_FAILED;
     sl_target_t *adm = NULL;
     sl_cdc_t *c = NULL;
-    prior_t prior = {.ops = cd.ops};
+    prior_t prior = {.ops = cd.ops, .stream = spec->name};
     sl_cdc_id_t id;
 
     if (sl_target_open(spec->target_url, &adm, err)) {
@@ -571,7 +575,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         sl_cdc_close(c);
         c = NULL;
         prior_free(&prior);
-        prior = (prior_t){.ops = cd.ops, .plan = true, .restarted = true}; /* the tables may hold rows */
+        prior = (prior_t){.ops = cd.ops, .stream = spec->name, .plan = true, .restarted = true}; /* may hold rows */
     }
     sl_err_t serr = {0};
     if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.run.stats, &serr))
@@ -584,7 +588,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
         id = prior_id(spec, &prior);
         /* the spec may name other tables than the last run had */
-        if (sl_cdc_open(spec->source_url, &id, &c, err) || sl_cdc_tables_reconcile(&cd, c, err))
+        if (sl_cdc_open(spec->source_url, &id, &c, err) || sl_cdc_tables_reconcile(&cd, c, prior.drop, err))
             goto out;
     } else if (first_run(&cd, &prior, &c, err)) {
         goto out;
@@ -671,7 +675,7 @@ int sl_cdc_cleanup(const sl_spec_t *spec, sl_err_t *err)
 {
     sl_cdc_t *c = NULL;
     sl_target_t *tgt = NULL;
-    prior_t prior = {.ops = source_ops(spec)};
+    prior_t prior = {.ops = source_ops(spec), .stream = spec->name};
     sl_err_t terr = {0};
     int rc = -1;
     /* what the target remembers tells which objects on the source are the stream's;

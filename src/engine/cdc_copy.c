@@ -217,6 +217,8 @@ sl_pos_t sl_cdc_copy_slot(cdc_t *cd)
     uint64_t f = cd->ops && cd->ops->pos_next ? cd->ops->pos_next(e) : e;
     sl_pos_t p = {f ? f - 1 : 0, 0x80000000u};
     sl_pos_t floor = cp ? cp->slot_last : (sl_pos_t){0, 0};
+    if (cp && sl_pos_cmp(cp->replay, floor) > 0) /* what a lane committed before this session */
+        floor = cp->replay;
     for (int i = 0; i < cd->lanes; i++)
         if (sl_pos_cmp(cd->lane[i].published, floor) > 0)
             floor = cd->lane[i].published;
@@ -237,7 +239,7 @@ static bool past_replay(cdc_t *cd)
     if (cp->seen > e)
         e = cp->seen;
     uint64_t f = cd->ops->pos_next(e);
-    return f && f - 1 > cp->replay.lsn;
+    return f && f - 1 >= cp->replay.lsn; /* then a slot past it exists (sl_cdc_copy_slot) */
 }
 
 static void close_windows(cdc_t *cd, uint64_t at)
@@ -249,7 +251,7 @@ static void close_windows(cdc_t *cd, uint64_t at)
         copy_table_t *T = &cp->t[i];
         for (int j = 0; j < cd->lanes; j++)
             if (T->lane[j].win && T->lane[j].snap.horizon <= at)
-                sl_cdc_lcopy_close(&T->lane[j]);
+                sl_cdc_lcopy_close(&T->lane[j], cd->tables[i]);
         for (int k = 0; k < T->nkw;)
             if (T->kw[k].snap.horizon <= at) {
                 sl_cdc_key_free(&T->kw[k].key);

@@ -96,7 +96,7 @@ int sl_cdc_lcopy_mark(sl_cdc_lcopy_t *l, const sl_table_t *t, const json_t *mark
 /* A copy row with key k (JSON) was applied. */
 void sl_cdc_lcopy_row(sl_cdc_lcopy_t *l, const sl_table_t *t, const sl_value_t *row);
 /* Closes a window whose horizon the stream passed: its keys are copied. */
-void sl_cdc_lcopy_close(sl_cdc_lcopy_t *l);
+void sl_cdc_lcopy_close(sl_cdc_lcopy_t *l, const sl_table_t *t);
 
 /* The snapshot's JSON (in marks and checkpoints) and back. */
 json_t *sl_cdc_snap_to_json(const sl_cdc_snap_t *s);

@@ -176,13 +176,15 @@ bad:
     return -1;
 }
 
-void sl_cdc_lcopy_close(sl_cdc_lcopy_t *l)
+void sl_cdc_lcopy_close(sl_cdc_lcopy_t *l, const sl_table_t *t)
 {
     if (!l->win)
         return;
+    /* never backwards: a chunk read from a lower key than this lane's (lanes commit
+     * apart, so after a crash they stand at different keys) ends below it */
     if (l->upto_end) {
         l->after_end = true;
-    } else if (l->has_upto && !l->win_all) {
+    } else if (l->has_upto && !l->win_all && (!l->has_after || sl_cdc_key_cmp_keys(t, &l->upto, &l->after) > 0)) {
         key_copy(&l->after, &l->upto);
         l->has_after = true;
     }
@@ -214,7 +216,7 @@ int sl_cdc_lcopy_mark(sl_cdc_lcopy_t *l, const sl_table_t *t, const json_t *mark
     if (g != l->gen)
         return 0; /* a mark of a generation this lane did not start: never sent so */
     if (!strcmp(k, "open")) {
-        sl_cdc_lcopy_close(l);
+        sl_cdc_lcopy_close(l, t);
         if (sl_cdc_snap_from_json(json_object_get(mark, "snap"), &l->snap))
             return -1;
         l->win = true;

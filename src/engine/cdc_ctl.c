@@ -152,3 +152,48 @@ json_t *sl_cdc_ctl_error(const sl_err_t *err)
         json_object_set_new(e, "hint", json_string(err->hint));
     return json_pack("{s:o}", "error", e);
 }
+
+/* ---- the server's side --------------------------------------------------------------- */
+
+int sl_cdc_ctl_request(natsConnection *nc, const char *stream, json_t *req, int timeout_ms, json_t **answer,
+                       sl_err_t *err)
+{
+    char subject[256];
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    natsMsg *msg = NULL;
+    *answer = NULL;
+    if (!sl_cdc_ctl_subject(stream, subject, sizeof subject))
+        return sl_err_set(err, SL_E_CONFIG, "stream \"%s\" takes no requests (its name is no subject token)", stream);
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&sub, nc, inbox);
+    if (s == NATS_OK) {
+        json_object_set_new(req, "reply", json_string(inbox));
+        char *text = json_dumps(req, JSON_COMPACT);
+        s = natsConnection_PublishString(nc, subject, text);
+        free(text);
+    }
+    if (s == NATS_OK)
+        s = natsSubscription_NextMsg(&msg, sub, timeout_ms);
+    int rc = 0;
+    if (s == NATS_TIMEOUT) {
+        rc = 1;
+    } else if (s != NATS_OK) {
+        rc = sl_err_set(err, SL_E_BROKER, "could not ask stream \"%s\": %s", stream, natsStatus_GetText(s));
+    } else {
+        json_error_t je;
+        *answer = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, &je);
+        if (!json_is_object(*answer)) {
+            json_decref(*answer);
+            *answer = NULL;
+            rc = sl_err_set(err, SL_E_PROTOCOL, "stream \"%s\" answered with something that is not JSON", stream);
+        }
+    }
+    natsMsg_Destroy(msg);
+    if (sub)
+        natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    return rc;
+}

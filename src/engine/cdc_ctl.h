@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <nats/nats.h>
 
 #include "core/err.h"
 
@@ -32,5 +33,11 @@ json_t *sl_cdc_ctl_next(struct cdc *cd);
 void sl_cdc_ctl_reply(struct cdc *cd, const json_t *req, json_t *answer);
 /* {"error": {"code", "message", "detail"?, "hint"?}} of err (new reference). */
 json_t *sl_cdc_ctl_error(const sl_err_t *err);
+
+/* The server's side: sends req (its "reply" is set here) to stream `stream` on nc and
+ * waits up to timeout_ms for the answer (*answer, a new reference). 0 answered, 1 no
+ * answer in time (no process runs the stream here, or it is busy), -1 failed. */
+int sl_cdc_ctl_request(natsConnection *nc, const char *stream, json_t *req, int timeout_ms, json_t **answer,
+                       sl_err_t *err);
 
 #endif

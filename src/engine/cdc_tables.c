@@ -164,6 +164,20 @@ static void note_removed(cdc_t *cd, const char *label)
     cd->removed = r;
 }
 
+/* A table that joins again is no longer shown as removed. */
+static void unnote_removed(cdc_t *cd, const char *label)
+{
+    int n = 0;
+    while (cd->removed && cd->removed[n])
+        n++;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cd->removed[i], label)) {
+            free((char *)cd->removed[i]);
+            memmove((void *)&cd->removed[i], &cd->removed[i + 1], sizeof *cd->removed * (size_t)(n - i));
+            return;
+        }
+}
+
 /* Adds the described tables add[0..nadd) (taken) to the stream. */
 static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, int nadd, sl_err_t *err)
 {
@@ -194,6 +208,7 @@ static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, int nadd, sl_err
         char label[300];
         sl_info("table \"%s\" joins the stream%s", sl_table_label(add[i], label, sizeof label),
                 cd->spec->opt.initial_load ? "; it is copied beside the stream" : "");
+        unnote_removed(cd, label);
         tv[cd->ntables++] = add[i];
         add[i] = NULL;
     }
@@ -285,7 +300,7 @@ out:
     return rc;
 }
 
-int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, const json_t *drop, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
     if (sl_spec_all_tables(spec))
@@ -293,10 +308,15 @@ int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     json_t *want = json_array();
     for (int i = 0; i < spec->ntables; i++)
         json_array_append_new(want, json_string(spec->tables[i]));
-    json_t *req = json_pack("{s:o}", "tables", want), *answer = NULL;
+    json_t *req = json_pack("{s:o, s:O}", "tables", want, "drop", drop ? drop : json_null()), *answer = NULL;
     int rc = sl_cdc_tables_change(cd, c, req, &answer, err);
     json_decref(req);
     json_decref(answer);
+    if (rc == 0 && json_array_size(drop)) { /* done: the next run drops nothing */
+        sl_ckpt_t ck = {.position = "[]", .done = true};
+        if (sl_cdc_admin(cd, err) || cd->admin->ops->ckpt_put(cd->admin, spec->name, "cdc_drop", &ck, err))
+            return -1;
+    }
     return rc;
 }
 

@@ -29,8 +29,9 @@ int sl_cdc_tables_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table
 /* Between sessions: makes the stream's tables those req["tables"] names, dropping the
  * target tables of removed ones req["drop"] names; *answer: {"ok", "added", "removed"}. */
 int sl_cdc_tables_change(struct cdc *cd, sl_cdc_t *c, const json_t *req, json_t **answer, sl_err_t *err);
-/* At a run's start: the spec's table list against the stream's. */
-int sl_cdc_tables_reconcile(struct cdc *cd, sl_cdc_t *c, sl_err_t *err);
+/* At a run's start: the spec's table list against the stream's; the target tables of
+ * removed ones that drop (the "cdc_drop" checkpoint: names) lists are dropped. */
+int sl_cdc_tables_reconcile(struct cdc *cd, sl_cdc_t *c, const json_t *drop, sl_err_t *err);
 /* At a session's start: the resyncs the target's "cdc_resync" asks for ({label: id}). */
 int sl_cdc_tables_resyncs(struct cdc *cd, const json_t *asked, sl_err_t *err);
 
