@@ -219,8 +219,10 @@ sl_pos_t sl_cdc_copy_slot(cdc_t *cd)
     sl_pos_t floor = cp ? cp->slot_last : (sl_pos_t){0, 0};
     if (cp && sl_pos_cmp(cp->replay, floor) > 0) /* what a lane committed before this session */
         floor = cp->replay;
+    /* (a lane that sent nothing yet stands at the session's start, where the next
+     * transaction may begin: no slot fits before it, and none needs to) */
     for (int i = 0; i < cd->lanes; i++)
-        if (sl_pos_cmp(cd->lane[i].published, floor) > 0)
+        if (cd->lane[i].sent_first && sl_pos_cmp(cd->lane[i].published, floor) > 0)
             floor = cd->lane[i].published;
     if (sl_pos_cmp(p, floor) <= 0)
         p = (sl_pos_t){floor.lsn, floor.idx + 1};
@@ -542,6 +544,41 @@ static int clean_stale(cdc_t *cd, int ti, sl_err_t *err)
 
 /* ---- the next step of one table's copy ------------------------------------------------ */
 
+/* Test hook (tests/integration/cdc_copy_toast.sh): with SLUICE_TEST_COPY_STEP=DIR a chunk
+ * is read only when the file DIR/go exists, which it takes; DIR/chunks then counts the
+ * chunks read. Compiled only into test builds (CMake option SLUICE_TEST_HOOKS, which
+ * scripts/build.sh turns on): a release binary ignores the variable. */
+#ifdef SLUICE_TEST_HOOKS
+#include <unistd.h>
+static bool test_may_read(void)
+{
+    const char *dir = getenv("SLUICE_TEST_COPY_STEP");
+    char path[1024];
+    if (!dir)
+        return true;
+    snprintf(path, sizeof path, "%s/go", dir);
+    return unlink(path) == 0;
+}
+
+static void test_read(void)
+{
+    static int chunks;
+    const char *dir = getenv("SLUICE_TEST_COPY_STEP");
+    char path[1024];
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/chunks", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%d\n", ++chunks);
+        fclose(f);
+    }
+}
+#else
+#define test_may_read() true
+#define test_read() ((void)0)
+#endif
+
 /* 1: did something (one chunk at most per tick), 0: nothing to do now, -1: failed. */
 static int step(cdc_t *cd, int ti, sl_err_t *err)
 {
@@ -565,7 +602,12 @@ static int step(cdc_t *cd, int ti, sl_err_t *err)
         return -1;
     if (!T->ordered && touched) /* a piece cut short cannot resume */
         return restart_copy(cd, ti, "its copy in one piece was interrupted", err) ? -1 : 1;
-    return sl_cdc_copy_chunk(cd, ti, err);
+    if (!test_may_read())
+        return 0;
+    int rc = sl_cdc_copy_chunk(cd, ti, err);
+    if (rc > 0)
+        test_read();
+    return rc;
 }
 
 int sl_cdc_copy_tick(cdc_t *cd, sl_err_t *err)

@@ -1,5 +1,7 @@
 // stream.js: one stream, live: state and actions, totals, lag, position, charts of rows/s
-// read and written and of lag, per-table progress with ETA, recent errors and log lines.
+// read and written and of lag, per-table progress with ETA (and, for a cdc stream, each
+// table's state and the actions on its tables: stream_tables.js), recent errors and log
+// lines.
 // It loads the stream, its stats and last logs once, then follows
 // GET /streams/{id}/events (read with fetch, lib/sse.js) and never reloads. Unmounting
 // closes the event stream.
@@ -11,6 +13,7 @@ import { Series, niceMax, linePath } from '../lib/chart.js';
 import { fmtInt, fmtRate, fmtBytes, fmtDuration, fmtPercent, fmtTime, fmtCount, NONE } from '../lib/format.js';
 import { actionButtons } from './actions.js';
 import { badge } from './streams.js';
+import { tableState, tableActions, addTablesForm } from './stream_tables.js';
 
 const SPAN_MS = 120000;
 const W = 600;
@@ -102,6 +105,10 @@ export const streamView = {
     ];
     const stats = h('div', { class: 'stats' }, statKeys.map(([l, k]) => stat(l, k)));
     const tablesBox = h('div', { class: 'tables-box' }, h('p', { class: 'muted' }, 'No table statistics yet.'));
+    const tablesErr = h('div', { 'aria-live': 'polite' });
+    const tablesConfirm = h('div');
+    const tablesForm = h('div');
+    let lastTables = [];
     const errorsList = h('ul', { class: 'errors-list' });
     const logList = h('ol', { class: 'log', 'aria-label': 'Log lines' });
     const updated = h('span');
@@ -112,7 +119,7 @@ export const streamView = {
       failBox,
       h('section', { 'aria-label': 'Totals' }, stats, h('div', { class: 'right muted small' }, live, ' · stats at ', updated)),
       h('section', { class: 'charts', 'aria-label': 'Charts' }, rateChart.el, lagChart.el),
-      h('section', { 'aria-label': 'Tables' }, h('h2', null, 'Tables'), tablesBox),
+      h('section', { 'aria-label': 'Tables' }, h('h2', null, 'Tables'), tablesErr, tablesConfirm, tablesForm, tablesBox),
       h('section', { class: 'cols2' },
         h('div', null, h('h2', null, 'Recent errors'), errorsList),
         h('div', null, h('h2', null, 'Log'), h('div', { class: 'log-box' }, logList)))
@@ -133,6 +140,16 @@ export const streamView = {
         }))
       );
       replace(failBox, s.error ? errorBox(s.error, 'stream-error') : null);
+      replace(tablesForm, addTablesForm(s, { errBox: tablesErr, onDone: onTablesChanged }));
+    }
+
+    // A table action answered: the stream record (with its spec's tables) is new.
+    function onTablesChanged(r) {
+      if (r && r.stream) {
+        s = r.stream;
+        renderHead();
+      }
+      renderTables(lastTables);
     }
 
     function setState(state, error) {
@@ -179,6 +196,8 @@ export const streamView = {
 
     function renderTables(tables) {
       if (!tables.length) return;
+      lastTables = tables;
+      const states = tables.some((tb) => tb.state);
       const rows = tables.map((tb) => {
         const p = typeof tb.progress === 'number' ? tb.progress : null;
         return h(
@@ -195,14 +214,17 @@ export const streamView = {
           h('td', { class: 'num' }, fmtInt(tb.rows_written)),
           h('td', { class: 'num hide-narrow' }, tb.est_rows == null ? NONE : fmtInt(tb.est_rows)),
           h('td', { class: 'num' }, fmtRate(tb.rows_per_sec)),
-          h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds))
+          h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds)),
+          states ? tableState(tb) : null,
+          states ? tableActions(s, tb, { errBox: tablesErr, box: tablesConfirm, onDone: onTablesChanged }) : null
         );
       });
       replace(
         tablesBox,
         h('table', { class: 'tables' },
           h('thead', null, h('tr', null, ['Table', 'Progress', 'Read', 'Written'].map((c) => h('th', { scope: 'col', class: c === 'Read' || c === 'Written' ? 'num' : '' }, c)),
-            h('th', { scope: 'col', class: 'num hide-narrow' }, 'Estimated'), h('th', { scope: 'col', class: 'num' }, 'Rows/s'), h('th', { scope: 'col', class: 'num' }, 'ETA'))),
+            h('th', { scope: 'col', class: 'num hide-narrow' }, 'Estimated'), h('th', { scope: 'col', class: 'num' }, 'Rows/s'), h('th', { scope: 'col', class: 'num' }, 'ETA'),
+            states ? h('th', { scope: 'col' }, 'State') : null, states ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
           h('tbody', null, rows))
       );
     }
