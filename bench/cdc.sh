@@ -2,9 +2,9 @@
 # bench/cdc.sh [CHANGES]: PostgreSQL -> PostgreSQL change data capture benchmark, sluice
 # beside its references in one run, each draining the same backlog of changes.
 #
-# 1. CHANGES (default 1,000,000) single-row INSERTs in transactions of 1,000 rows, written
-#    while three logical slots hold their place (nothing consumes during the write); then
-#    each consumer alone drains the backlog from its own slot:
+# 1. CHANGES (default 1,000,000; 0 skips it) single-row INSERTs in transactions of 1,000
+#    rows, written while the consumers' logical slots hold their place (nothing consumes
+#    during the write); then each consumer alone drains the backlog from its own slot:
 #    (a) pg_recvlogical with pgoutput, output thrown away: the server's decode limit
 #    (b) PostgreSQL native logical replication: CREATE SUBSCRIPTION into a second database
 #        of the same cluster (create_slot = false, on a slot made beforehand), until the
@@ -13,16 +13,23 @@
 #        start until the slot's confirmed_flush_lsn reaches the end LSN (the moment the last
 #        row became visible is shown too)
 #    Prints changes/s and the ratios. Target tables are created beforehand.
-# 2. pgbench TPC-B-like at full speed (4 clients) for BENCH_PGBENCH_SECONDS (default 30;
-#    0 skips it), drained the same way (4 changes a transaction); native replication starts
-#    from a copy of the database, sluice's first run does its initial load before the
-#    workload. Balances and history rows are compared with the source afterwards.
+# 2. pgbench TPC-B-like at full speed (4 clients, scale BENCH_PGBENCH_SCALE, default 10)
+#    for BENCH_PGBENCH_SECONDS (default 30; 0 skips it), drained the same way (4 changes a
+#    transaction); native replication and sluice start from copies of the source database
+#    (CREATE DATABASE ... TEMPLATE, so sluice runs with initial_load false). Balances and
+#    history rows are compared with the source afterwards.
 # 3. End-to-end lag at a steady LAG_RATE changes/s (default 5,000, as 10-row transactions)
-#    for LAG_SECONDS (default 30): each source row carries clock_timestamp(); a probe on the
-#    target records every 20 ms the largest visible id; a row's lag is the first probe that
-#    saw it minus its source time (p50, p99, max; the first 5 s skipped), for sluice and
-#    for native replication.
+#    for LAG_SECONDS (default 30; 0 skips it): each source row carries clock_timestamp(); a
+#    probe on the target records every 20 ms the largest visible id; a row's lag is the
+#    first probe that saw it minus its source time (p50, p99, max; the first 5 s skipped),
+#    for sluice and for native replication.
 # BENCH_SKIP_SLUICE=1 measures the references only.
+#
+# Two builds side by side: with SLUICE_BIN_BASE set (e.g. a build of main), (c) runs for
+# both builds, each BENCH_REPEAT times (default 1) in turns (new, base, new, base, ...),
+# each on its own slot and target database, and the summary gives each build's times
+# (median, min, max) and the new/base ratio of every round: on a shared, noisy machine
+# the ratio of neighbouring runs says more than either time.
 #
 # Starts its own servers (scripts/test-servers.sh) under a temp dir; needs the packages of
 # scripts/install-deps.sh (pgbench and pg_recvlogical come with postgresql-15 and
@@ -34,12 +41,16 @@ changes=${1:-1000000}
 lag_rate=${LAG_RATE:-5000}
 lag_seconds=${LAG_SECONDS:-30}
 pgb_seconds=${BENCH_PGBENCH_SECONDS:-30}
+pgb_scale=${BENCH_PGBENCH_SCALE:-10}
 skip_sluice=${BENCH_SKIP_SLUICE:-0}
 [ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
 if [ -z "${SLUICE_BIN:-}" ]; then
   [ -x build/sluice ] || bash scripts/build.sh >/dev/null
   SLUICE_BIN=$PWD/build/sluice
 fi
+# shellcheck source=bench/runs.sh
+. bench/runs.sh
+[ "$skip_sluice" = 1 ] || bench_runs_init
 PG_BINDIR=/usr/lib/postgresql/15/bin
 pgbench=$(command -v pgbench || echo "$PG_BINDIR/pgbench")
 recvlogical=$(command -v pg_recvlogical || echo "$PG_BINDIR/pg_recvlogical")
@@ -75,9 +86,10 @@ wait_confirmed() {
   done
 }
 
-# Starts sluice on spec $1 (data dir $2, log $3) in the background; sets SPID.
+# Starts sluice (binary $4, default SLUICE_BIN) on spec $1 (data dir $2, log $3) in the
+# background; sets SPID.
 start_sluice() {
-  "$SLUICE_BIN" run "$1" --data-dir "$2" --no-progress >>"$3" 2>&1 &
+  "${4:-$SLUICE_BIN}" run "$1" --data-dir "$2" --no-progress >>"$3" 2>&1 &
   SPID=$!
   SLUICE_PIDS+=("$SPID")
 }
@@ -86,34 +98,45 @@ stop_sluice() {
   wait "$1" || sluice_died "$2"
 }
 
-# Makes the three consumers' slots for publication bench_pub of database $1 (suffix $2):
-# bench_recv$2 and bench_native$2 by hand, sluice's by a first run of spec $3 that stops
-# once it streams (its lane checkpoint cdc:0 is on the target: after the initial load, if
-# the spec has one).
+# Makes the reference consumers' slots for publication bench_pub of database $1 (suffix
+# $2): bench_recv$2 and bench_native$2.
 make_slots() {
-  local db=$1 sfx=$2 spec=$3 slot tgt deadline
-  pg -d "$db" -c "SELECT pg_create_logical_replication_slot('bench_recv$sfx', 'pgoutput')" >/dev/null
-  pg -d "$db" -c "SELECT pg_create_logical_replication_slot('bench_native$sfx', 'pgoutput')" >/dev/null
-  slot=sluice_$(jq -r .name "$spec" | tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9_]/_/g')
-  SLUICE_SLOT=$slot
-  [ "$skip_sluice" = 0 ] || return 0
-  tgt=$(jq -r .target.url "$spec")
-  tgt=${tgt##*/}
-  start_sluice "$spec" "$dir/data$sfx" "$dir/sluice$sfx.log"
+  pg -d "$1" -c "SELECT pg_create_logical_replication_slot('bench_recv$2', 'pgoutput')" >/dev/null
+  pg -d "$1" -c "SELECT pg_create_logical_replication_slot('bench_native$2', 'pgoutput')" >/dev/null
+}
+
+# Prepares run LABEL (binary BIN) of part PART: a spec $dir/PART.LABEL.json streaming
+# tables TABLES (a JSON array) of database SRC into database PART_sl_LABEL (which must
+# exist), and its slot, made by a first short run that stops once it streams (its lane
+# checkpoint cdc:0 is on the target). Sets SLOT_<PART>_<LABEL> to the slot's name.
+prepare_run() {
+  local part=$1 label=$2 bin=$3 src=$4 tables=$5 spec before slot deadline
+  spec=$dir/$part.$label.json
+  cat >"$spec" <<JSON
+{"name": "bench-$part-$label", "mode": "cdc", "source": {"url": "$SLUICE_TEST_PG_URL/$src",
+ "tables": $tables}, "target": {"url": "$SLUICE_TEST_PG_URL/${part}_sl_$label"},
+ "options": {"initial_load": false}}
+JSON
+  before=$(pg -d postgres -c "SELECT string_agg(slot_name, ' ') FROM pg_replication_slots")
+  start_sluice "$spec" "$dir/data.$part.$label" "$dir/sluice.$part.$label.log" "$bin"
   deadline=$(($(now_ms) + 600000))
-  until [ "$(pg -d "$tgt" -c "SELECT count(*) FROM _sluice_checkpoint WHERE key = 'cdc:0'" 2>/dev/null)" = 1 ]; do
-    kill -0 "$SPID" 2>/dev/null || sluice_died "$dir/sluice$sfx.log"
+  until [ "$(pg -d "${part}_sl_$label" -c "SELECT count(*) FROM _sluice_checkpoint WHERE key = 'cdc:0'" 2>/dev/null)" = 1 ]; do
+    kill -0 "$SPID" 2>/dev/null || sluice_died "$dir/sluice.$part.$label.log"
     [ "$(now_ms)" -lt "$deadline" ] || fail "sluice did not start streaming in 600 s"
     sleep 0.2
   done
-  stop_sluice "$SPID" "$dir/sluice$sfx.log"
+  stop_sluice "$SPID" "$dir/sluice.$part.$label.log"
+  slot=$(pg -d postgres -c "SELECT slot_name FROM pg_replication_slots
+    WHERE slot_name <> ALL (string_to_array('$before', ' ')) AND database = '$src'")
+  [ -n "$slot" ] || fail "no slot appeared for run $label of $part"
+  printf -v "SLOT_${part}_$label" '%s' "$slot"
 }
 
-# drain SFX SRC_DB TARGET_DB SPEC END_LSN CHECK_SQL: (a), (b) and (c) over the backlog up to
+# drain SFX SRC_DB TARGET_DB END_LSN CHECK_SQL: (a) and (b) over the backlog up to
 # END_LSN; CHECK_SQL (run on a target) must print "t" once the last change is visible.
-# Sets T_RECV, T_NATIVE, T_SLUICE, T_SLUICE_ROWS (ms).
+# Sets T_RECV, T_NATIVE (ms).
 drain() {
-  local sfx=$1 src=$2 tgt_native=$3 spec=$4 end=$5 check=$6 t0 t_rows=
+  local sfx=$1 src=$2 tgt_native=$3 end=$4 check=$5 t0
   echo "-- (a) pg_recvlogical"
   t0=$(now_ms)
   "$recvlogical" -d "$src" --slot "bench_recv$sfx" --start --endpos "$end" --no-loop -F 0 -f - \
@@ -128,108 +151,127 @@ drain() {
   until [ "$(pg -d "$tgt_native" -c "$check")" = t ]; do sleep 0.05; done
   T_NATIVE=$(($(now_ms) - t0))
   pg -d "$tgt_native" -c "ALTER SUBSCRIPTION bench_sub$sfx DISABLE"
-
-  T_SLUICE=0 T_SLUICE_ROWS=0
-  [ "$skip_sluice" = 0 ] || return 0
-  echo "-- (c) sluice"
-  local tgt_sluice
-  tgt_sluice=$(jq -r .target.url "$spec")
-  tgt_sluice=${tgt_sluice##*/}
-  t0=$(now_ms)
-  start_sluice "$spec" "$dir/data$sfx" "$dir/sluice$sfx.log"
-  local slot=$SLUICE_SLOT
-  while [ "$(pg -d postgres -c "SELECT confirmed_flush_lsn >= '$end'::pg_lsn FROM pg_replication_slots
-      WHERE slot_name = '$slot'")" != t ]; do
-    kill -0 "$SPID" 2>/dev/null || sluice_died "$dir/sluice$sfx.log"
-    if [ -z "$t_rows" ] && [ "$(pg -d "$tgt_sluice" -c "$check")" = t ]; then t_rows=$(($(now_ms) - t0)); fi
-    sleep 0.05
-  done
-  T_SLUICE=$(($(now_ms) - t0))
-  T_SLUICE_ROWS=${t_rows:-$T_SLUICE}
-  stop_sluice "$SPID" "$dir/sluice$sfx.log"
 }
 
-report() { # label changes
-  local n=$2
+# drain_sluice PART LABEL BIN END_LSN CHECK_SQL: (c), run LABEL, over the backlog up to
+# END_LSN. Appends "LABEL ms ms_until_visible" to $dir/PART.times.
+drain_sluice() {
+  local part=$1 label=$2 bin=$3 end=$4 check=$5 t0 t_rows='' slotvar tgt
+  slotvar="SLOT_${part}_$label"
+  tgt=${part}_sl_$label
+  echo "-- (c) sluice, run $label ($bin)"
+  t0=$(now_ms)
+  start_sluice "$dir/$part.$label.json" "$dir/data.$part.$label" "$dir/sluice.$part.$label.log" "$bin"
+  while [ "$(pg -d postgres -c "SELECT confirmed_flush_lsn >= '$end'::pg_lsn FROM pg_replication_slots
+      WHERE slot_name = '${!slotvar}'")" != t ]; do
+    kill -0 "$SPID" 2>/dev/null || sluice_died "$dir/sluice.$part.$label.log"
+    if [ -z "$t_rows" ] && [ "$(pg -d "$tgt" -c "$check")" = t ]; then t_rows=$(($(now_ms) - t0)); fi
+    sleep 0.05
+  done
+  local t=$(($(now_ms) - t0))
+  stop_sluice "$SPID" "$dir/sluice.$part.$label.log"
+  echo "$label $t ${t_rows:-$t}" >>"$dir/$part.times"
+}
+
+# report PART CHANGES: the references, every run of (c), and per build the median, min
+# and max, the ratio to (b), and new/base per round.
+report() {
+  local part=$1 n=$2 label t tv
   printf '%-44s %8.1f s %10s changes/s\n' "(a) pg_recvlogical (pgoutput, decode only)" "$(secs "$T_RECV")" "$(rate "$n" "$T_RECV")"
   printf '%-44s %8.1f s %10s changes/s   (%sx the time of (a))\n' "(b) native logical replication" \
     "$(secs "$T_NATIVE")" "$(rate "$n" "$T_NATIVE")" "$(ratio "$T_NATIVE" "$T_RECV")"
-  if [ "$skip_sluice" = 1 ]; then echo "(c) sluice: skipped"; return; fi
-  printf '%-44s %8.1f s %10s changes/s   (last row visible after %.1f s)\n' "(c) sluice (until confirmed_flush >= end)" \
-    "$(secs "$T_SLUICE")" "$(rate "$n" "$T_SLUICE")" "$(secs "$T_SLUICE_ROWS")"
-  printf 'sluice takes %sx the time of pg_recvlogical, %sx the time of native replication\n' \
-    "$(ratio "$T_SLUICE" "$T_RECV")" "$(ratio "$T_SLUICE" "$T_NATIVE")"
+  if [ ! -s "$dir/$part.times" ]; then echo "(c) sluice: skipped"; return; fi
+  while read -r label t tv; do
+    printf '%-44s %8.1f s %10s changes/s   (%sx native; last row visible after %.1f s)\n' \
+      "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$T_NATIVE")" "$(secs "$tv")"
+  done <"$dir/$part.times"
+  bench_runs_summary "$dir/$part.times" "$n" "$T_NATIVE" native
 }
 
 # ===== 1. single-row inserts, 1,000 per transaction ============================================
-echo "== $changes single-row inserts in transactions of 1,000 rows"
-ddl="CREATE TABLE ev (id bigint PRIMARY KEY, v integer NOT NULL, note text, at timestamptz NOT NULL DEFAULT clock_timestamp())"
-pg -d postgres -c "CREATE DATABASE bench" -c "CREATE DATABASE native" -c "CREATE DATABASE sl"
-pg -d bench -c "$ddl" -c "CREATE PUBLICATION bench_pub FOR TABLE ev"
-pg -d native -c "$ddl"
-pg -d sl -c "$ddl"
-cat >"$dir/ev.json" <<JSON
-{"name": "bench-ev", "mode": "cdc", "source": {"url": "$SLUICE_TEST_PG_URL/bench", "tables": ["ev"]},
- "target": {"url": "$SLUICE_TEST_PG_URL/sl"}, "options": {"initial_load": false}}
-JSON
-make_slots bench "" "$dir/ev.json"
-t0=$(now_ms)
-pg -d bench -c "DO \$\$ BEGIN
-  FOR t IN 0 .. $((changes / 1000 - 1)) LOOP
-    FOR i IN 1 .. 1000 LOOP
-      INSERT INTO ev (id, v, note) VALUES (t * 1000 + i, i, 'row ' || (t * 1000 + i));
-    END LOOP;
-    COMMIT;
-  END LOOP; END \$\$"
-end=$(pg -d bench -c "SELECT pg_current_wal_lsn()")
-echo "   written in $(secs $(($(now_ms) - t0))) s, end LSN $end"
-drain "" bench native "$dir/ev.json" "$end" "SELECT EXISTS (SELECT 1 FROM ev WHERE id = $changes)"
-for db in native sl; do
-  [ "$db" = native ] || [ "$skip_sluice" = 0 ] || continue
-  n=$(pg -d "$db" -c "SELECT count(*) FROM ev")
-  [ "$n" = "$changes" ] || fail "$db holds $n rows of $changes"
-done
-echo
-echo "results: $changes changes, $(nproc) cores, $(date -u +%Y-%m-%d)"
-report inserts "$changes"
+if [ "$changes" -gt 0 ]; then
+  echo "== $changes single-row inserts in transactions of 1,000 rows"
+  ddl="CREATE TABLE ev (id bigint PRIMARY KEY, v integer NOT NULL, note text, at timestamptz NOT NULL DEFAULT clock_timestamp())"
+  pg -d postgres -c "CREATE DATABASE bench" -c "CREATE DATABASE native"
+  pg -d bench -c "$ddl" -c "CREATE PUBLICATION bench_pub FOR TABLE ev"
+  pg -d native -c "$ddl"
+  make_slots bench ""
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    pg -d postgres -c "CREATE DATABASE ev_sl_$label"
+    pg -d "ev_sl_$label" -c "$ddl"
+    prepare_run ev "$label" "$bin" bench '["ev"]'
+  done
+  t0=$(now_ms)
+  pg -d bench -c "DO \$\$ BEGIN
+    FOR t IN 0 .. $((changes / 1000 - 1)) LOOP
+      FOR i IN 1 .. 1000 LOOP
+        INSERT INTO ev (id, v, note) VALUES (t * 1000 + i, i, 'row ' || (t * 1000 + i));
+      END LOOP;
+      COMMIT;
+    END LOOP; END \$\$"
+  end=$(pg -d bench -c "SELECT pg_current_wal_lsn()")
+  echo "   written in $(secs $(($(now_ms) - t0))) s, end LSN $end"
+  check="SELECT EXISTS (SELECT 1 FROM ev WHERE id = $changes)"
+  drain "" bench native "$end" "$check"
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    drain_sluice ev "$label" "$bin" "$end" "$check"
+  done
+  for db in native $(for run in "${RUNS[@]}"; do echo "ev_sl_${run%% *}"; done); do
+    n=$(pg -d "$db" -c "SELECT count(*) FROM ev")
+    [ "$n" = "$changes" ] || fail "$db holds $n rows of $changes"
+  done
+  echo
+  echo "results: $changes changes, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  report ev "$changes"
+fi
 
 # ===== 2. pgbench at full speed (optional) =======================================================
 if [ "$pgb_seconds" -gt 0 ]; then
   echo
-  echo "== pgbench TPC-B-like at full speed for $pgb_seconds s (4 changes a transaction)"
+  echo "== pgbench TPC-B-like at full speed for $pgb_seconds s, scale $pgb_scale (4 changes a transaction)"
   pg -d postgres -c "CREATE DATABASE pgb"
-  "$pgbench" -i -q -s 10 pgb >/dev/null 2>&1
+  "$pgbench" -i -q -s "$pgb_scale" pgb >/dev/null 2>&1
   pg -d pgb -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" \
     -c "CREATE PUBLICATION bench_pub FOR TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history"
-  # Native replication starts from a copy of the source (its updates need the rows);
-  # sluice makes its own with an initial load before the workload.
-  pg -d postgres -c "CREATE DATABASE pgb_native TEMPLATE pgb" -c "CREATE DATABASE pgb_sl"
+  # Every consumer starts from a copy of the source (its updates need the rows).
+  pg -d postgres -c "CREATE DATABASE pgb_native TEMPLATE pgb"
   pg -d pgb_native -c "DROP PUBLICATION bench_pub"
-  cat >"$dir/pgb.json" <<JSON
-{"name": "bench-pgb", "mode": "cdc", "source": {"url": "$SLUICE_TEST_PG_URL/pgb",
- "tables": ["pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"]},
- "target": {"url": "$SLUICE_TEST_PG_URL/pgb_sl"}, "options": {"initial_load": true}}
-JSON
-  make_slots pgb _pgb "$dir/pgb.json"
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    pg -d postgres -c "CREATE DATABASE pgb_sl_$label TEMPLATE pgb"
+    pg -d "pgb_sl_$label" -c "DROP PUBLICATION bench_pub"
+  done
+  make_slots pgb _pgb
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    prepare_run pgb "$label" "$bin" pgb \
+      '["pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"]'
+  done
   tx=$("$pgbench" -n -T "$pgb_seconds" -c 4 -j 2 pgb 2>&1 |
     awk '/number of transactions actually processed/ {print $NF}' | cut -d/ -f1)
   end=$(pg -d pgb -c "SELECT pg_current_wal_lsn()")
   hist=$(pg -d pgb -c "SELECT count(*) FROM pgbench_history")
   echo "   $tx transactions, end LSN $end"
-  drain _pgb pgb pgb_native "$dir/pgb.json" "$end" \
-    "SELECT count(*) = $hist FROM pgbench_history"
-  want=$(pg -d pgb -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM pgbench_history)")
-  for db in pgb_native pgb_sl; do
-    [ "$db" = pgb_native ] || [ "$skip_sluice" = 0 ] || continue
-    got=$(pg -d "$db" -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM pgbench_history)")
-    [ "$got" = "$want" ] || fail "$db: sum(abalance)/history rows $got, source $want"
+  check="SELECT count(*) = $hist FROM pgbench_history"
+  drain _pgb pgb pgb_native "$end" "$check"
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    drain_sluice pgb "$label" "$bin" "$end" "$check"
+  done
+  want=$(pg -d pgb -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT sum(tbalance) FROM pgbench_tellers) || '/' || (SELECT count(*) FROM pgbench_history)")
+  for db in pgb_native $(for run in "${RUNS[@]}"; do echo "pgb_sl_${run%% *}"; done); do
+    got=$(pg -d "$db" -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT sum(tbalance) FROM pgbench_tellers) || '/' || (SELECT count(*) FROM pgbench_history)")
+    [ "$got" = "$want" ] || fail "$db: sum(abalance)/sum(tbalance)/history rows $got, source $want"
   done
   echo
-  echo "results: pgbench, $((tx * 4)) changes"
-  report pgbench $((tx * 4))
+  echo "results: pgbench, $((tx * 4)) changes, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  report pgb $((tx * 4))
 fi
 
 # ===== 3. end-to-end lag at a steady rate ========================================================
+[ "$lag_seconds" -gt 0 ] || exit 0
 echo
 echo "== lag at $lag_rate changes/s for $lag_seconds s (10-row transactions)"
 lag_ddl="CREATE TABLE lag (id bigint PRIMARY KEY, src_ts timestamptz NOT NULL)"
@@ -283,10 +325,13 @@ lag_run() {
 }
 
 : >"$dir/lag.results"
-make_slots lagsrc _lag "$dir/lag.json"
+make_slots lagsrc _lag
 if [ "$skip_sluice" = 0 ]; then
   start_sluice "$dir/lag.json" "$dir/data_lag" "$dir/sluice_lag.log"
-  sleep 2
+  until [ "$(pg -d lag_sl -c "SELECT count(*) FROM _sluice_checkpoint WHERE key = 'cdc:0'" 2>/dev/null)" = 1 ]; do
+    kill -0 "$SPID" 2>/dev/null || sluice_died "$dir/sluice_lag.log"
+    sleep 0.2
+  done
   lag_run "sluice" lag_sl
   stop_sluice "$SPID" "$dir/sluice_lag.log"
 fi

@@ -31,6 +31,13 @@
 # on the target records every 20 ms the largest id visible; a row's lag is the first probe
 # that saw it minus its source time (p50, p99, max), skipping the first 5 s.
 #
+# CHANGES=0 skips the insert workload. Two builds side by side: with SLUICE_BIN_BASE set
+# (e.g. a build of main), (c) runs for both builds, each BENCH_REPEAT times (default 1) in
+# turns (new, base, new, base, ...), each into its own target database (made, and for
+# sysbench loaded, before the workload), and the summary gives each build's median, min
+# and max and the new/base ratio of every round: on a shared machine the ratio of
+# neighbouring runs says more than either time.
+#
 # Starts its own servers (scripts/test-servers.sh) under a temp dir; needs the packages of
 # scripts/install-deps.sh (mariadb-client for mariadb-binlog). Not a test: results go to
 # docs/benchmarks.md. SLUICE_BIN overrides build/sluice.
@@ -52,6 +59,9 @@ if [ -z "${SLUICE_BIN:-}" ]; then
   [ -x build/sluice ] || bash scripts/build.sh >/dev/null
   SLUICE_BIN=$PWD/build/sluice
 fi
+# shellcheck source=bench/runs.sh
+. bench/runs.sh
+bench_runs_init
 binlog_tool=$(command -v mariadb-binlog || command -v mysqlbinlog) ||
   { echo "bench: mariadb-binlog not found (Debian package mariadb-client)" >&2; exit 1; }
 dir=$(mktemp -d /tmp/sluice-bench-cdc-mysql.XXXXXX)
@@ -121,9 +131,10 @@ wait_reached() {
   wait "$w" || fail "waiting for $stream failed: $(cat "$dir/wait.out")"
 }
 
-# Starts sluice on spec $1 (data dir $2, log $3) in the background; sets SPID.
+# Starts sluice (binary $4, default SLUICE_BIN) on spec $1 (data dir $2, log $3) in the
+# background; sets SPID.
 start_sluice() {
-  "$SLUICE_BIN" run "$1" --data-dir "$2" --no-progress >>"$3" 2>&1 &
+  "${4:-$SLUICE_BIN}" run "$1" --data-dir "$2" --no-progress >>"$3" 2>&1 &
   SPID=$!
   SLUICE_PIDS+=("$SPID")
 }
@@ -136,7 +147,7 @@ stop_sluice() {
 # the hand-over to the binlog), then stops.
 first_run() {
   local spec=$1 name=$2 db=$3 key=${4:-cdc_start} deadline
-  start_sluice "$spec" "$dir/data.$name" "$dir/sluice.$name.log"
+  start_sluice "$spec" "$dir/data.$name" "$dir/sluice.$name.log" "${5:-}"
   deadline=$(($(now_ms) + 120000))
   until [ -n "$(pg -d "$db" -c "SELECT 1 FROM _sluice_checkpoint WHERE stream = '$name' AND key = '$key'" 2>/dev/null)" ]; do
     kill -0 "$SPID" 2>/dev/null || fail "sluice exited (log: $dir/sluice.$name.log)"
@@ -147,7 +158,52 @@ first_run() {
   stop_sluice "$SPID" "$dir/sluice.$name.log"
 }
 
+# prepare_runs PART SRC_DB TABLES SPEC_OPTIONS KEY: for every run LABEL, database
+# PART_sl_LABEL and spec $dir/PART.LABEL.json (stream bench-PART-LABEL), and its first run
+# (until checkpoint KEY).
+prepare_runs() {
+  local part=$1 src=$2 tables=$3 opts=$4 key=$5 run label bin
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    pg -d postgres -c "CREATE DATABASE ${part}_sl_$label"
+    cat >"$dir/$part.$label.json" <<JSON
+{"name": "bench-$part-$label", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/$src",
+ "tables": $tables}, "target": {"url": "$SLUICE_TEST_PG_URL/${part}_sl_$label"}, "options": $opts}
+JSON
+    first_run "$dir/$part.$label.json" "bench-$part-$label" "${part}_sl_$label" "$key" "$bin"
+  done
+}
+
+# drain_runs PART END [VISIBLE_SQL]: (c) for every run in turn, until its checkpoint
+# reaches END; appends "LABEL ms ms_until_visible" to $dir/PART.times.
+drain_runs() {
+  local part=$1 end=$2 visible=${3:-false} run label bin t0 t tv
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    echo "-- (c) sluice, run $label ($bin)"
+    t0=$(now_ms)
+    start_sluice "$dir/$part.$label.json" "$dir/data.bench-$part-$label" "$dir/sluice.bench-$part-$label.log" "$bin"
+    wait_reached "${part}_sl_$label" "bench-$part-$label" "$end" "$dir/sluice.bench-$part-$label.log" "$visible"
+    t=$(($(now_ms) - t0))
+    tv=$(sed -n 's/.*visible \([0-9]*\).*/\1/p' "$dir/wait.out" | head -n 1)
+    stop_sluice "$SPID" "$dir/sluice.bench-$part-$label.log"
+    echo "$label $t $((${tv:-$((t0 + t))} - t0))" >>"$dir/$part.times"
+  done
+}
+
+# summary PART CHANGES REF_MS REF_LABEL: every run of (c), per build the median, min and
+# max and the ratio to the reference, and new/base per round.
+summary() {
+  local part=$1 n=$2 ref=$3 reflabel=$4 label t tv
+  while read -r label t tv; do
+    printf '%-48s %8.1f s %10s changes/s   (%sx %s; last row visible after %.1f s)\n' \
+      "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$ref")" "$reflabel" "$(secs "$tv")"
+  done <"$dir/$part.times"
+  bench_runs_summary "$dir/$part.times" "$n" "$ref" "$reflabel"
+}
+
 # ===== 1. single-row inserts, 1,000 per transaction ============================================
+if [ "$changes" -gt 0 ]; then
 echo "== $changes single-row inserts in transactions of 1,000 rows (MariaDB -> PostgreSQL)"
 my -e "CREATE DATABASE bench CHARACTER SET utf8mb4"
 my bench -e "CREATE TABLE ev (id bigint NOT NULL PRIMARY KEY, v int NOT NULL, note varchar(40),
@@ -170,12 +226,7 @@ BEGIN
   END WHILE;
 END //
 SQL
-pg -d postgres -c "CREATE DATABASE sl"
-cat >"$dir/ev.json" <<JSON
-{"name": "bench-ev", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/bench", "tables": ["ev"]},
- "target": {"url": "$SLUICE_TEST_PG_URL/sl"}, "options": {"initial_load": false}}
-JSON
-first_run "$dir/ev.json" bench-ev sl
+prepare_runs ev bench '["ev"]' '{"initial_load": false}' cdc_start
 read -r start_file start_off < <(master)
 t0=$(now_ms)
 my bench -e "CALL fill($((changes / 1000)))"
@@ -203,27 +254,19 @@ t0=$(now_ms)
 "$binlog_tool" "${binlog_args[@]}" --verbose "$start_file" >/dev/null || fail "mariadb-binlog -v failed"
 T_DEC=$(($(now_ms) - t0))
 
-echo "-- (c) sluice"
-t0=$(now_ms)
-start_sluice "$dir/ev.json" "$dir/data.bench-ev" "$dir/sluice.bench-ev.log"
-wait_reached sl bench-ev "$end" "$dir/sluice.bench-ev.log" "EXISTS (SELECT 1 FROM ev WHERE id = $changes)"
-T_SLUICE=$(($(now_ms) - t0))
-t_rows=$(sed -n 's/.*visible \([0-9]*\).*/\1/p' "$dir/wait.out" | head -n 1)
-T_SLUICE_ROWS=$((${t_rows:-$((t0 + T_SLUICE))} - t0))
-stop_sluice "$SPID" "$dir/sluice.bench-ev.log"
-n=$(pg -d sl -c "SELECT count(*) FROM ev")
-[ "$n" = "$changes" ] || fail "the target holds $n rows of $changes"
+drain_runs ev "$end" "EXISTS (SELECT 1 FROM ev WHERE id = $changes)"
+for run in "${RUNS[@]}"; do
+  n=$(pg -d "ev_sl_${run%% *}" -c "SELECT count(*) FROM ev")
+  [ "$n" = "$changes" ] || fail "run ${run%% *}: the target holds $n rows of $changes"
+done
 
 echo
-echo "results: $changes changes, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "results: $changes changes, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '%-48s %8.1f s %10s changes/s\n' "(r) mariadb-binlog --raw (events copied to a file)" "$(secs "$T_COPY")" "$(rate "$changes" "$T_COPY")"
 printf '%-48s %8.1f s %10s changes/s\n' "(a) mariadb-binlog (remote, row events raw)" "$(secs "$T_RAW")" "$(rate "$changes" "$T_RAW")"
 printf '%-48s %8.1f s %10s changes/s\n' "(a') mariadb-binlog --verbose (rows decoded)" "$(secs "$T_DEC")" "$(rate "$changes" "$T_DEC")"
-printf '%-48s %8.1f s %10s changes/s   (last row visible after %.1f s)\n' \
-  "(c) sluice (until the checkpoint reaches the end)" "$(secs "$T_SLUICE")" "$(rate "$changes" "$T_SLUICE")" \
-  "$(secs "$T_SLUICE_ROWS")"
-printf 'sluice takes %sx the time of mariadb-binlog, %sx the time of mariadb-binlog --verbose\n' \
-  "$(ratio "$T_SLUICE" "$T_RAW")" "$(ratio "$T_SLUICE" "$T_DEC")"
+summary ev "$changes" "$T_RAW" mariadb-binlog
+fi
 
 # ===== 2. sysbench oltp_write_only at full speed ================================================
 if [ "$sb_seconds" -gt 0 ]; then
@@ -234,13 +277,8 @@ if [ "$sb_seconds" -gt 0 ]; then
   sb_args=(oltp_write_only --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_TCP_PORT"
     --mysql-user=root --mysql-password="$MYSQL_PWD" --mysql-db=sb --tables="$sb_tables" --table-size="$sb_size")
   sysbench "${sb_args[@]}" prepare >"$dir/sb.prepare.log" 2>&1 || { cat "$dir/sb.prepare.log" >&2; fail "sysbench prepare failed"; }
-  pg -d postgres -c "CREATE DATABASE sb_sl"
   sb_list=$(seq 1 "$sb_tables" | sed 's/.*/"sbtest&"/' | paste -sd, -)
-  cat >"$dir/sb.json" <<JSON
-{"name": "bench-sb", "mode": "cdc", "source": {"url": "$SLUICE_TEST_MYSQL_URL/sb", "tables": [$sb_list]},
- "target": {"url": "$SLUICE_TEST_PG_URL/sb_sl"}}
-JSON
-  first_run "$dir/sb.json" bench-sb sb_sl cdc_tables
+  prepare_runs sb sb "[$sb_list]" '{}' cdc_tables
   read -r sb_start_file sb_start_off < <(master)
   t0=$(now_ms)
   sysbench "${sb_args[@]}" --threads="$sb_threads" --time="$sb_seconds" --report-interval=0 \
@@ -261,27 +299,22 @@ JSON
   sb_changes=$("$binlog_tool" "${sb_binlog_args[@]}" --verbose "$sb_start_file" |
     grep -c -E '^### (INSERT INTO|UPDATE|DELETE FROM) ') || fail "mariadb-binlog -v failed"
   SB_DEC=$(($(now_ms) - t0))
-  echo "-- (c) sluice"
-  t0=$(now_ms)
-  start_sluice "$dir/sb.json" "$dir/data.bench-sb" "$dir/sluice.bench-sb.log"
-  wait_reached sb_sl bench-sb "$sb_end" "$dir/sluice.bench-sb.log"
-  SB_SLUICE=$(($(now_ms) - t0))
-  stop_sluice "$SPID" "$dir/sluice.bench-sb.log"
+  drain_runs sb "$sb_end"
   # every row compared: count and the sum of the first 32 bits of each row's md5
   for i in $(seq 1 "$sb_tables"); do
     a=$(my sb -e "SELECT COUNT(*), COALESCE(SUM(CONV(LEFT(MD5(CONCAT_WS(':', id, k, c, pad)), 8), 16, 10)), 0)
       FROM sbtest$i" | tr '\t' ' ')
-    b=$(pg -d sb_sl -F ' ' -c "SELECT count(*), coalesce(sum(('x' || left(md5(concat_ws(':', id, k, c::text, pad::text)), 8))::bit(32)::bigint), 0)
-      FROM sbtest$i")
-    [ "$a" = "$b" ] || fail "sbtest$i differs: source (rows, checksum) $a, target $b"
+    for run in "${RUNS[@]}"; do
+      b=$(pg -d "sb_sl_${run%% *}" -F ' ' -c "SELECT count(*), coalesce(sum(('x' || left(md5(concat_ws(':', id, k, c::text, pad::text)), 8))::bit(32)::bigint), 0)
+        FROM sbtest$i")
+      [ "$a" = "$b" ] || fail "run ${run%% *}: sbtest$i differs: source (rows, checksum) $a, target $b"
+    done
   done
   echo
-  echo "results: sysbench oltp_write_only, $sb_tx transactions, $sb_changes row changes (binlog row events), $(nproc) cores, $(date -u +%Y-%m-%d)"
+  echo "results: sysbench oltp_write_only, $sb_tx transactions, $sb_changes row changes (binlog row events), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
   printf '%-48s %8.1f s %10s changes/s\n' "(a) mariadb-binlog (remote, row events raw)" "$(secs "$SB_RAW")" "$(rate "$sb_changes" "$SB_RAW")"
   printf '%-48s %8.1f s %10s changes/s\n' "(a') mariadb-binlog --verbose (rows decoded)" "$(secs "$SB_DEC")" "$(rate "$sb_changes" "$SB_DEC")"
-  printf '%-48s %8.1f s %10s changes/s\n' "(c) sluice (until the checkpoint reaches the end)" "$(secs "$SB_SLUICE")" "$(rate "$sb_changes" "$SB_SLUICE")"
-  printf 'sluice takes %sx the time of mariadb-binlog, %sx the time of mariadb-binlog --verbose\n' \
-    "$(ratio "$SB_SLUICE" "$SB_RAW")" "$(ratio "$SB_SLUICE" "$SB_DEC")"
+  summary sb "$sb_changes" "$SB_RAW" mariadb-binlog
 fi
 
 # ===== 3. end-to-end lag at a steady rate ========================================================

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_agg_add(a, &s, 1.0);
     sl_agg_add(a, &again, 2.0);
     json_decref(sl_agg_stats_json(a, s.stream, "running", 2.0));
-    json_decref(sl_agg_summary_json(a, 2.0));
+    json_decref(sl_agg_summary_json(a, "running", 2.0));
     sl_agg_free(a);
     free(text);
     sl_snap_clear(&s);

@@ -14,7 +14,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libcmocka-dev
   postgresql postgresql-client mariadb-server mariadb-client sysbench pgloader
-  jq bc time procps prometheus chromium
+  jq bc time procps curl python3 prometheus chromium
 )
 # Node.js and npm only when the tests have npm dependencies (test.sh runs npm install).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

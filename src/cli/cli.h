@@ -7,6 +7,10 @@
 #ifndef SL_CLI_CLI_H
 #define SL_CLI_CLI_H
 
+#include <stdio.h>
+
+#include <jansson.h>
+
 enum { SL_EXIT_OK = 0, SL_EXIT_FAIL = 1, SL_EXIT_USAGE = 2, SL_EXIT_DIFF = 1, SL_EXIT_INTERRUPTED = 130 };
 
 int sl_cli_run(int argc, char **argv);
@@ -21,6 +25,9 @@ void sl_cli_print_err(const struct sl_err *err);
 /* Locks DIR/lock (creating DIR) so two processes never share a data directory: the
  * fd to keep open, or -1 with the error. */
 int sl_cli_lock_dir(const char *dir, struct sl_err *err);
+/* Prints a verify report (docs/api.md "Verify") as `sluice verify` does, a line per
+ * table and a summary to out, an error to stderr; returns verify's exit code. */
+int sl_verify_print(const json_t *report, FILE *out);
 /* Installs SIGINT/SIGTERM handlers that set the returned flag. */
 volatile int *sl_cli_stop_flag(void);
 

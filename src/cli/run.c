@@ -202,8 +202,10 @@ int sl_cli_run(int argc, char **argv)
         break;
     }
 out:
-    if (rc != SL_EXIT_OK)
+    if (rc != SL_EXIT_OK) {
+        sl_spec_password_hint(spec, &err);
         sl_cli_print_err(&err);
+    }
     sl_bus_close(bus);
     sl_broker_stop(broker);
     if (lockfd >= 0)

@@ -1,5 +1,5 @@
 /*
- * stream.c: `sluice stream create|list|show|start|pause|resume|stop|rm|stats|logs|tables`
+ * stream.c: `sluice stream create|list|show|start|pause|resume|stop|rm|stats|logs|verify|tables`
  * (and watch, in client_watch.c), clients of the REST API's /api/v1/streams routes
  * (docs/api.md). Runs on the main thread.
  */
@@ -315,15 +315,20 @@ static int cmd_stats(sl_client_t *cl)
     const char *pos = sl_json_str(s, "position", NULL);
     if (pos)
         printf("position: %s\n", pos);
-    static const char *const hdr[] = {"TABLE", "STATE", ">READ", ">WRITTEN", ">ESTIMATE", ">PROGRESS", ">ROWS/S", ">ETA"};
-    sl_tab_t *t = sl_tab_new(8, hdr);
+    /* loaded rows and change events apart (docs/monitoring.md); a cdc stream's tables
+     * each with its state (docs/api.md "Tables of a stream") */
+    static const char *const hdr[] = {"TABLE",     "STATE",     ">READ",    ">WRITTEN", ">LOADED",
+                                      ">CHANGES",  ">ESTIMATE", ">PROGRESS", ">ROWS/S", ">ETA"};
+    sl_tab_t *t = sl_tab_new(10, hdr);
     size_t i;
     json_t *tb;
     json_array_foreach(json_object_get(s, "tables"), i, tb)
     {
-        char rd[32], wr[32], est[32], prog[16], rate[32], eta[32];
+        char rd[32], wr[32], ld[32], ch[32], est[32], prog[16], rate[32], eta[32];
         sl_fmt_count((int64_t)sl_json_num(tb, "rows_read", 0), rd, sizeof rd);
         sl_fmt_count((int64_t)sl_json_num(tb, "rows_written", 0), wr, sizeof wr);
+        sl_fmt_count((int64_t)sl_json_num(tb, "rows_loaded", 0), ld, sizeof ld);
+        sl_fmt_count((int64_t)sl_json_num(tb, "changes_applied", 0), ch, sizeof ch);
         if (sl_json_is_num(tb, "est_rows"))
             sl_fmt_count((int64_t)sl_json_num(tb, "est_rows", 0), est, sizeof est);
         else
@@ -337,7 +342,7 @@ static int cmd_stats(sl_client_t *cl)
             snprintf(eta, sizeof eta, "done");
         else
             sl_fmt_secs(sl_json_num(tb, "eta_seconds", -1), eta, sizeof eta);
-        const char *row[] = {sl_json_str(tb, "name", NULL), sl_json_str(tb, "state", "-"), rd, wr, est, prog, rate, eta};
+        const char *row[] = {sl_json_str(tb, "name", NULL), sl_json_str(tb, "state", "-"), rd, wr, ld, ch, est, prog, rate, eta};
         sl_tab_row(t, row);
     }
     sl_tab_print_free(t, stdout, NULL);
@@ -417,6 +422,80 @@ static int cmd_logs(sl_client_t *cl)
     return rc;
 }
 
+/* A verify job (docs/api.md "Verify"): its report as `sluice verify` prints it, or the job
+ * as JSON; the exit code is verify's (a running job: 0, it says so). */
+static int print_verify_job(sl_client_t *cl, const json_t *job)
+{
+    const char *state = sl_json_str(job, "state", "?");
+    const json_t *report = json_object_get(job, "report");
+    int rc = SL_EXIT_OK;
+    if (!strcmp(state, "running")) {
+        if (!cl->a.json)
+            printf("verify job %s of stream \"%s\" is running since %s\n", sl_json_str(job, "id", "?"),
+                   sl_json_str(job, "stream", "?"), sl_json_str(job, "started_at", "?"));
+    } else if (json_is_object(report)) {
+        rc = sl_verify_print(report, cl->a.json ? stderr : stdout);
+    } else {
+        sl_err_t err = {0};
+        if (!sl_client_err_from_json(json_object_get(job, "error"), SL_E_INTERNAL, &err))
+            sl_err_set(&err, SL_E_INTERNAL, "the verify job failed without a report");
+        sl_client_print_err(&err);
+        rc = SL_EXIT_USAGE;
+    }
+    if (cl->a.json)
+        sl_client_print_json(job);
+    return rc;
+}
+
+/* POST /streams/{id}/verify, then GET it until the job ends; prints the report as
+ * `sluice verify` does, with its exit codes (0 equal, 1 different, 2 error). */
+static int cmd_verify(sl_client_t *cl)
+{
+    volatile int *stop = sl_cli_stop_flag();
+    char *path = sl_client_path("streams", cl->a.pos[0], "/verify");
+    json_t *job = NULL;
+    int rc = sl_client_call(cl, "POST", path, NULL, &job);
+    sl_err_t err = {0};
+    while (rc == SL_EXIT_OK && !strcmp(sl_json_str(job, "state", ""), "running")) {
+        if (*stop) {
+            fprintf(stderr, "sluice: the verify job %s goes on on the server; `sluice stream verify-status %s` "
+                            "shows it\n",
+                    sl_json_str(job, "id", "?"), cl->a.pos[0]);
+            rc = SL_EXIT_INTERRUPTED;
+            break;
+        }
+        struct timespec ts = {0, 500 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        json_t *next = NULL;
+        int r = sl_client_request(cl, "GET", path, NULL, 30, &next, &err);
+        if (r == SL_EXIT_OK) {
+            json_decref(job);
+            job = next;
+        } else if (r != SL_EXIT_FAIL && r != SL_EXIT_UNREACHABLE) { /* a 5xx or a lost connection: again */
+            sl_client_print_err(&err);
+            rc = r;
+        }
+    }
+    free(path);
+    if (rc == SL_EXIT_OK)
+        rc = print_verify_job(cl, job);
+    json_decref(job);
+    return rc;
+}
+
+/* GET /streams/{id}/verify: the last job, printed as cmd_verify does. */
+static int cmd_verify_status(sl_client_t *cl)
+{
+    char *path = sl_client_path("streams", cl->a.pos[0], "/verify");
+    json_t *job = NULL;
+    int rc = sl_client_call(cl, "GET", path, NULL, &job);
+    free(path);
+    if (rc == SL_EXIT_OK)
+        rc = print_verify_job(cl, job);
+    json_decref(job);
+    return rc;
+}
+
 static const sl_client_cmd_t cmds[] = {
     {"create", "SPEC.json|-", "create a stream from a spec (a file, or - for stdin)",
      "Creates a stream from the spec in SPEC.json, or read from standard input with -\n"
@@ -457,10 +536,22 @@ static const sl_client_cmd_t cmds[] = {
      "--json prints each event as one JSON line {\"event\": ..., \"data\": ...}.",
      1, 1, SL_OPT_INTERVAL | SL_OPT_NO_RECONNECT, sl_stream_watch},
     {"stats", "ID", "print a stream's stats per table",
-     "Prints stream ID's totals, lag, position and per-table rows, progress, rows/s and ETA.", 1, 1, 0,
+     "Prints stream ID's totals, lag, position and per-table rows (read, written, and apart:\n"
+     "rows loaded, change events applied), progress, rows/s and ETA.", 1, 1, 0,
      cmd_stats},
     {"logs", "ID", "print a stream's recent log lines", "Prints the last --limit log lines of stream ID, oldest first.",
      1, 1, SL_OPT_LIMIT, cmd_logs},
+    {"verify", "ID", "compare source and target: row counts and checksums per table",
+     "Starts a verify job of stream ID on the server (with its stored connections) and waits\n"
+     "for its report: per table the row counts on both sides, equal or DIFFERENT, and sample\n"
+     "keys of rows that differ, as `sluice verify SPEC` prints it. Exit 0 when every table is\n"
+     "equal, 1 on a difference, 2 when a side could not be read; Ctrl-C stops waiting (130),\n"
+     "not the job. --json prints the job with its report (docs/api.md \"Verify\").",
+     1, 1, 0, cmd_verify},
+    {"verify-status", "ID", "print the last verify job of a stream and its report",
+     "Prints the last verify job of stream ID: running, or its report as `stream verify` does\n"
+     "(with its exit codes).",
+     1, 1, 0, cmd_verify_status},
     {"tables", "add|rm|resync ID TABLE...", "add, remove or resync tables of a cdc stream",
      "Changes the tables of cdc stream ID while the others go on streaming:\n"
      "  add TABLE...     adds tables; each is copied beside the stream, then streams\n"

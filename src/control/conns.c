@@ -437,11 +437,15 @@ int sl_ctl_conn_test(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
     } else if (target) {
         sl_target_t *tgt = NULL;
         int rc = sl_target_open(url, &tgt, &err);
+        if (rc && json_object_get(sec, "password")) /* a refused login names the connection's own field */
+            sl_url_hint_password(&err, "the connection's \"password\"");
         add_check(checks, "connect", rc == 0, rc ? err.message : "connected", rc ? err.hint : NULL, secrets);
         sl_target_close(tgt);
     } else {
         sl_source_t *src = NULL;
         int rc = sl_source_open(url, &src, &err);
+        if (rc && json_object_get(sec, "password"))
+            sl_url_hint_password(&err, "the connection's \"password\"");
         add_check(checks, "connect", rc == 0, rc ? err.message : "connected", rc ? err.hint : NULL, secrets);
         sl_source_close(src);
         if (rc == 0 && cdc) {

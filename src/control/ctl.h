@@ -40,6 +40,7 @@ typedef struct sl_ctl_opts {
 } sl_ctl_opts_t;
 
 typedef struct sl_ctl sl_ctl_t;
+typedef struct sl_verify sl_verify_t;
 
 /* Opens the store, starts the runner, brings streams back (running → started again,
  * stopping → stopped) and starts the HTTP server. */
@@ -82,6 +83,7 @@ struct sl_ctl {
     pthread_cond_t cv;
     atomic_bool stopping; /* written by sl_ctl_stop, read by the HTTP threads */
     struct rt *rts; /* streams with a child or an action in flight (streams.c) */
+    sl_verify_t *verify; /* verify jobs (verify_job.c) */
 };
 
 typedef int (*sl_handler_fn)(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api_err_t *e);
@@ -113,6 +115,11 @@ int sl_ctl_stream_resume(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t
 int sl_ctl_stream_stop(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_stats(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_logs(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* verify_job.c: POST/GET /api/v1/streams/{id}/verify, jobs run by a runner of their own. */
+int sl_verify_start(sl_ctl_t *ctl, sl_verify_t **out, sl_err_t *err);
+void sl_verify_stop(sl_verify_t *v); /* NULL: no-op */
+int sl_ctl_stream_verify_start(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_verify_get(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* stream_tables.c: the tables of a cdc stream (docs/api.md "Tables of a stream"). */
 int sl_ctl_stream_tables_add(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_table_delete(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);

@@ -70,6 +70,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_RESUME] = sl_ctl_stream_resume, [SL_R_STREAM_STOP] = sl_ctl_stream_stop,
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
     [SL_R_OPTIONS] = sl_ctl_options,
+    [SL_R_STREAM_VERIFY_START] = sl_ctl_stream_verify_start, [SL_R_STREAM_VERIFY_GET] = sl_ctl_stream_verify_get,
     [SL_R_STREAM_TABLES_ADD] = sl_ctl_stream_tables_add,
     [SL_R_STREAM_TABLE_DELETE] = sl_ctl_stream_table_delete,
     [SL_R_STREAM_TABLE_RESYNC] = sl_ctl_stream_table_resync,
@@ -418,7 +419,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
                          .on_exit = sl_ctl_on_exit};
     if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
-        sl_runner_start(o->exe, &cb, &ctl->runner, err)) {
+        sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
@@ -464,6 +465,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
     }
     sl_async_free(ctl->async);
     sl_runner_stop(ctl->runner, 60000);
+    sl_verify_stop(ctl->verify);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);
     sl_ctl_streams_forget(ctl);

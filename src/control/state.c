@@ -29,8 +29,10 @@ static const struct {
     /* A child that is starting already moves rows: pause and stop must reach it. */
     [SL_ACT_PAUSE] = {"pause", BIT(SL_ST_STARTING) | BIT(SL_ST_RUNNING), SL_ST_STOPPING},
     [SL_ACT_STOP] = {"stop", BIT(SL_ST_STARTING) | BIT(SL_ST_RUNNING) | BIT(SL_ST_PAUSED), SL_ST_STOPPING},
+    /* The states without a process: start, or resume of a paused stream, runs the new spec. */
     [SL_ACT_EDIT] = {"changing its spec",
-                     BIT(SL_ST_CREATED) | BIT(SL_ST_STOPPED) | BIT(SL_ST_COMPLETED) | BIT(SL_ST_FAILED),
+                     BIT(SL_ST_CREATED) | BIT(SL_ST_PAUSED) | BIT(SL_ST_STOPPED) | BIT(SL_ST_COMPLETED) |
+                         BIT(SL_ST_FAILED),
                      SL_ST_COUNT},
     [SL_ACT_DELETE] = {"delete",
                        BIT(SL_ST_CREATED) | BIT(SL_ST_PAUSED) | BIT(SL_ST_STOPPED) | BIT(SL_ST_COMPLETED) |

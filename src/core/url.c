@@ -317,3 +317,9 @@ bool sl_url_same_endpoint(const char *a, const char *b)
     sl_url_free(y);
     return same;
 }
+
+void sl_url_hint_password(sl_err_t *err, const char *where)
+{
+    if (err && strcmp(err->hint, SL_URL_HINT_PASSWORD) == 0)
+        sl_err_hint(err, "check the user name in the URL and %s", where);
+}

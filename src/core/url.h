@@ -71,4 +71,11 @@ char *sl_url_with_password(const char *url, const char *password);
  * parameters (in any order). A secret kept for a may be used for b only then. */
 bool sl_url_same_endpoint(const char *a, const char *b);
 
+/* The hint of a login the server refused (db/pg, db/mysql). Only the caller knows
+ * whether the password was in the URL or given apart (a spec's or a stored connection's
+ * "password" field, merged into the URL): sl_url_hint_password then rewrites this hint,
+ * and no other, to "check the user name in the URL and <where>". */
+#define SL_URL_HINT_PASSWORD "check the user name and password in the URL"
+void sl_url_hint_password(sl_err_t *err, const char *where);
+
 #endif

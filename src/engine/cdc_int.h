@@ -45,6 +45,8 @@ typedef struct lane {
     int qhead, qn, qcap;
     /* writer side, under mu */
     sl_pos_t committed;   /* last position committed (or found committed) in this session */
+    sl_pos_t safe;        /* the lane checkpoint a crash would keep (target ckpt_durable);
+                             below committed while the target spools committed changes */
     /* the lane checkpoint read at the start of a session */
     bool ck_found;
     uint64_t ck_flush;
@@ -101,6 +103,7 @@ typedef struct cdc {
     sl_target_t *admin;      /* schema changes and the tables checkpoint */
 
     _Atomic bool session_over;
+    _Atomic bool want_durable; /* a drain waits for every lane's commits to be durable */
     _Atomic int64_t target_down_ms;  /* since when a lane cannot reach the target (0: it can) */
 
     _Atomic int64_t changes_read;
@@ -145,7 +148,7 @@ void sl_cdc_admin_lost(cdc_t *cd);
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
 /* Publishes every open batch and waits until every lane has committed all it was
- * sent; false when stopping first. */
+ * sent, and the target made it durable; false when stopping first. */
 bool sl_cdc_drain(cdc_t *cd);
 void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders */
 

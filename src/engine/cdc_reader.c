@@ -22,7 +22,10 @@
  * reports a later end of WAL, a heartbeat batch carries that position through every
  * lane; once the lanes have committed it (their checkpoints now say so), it is
  * confirmed too, so WAL does not pile up behind a quiet stream and the confirmed
- * position never passes a committed checkpoint.
+ * position never passes a committed checkpoint. A target that makes commits durable
+ * later (the file target's change files, stored when they rotate) holds its lane at the
+ * checkpoint a crash would keep (lane.safe): nothing at or after it is confirmed until
+ * the files are stored (docs/files.md "Exactly once").
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,6 +56,7 @@ void sl_cdc_reader_reset(cdc_t *cd)
         l->sent_first = false;
         l->qhead = l->qn = 0;
         l->published = cd->start;
+        l->safe = l->committed; /* read from the durable checkpoints */
     }
     cd->xhead = cd->xn = 0;
     cd->in_xact = false;
@@ -119,6 +123,10 @@ static sl_pos_t lowest_pending(cdc_t *cd)
             u = l->q[l->qhead].first;
         if (l->open && sl_pos_cmp(l->first, u) < 0)
             u = l->first;
+        /* committed but not durable: the transaction of the durable checkpoint and
+         * every later one stay unconfirmed */
+        if (sl_pos_cmp(l->safe, l->committed) < 0 && sl_pos_cmp(l->safe, u) < 0)
+            u = l->safe;
     }
     if (cd->in_xact && cd->cur_lsn < u.lsn)
         u = (sl_pos_t){cd->cur_lsn, 0};
@@ -210,7 +218,10 @@ static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
     return 0;
 }
 
-bool sl_cdc_drain(cdc_t *cd)
+/* Publishes every open batch and waits until the lanes committed everything (and,
+ * with durable, until the target made it durable: the lanes store what they spool while
+ * want_durable is set). */
+static bool drain(cdc_t *cd, bool durable)
 {
     sl_err_t err = {0};
     if (publish_all(cd, false, &err)) {
@@ -219,21 +230,26 @@ bool sl_cdc_drain(cdc_t *cd)
         return false;
     }
     int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
+    if (durable)
+        atomic_store(&cd->want_durable, true);
     pthread_mutex_lock(&cd->run.mu);
     bool done = false;
     while (!atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart)) {
         retire(cd);
         done = true;
         for (int i = 0; i < cd->lanes; i++)
-            if (cd->lane[i].qn > 0)
+            if (cd->lane[i].qn > 0 || (durable && sl_pos_cmp(cd->lane[i].safe, cd->lane[i].committed) < 0))
                 done = false;
         if (done || sl_cdc_now_ms() > until)
             break;
         sl_run_wait(&cd->run, 100);
     }
     pthread_mutex_unlock(&cd->run.mu);
+    atomic_store(&cd->want_durable, false);
     return done;
 }
+
+bool sl_cdc_drain(cdc_t *cd) { return drain(cd, true); }
 
 /* ---- routing -------------------------------------------------------------------- */
 
@@ -286,11 +302,11 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     /* with lanes by key, a truncate or a key change must not overtake other lanes */
     bool barrier = cd->lanes > 1 && (c->op == SL_OP_TRUNCATE || key_changes(cd, c));
-    if (barrier && !sl_cdc_drain(cd))
+    if (barrier && !drain(cd, false))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     if (sl_cdc_reader_put(cd, sl_cdc_reader_lane(cd, c), c, err))
         return -1;
-    if (barrier && !sl_cdc_drain(cd))
+    if (barrier && !drain(cd, false))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
     return 0;
 }

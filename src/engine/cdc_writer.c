@@ -15,8 +15,14 @@
  * the target being down (settled(), target_down()). A lane in another process would
  * learn the epoch and schema changes, and report its positions, through the broker.
  *
- * Thread: one per lane; takes cd->run.mu only to publish its committed position, and
- * cd->schema shared while it applies.
+ * A target may make commits durable later than they return (the file target's change
+ * files, stored when they rotate): after each batch, and between batches while it has
+ * some waiting (or a drain asks for it), the lane asks the target which of its
+ * checkpoints a crash would keep (ckpt_durable) and publishes that as its safe position
+ * beside the committed one; the reader confirms nothing past it.
+ *
+ * Thread: one per lane; takes cd->run.mu only to publish its committed and safe
+ * positions, and cd->schema shared while it applies.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,6 +57,8 @@ typedef struct wstate {
     /* what apply leaves for settled */
     int64_t napplied;
     sl_cbatch_hdr_t hdr;
+    bool have_safe;
+    sl_pos_t safe;
 } wstate_t;
 
 /* Monitoring: counts a run of n changes of one table as applied (once committed). */
@@ -64,13 +72,51 @@ static void count_run(wstate_t *w, int n)
         w->tbytes[t] += (int64_t)sl_cbatch_change_size(&w->chs[i]);
 }
 
-static void set_committed(cdc_t *cd, int lane, sl_pos_t pos)
+/* Publishes the lane's committed position (pos, unless NULL) and, when have_safe, the
+ * position a crash would keep (at most the committed one). */
+static void set_committed(wstate_t *w, const sl_pos_t *pos, bool have_safe, sl_pos_t safe)
 {
+    cdc_t *cd = w->cd;
+    lane_t *l = &cd->lane[w->lane];
     pthread_mutex_lock(&cd->run.mu);
-    if (sl_pos_cmp(pos, cd->lane[lane].committed) > 0)
-        cd->lane[lane].committed = pos;
+    if (pos && sl_pos_cmp(*pos, l->committed) > 0)
+        l->committed = *pos;
+    if (have_safe)
+        l->safe = sl_pos_cmp(safe, l->committed) < 0 ? safe : l->committed;
     pthread_cond_broadcast(&cd->run.cv);
     pthread_mutex_unlock(&cd->run.mu);
+}
+
+/* The checkpoint of this lane a crash would keep, from the target's ckpt_durable (which
+ * first stores what is due, everything when all), into *safe; *safe is `committed` for a
+ * target whose commits are durable at once. False when the target could not store what it
+ * spooled: that may be gone, never confirmed, so the session starts again from the
+ * confirmed position. Between transactions, on the lane's thread. */
+static bool durable_pos(wstate_t *w, sl_target_t *tgt, bool all, sl_pos_t committed, sl_pos_t *safe)
+{
+    cdc_t *cd = w->cd;
+    *safe = committed;
+    if (!tgt || !tgt->ops->ckpt_durable)
+        return true;
+    char key[32];
+    sl_cdc_lane_key(w->lane, key, sizeof key);
+    sl_ckpt_t ck = {0};
+    bool found = false;
+    uint64_t flush;
+    sl_err_t err = {0};
+    *safe = (sl_pos_t){0, 0};
+    if (tgt->ops->ckpt_durable(tgt, cd->spec->name, key, all, &ck, &found, &err)) {
+        sl_warn("lane %d: could not store the changes the target spooled (%s); reading them again from the "
+                "last confirmed position",
+                w->lane, err.message);
+        sl_run_restart(&cd->run, "the target could not store its spooled changes");
+        sl_ckpt_clear(&ck);
+        return false;
+    }
+    if (found && ck.position && sl_cdc_pos_parse(ck.position, safe, &flush))
+        *safe = (sl_pos_t){0, 0};
+    sl_ckpt_clear(&ck);
+    return true;
 }
 
 static int max_cols(const cdc_t *cd)
@@ -304,6 +350,9 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     outcome_t o = apply(w, &v, &w->napplied, err);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
+    /* what of it a crash would keep, for settled (the ack does not wait for it) */
+    if (o == APPLIED || o == SKIPPED)
+        w->have_safe = durable_pos(w, tgt, atomic_load(&cd->want_durable), v.hdr.last, &w->safe);
     switch (o) {
     case APPLIED:
         return SL_LANE_APPLIED;
@@ -348,7 +397,26 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
             atomic_store(&cd->lag_us, now > w->hdr.commit_us ? now - w->hdr.commit_us : 0);
         }
     }
-    set_committed(cd, w->lane, w->hdr.last);
+    set_committed(w, &w->hdr.last, w->have_safe, w->safe);
+}
+
+/* Between batches (a fetch found none): a target that spools committed changes stores
+ * them once they are due (at once while a drain waits), and the lane publishes what is
+ * durable then. */
+static void lane_idle(void *state, sl_target_t *tgt)
+{
+    wstate_t *w = state;
+    cdc_t *cd = w->cd;
+    if (!tgt->ops->ckpt_durable)
+        return;
+    bool all = atomic_load(&cd->want_durable);
+    pthread_mutex_lock(&cd->run.mu);
+    sl_pos_t committed = cd->lane[w->lane].committed;
+    bool held = sl_pos_cmp(cd->lane[w->lane].safe, committed) < 0;
+    pthread_mutex_unlock(&cd->run.mu);
+    sl_pos_t safe;
+    if ((all || held) && durable_pos(w, tgt, all, committed, &safe))
+        set_committed(w, NULL, true, safe);
 }
 
 const sl_lane_ops_t sl_cdc_lane_ops = {
@@ -359,4 +427,5 @@ const sl_lane_ops_t sl_cdc_lane_ops = {
     .more = lane_more,
     .ending = lane_ending,
     .target_down = lane_target_down,
+    .idle = lane_idle,
 };

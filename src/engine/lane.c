@@ -158,8 +158,11 @@ static void *lane_main(void *arg)
             sl_run_sleep(run, BROKER_RETRY_MS);
             continue;
         }
-        if (rc == 0)
+        if (rc == 0) {
+            if (ops->idle && l.tgt)
+                ops->idle(l.state, l.tgt);
             continue;
+        }
         if (!l.tgt && !reconnect(&l, 0)) {
             sl_bus_msg_free(msg);
             break;

@@ -69,6 +69,10 @@ typedef struct sl_lane_ops {
     bool (*ending)(void *state);
     /* The lane lost its target connection (down) or has it again (optional). */
     void (*target_down)(void *state, bool down);
+    /* A fetch found no message (every fetch_ms while the lane waits): the mode's work
+     * between transactions on the lane's target, e.g. storing what the target spools
+     * once it is due (optional). */
+    void (*idle)(void *state, sl_target_t *tgt);
 } sl_lane_ops_t;
 
 typedef struct sl_lane_cfg {

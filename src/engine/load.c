@@ -132,27 +132,59 @@ static int prepare_target(const load_t *ld, sl_target_t *tgt, const sl_table_t *
     return 0;
 }
 
-static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *err)
+/* Counts the checkpoints of a stream (ckpt_list callback). */
+static int count_ckpt(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
+{
+    (void)key;
+    (void)ck;
+    (void)err;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* Whether a spec's table entry ("name" or "schema.name") names table t. */
+static bool table_named(const sl_table_t *t, const char *name)
+{
+    char label[512];
+    snprintf(label, sizeof label, "%s.%s", t->schema ? t->schema : "", t->name);
+    return strcmp(name, t->name) == 0 || strcmp(name, label) == 0;
+}
+
+/* Whether the plan holds the table a spec's entry names. */
+static bool plan_has(const sl_plan_t *plan, const char *name)
+{
+    for (int j = 0; j < plan->ntables; j++)
+        if (table_named(plan->tables[j], name))
+            return true;
+    return false;
+}
+
+/* Describes the source tables names[0..n), checks their target tables, creates or
+ * empties them and adds them to ld->plan (after the tables it holds). Nothing is
+ * written before every table passed its checks. */
+static int add_tables(load_t *ld, sl_source_t *src, sl_target_t *tgt, char **names, int n, sl_err_t *err)
 {
     const sl_spec_t *spec = ld->spec;
-    char **names = NULL;
-    int n = 0, rc = -1;
-    sl_table_t **described = NULL;
-    if (resolve_tables(spec, src, &names, &n, err))
-        return -1;
-    described = calloc((size_t)n, sizeof *described);
+    int rc = -1;
+    sl_table_t **described = calloc((size_t)n + 1, sizeof *described);
+    if (!described)
+        abort();
     for (int i = 0; i < n; i++) {
         if (src->ops->describe(src, names[i], &described[i], err)) {
             sl_err_prefix(err, "source: ");
             goto done;
         }
-        for (int j = 0; j < i; j++)
-            if (strcmp(described[j]->name, described[i]->name) == 0) {
-                sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
-                           described[i]->name);
-                sl_err_hint(err, "load them with two streams into different target schemas");
-                goto done;
-            }
+        bool dup = false;
+        for (int j = 0; j < i && !dup; j++)
+            dup = strcmp(described[j]->name, described[i]->name) == 0;
+        for (int j = 0; j < ld->plan.ntables && !dup; j++)
+            dup = strcmp(ld->plan.tables[j]->name, described[i]->name) == 0;
+        if (dup) {
+            sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
+                       described[i]->name);
+            sl_err_hint(err, "load them with two streams into different target schemas");
+            goto done;
+        }
     }
     for (int i = 0; i < n; i++)
         if (check_target(ld, tgt, described[i], err)) {
@@ -164,10 +196,17 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
         goto done;
     }
     if (ld->opts->restart) {
-        if (!ld->opts->snapshot)
-            sl_info("--restart: forgetting the checkpoints of stream \"%s\"", spec->name);
-        if (tgt->ops->ckpt_delete(tgt, spec->name, err))
+        /* only when an earlier run left some: the first run of a stream has nothing to forget */
+        int had = 0;
+        if (tgt->ops->ckpt_list(tgt, spec->name, count_ckpt, &had, err))
             goto done;
+        if (had > 0) {
+            sl_info("starting stream \"%s\" over: deleting the %d checkpoint%s of its earlier run, so every "
+                    "table is copied again from the start",
+                    spec->name, had, had == 1 ? "" : "s");
+            if (tgt->ops->ckpt_delete(tgt, spec->name, err))
+                goto done;
+        }
     }
     for (int i = 0; i < n; i++) {
         if (prepare_target(ld, tgt, described[i], err)) {
@@ -179,46 +218,122 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
         if (sl_plan_add_table(&ld->plan, t, src, spec->opt.chunk_rows, err))
             goto done;
     }
-    char *json = sl_plan_to_json(&ld->plan);
-    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = json, .done = false};
-    rc = tgt->ops->ckpt_put(tgt, spec->name, "plan", &ck, err);
-    free(json);
-    if (rc == 0)
-        sl_info("planned %d tables in %d chunks", ld->plan.ntables, ld->plan.nstripes);
+    rc = 0;
 done:
-    for (int i = 0; i < n; i++) {
-        free(names[i]);
-        if (described)
-            sl_table_free(described[i]);
-    }
-    free(names);
+    for (int i = 0; i < n; i++)
+        sl_table_free(described[i]);
     free(described);
     return rc;
 }
 
-/* The spec's explicit table list must name the tables of the stored plan. */
-static int check_plan_matches(const load_t *ld, sl_err_t *err)
+static int store_plan(load_t *ld, sl_target_t *tgt, sl_err_t *err)
+{
+    char *json = sl_plan_to_json(&ld->plan);
+    sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = json, .done = false};
+    int rc = tgt->ops->ckpt_put(tgt, ld->spec->name, "plan", &ck, err);
+    free(json);
+    return rc;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *err)
+{
+    char **names = NULL;
+    int n = 0;
+    if (resolve_tables(ld->spec, src, &names, &n, err))
+        return -1;
+    int rc = add_tables(ld, src, tgt, names, n, err);
+    free_names(names, n);
+    if (rc == 0 && (rc = store_plan(ld, tgt, err)) == 0)
+        sl_info("planned %d tables in %d chunks", ld->plan.ntables, ld->plan.nstripes);
+    return rc;
+}
+
+/* An unfinished load must finish what it started: the spec's explicit table list must
+ * name every table of the stored plan (it may name more: they are added). */
+static int check_plan_matches(const load_t *ld, char **names, int n, sl_err_t *err)
+{
+    if (sl_spec_all_tables(ld->spec))
+        return 0;
+    for (int j = 0; j < ld->plan.ntables; j++) {
+        bool named = false;
+        for (int i = 0; i < n && !named; i++)
+            named = table_named(ld->plan.tables[j], names[i]);
+        if (!named) {
+            sl_err_set(err, SL_E_CONFLICT, "table \"%s\" of the unfinished load \"%s\" is not in the spec any more",
+                       ld->plan.tables[j]->name, ld->spec->name);
+            sl_err_hint(err, "run with the table in the spec to finish the load, or with --restart to start over");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A load run again, completed or not: the spec's tables that the stored plan lacks (a
+ * table added to the list, or with "*" a table new in the source) are planned after the
+ * others and loaded. Tables of a completed load that the spec no longer names are left
+ * as they are on the target; an unfinished load must still name all of its tables.
+ * *more is false when a completed load has nothing to load. The plan is stored before
+ * "complete" is cleared, and a stripe of the plan without a done checkpoint counts as
+ * work too, so a run killed in between finds the new tables again. */
+static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_target_t *tgt, bool *more,
+                       sl_err_t *err)
 {
     const sl_spec_t *spec = ld->spec;
-    if (sl_spec_all_tables(spec))
-        return 0;
-    bool same = spec->ntables == ld->plan.ntables;
-    for (int i = 0; same && i < spec->ntables; i++) {
-        bool hit = false;
-        for (int j = 0; j < ld->plan.ntables && !hit; j++) {
-            const sl_table_t *t = ld->plan.tables[j];
-            char label[512];
-            snprintf(label, sizeof label, "%s.%s", t->schema ? t->schema : "", t->name);
-            hit = strcmp(spec->tables[i], t->name) == 0 || strcmp(spec->tables[i], label) == 0;
+    char **names = NULL;
+    int n = 0, nnew = 0, rc = -1;
+    *more = false;
+    if (sl_plan_from_json(prior->plan, &ld->plan, err) || resolve_tables(spec, src, &names, &n, err))
+        return -1;
+    if (!prior->complete && check_plan_matches(ld, names, n, err))
+        goto out;
+    for (int i = 0; i < n; i++)
+        if (!plan_has(&ld->plan, names[i])) {
+            char *keep = names[nnew];
+            names[nnew++] = names[i];
+            names[i] = keep;
         }
-        same = hit;
+    for (int j = 0; prior->complete && j < ld->plan.ntables; j++) {
+        const sl_table_t *t = ld->plan.tables[j];
+        bool named = false;
+        for (int i = nnew; i < n && !named; i++)
+            named = table_named(t, names[i]);
+        if (!named)
+            sl_info("table \"%s\" of the earlier load is not among the spec's tables any more; its target "
+                    "table is left as it is",
+                    t->name);
     }
-    if (same)
-        return 0;
-    sl_err_set(err, SL_E_CONFLICT, "the spec's tables differ from those of the unfinished load \"%s\"",
-               spec->name);
-    sl_err_hint(err, "run with the original tables to finish it, or with --restart to start over");
-    return -1;
+    int undone = ld->plan.nstripes;
+    for (int i = 0; i < prior->ncks; i++)
+        if (prior->cks[i].ck.done && prior->cks[i].stripe >= 0 && prior->cks[i].stripe < ld->plan.nstripes)
+            undone--;
+    if (nnew == 0 && (undone <= 0 || !prior->complete)) {
+        *more = undone > 0;
+        rc = 0;
+        goto out;
+    }
+    int before = ld->plan.ntables;
+    if (nnew && add_tables(ld, src, tgt, names, nnew, err))
+        goto out;
+    if (nnew && store_plan(ld, tgt, err))
+        goto out;
+    sl_ckpt_t ck = {.epoch = prior->max_epoch, .seq = 0, .position = NULL, .done = false};
+    if (prior->complete && tgt->ops->ckpt_put(tgt, spec->name, "complete", &ck, err))
+        goto out;
+    for (int t = before; t < ld->plan.ntables; t++)
+        sl_info("load \"%s\" was %s; loading table \"%s\", which is new in the spec", spec->name,
+                prior->complete ? "completed" : "not finished", ld->plan.tables[t]->name);
+    *more = true;
+    rc = 0;
+out:
+    free_names(names, n);
+    return rc;
 }
 
 /* ---- after the data --------------------------------------------------------------- */
@@ -497,15 +612,19 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
      * load has passed its checks (fresh_plan), so a refused restart loses nothing. */
     if (!opts->restart && admin->ops->ckpt_list(admin, spec->name, collect, &prior, err))
         goto out;
-    if (prior.complete) {
-        sl_info("load \"%s\" already completed; nothing to do (use --restart to load again)", spec->name);
-        res = SL_LOAD_ALREADY_DONE;
-        goto out;
-    }
-    if (prior.plan) {
-        if (sl_plan_from_json(prior.plan, &ld.plan, err) || check_plan_matches(&ld, err))
+    if (prior.complete || prior.plan) {
+        bool more = false;
+        if (extend_plan(&ld, &prior, src, admin, &more, err))
             goto out;
-        sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
+        if (prior.complete && !more) {
+            sl_info("load \"%s\" already completed and the spec names no new table; nothing to do (use "
+                    "--restart to load everything again)",
+                    spec->name);
+            res = SL_LOAD_ALREADY_DONE;
+            goto out;
+        }
+        if (!prior.complete)
+            sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
     } else if (fresh_plan(&ld, src, admin, err)) {
         goto out;
     }

@@ -231,6 +231,10 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
         *url = sl_url_with_password(json_string_value(u), json_string_value(pw));
         if (!*url)
             return sl_err_set(err, SL_E_CONFIG, "\"%s\".password given but the URL names no user", where);
+        if (with_tables)
+            spec->source_password = true;
+        else
+            spec->target_password = true;
     } else {
         *url = sl_strdup(json_string_value(u));
     }
@@ -252,6 +256,29 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
         }
     }
     return 0;
+}
+
+/* A cdc stream into files writes its initial load with the change files' leading
+ * columns (docs/files.md "CDC records"): the file target learns the mode from its URL,
+ * the one thing every connection of it gets, as change_columns=true unless given. */
+static void mark_change_columns(sl_spec_t *spec)
+{
+    sl_url_t *u = NULL;
+    sl_err_t ignored;
+    if (spec->mode != SL_MODE_CDC || sl_url_parse(spec->target_url, &u, &ignored))
+        return;
+    bool files = !strcmp(u->scheme, "file") || !strcmp(u->scheme, "s3");
+    bool given = sl_url_param(u, "change_columns") != NULL;
+    sl_url_free(u);
+    if (!files || given)
+        return;
+    size_t n = strlen(spec->target_url) + 24;
+    char *url = malloc(n);
+    if (!url)
+        abort();
+    snprintf(url, n, "%s%cchange_columns=true", spec->target_url, strchr(spec->target_url, '?') ? '&' : '?');
+    free(spec->target_url);
+    spec->target_url = url;
 }
 
 int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
@@ -341,6 +368,7 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
     }
     if (check_choices(&spec->opt, spec->mode, err))
         goto done;
+    mark_change_columns(spec);
     rc = 0;
 done:
     json_decref(root);
@@ -350,6 +378,15 @@ done:
     }
     *out = spec;
     return 0;
+}
+
+void sl_spec_password_hint(const sl_spec_t *spec, sl_err_t *err)
+{
+    bool src = !strncmp(err->message, "source: ", 8), tgt = !strncmp(err->message, "target: ", 8);
+    if ((src && spec->source_password) || (tgt && spec->target_password))
+        sl_url_hint_password(err, src ? "the password in \"source\".password" : "the password in \"target\".password");
+    else if (!src && !tgt && (spec->source_password || spec->target_password))
+        sl_url_hint_password(err, "the password in the URL, or in the endpoint's \"password\" field");
 }
 
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)

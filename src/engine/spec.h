@@ -43,10 +43,15 @@ typedef struct sl_spec {
     char **tables;      /* as written; NULL/empty or "*" means every table */
     int ntables;
     char *target_url;
+    bool source_password, target_password; /* the password came in a "password" field */
     sl_options_t opt;
 } sl_spec_t;
 
 int sl_spec_parse(const char *json_text, sl_spec_t **out, sl_err_t *err);
+/* A refused login's hint (SL_URL_HINT_PASSWORD) names where the spec gave the password:
+ * "source".password or "target".password when it came apart from the URL (the side read
+ * from the message's "source: " or "target: "). */
+void sl_spec_password_hint(const sl_spec_t *spec, sl_err_t *err);
 /* path "-" reads the spec from stdin. */
 int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err);
 void sl_spec_free(sl_spec_t *spec);

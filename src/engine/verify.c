@@ -6,6 +6,7 @@
  */
 #include "engine/verify.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -253,15 +254,20 @@ int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *table, sl_ve
         goto out;
     bool want[NB] = {false};
     int ndiff = 0;
+    uint64_t sum[2][2] = {{0, 0}, {0, 0}};
     for (int k = 0; k < NB; k++) {
         res->source_rows += (int64_t)a.cnt[k];
         res->target_rows += (int64_t)b.cnt[k];
+        sum[0][0] += a.s0[k], sum[0][1] += a.s1[k];
+        sum[1][0] += b.s0[k], sum[1][1] += b.s1[k];
         if (a.cnt[k] != b.cnt[k] || a.s0[k] != b.s0[k] || a.s1[k] != b.s1[k]) {
             if (ndiff < 4)
                 want[k] = true;
             ndiff++;
         }
     }
+    snprintf(res->source_checksum, sizeof res->source_checksum, "%016" PRIx64 "%016" PRIx64, sum[0][0], sum[0][1]);
+    snprintf(res->target_checksum, sizeof res->target_checksum, "%016" PRIx64 "%016" PRIx64, sum[1][0], sum[1][1]);
     res->equal = ndiff == 0;
     if (!res->equal) {
         a.want = b.want = want;

@@ -20,6 +20,8 @@ typedef struct sl_verify_result {
     char table[256];
     int64_t source_rows;
     int64_t target_rows;
+    char source_checksum[33];          /* 32 hex digits: the sum of the rows' hashes, so */
+    char target_checksum[33];          /* order-independent; "" when not compared */
     bool equal;
     char problem[512];                 /* set when the table could not be compared */
     char samples[SL_VERIFY_SAMPLES][512]; /* "missing on target: key (id=4)" ... */

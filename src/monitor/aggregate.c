@@ -278,6 +278,14 @@ static double stream_progress(const sl_snap_t *s)
 
 static json_t *num_or_null(double v) { return v >= 0 ? json_real(v) : json_null(); }
 
+/* Whether rows can be moving in this state (NULL: unknown, as the snapshots say). A
+ * paused, stopped or finished stream has no process: its rates are 0, whatever its last
+ * snapshots said. */
+static bool moving(const char *state)
+{
+    return !state || !strcmp(state, "starting") || !strcmp(state, "running") || !strcmp(state, "stopping");
+}
+
 json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *state, double now)
 {
     const sl_snap_t *s = sl_agg_totals(a);
@@ -293,20 +301,24 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
         updated = json_string(ts);
         for (int i = 0; i < s->ntables; i++) {
             const sl_snap_table_t *t = &s->tables[i];
-            double rate = sl_agg_table_rate(a, t->name, now), progress, eta;
+            double rate = moving(state) ? sl_agg_table_rate(a, t->name, now) : 0.0, progress, eta;
             table_progress(s, t, rate, &progress, &eta);
-            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name, "rows_read",
-                                  (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
-                                  "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
-                                  (json_int_t)t->bytes_written, "est_rows",
-                                  t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
-                                  num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
+            json_t *tj = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name,
+                                   "rows_read", (json_int_t)t->rows_read, "rows_written",
+                                   (json_int_t)t->rows_written, "bytes_read", (json_int_t)t->bytes_read,
+                                   "bytes_written", (json_int_t)t->bytes_written, "rows_loaded",
+                                   (json_int_t)t->rows_loaded, "changes_read", (json_int_t)t->changes_read,
+                                   "changes_applied", (json_int_t)t->changes_applied, "est_rows",
+                                   t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
+                                   num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
+            if (!tj)
+                abort();
             if (t->state[0]) { /* a cdc stream's table (docs/api.md "Tables of a stream") */
-                json_object_set_new(o, "state", json_string(t->state));
-                json_object_set_new(o, "copied_rows", t->copied >= 0 ? json_integer(t->copied) : json_null());
-                json_object_set_new(o, "error", t->error[0] ? json_string(t->error) : json_null());
+                json_object_set_new(tj, "state", json_string(t->state));
+                json_object_set_new(tj, "copied_rows", t->copied >= 0 ? json_integer(t->copied) : json_null());
+                json_object_set_new(tj, "error", t->error[0] ? json_string(t->error) : json_null());
             }
-            json_array_append_new(tables, o);
+            json_array_append_new(tables, tj);
         }
         if (!is_load(s)) {
             json_decref(lag);
@@ -316,27 +328,30 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
     } else {
         s = &empty;
     }
+    bool mv = moving(state);
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}", "stream",
-        stream ? stream : "", "state", state ? json_string(state) : json_null(), "phase",
+        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}",
+        "stream", stream ? stream : "", "state", state ? json_string(state) : json_null(), "phase",
         sl_agg_totals(a) ? json_string(s->phase) : json_null(), "updated_at", updated, "totals", "rows_read",
         (json_int_t)s->rows_read, "rows_written", (json_int_t)s->rows_written, "bytes_read",
-        (json_int_t)s->bytes_read, "bytes_written", (json_int_t)s->bytes_written, "batches",
-        (json_int_t)s->batches, "redeliveries", (json_int_t)s->redeliveries, "duplicates_skipped",
-        (json_int_t)s->duplicates, "errors", (json_int_t)s->errors, "rows_per_sec_read",
-        sl_agg_rate(a, false, now), "rows_per_sec_written", sl_agg_rate(a, true, now), "lag", lag, "position",
+        (json_int_t)s->bytes_read, "bytes_written", (json_int_t)s->bytes_written, "rows_loaded",
+        (json_int_t)s->rows_loaded, "changes_read", (json_int_t)s->changes_read, "changes_applied",
+        (json_int_t)s->changes_applied, "batches", (json_int_t)s->batches, "redeliveries",
+        (json_int_t)s->redeliveries, "duplicates_skipped", (json_int_t)s->duplicates, "errors",
+        (json_int_t)s->errors, "rows_per_sec_read", mv ? sl_agg_rate(a, false, now) : 0.0, "rows_per_sec_written",
+        mv ? sl_agg_rate(a, true, now) : 0.0, "lag", lag, "position",
         s->position ? json_string(s->position) : json_null(), "tables", tables);
     if (!o)
         abort();
     return o;
 }
 
-json_t *sl_agg_summary_json(const sl_agg_t *a, double now)
+json_t *sl_agg_summary_json(const sl_agg_t *a, const char *state, double now)
 {
     const sl_snap_t *s = sl_agg_totals(a);
     json_t *o = json_pack("{s:I, s:I, s:f, s:o, s:o}", "rows_read", (json_int_t)(s ? s->rows_read : 0),
                           "rows_written", (json_int_t)(s ? s->rows_written : 0), "rows_per_sec",
-                          sl_agg_rate(a, true, now), "lag_seconds",
+                          moving(state) ? sl_agg_rate(a, true, now) : 0.0, "lag_seconds",
                           s && !is_load(s) ? num_or_null(s->lag_seconds) : json_null(), "progress",
                           num_or_null(stream_progress(s)));
     if (!o)

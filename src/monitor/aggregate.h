@@ -9,8 +9,9 @@
  * A run killed without its final snapshot loses at most its last second of counts.
  *
  * Rates use the publisher's monotonic clock ("t") between snapshots of one run, over a
- * window of about 5 s; they are 0 once the stream is done or no snapshot arrived for
- * SL_AGG_STALE_SECS (the process is gone).
+ * window of about 5 s; they are 0 once the stream is done, no snapshot arrived for
+ * SL_AGG_STALE_SECS (the process is gone), or the state given to the JSON functions is
+ * one without a process (created, paused, stopped, completed, failed).
  *
  * Pure: no I/O, no locks; the caller (monitor.c) serialises access. `now` is the
  * receiver's monotonic clock in seconds.
@@ -43,10 +44,11 @@ double sl_agg_rate(const sl_agg_t *a, bool written, double now);
 /* Rows per second written into one table (by name). */
 double sl_agg_table_rate(const sl_agg_t *a, const char *table, double now);
 
-/* docs/api.md "Stats" for stream (a may be NULL: zeros and nulls); state may be NULL. */
+/* docs/api.md "Stats" for stream (a may be NULL: zeros and nulls); state may be NULL
+ * (unknown: rates as the snapshots say). */
 json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *state, double now);
-/* {"rows_read", "rows_written", "rows_per_sec", "lag_seconds", "progress"}. */
-json_t *sl_agg_summary_json(const sl_agg_t *a, double now);
+/* {"rows_read", "rows_written", "rows_per_sec", "lag_seconds", "progress"}; state as above. */
+json_t *sl_agg_summary_json(const sl_agg_t *a, const char *state, double now);
 
 /* RFC 3339 UTC with milliseconds ("2026-11-27T05:00:01.000Z") of Unix time ts. */
 void sl_agg_time(double ts, char buf[32]);

@@ -275,6 +275,12 @@ void sl_monitor_state(sl_monitor_t *mon, const char *stream, const char *state, 
                 broadcast(e, "error", et, false);
             free(et);
         }
+        if (e->agg && e->nsubs) {
+            /* the figures in the new state: a paused or stopped stream's rates are 0 */
+            text = stats_text(e, sl_snap_mono());
+            broadcast(e, "stats", text, true);
+            free(text);
+        }
     }
     pthread_mutex_unlock(&mon->mu);
 }
@@ -366,7 +372,7 @@ json_t *sl_monitor_summary(sl_monitor_t *mon, const char *stream)
 {
     pthread_mutex_lock(&mon->mu);
     entry_t *e = find(mon, stream);
-    json_t *j = sl_agg_summary_json(e ? e->agg : NULL, sl_snap_mono());
+    json_t *j = sl_agg_summary_json(e ? e->agg : NULL, e ? e->state : NULL, sl_snap_mono());
     pthread_mutex_unlock(&mon->mu);
     return j;
 }

@@ -59,6 +59,12 @@ static const tcounter_t TABLE_COUNTERS[] = {
      offsetof(sl_snap_table_t, bytes_read)},
     {"sluice_bytes_written_total", "Bytes of rows written to the target, as encoded on the bus.",
      offsetof(sl_snap_table_t, bytes_written)},
+    {"sluice_rows_loaded_total", "Rows a load or a change stream's initial load wrote to the target.",
+     offsetof(sl_snap_table_t, rows_loaded)},
+    {"sluice_changes_read_total", "Change events read from the source's log.",
+     offsetof(sl_snap_table_t, changes_read)},
+    {"sluice_changes_applied_total", "Change events applied to the target.",
+     offsetof(sl_snap_table_t, changes_applied)},
 };
 
 typedef struct scounter {

@@ -109,6 +109,9 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
         t->rows_written += a->rows_written;
         t->bytes_read += a->bytes_read;
         t->bytes_written += a->bytes_written;
+        t->rows_loaded += a->rows_loaded;
+        t->changes_read += a->changes_read;
+        t->changes_applied += a->changes_applied;
         if (a->est_rows >= 0)
             t->est_rows = a->est_rows;
         t->done = a->done;
@@ -122,6 +125,9 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
     dst->rows_written += src->rows_written;
     dst->bytes_read += src->bytes_read;
     dst->bytes_written += src->bytes_written;
+    dst->rows_loaded += src->rows_loaded;
+    dst->changes_read += src->changes_read;
+    dst->changes_applied += src->changes_applied;
     dst->batches += src->batches;
     dst->redeliveries += src->redeliveries;
     dst->duplicates += src->duplicates;
@@ -138,11 +144,26 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
 void sl_snap_sum(sl_snap_t *s)
 {
     s->rows_read = s->rows_written = s->bytes_read = s->bytes_written = 0;
+    s->rows_loaded = s->changes_read = s->changes_applied = 0;
     for (int i = 0; i < s->ntables; i++) {
-        s->rows_read += s->tables[i].rows_read;
-        s->rows_written += s->tables[i].rows_written;
-        s->bytes_read += s->tables[i].bytes_read;
-        s->bytes_written += s->tables[i].bytes_written;
+        const sl_snap_table_t *t = &s->tables[i];
+        s->rows_read += t->rows_read;
+        s->rows_written += t->rows_written;
+        s->bytes_read += t->bytes_read;
+        s->bytes_written += t->bytes_written;
+        s->rows_loaded += t->rows_loaded;
+        s->changes_read += t->changes_read;
+        s->changes_applied += t->changes_applied;
+    }
+}
+
+void sl_snap_kind(sl_snap_t *s, bool changes)
+{
+    for (int i = 0; i < s->ntables; i++) {
+        sl_snap_table_t *t = &s->tables[i];
+        t->rows_loaded = changes ? 0 : t->rows_written;
+        t->changes_read = changes ? t->rows_read : 0;
+        t->changes_applied = changes ? t->rows_written : 0;
     }
 }
 
@@ -168,10 +189,12 @@ char *sl_snap_encode(const sl_snap_t *s)
     int n = s->ntables < SL_SNAP_MAX_TABLES ? s->ntables : SL_SNAP_MAX_TABLES;
     for (int i = 0; i < n; i++) {
         const sl_snap_table_t *t = &s->tables[i];
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name, "rows_read",
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name, "rows_read",
                               (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
                               "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
-                              (json_int_t)t->bytes_written, "est_rows",
+                              (json_int_t)t->bytes_written, "rows_loaded", (json_int_t)t->rows_loaded,
+                              "changes_read", (json_int_t)t->changes_read, "changes_applied",
+                              (json_int_t)t->changes_applied, "est_rows",
                               t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "done", t->done);
         if (t->state[0])
             json_object_set_new(o, "state", json_string(t->state));
@@ -182,8 +205,8 @@ char *sl_snap_encode(const sl_snap_t *s)
         json_array_append_new(tables, o);
     }
     json_t *o = json_pack(
-        "{s:i, s:o, s:o, s:o, s:I, s:f, s:f, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
-        "s:o, s:b}",
+        "{s:i, s:o, s:o, s:o, s:I, s:f, s:f, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
+        "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b}",
         "v", 1, "stream", str_or_null(s->stream), "id", str_or_null(s->id), "run", str_or_null(s->run), "seq",
         (json_int_t)s->seq, "t", s->t, "ts", s->ts, "phase", s->phase, "batches", (json_int_t)s->batches,
         "redeliveries", (json_int_t)s->redeliveries, "duplicates_skipped", (json_int_t)s->duplicates, "errors",
@@ -191,7 +214,8 @@ char *sl_snap_encode(const sl_snap_t *s)
         "slot_bytes", s->slot_bytes >= 0 ? json_integer(s->slot_bytes) : json_null(), "position",
         str_or_null(s->position), "totals", "rows_read", (json_int_t)s->rows_read, "rows_written",
         (json_int_t)s->rows_written, "bytes_read", (json_int_t)s->bytes_read, "bytes_written",
-        (json_int_t)s->bytes_written, "tables", tables, "tables_truncated", s->truncated || n < s->ntables);
+        (json_int_t)s->bytes_written, "rows_loaded", (json_int_t)s->rows_loaded, "changes_read",
+        (json_int_t)s->changes_read, "changes_applied", (json_int_t)s->changes_applied, "tables", tables, "tables_truncated", s->truncated || n < s->ntables);
     if (!o)
         abort(); /* only a bad format string or no memory gets here */
     char *text = json_dumps(o, JSON_COMPACT);
@@ -217,6 +241,25 @@ static int get_count(const json_t *o, const char *key, int64_t *out, sl_err_t *e
         return bad(err, key);
     *out = json_integer_value(v);
     return 0;
+}
+
+/* A counter a snapshot may leave out (0 then). */
+static int get_count0(const json_t *o, const char *key, int64_t *out, sl_err_t *err)
+{
+    if (!json_object_get(o, key)) {
+        *out = 0;
+        return 0;
+    }
+    return get_count(o, key, out, err);
+}
+
+/* The kinds apart (rows_loaded, changes_read, changes_applied) of a table or the totals. */
+static int get_kinds(const json_t *o, int64_t *loaded, int64_t *cread, int64_t *capplied, sl_err_t *err)
+{
+    return get_count0(o, "rows_loaded", loaded, err) || get_count0(o, "changes_read", cread, err) ||
+                   get_count0(o, "changes_applied", capplied, err)
+               ? -1
+               : 0;
 }
 
 /* An optional non-negative integer: null or absent is -1. */
@@ -265,7 +308,8 @@ static int decode_table(const json_t *o, sl_snap_t *s, sl_err_t *err)
     const json_t *done = json_object_get(o, "done");
     if (get_count(o, "rows_read", &t->rows_read, err) || get_count(o, "rows_written", &t->rows_written, err) ||
         get_count(o, "bytes_read", &t->bytes_read, err) ||
-        get_count(o, "bytes_written", &t->bytes_written, err) || get_opt_count(o, "est_rows", &t->est_rows, err))
+        get_count(o, "bytes_written", &t->bytes_written, err) || get_opt_count(o, "est_rows", &t->est_rows, err) ||
+        get_kinds(o, &t->rows_loaded, &t->changes_read, &t->changes_applied, err))
         return -1;
     if (!json_is_boolean(done))
         return bad(err, "done");
@@ -321,7 +365,8 @@ static int decode(const json_t *o, sl_snap_t *s, sl_err_t *err)
         return bad(err, "totals");
     if (get_count(tot, "rows_read", &s->rows_read, err) || get_count(tot, "rows_written", &s->rows_written, err) ||
         get_count(tot, "bytes_read", &s->bytes_read, err) ||
-        get_count(tot, "bytes_written", &s->bytes_written, err))
+        get_count(tot, "bytes_written", &s->bytes_written, err) ||
+        get_kinds(tot, &s->rows_loaded, &s->changes_read, &s->changes_applied, err))
         return -1;
     const json_t *tables = json_object_get(o, "tables");
     if (!json_is_array(tables) || json_array_size(tables) > SL_SNAP_MAX_TABLES)

@@ -11,10 +11,15 @@
  *    "ts": 1795000000.123, "phase": "load|cdc|done", "batches": 12, "redeliveries": 0,
  *    "duplicates_skipped": 0, "errors": 0, "lag_seconds": 0.08|null,
  *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
- *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written"},
+ *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written",
+ *               "rows_loaded", "changes_read", "changes_applied"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
+ *                "rows_loaded", "changes_read", "changes_applied",
  *                "est_rows": n|null, "done": bool, "state"?: "copying|streaming|failed|removed",
  *                "copied"?: n, "error"?: "…"}], "tables_truncated": false}
+ * rows_read/rows_written count everything; rows_loaded (rows a load or an initial load
+ * wrote), changes_read and changes_applied (change events of the change stream) count
+ * the two kinds apart (a decoder takes them as 0 when absent).
  * "run" identifies one process (counters start at zero in each); "seq" grows in a run;
  * "t" is seconds since that run's publisher started (a monotonic clock, for rates);
  * "ts" the wall-clock time of the sample. Counters count this run only.
@@ -38,6 +43,7 @@
 typedef struct sl_snap_table {
     char *name;
     int64_t rows_read, rows_written, bytes_read, bytes_written;
+    int64_t rows_loaded, changes_read, changes_applied; /* the kinds apart */
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
     /* a cdc stream's table: "copying", "streaming", "failed" or "removed" ("" for a
@@ -59,6 +65,7 @@ typedef struct sl_snap {
     int64_t slot_bytes; /* PostgreSQL slot lag; < 0 unknown */
     char *position;     /* the confirmed source position as the source writes it, NULL unknown */
     int64_t rows_read, rows_written, bytes_read, bytes_written; /* over all tables */
+    int64_t rows_loaded, changes_read, changes_applied;
     sl_snap_table_t *tables;
     int ntables, cap;
     bool truncated; /* tables were left out of the message (totals still count them) */
@@ -77,6 +84,9 @@ sl_snap_table_t *sl_snap_append(sl_snap_t *s, const char *name);
 void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src);
 /* Sets the totals to the sums over the tables. */
 void sl_snap_sum(sl_snap_t *s);
+/* Sets the kinds of the tables' counters from rows_read/rows_written: change events when
+ * changes (the change stream's phase), else rows loaded. */
+void sl_snap_kind(sl_snap_t *s, bool changes);
 /* Copies a string field (NULL clears it). */
 void sl_snap_set(char **field, const char *value);
 

@@ -38,12 +38,14 @@ struct sl_stats {
     bool warned;
 };
 
-/* The current source's figures alone. Caller holds mu. */
+/* The current source's figures alone, their kind by the phase (the change stream's
+ * rows are change events, a load's rows loaded). Caller holds mu. */
 static void collect(sl_stats_t *st, sl_snap_t *cur)
 {
     sl_snap_init(cur);
     if (st->fn)
         st->fn(st->arg, cur);
+    sl_snap_kind(cur, strcmp(st->phase, "cdc") == 0);
     sl_snap_sum(cur);
 }
 

@@ -77,6 +77,14 @@ struct sl_target_ops {
     /* Inserts or updates one checkpoint (in the open transaction, or autocommit). */
     int (*ckpt_put)(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck,
                     sl_err_t *err);
+    /* Optional (NULL: a commit is durable when it returns). A target that keeps committed
+     * batches in a spool and stores them later (the file target's change files, which
+     * rotate by rows, bytes and time) makes durable, between transactions, what is due
+     * by now (everything when all), then sets *ck to the checkpoint of key that a crash
+     * now would leave in effect (*found false: none). The engine confirms no source
+     * position past it (docs/files.md "Exactly once"). */
+    int (*ckpt_durable)(sl_target_t *tgt, const char *stream, const char *key, bool all, sl_ckpt_t *ck,
+                        bool *found, sl_err_t *err);
     /* Calls fn for every checkpoint of the stream (autocommit read). A target without
      * the checkpoint table yet has no checkpoints: 0 calls, not an error. */
     int (*ckpt_list)(sl_target_t *tgt, const char *stream, sl_ckpt_fn fn, void *ctx,
@@ -91,11 +99,18 @@ struct sl_target_ops {
     int (*delete_all)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
 
     /* CDC (model/change.h). Applies n changes of table t, in order, in the open
-     * transaction. Rows are found by primary key (from old when given, else from row);
-     * a keyless table matches one row on every column of old. A run of INSERTs may be
-     * written together. Unchanged (TOASTed) values are left as they are. An UPDATE or
-     * DELETE that finds no row is SL_E_DATA ("the target has diverged"), naming the
-     * table and the key; TRUNCATE empties the table without ending the transaction. */
+     * transaction. The changes are borrowed for the call only; the target may copy and
+     * hold them and apply them later in the same transaction (set-based apply, see
+     * target/apply_set.h): at the latest in ckpt_get, ckpt_put or commit, whose errors
+     * may therefore be a change's; rollback drops what is held. Held changes may be
+     * applied grouped per table and, between changes of different keys, reordered, as
+     * long as every row ends as applying them one by one in order would leave it and each
+     * change is applied exactly once (so row triggers fire once per change); t must stay
+     * valid until then. Rows are found by primary key (from old when given, else from
+     * row); a keyless table matches one row on every column of old. Unchanged (TOASTed)
+     * values are left as they are. An UPDATE or DELETE that finds no row is SL_E_DATA
+     * ("the target has diverged"), naming the table and the key; TRUNCATE empties the
+     * table without ending the transaction. */
     int (*apply_changes)(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs, int n,
                          sl_err_t *err);
     /* Schema changes of a replicated table (autocommit, idempotent: a column that is

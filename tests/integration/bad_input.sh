@@ -19,40 +19,46 @@ MYH=127.0.0.1:$MYSQL_TCP_PORT PGH=127.0.0.1:$PGPORT
 # --- the target's state --------------------------------------------------------------------
 
 # Prints one line per data table of PostgreSQL database DB (sluice's _sluice_checkpoint left
-# out): schema.table, its columns, row count and md5 of the sorted rows.
+# out): schema.table, its columns, row count and md5 of the sorted rows. One psql call (each
+# table's rows are read by query_to_xml), since every case takes two fingerprints.
 pg_fingerprint() {
-  local db=$1 s t
-  pg_sql "$db" "SELECT table_schema || ' ' || table_name FROM information_schema.tables
-     WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
-       AND table_name <> '_sluice_checkpoint' ORDER BY 1" |
-    while read -r s t; do
-      pg_sql "$db" "SELECT '$s.$t ' ||
-          (SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
-             FROM information_schema.columns WHERE table_schema = '$s' AND table_name = '$t')
-          || ' ' || count(*) || ' ' || coalesce(md5(string_agg(r::text, E'\\n' ORDER BY r::text)), '-')
-        FROM \"$s\".\"$t\" r"
-    done
+  pg_sql "$1" "SELECT t.table_schema || '.' || t.table_name || ' ' ||
+      (SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
+         FROM information_schema.columns c
+        WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name) || ' ' ||
+      (xpath('/row/f/text()', query_to_xml(format(
+        'SELECT count(*) || '' '' || coalesce(md5(string_agg(r::text, E''\\n'' ORDER BY r::text)), ''-'') AS f
+           FROM %I.%I r', t.table_schema, t.table_name), false, true, '')))[1]::text
+    FROM information_schema.tables t
+   WHERE t.table_schema NOT IN ('pg_catalog', 'information_schema')
+     AND t.table_name <> '_sluice_checkpoint' ORDER BY 1"
 }
 
-# The same for MariaDB database DB: table, columns, row count and CHECKSUM TABLE.
+# The same for MariaDB database DB: table, columns, row count and CHECKSUM TABLE, in two
+# calls (the table list, then one statement batch for all tables).
 my_fingerprint() {
-  local db=$1 t
-  my_sql "$db" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
-     AND TABLE_NAME <> '_sluice_checkpoint' ORDER BY 1" |
-    while read -r t; do
-      my_sql "$db" "SELECT CONCAT('$t ', GROUP_CONCAT(CONCAT(COLUMN_NAME, ':', COLUMN_TYPE)
-          ORDER BY ORDINAL_POSITION), ' ', (SELECT COUNT(*) FROM \`$t\`))
-        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '$t'"
-      my_sql "$db" "CHECKSUM TABLE \`$t\`"
-    done
+  local db=$1 t sql=
+  while read -r t; do
+    sql+="SELECT CONCAT('$t ', GROUP_CONCAT(CONCAT(COLUMN_NAME, ':', COLUMN_TYPE)
+        ORDER BY ORDINAL_POSITION), ' ', (SELECT COUNT(*) FROM \`$t\`))
+      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '$t';
+      CHECKSUM TABLE \`$t\`;"
+  done < <(my_sql "$db" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
+     AND TABLE_NAME <> '_sluice_checkpoint' ORDER BY 1")
+  [ -z "$sql" ] || my_sql "$db" "$sql"
 }
 
-# Both targets.
+# Both targets (the two servers are asked at the same time).
 targets_fingerprint() {
+  local pg
+  pg_fingerprint "$PTGT" >"$TMPD/fingerprint.pg" &
+  pg=$!
+  my_fingerprint "$MTGT" >"$TMPD/fingerprint.my" || { wait "$pg"; return 1; }
+  wait "$pg" || return 1
   echo "== postgres $PTGT"
-  pg_fingerprint "$PTGT"
+  cat "$TMPD/fingerprint.pg"
   echo "== mariadb $MTGT"
-  my_fingerprint "$MTGT"
+  cat "$TMPD/fingerprint.my"
 }
 
 # Prints the pids of processes whose command line mentions DIR (a broker left behind).

@@ -2,6 +2,8 @@
 # broker_kill.sh: the embedded nats-server is killed with SIGKILL twice in the middle of a
 # MariaDB -> PostgreSQL load. The supervisor restarts it, the load restarts its data phase
 # from the target's checkpoints, and ends with every row exactly once, without a rerun.
+# The source is read through a throttle (tests/lib/throttle.mjs, 4 MB/s), so that the
+# load cannot end before the kills on a fast machine.
 source "$(dirname "$0")/../lib/common.sh"
 tmpdir
 
@@ -19,8 +21,11 @@ my_sql "$src" "INSERT INTO events SELECT seq, ELT(1 + seq % 3, 'click', 'view', 
   FROM seq_1_to_$total"
 write_spec "$TMPD/spec.json" "broker-kill" "$(my_url "$src")" "$(pg_url "$dst")" \
   '{"writers": 2, "batch_rows": 1000, "chunk_rows": 20000}'
+throttle_start my "$MYSQL_TCP_PORT" 4000000
+write_spec "$TMPD/slow.json" "broker-kill" "$(my_url_via "$THROTTLE_PORT" "$src")" "$(pg_url "$dst")" \
+  '{"writers": 2, "batch_rows": 1000, "chunk_rows": 20000}'
 
-"$SLUICE_BIN" run "$TMPD/spec.json" --data-dir "$TMPD/data" --no-progress >"$TMPD/run.out" 2>"$TMPD/run.err" &
+"$SLUICE_BIN" run "$TMPD/slow.json" --data-dir "$TMPD/data" --no-progress >"$TMPD/run.out" 2>"$TMPD/run.err" &
 pid=$!
 on_exit "kill -9 $pid 2>/dev/null || true"
 target_rows() { pg_sql "$dst" 'SELECT COUNT(*) FROM events' 2>/dev/null || echo 0; }
@@ -49,6 +54,7 @@ assert_eq "$total" "$(pg_sql "$dst" 'SELECT COUNT(*) FROM events')" "target rows
 assert_eq "$total" "$(pg_sql "$dst" 'SELECT COUNT(DISTINCT id) FROM events')" "distinct ids"
 assert_eq "$(my_sql "$src" "SELECT SUM(LENGTH(payload)), SUM(id), COUNT(DISTINCT kind) FROM events" | tr '\t' '|')" \
   "$(pg_sql "$dst" 'SELECT SUM(LENGTH(payload)), SUM(id), COUNT(DISTINCT kind) FROM events')" "value sums"
+throttle_stop my
 sl_run "$TMPD/verify" verify "$TMPD/spec.json"
 [ "$SL_RC" -eq 0 ] || { cat "$TMPD/verify.out" >&2; die "verify found differences"; }
 note "survived $kills broker kills: $total rows, each once"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # composite_keys.sh: tables whose primary key is not one integer (composite text+int,
 # text+uuid, BIGINT UNSIGNED near 2^64) are cut into several chunks by sampled key
-# boundaries, read in parallel and resumed by key after SIGKILL: both directions.
+# boundaries, read in parallel and resumed by key after SIGKILL: both directions. The killed
+# run reads its source through a throttle (tests/lib/throttle.mjs, 4 MB/s), so that the
+# load cannot end before the kill on a fast machine; the rerun reads directly.
 source "$(dirname "$0")/../lib/common.sh"
 tmpdir
 
@@ -26,16 +28,21 @@ pg_sql "$pg" "CREATE TABLE orders (region text, id uuid, n int, note varchar(30)
 opts='{"writers": 2, "chunk_rows": 10000, "batch_rows": 1000}'
 write_spec "$TMPD/my2pg.json" "ck-my2pg" "$(my_url "$my")" "$(pg_url "$pg")" "$opts"
 write_spec "$TMPD/pg2my.json" "ck-pg2my" "$(pg_url "$pg")" "$(my_url "$my")" "$opts" '["orders"]'
+throttle_start my "$MYSQL_TCP_PORT" 4000000
+write_spec "$TMPD/my2pg.slow.json" "ck-my2pg" "$(my_url_via "$THROTTLE_PORT" "$my")" "$(pg_url "$pg")" "$opts"
+throttle_start pg "$PGPORT" 4000000
+write_spec "$TMPD/pg2my.slow.json" "ck-pg2my" "$(pg_url_via "$THROTTLE_PORT" "$pg")" "$(my_url "$my")" "$opts" '["orders"]'
 
 # Counts of the rows on each target.
 count_my2pg() { pg_sql "$pg" 'SELECT (SELECT COUNT(*) FROM pairs) + (SELECT COUNT(*) FROM ub)'; }
 count_pg2my() { my_sql "$my" 'SELECT COUNT(*) FROM orders'; }
 
-# Runs SPEC, SIGKILLs it once more than 20000 rows arrived (COUNT is a function printing
-# the target's rows), then reruns it to the end. Fails unless the kill happened mid-load.
+# Runs SPEC.slow.json (SPEC through the throttle), SIGKILLs it once more than 20000 rows
+# arrived (COUNT is a function printing the target's rows), then reruns SPEC to the end.
+# Fails unless the kill happened mid-load.
 kill_and_finish() {
   local spec=$1 count=$2 total=$3 n pid
-  "$SLUICE_BIN" run "$spec" --data-dir "$TMPD/data-$(basename "$spec")" --no-progress >/dev/null 2>"$TMPD/kill.err" &
+  "$SLUICE_BIN" run "${spec%.json}.slow.json" --data-dir "$TMPD/data-$(basename "$spec")" --no-progress >/dev/null 2>"$TMPD/kill.err" &
   pid=$!
   wait_for "[ \"\$($count 2>/dev/null || echo 0)\" -gt 20000 ] || ! kill -0 $pid 2>/dev/null" 120 ||
     die "no rows reached the target"

@@ -15,7 +15,13 @@ D=$TMPD/data
 # Run as root with the data dir behind a directory the postgres user cannot enter (TMPD is
 # 0700), the demo keeps PostgreSQL's files in the postgres user's home: remove them too, once
 # the servers are gone.
-demo_gone() { ! pgrep -f "$D/demo/(pg|my)/data|sluice-demo-" >/dev/null; }
+# The servers are matched by this test's own dirs (the data dir, and the PostgreSQL dir it
+# links to): other demos may run on the machine at the same time (another test pass).
+demo_gone() {
+  local pg
+  pg=$(readlink "$D/demo/pg" 2>/dev/null || true)
+  ! pgrep -f "$D/demo/(pg|my)/data${pg:+|$pg}" >/dev/null
+}
 cleanup_demo() {
   [ -z "${SRV:-}" ] || kill -9 "$SRV" 2>/dev/null || true
   wait_for demo_gone 60 || true

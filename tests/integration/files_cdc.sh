@@ -21,7 +21,7 @@ cdc_pg_db "$REP"
 cdc_workload_init "$SRC" 1
 pg_dump -s -h "$PGHOST" -p "$PGPORT" -U "${PGUSER:-postgres}" "$SRC" | pg_sql "$REP" >/dev/null
 
-write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "$(s3_url cdc "" "&format=jsonl")" \
+write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "$(s3_url cdc "" "&format=jsonl&rotate_seconds=3")" \
   '{"batch_rows": 500}' "$CDC_WORKLOAD_TABLES"
 cdc_track "$TMPD/spec.json" "$SRC"
 SLOT=$(cdc_slot_name "$NAME")
@@ -41,6 +41,13 @@ assert_consistent "$OUT" "$NAME"
 nload=$(jq '[.tables[].files[] | select(.checkpoint | startswith("s:"))] | length' "$M")
 nchg=$(jq '[.tables[].files[] | select(.checkpoint | startswith("cdc:"))] | length' "$M")
 [ "$nchg" -gt 0 ] || die "no change file was written"
+# change files rotate by time (rotate_seconds=3), not per committed batch: over the ~10 s of
+# changes each table gets a few files, not one per transaction group
+ntab=$(jq '[.tables[] | select(any(.files[]; .checkpoint | startswith("cdc:")))] | length' "$M")
+[ "$nchg" -le $((ntab * 6)) ] || die "$nchg change files for $ntab tables: files are not batched across commits"
+# snapshot and change files of a table have the same columns (change_columns)
+jq -e '[.tables[] | [.files[].columns[:5] | map(.[0])] | unique | length <= 1] | all' "$M" >/dev/null ||
+  die "a table's initial-load and change files have different leading columns"
 note "$nload initial-load files, $nchg change files, $(jq '[.tables[].files[] | select(.checkpoint | startswith("cdc:")) | .rows] | add' "$M") change records"
 
 # --- replay into the empty replica -------------------------------------------------------------

@@ -7,7 +7,10 @@
 # file's row count in the manifest equal to what DuckDB reads from it. At least one kill
 # must land while the table was partially written. Before the kills, three runs crash
 # (SLUICE_TEST_FILE_CRASH) in each window of storing a file, so that roll-back and
-# roll-forward of intent records are exercised every time. SLUICE_TEST_SEED replays the delays.
+# roll-forward of intent records are exercised every time. The four killed runs read the
+# source through a throttle (tests/lib/throttle.mjs, 1 MB/s), so that the load cannot end
+# before its kill on a fast machine, and the second run is killed once it has stored a file:
+# that kill lands mid-table on any machine. SLUICE_TEST_SEED replays the delays.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/files.sh"
@@ -29,9 +32,12 @@ pg_sql "$SRC" "
   CREATE TABLE dup (a int, b text);
   INSERT INTO dup SELECT n % 1000, 'v' || (n % 777) FROM generate_series(1, $NDUP) n;"
 
-write_spec "$TMPD/spec.json" files_kill "$(pg_url $SRC)" \
-  "file://$OUT?format=parquet&compression=zstd&rotate_rows=6000" \
-  '{"writers": 2, "batch_rows": 2000, "chunk_rows": 10000}'
+TARGET="file://$OUT?format=parquet&compression=zstd&rotate_rows=6000"
+OPTS='{"writers": 2, "batch_rows": 2000, "chunk_rows": 10000}'
+write_spec "$TMPD/spec.json" files_kill "$(pg_url $SRC)" "$TARGET" "$OPTS"
+# The same stream, its source read through the throttle: ~9 MB of COPY data take >= 9 s.
+throttle_start src "$PGPORT" 1000000
+write_spec "$TMPD/slow.json" files_kill "$(pg_url_via "$THROTTLE_PORT" $SRC)" "$TARGET" "$OPTS"
 
 STARTED=()
 kill_started() {
@@ -58,7 +64,7 @@ done
 
 PARTIAL=0
 for i in 1 2 3 4; do
-  "$SLUICE_BIN" run "$TMPD/spec.json" --data-dir "$TMPD/data$i" --no-progress >>"$TMPD/bg.log" 2>&1 &
+  "$SLUICE_BIN" run "$TMPD/slow.json" --data-dir "$TMPD/data$i" --no-progress >>"$TMPD/bg.log" 2>&1 &
   pid=$!
   STARTED+=("$pid")
   kids=
@@ -95,6 +101,7 @@ for i in 1 2 3 4; do
   for p in $kids; do wait_for "! kill -0 $p" 15 || die "child $p of the killed sluice still runs"; done
 done
 [ "$PARTIAL" = 1 ] || die "no kill landed while big was partially written"
+throttle_stop src
 
 sl_run "$TMPD/final" run "$TMPD/spec.json" --data-dir "$TMPD/data-final" --no-progress
 [ "$SL_RC" = 0 ] || { tail -n 30 "$TMPD/final.err" >&2; die "the final run exited $SL_RC"; }

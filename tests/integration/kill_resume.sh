@@ -7,7 +7,10 @@
 # keyless). After the second kill the data dir is replaced by a new one (the broker's store
 # lost). Each kill is recorded with the target's row count at that moment; at least one
 # must land while rows were partially loaded, so the test cannot pass by killing before or
-# after the work. Set SLUICE_TEST_SEED to replay the delays.
+# after the work. The killed runs read the source through a throttle (tests/lib/throttle.mjs,
+# 4 MB/s), so that a fast machine cannot finish the load before the kills: the second kill,
+# which follows the first rows of its run on the target, lands mid-load on any machine.
+# The final run reads directly. Set SLUICE_TEST_SEED to replay the delays.
 # Runs as ctest test integration.kill_resume.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -18,6 +21,7 @@ RANDOM=$SEED
 note "seed $SEED (SLUICE_TEST_SEED=$SEED replays the kill delays)"
 OPTIONS='{"writers": 3, "batch_rows": 2000, "chunk_rows": 20000}'
 RUN_TIMEOUT=240 # seconds for the final, uninterrupted run
+RATE=4000000    # bytes/s of the killed runs' source connections
 
 # Processes this test started; whatever is still alive at exit is killed by pid.
 STARTED=()
@@ -208,6 +212,8 @@ my_sql "$MSRC" "
     FROM (SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_50000) s;"
 pg_newdb "$PTGT"
 write_spec "$TMPD/my2pg.json" kr-my2pg "$(my_url "$MSRC")" "$(pg_url "$PTGT")" "$OPTIONS"
+throttle_start my "$MYSQL_TCP_PORT" "$RATE"
+write_spec "$TMPD/my2pg.slow.json" kr-my2pg "$(my_url_via "$THROTTLE_PORT" "$MSRC")" "$(pg_url "$PTGT")" "$OPTIONS"
 
 # Rows on the PostgreSQL target, 0 while the tables do not exist yet.
 my2pg_count() {
@@ -219,7 +225,8 @@ my2pg_detail() {
 }
 
 COUNT_FN=my2pg_count KEYLESS_FN=my2pg_keyless DETAIL_FN=my2pg_detail KEYLESS_TOTAL=50000
-kill_cycles my2pg "$TMPD/my2pg.json" "$TMPD/my2pg.d" 450000
+kill_cycles my2pg "$TMPD/my2pg.slow.json" "$TMPD/my2pg.d" 450000
+throttle_stop my
 assert_partial_kill my2pg 450000
 xmax_before=$(pg_sql "$PTGT" "SELECT txid_current()")
 final_run my2pg "$TMPD/my2pg.json" "$TMPD/my2pg.d.new" 2
@@ -258,6 +265,8 @@ pg_sql "$PSRC" "
   ANALYZE gen; ANALYZE gen_dup;"
 my_newdb "$MTGT"
 write_spec "$TMPD/pg2my.json" kr-pg2my "$(pg_url "$PSRC")" "$(my_url "$MTGT")" "$OPTIONS"
+throttle_start pg "$PGPORT" "$RATE"
+write_spec "$TMPD/pg2my.slow.json" kr-pg2my "$(pg_url_via "$THROTTLE_PORT" "$PSRC")" "$(my_url "$MTGT")" "$OPTIONS"
 
 pg2my_count() {
   my_sql "$MTGT" "SELECT (SELECT COUNT(*) FROM gen) + (SELECT COUNT(*) FROM gen_dup)" 2>/dev/null || echo 0
@@ -268,7 +277,8 @@ pg2my_detail() {
 }
 
 COUNT_FN=pg2my_count KEYLESS_FN=pg2my_keyless DETAIL_FN=pg2my_detail KEYLESS_TOTAL=30000
-kill_cycles pg2my "$TMPD/pg2my.json" "$TMPD/pg2my.d" 330000
+kill_cycles pg2my "$TMPD/pg2my.slow.json" "$TMPD/pg2my.d" 330000
+throttle_stop pg
 assert_partial_kill pg2my 330000
 final_run pg2my "$TMPD/pg2my.json" "$TMPD/pg2my.d.new" 2
 # The column names differ from the MariaDB→PostgreSQL tables only by the table names.

@@ -39,6 +39,11 @@ my_sql "$SRC" "CREATE TABLE cdc_bulk (id int NOT NULL PRIMARY KEY, v int NOT NUL
 tables=$(cdc_sb_tables "$TABLES" | jq -c '["cdc_bulk"] + . + ["cdc_audit"]')
 write_cdc_spec "$TMPD/spec.json" "$NAME" "$(my_url "$SRC")" "$(pg_url "$TGT")" \
   '{"batch_rows": 2000}' "$tables"
+# Run 1 reads the source through a throttle (tests/lib/throttle.mjs, 4 MB/s), so that its
+# initial load cannot end before kill 1 on a fast machine.
+throttle_start src "$MYSQL_TCP_PORT" 4000000
+write_cdc_spec "$TMPD/slow.json" "$NAME" "$(my_url_via "$THROTTLE_PORT" "$SRC")" "$(pg_url "$TGT")" \
+  '{"batch_rows": 2000}' "$tables"
 cdc_track "$TMPD/spec.json" "$SRC"
 
 audit_max() { my_sql "$SRC" "SELECT IFNULL(MAX(id), 0) FROM cdc_audit"; }
@@ -82,7 +87,9 @@ cdc_my_audit_start "$SRC"
 wait_for "[ \"\$(audit_max)\" -gt 100 ]" 30 || die "the audit loop does not run"
 prev_flush=
 for i in 1 2 3 4 5; do
-  cdc_start run "$TMPD/spec.json" "$TMPD/data"
+  spec=$TMPD/spec.json
+  [ "$i" != 1 ] || spec=$TMPD/slow.json
+  cdc_start run "$spec" "$TMPD/data"
   pid=$CDC_PID
   case $i in
   1)
@@ -94,6 +101,7 @@ for i in 1 2 3 4 5; do
       sleep 0.02
     done
     kill_now "$pid"
+    throttle_stop src
     n=$(target_rows)
     ! cdc_copied pg "$TGT" "$NAME" ||
       die "kill 1 came after the initial copy ($n rows): it did not hit it"

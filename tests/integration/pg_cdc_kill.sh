@@ -36,6 +36,11 @@ cdc_pg_db "$TGT"
 cdc_workload_init "$SRC" "$SCALE"
 write_cdc_spec "$TMPD/spec.json" "$NAME" "$(pg_url "$SRC")" "$(pg_url "$TGT")" \
   '{"batch_rows": 2000, "writers": 2}' "$CDC_WORKLOAD_TABLES"
+# Run 1 reads the source through a throttle (tests/lib/throttle.mjs, 4 MB/s), so that its
+# initial load cannot end before kill 1 on a fast machine.
+throttle_start src "$PGPORT" 4000000
+write_cdc_spec "$TMPD/slow.json" "$NAME" "$(pg_url_via "$THROTTLE_PORT" "$SRC")" "$(pg_url "$TGT")" \
+  '{"batch_rows": 2000, "writers": 2}' "$CDC_WORKLOAD_TABLES"
 cdc_track "$TMPD/spec.json" "$SRC"
 
 # The apply log on the target's cdc_audit (see above); sets HANDOVER_ID, the source's largest
@@ -98,7 +103,9 @@ kill_now() {
 cdc_workload_start wl "$SRC" 200 3
 wait_for "[ \"\$(audit_max)\" -gt 150 ]" 30 || die "the workload does not run"
 for i in 1 2 3 4 5; do
-  cdc_start run "$TMPD/spec.json" "$TMPD/data"
+  spec=$TMPD/spec.json
+  [ "$i" != 1 ] || spec=$TMPD/slow.json
+  cdc_start run "$spec" "$TMPD/data"
   pid=$CDC_PID
   case $i in
   1)
@@ -110,6 +117,7 @@ for i in 1 2 3 4 5; do
       sleep 0.02
     done
     kill_now "$pid"
+    throttle_stop src
     n=$(target_accounts)
     ! cdc_copied pg "$TGT" "$NAME" || die "kill 1 came after the initial copy ($n accounts): it did not hit it"
     [ "$n" -lt "$ACCOUNTS" ] || die "kill 1: the copy had copied every account already"

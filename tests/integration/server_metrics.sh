@@ -11,8 +11,10 @@
 #     sluice_rows_written_total series of each table, read back through Prometheus's HTTP
 #     API (/api/v1/query), equals the rows counted in the target table; lag and state
 #     series are there; the scrape is up (the bearer token works); a wrong key gets 401.
-#     Paused, more inserts, resumed (a new process that counts from zero): the series
-#     still equals the target's count.
+#     The initial load's rows and the change events are counted apart (rows_loaded,
+#     changes_applied in the stats and sluice_changes_applied_total) and add up to the
+#     target's rows. Paused: the rates are 0 at once. More inserts, resumed (a new process
+#     that counts from zero): the series still equals the target's count.
 #   - the event stream of the running CDC stream delivers stats events with those figures.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -137,10 +139,25 @@ slot=$(pq "sluice_slot_lag_bytes{stream=\"$CDC\"}")
 KEY="wrong-$SRV_KEY" api GET /metrics
 assert_eq 401 "$API_STATUS" "/metrics with a wrong key"
 note "Prometheus: $(series big) = $t_big = rows on the target; lag ${lag}s, slot lag $slot bytes"
+# loaded rows and change events apart: 60000 + 2500 loaded, 1000 + 10 changes
+wait_for "stats $CDC; [ \"\$(jq -r .totals.changes_applied <<<\"\$STATS\")\" = 1010 ]" 10 ||
+  die "stats of $CDC do not count the 1010 changes apart: $STATS"
+assert_eq "60000 1000 2500 10 62500" "$(jq -r '[(.tables[] | select(.name == "public.big") | .rows_loaded, .changes_applied),
+  (.tables[] | select(.name == "public.small") | .rows_loaded, .changes_applied), .totals.rows_loaded] | map(tostring) | join(" ")' <<<"$STATS")" \
+  "rows loaded and changes applied per table, and loaded in all"
+assert_eq "$((t_big + t_small))" "$(jq -r '.totals.rows_loaded + .totals.changes_applied' <<<"$STATS")" \
+  "loaded rows + changes applied = rows on the target"
+wait_for "[ \"\$(pq 'sluice_changes_applied_total{stream=\"$CDC\",table=\"public.big\"}')\" = 1000 ]" 30 ||
+  die "Prometheus has no sluice_changes_applied_total = 1000 for big"
 
 # --- pause and resume: a new process counts from zero, the totals go on ----------------------
 api_ok 200 POST "/api/v1/streams/$CDC/pause"
 srv_wait_state "$CDC" paused 60
+stats "$CDC"
+assert_eq "0 0 0" "$(jq -r '[.totals.rows_per_sec_read, .totals.rows_per_sec_written, ([.tables[].rows_per_sec] | add)]
+  | map(tostring) | join(" ")' <<<"$STATS")" "rates of the paused stream"
+api_ok 200 GET "/api/v1/streams/$CDC"
+assert_eq 0 "$(jq -r .summary.rows_per_sec <<<"$API_BODY")" "summary rate of the paused stream"
 pg_sql "$SRC" "INSERT INTO big SELECT g, 'paused' FROM generate_series(200001, 200500) g" >/dev/null
 api_ok 200 POST "/api/v1/streams/$CDC/resume"
 wait_for caught_up 60 || die "stream $CDC did not catch up after resume"

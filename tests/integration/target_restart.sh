@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # target_restart.sh: the PostgreSQL target is restarted (all connections cut) in the
 # middle of a MariaDB -> PostgreSQL load. sluice must retry with backoff, recover by
-# itself and end with the target equal to the source: every row once.
+# itself and end with the target equal to the source: every row once. The source is read
+# through a throttle (tests/lib/throttle.mjs, 4 MB/s), so that the load is still going when
+# the restart comes, however fast the machine.
 source "$(dirname "$0")/../lib/common.sh"
 tmpdir
 
@@ -21,8 +23,11 @@ assert_eq "$total" "$(my_sql "$src" 'SELECT COUNT(*) FROM items')" "source rows"
 
 write_spec "$TMPD/spec.json" "target-restart" "$(my_url "$src")" "$(pg_url "$dst")" \
   '{"writers": 2, "batch_rows": 1000, "chunk_rows": 10000}'
+throttle_start my "$MYSQL_TCP_PORT" 4000000
+write_spec "$TMPD/slow.json" "target-restart" "$(my_url_via "$THROTTLE_PORT" "$src")" "$(pg_url "$dst")" \
+  '{"writers": 2, "batch_rows": 1000, "chunk_rows": 10000}'
 
-"$SLUICE_BIN" run "$TMPD/spec.json" --data-dir "$TMPD/data" --no-progress >"$TMPD/run.out" 2>"$TMPD/run.err" &
+"$SLUICE_BIN" run "$TMPD/slow.json" --data-dir "$TMPD/data" --no-progress >"$TMPD/run.out" 2>"$TMPD/run.err" &
 pid=$!
 on_exit "kill -9 $pid 2>/dev/null || true"
 
@@ -44,6 +49,7 @@ assert_eq "$total" "$(pg_sql "$dst" 'SELECT COUNT(DISTINCT id) FROM items')" "di
 assert_eq "$(my_sql "$src" 'SELECT SUM(amount), SUM(id), MIN(name), MAX(at) FROM items' | tr '\t' '|')" \
   "$(pg_sql "$dst" "SELECT SUM(amount), SUM(id), MIN(name), to_char(MAX(at), 'YYYY-MM-DD HH24:MI:SS.US') FROM items")" \
   "sums of the source and target values"
+throttle_stop my
 sl_run "$TMPD/verify" verify "$TMPD/spec.json"
 [ "$SL_RC" -eq 0 ] || { cat "$TMPD/verify.out" >&2; die "verify found differences"; }
 grep -E "WARN|retries" "$TMPD/run.err" | tail -n 4 || true

@@ -13,6 +13,11 @@
 
 set -euo pipefail
 
+# tests/lib/ and the repository's test data (tests/data/: Chinook and its licence), found
+# from this file so that a test needs nothing outside the repository.
+SLUICE_TEST_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SLUICE_TEST_DATA=$(cd "$SLUICE_TEST_LIB/../data" && pwd)
+
 # Prints a message to stderr and fails the test.
 die() {
   echo "FAIL: $*" >&2
@@ -171,6 +176,36 @@ my_table_digest() {
 pg_url() { echo "$SLUICE_TEST_PG_URL/$1"; }
 my_url() { echo "$SLUICE_TEST_MYSQL_URL/$1"; }
 
+# URLs of database DB through a throttle (throttle_start) on loopback port PORT.
+pg_url_via() { echo "${SLUICE_TEST_PG_URL%:*}:$1/$2"; }
+my_url_via() { echo "${SLUICE_TEST_MYSQL_URL%:*}:$1/$2"; }
+
+# throttle_start NAME PORT RATE: starts tests/lib/throttle.mjs, a TCP proxy in front of
+# loopback port PORT that moves at most RATE bytes/s (both directions together), and sets
+# THROTTLE_PORT to its port. A kill test loads through it so that the load cannot finish
+# before the kill on a fast machine (see throttle.mjs). Stopped by throttle_stop NAME, or
+# at exit.
+throttle_start() {
+  local name=$1 port=$2 rate=$3 f
+  tmpdir
+  f=$TMPD/throttle.$name
+  rm -f "$f.port"
+  node "$SLUICE_TEST_LIB/throttle.mjs" --upstream-port "$port" --rate "$rate" \
+    --port-file "$f.port" </dev/null >>"$f.log" 2>&1 &
+  echo $! >"$f.pid"
+  on_exit "throttle_stop $name"
+  wait_for "[ -s '$f.port' ]" 30 || { cat "$f.log" >&2; die "throttle $name did not start"; }
+  THROTTLE_PORT=$(cat "$f.port")
+}
+throttle_stop() {
+  local f=$TMPD/throttle.$1 pid
+  pid=$(cat "$f.pid" 2>/dev/null) || return 0
+  rm -f "$f.pid"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  wait "$pid" 2>/dev/null || true
+  note "throttle $1: $(tail -n 1 "$f.log")"
+}
+
 # Writes a load spec to FILE: write_spec FILE NAME SOURCE_URL TARGET_URL [OPTIONS] [TABLES].
 # OPTIONS is a JSON object ({} by default), TABLES a JSON array (omitted: every table).
 write_spec() {
@@ -201,13 +236,13 @@ assert_grep() {
   exit 1
 }
 
-# Creates the Chinook database (shared/data/chinook, 11 tables, 15,607 rows) under the name
+# Creates the Chinook database (tests/data/chinook, 11 tables, 15,607 rows) under the name
 # DB: chinook_mysql DB on MariaDB, chinook_pg DB on PostgreSQL (recreating DB).
 chinook_mysql() {
-  sed -e "1,40s/\`Chinook\`/\`$1\`/" "${SLUICE_SHARED:?}/data/chinook/Chinook_MySql.sql" | my_sql ""
+  sed -e "1,40s/\`Chinook\`/\`$1\`/" "$SLUICE_TEST_DATA/chinook/Chinook_MySql.sql" | my_sql ""
 }
 chinook_pg() {
   pg_newdb "$1"
   sed -e '1,40{/^DROP DATABASE/d; /^CREATE DATABASE/d; s/^\\c chinook;//}' \
-    "${SLUICE_SHARED:?}/data/chinook/Chinook_PostgreSql.sql" | pg_sql "$1" >/dev/null
+    "$SLUICE_TEST_DATA/chinook/Chinook_PostgreSql.sql" | pg_sql "$1" >/dev/null
 }

@@ -48,8 +48,8 @@ my_sql selftest "UPDATE \`B\` SET s = NULL WHERE id = 2"
 my_newdb selftest
 assert_eq "" "$(my_sql selftest 'SHOW TABLES')" "my_newdb empties the database"
 
-# --- Chinook from shared/: the same 15,607 rows in both dialects ---
-chinook=${SLUICE_SHARED:?}/data/chinook
+# --- Chinook from tests/data/: the same 15,607 rows in both dialects ---
+chinook=$SLUICE_TEST_DATA/chinook
 pg_sql postgres <"$chinook/Chinook_PostgreSql.sql" >/dev/null
 my_sql "" <"$chinook/Chinook_MySql.sql"
 pg_rows=$(pg_sql chinook "SELECT sum((xpath('/row/c/text()', query_to_xml(

@@ -617,6 +617,650 @@ static void test_insert_rate(void **state)
     sl_table_free(t);
 }
 
+/* ---- set-based apply: helpers ------------------------------------------------------- */
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* text's lines sorted (rows compared as sets: the engines order text keys by different
+ * collations); consumes text. */
+static char *sorted_lines(char *text)
+{
+    size_t len = strlen(text);
+    int n = 0, cap = 64;
+    char **lines = malloc((size_t)cap * sizeof *lines);
+    if (len) {
+        for (char *s = text;;) {
+            if (n == cap)
+                lines = realloc(lines, (size_t)(cap *= 2) * sizeof *lines);
+            lines[n++] = s;
+            char *e = strchr(s, '\n');
+            if (!e)
+                break;
+            *e = '\0';
+            s = e + 1;
+        }
+    }
+    qsort(lines, (size_t)n, sizeof *lines, cmp_line);
+    char *out = calloc(1, len + 1), *o = out;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(lines[i]);
+        if (i)
+            *o++ = '\n';
+        memcpy(o, lines[i], l);
+        o += l;
+    }
+    free(lines);
+    free(text);
+    return out;
+}
+
+/* Asserts that the rows of sql equal want, both as sorted lines. */
+static void expect_set(ctx_t *c, const char *sql, char *want)
+{
+    char *got = sorted_lines(query(c, sql));
+    want = sorted_lines(want);
+    if (strcmp(got, want)) {
+        /* show the first differing line */
+        const char *g = got, *w = want;
+        while (*g && *g == *w)
+            g++, w++;
+        while (g > got && g[-1] != '\n')
+            g--, w--;
+        fail_msg("%s: %s\n  first difference:\n  got:  %.300s\n  want: %.300s",
+                 c->is_pg ? "pg" : "mysql", sql, g, w);
+    }
+    free(got);
+    free(want);
+}
+
+/* An append-only text. */
+typedef struct text {
+    char *p;
+    size_t len, cap;
+} text_t;
+
+static void tprintf(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    while (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 4096;
+        t->p = realloc(t->p, t->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+/* Memory that lives until the transaction's changes are applied. */
+typedef struct pool {
+    void **p;
+    int n, cap;
+} pool_t;
+
+static void *pool_add(pool_t *pl, void *p)
+{
+    if (pl->n == pl->cap)
+        pl->p = realloc(pl->p, (size_t)(pl->cap = pl->cap ? 2 * pl->cap : 256) * sizeof *pl->p);
+    pl->p[pl->n++] = p;
+    return p;
+}
+
+static void pool_clear(pool_t *pl)
+{
+    for (int i = 0; i < pl->n; i++)
+        free(pl->p[i]);
+    pl->n = 0;
+}
+
+static sl_value_t *pool_vals(pool_t *pl, int n)
+{
+    return pool_add(pl, calloc((size_t)n, sizeof(sl_value_t)));
+}
+
+/* A value of the pool: NULL for s NULL. */
+static sl_value_t pv(pool_t *pl, const char *s)
+{
+    if (!s)
+        return NUL_V;
+    return V((const char *)pool_add(pl, sl_strdup(s)));
+}
+
+/* Applies chs[0..n) in one transaction, each run of one table with one apply_changes
+ * call (as the writer does), tables[i] being the table of changes with .table i. */
+static int apply_tables(ctx_t *c, sl_table_t *const *tables, const sl_change_t *chs, int n,
+                        sl_err_t *err)
+{
+    const struct sl_target_ops *ops = c->tgt->ops;
+    if (ops->begin(c->tgt, err))
+        return -1;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && chs[j].table == chs[i].table)
+            j++;
+        if (ops->apply_changes(c->tgt, tables[chs[i].table], chs + i, j - i, err)) {
+            ops->rollback(c->tgt);
+            return -1;
+        }
+        i = j;
+    }
+    return ops->commit(c->tgt, err);
+}
+
+/* An apply log: a row per INSERT, UPDATE or DELETE the target makes on each table. */
+static void apply_log(ctx_t *c, const char *const *names, int n)
+{
+    exec(c, "DROP TABLE IF EXISTS applylog");
+    exec(c, "CREATE TABLE applylog (tbl varchar(20) NOT NULL, op varchar(10) NOT NULL)");
+    char sql[600];
+    if (c->is_pg)
+        exec(c, "CREATE OR REPLACE FUNCTION " DB ".applylog_fn() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO " DB ".applylog VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; "
+                "END $$");
+    for (int i = 0; i < n; i++) {
+        if (c->is_pg) {
+            snprintf(sql, sizeof sql, "CREATE TRIGGER %s_log AFTER INSERT OR UPDATE OR DELETE ON %s "
+                                      "FOR EACH ROW EXECUTE FUNCTION " DB ".applylog_fn()",
+                     names[i], names[i]);
+            exec(c, sql);
+            continue;
+        }
+        static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+        for (int o = 0; o < 3; o++) {
+            snprintf(sql, sizeof sql, "CREATE TRIGGER %s_%c AFTER %s ON %s FOR EACH ROW "
+                                      "INSERT INTO applylog VALUES ('%s', '%s')",
+                     names[i], ops[o][0], ops[o], names[i], names[i], ops[o]);
+            exec(c, sql);
+        }
+    }
+}
+
+/* ---- set-based apply: random mixes against a model -------------------------------- */
+
+enum { KA = 150, KBA = 6, KBB = 7, KMAX = 400, MIXTX = 8 };
+
+/* Key texts of mixb that an array literal or a quoted list must carry as they are. */
+static const char *const bkeys[KBB] = {"plain", "com,ma", "q\"uote", "back\\slash",
+                                       "{brace}", "NULL", "sp ace"};
+
+typedef struct model {
+    bool a_has[KA];
+    char *a_name[KA], *a_n[KA], *a_big[KA];
+    bool b_has[KBA][KBB];
+    char *b_v[KBA][KBB];
+    int nk;
+    int kx[KMAX];
+    char *ky[KMAX];
+    long count[3][3]; /* per table: row operations applied (inserts, updates, deletes) */
+    /* the last change of each key in the transaction: an update that follows an insert or
+     * an update (that does not move its row) of the same key is merged into it (one row
+     * operation; target/apply_set.h) */
+    char a_last[KA], b_last[KBA][KBB];
+    int serial;
+} model_t;
+
+/* Counts an UPDATE of key last (*last updated), unless it merges into the one before. */
+static void count_update(long *count, char *last)
+{
+    if (*last != 'I' && *last != 'U') {
+        (*count)++;
+        *last = 'U';
+    }
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? sl_strdup(s) : NULL;
+}
+
+static void set_str(char **slot, const char *s)
+{
+    free(*slot);
+    *slot = dup_or_null(s);
+}
+
+/* A random text value: NULL, short, with characters that need quoting, or long. */
+static const char *rnd_text(model_t *m, char *buf, size_t size, bool nullable)
+{
+    int r = rand() % 10;
+    if (nullable && r == 0)
+        return NULL;
+    if (r == 1) {
+        size_t n = size - 1 < 3000 ? size - 1 : 3000;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)('a' + (m->serial + (int)i) % 26);
+        buf[n] = '\0';
+        m->serial++;
+        return buf;
+    }
+    snprintf(buf, size, r == 2 ? "q'\"\\,{}%d" : "v%d", m->serial++);
+    return buf;
+}
+
+static void add_a(model_t *m, pool_t *pl, const sl_table_t *t, sl_change_t *ch, bool pg)
+{
+    int k = rand() % 2 ? rand() % 10 : rand() % KA, r = rand() % 100;
+    char id[16], id2[16], n[16], big[3100], name[64];
+    snprintf(id, sizeof id, "%d", k);
+    sl_value_t *row = pool_vals(pl, 4), *old = NULL;
+    snprintf(n, sizeof n, "%d", rand() % 1000 - 500);
+    const char *nv = rand() % 5 ? n : NULL;
+    const char *bigv = rnd_text(m, big, sizeof big, true);
+    snprintf(name, sizeof name, "n%d", m->serial++);
+    sl_change_op_t op;
+    if (!m->a_has[k]) {
+        op = SL_OP_INSERT;
+        row[0] = pv(pl, id), row[1] = pv(pl, name), row[2] = pv(pl, nv), row[3] = pv(pl, bigv);
+        m->a_has[k] = true;
+        set_str(&m->a_name[k], name), set_str(&m->a_n[k], nv), set_str(&m->a_big[k], bigv);
+        m->count[0][0]++;
+        m->a_last[k] = 'I';
+    } else if (r < 20) {
+        op = SL_OP_DELETE;
+        row = NULL;
+        old = pool_vals(pl, 4);
+        old[0] = pv(pl, id), old[1] = old[2] = old[3] = NUL_V;
+        m->a_has[k] = false;
+        set_str(&m->a_name[k], NULL), set_str(&m->a_n[k], NULL), set_str(&m->a_big[k], NULL);
+        m->count[0][2]++;
+        m->a_last[k] = 'D';
+    } else {
+        op = SL_OP_UPDATE;
+        int k2 = k;
+        if (r < 28) { /* a key change, to a free key */
+            k2 = rand() % KA;
+            if (m->a_has[k2])
+                k2 = k;
+        }
+        bool unch = pg && rand() % 3 == 0; /* a TOASTed value the source did not send */
+        snprintf(id2, sizeof id2, "%d", k2);
+        row[0] = pv(pl, id2), row[1] = pv(pl, name), row[2] = pv(pl, nv);
+        row[3] = unch ? UNCH : pv(pl, bigv);
+        if (k2 != k) {
+            old = pool_vals(pl, 4);
+            old[0] = pv(pl, id), old[1] = old[2] = old[3] = NUL_V;
+            m->a_has[k] = false;
+            m->a_has[k2] = true;
+            m->a_big[k2] = m->a_big[k]; /* the free key's strings are NULL */
+            m->a_name[k2] = m->a_name[k], m->a_n[k2] = m->a_n[k];
+            m->a_name[k] = m->a_n[k] = m->a_big[k] = NULL;
+        }
+        set_str(&m->a_name[k2], name), set_str(&m->a_n[k2], nv);
+        if (!unch)
+            set_str(&m->a_big[k2], bigv);
+        if (k2 != k) { /* a row that moves is applied alone */
+            m->count[0][1]++;
+            m->a_last[k] = m->a_last[k2] = 'M';
+        } else {
+            count_update(&m->count[0][1], &m->a_last[k]);
+        }
+    }
+    *ch = change(t, op, row, old);
+    ch->table = 0;
+}
+
+static void add_b(model_t *m, pool_t *pl, const sl_table_t *t, sl_change_t *ch)
+{
+    int i = rand() % KBA, j = rand() % KBB, r = rand() % 100;
+    char a[16], v[3100];
+    snprintf(a, sizeof a, "%d", i);
+    sl_value_t *row = pool_vals(pl, 3), *old = NULL;
+    const char *vv = rnd_text(m, v, sizeof v, true);
+    sl_change_op_t op;
+    if (!m->b_has[i][j]) {
+        op = SL_OP_INSERT;
+        row[0] = pv(pl, a), row[1] = pv(pl, bkeys[j]), row[2] = pv(pl, vv);
+        m->b_has[i][j] = true;
+        set_str(&m->b_v[i][j], vv);
+        m->count[1][0]++;
+        m->b_last[i][j] = 'I';
+    } else if (r < 25) {
+        op = SL_OP_DELETE;
+        row = NULL;
+        old = pool_vals(pl, 3);
+        old[0] = pv(pl, a), old[1] = pv(pl, bkeys[j]), old[2] = NUL_V;
+        m->b_has[i][j] = false;
+        set_str(&m->b_v[i][j], NULL);
+        m->count[1][2]++;
+        m->b_last[i][j] = 'D';
+    } else {
+        op = SL_OP_UPDATE;
+        int j2 = r < 35 ? rand() % KBB : j;
+        if (m->b_has[i][j2])
+            j2 = j;
+        row[0] = pv(pl, a), row[1] = pv(pl, bkeys[j2]), row[2] = pv(pl, vv);
+        if (j2 != j) { /* the second key column changes */
+            old = pool_vals(pl, 3);
+            old[0] = pv(pl, a), old[1] = pv(pl, bkeys[j]), old[2] = NUL_V;
+            m->b_has[i][j] = false;
+            m->b_has[i][j2] = true;
+            set_str(&m->b_v[i][j], NULL);
+        }
+        set_str(&m->b_v[i][j2], vv);
+        if (j2 != j) {
+            m->count[1][1]++;
+            m->b_last[i][j] = m->b_last[i][j2] = 'M';
+        } else {
+            count_update(&m->count[1][1], &m->b_last[i][j]);
+        }
+    }
+    *ch = change(t, op, row, old);
+    ch->table = 1;
+}
+
+static void add_k(model_t *m, pool_t *pl, const sl_table_t *t, sl_change_t *ch)
+{
+    int r = rand() % 100;
+    char x[16], y[64];
+    snprintf(x, sizeof x, "%d", rand() % 10);
+    snprintf(y, sizeof y, "y%d", rand() % 4);
+    const char *yv = rand() % 4 ? y : NULL;
+    sl_value_t *row = pool_vals(pl, 2), *old = NULL;
+    row[0] = pv(pl, x), row[1] = pv(pl, yv);
+    sl_change_op_t op = SL_OP_INSERT;
+    if (m->nk == 0 || (r < 45 && m->nk < KMAX)) {
+        m->kx[m->nk] = atoi(x);
+        m->ky[m->nk++] = dup_or_null(yv);
+        m->count[2][0]++;
+    } else {
+        int w = rand() % m->nk;
+        char ox[16];
+        snprintf(ox, sizeof ox, "%d", m->kx[w]);
+        old = pool_vals(pl, 2);
+        old[0] = pv(pl, ox), old[1] = pv(pl, m->ky[w]);
+        if (r < 70) {
+            op = SL_OP_DELETE;
+            row = NULL;
+            free(m->ky[w]);
+            m->kx[w] = m->kx[--m->nk];
+            m->ky[w] = m->ky[m->nk];
+            m->count[2][2]++;
+        } else {
+            op = SL_OP_UPDATE;
+            m->kx[w] = atoi(x);
+            set_str(&m->ky[w], yv);
+            m->count[2][1]++;
+        }
+    }
+    *ch = change(t, op, row, old);
+    ch->table = 2;
+}
+
+static void expect_model(ctx_t *c, const model_t *m)
+{
+    text_t a = {0}, b = {0}, k = {0}, log = {0};
+    tprintf(&a, "%s", "");
+    tprintf(&b, "%s", "");
+    tprintf(&k, "%s", "");
+    for (int i = 0; i < KA; i++)
+        if (m->a_has[i])
+            tprintf(&a, "%s%d|%s|%s|%s", a.len ? "\n" : "", i, m->a_name[i],
+                    m->a_n[i] ? m->a_n[i] : "NULL", m->a_big[i] ? m->a_big[i] : "NULL");
+    for (int i = 0; i < KBA; i++)
+        for (int j = 0; j < KBB; j++)
+            if (m->b_has[i][j])
+                tprintf(&b, "%s%d|%s|%s", b.len ? "\n" : "", i, bkeys[j],
+                        m->b_v[i][j] ? m->b_v[i][j] : "NULL");
+    for (int i = 0; i < m->nk; i++)
+        tprintf(&k, "%s%d|%s", k.len ? "\n" : "", m->kx[i], m->ky[i] ? m->ky[i] : "NULL");
+    static const char *const names[] = {"mixa", "mixb", "mixk"}, *const ops[] = {"INSERT", "UPDATE",
+                                                                                 "DELETE"};
+    tprintf(&log, "%s", "");
+    for (int t = 0; t < 3; t++)
+        for (int o = 0; o < 3; o++)
+            if (m->count[t][o])
+                tprintf(&log, "%s%s|%s|%ld", log.len ? "\n" : "", names[t], ops[o], m->count[t][o]);
+    expect_set(c, "SELECT id, name, n, big FROM mixa", a.p);
+    expect_set(c, "SELECT a, b, v FROM mixb", b.p);
+    expect_set(c, "SELECT x, y FROM mixk", k.p);
+    /* every change applied once: as many row operations as changes, per table and kind,
+     * but for updates merged into the change of their key right before */
+    expect_set(c, "SELECT tbl, op, COUNT(*) FROM applylog GROUP BY tbl, op", log.p);
+}
+
+/* Inserts, updates (some changing their key, some with unchanged values) and deletes,
+ * with NULLs and values that need quoting, over few keys of three tables (a primary
+ * key, a composite key of an integer and a text, no key) interleaved as a source
+ * interleaves them; after each transaction the tables equal the model row by row, and
+ * the apply log holds one row operation per change (an update merged into the insert or
+ * update of its key right before it in the transaction counting none). */
+static void test_mixed(void **state)
+{
+    ctx_t *c = *state;
+    sl_table_t *ta = table("mixa"), *tb = table("mixb"), *tk = table("mixk");
+    col(ta, "id", SL_T_INT64, 1);
+    col(ta, "name", SL_T_TEXT, 0)->nullable = false;
+    col(ta, "n", SL_T_INT32, 0);
+    col(ta, "big", SL_T_TEXT, 0);
+    col(tb, "a", SL_T_INT32, 1);
+    col(tb, "b", SL_T_TEXT, 2);
+    col(tb, "v", SL_T_TEXT, 0);
+    col(tk, "x", SL_T_INT32, 0);
+    col(tk, "y", SL_T_TEXT, 0);
+    create(c, ta);
+    create(c, tb);
+    create(c, tk);
+    static const char *const names[] = {"mixa", "mixb", "mixk"};
+    apply_log(c, names, 3);
+    sl_table_t *tables[] = {ta, tb, tk};
+    model_t *m = calloc(1, sizeof *m);
+    pool_t pl = {0};
+    srand(c->is_pg ? 19 : 20);
+    sl_change_t *chs = calloc(2000, sizeof *chs);
+    for (int tx = 0; tx < MIXTX; tx++) {
+        int n = 300 + rand() % 1500;
+        memset(m->a_last, 0, sizeof m->a_last);
+        memset(m->b_last, 0, sizeof m->b_last);
+        for (int i = 0; i < n;) {
+            /* runs of one table, mostly short */
+            int table = rand() % 10, run = 1 + (rand() % 4 == 0 ? rand() % 40 : rand() % 3);
+            for (int r = 0; r < run && i < n; r++, i++) {
+                if (table < 5)
+                    add_a(m, &pl, ta, &chs[i], c->is_pg);
+                else if (table < 8)
+                    add_b(m, &pl, tb, &chs[i]);
+                else
+                    add_k(m, &pl, tk, &chs[i]);
+            }
+        }
+        sl_err_t err = {0};
+        char buf[2048];
+        if (apply_tables(c, tables, chs, n, &err))
+            fail_msg("%s: transaction %d: %s", c->is_pg ? "pg" : "mysql", tx,
+                     sl_err_format(&err, buf, sizeof buf));
+        pool_clear(&pl);
+        expect_model(c, m);
+    }
+    for (int i = 0; i < KA; i++)
+        free(m->a_name[i]), free(m->a_n[i]), free(m->a_big[i]);
+    for (int i = 0; i < KBA; i++)
+        for (int j = 0; j < KBB; j++)
+            free(m->b_v[i][j]);
+    for (int i = 0; i < m->nk; i++)
+        free(m->ky[i]);
+    free(m);
+    free(pl.p);
+    free(chs);
+    sl_table_free(ta);
+    sl_table_free(tb);
+    sl_table_free(tk);
+}
+
+/* ---- set-based apply: what must keep its order ------------------------------------ */
+
+/* n changes of op on keys first .. first + n - 1 of a two-column table (id, v), v
+ * = "v<id>" or the ref column's value ref + id (when ref >= 0). */
+static int seq(pool_t *pl, const sl_table_t *t, uint32_t ti, sl_change_t *chs, sl_change_op_t op,
+               int first, int n, int ref)
+{
+    for (int i = 0; i < n; i++) {
+        char id[16], v[16];
+        snprintf(id, sizeof id, "%d", first + i);
+        snprintf(v, sizeof v, ref >= 0 ? "%d" : "v%d", ref >= 0 ? ref + i : first + i);
+        sl_value_t *row = pool_vals(pl, 2);
+        row[0] = pv(pl, id);
+        row[1] = ref == -2 ? NUL_V : pv(pl, v);
+        chs[i] = op == SL_OP_DELETE ? change(t, op, NULL, row) : change(t, op, row, NULL);
+        chs[i].table = ti;
+    }
+    return n;
+}
+
+/* Foreign keys order the changes of the tables they tie: a parent and a child table,
+ * and a table that refers to itself (PostgreSQL checks them; MariaDB sessions of
+ * sluice do not). */
+static void test_fk_order(void **state)
+{
+    ctx_t *c = *state;
+    sl_table_t *p = table("fkp"), *ch = table("fkc"), *s = table("fks");
+    col(p, "id", SL_T_INT64, 1);
+    col(p, "v", SL_T_TEXT, 0);
+    col(ch, "id", SL_T_INT64, 1);
+    col(ch, "pid", SL_T_INT64, 0);
+    col(s, "id", SL_T_INT64, 1);
+    col(s, "parent", SL_T_INT64, 0);
+    create(c, p);
+    create(c, ch);
+    create(c, s);
+    exec(c, "ALTER TABLE fkc ADD FOREIGN KEY (pid) REFERENCES fkp (id)");
+    exec(c, "ALTER TABLE fks ADD FOREIGN KEY (parent) REFERENCES fks (id)");
+    sl_table_t *tables[] = {p, ch, s};
+    pool_t pl = {0};
+    sl_change_t chs[120];
+    int n = 0;
+    /* a parent and its child come and go, then others come: applied table by table
+     * (parents first), the second children would refer to deleted parents */
+    n += seq(&pl, p, 0, chs + n, SL_OP_INSERT, 1, 10, -1);
+    n += seq(&pl, ch, 1, chs + n, SL_OP_INSERT, 1, 10, 1);
+    n += seq(&pl, ch, 1, chs + n, SL_OP_DELETE, 1, 10, 1);
+    n += seq(&pl, p, 0, chs + n, SL_OP_DELETE, 1, 10, -1);
+    n += seq(&pl, p, 0, chs + n, SL_OP_INSERT, 11, 10, -1);
+    n += seq(&pl, ch, 1, chs + n, SL_OP_INSERT, 11, 10, 11);
+    sl_err_t err = {0};
+    char buf[2048];
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("parent and child: %s", sl_err_format(&err, buf, sizeof buf));
+    expect(c, "SELECT COUNT(*), MIN(id), MAX(id) FROM fkp", "10|11|20");
+    expect(c, "SELECT COUNT(*), MIN(pid), MAX(pid) FROM fkc", "10|11|20");
+    /* rows 1..10 of fks deleted and inserted again, then 11..20 referring to them: by
+     * levels, the second inserts would come before the first ones */
+    n = seq(&pl, s, 2, chs, SL_OP_INSERT, 1, 10, -2);
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("fks: %s", sl_err_format(&err, buf, sizeof buf));
+    n = seq(&pl, s, 2, chs, SL_OP_DELETE, 1, 10, -2);
+    n += seq(&pl, s, 2, chs + n, SL_OP_INSERT, 1, 10, -2);
+    n += seq(&pl, s, 2, chs + n, SL_OP_INSERT, 11, 10, 1);
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("fks, refers to itself: %s", sl_err_format(&err, buf, sizeof buf));
+    expect(c, "SELECT COUNT(*), COUNT(parent), MAX(parent) FROM fks", "20|10|10");
+    pool_clear(&pl);
+    free(pl.p);
+    sl_table_free(p);
+    sl_table_free(ch);
+    sl_table_free(s);
+}
+
+/* A unique index besides the primary key orders the updates of its table: a value
+ * freed by one row's second update is taken by another row's first. */
+static void test_unique_order(void **state)
+{
+    ctx_t *c = *state;
+    sl_table_t *t = table("uq");
+    col(t, "id", SL_T_INT64, 1);
+    col(t, "u", SL_T_INT32, 0)->nullable = false;
+    create(c, t);
+    exec(c, "CREATE UNIQUE INDEX uq_u ON uq (u)");
+    pool_t pl = {0};
+    sl_change_t chs[40];
+    sl_table_t *tables[] = {t};
+    int n = seq(&pl, t, 0, chs, SL_OP_INSERT, 1, 20, 10);
+    sl_err_t err = {0};
+    char buf[2048];
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("%s", sl_err_format(&err, buf, sizeof buf));
+    /* id 1: 10 -> 100 -> 101; id 2: 11 -> 100; ids 3..12: u + 1000 */
+    n = seq(&pl, t, 0, chs, SL_OP_UPDATE, 1, 1, 100);
+    n += seq(&pl, t, 0, chs + n, SL_OP_UPDATE, 1, 1, 101);
+    n += seq(&pl, t, 0, chs + n, SL_OP_UPDATE, 2, 1, 100);
+    n += seq(&pl, t, 0, chs + n, SL_OP_UPDATE, 3, 10, 1012);
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("%s", sl_err_format(&err, buf, sizeof buf));
+    expect(c, "SELECT id, u FROM uq WHERE id <= 3 OR id = 12 ORDER BY id", "1|101\n2|100\n3|1012\n12|1021");
+    pool_clear(&pl);
+    free(pl.p);
+    sl_table_free(t);
+}
+
+/* An UPDATE or DELETE of a group that misses a row is the "diverged" error naming that
+ * row's key, and the transaction leaves nothing behind. */
+static void test_set_missing(void **state)
+{
+    ctx_t *c = *state;
+    sl_table_t *t = table("smiss"), *t2 = table("smiss2");
+    col(t, "id", SL_T_INT64, 1);
+    col(t, "v", SL_T_TEXT, 0);
+    col(t2, "a", SL_T_INT32, 1);
+    col(t2, "b", SL_T_TEXT, 2);
+    col(t2, "v", SL_T_TEXT, 0);
+    create(c, t);
+    create(c, t2);
+    pool_t pl = {0};
+    sl_change_t chs[40];
+    sl_table_t *tables[] = {t, t2};
+    int n = seq(&pl, t, 0, chs, SL_OP_INSERT, 1, 30, -1);
+    sl_err_t err = {0};
+    char buf[2048];
+    if (apply_tables(c, tables, chs, n, &err))
+        fail_msg("%s", sl_err_format(&err, buf, sizeof buf));
+    static const sl_change_op_t ops[] = {SL_OP_UPDATE, SL_OP_DELETE};
+    for (int o = 0; o < 2; o++) {
+        n = seq(&pl, t, 0, chs, ops[o], 1, 20, -1);
+        n = seq(&pl, t, 0, chs + 14, ops[o], 99, 1, -1) + 14; /* 15 is 99: missing */
+        n += seq(&pl, t, 0, chs + n, ops[o], 16, 5, -1);
+        assert_int_equal(apply_tables(c, tables, chs, n, &err), -1);
+        assert_int_equal(err.code, SL_E_DATA);
+        assert_non_null(strstr(err.message, o ? "delete of a row missing from the target table"
+                                              : "update of a row missing from the target table"));
+        assert_string_equal(err.detail, "key=(99)");
+        assert_non_null(strstr(err.hint, "sluice verify"));
+        expect(c, "SELECT COUNT(*), COUNT(DISTINCT v) FROM smiss", "30|30");
+    }
+    /* a composite key */
+    for (int i = 0; i < 12; i++) {
+        char a[4], b[16];
+        snprintf(b, sizeof b, "k%d", i);
+        snprintf(a, sizeof a, "%d", i % 2);
+        sl_value_t *row = pool_vals(&pl, 3);
+        row[0] = pv(&pl, a), row[1] = pv(&pl, b), row[2] = pv(&pl, "x");
+        chs[i] = change(t2, SL_OP_INSERT, row, NULL);
+        chs[i].table = 1;
+    }
+    if (apply_tables(c, tables, chs, 12, &err))
+        fail_msg("%s", sl_err_format(&err, buf, sizeof buf));
+    for (int i = 0; i < 12; i++) {
+        chs[i].op = SL_OP_DELETE;
+        chs[i].old = chs[i].row;
+        chs[i].row = NULL;
+    }
+    sl_value_t *gone = pool_vals(&pl, 3);
+    gone[0] = pv(&pl, "1"), gone[1] = pv(&pl, "k4"), gone[2] = NUL_V; /* (0, k4) exists */
+    chs[4].old = gone;
+    assert_int_equal(apply_tables(c, tables, chs, 12, &err), -1);
+    assert_int_equal(err.code, SL_E_DATA);
+    assert_string_equal(err.detail, "key=(1, k4)");
+    expect(c, "SELECT COUNT(*) FROM smiss2", "12");
+    pool_clear(&pl);
+    free(pl.p);
+    sl_table_free(t);
+    sl_table_free(t2);
+}
+
 /* ---- setup ------------------------------------------------------------------------- */
 
 static int setup_pg(const char *base)
@@ -685,7 +1329,8 @@ int main(void)
         BOTH(test_insert_runs), BOTH(test_update),   BOTH(test_unchanged),
         BOTH(test_delete),      BOTH(test_keyless),  BOTH(test_truncate),
         BOTH(test_missing),     BOTH(test_columns),  BOTH(test_types),
-        BOTH(test_insert_rate),
+        BOTH(test_mixed),       BOTH(test_fk_order), BOTH(test_unique_order),
+        BOTH(test_set_missing), BOTH(test_insert_rate),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     sl_target_close(pgx.tgt);

@@ -2,9 +2,12 @@
 // tests/integration/ui_e2e.sh against a real `sluice server` and real databases. It drives
 // the UI as a user would: a wrong key, sign-in, an invalid connection form (nothing sent),
 // a PostgreSQL and a MariaDB connection added and tested, a CDC stream made in the wizard
-// and started, its charts and table progress watched while a workload writes, pause
-// (counters stop), resume (they move again), stop and delete. The shell script checks the
-// data on both sides afterwards.
+// and started; its page says what it copies (source → target, tables, spec), its charts
+// (with their axes) and table progress (rows loaded and changes apart) move while a
+// workload writes; pause (counters stop, rates show 0), an edit of the paused stream's
+// spec (a bad value refused before anything is sent, then saved), resume (counters move
+// again), stop, verify (the report says every table is equal) and delete. The shell script
+// checks the data on both sides afterwards.
 //
 // Environment (set by ui_e2e.sh):
 //   SLUICE_UI_URL       the server's base URL            SLUICE_API_KEY   the key
@@ -287,6 +290,30 @@ try {
     return Object.keys(t).some((k) => t[k] > (tr1[k] || 0)) ? t : null;
   }, 30000);
   assert.ok(Object.keys(tr2).length >= TABLES.length, `one progress row per table: ${JSON.stringify(tr2)}`);
+  // what it copies: source → target by connection, the tables, the spec (secrets masked)
+  const overview = page.locator('section.overview');
+  assert.equal(await overview.locator('[data-endpoint="source"] b').textContent(), 'pg-source');
+  assert.equal(await overview.locator('[data-endpoint="target"] b').textContent(), 'maria-target');
+  assert.deepEqual((await overview.locator('[data-table-entry]').evaluateAll((els) => els.map((e) => e.dataset.tableEntry))).sort(),
+    [...TABLES].sort());
+  assert.match(await overview.locator('[data-mode]').textContent(), /Change data capture/);
+  const shownSpec = JSON.parse(await overview.locator('pre[data-spec]').textContent());
+  assert.deepEqual(shownSpec.target, { connection: 'maria-target' });
+  // the charts have axes: values at the grid lines up to the top, times from −2 min to now
+  const yLabels = await chart.locator('.axis-y span').allTextContents();
+  assert.ok(yLabels.length >= 5, `y axis labels: ${yLabels}`);
+  assert.equal(Number(await chart.locator('.axis-y span').last().getAttribute('data-tick')), Number(await chart.getAttribute('data-ymax')));
+  assert.deepEqual(await chart.locator('.axis-x span').allTextContents(), ['−2 min', '−90 s', '−1 min', '−30 s', 'now']);
+  // rows loaded (the initial copy) and change events are counted apart
+  const kinds = async () => page.locator('tr[data-table]').evaluateAll((els) =>
+    Object.fromEntries(els.map((e) => [e.dataset.table, [Number(e.dataset.rowsLoaded), Number(e.dataset.changesApplied)]])));
+  const k = await until('changes counted apart from loaded rows', async () => {
+    const v = await kinds();
+    return Object.values(v).some(([, c]) => c > 0) ? v : null;
+  }, 30000);
+  const orders = Object.entries(k).find(([n]) => n.endsWith('orders'))[1];
+  assert.ok(orders[0] >= 4000, `orders: ${orders[0]} rows loaded, the seed had 4000`);
+  note(`loaded and changes apart: ${JSON.stringify(k)}`);
   const logCount = await page.locator('ol.log li').count();
   note(`live: ${await written()} rows written, ${(await chartState()).points} chart points, tables ${JSON.stringify(tr2)}, ${logCount} log lines`);
 
@@ -311,6 +338,38 @@ try {
   assert.equal(await written(), ui1, 'the page shows no rows written while paused');
   assert.ok(workload && workload.exitCode === null, 'the workload runs during the pause');
   note(`paused: counters held at ${p2.rows_written} written for 3 s`);
+  // nothing moves, and the page says so: rates 0 (the last figures before the pause do not stay)
+  assert.equal(await page.locator('[data-stat="rows_per_sec_read"]').textContent(), '0 rows/s');
+  assert.equal(await page.locator('[data-stat="rows_per_sec_written"]').textContent(), '0 rows/s');
+  assert.deepEqual([...new Set(await page.locator('td[data-rate]').allTextContents())], ['0 rows/s']);
+  const apiRates = (await apiGet(`/streams/${STREAM}/stats`)).totals;
+  assert.deepEqual([apiRates.rows_per_sec_read, apiRates.rows_per_sec_written], [0, 0], 'the API says 0 too');
+
+  // --- edit the paused stream's spec: a bad value is refused before anything is sent -------
+  await page.getByRole('button', { name: `Edit ${STREAM}` }).click();
+  const editor = page.getByRole('form', { name: `Edit stream ${STREAM}` });
+  const specBox = editor.getByLabel(`Spec of ${STREAM}`);
+  const before = JSON.parse(await specBox.inputValue());
+  assert.deepEqual(before.options, { initial_load: true, writers: 1, batch_rows: 500 });
+  const puts = () => requests.filter((r) => r.startsWith('PUT ')).length;
+  const putsBefore = puts();
+  await specBox.fill(JSON.stringify({ ...before, options: { ...before.options, batch_rows: 2000000 } }, null, 2));
+  await editor.locator('[data-path="options.batch_rows"]', { hasText: 'from 1 to 1000000' }).waitFor();
+  assert.ok(await editor.getByRole('button', { name: 'Save' }).isDisabled(), 'Save is off while the spec is wrong');
+  await specBox.fill('{\n  "name": "x",\n  "mode" "cdc"\n}');
+  await editor.locator('.spec-check', { hasText: 'not valid JSON at line 3' }).waitFor();
+  await specBox.fill(JSON.stringify({ ...before, options: { ...before.options, batch_rows: 'lots' } }, null, 2));
+  await editor.locator('[data-path="options.batch_rows"]').waitFor();
+  await shot(page, 'stream-edit');
+  await specBox.press('Control+Enter'); // does nothing while invalid
+  assert.equal(puts(), putsBefore, 'nothing is sent while the spec is wrong');
+  await specBox.fill(JSON.stringify({ ...before, options: { ...before.options, batch_rows: 800 } }, null, 2));
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await editor.waitFor({ state: 'detached' });
+  assert.equal(puts(), putsBefore + 1);
+  assert.equal((await apiGet(`/streams/${STREAM}`)).spec.options.batch_rows, 800, 'the new spec is stored');
+  assert.equal(JSON.parse(await overview.locator('pre[data-spec]').textContent()).options.batch_rows, 800, 'the page shows it');
+  note('edited the paused stream: batch_rows 500 → 800');
   await page.getByRole('button', { name: `Resume ${STREAM}` }).click();
   await until('state running again', async () => (await badge.textContent()) === 'running', 30000);
   await until('counters to move after resume', async () => (await apiGet(`/streams/${STREAM}/stats`)).totals.rows_written > p2.rows_written, 30000);
@@ -339,8 +398,18 @@ try {
   await row.getByRole('link', { name: STREAM }).click();
   await page.getByRole('button', { name: `Stop ${STREAM}` }).click();
   await until('state stopped', async () => (await badge.textContent()) === 'stopped', 60000);
-  assert.deepEqual(await page.locator('.page-head [data-action]').evaluateAll((els) => els.map((e) => e.dataset.action)), ['start', 'delete']);
+  assert.deepEqual(await page.locator('.page-head [data-action]').evaluateAll((els) => els.map((e) => e.dataset.action)), ['start', 'delete', 'edit']);
   note('stopped');
+  // verify: the server compares both sides with the stored connections
+  await page.getByRole('button', { name: `Verify ${STREAM}` }).click();
+  const ver = page.locator('section.verify');
+  await until('the verify job to end', async () => (await ver.getAttribute('data-state')) === 'done', 60000);
+  assert.equal(await ver.getAttribute('data-result'), 'equal');
+  assert.equal(await ver.locator('tr[data-verify-table]').count(), TABLES.length);
+  await ver.locator('.verify-head', { hasText: `All ${TABLES.length} tables equal` }).waitFor();
+  await ver.scrollIntoViewIfNeeded();
+  await shot(page, 'stream-verify');
+  note('verified: every table equal');
   // delete from the list: the confirmation opens under the stream's row and survives the
   // list's 2 s refreshes
   await page.getByRole('link', { name: 'Streams', exact: true }).click();

@@ -83,15 +83,15 @@ int sl_mysql_fail_code(unsigned int errnum, const char *sqlstate, const char *ms
     else if (err)
         err->fatal = true, err->retriable = false;
     const char *db = database && database[0] ? database : "*";
-    const char *u = user && user[0] ? user : "CURRENT_USER";
+    char u[300];
+    sl_mysql_account(user, u, sizeof u);
     switch (errnum) {
     case 1044: case 1142: case 1143: case 1370:
         sl_err_hint(err, "grant the privilege named above, e.g. GRANT SELECT, INSERT, UPDATE, "
-                         "DELETE, CREATE, DROP, INDEX, ALTER, REFERENCES ON `%s`.* TO '%s'", db, u);
+                         "DELETE, CREATE, DROP, INDEX, ALTER, REFERENCES ON `%s`.* TO %s", db, u);
         break;
     case 1227:
-        sl_err_hint(err, "grant the global privilege named above, e.g. GRANT RELOAD ON *.* TO '%s'",
-                    u);
+        sl_err_hint(err, "grant the global privilege named above, e.g. GRANT RELOAD ON *.* TO %s", u);
         break;
     case 1205: case 1213:
         sl_err_hint(err, "another session holds conflicting locks; the batch is retried");
@@ -109,12 +109,43 @@ int sl_mysql_fail_code(unsigned int errnum, const char *sqlstate, const char *ms
     return -1;
 }
 
+/* Appends p[0..len) in single quotes (a quote doubled) to buf at n; returns the new n. */
+static size_t quoted(char *buf, size_t n, size_t size, const char *p, size_t len)
+{
+    if (n + 1 < size)
+        buf[n++] = '\'';
+    for (size_t i = 0; i < len && n + 2 < size; i++) {
+        if (p[i] == '\'')
+            buf[n++] = '\'';
+        buf[n++] = p[i];
+    }
+    if (n + 1 < size)
+        buf[n++] = '\'';
+    return n;
+}
+
+const char *sl_mysql_account(const char *who, char *buf, size_t size)
+{
+    if (!who || !who[0]) {
+        snprintf(buf, size, "CURRENT_USER");
+        return buf;
+    }
+    const char *at = strrchr(who, '@');
+    const char *host = at ? at + 1 : "%";
+    size_t n = quoted(buf, 0, size, who, at ? (size_t)(at - who) : strlen(who));
+    if (n + 1 < size)
+        buf[n++] = '@';
+    n = quoted(buf, n, size, host, strlen(host));
+    buf[n] = '\0';
+    return buf;
+}
+
 int sl_mysql_fail(sl_mysql_t *my, sl_err_t *err, const char *what)
 {
     if (!my->db)
         return sl_err_set(err, SL_E_INTERNAL, "could not %s: not connected", what);
     return sl_mysql_fail_code(mysql_errno(my->db), mysql_sqlstate(my->db), mysql_error(my->db),
-                              what, my->database, my->user, err);
+                              what, my->database, my->account ? my->account : my->user, err);
 }
 
 /* Maps a failed mysql_real_connect(): the message names the server, the hint says
@@ -130,17 +161,21 @@ static int connect_fail(sl_mysql_t *my, sl_err_t *err)
     sl_err_detail(err, "MySQL error %u.", num);
     switch (num) {
     case 1045:
-        sl_err_hint(err, "access denied: check the user name and password in the URL");
+        sl_err_hint(err, SL_URL_HINT_PASSWORD);
         err->fatal = true, err->retriable = false;
         break;
     case 1049:
         sl_err_hint(err, "create the database (CREATE DATABASE `%s`) or fix the URL path",
                     my->database);
         break;
-    case 1044:
-        sl_err_hint(err, "GRANT the needed privileges ON `%s`.* TO '%s'", my->database,
-                    my->user ? my->user : "");
+    case 1044: {
+        char u[300];
+        sl_mysql_account(my->user, u, sizeof u);
+        sl_err_hint(err, "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, REFERENCES ON `%s`.* "
+                         "TO %s",
+                    my->database, u);
         break;
+    }
     case 2005:
         sl_err_hint(err, "unknown host: check the host name in the URL");
         err->fatal = true, err->retriable = false;
@@ -202,6 +237,11 @@ int sl_mysql_connect(const sl_url_t *url, sl_mysql_t *my, sl_err_t *err)
     }
     my->max_packet = mp ? strtoul(mp, NULL, 10) : 0;
     free(mp);
+    /* the account as the server knows it ("user@host"), for hints a GRANT can be pasted from */
+    if (sl_mysql_query_value(my, "SELECT CURRENT_USER()", &my->account, err)) {
+        sl_mysql_close(my);
+        return -1;
+    }
     if (my->max_packet < 65536)
         my->max_packet = 65536;
     sl_debug("connected to MySQL at %s (server %s, max_allowed_packet %lu)", my->where,
@@ -217,6 +257,7 @@ void sl_mysql_close(sl_mysql_t *my)
         mysql_close(my->db);
     free(my->database);
     free(my->user);
+    free(my->account);
     memset(my, 0, sizeof *my);
 }
 

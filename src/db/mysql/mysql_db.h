@@ -27,6 +27,7 @@ typedef struct sl_mysql {
     MYSQL *db;
     char *database;       /* the URL's path: where tables are read or created */
     char *user;
+    char *account;        /* CURRENT_USER(): "user@host" as the server knows the login */
     char where[300];      /* "host:port" for messages (never the password) */
     bool mariadb;         /* server is MariaDB (information_schema differs from MySQL 8) */
     unsigned long max_packet; /* the server's max_allowed_packet, read at connect */
@@ -43,10 +44,15 @@ void sl_mysql_close(sl_mysql_t *my);
  * server error number: lost connections, deadlocks and lock timeouts are retriable;
  * missing privileges SL_E_PRIVILEGE; bad values SL_E_DATA (fatal). Returns -1. */
 int sl_mysql_fail(sl_mysql_t *my, sl_err_t *err, const char *what);
-/* The same classification for an error number and message (pure). */
+/* The same classification for an error number and message (pure). user: the account
+ * ("user@host", CURRENT_USER()) or the user name, for the GRANT in a hint. */
 int sl_mysql_fail_code(unsigned int errnum, const char *sqlstate, const char *msg,
                        const char *what, const char *database, const char *user,
                        sl_err_t *err);
+/* The account a GRANT names, pasteable: 'user'@'host' from "user@host" (the last '@'
+ * splits, as in CURRENT_USER()), 'user'@'%' from a bare user name, CURRENT_USER when
+ * none is known; quotes doubled. Into buf (pure). */
+const char *sl_mysql_account(const char *who, char *buf, size_t size);
 
 /* Runs one statement that returns no rows. */
 int sl_mysql_exec(sl_mysql_t *my, const char *sql, sl_err_t *err);

@@ -63,6 +63,9 @@ const char *sl_pg_sqlstate(const PGresult *res);
 
 /* Appends "id" with embedded double quotes doubled. */
 int sl_pg_add_ident(sl_buf_t *b, const char *id, sl_err_t *err);
+/* A role for a GRANT in a hint, pasteable: "user" quoted as an identifier, into buf
+ * (CURRENT_USER when unknown). */
+const char *sl_pg_role_text(const char *user, char *buf, size_t size);
 /* Appends "schema"."name". */
 int sl_pg_add_qname(sl_buf_t *b, const char *schema, const char *name, sl_err_t *err);
 /* Appends a string literal of s[0..n): '...' with quotes doubled, or E'...' with

@@ -57,7 +57,7 @@ static void connect_fail(const sl_pg_t *pg, const char *libpq_msg, const char *d
             sl_err_hint(err, "the server's pg_hba.conf does not admit user \"%s\" from here",
                         user ? user : "");
         else
-            sl_err_hint(err, "check the user and password in the URL");
+            sl_err_hint(err, SL_URL_HINT_PASSWORD);
     } else if (strstr(line, "could not translate host name") ||
                strstr(line, "Connection refused") || strstr(line, "timeout expired") ||
                strstr(line, "No such file or directory") || strstr(line, "No route to host")) {

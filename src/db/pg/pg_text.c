@@ -8,6 +8,8 @@
  * SQL can be built without a connection and tested without a server.
  */
 #include "db/pg/pg.h"
+
+#include <stdio.h>
 #include "core/hex.h"
 
 #include <string.h>
@@ -25,6 +27,22 @@ int sl_pg_add_ident(sl_buf_t *b, const char *id, sl_err_t *err)
             return -1;
     }
     return sl_buf_addc(b, '"', err);
+}
+
+const char *sl_pg_role_text(const char *user, char *buf, size_t size)
+{
+    if (!user || !user[0]) {
+        snprintf(buf, size, "CURRENT_USER");
+        return buf;
+    }
+    sl_buf_t b;
+    sl_buf_init(&b, size > 1 ? size - 1 : 1);
+    if (sl_pg_add_ident(&b, user, NULL))
+        snprintf(buf, size, "CURRENT_USER"); /* too long for buf: a hint cannot show it */
+    else
+        snprintf(buf, size, "%s", b.data);
+    sl_buf_free(&b);
+    return buf;
 }
 
 int sl_pg_add_qname(sl_buf_t *b, const char *schema, const char *name, sl_err_t *err)

@@ -146,8 +146,8 @@ int sl_binlog_text_value(const sl_binlog_col_t *bc, const sl_column_t *col, cons
     if (k == CS_OTHER) {
         sl_err_set(err, SL_E_SCHEMA, "column \"%s\" uses character set %s, which change data "
                                      "capture cannot read from the binlog", col->name, name);
-        sl_err_hint(err, "convert the column to utf8mb4 (ALTER TABLE ... CONVERT TO CHARACTER SET "
-                         "utf8mb4), or leave the table out of the stream");
+        sl_err_hint(err, "convert the table named above on the source (ALTER TABLE with CONVERT TO CHARACTER "
+                         "SET utf8mb4), or leave it out of the stream");
         return -1;
     }
     if (k == CS_UTF8 || k == CS_BINARY) {

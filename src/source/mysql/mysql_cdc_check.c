@@ -109,6 +109,14 @@ static int check_server(sl_my_cdc_t *c, sl_err_t *err)
     return rc;
 }
 
+
+/* The privilege that lets an account read the binlog position: BINLOG MONITOR since
+ * MariaDB 10.5 (split off REPLICATION CLIENT), REPLICATION CLIENT before and on MySQL. */
+static const char *binlog_monitor(const sl_my_cdc_t *c)
+{
+    return c->my.mariadb && mysql_get_server_version(c->my.db) >= 100500 ? "BINLOG MONITOR" : "REPLICATION CLIENT";
+}
+
 static int check_grants(sl_my_cdc_t *c, sl_err_t *err)
 {
     MYSQL_RES *res = NULL;
@@ -129,16 +137,14 @@ static int check_grants(sl_my_cdc_t *c, sl_err_t *err)
     if (slave && client)
         return 0;
     const char *user = c->my.user ? c->my.user : "";
+    const char *monitor = binlog_monitor(c);
     sl_err_set(err, SL_E_PRIVILEGE, "user \"%s\" lacks the %s privilege on MySQL at \"%s\"", user,
-               !slave ? "REPLICATION SLAVE" : c->my.mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT",
-               c->my.where);
+               !slave ? "REPLICATION SLAVE" : monitor, c->my.where);
     sl_err_detail(err, "change data capture reads the binlog as a replica and asks for the current "
                        "binlog position");
-    if (c->my.mariadb)
-        sl_err_hint(err, "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '%s' (MariaDB before "
-                         "10.5: REPLICATION SLAVE, REPLICATION CLIENT)", user);
-    else
-        sl_err_hint(err, "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'", user);
+    char acct[300];
+    sl_err_hint(err, "GRANT REPLICATION SLAVE, %s ON *.* TO %s", monitor,
+                sl_mysql_account(c->my.account, acct, sizeof acct));
     return -1;
 }
 
@@ -223,7 +229,10 @@ int sl_my_cdc_master_status(sl_my_cdc_t *c, char *file, size_t size, uint32_t *o
     int rc = 0;
     if (!row || !row[0] || !row[1]) {
         rc = sl_err_set(err, SL_E_CONFIG, "MySQL at \"%s\" reports no binlog position", c->my.where);
-        sl_err_hint(err, "turn on log_bin, and grant %s", c->my.mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT");
+        char acct[300];
+        sl_err_hint(err, "turn on log_bin (log_bin = ON in the server's configuration, then restart it), and GRANT %s "
+                         "ON *.* TO %s",
+                    binlog_monitor(c), sl_mysql_account(c->my.account, acct, sizeof acct));
     } else {
         snprintf(file, size, "%s", row[0]);
         *off = (uint32_t)strtoul(row[1], NULL, 10);

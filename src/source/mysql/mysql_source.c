@@ -169,7 +169,10 @@ static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
         sl_err_set(err, SL_E_CONFIG, "the binlog position of the snapshot is unknown");
         sl_err_detail(err, "binary logging is off, or this server reports no Binlog_snapshot_file and "
                            "FLUSH TABLES WITH READ LOCK was not allowed");
-        sl_err_hint(err, "turn on log_bin, or grant RELOAD (GRANT RELOAD ON *.* TO the user)");
+        char u[300];
+        sl_err_hint(err, "turn on log_bin (log_bin = ON in the server's configuration, then restart it), or "
+                         "GRANT RELOAD ON *.* TO %s",
+                    sl_mysql_account(src->my.account, u, sizeof u));
         return -1;
     }
     return 0;
@@ -204,9 +207,10 @@ static int my_snapshot_export(sl_source_t *base, char **token, int *max_readers,
         *err = ferr;
         return -1;
     }
+    char u[300];
     sl_warn("MySQL snapshot: the load uses one reader connection because FLUSH TABLES WITH "
-            "READ LOCK failed (%s); it needs the RELOAD privilege (GRANT RELOAD ON *.* TO '%s')",
-            ferr.message, src->my.user ? src->my.user : "");
+            "READ LOCK failed (%s); it needs the RELOAD privilege (GRANT RELOAD ON *.* TO %s)",
+            ferr.message, sl_mysql_account(src->my.account, u, sizeof u));
     if (start_snapshot(&src->my, err))
         return -1;
     *token = sl_strdup("single");

@@ -143,7 +143,8 @@ static void connect_fail(const sl_url_t *u, const char *where, const char *msg, 
                    "could not open a replication connection to PostgreSQL at \"%s\": %s", where,
                    line);
         sl_err_detail(err, "change data capture reads the changes through a replication slot");
-        sl_err_hint(err, "ALTER ROLE \"%s\" REPLICATION", user);
+        char role[300];
+        sl_err_hint(err, "ALTER ROLE %s REPLICATION", sl_pg_role_text(u->user, role, sizeof role));
         return;
     }
     if (strstr(line, "max_wal_senders")) {
@@ -168,7 +169,18 @@ static void connect_fail(const sl_url_t *u, const char *where, const char *msg, 
             err->fatal = true;
             err->retriable = false;
         }
-        sl_err_hint(err, "check the user and password in the URL, and pg_hba.conf for %s", user);
+        /* PostgreSQL names the client's address: "no pg_hba.conf entry for replication
+         * connection from host "10.0.0.7", user "repl", …" */
+        const char *from = strstr(line, "from host \"");
+        int hlen = from ? (int)strcspn(from + 11, "\"") : 0;
+        if (strstr(line, "pg_hba.conf") && from)
+            sl_err_hint(err, "allow it in the server's pg_hba.conf, e.g. `host replication %s %.*s/32 scram-sha-256`, "
+                             "then SELECT pg_reload_conf()",
+                        user, hlen, from + 11);
+        else if (strstr(line, "pg_hba.conf"))
+            sl_err_hint(err, "allow replication connections of user \"%s\" in the server's pg_hba.conf", user);
+        else
+            sl_err_hint(err, SL_URL_HINT_PASSWORD);
     } else {
         sl_err_retriable(err);
         sl_err_hint(err, "check host and port; is the server running?");

@@ -46,7 +46,8 @@ int sl_pg_cdc_check_server(sl_pg_cdc_t *c, sl_err_t *err)
         rc = sl_err_set(err, SL_E_PRIVILEGE, "user \"%s\" lacks the REPLICATION privilege",
                         c->pg.user);
         sl_err_detail(err, "change data capture reads the changes through a replication slot");
-        sl_err_hint(err, "ALTER ROLE \"%s\" REPLICATION", c->pg.user);
+        char role[300];
+        sl_err_hint(err, "ALTER ROLE %s REPLICATION", sl_pg_role_text(c->pg.user, role, sizeof role));
     } else if (!ours && slots >= max_slots) {
         rc = sl_err_set(err, SL_E_CONFIG, "no free replication slot on PostgreSQL at \"%s\"",
                         c->pg.where);

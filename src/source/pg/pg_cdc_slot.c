@@ -162,11 +162,12 @@ static int pub_missing(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_buf_
 
 static int publication_fail(sl_pg_cdc_t *c, sl_err_t *err)
 {
+    char role[300];
     if (err && err->code == SL_E_PRIVILEGE)
         sl_err_hint(err, "a publication needs the CREATE privilege on the database (GRANT CREATE ON DATABASE \"%s\" "
-                         "TO \"%s\") and ownership of its tables, or a superuser; or create publication \"%s\" "
+                         "TO %s) and ownership of its tables, or a superuser; or create publication \"%s\" "
                          "for the stream's tables yourself",
-                    c->pg.dbname, c->pg.user, c->pub);
+                    c->pg.dbname, sl_pg_role_text(c->pg.user, role, sizeof role), c->pub);
     return -1;
 }
 

@@ -184,8 +184,11 @@ int sl_pg_source_scan(sl_source_t *src, const sl_scan_t *scan, sl_row_fn fn, voi
     sl_buf_free(&sql);
     if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
         sl_pg_fail(pg, res, err, label);
-        if (err && err->code == SL_E_PRIVILEGE)
-            sl_err_hint(err, "GRANT SELECT ON \"%s\".\"%s\" TO %s", t->schema, t->name, pg->user);
+        if (err && err->code == SL_E_PRIVILEGE) {
+            char role[300];
+            sl_err_hint(err, "GRANT SELECT ON \"%s\".\"%s\" TO %s", t->schema, t->name,
+                        sl_pg_role_text(pg->user, role, sizeof role));
+        }
         if (in_tx)
             sl_pg_exec(pg, "ROLLBACK TO SAVEPOINT sl_scan; RELEASE SAVEPOINT sl_scan", NULL, "");
         return -1;

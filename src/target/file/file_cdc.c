@@ -14,6 +14,11 @@
  * The row: INSERT and UPDATE the new row, DELETE the old row as the source sent it
  * (the key, other columns NULL unless REPLICA IDENTITY FULL), TRUNCATE all NULL.
  *
+ * The initial load of a cdc stream writes its rows with the same leading columns
+ * (change_columns=true, which the spec sets for a cdc stream): _op "read", _pos the
+ * zero position (before every change), the other three NULL; so a table's snapshot and
+ * change files have one schema and sorting their union by _pos replays the table.
+ *
  * Thread: the connection's thread.
  */
 #include <inttypes.h>
@@ -24,7 +29,7 @@
 
 #include "target/file/file_int.h"
 
-#define NLEAD 5
+#define NLEAD SL_FILE_NLEAD
 
 /* The leading columns, as they are added to the derived table. */
 static const sl_column_t lead[NLEAD] = {
@@ -35,7 +40,7 @@ static const sl_column_t lead[NLEAD] = {
     {.name = "_old_key", .type = SL_T_JSON, .nullable = true, .scale = -1},
 };
 
-static sl_table_t *derive(const sl_table_t *t, sl_err_t *err)
+sl_table_t *sl_file_change_shape(const sl_table_t *t, sl_err_t *err)
 {
     for (int i = 0; i < NLEAD; i++)
         if (sl_table_find_col(t, lead[i].name) >= 0) {
@@ -56,6 +61,15 @@ static sl_table_t *derive(const sl_table_t *t, sl_err_t *err)
     int rc = sl_table_derive(t, cols, NLEAD + t->ncolumns, SL_TABLE_NO_INDEXES, &out, err);
     free(cols);
     return rc ? NULL : out;
+}
+
+void sl_file_snapshot_lead(sl_value_t *vals)
+{
+    static const char op[] = "read", pos[] = "0000000000000000.00000000";
+    vals[0] = (sl_value_t){op, (int64_t)sizeof op - 1};
+    vals[1] = (sl_value_t){pos, (int64_t)sizeof pos - 1};
+    for (int i = 2; i < NLEAD; i++)
+        vals[i] = (sl_value_t){NULL, -1};
 }
 
 static json_t *value_json(const sl_column_t *c, const sl_value_t *v)
@@ -99,7 +113,7 @@ static const char *op_name(sl_change_op_t op)
 int sl_file_write_changes(ftgt_t *ft, fslot_t *s, const sl_table_t *t, const sl_change_t *chs, int n,
                           sl_err_t *err)
 {
-    sl_table_t *shape = derive(t, err);
+    sl_table_t *shape = sl_file_change_shape(t, err);
     if (!shape)
         return -1;
     fpart_t *p = NULL;

@@ -33,7 +33,8 @@ typedef struct fopts {
     sl_fmt_opts_t fo;
     int64_t rotate_rows;    /* 0 = no limit */
     int64_t rotate_bytes;   /* 0 = no limit */
-    int64_t rotate_seconds; /* 0 = no limit */
+    int64_t rotate_seconds; /* 0 = no limit; -1 = not given (sl_file_rotate_seconds) */
+    bool change_columns;    /* load files get the change files' leading columns (file_cdc.c) */
     char *partition_by;     /* a date/timestamp column name, or NULL */
     char *spool_dir;        /* where files are encoded before they are stored */
     bool spool_given;       /* spool_dir came from the URL */
@@ -68,7 +69,8 @@ typedef struct fslot {
     bool dirty;           /* changed inside the open transaction */
     fpart_t **parts;
     int nparts;
-    time_t opened;        /* when the first part was opened */
+    time_t opened;        /* when the slot got its first part or pending checkpoint
+                             since it was last stored (rotation by time) */
 } fslot_t;
 
 typedef struct ftgt {
@@ -91,6 +93,8 @@ typedef struct ftgt {
  * rest->params points into url: free it with free(rest->params) only. */
 int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t *err);
 void sl_file_opts_free(fopts_t *o);
+/* rotate_seconds for change files (changes) or load files: as given, else 60 or 0. */
+int64_t sl_file_rotate_seconds(const fopts_t *o, bool changes);
 /* Refuses table names that are unsafe as a directory name. */
 int sl_file_check_table_name(const char *name, sl_err_t *err);
 
@@ -132,8 +136,10 @@ void sl_file_slot_discard(ftgt_t *ft, fslot_t *s);
 /* The part of slot s for (table shape, dt), opened on first use. */
 int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
                      fpart_t **out, sl_err_t *err);
-/* Whether the slot's spooled files should be stored now (rotation). */
-bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s);
+/* Whether the slot's spooled files should be stored now (rotation; all: everything). */
+bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s, bool all);
+/* Notes the time a clean slot gets its first part or pending checkpoint. */
+void sl_file_slot_touch(fslot_t *s);
 /* Finishes the slot's files, stores them with the pending checkpoint, and resets
  * the slot to the new durable state. On failure the slot is discarded. */
 int sl_file_slot_flush(ftgt_t *ft, fslot_t *s, sl_err_t *err);
@@ -142,6 +148,12 @@ int sl_file_write_batch(ftgt_t *ft, fslot_t *s, const sl_table_t *t, sl_batch_vi
                         sl_err_t *err);
 
 /* ---- file_cdc.c ---- */
+#define SL_FILE_NLEAD 5 /* _op, _pos, _commit_ts, _unchanged, _old_key */
+/* The table of change records: the five leading columns, then t's (all nullable, no
+ * key); an error when t has a column of one of those names. Caller frees. */
+sl_table_t *sl_file_change_shape(const sl_table_t *t, sl_err_t *err);
+/* The leading values of an initial-load row: _op "read", _pos zero, the rest NULL. */
+void sl_file_snapshot_lead(sl_value_t *vals);
 int sl_file_write_changes(ftgt_t *ft, fslot_t *s, const sl_table_t *t, const sl_change_t *chs, int n,
                           sl_err_t *err);
 

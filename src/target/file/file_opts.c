@@ -16,7 +16,7 @@
 
 /* The rows of the table below, in order. */
 typedef enum { P_FORMAT, P_COMPRESSION, P_LEVEL, P_ROWS, P_BYTES, P_SECONDS, P_DELIM, P_QUOTE, P_NULL,
-               P_HEADER, P_DECNUM, P_RG, P_PAGE, P_DICT, P_PARTITION, P_SPOOL } param_id_t;
+               P_HEADER, P_DECNUM, P_RG, P_PAGE, P_DICT, P_PARTITION, P_SPOOL, P_CHANGECOLS } param_id_t;
 
 #define T SL_OPT_TARGET
 #define ALL SL_OPT_MODES
@@ -30,13 +30,14 @@ static const sl_opt_t rows[] = {
     [P_LEVEL] = {.name = "level", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt_doc = "the codec's",
                  .modes = ALL, .roles = T, .doc = "compression level"},
     [P_ROWS] = {.name = "rotate_rows", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "0",
-                .modes = SL_OPT_LOAD, .roles = T, .doc = "start a new file after this many rows (0: no limit)"},
+                .modes = ALL, .roles = T, .doc = "start a new file after this many rows (0: no limit)"},
     [P_BYTES] = {.name = "rotate_bytes", .type = SL_OPT_BYTES, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "128M",
-                 .modes = SL_OPT_LOAD, .roles = T,
+                 .modes = ALL, .roles = T,
                  .doc = "start a new file after about this many encoded bytes (0: no limit)"},
-    [P_SECONDS] = {.name = "rotate_seconds", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX, .dflt = "0",
-                   .modes = SL_OPT_LOAD, .roles = T,
-                   .doc = "start a new file when the open one is this many seconds old (0: no limit)"},
+    [P_SECONDS] = {.name = "rotate_seconds", .type = SL_OPT_INT, .min = 0, .max = SL_OPT_NO_MAX,
+                   .dflt_doc = "`60` for change files, `0` for a load", .modes = ALL, .roles = T,
+                   .doc = "start a new file when the open one is this many seconds old (0: no limit); change "
+                          "files become durable, and the source position is confirmed, when they rotate"},
     [P_DELIM] = {.name = "delimiter", .type = SL_OPT_CHAR, .dflt = ",", .modes = ALL, .roles = T,
                  .when = "format=csv", .doc = "the field delimiter"},
     [P_QUOTE] = {.name = "quote", .type = SL_OPT_CHAR, .dflt = "\"", .modes = ALL, .roles = T,
@@ -63,6 +64,10 @@ static const sl_opt_t rows[] = {
                  .modes = ALL, .roles = T,
                  .doc = "an absolute directory where files are encoded before they are stored; it must be yours "
                         "and not writable by group or others"},
+    [P_CHANGECOLS] = {.name = "change_columns", .type = SL_OPT_BOOL,
+                      .dflt_doc = "`true` in a cdc stream, `false` in a load", .modes = ALL, .roles = T,
+                      .doc = "initial-load files carry the change files' leading columns (`_op` = `read`, …), "
+                             "so a table's snapshot and change files have the same columns"},
 };
 #undef T
 #undef ALL
@@ -172,6 +177,8 @@ static int set_one(fopts_t *o, param_id_t id, const char *k, const char *v, sl_e
         free(o->partition_by);
         o->partition_by = sl_strdup(v);
         return 0;
+    case P_CHANGECOLS:
+        return parse_bool(k, v, &o->change_columns, err);
     case P_SPOOL:
         if (v[0] != '/')
             return bad(err, k, v, "give an absolute directory");
@@ -188,6 +195,7 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
     memset(o, 0, sizeof *o);
     sl_fmt_opts_default(&o->fo);
     o->rotate_bytes = 128LL * 1024 * 1024;
+    o->rotate_seconds = -1; /* by the kind of file: sl_file_rotate_seconds */
     *rest = *url;
     rest->params = calloc((size_t)url->nparams + 1, sizeof *rest->params);
     rest->nparams = 0;
@@ -224,6 +232,11 @@ fail:
     rest->params = NULL;
     sl_file_opts_free(o);
     return -1;
+}
+
+int64_t sl_file_rotate_seconds(const fopts_t *o, bool changes)
+{
+    return o->rotate_seconds >= 0 ? o->rotate_seconds : changes ? 60 : 0;
 }
 
 void sl_file_opts_free(fopts_t *o)

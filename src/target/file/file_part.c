@@ -168,10 +168,9 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     fpart_t **v = realloc(s->parts, sizeof *v * (size_t)(s->nparts + 1));
     if (!v)
         abort();
+    sl_file_slot_touch(s);
     s->parts = v;
     s->parts[s->nparts++] = p;
-    if (s->nparts == 1)
-        s->opened = time(NULL);
     *out = p;
     return 0;
 fail:
@@ -179,11 +178,17 @@ fail:
     return -1;
 }
 
-bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s)
+bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s, bool all)
 {
-    if (s->nparts == 0 || s->nparts >= FLUSH_PARTS || (s->has_pending && s->pending.done) ||
-        !strncmp(s->key, "cdc:", 4))
+    bool changes = !strncmp(s->key, "cdc:", 4);
+    if (all || s->nparts >= FLUSH_PARTS || (s->has_pending && s->pending.done))
         return true;
+    int64_t secs = sl_file_rotate_seconds(&ft->o, changes);
+    if (s->nparts == 0) {
+        /* a load's checkpoint without rows is stored at once; a change lane's waits (its
+         * heartbeats come every second; nothing is at risk meanwhile), at most a minute */
+        return !changes || time(NULL) - s->opened >= (secs > 0 ? secs : 60);
+    }
     int64_t rows = 0;
     uint64_t bytes = 0;
     for (int i = 0; i < s->nparts; i++) {
@@ -192,7 +197,13 @@ bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s)
     }
     return (ft->o.rotate_rows > 0 && rows >= ft->o.rotate_rows) ||
            (ft->o.rotate_bytes > 0 && bytes >= (uint64_t)ft->o.rotate_bytes) ||
-           (ft->o.rotate_seconds > 0 && time(NULL) - s->opened >= ft->o.rotate_seconds);
+           (secs > 0 && time(NULL) - s->opened >= secs);
+}
+
+void sl_file_slot_touch(fslot_t *s)
+{
+    if (!s->has_pending && s->nparts == 0)
+        s->opened = time(NULL);
 }
 
 static void file_key(const ftgt_t *ft, const fslot_t *s, const fpart_t *p, int64_t first, char *out, int size)
@@ -321,16 +332,23 @@ static void dt_value(const sl_value_t *v, char *out, int size)
 
 int sl_file_write_batch(ftgt_t *ft, fslot_t *s, const sl_table_t *t, sl_batch_view_t *batch, sl_err_t *err)
 {
+    /* with change_columns, the file's table is the change records' (file_cdc.c) */
+    int lead = ft->o.change_columns ? SL_FILE_NLEAD : 0;
+    sl_table_t *shape = lead ? sl_file_change_shape(t, err) : NULL;
+    if (lead && !shape)
+        return -1;
     int pcol = ft->o.partition_by ? sl_table_find_col(t, ft->o.partition_by) : -1;
-    sl_value_t *vals = calloc((size_t)t->ncolumns + 1, sizeof *vals);
+    sl_value_t *vals = calloc((size_t)(lead + t->ncolumns + 1), sizeof *vals);
     if (!vals)
         abort();
+    if (lead)
+        sl_file_snapshot_lead(vals);
     fpart_t *p = NULL;
     int rc = 0;
     s->dirty = true;
     sl_batch_rewind(batch);
     for (;;) {
-        int r = sl_batch_next_row(batch, vals, err);
+        int r = sl_batch_next_row(batch, vals + lead, err);
         if (r < 0) {
             rc = -1;
             break;
@@ -340,8 +358,8 @@ int sl_file_write_batch(ftgt_t *ft, fslot_t *s, const sl_table_t *t, sl_batch_vi
         if (pcol >= 0 || !p) {
             char dt[64];
             if (pcol >= 0)
-                dt_value(&vals[pcol], dt, sizeof dt);
-            if (sl_file_part_get(ft, s, t, t->name, pcol >= 0 ? dt : NULL, &p, err)) {
+                dt_value(&vals[lead + pcol], dt, sizeof dt);
+            if (sl_file_part_get(ft, s, shape ? shape : t, t->name, pcol >= 0 ? dt : NULL, &p, err)) {
                 rc = -1;
                 break;
             }
@@ -356,5 +374,6 @@ int sl_file_write_batch(ftgt_t *ft, fslot_t *s, const sl_table_t *t, sl_batch_vi
         p->rows++;
     }
     free(vals);
+    sl_table_free(shape);
     return rc;
 }

@@ -6,10 +6,12 @@
  * into spool files and a checkpoint put inside a transaction stays in memory, so that
  * ckpt_get within the run sees every batch spooled, while a restarted run (which
  * reads the checkpoint objects) sees only what is durable. A slot is flushed at commit
- * when its stripe ends, a rotation limit is reached, or (CDC) at every commit: the
- * engine confirms source positions once a commit returns, so a CDC commit must be
- * durable. close() flushes what is left; a killed process loses only spooled rows,
- * which the next run reads again from the durable checkpoint.
+ * when its stripe ends or a rotation limit (rows, bytes, seconds) is reached, and by
+ * ckpt_durable when the writer lane asks between batches. A change lane's commits are
+ * therefore not durable at once: ckpt_durable tells the lane which of its checkpoints
+ * a crash would keep, and the engine confirms no source position past it. close()
+ * flushes what is left; a killed process loses only spooled rows, which the next run
+ * reads again from the durable checkpoint.
  *
  * Thread: one ftgt_t per writer lane, used by one thread (target.h).
  */
@@ -169,13 +171,18 @@ static int check_table(ftgt_t *ft, const sl_table_t *t, sl_err_t *err)
             return -1;
         }
     }
+    /* with change_columns the files hold the change records' table: refused when a
+     * column has the name of a leading one */
+    sl_table_t *shape = ft->o.change_columns ? sl_file_change_shape(t, err) : NULL;
+    if (ft->o.change_columns && !shape)
+        return -1;
     sl_fmt_enc_t *enc = NULL;
     sl_fmt_sink_t sink = {.write = discard_sink};
-    if (ft->o.fmt->open(t, &ft->o.fo, sink, &enc, err))
-        return -1;
-    if (ft->o.fmt->free)
+    int rc = ft->o.fmt->open(shape ? shape : t, &ft->o.fo, sink, &enc, err);
+    if (rc == 0 && ft->o.fmt->free)
         ft->o.fmt->free(enc);
-    return 0;
+    sl_table_free(shape);
+    return rc;
 }
 
 static int f_ckpt_setup(sl_target_t *tgt, sl_err_t *err)
@@ -234,7 +241,7 @@ static int f_commit(sl_target_t *tgt, sl_err_t *err)
         if (!s->dirty)
             continue;
         s->dirty = false;
-        if (sl_file_slot_due(ft, s) && sl_file_slot_flush(ft, s, err)) {
+        if (sl_file_slot_due(ft, s, false) && sl_file_slot_flush(ft, s, err)) {
             rc = -1;
             break;
         }
@@ -309,6 +316,7 @@ static int f_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, con
             return -1;
         s = sl_file_slot_add(ft, key, obj);
     }
+    sl_file_slot_touch(s);
     sl_ckpt_clear(&s->pending);
     s->pending = *ck;
     s->pending.position = ck->position ? sl_strdup(ck->position) : NULL;
@@ -324,6 +332,41 @@ static int f_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, con
     if (rc == 0 && !data_key(key))
         sl_file_slot_discard(ft, s);
     return rc;
+}
+
+/* Between transactions: stores the slot of key when it is due (all: whenever it holds
+ * anything), then reports the checkpoint a crash would keep: the pending one while the
+ * slot spools no row (every batch since the durable checkpoint was empty for this key,
+ * so nothing is lost by passing it), else the durable one. A slot discarded by a failed
+ * store or a rollback is read again from the store, so the answer never runs ahead of
+ * what is stored. */
+static int f_ckpt_durable(sl_target_t *tgt, const char *stream, const char *key, bool all, sl_ckpt_t *ck,
+                          bool *found, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    memset(ck, 0, sizeof *ck);
+    *found = false;
+    if (ft->in_txn)
+        return sl_err_set(err, SL_E_INTERNAL, "file target: ckpt_durable inside a transaction");
+    fslot_t *s = sl_file_slot_find(ft, key);
+    if (s && (s->has_pending || s->nparts) && sl_file_slot_due(ft, s, all) && sl_file_slot_flush(ft, s, err))
+        return -1;
+    if (!s) {
+        json_t *obj = NULL;
+        if (sl_file_ckpt_load(ft, key, &obj, err))
+            return -1;
+        s = sl_file_slot_add(ft, key, obj); /* the next call answers from memory */
+    }
+    if (s->has_pending && s->nparts == 0) {
+        *ck = s->pending;
+        ck->position = s->pending.position ? sl_strdup(s->pending.position) : NULL;
+        *found = true;
+    } else if (s->durable) {
+        sl_file_ckpt_from_json(s->durable, ck);
+        *found = true;
+    }
+    return 0;
 }
 
 typedef struct listctx {
@@ -439,6 +482,7 @@ const struct sl_target_ops sl_file_target_ops = {
     .rollback = f_rollback,
     .ckpt_get = f_ckpt_get,
     .ckpt_put = f_ckpt_put,
+    .ckpt_durable = f_ckpt_durable,
     .ckpt_list = f_ckpt_list,
     .ckpt_delete = f_ckpt_delete,
     .write_rows = f_write_rows,

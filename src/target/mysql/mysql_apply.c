@@ -3,14 +3,22 @@
  * (apply_changes) inside the writer's open transaction, and adding or dropping
  * columns.
  *
- * A run of INSERTs becomes multi-row INSERT statements built as a load batch is
- * (sl_mysql_insert_head, sl_mysql_literal), split by bytes below the server's
- * max_allowed_packet. UPDATE and DELETE find their row by primary key; a keyless
- * table matches one row on every column of the old row with the NULL-safe <=> and
- * LIMIT 1. TRUNCATE becomes DELETE FROM, since TRUNCATE TABLE would commit the
- * transaction. Connections use CLIENT_FOUND_ROWS (db/mysql/mysql_db.c), so the
- * affected-row count of an UPDATE is the number of rows it matched: 0 means the
- * row is missing, not that its values were already there.
+ * apply_changes checks the changes and copies them into the hold
+ * (target/apply_set.h); they are applied when the hold is full, or before the writer
+ * reads or writes its checkpoint or commits (sl_mysql_apply_flush, called by
+ * mysql_target.c), so that one table's changes of a whole batch are applied together
+ * even when the source interleaves tables. Every table may move that way: sluice's
+ * sessions run with foreign_key_checks off, so no foreign key ties tables together.
+ * Each table's changes are planned by per-key levels (by source order where a unique
+ * index besides the primary key needs it), and the plan's groups become one statement
+ * each: a multi-row INSERT, built as a load batch is (sl_mysql_insert_head,
+ * sl_mysql_literal) and split by bytes below max_allowed_packet, or a set UPDATE or
+ * DELETE (mysql_apply_set.c). Single UPDATEs and DELETEs find their row by primary
+ * key; a keyless table matches one row on every column of the old row with the
+ * NULL-safe <=> and LIMIT 1. TRUNCATE becomes DELETE FROM, since TRUNCATE TABLE would
+ * commit the transaction. Connections use CLIENT_FOUND_ROWS (db/mysql/mysql_db.c), so
+ * the affected-row count of an UPDATE is the number of rows it matched: fewer rows
+ * than changes means a row is missing, not that its values were already there.
  *
  * Runs on the writer lane's thread; add_column and drop_column run autocommit on
  * the engine's schema thread.
@@ -19,24 +27,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "target/apply.h"
-#include "target/mysql/mysql_target.h"
+#include "target/mysql/mysql_apply.h"
 
 #define STMT_TARGET (4u << 20)
 #define SQL_MAX (1u << 20)
+#define HOLD_CHANGES 131072
+#define HOLD_BYTES (32u << 20)
+#define INFO_TTL_MS 60000
+#define INSERT_NOW 64 /* inserts applied at once, not held, when nothing else is */
 
-/* The largest statement we build: below max_allowed_packet and STMT_TARGET. */
-static size_t stmt_bound(const sl_mysql_tgt_t *tgt)
+size_t sl_mysql_apply_bound(const sl_mysql_tgt_t *tgt)
 {
     size_t bound = tgt->my.max_packet > 2048 ? tgt->my.max_packet - 1024 : tgt->my.max_packet;
     return bound > STMT_TARGET ? STMT_TARGET : bound;
 }
 
-/* Appends the literal of value v of column col, or NULL. A value MySQL cannot store
- * is SL_E_DATA naming the table, the column and the change's key. */
-static int add_value(sl_buf_t *b, const sl_table_t *t, int col, const sl_value_t *v,
-                     const sl_change_t *ch, sl_err_t *err)
+int sl_mysql_apply_value(sl_buf_t *b, const sl_table_t *t, int col, const sl_value_t *v,
+                         const sl_change_t *ch, sl_err_t *err)
 {
     if (v->len < 0)
         return sl_buf_adds(b, "NULL", err);
@@ -52,9 +62,8 @@ static int add_value(sl_buf_t *b, const sl_table_t *t, int col, const sl_value_t
     return -1;
 }
 
-/* Runs the statement in tgt->stmt; a server error names the table and the change. */
-static int run(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *ch,
-               const char *verb, sl_err_t *err)
+int sl_mysql_apply_run(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *ch,
+                       const char *verb, sl_err_t *err)
 {
     if (!mysql_real_query(tgt->my.db, tgt->stmt.data, tgt->stmt.len))
         return 0;
@@ -78,7 +87,7 @@ static int render_row(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_
     for (int i = 0; i < t->ncolumns; i++) {
         if (!sl_mysql_col_written(t, &t->columns[i]))
             continue;
-        if ((!first && sl_buf_adds(b, ", ", err)) || add_value(b, t, i, &ch->row[i], ch, err))
+        if ((!first && sl_buf_adds(b, ", ", err)) || sl_mysql_apply_value(b, t, i, &ch->row[i], ch, err))
             return -1;
         first = false;
     }
@@ -86,29 +95,29 @@ static int render_row(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_
 }
 
 /* Sends the INSERT of chs[0..n); a failure names the row the server points at. */
-static int flush_insert(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *chs, int n,
-                        sl_err_t *err)
+static int flush_insert(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *const *chs,
+                        int n, sl_err_t *err)
 {
-    const sl_change_t *ch = n == 1 ? chs : NULL;
+    const sl_change_t *ch = n == 1 ? chs[0] : NULL;
     if (!ch) {
         const char *at = strstr(mysql_error(tgt->my.db), " at row ");
         long row = at ? strtol(at + 8, NULL, 10) : 0;
-        ch = row >= 1 && row <= n ? &chs[row - 1] : NULL;
+        ch = row >= 1 && row <= n ? chs[row - 1] : NULL;
     }
-    return run(tgt, t, ch, "insert", err);
+    return sl_mysql_apply_run(tgt, t, ch, "insert", err);
 }
 
 /* Writes the INSERTs chs[0..n) with as few statements as the byte bound allows. */
-static int insert_run(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *chs, int n,
-                      sl_err_t *err)
+static int insert_run(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t *const *chs,
+                      int n, sl_err_t *err)
 {
-    size_t bound = stmt_bound(tgt);
+    size_t bound = sl_mysql_apply_bound(tgt);
     if (sl_mysql_insert_head(&tgt->stmt, t, err))
         return -1;
     size_t head_len = tgt->stmt.len;
     int first = 0, rows = 0;
     for (int i = 0; i < n; i++) {
-        if (render_row(tgt, t, &chs[i], err))
+        if (render_row(tgt, t, chs[i], err))
             return -1;
         if (rows > 0 && tgt->stmt.len + 1 + tgt->row.len > bound) {
             if (flush_insert(tgt, t, chs + first, rows, err))
@@ -150,7 +159,7 @@ static int add_where(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t
             int ci = sl_table_pk_col(t, k);
             if (sl_buf_adds(b, k ? " AND " : " WHERE ", err) ||
                 sl_mysql_add_ident(b, t->columns[ci].name, err) || sl_buf_adds(b, " = ", err) ||
-                add_value(b, t, ci, &key[ci], ch, err))
+                sl_mysql_apply_value(b, t, ci, &key[ci], ch, err))
                 return -1;
         }
         return 0;
@@ -162,7 +171,7 @@ static int add_where(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t
             continue;
         if (sl_buf_adds(b, first ? " WHERE " : " AND ", err) ||
             sl_mysql_add_ident(b, c->name, err) || sl_buf_adds(b, " <=> ", err) ||
-            add_value(b, t, i, &ch->old[i], ch, err))
+            sl_mysql_apply_value(b, t, i, &ch->old[i], ch, err))
             return -1;
         first = false;
     }
@@ -185,7 +194,7 @@ static int build_update(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_chang
         if (!sl_mysql_col_written(t, c) || ch->row[i].len == SL_VALUE_UNCHANGED)
             continue; /* the target computes it / keeps its value */
         if ((!first && sl_buf_adds(b, ", ", err)) || sl_mysql_add_ident(b, c->name, err) ||
-            sl_buf_adds(b, " = ", err) || add_value(b, t, i, &ch->row[i], ch, err))
+            sl_buf_adds(b, " = ", err) || sl_mysql_apply_value(b, t, i, &ch->row[i], ch, err))
             return -1;
         first = false;
     }
@@ -206,11 +215,150 @@ static int apply_one(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_change_t
     int rc = upd ? build_update(tgt, t, ch, err)
                  : sl_buf_adds(&tgt->stmt, "DELETE FROM ", err) ||
                        sl_mysql_add_ident(&tgt->stmt, t->name, err) || add_where(tgt, t, ch, err);
-    if (rc || run(tgt, t, ch, upd ? "update" : "delete", err))
+    if (rc || sl_mysql_apply_run(tgt, t, ch, upd ? "update" : "delete", err))
         return -1;
     if (mysql_affected_rows(tgt->my.db) == 0)
         return sl_apply_missing(t, ch, t->name, err);
     return 0;
+}
+
+/* ---- the hold ------------------------------------------------------------------- */
+
+static void info_clear(sl_mysql_tinfo_t *in)
+{
+    free(in->name);
+    memset(in, 0, sizeof *in);
+}
+
+void sl_mysql_apply_free(struct sl_mysql_apply *a)
+{
+    if (!a)
+        return;
+    sl_apply_hold_free(&a->hold);
+    sl_apply_plan_free(&a->plan);
+    for (int i = 0; i < a->ninfo; i++)
+        info_clear(&a->info[i]);
+    free(a->info);
+    free(a);
+}
+
+/* Reads what table t allows into in. */
+static int info_read(sl_mysql_tgt_t *tgt, const sl_table_t *t, sl_mysql_tinfo_t *in, sl_err_t *err)
+{
+    sl_buf_t b;
+    sl_buf_init(&b, SQL_MAX);
+    char *v = NULL;
+    int rc = sl_buf_adds(&b, "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                             "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ", err) ||
+                     sl_mysql_add_string(&b, t->name, strlen(t->name), err) ||
+                     sl_buf_adds(&b, ") * 1000 + (SELECT COUNT(*) FROM information_schema.STATISTICS "
+                                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ", err) ||
+                     sl_mysql_add_string(&b, t->name, strlen(t->name), err) ||
+                     sl_buf_adds(&b, " AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY')", err) ||
+                     sl_mysql_query_value(&tgt->my, b.data, &v, err)
+                 ? -1
+                 : 0;
+    sl_buf_free(&b);
+    if (rc) {
+        sl_err_prefix(err, "table \"%s\": ", t->name);
+        return -1;
+    }
+    long n = v ? strtol(v, NULL, 10) : 0;
+    free(v);
+    info_clear(in);
+    in->name = sl_strdup(t->name);
+    in->read_ms = sl_mono_ms();
+    in->found = n >= 1000;
+    in->leveled = in->found && n % 1000 == 0;
+    return 0;
+}
+
+/* t's entry in a->info, read or refreshed as needed; NULL on error. */
+static const sl_mysql_tinfo_t *info_of(sl_mysql_tgt_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    struct sl_mysql_apply *a = tgt->apply;
+    sl_mysql_tinfo_t *in = NULL;
+    for (int i = 0; i < a->ninfo && !in; i++)
+        if (!strcmp(a->info[i].name, t->name))
+            in = &a->info[i];
+    if (in && sl_mono_ms() - in->read_ms < INFO_TTL_MS)
+        return in;
+    if (!in) {
+        sl_mysql_tinfo_t *info = realloc(a->info, (size_t)(a->ninfo + 1) * sizeof *info);
+        if (!info)
+            abort();
+        a->info = info;
+        in = &a->info[a->ninfo++];
+        memset(in, 0, sizeof *in);
+    }
+    if (info_read(tgt, t, in, err)) {
+        info_clear(in);
+        *in = a->info[--a->ninfo];
+        return NULL;
+    }
+    return in;
+}
+
+/* Applies the changes of queue q, step by step. */
+static int apply_queue(sl_mysql_tgt_t *tgt, sl_apply_queue_t *q, sl_err_t *err)
+{
+    struct sl_mysql_apply *a = tgt->apply;
+    const sl_table_t *t = q->t;
+    const sl_mysql_tinfo_t *in = NULL;
+    for (int i = 0; i < a->ninfo && !in; i++)
+        if (!strcmp(a->info[i].name, t->name))
+            in = &a->info[i];
+    bool sets = in && in->found;
+    /* Without pipelining each statement costs a round trip: groups pay from 4 rows. */
+    sl_apply_mode_t mode = {.leveled = sets && in->leveled, .group_updates = false,
+                            .set_min = sets ? 4 : 1 << 30, .set_max = 10000};
+    if (mode.leveled)
+        sl_apply_merge(&a->plan, q);
+    sl_apply_plan_build(&a->plan, t, q->chs, q->n, &mode);
+    for (int s = 0; s < a->plan.nsteps; s++) {
+        const sl_apply_step_t *st = &a->plan.steps[s];
+        const sl_change_t *const *chs = a->plan.order + st->first;
+        int rc;
+        switch (st->kind) {
+        case SL_STEP_INSERT:
+            rc = insert_run(tgt, t, chs, st->n, err);
+            break;
+        case SL_STEP_UPDATE: case SL_STEP_DELETE:
+            rc = sl_mysql_apply_group(tgt, t, chs, st->n, st->kind, err);
+            break;
+        case SL_STEP_TRUNCATE:
+            sl_buf_reset(&tgt->stmt);
+            rc = sl_buf_adds(&tgt->stmt, "DELETE FROM ", err) ||
+                         sl_mysql_add_ident(&tgt->stmt, t->name, err) ||
+                         sl_mysql_apply_run(tgt, t, NULL, "truncate", err)
+                     ? -1
+                     : 0;
+            break;
+        default:
+            rc = chs[0]->op == SL_OP_INSERT ? insert_run(tgt, t, chs, 1, err)
+                                            : apply_one(tgt, t, chs[0], err);
+        }
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+int sl_mysql_apply_flush(sl_mysql_tgt_t *tgt, sl_err_t *err)
+{
+    struct sl_mysql_apply *a = tgt->apply;
+    if (!a)
+        return 0;
+    int rc = 0;
+    for (int i = 0; err && i < a->hold.nq && !rc; i++)
+        rc = apply_queue(tgt, &a->hold.q[i], err);
+    sl_apply_hold_reset(&a->hold);
+    /* A large transaction must not pin its statement buffers for the lane's lifetime. */
+    if (tgt->stmt.cap > 2 * STMT_TARGET) {
+        sl_buf_free(&tgt->stmt);
+        sl_buf_free(&tgt->row);
+    }
+    return rc;
 }
 
 int sl_mysql_tgt_apply_changes(sl_target_t *base, const sl_table_t *t, const sl_change_t *chs,
@@ -220,32 +368,27 @@ int sl_mysql_tgt_apply_changes(sl_target_t *base, const sl_table_t *t, const sl_
     for (int i = 0; i < n; i++)
         if (sl_apply_check(t, &chs[i], err))
             return -1;
-    int rc = 0;
-    for (int i = 0; i < n && !rc;) {
-        int ins = sl_apply_insert_run(chs, i, n);
-        if (ins) {
-            rc = insert_run(tgt, t, chs + i, ins, err);
-            i += ins;
-            continue;
-        }
-        if (chs[i].op == SL_OP_TRUNCATE) {
-            sl_buf_reset(&tgt->stmt);
-            rc = sl_buf_adds(&tgt->stmt, "DELETE FROM ", err) ||
-                         sl_mysql_add_ident(&tgt->stmt, t->name, err) ||
-                         run(tgt, t, NULL, "truncate", err)
-                     ? -1
-                     : 0;
-        } else {
-            rc = apply_one(tgt, t, &chs[i], err);
-        }
-        i++;
+    if (!tgt->apply) {
+        if (!(tgt->apply = calloc(1, sizeof *tgt->apply)))
+            abort();
+        sl_apply_hold_init(&tgt->apply->hold, HOLD_CHANGES, HOLD_BYTES);
     }
-    /* A large transaction must not pin its statement buffers for the lane's lifetime. */
-    if (tgt->stmt.cap > 2 * STMT_TARGET) {
-        sl_buf_free(&tgt->stmt);
-        sl_buf_free(&tgt->row);
+    if (!info_of(tgt, t, err))
+        return -1;
+    if (tgt->apply->hold.nchanges == 0 && n >= INSERT_NOW && sl_apply_insert_run(chs, 0, n) == n) {
+        /* Only inserts and nothing held: the INSERTs now keep every order and save the
+         * copy into the hold (an insert-only stream). */
+        const sl_change_t **p = malloc((size_t)n * sizeof *p);
+        if (!p)
+            abort();
+        for (int i = 0; i < n; i++)
+            p[i] = &chs[i];
+        int rc = insert_run(tgt, t, p, n, err);
+        free(p);
+        return rc;
     }
-    return rc;
+    sl_apply_hold_add(&tgt->apply->hold, t, true, chs, n);
+    return sl_apply_hold_full(&tgt->apply->hold) ? sl_mysql_apply_flush(tgt, err) : 0;
 }
 
 /* ---- columns --------------------------------------------------------------------- */

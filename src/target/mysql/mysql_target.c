@@ -48,6 +48,7 @@ static void my_close(sl_target_t *base)
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
     if (!tgt)
         return;
+    sl_mysql_apply_free(tgt->apply);
     sl_mysql_close(&tgt->my);
     sl_buf_free(&tgt->stmt);
     sl_buf_free(&tgt->row);
@@ -74,10 +75,11 @@ static int my_ckpt_setup(sl_target_t *base, sl_err_t *err)
                       "PRIMARY KEY (stream, `key`)"
                       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin",
                       err)) {
+        char u[300];
         if (err && err->code == SL_E_PRIVILEGE)
             sl_err_hint(err, "GRANT CREATE, INSERT, UPDATE, DELETE, SELECT, DROP, INDEX, ALTER, "
-                             "REFERENCES ON `%s`.* TO '%s'",
-                        tgt->my.database, tgt->my.user ? tgt->my.user : "");
+                             "REFERENCES ON `%s`.* TO %s",
+                        tgt->my.database, sl_mysql_account(tgt->my.account, u, sizeof u));
         sl_err_prefix(err, "checkpoint table: ");
         return -1;
     }
@@ -151,14 +153,21 @@ static int my_begin(sl_target_t *base, sl_err_t *err)
     return sl_mysql_exec(&((sl_mysql_tgt_t *)base)->my, "START TRANSACTION", err);
 }
 
+static void my_rollback(sl_target_t *base);
+
 static int my_commit(sl_target_t *base, sl_err_t *err)
 {
+    if (sl_mysql_apply_flush((sl_mysql_tgt_t *)base, err)) {
+        my_rollback(base); /* a held change failed */
+        return -1;
+    }
     return sl_mysql_exec(&((sl_mysql_tgt_t *)base)->my, "COMMIT", err);
 }
 
 static void my_rollback(sl_target_t *base)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
+    sl_mysql_apply_flush(tgt, NULL); /* held changes of a failed batch: dropped */
     sl_err_t ignored;
     /* A lost connection rolls back by itself; nothing more to do then. */
     if (tgt->my.db)
@@ -191,6 +200,8 @@ static int my_ckpt_get(sl_target_t *base, const char *stream, const char *key, s
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
     memset(ck, 0, sizeof *ck);
     *found = false;
+    if (sl_mysql_apply_flush(tgt, err))
+        return -1;
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
     MYSQL_RES *res = NULL;
@@ -216,6 +227,8 @@ static int my_ckpt_put(sl_target_t *base, const char *stream, const char *key,
                        const sl_ckpt_t *ck, sl_err_t *err)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
+    if (sl_mysql_apply_flush(tgt, err))
+        return -1;
     sl_buf_t b;
     sl_buf_init(&b, tgt->my.max_packet);
     int built =

@@ -2,7 +2,7 @@
  * mysql_target.h: internals of the MariaDB/MySQL target, shared by its files
  * (mysql_target.c: connection, transactions, checkpoints; mysql_ddl.c: tables,
  * indexes, foreign keys; mysql_write.c: batched INSERTs and error mapping;
- * mysql_apply.c: CDC row changes and column changes;
+ * mysql_apply.c, mysql_apply_set.c: CDC row changes and column changes (mysql_apply.h);
  * mysql_literal.c: the pure canonical -> MySQL mapping of types and values, which
  * the unit tests call directly).
  */
@@ -20,6 +20,7 @@ typedef struct sl_mysql_tgt {
     sl_mysql_t my;
     sl_buf_t stmt; /* the INSERT being built (write_rows) */
     sl_buf_t row;  /* one row's VALUES tuple */
+    struct sl_mysql_apply *apply; /* mysql_apply.h: changes held; NULL until first used */
 } sl_mysql_tgt_t;
 
 extern const struct sl_target_ops sl_mysql_target_ops;
@@ -44,6 +45,10 @@ int sl_mysql_tgt_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_colu
                             sl_err_t *err);
 int sl_mysql_tgt_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name,
                              sl_err_t *err);
+/* Applies the changes apply_changes holds; the checkpoint calls and COMMIT call it
+ * first. err NULL (rollback, close) drops them. */
+int sl_mysql_apply_flush(sl_mysql_tgt_t *tgt, sl_err_t *err);
+void sl_mysql_apply_free(struct sl_mysql_apply *a); /* NULL is a no-op */
 
 /* ---- pure mapping (mysql_literal.c) ---------------------------------------- */
 

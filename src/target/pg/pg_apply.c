@@ -2,67 +2,43 @@
  * pg_apply.c: CDC on the PostgreSQL target: applying row changes (apply_changes)
  * inside the writer's open transaction, and adding or dropping columns.
  *
- * A run of INSERTs goes through COPY FROM STDIN exactly as a load batch does
- * (sl_pg_copy_row), a single INSERT through a prepared INSERT (one round trip
- * instead of two). UPDATE and DELETE are prepared statements with text parameters,
- * cached on the connection per statement text, which is what makes them distinct
- * per (table, operation, column set). Parameters are the canonical text, which
- * PostgreSQL reads with the same input functions COPY uses; bytes are sent as the
- * bytea hex text "\x..." that COPY sends too. So a value lands the same whichever
- * path writes it.
+ * apply_changes checks the changes and copies them into the hold
+ * (target/apply_set.h); they are applied when the hold is full or when the writer goes
+ * on with anything else on the connection (the checkpoint, COMMIT), which calls
+ * sl_pg_pipeline_flush(). Then each queue of the hold is planned and its steps are
+ * sent in one libpq pipeline: groups as set statements (pg_apply_set.c), the rest one
+ * change per statement (pg_apply_row.c), and all the results are read in one go. So
+ * the changes of a whole batch cost about one round trip, and a table's changes are
+ * applied a few hundred rows per statement even when the source interleaves tables.
  *
- * Rows are found by primary key. A keyless table matches one row on every column
- * of the old row with IS NOT DISTINCT FROM and updates or deletes it by ctid.
- * Runs on the writer lane's thread; add_column and drop_column run autocommit on
- * the engine's schema thread.
+ * What a table allows is read once a minute from the target's catalog: a table no
+ * foreign key touches may have its changes applied before or after other tables'
+ * within the transaction (readers see only the committed result); a table with no
+ * unique index but its primary key may have changes of different keys reordered.
+ * The column types read there are what set statements cast their text arrays to.
+ *
+ * Runs on the writer lane's thread; add_column and drop_column run autocommit on the
+ * engine's schema thread.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "target/apply.h"
-#include "target/pg/pg_target.h"
+#include "target/pg/pg_apply.h"
 
-#define STMT_CACHE_MAX 128
 #define SQL_MAX (16u << 20)
 #define PARAM_MAX (256u << 20) /* a change comes from one bus message, far below this */
-#define COPY_CHUNK (256u << 10)
-#define NO_VALUE SIZE_MAX      /* a NULL parameter in sl_pg_apply.offs */
+#define PIPELINE_MAX 4096      /* statements sent before their results are read */
+#define HOLD_CHANGES 131072
+#define HOLD_BYTES (32u << 20)
+#define INFO_TTL_MS 60000
+#define INSERT_NOW 256 /* inserts applied at once, not held (as many as go through COPY) */
 
-typedef struct stmt {
-    uint64_t hash;
-    char *sql; /* owned; NULL for a free slot */
-    uint64_t used;
-    char name[24];
-} stmt_t;
-
-struct sl_pg_apply {
-    stmt_t stmts[STMT_CACHE_MAX];
-    uint64_t tick, next_id;
-    sl_buf_t sql;    /* the statement being built */
-    sl_buf_t params; /* its parameter values, each NUL-terminated */
-    size_t *offs;    /* offset of each parameter in params, NO_VALUE for NULL */
-    const char **vals;
-    int nparams, cap;
-};
-
-void sl_pg_apply_free(struct sl_pg_apply *a)
-{
-    if (!a)
-        return;
-    for (int i = 0; i < STMT_CACHE_MAX; i++)
-        free(a->stmts[i].sql);
-    sl_buf_free(&a->sql);
-    sl_buf_free(&a->params);
-    free(a->offs);
-    free(a->vals);
-    free(a);
-}
-
-static struct sl_pg_apply *apply_of(sl_pg_target_t *g, int ncols)
+struct sl_pg_apply *sl_pg_apply_of(sl_pg_target_t *g)
 {
     if (!g->apply) {
         g->apply = calloc(1, sizeof *g->apply);
@@ -70,252 +46,63 @@ static struct sl_pg_apply *apply_of(sl_pg_target_t *g, int ncols)
             abort();
         sl_buf_init(&g->apply->sql, SQL_MAX);
         sl_buf_init(&g->apply->params, PARAM_MAX);
+        sl_apply_hold_init(&g->apply->hold, HOLD_CHANGES, HOLD_BYTES);
     }
-    struct sl_pg_apply *a = g->apply;
-    int need = 2 * ncols + 1; /* a column is at most in SET and in WHERE */
-    if (need > a->cap) {
-        free(a->offs);
-        free(a->vals);
-        a->offs = calloc((size_t)need, sizeof *a->offs);
-        a->vals = calloc((size_t)need, sizeof *a->vals);
-        if (!a->offs || !a->vals)
-            abort();
-        a->cap = need;
-    }
-    return a;
+    return g->apply;
 }
 
-/* Forgets every prepared statement (after a schema change: parameter types were
- * fixed when they were prepared). Autocommit only. */
-static void forget_statements(sl_pg_target_t *g)
+void sl_pg_apply_params(struct sl_pg_apply *a, int nparams)
 {
-    struct sl_pg_apply *a = g->apply;
+    if (nparams <= a->cap)
+        return;
+    free(a->offs);
+    free(a->vals);
+    a->offs = calloc((size_t)nparams, sizeof *a->offs);
+    a->vals = calloc((size_t)nparams, sizeof *a->vals);
+    if (!a->offs || !a->vals)
+        abort();
+    a->cap = nparams;
+}
+
+static void info_clear(sl_pg_tinfo_t *in)
+{
+    for (int i = 0; i < in->ncols; i++) {
+        free(in->cols[i]);
+        free(in->types[i]);
+    }
+    free(in->cols);
+    free(in->types);
+    free(in->name);
+    memset(in, 0, sizeof *in);
+}
+
+void sl_pg_apply_free(struct sl_pg_apply *a)
+{
     if (!a)
         return;
-    bool any = false;
-    for (int i = 0; i < STMT_CACHE_MAX; i++) {
-        any = any || a->stmts[i].sql;
+    for (int i = 0; i < SL_PG_STMT_CACHE; i++)
         free(a->stmts[i].sql);
-        a->stmts[i].sql = NULL;
-    }
-    if (any)
-        sl_pg_exec(&g->pg, "DEALLOCATE ALL", NULL, "could not deallocate statements");
+    sl_buf_free(&a->sql);
+    sl_buf_free(&a->params);
+    free(a->offs);
+    free(a->vals);
+    sl_apply_hold_free(&a->hold);
+    sl_apply_plan_free(&a->plan);
+    free(a->pend);
+    free(a->pchs);
+    for (int i = 0; i < a->ninfo; i++)
+        info_clear(&a->info[i]);
+    free(a->info);
+    free(a);
 }
 
-/* ---- building statements ------------------------------------------------------- */
-
-static void start(struct sl_pg_apply *a)
+const char *sl_pg_apply_label(const sl_pg_target_t *g, const sl_table_t *t, char *buf, size_t size)
 {
-    sl_buf_reset(&a->sql);
-    sl_buf_reset(&a->params);
-    a->nparams = 0;
+    snprintf(buf, size, "%s.%s", g->pg.schema, t->name);
+    return buf;
 }
 
-/* Appends "$n" to the statement and v as its value. Returns 1 when a text value
- * holds a NUL byte (PostgreSQL text cannot), -1 on a buffer limit. */
-static int add_param(struct sl_pg_apply *a, const sl_column_t *c, const sl_value_t *v,
-                     sl_err_t *err)
-{
-    if (sl_buf_printf(&a->sql, err, "$%d", a->nparams + 1))
-        return -1;
-    if (v->len < 0) {
-        a->offs[a->nparams++] = NO_VALUE;
-        return 0;
-    }
-    size_t n = (size_t)v->len;
-    a->offs[a->nparams++] = a->params.len;
-    if (sl_type_is_binary(c->type)) {
-        static const char hexdig[] = "0123456789abcdef";
-        if (sl_buf_add(&a->params, "\\x", 2, err) || sl_buf_reserve(&a->params, 2 * n + 1, err))
-            return -1;
-        char *o = a->params.data + a->params.len;
-        for (size_t i = 0; i < n; i++) {
-            unsigned char ch = (unsigned char)v->p[i];
-            *o++ = hexdig[ch >> 4];
-            *o++ = hexdig[ch & 15];
-        }
-        a->params.len += 2 * n;
-    } else {
-        if (memchr(v->p, '\0', n))
-            return 1;
-        if (sl_buf_add(&a->params, v->p, n, err))
-            return -1;
-    }
-    return sl_buf_add(&a->params, "", 1, err); /* the terminator is part of the value */
-}
-
-/* Whether PostgreSQL can compare values of column c with "=": json, xml and the
- * geometric types have no equality operator (or, for box and circle, one that
- * compares areas), so a keyless match leaves them out. */
-static bool has_equality(const sl_table_t *t, const sl_column_t *c)
-{
-    static const char *const none[] = {"json", "xml", "point", "line", "lseg",
-                                       "box", "path", "polygon", "circle"};
-    if (!sl_pg_same_engine(t) || !c->native || !c->native[0])
-        return (c->type == SL_T_ARRAY ? c->elem : c->type) != SL_T_JSON;
-    const char *s = strrchr(c->native, '.');
-    s = s ? s + 1 : c->native;
-    if (*s == '"')
-        s++;
-    size_t n = strcspn(s, "\"[( ");
-    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
-        if (n == strlen(none[i]) && !strncasecmp(s, none[i], n))
-            return false;
-    return true;
-}
-
-/* Appends the WHERE clause that finds the row ch changes. */
-static int add_where(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t *t,
-                     const sl_change_t *ch, int *bad, sl_err_t *err)
-{
-    sl_buf_t *s = &a->sql;
-    int npk = sl_table_pk_count(t), rc;
-    if (npk) {
-        const sl_value_t *key = sl_apply_key_row(ch);
-        for (int k = 0; k < npk; k++) {
-            int ci = sl_table_pk_col(t, k);
-            if (sl_buf_adds(s, k ? " AND " : " WHERE ", err) ||
-                sl_pg_add_ident(s, t->columns[ci].name, err) || sl_buf_adds(s, " = ", err))
-                return -1;
-            if ((rc = add_param(a, &t->columns[ci], &key[ci], err)) != 0) {
-                *bad = ci;
-                return rc;
-            }
-        }
-        return 0;
-    }
-    if (sl_buf_adds(s, " WHERE ctid = (SELECT ctid FROM ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err))
-        return -1;
-    bool first = true;
-    for (int i = 0; i < t->ncolumns; i++) {
-        const sl_column_t *c = &t->columns[i];
-        if (sl_pg_is_recreated_generated(t, c) || !has_equality(t, c) ||
-            ch->old[i].len == SL_VALUE_UNCHANGED)
-            continue;
-        if (sl_buf_adds(s, first ? " WHERE " : " AND ", err) || sl_pg_add_ident(s, c->name, err) ||
-            sl_buf_adds(s, " IS NOT DISTINCT FROM ", err))
-            return -1;
-        first = false;
-        if ((rc = add_param(a, c, &ch->old[i], err)) != 0) {
-            *bad = i;
-            return rc;
-        }
-    }
-    if (first)
-        return sl_err_set(err, SL_E_SCHEMA, "table \"%s\" has no primary key and no column that "
-                                            "can be compared, so rows cannot be matched", t->name);
-    return sl_buf_adds(s, " LIMIT 1)", err);
-}
-
-/* Builds the UPDATE, DELETE or INSERT statement of ch with its parameters. */
-static int build(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t *t,
-                 const sl_change_t *ch, int *bad, sl_err_t *err)
-{
-    sl_buf_t *s = &a->sql;
-    int rc;
-    start(a);
-    if (ch->op == SL_OP_DELETE) {
-        if (sl_buf_adds(s, "DELETE FROM ", err) || sl_pg_add_qname(s, pg->schema, t->name, err))
-            return -1;
-        return add_where(a, pg, t, ch, bad, err);
-    }
-    bool ins = ch->op == SL_OP_INSERT, first = true;
-    if (sl_buf_adds(s, ins ? "INSERT INTO " : "UPDATE ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err) || sl_buf_adds(s, ins ? " (" : " SET ", err))
-        return -1;
-    for (int i = 0; i < t->ncolumns; i++) {
-        const sl_column_t *c = &t->columns[i];
-        if (sl_pg_is_recreated_generated(t, c) || ch->row[i].len == SL_VALUE_UNCHANGED)
-            continue; /* PostgreSQL computes it / the target keeps its value */
-        if ((!first && sl_buf_adds(s, ", ", err)) || sl_pg_add_ident(s, c->name, err))
-            return -1;
-        first = false;
-        if (ins)
-            continue;
-        if (sl_buf_adds(s, " = ", err))
-            return -1;
-        if ((rc = add_param(a, c, &ch->row[i], err)) != 0) {
-            *bad = i;
-            return rc;
-        }
-    }
-    if (ins) {
-        if (sl_buf_adds(s, ") VALUES (", err))
-            return -1;
-        first = true;
-        for (int i = 0; i < t->ncolumns; i++) {
-            if (sl_pg_is_recreated_generated(t, &t->columns[i]))
-                continue;
-            if (!first && sl_buf_adds(s, ", ", err))
-                return -1;
-            first = false;
-            if ((rc = add_param(a, &t->columns[i], &ch->row[i], err)) != 0) {
-                *bad = i;
-                return rc;
-            }
-        }
-        return sl_buf_addc(s, ')', err);
-    }
-    if (first) { /* every value unchanged: the row must still exist */
-        int ci = sl_table_pk_count(t) ? sl_table_pk_col(t, 0) : 0;
-        if (sl_pg_add_ident(s, t->columns[ci].name, err) || sl_buf_adds(s, " = ", err) ||
-            sl_pg_add_ident(s, t->columns[ci].name, err))
-            return -1;
-    }
-    return add_where(a, pg, t, ch, bad, err);
-}
-
-/* ---- running statements -------------------------------------------------------- */
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
-/* The prepared statement for a->sql, preparing it (and evicting the least recently
- * used one when the cache is full) on first use. NULL with err set on failure. */
-static const stmt_t *prepared(sl_pg_target_t *g, struct sl_pg_apply *a, const char *what,
-                              sl_err_t *err)
-{
-    uint64_t h = fnv1a(a->sql.data, a->sql.len);
-    stmt_t *slot = NULL;
-    for (int i = 0; i < STMT_CACHE_MAX; i++) {
-        stmt_t *st = &a->stmts[i];
-        if (st->sql && st->hash == h && !strcmp(st->sql, a->sql.data)) {
-            st->used = ++a->tick;
-            return st;
-        }
-        if (!slot || !st->sql || (slot->sql && st->used < slot->used))
-            slot = st;
-    }
-    if (sl_pg_pipeline_flush(g, err))
-        return NULL;
-    if (slot->sql) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", slot->name);
-        if (sl_pg_exec(&g->pg, sql, err, what))
-            return NULL;
-        free(slot->sql);
-        slot->sql = NULL;
-    }
-    snprintf(slot->name, sizeof slot->name, "sl_apply_%llu", (unsigned long long)++a->next_id);
-    PGresult *r = PQprepare(g->pg.conn, slot->name, a->sql.data, a->nparams, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        sl_pg_fail(&g->pg, r, err, what);
-        return NULL;
-    }
-    PQclear(r);
-    slot->sql = sl_strdup(a->sql.data);
-    slot->hash = h;
-    slot->used = ++a->tick;
-    return slot;
-}
-
-static int nul_byte(const sl_table_t *t, const sl_change_t *ch, int col, const char *label,
+int sl_pg_apply_nul(const sl_table_t *t, const sl_change_t *ch, int col, const char *label,
                     sl_err_t *err)
 {
     char key[600];
@@ -327,79 +114,240 @@ static int nul_byte(const sl_table_t *t, const sl_change_t *ch, int col, const c
     return -1;
 }
 
-/* Applies one UPDATE or DELETE (or a lone INSERT) with a prepared statement. */
-/* ---- pipelining ------------------------------------------------------------------ */
+/* ---- what a table allows ---------------------------------------------------------- */
 
-/* Single INSERTs, UPDATEs and DELETEs are sent in libpq pipeline mode and their results
- * read in one go before the next synchronous statement (a COPY, the checkpoint,
- * COMMIT), so that a batch of changes that alternate between tables costs one round
- * trip, not one per change. Each pending statement keeps what its error message needs;
- * an error is reported by the flush, still inside the writer's transaction. */
-#define PIPELINE_MAX 256
-
-struct sl_pg_pending {
-    char op;
-    char *what;  /* "could not update key=(…) in table …" */
-    char *label; /* the table */
-    char *key;   /* "key=(…)" */
-};
-
-static void pending_clear(sl_pg_target_t *g)
+/* Reads the catalog of table name into in (found false when there is no such table). */
+static int info_read(sl_pg_target_t *g, const char *name, sl_pg_tinfo_t *in, sl_err_t *err)
 {
-    for (int i = 0; i < g->npend; i++) {
-        free(g->pend[i].what);
-        free(g->pend[i].label);
-        free(g->pend[i].key);
+    static const char sql[] =
+        "SELECT a.attname, quote_ident(tn.nspname) || '.' || quote_ident(ty.typname),"
+        " EXISTS (SELECT FROM pg_constraint c WHERE c.contype = 'f'"
+        "   AND (c.conrelid = r.oid OR c.confrelid = r.oid)),"
+        " EXISTS (SELECT FROM pg_constraint c WHERE c.contype = 'f'"
+        "   AND c.conrelid = r.oid AND c.confrelid = r.oid)"
+        " OR EXISTS (SELECT FROM pg_index i WHERE i.indrelid = r.oid AND i.indisunique"
+        "   AND NOT i.indisprimary)"
+        " OR EXISTS (SELECT FROM pg_constraint c WHERE c.contype = 'x' AND c.conrelid = r.oid)"
+        " FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace"
+        " JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped"
+        " JOIN pg_type ty ON ty.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = ty.typnamespace"
+        " WHERE rn.nspname = $1 AND r.relname = $2 ORDER BY a.attnum";
+    const char *p[] = {g->pg.schema, name};
+    char what[400];
+    snprintf(what, sizeof what, "could not read the catalog of table \"%s.%s\"", g->pg.schema, name);
+    PGresult *r = sl_pg_query(&g->pg, sql, 2, p, err, what);
+    if (!r)
+        return -1;
+    info_clear(in);
+    in->name = sl_strdup(name);
+    in->read_ms = sl_mono_ms();
+    int n = PQntuples(r);
+    in->found = n > 0;
+    in->movable = n > 0 && PQgetvalue(r, 0, 2)[0] == 'f';
+    in->leveled = n > 0 && PQgetvalue(r, 0, 3)[0] == 'f';
+    in->cols = calloc((size_t)(n ? n : 1), sizeof *in->cols);
+    in->types = calloc((size_t)(n ? n : 1), sizeof *in->types);
+    if (!in->cols || !in->types)
+        abort();
+    for (int i = 0; i < n; i++) {
+        in->cols[i] = sl_strdup(PQgetvalue(r, i, 0));
+        in->types[i] = sl_strdup(PQgetvalue(r, i, 1));
     }
-    g->npend = 0;
+    in->ncols = n;
+    PQclear(r);
+    return 0;
 }
 
-int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err)
+static bool info_has_columns(const sl_pg_tinfo_t *in, const sl_table_t *t)
 {
+    for (int i = 0; i < t->ncolumns; i++) {
+        bool hit = false;
+        for (int j = 0; j < in->ncols && !hit; j++)
+            hit = !strcmp(in->cols[j], t->columns[i].name);
+        if (!hit && !sl_pg_is_recreated_generated(t, &t->columns[i]))
+            return false;
+    }
+    return true;
+}
+
+/* The index of t's entry in a->info, read or refreshed as needed; -1 on error. */
+static int info_of(sl_pg_target_t *g, const sl_table_t *t, sl_err_t *err)
+{
+    struct sl_pg_apply *a = g->apply;
+    int at = -1;
+    for (int i = 0; i < a->ninfo && at < 0; i++)
+        if (!strcmp(a->info[i].name, t->name))
+            at = i;
+    int64_t now = sl_mono_ms();
+    if (at >= 0) {
+        sl_pg_tinfo_t *in = &a->info[at];
+        bool fresh = now - in->read_ms < INFO_TTL_MS;
+        /* a column added since: read again, unless that was just done */
+        if (fresh && (info_has_columns(in, t) || now - in->read_ms < 1000))
+            return at;
+    } else {
+        sl_pg_tinfo_t *info = realloc(a->info, (size_t)(a->ninfo + 1) * sizeof *info);
+        if (!info)
+            abort();
+        a->info = info;
+        at = a->ninfo++;
+        memset(&a->info[at], 0, sizeof a->info[at]);
+    }
+    if (info_read(g, t->name, &a->info[at], err)) {
+        info_clear(&a->info[at]);
+        a->info[at] = a->info[--a->ninfo];
+        return -1;
+    }
+    return at;
+}
+
+/* ---- the pipeline ----------------------------------------------------------------- */
+
+/* What pending statement p was doing, for an error message. */
+static void pend_what(sl_pg_target_t *g, const sl_pg_pend_t *p, char *buf, size_t size)
+{
+    struct sl_pg_apply *a = g->apply;
+    char label[300], key[600];
+    sl_pg_apply_label(g, p->t, label, sizeof label);
+    const sl_change_t *ch = a->pchs[p->first];
+    if (p->kind == PEND_TRUNCATE) {
+        snprintf(buf, size, "could not truncate table \"%s\"", label);
+        return;
+    }
+    sl_change_op_t op = p->kind == PEND_ROW       ? ch->op
+                        : p->kind == PEND_INSERTS ? SL_OP_INSERT
+                        : p->kind == PEND_UPDATES ? SL_OP_UPDATE
+                                                  : SL_OP_DELETE;
+    const char *verb = op == SL_OP_INSERT ? "insert" : op == SL_OP_UPDATE ? "update" : "delete";
+    sl_apply_key_text(p->t, ch, key, sizeof key);
+    if (p->kind == PEND_ROW)
+        snprintf(buf, size, "could not %s %s in table \"%s\"", verb, key, label);
+    else
+        snprintf(buf, size, "could not %s %d rows (%s and %d more) in table \"%s\"", verb, p->n,
+                 key, p->n - 1, label);
+}
+
+int sl_pg_apply_send(sl_pg_target_t *g, sl_pg_pend_kind_t kind, const sl_table_t *t,
+                     const sl_change_t *const *chs, int n, int info, const char *what,
+                     sl_err_t *err)
+{
+    struct sl_pg_apply *a = g->apply;
     PGconn *conn = g->pg.conn;
-    if (!conn || PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+    const sl_pg_stmt_t *st = NULL;
+    if (kind != PEND_TRUNCATE && !(st = sl_pg_apply_prepared(g, what, err)))
+        return -1;
+    if (a->npend >= PIPELINE_MAX && sl_pg_apply_drain(g, err))
+        return -1;
+    if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn))
+        return sl_err_set(err, SL_E_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(conn));
+    for (int i = 0; i < a->nparams; i++)
+        a->vals[i] = a->offs[i] == SL_PG_NO_VALUE ? NULL : a->params.data + a->offs[i];
+    int ok = st ? PQsendQueryPrepared(conn, st->name, a->nparams, a->vals, NULL, NULL, 0)
+                : PQsendQueryParams(conn, a->sql.data, 0, NULL, NULL, NULL, NULL, 0);
+    if (!ok) {
+        sl_pg_fail(&g->pg, NULL, err, what);
+        sl_pg_apply_drain(g, NULL);
+        return -1;
+    }
+    if (a->npend == a->cappend) {
+        a->cappend = a->cappend ? 2 * a->cappend : 64;
+        a->pend = realloc(a->pend, (size_t)a->cappend * sizeof *a->pend);
+        if (!a->pend)
+            abort();
+    }
+    if (a->npchs + n > a->cappchs) {
+        while (a->npchs + n > a->cappchs)
+            a->cappchs = a->cappchs ? 2 * a->cappchs : 1024;
+        a->pchs = realloc(a->pchs, (size_t)a->cappchs * sizeof *a->pchs);
+        if (!a->pchs)
+            abort();
+    }
+    memcpy(a->pchs + a->npchs, chs, (size_t)n * sizeof *chs);
+    a->pend[a->npend++] = (sl_pg_pend_t){.kind = kind, .t = t, .first = a->npchs, .n = n, .info = info};
+    a->npchs += n;
+    return 0;
+}
+
+/* Checks the result r of pending statement p (COMMAND_OK or TUPLES_OK). Returns 1
+ * with *suspect set when a set UPDATE updated too few rows (which one is missing is
+ * asked after the pipeline), -1 with err set when a row is missing, else 0. */
+static int check(sl_pg_target_t *g, const sl_pg_pend_t *p, PGresult *r, sl_err_t *err)
+{
+    struct sl_pg_apply *a = g->apply;
+    char label[300];
+    const sl_change_t *ch = a->pchs[p->first];
+    switch (p->kind) {
+    case PEND_ROW:
+        if (ch->op != SL_OP_INSERT && !strcmp(PQcmdTuples(r), "0"))
+            return sl_apply_missing(p->t, ch, sl_pg_apply_label(g, p->t, label, sizeof label), err);
         return 0;
+    case PEND_UPDATES:
+        return strtol(PQcmdTuples(r), NULL, 10) == p->n ? 0 : 1;
+    case PEND_DELETES:
+        if (PQntuples(r) > 0) {
+            long ord = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+            if (ord >= 1 && ord <= p->n)
+                ch = a->pchs[p->first + ord - 1];
+            return sl_apply_missing(p->t, ch, sl_pg_apply_label(g, p->t, label, sizeof label), err);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int sl_pg_apply_drain(sl_pg_target_t *g, sl_err_t *err)
+{
+    struct sl_pg_apply *a = g->apply;
+    PGconn *conn = g->pg.conn;
+    if (!a || !conn || PQpipelineStatus(conn) == PQ_PIPELINE_OFF) {
+        if (a)
+            a->npend = 0;
+        return 0;
+    }
     sl_err_t first = {0};
     bool failed = false;
+    int suspect = -1;
+    char what[1024];
     if (!PQpipelineSync(conn)) {
         sl_pg_fail(&g->pg, NULL, &first, "could not send pipelined changes");
         failed = true;
     }
-    for (int i = 0; i < g->npend && !failed; i++) {
+    for (int i = 0; i < a->npend && !failed; i++) {
+        const sl_pg_pend_t *p = &a->pend[i];
         PGresult *r = PQgetResult(conn);
         if (!r) {
-            sl_pg_fail(&g->pg, NULL, &first, g->pend[i].what);
+            pend_what(g, p, what, sizeof what);
+            sl_pg_fail(&g->pg, NULL, &first, what);
             failed = true;
             break;
         }
         ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_COMMAND_OK) {
-            if (g->pend[i].op != SL_OP_INSERT && !strcmp(PQcmdTuples(r), "0")) {
-                sl_err_set(&first, SL_E_DATA, "%s of a row missing from the target table \"%s\"",
-                           g->pend[i].op == SL_OP_UPDATE ? "update" : "delete", g->pend[i].label);
-                sl_err_detail(&first, "%s", g->pend[i].key);
-                sl_err_hint(&first, "the target has diverged from the source: run `sluice verify`, then "
-                                    "reload the table with --restart");
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            int rc = check(g, p, r, &first);
+            if (rc < 0)
                 failed = true;
-            }
+            else if (rc > 0 && suspect < 0)
+                suspect = i;
             PQclear(r);
         } else if (st == PGRES_PIPELINE_ABORTED) {
             PQclear(r);
         } else {
-            sl_pg_fail(&g->pg, r, &first, g->pend[i].what); /* clears r */
+            pend_what(g, p, what, sizeof what);
+            sl_pg_fail(&g->pg, r, &first, what); /* clears r */
             failed = true;
         }
         while ((r = PQgetResult(conn)) && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
             PQclear(r); /* the end of this statement's results (NULL) */
         if (r) { /* a sync already: nothing more to read */
             PQclear(r);
-            pending_clear(g);
+            a->npend = 0;
             PQexitPipelineMode(conn);
             goto out;
         }
     }
     /* the rest after a failure, up to the sync */
-    for (int guard = 0; guard < 4 * (g->npend + 2) && PQstatus(conn) == CONNECTION_OK; guard++) {
+    for (int guard = 0; guard < 4 * (a->npend + 2) && PQstatus(conn) == CONNECTION_OK; guard++) {
         PGresult *r = PQgetResult(conn);
         if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             PQclear(r);
@@ -407,12 +355,24 @@ int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err)
         }
         PQclear(r);
     }
-    pending_clear(g);
     if (!PQexitPipelineMode(conn) && !failed) {
         sl_err_set(&first, SL_E_INTERNAL, "could not leave pipeline mode: %s", PQerrorMessage(conn));
         failed = true;
     }
 out:
+    if (!failed && suspect >= 0 && err) {
+        /* a set UPDATE missed a row: name it (the pipeline is over, the rows it updated
+         * are there, the missing one is not) */
+        sl_pg_pend_t p = a->pend[suspect];
+        a->npend = 0;
+        char label[300];
+        const sl_change_t *ch = sl_pg_apply_missing(g, p.t, p.info, a->pchs + p.first, p.n, &first);
+        if (ch || !first.code)
+            sl_apply_missing(p.t, ch ? ch : a->pchs[p.first],
+                             sl_pg_apply_label(g, p.t, label, sizeof label), &first);
+        failed = true;
+    }
+    a->npend = 0;
     if (failed) {
         if (err)
             *err = first;
@@ -421,141 +381,95 @@ out:
     return 0;
 }
 
-static int pipeline_send(sl_pg_target_t *g, const stmt_t *st, struct sl_pg_apply *a, const sl_table_t *t,
-                         const sl_change_t *ch, const char *label, const char *what, sl_err_t *err)
+/* ---- the hold --------------------------------------------------------------------- */
+
+/* Sends the changes of queue q: plans them and sends each step. */
+static int send_queue(sl_pg_target_t *g, sl_apply_queue_t *q, sl_err_t *err)
 {
-    PGconn *conn = g->pg.conn;
-    if (g->npend >= PIPELINE_MAX && sl_pg_pipeline_flush(g, err))
-        return -1;
-    if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn))
-        return sl_err_set(err, SL_E_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(conn));
-    if (g->npend == g->cappend) {
-        int cap = g->cappend ? g->cappend * 2 : 64;
-        struct sl_pg_pending *p = realloc(g->pend, sizeof *p * (size_t)cap);
-        if (!p)
-            abort();
-        g->pend = p;
-        g->cappend = cap;
+    struct sl_pg_apply *a = g->apply;
+    const sl_table_t *t = q->t;
+    /* read by apply_changes (no query here: the pipeline may be on) */
+    int info = -1;
+    for (int i = 0; i < a->ninfo && info < 0; i++)
+        if (!strcmp(a->info[i].name, t->name))
+            info = i;
+    const sl_pg_tinfo_t *in = info >= 0 ? &a->info[info] : NULL;
+    bool sets = in && in->found && info_has_columns(in, t);
+    sl_apply_mode_t mode = {.leveled = sets && in->leveled,
+                            .group_updates = false, /* not leveled: a unique index orders them */
+                            .set_min = sets ? 8 : 1 << 30,
+                            .set_max = 10000};
+    if (mode.leveled)
+        sl_apply_merge(&a->plan, q);
+    sl_apply_plan_build(&a->plan, t, q->chs, q->n, &mode);
+    for (int s = 0; s < a->plan.nsteps; s++) {
+        const sl_apply_step_t *st = &a->plan.steps[s];
+        const sl_change_t *const *chs = a->plan.order + st->first;
+        int rc;
+        if (st->kind == SL_STEP_ONE) {
+            rc = sl_pg_apply_one(g, t, chs[0], err);
+        } else if (st->kind == SL_STEP_TRUNCATE) {
+            char label[300], what[400];
+            snprintf(what, sizeof what, "could not truncate table \"%s\"",
+                     sl_pg_apply_label(g, t, label, sizeof label));
+            sl_buf_reset(&a->sql);
+            a->nparams = 0;
+            rc = sl_buf_adds(&a->sql, "TRUNCATE ", err) ||
+                         sl_pg_add_qname(&a->sql, g->pg.schema, t->name, err) ||
+                         sl_pg_apply_send(g, PEND_TRUNCATE, t, chs, 1, info, what, err)
+                     ? -1
+                     : 0;
+        } else {
+            rc = sl_pg_apply_step(g, t, info, chs, st->n, st->kind, err);
+        }
+        if (rc)
+            return -1;
     }
-    if (!PQsendQueryPrepared(conn, st->name, a->nparams, a->vals, NULL, NULL, 0)) {
-        sl_pg_fail(&g->pg, NULL, err, what);
-        sl_err_t ignored;
-        sl_pg_pipeline_flush(g, &ignored);
-        return -1;
-    }
-    char key[600];
-    struct sl_pg_pending *p = &g->pend[g->npend++];
-    p->op = (char)ch->op;
-    p->what = sl_strdup(what);
-    p->label = sl_strdup(label);
-    p->key = sl_strdup(sl_apply_key_text(t, ch, key, sizeof key));
     return 0;
 }
 
-static int apply_one(sl_pg_target_t *g, const sl_table_t *t, const sl_change_t *ch,
-                     const char *label, sl_err_t *err)
+int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err)
 {
-    struct sl_pg_apply *a = apply_of(g, t->ncolumns);
-    int bad = -1;
-    int rc = build(a, &g->pg, t, ch, &bad, err);
-    if (rc == 1)
-        return nul_byte(t, ch, bad, label, err);
+    struct sl_pg_apply *a = g->apply;
+    if (!a)
+        return 0;
+    int rc = 0;
+    for (int i = 0; err && i < a->hold.nq && !rc; i++)
+        rc = send_queue(g, &a->hold.q[i], err);
     if (rc)
-        return -1;
-    char key[600], what[1024];
-    const char *verb = ch->op == SL_OP_INSERT ? "insert" : ch->op == SL_OP_UPDATE ? "update"
-                                                                                   : "delete";
-    snprintf(what, sizeof what, "could not %s %s in table \"%s\"", verb,
-             sl_apply_key_text(t, ch, key, sizeof key), label);
-    const stmt_t *st = prepared(g, a, what, err);
-    if (!st)
-        return -1;
-    for (int i = 0; i < a->nparams; i++)
-        a->vals[i] = a->offs[i] == NO_VALUE ? NULL : a->params.data + a->offs[i];
-    return pipeline_send(g, st, a, t, ch, label, what, err);
-}
-
-/* Fills err from the failed COPY of chs[0..n), naming the change its context line
- * points at. */
-static int copy_failed(sl_pg_t *pg, const sl_table_t *t, const sl_change_t *chs, int n,
-                       PGresult *r, const char *label, sl_err_t *err)
-{
-    long line;
-    char col[256], key[600], what[1024];
-    sl_pg_copy_context(r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL, &line, col, sizeof col);
-    if (line <= 0 || line > n)
-        snprintf(what, sizeof what, "could not insert into table \"%s\"", label);
-    else if (col[0])
-        snprintf(what, sizeof what, "could not insert %s into table \"%s\", column \"%s\"",
-                 sl_apply_key_text(t, &chs[line - 1], key, sizeof key), label, col);
+        sl_pg_apply_drain(g, NULL);
     else
-        snprintf(what, sizeof what, "could not insert %s into table \"%s\"",
-                 sl_apply_key_text(t, &chs[line - 1], key, sizeof key), label);
-    return sl_pg_fail(pg, r, err, what);
-}
-
-/* Writes the INSERTs chs[0..n) with one COPY. */
-static int insert_run(sl_pg_target_t *g, const sl_table_t *t, const sl_change_t *chs, int n,
-                      const char *label, sl_err_t *err)
-{
-    sl_pg_t *pg = &g->pg;
-    if (sl_pg_pipeline_flush(g, err) || sl_pg_copy_start(pg, t, label, err))
-        return -1;
-    sl_buf_t *b = &g->copy;
-    sl_buf_reset(b);
-    int rc = 0, bad = -1;
-    for (int i = 0; i < n && !rc; i++) {
-        rc = sl_pg_copy_row(t, chs[i].row, b, &bad, err);
-        if (rc == 1)
-            nul_byte(t, &chs[i], bad, label, err);
-        else if (!rc && b->len >= COPY_CHUNK)
-            rc = sl_pg_copy_send(pg, b, label, err);
-    }
-    if (rc) {
-        sl_pg_copy_abort(pg, "sluice stopped this COPY");
-        sl_buf_reset(b);
-        return -1;
-    }
-    PGresult *r;
-    rc = sl_pg_copy_end(pg, b, label, &r, err);
-    return rc == 1 ? copy_failed(pg, t, chs, n, r, label, err) : rc;
+        rc = sl_pg_apply_drain(g, err);
+    sl_apply_hold_reset(&a->hold);
+    a->npchs = 0;
+    return rc;
 }
 
 int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_change_t *chs,
                                int n, sl_err_t *err)
 {
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
-    char label[300];
-    snprintf(label, sizeof label, "%s.%s", g->pg.schema, t->name);
     for (int i = 0; i < n; i++)
         if (sl_apply_check(t, &chs[i], err))
             return -1;
-    for (int i = 0; i < n;) {
-        const sl_change_t *ch = &chs[i];
-        int run = sl_apply_insert_run(chs, i, n);
-        if (run > 1) {
-            if (insert_run(g, t, ch, run, label, err))
-                return -1;
-            i += run;
-            continue;
-        }
-        if (ch->op == SL_OP_TRUNCATE) {
-            sl_buf_t q;
-            sl_buf_init(&q, SQL_MAX);
-            char what[400];
-            snprintf(what, sizeof what, "could not truncate table \"%s\"", label);
-            int rc = sl_pg_pipeline_flush(g, err) || sl_buf_adds(&q, "TRUNCATE ", err) ||
-                     sl_pg_add_qname(&q, g->pg.schema, t->name, err) ||
-                     sl_pg_exec(&g->pg, q.data, err, what);
-            sl_buf_free(&q);
-            if (rc)
-                return -1;
-        } else if (apply_one(g, t, ch, label, err)) {
-            return -1;
-        }
-        i++;
+    struct sl_pg_apply *a = sl_pg_apply_of(g);
+    int info = info_of(g, t, err);
+    if (info < 0)
+        return -1;
+    if (a->hold.nchanges == 0 && n >= INSERT_NOW && sl_apply_insert_run(chs, 0, n) == n) {
+        /* Only inserts and nothing held: one COPY now keeps every order and saves the
+         * copy into the hold (an insert-only stream). */
+        const sl_change_t **p = malloc((size_t)n * sizeof *p);
+        if (!p)
+            abort();
+        for (int i = 0; i < n; i++)
+            p[i] = &chs[i];
+        int rc = sl_pg_apply_step(g, t, info, p, n, SL_STEP_INSERT, err);
+        free(p);
+        return rc;
     }
-    return 0;
+    sl_apply_hold_add(&a->hold, t, a->info[info].found && a->info[info].movable, chs, n);
+    return sl_apply_hold_full(&a->hold) ? sl_pg_pipeline_flush(g, err) : 0;
 }
 
 /* ---- columns --------------------------------------------------------------------- */
@@ -572,7 +486,7 @@ static int alter(sl_pg_target_t *g, const sl_table_t *t, const sl_buf_t *rest, c
                  ? -1
                  : 0;
     sl_buf_free(&q);
-    forget_statements(g);
+    sl_pg_apply_forget(g);
     return rc;
 }
 

@@ -30,9 +30,10 @@ static int qname(sl_buf_t *b, const char *schema, const char *name, sl_err_t *er
 
 static int privilege_hint(sl_pg_t *pg, sl_err_t *err)
 {
+    char role[300];
     if (err && err->code == SL_E_PRIVILEGE)
-        sl_err_hint(err, "GRANT CREATE ON SCHEMA \"%s\" TO %s (and ownership of existing tables)",
-                    pg->schema, pg->user);
+        sl_err_hint(err, "GRANT CREATE ON SCHEMA \"%s\" TO %s",
+                    pg->schema, sl_pg_role_text(pg->user, role, sizeof role));
     return -1;
 }
 
@@ -215,9 +216,10 @@ static int table_cmd(sl_target_t *tgt, const sl_table_t *t, const char *prefix, 
     int rc = sl_buf_adds(&sql, prefix, err) || sl_pg_add_qname(&sql, pg->schema, t->name, err) ||
              sl_pg_exec(pg, sql.data, err, what);
     sl_buf_free(&sql);
+    char role[300];
     if (rc && err && err->code == SL_E_PRIVILEGE)
         sl_err_hint(err, "GRANT %s ON \"%s\".\"%s\" TO %s", privilege, pg->schema, t->name,
-                    pg->user);
+                    sl_pg_role_text(pg->user, role, sizeof role));
     return rc ? -1 : 0;
 }
 
@@ -428,12 +430,14 @@ int sl_pg_target_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *e
     sl_buf_t q;
     if (qname(&q, pg->schema, t->name, err))
         return -1;
-    int rc = 0;
-    for (int i = 0; i < t->nfkeys && !rc; i++)
+    int rc = 0, i = 0;
+    for (; i < t->nfkeys && !rc; i++)
         rc = add_fkey(pg, t, &t->fkeys[i], q.data, err);
+    char role[300];
     if (rc && err && err->code == SL_E_PRIVILEGE)
-        sl_err_hint(err, "GRANT REFERENCES ON the referenced tables TO %s, and own \"%s.%s\"",
-                    pg->user, pg->schema, t->name);
+        sl_err_hint(err, "GRANT REFERENCES ON \"%s\".\"%s\" TO %s; ALTER TABLE \"%s\".\"%s\" OWNER TO %s",
+                    pg->schema, t->fkeys[i - 1].ref_table, sl_pg_role_text(pg->user, role, sizeof role), pg->schema,
+                    t->name, role);
     sl_buf_free(&q);
     return rc;
 }

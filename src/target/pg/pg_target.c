@@ -38,8 +38,7 @@ static void pg_close(sl_target_t *tgt)
     if (!tgt)
         return;
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
-    sl_pg_pipeline_flush(g, NULL); /* frees what is pending */
-    free(g->pend);
+    sl_pg_pipeline_flush(g, NULL); /* drops what is pending */
     sl_pg_disconnect(&g->pg);
     sl_buf_free(&g->copy);
     sl_pg_apply_free(g->apply);
@@ -98,8 +97,10 @@ static int pg_ckpt_setup(sl_target_t *tgt, sl_err_t *err)
         PQclear(r);
         return 0;
     }
+    char role[300];
     if (err && err->code == SL_E_PRIVILEGE)
-        sl_err_hint(err, "GRANT CREATE ON SCHEMA \"%s\" TO %s", pg->schema, pg->user);
+        sl_err_hint(err, "GRANT CREATE ON SCHEMA \"%s\" TO %s", pg->schema,
+                    sl_pg_role_text(pg->user, role, sizeof role));
     return -1;
 }
 
@@ -136,8 +137,11 @@ static int pg_table_state(sl_target_t *tgt, const sl_table_t *t, bool *exists, b
     sl_buf_free(&q);
     return 0;
 fail:
-    if (err && err->code == SL_E_PRIVILEGE)
-        sl_err_hint(err, "GRANT SELECT, INSERT, DELETE, TRUNCATE ON %s TO %s", q.data, pg->user);
+    if (err && err->code == SL_E_PRIVILEGE) {
+        char role[300];
+        sl_err_hint(err, "GRANT SELECT, INSERT, DELETE, TRUNCATE ON %s TO %s", q.data,
+                    sl_pg_role_text(pg->user, role, sizeof role));
+    }
     sl_buf_free(&q);
     return -1;
 }

@@ -4,7 +4,7 @@
  * pg_ddl.c (pure: canonical/native type → PostgreSQL DDL text, CREATE TABLE text),
  * pg_schema.c (create, truncate, finish: enums, indexes, identities, foreign keys),
  * pg_write.c (rows through COPY FROM STDIN) and pg_apply.c (CDC row changes and
- * column changes).
+ * column changes, with pg_apply_row.c and pg_apply_set.c; pg_apply.h).
  */
 #ifndef SL_TARGET_PG_PG_TARGET_H
 #define SL_TARGET_PG_PG_TARGET_H
@@ -16,16 +16,15 @@ typedef struct sl_pg_target {
     sl_target_t base; /* first: the engine sees a sl_target_t */
     sl_pg_t pg;       /* pg.schema is where tables go */
     sl_buf_t copy;    /* COPY data, reused across batches */
-    struct sl_pg_apply *apply; /* pg_apply.c: prepared statements; NULL until first used */
-    /* pg_apply.c: UPDATE/DELETE sent in pipeline mode whose results are still to be read
-     * (see sl_pg_pipeline_flush) */
-    struct sl_pg_pending *pend;
-    int npend, cappend;
+    /* pg_apply.h: changes held, prepared statements, statements in flight; NULL until
+     * first used */
+    struct sl_pg_apply *apply;
 } sl_pg_target_t;
 
-/* Reads the results of the statements pipelined by apply_changes and leaves pipeline
- * mode; the first failure (or a row that was not found) is the error. Every other
- * operation on the connection calls it first. A no-op outside pipeline mode. */
+/* Applies the changes apply_changes holds (set statements and single ones, in one
+ * pipeline), reads every result and leaves pipeline mode; the first failure (or a row
+ * that was not found) is the error. Every other operation on the connection calls it
+ * first. err NULL (rollback, close) drops what is held and the results. */
 int sl_pg_pipeline_flush(sl_pg_target_t *g, sl_err_t *err);
 
 extern const struct sl_target_ops sl_pg_target_ops;

@@ -50,8 +50,11 @@ int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err
         char what[400];
         snprintf(what, sizeof what, "could not write into table \"%s\"", label);
         sl_pg_fail(pg, r, err, what);
-        if (err && err->code == SL_E_PRIVILEGE)
-            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", pg->schema, t->name, pg->user);
+        if (err && err->code == SL_E_PRIVILEGE) {
+            char role[300];
+            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", pg->schema, t->name,
+                        sl_pg_role_text(pg->user, role, sizeof role));
+        }
         return -1;
     }
     PQclear(r);

@@ -2,7 +2,7 @@
 // and what delete's drop_slot offers to clean up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STATES, allowedActions, isAllowed, stateTone, isActive, cleanupLabel } from '../../../web/js/lib/actions.js';
+import { STATES, allowedActions, isAllowed, stateTone, isActive, isEditable, cleanupLabel } from '../../../web/js/lib/actions.js';
 
 test('each state allows exactly the API actions', () => {
   const expected = {
@@ -21,6 +21,13 @@ test('each state allows exactly the API actions', () => {
 
 test('delete is refused while data moves', () => {
   for (const s of ['starting', 'running', 'stopping']) assert.equal(isAllowed('delete', s), false, s);
+});
+
+test('the spec is edited only in a state without a process', () => {
+  const editable = STATES.filter((s) => isEditable(s));
+  assert.deepEqual(editable, ['created', 'paused', 'stopped', 'completed', 'failed']);
+  for (const s of editable) assert.equal(isActive(s), false, `${s} has no process`);
+  assert.equal(isEditable(undefined), false);
 });
 
 test('unknown states and actions allow nothing', () => {

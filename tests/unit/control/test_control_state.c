@@ -41,7 +41,7 @@ static void test_allowed(void **state)
         {SL_ACT_RESUME, "paused"},
         {SL_ACT_PAUSE, "starting, running"},
         {SL_ACT_STOP, "starting, running, paused"},
-        {SL_ACT_EDIT, "created, stopped, completed, failed"},
+        {SL_ACT_EDIT, "created, paused, stopped, completed, failed"},
         {SL_ACT_DELETE, "created, paused, stopped, completed, failed"},
         {SL_ACT_UP, "starting"},
         {SL_ACT_RECOVER, "starting, running"},

@@ -42,6 +42,14 @@ export function isAllowed(action, state) {
   return (FROM[action] || []).includes(state);
 }
 
+// The states whose spec may be changed (PUT /api/v1/streams/{id}): those without a process.
+// A paused stream resumes, a stopped one starts, with the new spec.
+export const EDITABLE = ['created', 'paused', 'stopped', 'completed', 'failed'];
+
+export function isEditable(state) {
+  return EDITABLE.includes(state);
+}
+
 // The badge's tone for state: "ok" (running, completed), "busy" (starting, stopping),
 // "warn" (paused), "bad" (failed), "idle" (created, stopped, unknown).
 export function stateTone(state) {

@@ -59,6 +59,10 @@ static void test_wire_round_trip(void **state)
     s.slot_bytes = 4096;
     strcpy(s.phase, "cdc");
     s.tables[1].done = true;
+    s.tables[0].rows_loaded = 300;
+    s.tables[0].changes_read = 110;
+    s.tables[0].changes_applied = 100;
+    sl_snap_sum(&s);
     char *text = sl_snap_encode(&s);
     sl_err_t err = {0};
     assert_int_equal(sl_snap_decode(text, strlen(text), &d, &err), 0);
@@ -79,6 +83,11 @@ static void test_wire_round_trip(void **state)
     assert_int_equal(d.tables[1].est_rows, -1);
     assert_false(d.tables[0].done);
     assert_true(d.tables[1].done);
+    assert_int_equal(d.tables[0].rows_loaded, 300);
+    assert_int_equal(d.tables[0].changes_read, 110);
+    assert_int_equal(d.tables[0].changes_applied, 100);
+    assert_int_equal(d.rows_loaded, 300);
+    assert_int_equal(d.changes_applied, 100);
     free(text);
     sl_snap_clear(&s);
     sl_snap_clear(&d);
@@ -135,13 +144,28 @@ static void test_rates_progress_eta(void **state)
     assert_true(json_is_null(json_object_get(j, "lag"))); /* a load */
     json_decref(j);
     /* stream progress is unknown while a table without estimate is unfinished */
-    j = sl_agg_summary_json(a, now);
+    j = sl_agg_summary_json(a, "running", now);
     assert_true(json_is_null(json_object_get(j, "progress")));
     assert_int_equal(json_integer_value(json_object_get(j, "rows_written")), 880);
     assert_float_equal(json_real_value(json_object_get(j, "rows_per_sec")), 110.0, 1e-9);
     json_decref(j);
     /* stale: the process went away without a word, so nothing moves any more */
     assert_float_equal(sl_agg_rate(a, true, now + SL_AGG_STALE_SECS + 1), 0.0, 0);
+    /* paused (or stopped): no process, rates 0 at once, whatever the last snapshots said */
+    const char *still[] = {"paused", "stopped", "created", "completed", "failed"};
+    for (size_t i = 0; i < sizeof still / sizeof *still; i++) {
+        j = sl_agg_stats_json(a, "shop", still[i], now);
+        json_t *tot = json_object_get(j, "totals");
+        assert_float_equal(json_real_value(json_object_get(tot, "rows_per_sec_read")), 0.0, 0);
+        assert_float_equal(json_real_value(json_object_get(tot, "rows_per_sec_written")), 0.0, 0);
+        assert_float_equal(json_real_value(json_object_get(json_array_get(json_object_get(j, "tables"), 0),
+                                                           "rows_per_sec")), 0.0, 0);
+        assert_int_equal(json_integer_value(json_object_get(tot, "rows_written")), 880); /* counts stay */
+        json_decref(j);
+        j = sl_agg_summary_json(a, still[i], now);
+        assert_float_equal(json_real_value(json_object_get(j, "rows_per_sec")), 0.0, 0);
+        json_decref(j);
+    }
     sl_agg_free(a);
 }
 
@@ -160,7 +184,7 @@ static void test_progress_capped_and_done(void **state)
     assert_float_equal(json_real_value(json_object_get(tb, "progress")), 1.0, 1e-9);
     assert_float_equal(json_real_value(json_object_get(tb, "eta_seconds")), 0.0, 1e-9);
     json_decref(j);
-    j = sl_agg_summary_json(a, 1.0);
+    j = sl_agg_summary_json(a, "running", 1.0);
     assert_float_equal(json_real_value(json_object_get(j, "progress")), 0.99, 1e-9);
     json_decref(j);
     /* the load completes: everything at 1.0, rates 0 */
@@ -168,7 +192,7 @@ static void test_progress_capped_and_done(void **state)
     make(&s, "r1", 2, 1, 1600, 0);
     strcpy(s.phase, "done");
     assert_true(sl_agg_add(a, &s, 2.0));
-    j = sl_agg_summary_json(a, 2.0);
+    j = sl_agg_summary_json(a, "completed", 2.0);
     assert_float_equal(json_real_value(json_object_get(j, "progress")), 1.0, 1e-9);
     assert_float_equal(json_real_value(json_object_get(j, "rows_per_sec")), 0.0, 0);
     json_decref(j);
@@ -215,14 +239,14 @@ static void test_unknown_stream_json(void **state)
     assert_true(json_is_null(json_object_get(j, "phase")));
     assert_true(json_is_null(json_object_get(j, "updated_at")));
     json_t *tot = json_object_get(j, "totals");
-    const char *keys[] = {"rows_read", "rows_written", "bytes_read", "bytes_written", "batches", "redeliveries",
-                          "duplicates_skipped", "errors", NULL};
+    const char *keys[] = {"rows_read", "rows_written", "bytes_read", "bytes_written", "rows_loaded", "changes_read",
+                          "changes_applied", "batches", "redeliveries", "duplicates_skipped", "errors", NULL};
     for (int i = 0; keys[i]; i++)
         assert_int_equal(json_integer_value(json_object_get(tot, keys[i])), 0);
     assert_true(json_is_real(json_object_get(tot, "rows_per_sec_read")));
     assert_int_equal(json_array_size(json_object_get(j, "tables")), 0);
     json_decref(j);
-    j = sl_agg_summary_json(NULL, 1.0);
+    j = sl_agg_summary_json(NULL, NULL, 1.0);
     assert_int_equal(json_integer_value(json_object_get(j, "rows_read")), 0);
     assert_true(json_is_null(json_object_get(j, "lag_seconds")));
     assert_true(json_is_null(json_object_get(j, "progress")));

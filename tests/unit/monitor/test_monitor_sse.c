@@ -143,6 +143,14 @@ static void test_monitor_events_and_forget(void **state)
     assert_non_null(strstr(d, "target went away"));
     free(d);
     free(expect(sub, "error"));
+    /* then the figures in the new state: no process, so no rate */
+    d = expect(sub, "stats");
+    j = json_loads(d, 0, &je);
+    free(d);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "failed");
+    assert_float_equal(json_real_value(json_object_get(json_object_get(j, "totals"), "rows_per_sec_written")), 0.0, 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "rows_written")), 40);
+    json_decref(j);
     sl_monitor_log(mon, "s_42", "info", "hello");
     d = expect(sub, "log");
     assert_non_null(strstr(d, "\"message\":\"hello\""));

@@ -138,7 +138,12 @@ static const char *value(int r, int c, char *buf, size_t n)
         if (v < 0 && COLS[c].precision == 9)
             snprintf(buf, n, "-%d.%02d", -v, r % 100);
         break;
-    case SL_T_TEXT: snprintf(buf, n, r % 4 == 0 ? "" : "text %d, \"ü\"", r % 7); break;
+    case SL_T_TEXT:
+        if (r % 4 == 0)
+            buf[0] = '\0';
+        else
+            snprintf(buf, n, "text %d, \"ü\"", r % 7);
+        break;
     case SL_T_BYTES: snprintf(buf, n, "b%c%d", 0, r); return buf;
     case SL_T_DATE: snprintf(buf, n, "%s", r % 3 == 2 ? "0044-03-15 BC" : r % 2 ? "2024-02-29" : "0001-01-01"); break;
     case SL_T_TIME: snprintf(buf, n, "%s", r % 2 ? "23:59:59.999999" : "00:00:00"); break;

@@ -31,6 +31,18 @@ static const char EXPECTED[] =
     "# TYPE sluice_bytes_written_total counter\n"
     "sluice_bytes_written_total{stream=\"cdc1\",table=\"public.orders\"} 1100\n"
     "sluice_bytes_written_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 9000\n"
+    "# HELP sluice_rows_loaded_total Rows a load or a change stream's initial load wrote to the target.\n"
+    "# TYPE sluice_rows_loaded_total counter\n"
+    "sluice_rows_loaded_total{stream=\"cdc1\",table=\"public.orders\"} 0\n"
+    "sluice_rows_loaded_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 90\n"
+    "# HELP sluice_changes_read_total Change events read from the source's log.\n"
+    "# TYPE sluice_changes_read_total counter\n"
+    "sluice_changes_read_total{stream=\"cdc1\",table=\"public.orders\"} 12\n"
+    "sluice_changes_read_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 0\n"
+    "# HELP sluice_changes_applied_total Change events applied to the target.\n"
+    "# TYPE sluice_changes_applied_total counter\n"
+    "sluice_changes_applied_total{stream=\"cdc1\",table=\"public.orders\"} 11\n"
+    "sluice_changes_applied_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 0\n"
     "# HELP sluice_batches_total Batches applied to the target.\n"
     "# TYPE sluice_batches_total counter\n"
     "sluice_batches_total{stream=\"cdc1\"} 3\n"
@@ -84,11 +96,13 @@ static void test_exact_text(void **state)
     sl_snap_t cdc, load;
     fill(&cdc, "public.orders", 12, 11);
     strcpy(cdc.phase, "cdc");
+    sl_snap_kind(&cdc, true);
     cdc.batches = 3;
     cdc.lag_seconds = 0.25;
     cdc.slot_bytes = 8192;
     /* a table name with a quote, a backslash and a newline */
     fill(&load, "we\"ird\\na\nme", 100, 90);
+    sl_snap_kind(&load, false);
     load.batches = 9;
     load.redeliveries = 1;
     load.duplicates = 2;

@@ -148,6 +148,20 @@ static void test_zero_dates(void **state)
     assert_false(sl_mysql_is_zero_date("10:00:00", 8));
 }
 
+static void test_account(void **state)
+{
+    char b[64];
+    assert_string_equal(sl_mysql_account("nc_user@localhost", b, sizeof b), "'nc_user'@'localhost'");
+    assert_string_equal(sl_mysql_account("nc_user", b, sizeof b), "'nc_user'@'%'");
+    assert_string_equal(sl_mysql_account("a@b@%", b, sizeof b), "'a@b'@'%'"); /* the last '@' splits */
+    assert_string_equal(sl_mysql_account("o'neil@h", b, sizeof b), "'o''neil'@'h'");
+    assert_string_equal(sl_mysql_account(NULL, b, sizeof b), "CURRENT_USER");
+    assert_string_equal(sl_mysql_account("", b, sizeof b), "CURRENT_USER");
+    char tiny[6];
+    sl_mysql_account("abcdefgh@host", tiny, sizeof tiny); /* cut, still terminated */
+    assert_true(strlen(tiny) < sizeof tiny);
+}
+
 static void test_error_classes(void **state)
 {
     sl_err_t err = {0};
@@ -166,6 +180,10 @@ static void test_error_classes(void **state)
     assert_non_null(strstr(err.hint, "`shop`.*"));
     sl_mysql_fail_code(1227, "42000", "Access denied; you need RELOAD", "lock", "shop", "bob", &err);
     assert_int_equal(err.code, SL_E_PRIVILEGE);
+    /* the GRANT names the account as the server knows it, so that it can be pasted */
+    sl_mysql_fail_code(1227, "42000", "Access denied; you need RELOAD", "lock", "shop", "nc_user@10.0.%", &err);
+    assert_string_equal(err.hint, "grant the global privilege named above, e.g. GRANT RELOAD ON *.* TO "
+                                  "'nc_user'@'10.0.%'");
     static const unsigned data_errors[] = {1264, 1366, 1292, 1406, 1048, 1062, 1452};
     for (size_t i = 0; i < sizeof data_errors / sizeof data_errors[0]; i++) {
         sl_mysql_fail_code(data_errors[i], "22000", "bad value", "write rows", "db", "u", &err);
@@ -188,7 +206,7 @@ int main(void)
         cmocka_unit_test(test_decimal_digits),
         cmocka_unit_test(test_trim_fraction),
         cmocka_unit_test(test_zero_dates),
-        cmocka_unit_test(test_error_classes),
+        cmocka_unit_test(test_error_classes), cmocka_unit_test(test_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

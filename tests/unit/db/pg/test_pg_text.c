@@ -23,6 +23,12 @@ static void test_ident_quoting(void **state)
     assert_int_equal(sl_pg_add_qname(&b, "Sales", "Order Items", NULL), 0);
     assert_string_equal(b.data, "\"Sales\".\"Order Items\"");
     sl_buf_free(&b);
+    /* a role in a hint's GRANT: quoted, so that it pastes whatever its case or characters */
+    char r[16];
+    assert_string_equal(sl_pg_role_text("nc-User", r, sizeof r), "\"nc-User\"");
+    assert_string_equal(sl_pg_role_text("a\"b", r, sizeof r), "\"a\"\"b\"");
+    assert_string_equal(sl_pg_role_text(NULL, r, sizeof r), "CURRENT_USER");
+    assert_string_equal(sl_pg_role_text("a_name_longer_than_this", r, sizeof r), "CURRENT_USER");
 }
 
 static void test_literal_quoting(void **state)

@@ -2,7 +2,8 @@
  * test_monitor_stats.c: unit tests of the stats publisher's sampling (src/monitor/stats.c,
  * without a broker): a source's counters become a snapshot with totals, identity and
  * phase; a detached source's last figures stay as the base that the next source (a cdc
- * stream after its initial load) adds to, table by table; errors are counted.
+ * stream after its initial load) adds to, table by table, with loaded rows and change
+ * events counted apart; errors are counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +79,14 @@ static void test_sample_attach_detach(void **state)
     assert_int_equal(s.tables[0].rows_written, 1005);
     assert_int_equal(s.tables[1].rows_written, 7);
     assert_int_equal(s.rows_written, 1012);
+    /* loaded rows and change events apart: the load's rows, then the change stream's */
+    assert_int_equal(s.tables[0].rows_loaded, 1000);
+    assert_int_equal(s.tables[0].changes_read, 5);
+    assert_int_equal(s.tables[0].changes_applied, 5);
+    assert_int_equal(s.tables[1].rows_loaded, 7);
+    assert_int_equal(s.tables[1].changes_applied, 0);
+    assert_int_equal(s.rows_loaded, 1007);
+    assert_int_equal(s.changes_applied, 5);
     assert_int_equal(s.batches, 2);
     assert_int_equal(s.errors, 1);
     assert_string_equal(s.position, "0/16B3748");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/plan.h"
+#include "core/url.h"
 #include "engine/spec.h"
 
 static void defaults(void **state)
@@ -45,6 +46,54 @@ static void password_merged(void **state)
     assert_string_equal(s->source_url, "mysql://root:p%40s%3As@h:3306/db");
     assert_true(sl_spec_all_tables(s));
     assert_int_equal(s->opt.writers, 2);
+    /* a refused login's hint says where the password was given */
+    assert_true(s->source_password);
+    assert_false(s->target_password);
+    sl_err_set(&err, SL_E_CONNECT, "source: could not connect to MySQL at \"h:3306\": Access denied");
+    sl_err_hint(&err, SL_URL_HINT_PASSWORD);
+    sl_spec_password_hint(s, &err);
+    assert_string_equal(err.hint, "check the user name in the URL and the password in \"source\".password");
+    sl_err_set(&err, SL_E_CONNECT, "target: could not connect to PostgreSQL at \"h\": password authentication failed");
+    sl_err_hint(&err, SL_URL_HINT_PASSWORD);
+    sl_spec_password_hint(s, &err);
+    assert_string_equal(err.hint, SL_URL_HINT_PASSWORD); /* the target's was in its URL */
+    sl_err_set(&err, SL_E_PRIVILEGE, "source: user lacks SELECT");
+    sl_err_hint(&err, "GRANT SELECT ON x TO y");
+    sl_spec_password_hint(s, &err);
+    assert_string_equal(err.hint, "GRANT SELECT ON x TO y"); /* other hints stay */
+    sl_spec_free(s);
+}
+
+/* A cdc stream into files writes its initial load with the change files' columns: the
+ * spec tells the file target through its URL; a load and a database target do not. */
+static void change_columns_marked(void **state)
+{
+    (void)state;
+    sl_spec_t *s;
+    sl_err_t err;
+    assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"mode\":\"cdc\",\"source\":{\"url\":\"postgres://h/d\"},"
+                                   "\"target\":{\"url\":\"file:///out?format=parquet\"}}",
+                                   &s, &err),
+                     0);
+    assert_string_equal(s->target_url, "file:///out?format=parquet&change_columns=true");
+    sl_spec_free(s);
+    assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"mode\":\"cdc\",\"source\":{\"url\":\"postgres://h/d\"},"
+                                   "\"target\":{\"url\":\"s3://b/p?change_columns=false\"}}",
+                                   &s, &err),
+                     0);
+    assert_string_equal(s->target_url, "s3://b/p?change_columns=false");
+    sl_spec_free(s);
+    assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"source\":{\"url\":\"postgres://h/d\"},"
+                                   "\"target\":{\"url\":\"file:///out\"}}",
+                                   &s, &err),
+                     0);
+    assert_string_equal(s->target_url, "file:///out");
+    sl_spec_free(s);
+    assert_int_equal(sl_spec_parse("{\"name\":\"a\",\"mode\":\"cdc\",\"source\":{\"url\":\"postgres://h/d\"},"
+                                   "\"target\":{\"url\":\"postgres://h/e\"}}",
+                                   &s, &err),
+                     0);
+    assert_string_equal(s->target_url, "postgres://h/e");
     sl_spec_free(s);
 }
 
@@ -132,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
         cmocka_unit_test(password_merged),
+        cmocka_unit_test(change_columns_marked),
         cmocka_unit_test(errors_name_the_field),
         cmocka_unit_test(plan_round_trip),
     };
