@@ -552,15 +552,15 @@ static const sl_client_cmd_t cmds[] = {
      "Prints the last verify job of stream ID: running, or its report as `stream verify` does\n"
      "(with its exit codes).",
      1, 1, 0, cmd_verify_status},
-    {"tables", "add|rm|resync ID TABLE...", "add, remove or resync tables of a cdc stream",
-     "Changes the tables of cdc stream ID while the others go on streaming:\n"
+    {"tables", "add|rm|resync STREAM TABLE...", "add, remove or resync tables of a cdc stream",
+     "Changes the tables of cdc stream STREAM (id or name) while the others go on streaming:\n"
      "  add TABLE...     adds tables; each is copied beside the stream, then streams\n"
      "  rm TABLE...      removes tables: their changes are no longer applied; the target\n"
      "                   tables are kept, or dropped with --drop\n"
      "  resync TABLE...  empties each table on the target and copies it again (also one\n"
      "                   that failed alone, options.table_errors \"stop_table\")\n"
      "A running stream applies the change at once; a paused or stopped one when it next\n"
-     "starts. `sluice stream stats ID` shows each table's state.",
+     "starts. `sluice stream stats STREAM` shows each table's state.",
      3, 4096, SL_OPT_DROP, cmd_tables},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

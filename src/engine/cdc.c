@@ -515,9 +515,16 @@ static int retable(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     cd->retable = NULL;
     sl_err_t e = {0};
     int rc = sl_cdc_tables_change(cd, c, req, &answer, &e);
+    stats_cdc_phase(cd);
+    if (rc && e.retriable && !e.fatal) {
+        /* e.g. the source has not ended the last session's binlog connection yet: the
+         * change is tried again after the back-off, and answered then */
+        cd->retable = req;
+        *err = e;
+        return -1;
+    }
     sl_cdc_ctl_reply(cd, req, rc ? sl_cdc_ctl_error(&e) : answer);
     json_decref(req);
-    stats_cdc_phase(cd);
     if (rc && e.retriable) {
         *err = e;
         return -1;
@@ -609,9 +616,11 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
             if (!err->retriable)
                 goto out;
         } else if (cd.retable) {
-            if (retable(&cd, c, err) && (!err->retriable || err->fatal))
+            if (retable(&cd, c, err) == 0)
+                continue;
+            if (!err->retriable || err->fatal)
                 goto out;
-            continue;
+            /* a retriable failure: the back-off below, then the change again */
         } else if (session(&cd, c, err) == 0) {
             break;
         } else if (cd.retable) {

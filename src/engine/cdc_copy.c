@@ -544,7 +544,7 @@ static int clean_stale(cdc_t *cd, int ti, sl_err_t *err)
 
 /* ---- the next step of one table's copy ------------------------------------------------ */
 
-/* Test hook (tests/integration/cdc_copy_toast.sh): with SLUICE_TEST_COPY_STEP=DIR a chunk
+/* Test hook (tests/integration/cdc_tables.sh): with SLUICE_TEST_COPY_STEP=DIR a chunk
  * is read only when the file DIR/go exists, which it takes; DIR/chunks then counts the
  * chunks read. Compiled only into test builds (CMake option SLUICE_TEST_HOOKS, which
  * scripts/build.sh turns on): a release binary ignores the variable. */

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -201,6 +202,27 @@ bool sl_cdc_wcopy_fail(cdc_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err
     sl_warn("table \"%s\" stops alone (options.table_errors is \"stop_table\"): %s", label, err->message);
     sl_cdc_copy_failed(cd, ti, err->message);
     return true;
+}
+
+int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err)
+{
+    if (err->code != SL_E_DATA && err->code != SL_E_SCHEMA && err->code != SL_E_LIMIT)
+        return -1;
+    /* the targets name the table as "name" or "schema.name" (target/apply.c) */
+    for (const char *q = strchr(err->message, '"'); q; q = strchr(q + 1, '"')) {
+        const char *end = strchr(q + 1, '"');
+        if (!end)
+            break;
+        size_t len = (size_t)(end - q - 1);
+        for (int i = 0; i < cd->ntables; i++) {
+            const char *n = cd->tables[i]->name;
+            size_t nl = strlen(n);
+            if (nl <= len && !memcmp(end - nl, n, nl) && (nl == len || end[-(ptrdiff_t)nl - 1] == '.'))
+                return i;
+        }
+        q = end;
+    }
+    return -1;
 }
 
 void sl_cdc_wcopy_settled(cdc_t *cd, const sl_cdc_wcopy_t *w)

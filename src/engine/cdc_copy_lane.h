@@ -42,6 +42,10 @@ int sl_cdc_wcopy_mark(struct cdc *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const
  * (options.table_errors "stop_table", and the target refused the data): recorded in w,
  * and the transaction is to be applied again without it. */
 bool sl_cdc_wcopy_fail(struct cdc *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err);
+/* The table a target error names, for an error raised after the changes were handed
+ * over (a set-based apply runs what it holds at the checkpoint or COMMIT): the index of
+ * the stream's table whose name the message quotes, -1 when none or not a data error. */
+int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err);
 /* After the commit: the copy rows into the stats. */
 void sl_cdc_wcopy_settled(struct cdc *cd, const sl_cdc_wcopy_t *w);
 

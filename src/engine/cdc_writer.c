@@ -283,6 +283,8 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
     for (;;) {
         w->fail_table = -1;
         outcome_t o = apply_once(w, v, napplied, err);
+        if (o == FAILED && w->fail_table < 0) /* raised by held changes, at the checkpoint */
+            w->fail_table = sl_cdc_wcopy_blame(w->cd, err);
         if (o != FAILED || !sl_cdc_wcopy_fail(w->cd, &w->copy, w->fail_table, err))
             return o;
         *err = (sl_err_t){0};

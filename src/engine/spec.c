@@ -42,7 +42,7 @@ static const sl_opt_t rows[] = {
      .choices = {{"transaction", SL_OPT_MODES}, {"key", SL_OPT_MODES}}, .dflt = "transaction",
      .modes = SL_OPT_CDC, .doc = "apply whole source transactions in commit order, or lanes by key"},
     {.name = "table_errors", .type = SL_OPT_ENUM,
-     .choices = {{"stop_stream", SL_OPT_CDC}, {"stop_table", SL_OPT_CDC}}, .dflt = "stop_stream",
+     .choices = {{"stop_stream", SL_OPT_MODES}, {"stop_table", SL_OPT_MODES}}, .dflt = "stop_stream",
      .modes = SL_OPT_CDC,
      .doc = "a table whose changes the target refuses stops the whole stream, or only itself (resync it once fixed)"},
 };

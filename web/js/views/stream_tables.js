@@ -7,25 +7,16 @@
 import { api, enc } from '../api.js';
 import { h, replace, errorBox } from '../dom.js';
 import { fmtInt } from '../lib/format.js';
-
-const TONES = { copying: 'busy', streaming: 'ok', failed: 'bad', removed: 'idle' };
-
-// Whether stream s has tables to change one by one: a cdc stream with a list of tables.
-export function tablesEditable(s) {
-  const t = s?.spec?.source?.tables;
-  return s?.spec?.mode === 'cdc' && Array.isArray(t) && t.length > 0 && !t.includes('*');
-}
+import { tablesEditable, parseTableNames, stateNote, stateTone } from '../lib/stream-tables.js';
 
 // The state cell of table row tb (stats "tables" entry).
 export function tableState(tb) {
   if (!tb.state) return null;
-  const copied = tb.state === 'copying' && typeof tb.copied_rows === 'number'
-    ? h('div', { class: 'small muted', 'data-copied': String(tb.copied_rows) },
-        `${fmtInt(tb.copied_rows)}${typeof tb.est_rows === 'number' ? ` of ~${fmtInt(tb.est_rows)}` : ''} rows copied`)
-    : null;
-  const err = tb.state === 'failed' && tb.error ? h('div', { class: 'small bad-text', 'data-table-error': '' }, tb.error) : null;
+  const note = stateNote(tb, fmtInt);
+  const attrs = tb.state === 'failed' ? { class: 'small bad-text', 'data-table-error': '' }
+    : { class: 'small muted', 'data-copied': String(tb.copied_rows) };
   return h('td', { 'data-table-state': tb.state },
-    h('span', { class: `badge ${TONES[tb.state] || 'idle'}` }, tb.state), copied, err);
+    h('span', { class: `badge ${stateTone(tb.state)}` }, tb.state), note ? h('div', attrs, note) : null);
 }
 
 async function run(errBox, button, call, onDone) {
@@ -76,7 +67,7 @@ export function addTablesForm(s, { errBox, onDone }) {
     h('div', { class: 'help small muted' }, 'Each new table is copied while the others go on streaming.'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const tables = input.value.split(/[\s,]+/).filter(Boolean);
+    const tables = parseTableNames(input.value);
     if (!tables.length) return;
     run(errBox, add, () => api('POST', `/streams/${enc(s.id)}/tables`, { tables }), (r) => {
       input.value = '';
