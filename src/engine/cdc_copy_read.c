@@ -73,8 +73,15 @@ int sl_cdc_copy_order(cdc_t *cd, int ti, sl_err_t *err)
 }
 
 /* Whether the snapshot sees every transaction the reader has read (see the top). */
-static bool sees_all_read(const sl_copy_t *cp, const sl_cdc_snap_t *snap)
+static bool sees_all_read(const cdc_t *cd, const sl_copy_t *cp, const sl_cdc_snap_t *snap)
 {
+    /* A snapshot known by its position (MariaDB): the transaction read last must lie
+     * before it. MariaDB writes a transaction to the binlog, where the stream reads it,
+     * before the engine's commit makes it visible, and a snapshot taken in between holds
+     * a position before it: a change the stream dropped as above the chunk would then be
+     * in neither the chunk nor the stream. */
+    if (snap->below && cd->cur_lsn && !sl_cdc_snap_sees(snap, cd->cur_lsn, 0))
+        return false;
     for (int i = 0; i < cp->nxids; i++)
         if (sl_cdc_snap_running(snap, cp->xids[i]))
             return false;
@@ -175,7 +182,7 @@ static int take(cdc_t *cd, copy_table_t *T, sl_cdc_snap_t *snap, bool need_cur, 
         }
         return 0;
     }
-    if (!sees_all_read(cp, snap) || (need_cur && sl_cdc_snap_running(snap, cp->cur_xid))) {
+    if (!sees_all_read(cd, cp, snap) || (need_cur && sl_cdc_snap_running(snap, cp->cur_xid))) {
         /* committed, and read from the stream, but not visible yet: a moment later */
         sl_cdc_snap_clear(snap);
         return cd->ops->snap_done(cd->conn, cp->src, err) ? -1 : 0;
