@@ -341,10 +341,14 @@ int sl_mysql_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, con
         return memchr(p, 'e', n) || memchr(p, 'E', n) ? 0 : sl_buf_adds(b, "e0", err);
     case SL_T_DECIMAL: case SL_T_MONEY:
         return decimal_literal(b, t, c, p, n, why, whylen, err);
+    /* `_binary x'..'`, not a bare x'..': a bare hex literal is a hybrid of number and
+     * string, and MariaDB 10.11 types it in a derived table (the grouped UPDATE's
+     * JOIN (SELECT .. UNION ALL ..)) as a BLOB whose length wraps at 64 KB, silently
+     * storing length mod 65536; beside a geometry column the server crashed instead. */
     case SL_T_BYTES:
-        return sl_mysql_add_hex(b, p, n, err);
+        return sl_buf_adds(b, "_binary ", err) || sl_mysql_add_hex(b, p, n, err);
     case SL_T_GEOMETRY:
-        if (sl_buf_adds(b, "ST_GeomFromWKB(", err) || sl_mysql_add_hex(b, p, n, err) ||
+        if (sl_buf_adds(b, "ST_GeomFromWKB(_binary ", err) || sl_mysql_add_hex(b, p, n, err) ||
             sl_buf_addc(b, ')', err))
             return -1;
         return 0;

@@ -118,8 +118,8 @@ static void test_literals(void **state)
     LIT(tx, "it's \\ 😀", "'it\\'s \\\\ 😀'");
     LIT(tx, "", "''");
     LIT(js, "{\"a\": \"b\"}", "'{\\\"a\\\": \\\"b\\\"}'");
-    LIT(by, "\x01\xfe", "x'01fe'");
-    LIT(ge, "\x01\x01", "ST_GeomFromWKB(x'0101')");
+    LIT(by, "\x01\xfe", "_binary x'01fe'");
+    LIT(ge, "\x01\x01", "ST_GeomFromWKB(_binary x'0101')");
     bt->fixed = true; /* BIT(4) */
     LIT(bt, "0101", "b'0101'");
     bt->fixed = false; /* varbit(4): text, so that '01' keeps its length */
