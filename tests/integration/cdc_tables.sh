@@ -12,7 +12,8 @@
 #   - d, damaged on the target (rows deleted, values changed), fails alone on the next
 #     change to a missing row (options.table_errors "stop_table") while a streams on, and
 #     is resynced;
-#   - b is removed: kept on the target (PostgreSQL case) or dropped (MariaDB case, --drop).
+#   - b is removed: kept on the target (PostgreSQL case) or dropped (MariaDB case, --drop);
+#   - then `sluice run` with a spec edited between runs: [a], [a, c], [c].
 #
 # A writer inserts, updates and deletes rows of a, b, c and d throughout. At the end a, c
 # and d equal the source row by row (count and md5 of every row, both sides), the removed
@@ -219,10 +220,49 @@ run_case() {
   api_ok 204 DELETE "/api/v1/streams/$sid?drop_slot=true"
 }
 
+# `sluice run` given a spec whose table list changed since its last run: PostgreSQL ->
+# PostgreSQL, [a], then [a, c] (c copied beside the stream), then [c] (a left as it was).
+run_spec_case() {
+  local SRC=sl_tables_run_src TGT=sl_tables_run_tgt NAME=tables-run a_at pid
+  cdc_pg_db "$SRC"
+  cdc_pg_db "$TGT"
+  make_tables pg "$SRC"
+  write_cdc_spec "$TMPD/run.json" "$NAME" "$(pg_url "$SRC")" "$(pg_url "$TGT")" '{"writers": 1, "chunk_rows": 1000}' '["a"]'
+  cdc_track "$TMPD/run.json" "$SRC"
+  rm -f "$TMPD/run.stop"
+  writer pg "$SRC" "$TMPD/run.stop" &
+  CDC_BG_PIDS+=($!)
+  cdc_start run "$TMPD/run.json" "$TMPD/run.data"
+  pid=$CDC_PID
+  wait_for "cdc_copied pg $TGT $NAME || ! kill -0 $pid" 120 && cdc_alive "$pid" || cdc_die "run [a]: no copy"
+  cdc_stop "$pid"
+  jq '.source.tables = ["a", "c"]' "$TMPD/run.json" >"$TMPD/run2.json" && mv "$TMPD/run2.json" "$TMPD/run.json"
+  cdc_start run "$TMPD/run.json" "$TMPD/run.data"
+  pid=$CDC_PID
+  wait_for "grep -q 'table \"public.c\": copied (' '$CDC_LOG' || ! kill -0 $pid" 180 && cdc_alive "$pid" ||
+    cdc_die "run [a, c]: c was not copied"
+  cdc_stop "$pid"
+  jq '.source.tables = ["c"]' "$TMPD/run.json" >"$TMPD/run2.json" && mv "$TMPD/run2.json" "$TMPD/run.json"
+  cdc_start run "$TMPD/run.json" "$TMPD/run.data"
+  pid=$CDC_PID
+  wait_for "grep -q 'table \"public.a\" left the stream' '$CDC_LOG' || ! kill -0 $pid" 120 && cdc_alive "$pid" ||
+    cdc_die "run [c]: a did not leave the stream"
+  a_at=$(digest pg "$TGT" a)
+  sleep 2
+  touch "$TMPD/run.stop"
+  wait_for "same pg $SRC $TGT c" 120 || true
+  cdc_stop "$pid"
+  assert_eq "$(digest pg "$SRC" c)" "$(digest pg "$TGT" c)" "run: table c, source (expected) and target"
+  assert_eq "$a_at" "$(digest pg "$TGT" a)" "run: a changed on the target after it left the spec"
+  [ "$(digest pg "$SRC" a)" != "$a_at" ] || die "run: a had no write on the source after it left the spec"
+  note "run: c added and a removed by editing the spec; c equals the source, a kept as it was"
+}
+
 export SLUICE_API_KEY="key-$RANDOM$RANDOM"
 SRV_KEY=$SLUICE_API_KEY
 srv_start srv "$TMPD/data"
 run_case pg
 run_case my
 srv_stop
+run_spec_case
 note "ok"
