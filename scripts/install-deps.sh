@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libpq-dev libmariadb-dev libnats-dev nats-server libmicrohttpd-dev libjansson-dev
+  libpq-dev libmariadb-dev libnats-dev nats-server libmicrohttpd-dev libgnutls28-dev libjansson-dev
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libcmocka-dev
   postgresql postgresql-client mariadb-server mariadb-client sysbench pgloader

@@ -39,6 +39,7 @@ static void usage(FILE *f)
             "  server             run the API server with its embedded broker\n"
             "  connection ...     add, list, show, test, rm connections on a server\n"
             "  stream ...         create, list, show, start, pause, resume, stop, rm, watch streams\n"
+            "  key ...            add, list, rm the server's API keys (read-only or admin)\n"
             "  options            print the spec options and URL parameters (Markdown or --json)\n"
             "  version            print the version\n"
             "\n"
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
         rc = sl_cli_connection(argc - 1, argv + 1);
     else if (strcmp(cmd, "stream") == 0)
         rc = sl_cli_stream(argc - 1, argv + 1);
+    else if (strcmp(cmd, "key") == 0)
+        rc = sl_cli_key(argc - 1, argv + 1);
     else if (strcmp(cmd, "options") == 0)
         rc = sl_cli_options(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -112,26 +112,38 @@ static int write_private(const char *path, const char *text, sl_err_t *err)
 
 /* The broker's password: DIR/nats/password (0600), made on the first start. Only
  * sluice knows it, so no other local user can reach the broker. */
+/* Reads DIR/nats/password into pw (65 bytes): 1 when it holds a valid one, 0 when it is
+ * damaged (warned), -1 with errno when it cannot be opened. */
+static int read_password(const char *path, char *pw)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    ssize_t r = fstat(fd, &sb) == 0 ? read(fd, pw, 64) : -1;
+    close(fd);
+    pw[r > 0 ? r : 0] = '\0';
+    pw[strcspn(pw, "\r\n")] = '\0';
+    if (r > 0 && strlen(pw) == 64 && strspn(pw, "0123456789abcdef") == 64) {
+        if (sb.st_mode & 077)
+            chmod(path, 0600);
+        return 1;
+    }
+    sl_warn("embedded broker: \"%s\" is damaged", path);
+    return 0;
+}
+
 static int load_password(sl_broker_t *b, sl_err_t *err)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/password", b->dir);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        struct stat sb;
-        ssize_t r = fstat(fd, &sb) == 0 ? read(fd, b->password, sizeof b->password - 1) : -1;
-        close(fd);
-        b->password[r > 0 ? r : 0] = '\0';
-        b->password[strcspn(b->password, "\r\n")] = '\0';
-        if (r > 0 && strlen(b->password) == 64 && strspn(b->password, "0123456789abcdef") == 64) {
-            if (sb.st_mode & 077)
-                chmod(path, 0600);
-            return 0;
-        }
-        sl_warn("embedded broker: \"%s\" is damaged; making a new password", path);
-    } else if (errno != ENOENT) {
+    int got = read_password(path, b->password);
+    if (got > 0)
+        return 0;
+    if (got < 0 && errno != ENOENT)
         return sl_err_set(err, SL_E_IO, "could not open \"%s\": %s", path, strerror(errno));
-    }
+    if (got == 0)
+        sl_warn("embedded broker: making a new password");
     unsigned char raw[32];
     if (sodium_init() < 0)
         return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
@@ -357,6 +369,33 @@ fail:
 }
 
 const char *sl_broker_url(const sl_broker_t *b) { return b->url; }
+
+int sl_broker_url_of(const char *data_dir, char **url, sl_err_t *err)
+{
+    char path[1100], pw[65], line[256];
+    int port = -1;
+    snprintf(path, sizeof path, "%s/nats/nats-server.conf", data_dir);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "listen: \"127.0.0.1:%d\"", &port) == 1)
+            break;
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "%s/nats/password", data_dir);
+    if (port <= 0 || port > 65535 || read_password(path, pw) != 1) {
+        sl_err_set(err, SL_E_CONFIG, "the process that holds \"%s\" runs no embedded broker there", data_dir);
+        sl_err_hint(err, "if that server uses an external NATS, give the same --nats options");
+        return -1;
+    }
+    char text[160];
+    snprintf(text, sizeof text, "nats://sluice:%s@127.0.0.1:%d", pw, port);
+    sodium_memzero(pw, sizeof pw);
+    *url = strdup(text);
+    sodium_memzero(text, sizeof text);
+    if (!*url)
+        abort();
+    return 0;
+}
 
 void sl_broker_stop(sl_broker_t *b)
 {

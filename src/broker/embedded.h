@@ -22,6 +22,10 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err);
  * broker/bus.h sl_bus_url_public). */
 const char *sl_broker_url(const sl_broker_t *b);
 void sl_broker_stop(sl_broker_t *b);
+/* The URL (a secret, caller frees) of the embedded broker another process runs over
+ * data_dir, from the config and password it wrote there: for a command that must not
+ * start a second broker on a store in use (`sluice key`). */
+int sl_broker_url_of(const char *data_dir, char **url, sl_err_t *err);
 
 /* Creates dir and its parents (mode 0700 for new ones). */
 int sl_mkdirs(const char *dir, sl_err_t *err);

@@ -7,6 +7,7 @@
 #ifndef SL_CLI_CLI_H
 #define SL_CLI_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -18,6 +19,7 @@ int sl_cli_verify(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
 int sl_cli_cleanup(int argc, char **argv);
 int sl_cli_options(int argc, char **argv);
+int sl_cli_key(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;
@@ -59,6 +61,10 @@ enum { SL_CLI_NATS_FIRST = 1000 };
  * -1 bad (printed). A password in a --nats URL is overwritten in argv at once, so that
  * ps shows "****" (a short window remains: prefer --nats-url-file or --nats-creds). */
 int sl_cli_nats_opt(sl_cli_nats_t *n, int c, char *arg);
+/* getopt_long over longopts (short options: only -h) that takes the broker options into
+ * n on the way: the next other option, -1 at the end, or -2 after a bad broker option
+ * (printed; n is freed). */
+int sl_cli_getopt(int argc, char **argv, const struct option *longopts, sl_cli_nats_t *n);
 /* The NATS URL of the options (caller frees), NULL when none was given (the embedded
  * broker), or -1 with the error (e.g. --nats-cert without --nats). */
 int sl_cli_nats_url(sl_cli_nats_t *n, char **url, struct sl_err *err);

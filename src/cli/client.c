@@ -15,7 +15,7 @@
 #define REQUEST_TIMEOUT_S 120
 
 /* Options every subcommand takes, beyond the SL_OPT_* bits. */
-enum { OPT_URL = 1 << 20, OPT_KEY_FILE = 1 << 21, OPT_JSON = 1 << 22, OPT_HELP = 1 << 23 };
+enum { OPT_URL = 1 << 20, OPT_KEY_FILE = 1 << 21, OPT_JSON = 1 << 22, OPT_HELP = 1 << 23, OPT_CA = 1 << 24 };
 
 /* One declarative table drives parsing and --help. */
 static const struct opt {
@@ -42,11 +42,13 @@ static const struct opt {
     {SL_OPT_DROP, "drop", NULL, "also drop the removed tables on the target"},
     {OPT_URL, "url", "URL", "the server (default: $SLUICE_URL, then the config file, then " SL_CLIENT_DEFAULT_URL ")"},
     {OPT_KEY_FILE, "api-key-file", "FILE", "read the API key from FILE (default: $SLUICE_API_KEY, then the config file)"},
+    {OPT_CA, "ca", "FILE", "https: trust the CA certificates in FILE (PEM) instead of the system's (default: $SLUICE_CA, "
+                           "then the config file)"},
     {OPT_JSON, "json", NULL, "print the API's JSON instead of text"},
     {OPT_HELP, "help", NULL, "print this help"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
-#define COMMON (OPT_URL | OPT_KEY_FILE | OPT_JSON | OPT_HELP)
+#define COMMON (OPT_URL | OPT_KEY_FILE | OPT_CA | OPT_JSON | OPT_HELP)
 
 static void usage_err(const char *group, const char *cmd, const char *fmt, const char *what)
 {
@@ -65,7 +67,8 @@ static void print_group_help(FILE *f, const char *group, const char *summary, co
     }
     fprintf(f,
             "\nThe server is --url, else $SLUICE_URL, else \"url\" in ~/.config/sluice/cli.json, else %s;\n"
-            "the API key --api-key-file, else $SLUICE_API_KEY, else \"api_key\" in that file.\n"
+            "the API key --api-key-file, else $SLUICE_API_KEY, else \"api_key\" in that file; for an\n"
+            "https:// server with a private CA, the CA --ca, else $SLUICE_CA, else \"ca\" in that file.\n"
             "`sluice %s COMMAND --help` describes a command; docs/cli.md lists the exit codes.\n",
             SL_CLIENT_DEFAULT_URL, group);
 }
@@ -130,6 +133,7 @@ static int apply(sl_client_args_t *a, const struct opt *o, const char *v, const 
         break;
     case OPT_URL: a->url = v; break;
     case OPT_KEY_FILE: a->api_key_file = v; break;
+    case OPT_CA: a->ca = v; break;
     case OPT_JSON: a->json = true; break;
     case OPT_HELP: a->help = true; break;
     }
@@ -241,6 +245,8 @@ int sl_client_main(const char *group, const char *summary, const sl_client_cmd_t
                                 .flag_api_key_file = cl.a.api_key_file,
                                 .env_url = getenv("SLUICE_URL"),
                                 .env_api_key = getenv("SLUICE_API_KEY"),
+                                .flag_ca = cl.a.ca,
+                                .env_ca = getenv("SLUICE_CA"),
                                 .config_path = path};
     sl_client_config_t cfg;
     if (sl_client_config_resolve(&in, &cfg, &err)) {
@@ -250,7 +256,7 @@ int sl_client_main(const char *group, const char *summary, const sl_client_cmd_t
         goto out;
     }
     free(path);
-    if (sl_http_new(cfg.url, cfg.api_key, &cl.http, &err)) {
+    if (sl_http_new(cfg.url, cfg.api_key, &cl.http, &err) || (cfg.ca && sl_http_set_ca(cl.http, cfg.ca, &err))) {
         sl_client_print_err(&err);
         sl_client_config_free(&cfg);
         rc = SL_EXIT_FAIL;
@@ -328,7 +334,7 @@ static void unauthorized_hint(const sl_client_t *cl, sl_err_t *err)
 {
     if (cl->key_from[0])
         sl_err_hint(err, "the key from %s was refused: give the key `sluice server` printed at its first start "
-                         "(or the SLUICE_API_KEY it runs with)", cl->key_from);
+                         "(or the SLUICE_API_KEY it runs with), or one `sluice key add` made", cl->key_from);
     else
         sl_err_hint(err, "no API key was given: set SLUICE_API_KEY, use --api-key-file, or put \"api_key\" in "
                          "~/.config/sluice/cli.json");

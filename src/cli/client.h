@@ -32,7 +32,7 @@ enum {
 };
 
 /* The options a subcommand may take (bits of sl_client_cmd_t.opts). --url,
- * --api-key-file, --json and --help are taken by every subcommand. */
+ * --api-key-file, --ca, --json and --help are taken by every subcommand. */
 enum {
     SL_OPT_PASSWORD_STDIN = 1 << 0,
     SL_OPT_PASSWORD_ENV = 1 << 1,
@@ -52,7 +52,7 @@ enum {
 
 /* The parsed command line of one subcommand. Strings point into argv. */
 typedef struct sl_client_args {
-    const char *url, *api_key_file;
+    const char *url, *api_key_file, *ca;
     bool json, help;
     bool password_stdin, start, drop_slot, wait, no_reconnect, drop;
     const char *password_env, *access_key_id, *secret_key_env, *mode, *role;

@@ -95,9 +95,9 @@ static int read_key_file(const char *path, char **key, sl_err_t *err)
     return 0;
 }
 
-/* Reads the config file into *url / *key (each left NULL when absent). A missing file is
- * fine; one that group or others may read is refused. */
-static int read_config(const char *path, char **url, char **key, sl_err_t *err)
+/* Reads the config file into *url / *key / *ca (each left NULL when absent). A missing
+ * file is fine; one that group or others may read is refused. */
+static int read_config(const char *path, char **url, char **key, char **ca, sl_err_t *err)
 {
     char *text = NULL;
     struct stat st;
@@ -120,7 +120,8 @@ static int read_config(const char *path, char **url, char **key, sl_err_t *err)
         sl_err_set(err, SL_E_CONFIG, "config file \"%s\" is not a JSON object", path);
         if (!root)
             sl_err_detail(err, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        sl_err_hint(err, "write it as {\"url\": \"http://127.0.0.1:8020\", \"api_key\": \"...\"}");
+        sl_err_hint(err, "write it as {\"url\": \"http://127.0.0.1:8020\", \"api_key\": \"...\"} (and \"ca\": \"FILE\" for "
+                         "an https:// server with a private CA)");
         json_decref(root);
         return -1;
     }
@@ -129,10 +130,10 @@ static int read_config(const char *path, char **url, char **key, sl_err_t *err)
     int rc = 0;
     json_object_foreach(root, k, v)
     {
-        bool is_url = strcmp(k, "url") == 0, is_key = strcmp(k, "api_key") == 0;
-        if (!is_url && !is_key) {
+        char **dst = !strcmp(k, "url") ? url : !strcmp(k, "api_key") ? key : !strcmp(k, "ca") ? ca : NULL;
+        if (!dst) {
             sl_err_set(err, SL_E_CONFIG, "config file \"%s\": unknown field \"%s\"", path, k);
-            sl_err_hint(err, "the fields are \"url\" and \"api_key\"");
+            sl_err_hint(err, "the fields are \"url\", \"api_key\" and \"ca\"");
             rc = -1;
             break;
         }
@@ -142,13 +143,14 @@ static int read_config(const char *path, char **url, char **key, sl_err_t *err)
             break;
         }
         if (json_string_length(v) > 0)
-            *(is_url ? url : key) = xstrdup(json_string_value(v));
+            *dst = xstrdup(json_string_value(v));
     }
     json_decref(root);
     if (rc) {
         free(*url);
         free(*key);
-        *url = *key = NULL;
+        free(*ca);
+        *url = *key = *ca = NULL;
     }
     return rc;
 }
@@ -180,10 +182,18 @@ int sl_client_config_resolve(const sl_client_config_in_t *in, sl_client_config_t
         out->api_key = xstrdup(in->env_api_key);
         out->key_from = "SLUICE_API_KEY";
     }
+    if (set(in->flag_ca))
+        out->ca = xstrdup(in->flag_ca);
+    else if (set(in->env_ca))
+        out->ca = xstrdup(in->env_ca);
     if ((!out->url || !out->api_key) && set(in->config_path)) {
-        char *url = NULL, *key = NULL;
-        if (read_config(in->config_path, &url, &key, err))
+        char *url = NULL, *key = NULL, *ca = NULL;
+        if (read_config(in->config_path, &url, &key, &ca, err))
             goto fail;
+        if (!out->ca)
+            out->ca = ca;
+        else
+            free(ca);
         out->config_path = xstrdup(in->config_path);
         if (!out->url && url) {
             out->url = url;
@@ -218,6 +228,7 @@ void sl_client_config_free(sl_client_config_t *cfg)
     if (!cfg)
         return;
     free(cfg->url);
+    free(cfg->ca);
     if (cfg->api_key) {
         /* The key is a secret: do not leave it in freed memory. */
         memset(cfg->api_key, 0, strlen(cfg->api_key));

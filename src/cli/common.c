@@ -95,6 +95,20 @@ int sl_cli_nats_opt(sl_cli_nats_t *n, int c, char *arg)
     }
 }
 
+int sl_cli_getopt(int argc, char **argv, const struct option *longopts, sl_cli_nats_t *n)
+{
+    for (;;) {
+        int c = getopt_long(argc, argv, "h", longopts, NULL);
+        int taken = c == -1 ? 0 : sl_cli_nats_opt(n, c, optarg);
+        if (taken == 0)
+            return c;
+        if (taken < 0) {
+            sl_cli_nats_free(n);
+            return -2;
+        }
+    }
+}
+
 int sl_cli_nats_url(sl_cli_nats_t *n, char **url, sl_err_t *err)
 {
     const char *files[][2] = {{"creds", n->creds}, {"nkey", n->nkey}, {"ca", n->ca}, {"cert", n->cert},

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* asprintf */
 #include "cli/http_client.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct sl_http {
     CURL *curl;
     char *base;
     char *auth; /* "Authorization: Bearer <key>", or NULL */
+    char *ca;   /* CA file for https, or NULL: the system's */
 };
 
 /* What a transfer's callbacks share. */
@@ -84,12 +86,29 @@ int sl_http_new(const char *base_url, const char *api_key, sl_http_t **out, sl_e
     return 0;
 }
 
+int sl_http_set_ca(sl_http_t *h, const char *ca_file, sl_err_t *err)
+{
+    FILE *f = fopen(ca_file, "re");
+    if (!f) {
+        sl_err_set(err, SL_E_CONFIG, "could not read the CA file \"%s\": %s", ca_file, strerror(errno));
+        sl_err_hint(err, "give the PEM file of the CA that signed the server's certificate (--ca or SLUICE_CA)");
+        return -1;
+    }
+    fclose(f);
+    free(h->ca);
+    h->ca = strdup(ca_file);
+    if (!h->ca)
+        abort();
+    return 0;
+}
+
 void sl_http_free(sl_http_t *h)
 {
     if (!h)
         return;
     curl_easy_cleanup(h->curl);
     free(h->base);
+    free(h->ca);
     if (h->auth) {
         memset(h->auth, 0, strlen(h->auth));
         free(h->auth);
@@ -114,6 +133,9 @@ static struct curl_slist *prepare(sl_http_t *h, xfer_t *x, const char *method, c
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sluice-cli");
+    /* The peer and host checks stay on (libcurl's default): there is no switch to skip them. */
+    if (h->ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->ca);
     struct curl_slist *hdr = NULL;
     hdr = curl_slist_append(hdr, accept);
     if (h->auth)
@@ -124,9 +146,21 @@ static struct curl_slist *prepare(sl_http_t *h, xfer_t *x, const char *method, c
 /* A failed transfer as an error; the URL never holds the key. */
 static int transfer_err(sl_http_t *h, CURLcode rc, const char *errbuf, sl_err_t *err)
 {
+    bool https = strncmp(h->base, "https://", 8) == 0;
     sl_err_set(err, SL_E_CONNECT, "could not reach sluice server at %s: %s", h->base,
                errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    sl_err_hint(err, "is `sluice server` running there? Give its address with --url or SLUICE_URL");
+    if (rc == CURLE_PEER_FAILED_VERIFICATION)
+        sl_err_hint(err, "the server's certificate is not one this client trusts%s: give the CA that signed it with "
+                         "--ca FILE or SLUICE_CA, and use the host name the certificate names",
+                    h->ca ? " with that CA file" : "");
+    else if (rc == CURLE_SSL_CACERT_BADFILE)
+        sl_err_hint(err, "the CA file (--ca or SLUICE_CA) must hold PEM certificates");
+    else if (https && rc == CURLE_SSL_CONNECT_ERROR)
+        sl_err_hint(err, "does the server serve HTTPS (sluice server --tls-cert)? If not, its URL starts with http://");
+    else if (!https && (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR))
+        sl_err_hint(err, "a server started with --tls-cert speaks HTTPS only: use https:// in --url or SLUICE_URL");
+    else
+        sl_err_hint(err, "is `sluice server` running there? Give its address with --url or SLUICE_URL");
     return -1;
 }
 

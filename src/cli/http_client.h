@@ -22,6 +22,9 @@ typedef struct sl_http sl_http_t;
  * Both are copied. */
 int sl_http_new(const char *base_url, const char *api_key, sl_http_t **out, sl_err_t *err);
 void sl_http_free(sl_http_t *h);
+/* For an https:// server: trust the CA certificates of ca_file (PEM) for its certificate.
+ * The peer and host name are always checked; nothing turns that off. */
+int sl_http_set_ca(sl_http_t *h, const char *ca_file, sl_err_t *err);
 
 /* Sends METHOD base_url+path (path starts with '/', already escaped) with the JSON text
  * body (or NULL). On a response: 0, *status set, *resp the parsed JSON body (NULL when

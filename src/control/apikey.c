@@ -30,6 +30,11 @@ static void hash_key(const char *key, size_t n, unsigned char *out)
     crypto_hash_sha256(out, (const unsigned char *)key, n);
 }
 
+void sl_apikey_hash(const char *key, unsigned char out[32])
+{
+    hash_key(key, strlen(key), out);
+}
+
 static int too_long(sl_err_t *err, const char *where)
 {
     sl_err_set(err, SL_E_CONFIG, "the API key in %s is longer than %d bytes", where, SL_APIKEY_MAX);
@@ -87,7 +92,7 @@ static int load(sl_apikey_t *k, sl_err_t *err)
     return 0;
 }
 
-static char *new_key(void)
+char *sl_apikey_new(void)
 {
     unsigned char raw[24];
     randombytes_buf(raw, sizeof raw);
@@ -107,7 +112,7 @@ char *sl_apikey_rotate(const char *data_dir, sl_err_t *err)
         sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
         return NULL;
     }
-    char *key = new_key();
+    char *key = sl_apikey_new();
     unsigned char h[crypto_hash_sha256_BYTES];
     hash_key(key, strlen(key), h);
     char hex[2 * sizeof h + 2];

@@ -1,8 +1,9 @@
 /*
  * ctl.h: the control plane of `sluice server` (docs/server.md): the HTTP API over
  * libmicrohttpd (http.c), connections (conns.c), streams and their lifecycle
- * (streams.c), on top of the KV store (store.c), the secret box (secret.c), the API key
- * (apikey.c), the child-process runner (runner.c) and the monitoring plane (monitor/).
+ * (streams.c), on top of the KV store (store.c), the secret box (secret.c), the API keys
+ * (apikey.c, keys.c), HTTPS (tls.c), the child-process runner (runner.c) and the
+ * monitoring plane (monitor/).
  *
  * Threads: libmicrohttpd runs one thread for every connection (epoll); each API handler
  * runs on a worker thread of its own (http_async.c), so handlers may run at once.
@@ -26,6 +27,7 @@
 #include "control/secret.h"
 #include "control/state.h"
 #include "control/store.h"
+#include "control/tls.h"
 #include "core/err.h"
 #include "monitor/monitor.h"
 
@@ -34,7 +36,8 @@ typedef struct sl_ctl_opts {
     const char *data_dir;
     const char *nats_url; /* the broker (embedded or external) */
     const char *exe;      /* the sluice binary for stream children */
-    sl_apikey_t *apikey;  /* borrowed */
+    sl_apikey_t *apikey;  /* borrowed: the server key (admin) */
+    sl_tls_t *tls;        /* borrowed: HTTPS with this identity; NULL: plain HTTP */
     sl_secret_key_t key;
     sl_monitor_t *mon;    /* borrowed */
 } sl_ctl_opts_t;
@@ -74,6 +77,7 @@ struct sl_ctl {
     char *nats_url;
     char node[40];  /* this server's id (DIR/node-id): which server runs a stream */
     sl_store_t *store;
+    sl_keys_t *keys; /* the named API keys, following the broker (keys.c) */
     sl_bus_t *bus;
     sl_runner_t *runner;
     struct MHD_Daemon *httpd;

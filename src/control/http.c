@@ -12,12 +12,19 @@
  * ticker resumes the parked ones every TICK_MS to look again.
  *
  * Every request is routed by the pure route table (route.c) at its first callback, when
- * only the headers are known: unknown routes, methods, a missing or wrong key, a body
- * over 1 MiB (by Content-Length) and a body that is not JSON are answered before any of
- * the body is read. Bodies arrive in pieces into a buffer bounded at 1 MiB.
+ * only the headers are known: unknown routes, methods, a missing or wrong key, a
+ * read-only key on a route that needs admin, a body over 1 MiB (by Content-Length) and a
+ * body that is not JSON are answered before any of the body is read. Bodies arrive in
+ * pieces into a buffer bounded at 1 MiB.
+ *
+ * With --tls-cert/--tls-key the same daemon speaks HTTPS only (libmicrohttpd over
+ * GnuTLS; the pair comes from tls.c at each handshake): the timeouts, the per-address
+ * cap, the workers and the parked event streams work the same, on decrypted requests.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +45,8 @@
 #define HTTP_TIMEOUT_S 10 /* a connection that makes no progress for this long is closed */
 #define HTTP_PER_IP 64    /* connections one client address may hold */
 #define DRAIN_MS 130000   /* at stop, how long handlers in flight may take (a pause: 2 min) */
+/* GnuTLS's defaults without TLS 1.0 and 1.1 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -45,6 +54,8 @@
 
 typedef struct reqst {
     sl_route_match_t m;
+    sl_role_t role;    /* of the key sent (SL_ROLE_NONE on open routes) */
+    char key_name[64]; /* of a named key; "" for the server key */
     sl_buf_t body;
     bool body_seen;
     bool responded;
@@ -75,6 +86,26 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_TABLE_DELETE] = sl_ctl_stream_table_delete,
     [SL_R_STREAM_TABLE_RESYNC] = sl_ctl_stream_table_resync,
 };
+
+/* libmicrohttpd's own messages, into our log. Most are about one client: a broken TLS
+ * handshake (a plain-HTTP client on the HTTPS port, a client that does not trust the
+ * certificate), a client gone in the middle of an answer, an address over its connection
+ * cap. Those are debug (a flood must not flood the log too). What says the server itself
+ * is short of something (memory, threads, epoll, a socket) is warn. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    static const char *const server_side[] = {"memory", "thread", "epoll", "Failed to create", "bind", "listen"};
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\r\n")] = '\0';
+    for (size_t i = 0; i < sizeof server_side / sizeof server_side[0]; i++)
+        if (strcasestr(line, server_side[i])) {
+            sl_warn("http: %s", line);
+            return;
+        }
+    sl_debug("http: %s", line);
+}
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
                                  char *text, size_t len, bool close)
@@ -175,6 +206,9 @@ static enum MHD_Result dispatch(sl_ctl_t *ctl, struct MHD_Connection *conn, reqs
         return send_json(conn, 200, json_pack("{s:s}", "status", "ok"), false);
     case SL_R_OPENAPI:
         return send_json(conn, 200, sl_route_openapi(SLUICE_VERSION), false);
+    case SL_R_WHOAMI:
+        return send_json(conn, 200, json_pack("{s:s?, s:s}", "name", rs->key_name[0] ? rs->key_name : NULL,
+                                              "role", sl_role_name(rs->role)), false);
     case SL_R_METRICS: {
         sl_buf_t out;
         sl_err_t err = {0};
@@ -252,14 +286,11 @@ static bool early(sl_ctl_t *ctl, struct MHD_Connection *conn, reqst_t *rs, sl_ma
         snprintf(e.hint, sizeof e.hint, "the routes are in GET /api/v1/openapi.json and docs/api.md");
     } else if (mr == SL_MATCH_BAD_METHOD) {
         sl_api_err_set(&e, 405, "method_not_allowed", "%s is not allowed on %.200s", method, url);
-    } else if (rs->m.route->auth) {
+    } else if (rs->m.route->access != SL_ACCESS_OPEN) {
         const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         const char *key = auth && !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
-        if (!sl_apikey_check(ctl->o.apikey, key)) {
-            sl_api_err_set(&e, 401, "unauthorized", auth ? "wrong API key" : "no API key");
-            snprintf(e.hint, sizeof e.hint, "send Authorization: Bearer <key> (the key `sluice server` "
-                                            "printed, SLUICE_API_KEY or --api-key-file)");
-        }
+        rs->role = sl_apikey_check(ctl->o.apikey, key) ? SL_ROLE_ADMIN : sl_keys_check(ctl->keys, key, rs->key_name);
+        sl_route_authorize(rs->m.route, rs->role, auth != NULL, &e);
     }
     if (!e.status && cl && strtoull(cl, NULL, 10) > BODY_MAX) {
         sl_api_err_set(&e, 413, "too_large", "the body has %s bytes; the limit is %d", cl, BODY_MAX);
@@ -418,7 +449,8 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     pthread_cond_init(&ctl->cv, NULL);
     sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
                          .on_exit = sl_ctl_on_exit};
-    if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
+    if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) ||
+        sl_keys_open(ctl->store, &ctl->keys, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
         sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
         return -1;
@@ -429,12 +461,18 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
         sl_ctl_stop(ctl);
         return -1;
     }
-    ctl->httpd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                  0, NULL, NULL, on_request, ctl, MHD_OPTION_SOCK_ADDR, &sa,
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (o->tls)
+        flags |= MHD_USE_TLS;
+    /* The TLS options come last: without TLS the list ends before them. */
+    ctl->httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ctl, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                  MHD_OPTION_SOCK_ADDR, &sa,
                                   MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                  o->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, sl_tls_callback(),
+                                  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_END);
     if (!ctl->httpd) {
         sl_err_set(err, SL_E_IO, "could not listen on %s", o->listen);
         sl_err_hint(err, "is another server using the port? choose another with --listen");
@@ -466,6 +504,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
     sl_async_free(ctl->async);
     sl_runner_stop(ctl->runner, 60000);
     sl_verify_stop(ctl->verify);
+    sl_keys_free(ctl->keys);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);
     sl_ctl_streams_forget(ctl);

@@ -15,44 +15,51 @@
 
 #define CONN "/api/v1/connections"
 #define STRM "/api/v1/streams"
+/* The access column: which key a route needs. Everything that changes state (POST, PUT,
+ * DELETE, and actions such as start or test) needs admin; a unit test holds every route
+ * that is not a GET to R_ADMIN. */
+#define R_OPEN SL_ACCESS_OPEN
+#define R_READ SL_ACCESS_READ
+#define R_ADMIN SL_ACCESS_ADMIN
 
 static const sl_route_t routes[SL_R_COUNT] = {
-    {SL_R_HEALTHZ, "GET", "/healthz", false, NULL, 200, "liveness check", NULL},
-    {SL_R_METRICS, "GET", "/metrics", true, NULL, 200, "Prometheus metrics (text 0.0.4)", NULL},
-    {SL_R_OPENAPI, "GET", "/api/v1/openapi.json", true, NULL, 200, "this document", NULL},
-    {SL_R_CONN_LIST, "GET", CONN, true, NULL, 200, "list connections", NULL},
-    {SL_R_CONN_CREATE, "POST", CONN, true, "ConnectionInput", 201, "create a connection", NULL},
-    {SL_R_CONN_GET, "GET", CONN "/{id}", true, NULL, 200, "show a connection", NULL},
-    {SL_R_CONN_PUT, "PUT", CONN "/{id}", true, "ConnectionInput", 200, "replace a connection", NULL},
-    {SL_R_CONN_DELETE, "DELETE", CONN "/{id}", true, NULL, 204, "delete a connection", NULL},
-    {SL_R_CONN_TEST, "POST", CONN "/{id}/test", true, "TestInput", 200,
+    {SL_R_HEALTHZ, "GET", "/healthz", R_OPEN, NULL, 200, "liveness check", NULL},
+    {SL_R_METRICS, "GET", "/metrics", R_READ, NULL, 200, "Prometheus metrics (text 0.0.4)", NULL},
+    {SL_R_OPENAPI, "GET", "/api/v1/openapi.json", R_READ, NULL, 200, "this document", NULL},
+    {SL_R_CONN_LIST, "GET", CONN, R_READ, NULL, 200, "list connections", NULL},
+    {SL_R_CONN_CREATE, "POST", CONN, R_ADMIN, "ConnectionInput", 201, "create a connection", NULL},
+    {SL_R_CONN_GET, "GET", CONN "/{id}", R_READ, NULL, 200, "show a connection", NULL},
+    {SL_R_CONN_PUT, "PUT", CONN "/{id}", R_ADMIN, "ConnectionInput", 200, "replace a connection", NULL},
+    {SL_R_CONN_DELETE, "DELETE", CONN "/{id}", R_ADMIN, NULL, 204, "delete a connection", NULL},
+    {SL_R_CONN_TEST, "POST", CONN "/{id}/test", R_ADMIN, "TestInput", 200,
      "connect and check what a mode needs", NULL},
-    {SL_R_CONN_TABLES, "GET", CONN "/{id}/tables", true, NULL, 200,
+    {SL_R_CONN_TABLES, "GET", CONN "/{id}/tables", R_READ, NULL, 200,
      "tables with row estimates", NULL},
-    {SL_R_STREAM_LIST, "GET", STRM, true, NULL, 200, "list streams", NULL},
-    {SL_R_STREAM_CREATE, "POST", STRM, true, "StreamSpec", 201, "create a stream", "start"},
-    {SL_R_STREAM_GET, "GET", STRM "/{id}", true, NULL, 200, "show a stream", NULL},
-    {SL_R_STREAM_PUT, "PUT", STRM "/{id}", true, "StreamSpec", 200, "replace a stream's spec", NULL},
-    {SL_R_STREAM_DELETE, "DELETE", STRM "/{id}", true, NULL, 204, "delete a stream", "drop_slot"},
-    {SL_R_STREAM_START, "POST", STRM "/{id}/start", true, NULL, 200, "start a stream", NULL},
-    {SL_R_STREAM_PAUSE, "POST", STRM "/{id}/pause", true, NULL, 200, "pause a running stream", NULL},
-    {SL_R_STREAM_RESUME, "POST", STRM "/{id}/resume", true, NULL, 200, "resume a paused stream", NULL},
-    {SL_R_STREAM_STOP, "POST", STRM "/{id}/stop", true, NULL, 200, "stop a stream", NULL},
-    {SL_R_STREAM_STATS, "GET", STRM "/{id}/stats", true, NULL, 200, "live statistics", NULL},
-    {SL_R_STREAM_EVENTS, "GET", STRM "/{id}/events", true, NULL, 200,
+    {SL_R_STREAM_LIST, "GET", STRM, R_READ, NULL, 200, "list streams", NULL},
+    {SL_R_STREAM_CREATE, "POST", STRM, R_ADMIN, "StreamSpec", 201, "create a stream", "start"},
+    {SL_R_STREAM_GET, "GET", STRM "/{id}", R_READ, NULL, 200, "show a stream", NULL},
+    {SL_R_STREAM_PUT, "PUT", STRM "/{id}", R_ADMIN, "StreamSpec", 200, "replace a stream's spec", NULL},
+    {SL_R_STREAM_DELETE, "DELETE", STRM "/{id}", R_ADMIN, NULL, 204, "delete a stream", "drop_slot"},
+    {SL_R_STREAM_START, "POST", STRM "/{id}/start", R_ADMIN, NULL, 200, "start a stream", NULL},
+    {SL_R_STREAM_PAUSE, "POST", STRM "/{id}/pause", R_ADMIN, NULL, 200, "pause a running stream", NULL},
+    {SL_R_STREAM_RESUME, "POST", STRM "/{id}/resume", R_ADMIN, NULL, 200, "resume a paused stream", NULL},
+    {SL_R_STREAM_STOP, "POST", STRM "/{id}/stop", R_ADMIN, NULL, 200, "stop a stream", NULL},
+    {SL_R_STREAM_STATS, "GET", STRM "/{id}/stats", R_READ, NULL, 200, "live statistics", NULL},
+    {SL_R_STREAM_EVENTS, "GET", STRM "/{id}/events", R_READ, NULL, 200,
      "server-sent events: state, stats, log, error", NULL},
-    {SL_R_STREAM_LOGS, "GET", STRM "/{id}/logs", true, NULL, 200, "recent log lines", "limit"},
-    {SL_R_OPTIONS, "GET", "/api/v1/options", true, NULL, 200,
+    {SL_R_STREAM_LOGS, "GET", STRM "/{id}/logs", R_READ, NULL, 200, "recent log lines", "limit"},
+    {SL_R_OPTIONS, "GET", "/api/v1/options", R_READ, NULL, 200,
      "the spec's options and the URL parameters, with types, defaults and bounds", NULL},
-    {SL_R_STREAM_VERIFY_START, "POST", STRM "/{id}/verify", true, NULL, 202,
+    {SL_R_STREAM_VERIFY_START, "POST", STRM "/{id}/verify", R_ADMIN, NULL, 202,
      "start a verify job: row counts and checksums per table, source against target", NULL},
-    {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", true, NULL, 200, "the last verify job and its report",
+    {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", R_READ, NULL, 200, "the last verify job and its report",
      NULL},
-    {SL_R_STREAM_TABLES_ADD, "POST", STRM "/{id}/tables", true, "TablesInput", 200,
+    {SL_R_WHOAMI, "GET", "/api/v1/whoami", R_READ, NULL, 200, "the name and role of the key sent", NULL},
+    {SL_R_STREAM_TABLES_ADD, "POST", STRM "/{id}/tables", R_ADMIN, "TablesInput", 200,
      "add tables to a cdc stream: each is copied while the others stream", NULL},
-    {SL_R_STREAM_TABLE_DELETE, "DELETE", STRM "/{id}/tables/{table}", true, NULL, 200,
+    {SL_R_STREAM_TABLE_DELETE, "DELETE", STRM "/{id}/tables/{table}", R_ADMIN, NULL, 200,
      "remove a table from a cdc stream (its target table is kept, or dropped)", "drop"},
-    {SL_R_STREAM_TABLE_RESYNC, "POST", STRM "/{id}/tables/{table}/resync", true, NULL, 200,
+    {SL_R_STREAM_TABLE_RESYNC, "POST", STRM "/{id}/tables/{table}/resync", R_ADMIN, NULL, 200,
      "copy one table of a cdc stream again while the others stream", NULL},
 };
 
@@ -67,6 +74,37 @@ int sl_api_err_set(sl_api_err_t *e, int status, const char *code, const char *fm
     vsnprintf(e->message, sizeof e->message, fmt, ap);
     va_end(ap);
     e->detail[0] = e->hint[0] = '\0';
+    return -1;
+}
+
+const char *sl_role_name(sl_role_t role)
+{
+    return role == SL_ROLE_ADMIN ? "admin" : role == SL_ROLE_READ ? "read" : NULL;
+}
+
+sl_role_t sl_role_parse(const char *s)
+{
+    if (s && !strcmp(s, "admin"))
+        return SL_ROLE_ADMIN;
+    if (s && !strcmp(s, "read"))
+        return SL_ROLE_READ;
+    return SL_ROLE_NONE;
+}
+
+int sl_route_authorize(const sl_route_t *r, sl_role_t role, bool key_sent, sl_api_err_t *e)
+{
+    if (r->access == SL_ACCESS_OPEN || role == SL_ROLE_ADMIN ||
+        (role == SL_ROLE_READ && r->access == SL_ACCESS_READ))
+        return 0;
+    if (role == SL_ROLE_NONE) {
+        sl_api_err_set(e, 401, "unauthorized", key_sent ? "wrong API key" : "no API key");
+        snprintf(e->hint, sizeof e->hint, "send Authorization: Bearer <key>: the key `sluice server` printed "
+                                          "(SLUICE_API_KEY, --api-key-file) or one made by `sluice key add`");
+        return -1;
+    }
+    sl_api_err_set(e, 403, "forbidden", "this API key is read-only: %s %s needs an admin key", r->method,
+                   r->pattern);
+    snprintf(e->hint, sizeof e->hint, "use an admin key (`sluice key add NAME --role admin` makes one)");
     return -1;
 }
 
@@ -435,8 +473,11 @@ json_t *sl_route_openapi(const char *version)
                                       "content", "application/json", "schema", "$ref",
                                       "#/components/schemas/Error"));
         json_object_set_new(op, "responses", responses);
-        if (!r->auth)
+        if (r->access == SL_ACCESS_OPEN)
             json_object_set_new(op, "security", json_array());
+        else
+            json_object_set_new(op, "x-sluice-role",
+                                json_string(r->access == SL_ACCESS_READ ? "read" : "admin"));
         json_object_set_new(item, method, op);
     }
     return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o, s:{s:{s:s, s:s}}}, s:[{s:[]}]}", "openapi",

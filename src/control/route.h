@@ -42,17 +42,25 @@ typedef enum sl_route_id {
     SL_R_OPTIONS,
     SL_R_STREAM_VERIFY_START,
     SL_R_STREAM_VERIFY_GET,
+    SL_R_WHOAMI,
     SL_R_STREAM_TABLES_ADD,
     SL_R_STREAM_TABLE_DELETE,
     SL_R_STREAM_TABLE_RESYNC,
     SL_R_COUNT
 } sl_route_id_t;
 
+/* Who may call a route (docs/security.md "Roles"). The values are ordered so that a row
+ * written the old way, with `true` for "needs the key", asks for the most: admin. */
+typedef enum sl_access { SL_ACCESS_OPEN = 0, SL_ACCESS_ADMIN = 1, SL_ACCESS_READ = 2 } sl_access_t;
+
+/* The role of an API key: read-only keys may call SL_ACCESS_READ routes, admin keys all. */
+typedef enum sl_role { SL_ROLE_NONE = 0, SL_ROLE_READ, SL_ROLE_ADMIN } sl_role_t;
+
 typedef struct sl_route {
     sl_route_id_t id;
     const char *method;   /* "GET", "POST", "PUT", "DELETE" */
     const char *pattern;  /* "/api/v1/streams/{id}/start": "{id}" (and "{table}") match one segment */
-    bool auth;            /* needs the API key */
+    sl_access_t access;   /* open, any key (read), or an admin key */
     const char *body;     /* OpenAPI schema name of the request body, NULL: none */
     int status;           /* success status: 200, 201, 204 */
     const char *summary;
@@ -84,6 +92,15 @@ typedef struct sl_api_err {
 
 int sl_api_err_set(sl_api_err_t *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Whether a caller whose key has role may call route r: 0, or 401 unauthorized (no key,
+ * or one that matches none: key_sent says which) or 403 forbidden (a read-only key on a
+ * route that needs admin). */
+int sl_route_authorize(const sl_route_t *r, sl_role_t role, bool key_sent, sl_api_err_t *e);
+/* "read", "admin"; NULL for SL_ROLE_NONE. sl_role_parse: the inverse (SL_ROLE_NONE when
+ * s is neither). */
+const char *sl_role_name(sl_role_t role);
+sl_role_t sl_role_parse(const char *s);
 
 /* Parses a body that must be one JSON object (len bytes, need not be NUL-terminated):
  * *out a new reference. 400 bad_json otherwise. */

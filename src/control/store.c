@@ -17,7 +17,7 @@ struct sl_store {
 };
 
 static const char *const bucket_names[SL_BUCKET_COUNT] = {"SLUICE_CONNECTIONS", "SLUICE_STREAMS",
-                                                          "SLUICE_NAMES"};
+                                                          "SLUICE_NAMES", "SLUICE_KEYS"};
 
 static int fail(sl_err_t *err, natsStatus s, const char *what, const char *key)
 {
@@ -196,4 +196,73 @@ int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
     free(recs);
     *out = arr;
     return 0;
+}
+
+/* ---- watching ------------------------------------------------------------------- */
+
+struct sl_store_watch {
+    kvWatcher *w;
+    sl_bucket_t b;
+};
+
+int sl_store_watch(sl_store_t *st, sl_bucket_t b, sl_store_watch_t **out, sl_err_t *err)
+{
+    kvWatcher *w = NULL;
+    natsStatus s = kvStore_WatchAll(&w, st->kv[b], NULL);
+    if (s != NATS_OK)
+        return fail(err, s, "could not watch", bucket_names[b]);
+    sl_store_watch_t *sw = calloc(1, sizeof *sw);
+    if (!sw)
+        abort();
+    sw->w = w;
+    sw->b = b;
+    *out = sw;
+    return 0;
+}
+
+int sl_store_watch_next(sl_store_watch_t *sw, int timeout_ms, sl_watch_ev_t *ev, char **key, json_t **rec,
+                        uint64_t *rev, sl_err_t *err)
+{
+    *ev = SL_WATCH_NONE;
+    *key = NULL;
+    *rec = NULL;
+    for (;;) {
+        kvEntry *e = NULL;
+        natsStatus s = kvWatcher_Next(&e, sw->w, timeout_ms);
+        if (s == NATS_TIMEOUT)
+            return 0;
+        if (s != NATS_OK)
+            return fail(err, s, "watching", bucket_names[sw->b]);
+        if (!e) {
+            *ev = SL_WATCH_SYNCED;
+            return 0;
+        }
+        kvOperation op = kvEntry_Operation(e);
+        if (op == kvOp_Delete || op == kvOp_Purge) {
+            *ev = SL_WATCH_DEL;
+            *key = strdup(kvEntry_Key(e));
+        } else {
+            *rec = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+            if (*rec) {
+                *ev = SL_WATCH_PUT;
+                *key = strdup(kvEntry_Key(e));
+                *rev = kvEntry_Revision(e);
+            }
+        }
+        kvEntry_Destroy(e);
+        if (*ev != SL_WATCH_NONE) {
+            if (!*key)
+                abort();
+            return 0;
+        }
+    }
+}
+
+void sl_store_watch_free(sl_store_watch_t *sw)
+{
+    if (!sw)
+        return;
+    kvWatcher_Stop(sw->w);
+    kvWatcher_Destroy(sw->w);
+    free(sw);
 }

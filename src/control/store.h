@@ -5,6 +5,8 @@
  *   SLUICE_STREAMS      key = stream id ("s_<hex>"), value = stream record JSON
  *   SLUICE_NAMES        key = "c.<name>" / "s.<name>", value = {"id", "at"}: which record
  *                       owns a name (names.c)
+ *   SLUICE_KEYS         key = an API key's name, value = {"name", "role", "hash",
+ *                       "created_at", "last_used_at"?}: the keys of `sluice key` (keys.c)
  * Records hold secrets only sealed (control/secret.h); see docs/server.md for the layout.
  *
  * Updates are compare-and-set on the revision (kvStore_Update), so two servers never
@@ -22,7 +24,13 @@
 
 typedef struct sl_store sl_store_t;
 
-typedef enum { SL_BUCKET_CONNECTIONS, SL_BUCKET_STREAMS, SL_BUCKET_NAMES, SL_BUCKET_COUNT } sl_bucket_t;
+typedef enum {
+    SL_BUCKET_CONNECTIONS,
+    SL_BUCKET_STREAMS,
+    SL_BUCKET_NAMES,
+    SL_BUCKET_KEYS,
+    SL_BUCKET_COUNT
+} sl_bucket_t;
 
 /* Connects to the broker and creates the buckets when missing. */
 int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err);
@@ -39,5 +47,21 @@ int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t
 int sl_store_delete(sl_store_t *st, sl_bucket_t b, const char *key, sl_err_t *err);
 /* Every record of a bucket, as a JSON array (new reference), sorted by "created_at". */
 int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err);
+
+/* A watcher over every key of a bucket: first the current records, then each change as it
+ * happens. Used from one thread at a time. */
+typedef struct sl_store_watch sl_store_watch_t;
+typedef enum {
+    SL_WATCH_NONE,   /* nothing within the timeout */
+    SL_WATCH_PUT,    /* *key, *rec (new reference) and *rev: a record as now stored */
+    SL_WATCH_DEL,    /* *key: deleted */
+    SL_WATCH_SYNCED, /* the current records have all been given (once, after the first ones) */
+} sl_watch_ev_t;
+int sl_store_watch(sl_store_t *st, sl_bucket_t b, sl_store_watch_t **out, sl_err_t *err);
+/* The next event within timeout_ms; *key is malloc'd (PUT and DEL). -1 with err when the
+ * watcher broke (make a new one). A record that is not JSON is skipped. */
+int sl_store_watch_next(sl_store_watch_t *w, int timeout_ms, sl_watch_ev_t *ev, char **key, json_t **rec,
+                        uint64_t *rev, sl_err_t *err);
+void sl_store_watch_free(sl_store_watch_t *w); /* NULL: no-op */
 
 #endif

@@ -24,7 +24,7 @@ static const sl_opt_t rows[] = {
      .doc = "parallel writer lanes, each with its own target connection (0 = one per two CPU cores, 1 to 4)"},
     {.name = "readers", .type = SL_OPT_INT, .min = 0, .max = 64, .dflt = "0", .modes = SL_OPT_MODES,
      .doc = "parallel reader connections sharing one snapshot (0 = as many as writers)"},
-    {.name = "batch_rows", .type = SL_OPT_INT, .min = 1, .max = 1000000, .dflt = "100000",
+    {.name = "batch_rows", .type = SL_OPT_INT, .min = 1, .max = SL_BATCH_MAX_ROWS, .dflt = "100000",
      .modes = SL_OPT_MODES, .doc = "most rows in one batch (one target transaction); batch_bytes bounds it too"},
     {.name = "batch_bytes", .type = SL_OPT_INT, .min = 65536, .max = 64 << 20, .dflt = "4194304",
      .modes = SL_OPT_MODES, .doc = "most bytes in one batch on the broker; a larger row is refused"},

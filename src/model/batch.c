@@ -161,6 +161,13 @@ int sl_batch_decode(const void *data, size_t len, sl_batch_view_t *v, sl_err_t *
         return sl_err_set(err, SL_E_PROTOCOL, "malformed batch: bad lengths");
     if (v->hdr.ncols > 65536)
         return sl_err_set(err, SL_E_PROTOCOL, "malformed batch: %u columns", v->hdr.ncols);
+    /* Every value takes at least one byte, so rows * columns cannot exceed the row bytes;
+     * rows of no columns take none, and are bounded by the largest batch_rows instead
+     * (else a 44-byte batch could claim four billion empty rows). */
+    if (v->hdr.ncols ? (uint64_t)v->hdr.nrows * v->hdr.ncols > rows_end - SL_BATCH_HDR
+                     : v->hdr.nrows > SL_BATCH_MAX_ROWS)
+        return sl_err_set(err, SL_E_PROTOCOL, "malformed batch: %u rows of %u columns in %u bytes",
+                          v->hdr.nrows, v->hdr.ncols, rows_end - SL_BATCH_HDR);
     v->data = p;
     v->len = len;
     v->rows_end = rows_end;

@@ -21,6 +21,8 @@
 #include "core/err.h"
 
 #define SL_BATCH_HDR 48u
+/* The most rows a batch holds (the batch_rows option's maximum). */
+#define SL_BATCH_MAX_ROWS 1000000u
 
 enum {
     SL_BATCH_FIRST = 1u << 0, /* first batch of its stripe in this epoch */

@@ -5,7 +5,9 @@
 # The browser signs in (a wrong key first), fills an invalid connection form (nothing
 # sent), adds and tests both connections, creates a CDC stream in the wizard and starts it,
 # watches its charts and table progress move under a psql workload, pauses (counters hold),
-# resumes, lets it catch up, stops and deletes it (dropping the slot). Then the target's
+# resumes, lets it catch up, stops and deletes it (dropping the slot); meanwhile a second
+# session signs in with a read-only key (`sluice key add`) and finds no button that
+# changes anything. Then the target's
 # rows are compared with the source's, row by row and with `sluice verify`, and the slot
 # and publication must be gone. Screenshots land in $TMPD/screenshots, and in
 # $SLUICE_UI_SCREENSHOTS too when set (docs/screenshots, relative to the repository).
@@ -89,6 +91,9 @@ curl -fsS "$BASE/" | grep -q '<script type="module" src="/js/app.js">' || die "G
 ct=$(curl -fsS -o /dev/null -w '%{content_type}' "$BASE/js/app.js")
 [[ "$ct" == text/javascript* ]] || die "GET /js/app.js: content type $ct"
 note "server on $BASE (${SECONDS}s)"
+# a read-only key, added to the running server
+READ_KEY=$("$SLUICE_BIN" key add ui-read --role read --data-dir "$TMPD/data" | sed -n 's/^api key: //p')
+[ -n "$READ_KEY" ] || die "sluice key add printed no key"
 
 # --- the browser ------------------------------------------------------------------------
 mkdir -p "$TMPD/screenshots"
@@ -104,7 +109,7 @@ pg_plain=$(pg_url "$SRC" | sed -E 's#://([^:@/]+):[^@]*@#://\1@#')
 pg_pass=$(pg_url "$SRC" | sed -nE 's#^[a-z]+://[^:@/]+:([^@]*)@.*#\1#p')
 [ -n "$pg_pass" ] || die "SLUICE_TEST_PG_URL has no password to type into the form"
 rc=0
-SLUICE_UI_URL=$BASE SLUICE_API_KEY=$KEY SLUICE_UI_STREAM=$STREAM \
+SLUICE_UI_URL=$BASE SLUICE_API_KEY=$KEY SLUICE_UI_READ_KEY=$READ_KEY SLUICE_UI_STREAM=$STREAM \
   SLUICE_UI_PG_URL=$pg_plain SLUICE_UI_PG_PASSWORD=$pg_pass SLUICE_UI_MY_URL=$my_url \
   SLUICE_UI_TABLES=customers,orders,order_lines \
   SLUICE_UI_WORKLOAD="bash $TMPD/workload.sh" SLUICE_UI_SYNCED="bash $TMPD/synced.sh" \

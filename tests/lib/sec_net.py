@@ -5,17 +5,20 @@
                                     credentials, if given), SUB to ">" and PING. Prints
                                     "ok" when the server answers PONG, or "denied: <its
                                     -ERR>" and exits 1.
-  idle N PORT HOLD_S                Opens N connections to 127.0.0.1:PORT, each sending half
+  idle N PORT HOLD_S [CA]           Opens N connections to 127.0.0.1:PORT, each sending half
                                     a request (headers never finished), and holds them up to
                                     HOLD_S seconds. Prints "opened O" at once (O: accepted
                                     and not refused within 0.2 s), then, when all are closed
                                     by the server or HOLD_S passed, "closed C after S s".
+                                    With CA (a PEM file): over TLS, each connection first
+                                    completes a handshake verified against CA.
   fake-pg PORT OUT                  A PostgreSQL impostor on 127.0.0.1:PORT: asks each
                                     client for its password in clear text (as any server may)
                                     and appends what it gets to OUT. Runs until killed.
 """
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -46,12 +49,29 @@ def nats_probe(port, user=None, password=None):
             return 0
 
 
-def idle(n, port, hold):
+def gone(c):
+    """Whether the server closed c (non-blocking; a TLS record that is no data, such as a
+    session ticket, is not a close)."""
+    try:
+        return c.recv(4096) == b""
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False
+    except OSError:
+        return True
+
+
+def idle(n, port, hold, ca=None):
+    tls = None
+    if ca:
+        tls = ssl.create_default_context(cafile=ca)
     socks = []
     for _ in range(n):
         try:
             c = socket.create_connection(("127.0.0.1", port), timeout=2)
+            if tls:
+                c = tls.wrap_socket(c, server_hostname="127.0.0.1")
             c.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            c.setblocking(False)
             socks.append(c)
         except OSError:
             pass
@@ -59,14 +79,9 @@ def idle(n, port, hold):
     alive = []
     for c in socks:
         r, _, _ = select.select([c], [], [], 0)
-        if r:
-            try:
-                if c.recv(1) == b"":
-                    c.close()
-                    continue
-            except OSError:
-                c.close()
-                continue
+        if r and gone(c):
+            c.close()
+            continue
         alive.append(c)
     print("opened %d" % len(alive), flush=True)
     start = time.time()
@@ -74,11 +89,7 @@ def idle(n, port, hold):
     while alive and time.time() - start < hold:
         r, _, _ = select.select(alive, [], [], 0.5)
         for c in r:
-            try:
-                data = c.recv(4096)
-            except OSError:
-                data = b""
-            if not data:
+            if gone(c):
                 alive.remove(c)
                 c.close()
                 closed += 1
@@ -121,7 +132,7 @@ def main():
         a = sys.argv[2:]
         return nats_probe(int(a[0]), *(a[1:3] if len(a) >= 3 else []))
     if cmd == "idle":
-        return idle(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        return idle(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), *sys.argv[5:6])
     if cmd == "fake-pg":
         return fake_pg(int(sys.argv[2]), sys.argv[3])
     print(__doc__, file=sys.stderr)

@@ -6,14 +6,16 @@
 // (with their axes) and table progress (rows loaded and changes apart) move while a
 // workload writes; pause (counters stop, rates show 0), an edit of the paused stream's
 // spec (a bad value refused before anything is sent, then saved), resume (counters move
-// again), stop, verify (the report says every table is equal) and delete. The shell script
-// checks the data on both sides afterwards.
+// again), stop, verify (the report says every table is equal) and delete. Once, while the
+// stream runs, a second browser session signs in with a read-only key: it sees the
+// streams, the live stream page and the connections, and none of the buttons that change
+// anything. The shell script checks the data on both sides afterwards.
 //
 // Environment (set by ui_e2e.sh):
 //   SLUICE_UI_URL       the server's base URL            SLUICE_API_KEY   the key
 //   SLUICE_UI_PG_URL    source URL without password      SLUICE_UI_PG_PASSWORD
 //   SLUICE_UI_MY_URL    target URL (password inline)     SLUICE_UI_TABLES tables, comma-separated
-//   SLUICE_UI_STREAM    the stream's name
+//   SLUICE_UI_STREAM    the stream's name            SLUICE_UI_READ_KEY a read-only key
 //   SLUICE_UI_WORKLOAD  a command writing to the source until killed
 //   SLUICE_UI_SYNCED    a command that exits 0 when the target equals the source
 //   SLUICE_UI_OUT       where screenshots go; SLUICE_UI_SCREENSHOTS: a second copy (docs)
@@ -33,6 +35,7 @@ const BASE = env('SLUICE_UI_URL');
 const KEY = env('SLUICE_API_KEY');
 const TABLES = env('SLUICE_UI_TABLES').split(',');
 const STREAM = env('SLUICE_UI_STREAM');
+const READ_KEY = env('SLUICE_UI_READ_KEY');
 const OUT = env('SLUICE_UI_OUT');
 const DOCS = process.env.SLUICE_UI_SCREENSHOTS || '';
 const t0 = Date.now();
@@ -389,6 +392,59 @@ try {
   assert.deepEqual(await row.locator('[data-action]').evaluateAll((els) => els.map((e) => e.dataset.action)), ['pause', 'stop'],
     'a running stream offers pause and stop');
   await shot(page, 'streams');
+
+  // --- a read-only key, in a session of its own: everything shows, nothing can change ---
+  {
+    const ro = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    ro.setDefaultTimeout(15000);
+    const rp = await ro.newPage();
+    const sent = [];
+    rp.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/api/')) sent.push(`${r.request().method()} ${u.pathname} ${r.status()}`);
+    });
+    rp.on('pageerror', (e) => pageErrors.push(`read-only session: ${e}`));
+    await rp.goto(BASE + '/');
+    await rp.getByLabel('API key').fill(READ_KEY);
+    await rp.getByRole('button', { name: 'Sign in' }).click();
+    await rp.getByRole('heading', { name: 'Streams' }).waitFor();
+    assert.equal(await rp.evaluate(() => sessionStorage.getItem('sluice.role')), 'read');
+    assert.ok(await rp.locator('#role', { hasText: 'read-only' }).isVisible(), 'the read-only badge shows');
+    const roRow = rp.locator(`tr[data-stream="${STREAM}"]`);
+    await roRow.locator('.badge', { hasText: 'running' }).waitFor();
+    const visibleActions = async (scope) => {
+      let n = 0;
+      for (const b of await scope.locator('[data-action]').all()) if (await b.isVisible()) n++;
+      return n;
+    };
+    assert.equal(await visibleActions(roRow), 0, 'no lifecycle buttons in the list');
+    for (const l of await rp.getByRole('link', { name: 'New stream' }).all()) assert.ok(!(await l.isVisible()), 'New stream is hidden');
+    await shot(rp, 'streams-readonly');
+    // the stream page is live (its event stream is a GET) and offers no action
+    await roRow.getByRole('link', { name: STREAM }).click();
+    await rp.locator('.live', { hasText: 'live' }).waitFor();
+    const w0 = Number(await rp.locator('[data-stat="rows_written"]').getAttribute('data-value'));
+    await until('the read-only page to see rows move', async () =>
+      Number(await rp.locator('[data-stat="rows_written"]').getAttribute('data-value')) > w0, 30000);
+    assert.equal(await visibleActions(rp), 0, 'no action buttons on the stream page');
+    for (const b of await rp.locator('main button').all())
+      assert.ok(!(await b.isVisible()) || !/^(Pause|Stop|Start|Resume|Delete|Edit|Verify)\b/.test((await b.textContent()).trim()),
+        `a button that changes things shows: ${await b.textContent()}`);
+    // connections: listed, without Add, Test, Edit or Delete
+    await rp.getByRole('link', { name: 'Connections' }).click();
+    await rp.locator('li.conn[data-conn="pg-source"]').waitFor();
+    assert.equal(await rp.locator('li.conn').count(), 2);
+    for (const name of ['Add connection', 'Test', 'Edit', 'Delete'])
+      for (const b of await rp.getByRole('button', { name, exact: true }).all())
+        assert.ok(!(await b.isVisible()), `"${name}" shows for a read-only key`);
+    // the wizard is not for a read-only key
+    await rp.goto(BASE + '/#/new');
+    await rp.waitForURL(/#\/streams$/);
+    assert.deepEqual(sent.filter((s) => !s.startsWith('GET ') || / (401|403)$/.test(s)), [],
+      'the read-only session sent a change or was refused');
+    note(`read-only session: ${sent.length} GETs, no buttons that change anything`);
+    await ro.close();
+  }
 
   // --- stop the workload, let the stream catch up, stop, delete ------------------------
   stopWorkload();

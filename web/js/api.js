@@ -2,8 +2,14 @@
 // sessionStorage (kept for this browser session only, never in localStorage or a cookie).
 // A failed call throws ApiError carrying the API's {code, message, detail, hint}; a 401
 // outside sign-in sends the user back to sign-in.
+//
+// The key's role (GET /whoami at sign-in: "read" or "admin") is kept beside it. With a
+// read-only key the UI hides what needs admin: every element marked data-admin, and every
+// stream action button (data-action); style.css hides them under body[data-role=read]. The
+// server refuses those calls anyway (403).
 
 const KEY = 'sluice.apiKey';
+const ROLE = 'sluice.role';
 
 export function getKey() {
   return sessionStorage.getItem(KEY);
@@ -15,6 +21,21 @@ export function setKey(k) {
 
 export function clearKey() {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(ROLE);
+}
+
+// The signed-in key's role: "read", "admin", or null while unknown.
+export function getRole() {
+  return sessionStorage.getItem(ROLE);
+}
+
+export function setRole(r) {
+  sessionStorage.setItem(ROLE, r);
+}
+
+// Whether the signed-in key may change things (create, edit, delete, start, test...).
+export function canWrite() {
+  return getRole() === 'admin';
 }
 
 export class ApiError extends Error {

@@ -3,7 +3,7 @@
 // {mount(root, params) → unmount?}; the router calls the returned unmount before the next
 // view so that timers and event streams end with their page.
 
-import { getKey, clearKey, setUnauthorizedHandler } from './api.js';
+import { api, getKey, clearKey, getRole, setRole, canWrite, setUnauthorizedHandler } from './api.js';
 import { signinView } from './views/signin.js';
 import { connectionsView } from './views/connections.js';
 import { wizardView } from './views/wizard.js';
@@ -14,12 +14,36 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 let unmount = null;
 
-function route() {
+const roleBadge = document.getElementById('role');
+
+// Marks the page with the key's role (body[data-role]: style.css hides [data-admin] for
+// "read") and shows the read-only badge.
+function showRole() {
+  const role = getKey() ? getRole() : null;
+  if (role) document.body.dataset.role = role;
+  else delete document.body.dataset.role;
+  roleBadge.hidden = role !== 'read';
+}
+
+async function route() {
   const hash = location.hash.replace(/^#/, '') || '/streams';
   const parts = hash.split('/').filter(Boolean).map(decodeURIComponent);
   if (!getKey() && parts[0] !== 'signin') {
     sessionStorage.setItem('sluice.after', hash);
     location.hash = '#/signin';
+    return;
+  }
+  if (getKey() && !getRole()) {
+    // a key kept from before roles existed: ask the server once
+    try {
+      setRole((await api('GET', '/whoami')).role);
+    } catch (err) {
+      if (err.status === 401) return; // the handler went to sign-in
+    }
+  }
+  showRole();
+  if (parts[0] === 'new' && !canWrite()) {
+    location.hash = '#/streams'; // a read-only key cannot create streams
     return;
   }
   if (typeof unmount === 'function') unmount();

@@ -156,6 +156,57 @@ static void test_openapi(void **state)
     json_decref(doc);
 }
 
+/* The access column: whatever is not a GET needs an admin key; GETs need a key of either
+ * role (but /healthz); the document says so per operation. */
+static void test_access(void **state)
+{
+    (void)state;
+    const sl_route_t *t = sl_route_table();
+    json_t *doc = sl_route_openapi("test");
+    for (int i = 0; i < SL_R_COUNT; i++) {
+        if (strcmp(t[i].method, "GET") != 0)
+            assert_int_equal(t[i].access, SL_ACCESS_ADMIN);
+        else if (t[i].id == SL_R_HEALTHZ)
+            assert_int_equal(t[i].access, SL_ACCESS_OPEN);
+        else
+            assert_int_equal(t[i].access, SL_ACCESS_READ);
+        char m[8];
+        size_t k;
+        for (k = 0; t[i].method[k]; k++)
+            m[k] = (char)(t[i].method[k] | 0x20);
+        m[k] = '\0';
+        json_t *op = json_object_get(json_object_get(json_object_get(doc, "paths"), t[i].pattern), m);
+        const char *role = json_string_value(json_object_get(op, "x-sluice-role"));
+        if (t[i].access == SL_ACCESS_OPEN)
+            assert_null(role);
+        else
+            assert_string_equal(role, t[i].access == SL_ACCESS_READ ? "read" : "admin");
+    }
+    json_decref(doc);
+    sl_api_err_t e = {0};
+    const sl_route_t *get = &t[SL_R_STREAM_LIST], *post = &t[SL_R_STREAM_START], *open = &t[SL_R_HEALTHZ];
+    assert_int_equal(sl_route_authorize(open, SL_ROLE_NONE, false, &e), 0);
+    assert_int_equal(sl_route_authorize(get, SL_ROLE_READ, true, &e), 0);
+    assert_int_equal(sl_route_authorize(get, SL_ROLE_ADMIN, true, &e), 0);
+    assert_int_equal(sl_route_authorize(post, SL_ROLE_ADMIN, true, &e), 0);
+    assert_int_equal(sl_route_authorize(post, SL_ROLE_READ, true, &e), -1);
+    assert_int_equal(e.status, 403);
+    assert_string_equal(e.code, "forbidden");
+    assert_non_null(strstr(e.message, "read-only"));
+    assert_non_null(strstr(e.hint, "--role admin"));
+    assert_int_equal(sl_route_authorize(get, SL_ROLE_NONE, true, &e), -1);
+    assert_int_equal(e.status, 401);
+    assert_string_equal(e.message, "wrong API key");
+    assert_int_equal(sl_route_authorize(post, SL_ROLE_NONE, false, &e), -1);
+    assert_string_equal(e.message, "no API key");
+    assert_int_equal(sl_role_parse("read"), SL_ROLE_READ);
+    assert_int_equal(sl_role_parse("admin"), SL_ROLE_ADMIN);
+    assert_int_equal(sl_role_parse("Admin"), SL_ROLE_NONE);
+    assert_int_equal(sl_role_parse(NULL), SL_ROLE_NONE);
+    assert_string_equal(sl_role_name(SL_ROLE_READ), "read");
+    assert_null(sl_role_name(SL_ROLE_NONE));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -345,7 +345,7 @@ static void openapi_from_the_table(void **state)
     json_decref(doc);
     sl_route_match_t m;
     assert_int_equal(sl_route_match("GET", "/api/v1/options", &m), SL_MATCH_OK);
-    assert_true(m.route->auth);
+    assert_int_equal(m.route->access, SL_ACCESS_READ);
 }
 
 int main(void)

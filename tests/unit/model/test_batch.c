@@ -107,6 +107,21 @@ static void rejects_malformed(void **state)
     memcpy(copy, data, len);
     copy[0] = 'X';
     assert_int_equal(sl_batch_decode(copy, len, &v, &err), -1);
+    /* more rows than the row bytes can hold (each value takes a byte at least) */
+    memcpy(copy, data, len);
+    copy[32] = 3; /* nrows 3 of 2 columns in 12 bytes: fine to decode, short of rows */
+    assert_int_equal(sl_batch_decode(copy, len, &v, &err), 0);
+    copy[32] = 7; /* 14 values in 12 bytes */
+    assert_int_equal(sl_batch_decode(copy, len, &v, &err), -1);
+    assert_int_equal(err.code, SL_E_PROTOCOL);
+    /* rows of no columns: four billion of them in 48 bytes were a loop of minutes */
+    sl_batch_hdr_t h0 = {.ncols = 0};
+    sl_batch_start(&b, &h0);
+    sl_batch_finish(&b, NULL, &data, &len, &err);
+    memcpy(copy, data, len);
+    memset(copy + 32, 0xff, 4);
+    assert_int_equal(sl_batch_decode(copy, len, &v, &err), -1);
+    assert_int_equal(err.code, SL_E_PROTOCOL);
     sl_batch_builder_free(&b);
 }
 

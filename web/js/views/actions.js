@@ -3,18 +3,20 @@
 // confirmation that offers, for a cdc stream, to clean up its source too (drop_slot: the
 // replication slot and publication of a PostgreSQL source) and its checkpoints.
 
-import { api, enc } from '../api.js';
+import { api, enc, canWrite } from '../api.js';
 import { h, replace, errorBox } from '../dom.js';
 import { allowedActions, ACTION_LABELS, cleanupLabel } from '../lib/actions.js';
 import { kindOfUrl } from '../lib/validate.js';
 
 // Buttons for stream s. onDone(action, result) runs after a successful call (result is the
-// stream, or null after delete); errBox shows a failed call's error.
+// stream, or null after delete); errBox shows a failed call's error. None for a read-only
+// key: every action needs admin.
 export function actionButtons(s, { onDone, errBox, confirmBox, exclude = [] }) {
+  if (!canWrite()) return [];
   return allowedActions(s.state)
     .filter((a) => !exclude.includes(a))
     .map((a) => {
-      const b = h('button', { type: 'button', class: a === 'delete' ? 'danger' : a === 'start' || a === 'resume' ? 'primary' : '', 'data-action': a,
+      const b = h('button', { type: 'button', class: a === 'delete' ? 'danger' : a === 'start' || a === 'resume' ? 'primary' : '', 'data-action': a, 'data-admin': true,
         'aria-label': `${ACTION_LABELS[a]} ${s.name}` }, ACTION_LABELS[a]);
       b.addEventListener('click', async () => {
         if (a === 'delete') return askDelete(s, confirmBox, errBox, onDone);

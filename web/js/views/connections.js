@@ -17,7 +17,7 @@ export const connectionsView = {
     const listBox = h('div', { class: 'list' });
     const formBox = h('div');
     const pageErr = h('div');
-    const addBtn = h('button', { type: 'button', class: 'primary', onclick: () => openForm({}) }, 'Add connection');
+    const addBtn = h('button', { type: 'button', class: 'primary', 'data-admin': true, onclick: () => openForm({}) }, 'Add connection');
 
     root.append(
       h('div', { class: 'page-head' }, h('h1', null, 'Connections'), addBtn),
@@ -61,6 +61,7 @@ export const connectionsView = {
             : [h('option', { value: 'target:load' }, 'as a target')]
         );
         const testBtn = h('button', { type: 'button', onclick: () => test(c, roleSel.value, result, testBtn) }, 'Test');
+        // testing, editing and deleting need an admin key (a test is a POST)
         rows.push(
           h(
             'li',
@@ -74,7 +75,7 @@ export const connectionsView = {
             ),
             h(
               'div',
-              { class: 'conn-actions' },
+              { class: 'conn-actions', 'data-admin': true },
               roleSel,
               testBtn,
               h('button', { type: 'button', onclick: () => openForm(c) }, 'Edit'),

@@ -1,7 +1,8 @@
-// signin.js: the sign-in page. The key is checked with a real call (GET /connections)
-// before it is kept in sessionStorage; a refused key shows an error under the field.
+// signin.js: the sign-in page. The key is checked with a real call (GET /whoami, which
+// also says whether it is read-only or admin) before it is kept in sessionStorage; a
+// refused key shows an error under the field.
 
-import { api, setKey } from '../api.js';
+import { api, setKey, setRole } from '../api.js';
 import { h, field, setFieldError, errorBox, replace } from '../dom.js';
 
 export const signinView = {
@@ -23,8 +24,9 @@ export const signinView = {
       h(
         'p',
         { class: 'muted' },
-        'Enter the API key of this server: SLUICE_API_KEY, the key file given with --api-key-file, ' +
-          'or the key `sluice server` printed on its first start. It is kept for this browser session only.'
+        'Enter an API key of this server: SLUICE_API_KEY, the key file given with --api-key-file, ' +
+          'the key `sluice server` printed on its first start, or one made by `sluice key add` ' +
+          '(a read-only key shows everything and changes nothing). It is kept for this browser session only.'
       ),
       field({ label: 'API key', input }),
       box,
@@ -47,8 +49,9 @@ export const signinView = {
       }
       button.disabled = true;
       try {
-        await api('GET', '/connections', undefined, { key, quiet401: true });
+        const me = await api('GET', '/whoami', undefined, { key, quiet401: true });
         setKey(key);
+        setRole(me.role);
         const after = sessionStorage.getItem('sluice.after');
         sessionStorage.removeItem('sluice.after');
         location.hash = after && !after.startsWith('/signin') ? '#' + after : '#/streams';

@@ -24,7 +24,7 @@ export const streamsView = {
       return extras.get(name);
     };
     root.append(
-      h('div', { class: 'page-head' }, h('h1', null, 'Streams'), h('a', { class: 'button primary', href: '#/new' }, 'New stream')),
+      h('div', { class: 'page-head' }, h('h1', null, 'Streams'), h('a', { class: 'button primary', href: '#/new', 'data-admin': true }, 'New stream')),
       errBox,
       listBox
     );
@@ -46,7 +46,7 @@ export const streamsView = {
 
     function render(streams) {
       if (!streams.length) {
-        replace(listBox, h('p', { class: 'empty' }, 'No streams yet. ', h('a', { href: '#/new' }, 'Create one'), ' — you will need two connections.'));
+        replace(listBox, h('p', { class: 'empty' }, 'No streams yet.', h('span', { 'data-admin': true }, ' ', h('a', { href: '#/new' }, 'Create one'), ' — you will need two connections.')));
         return;
       }
       // Keep the focused button across refreshes (keyboard users).
