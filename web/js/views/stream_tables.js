@@ -2,7 +2,8 @@
 // each table's state (copying with rows copied, streaming, failed with its error, removed),
 // and the actions on them: add tables, resync one (also one that failed alone), remove one
 // (its target table kept, or dropped). Each action calls the API (docs/api.md "Tables of a
-// stream"); the page's live stats then show the new states.
+// stream"); the page's live stats then show the new states. They need an admin key: hidden
+// (data-admin) for a read-only one.
 
 import { api, enc } from '../api.js';
 import { h, replace, errorBox } from '../dom.js';
@@ -55,7 +56,7 @@ export function tableActions(s, tb, { errBox, box, onDone }) {
       yes, no));
     no.focus();
   });
-  return h('td', { class: 'row-actions' }, resync, ' ', remove);
+  return h('td', { class: 'row-actions', 'data-admin': true }, resync, ' ', remove);
 }
 
 // The "add tables" form of stream s: names separated by commas or spaces.
@@ -63,7 +64,7 @@ export function addTablesForm(s, { errBox, onDone }) {
   if (!tablesEditable(s)) return null;
   const input = h('input', { type: 'text', name: 'tables', placeholder: 'orders, public.customers', 'aria-label': 'Tables to add', size: 40 });
   const add = h('button', { type: 'submit', class: 'primary', 'data-table-action': 'add' }, 'Add tables');
-  const form = h('form', { class: 'inline-form', 'data-form': 'add-tables' }, input, ' ', add,
+  const form = h('form', { class: 'inline-form', 'data-form': 'add-tables', 'data-admin': true }, input, ' ', add,
     h('div', { class: 'help small muted' }, 'Each new table is copied while the others go on streaming.'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
