@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  run SPEC.json      run one stream in the foreground (load: until complete; cdc: until stopped)\n"
+            "  check SPEC.json    show what a stream would do (DDL, mapping, values that do not fit)\n"
             "  verify SPEC.json   compare row counts and checksums of source and target\n"
             "  cleanup SPEC.json  drop a cdc stream's replication slot, publication and checkpoints\n"
             "  server             run the API server with its embedded broker\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
         rc = sl_cli_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = sl_cli_verify(argc - 1, argv + 1);
+    else if (strcmp(cmd, "check") == 0)
+        rc = sl_cli_check(argc - 1, argv + 1);
     else if (strcmp(cmd, "cleanup") == 0)
         rc = sl_cli_cleanup(argc - 1, argv + 1);
     else if (strcmp(cmd, "server") == 0)

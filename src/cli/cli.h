@@ -16,6 +16,7 @@ enum { SL_EXIT_OK = 0, SL_EXIT_FAIL = 1, SL_EXIT_USAGE = 2, SL_EXIT_DIFF = 1, SL
 
 int sl_cli_run(int argc, char **argv);
 int sl_cli_verify(int argc, char **argv);
+int sl_cli_check(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
 int sl_cli_cleanup(int argc, char **argv);
 int sl_cli_options(int argc, char **argv);

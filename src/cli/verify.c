@@ -32,6 +32,8 @@ static void usage(FILE *f)
                "row counts and an order-independent checksum of the values, normalised so that\n"
                "the same value compares equal across engines. Prints one line per table and,\n"
                "for a table that differs, sample keys of missing, extra or different rows.\n"
+               "It compares under the spec's mapping (docs/mapping.md); rows options.on_error\n"
+               "\"reject\" recorded in _sluice_rejects are counted apart, not as differences.\n"
                "- reads the spec from standard input.\n"
                "\n"
                "  --json         print the report as JSON (docs/api.md \"Verify\")\n"
@@ -46,11 +48,12 @@ static json_t *table_json(const sl_verify_result_t *r)
     for (int k = 0; k < r->nsamples; k++)
         json_array_append_new(samples, json_string(r->samples[k]));
     bool compared = !r->problem[0];
-    json_t *t = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "table", r->table, "source_rows",
+    json_t *t = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:o}", "table", r->table, "source_rows",
                           compared ? json_integer(r->source_rows) : json_null(), "target_rows",
                           compared ? json_integer(r->target_rows) : json_null(), "source_checksum",
                           compared ? json_string(r->source_checksum) : json_null(), "target_checksum",
-                          compared ? json_string(r->target_checksum) : json_null(), "equal", compared && r->equal,
+                          compared ? json_string(r->target_checksum) : json_null(), "rejected",
+                          (json_int_t)r->rejected, "equal", compared && r->equal,
                           "problem", compared ? json_null() : json_string(r->problem), "samples", samples);
     if (!t)
         abort();
@@ -104,9 +107,13 @@ int sl_verify_print(const json_t *report, FILE *out)
             fprintf(out, "%-32s %14s %14s  DIFFERENT: %s\n", name ? name : "?", "-", "-", problem);
             continue;
         }
-        fprintf(out, "%-32s %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT "  %s\n", name ? name : "?",
+        json_int_t rejected = json_integer_value(json_object_get(t, "rejected"));
+        char rej[48] = "";
+        if (rejected > 0)
+            snprintf(rej, sizeof rej, " (%" JSON_INTEGER_FORMAT " rejected)", rejected);
+        fprintf(out, "%-32s %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT "  %s%s\n", name ? name : "?",
                 json_integer_value(json_object_get(t, "source_rows")),
-                json_integer_value(json_object_get(t, "target_rows")), equal ? "equal" : "DIFFERENT");
+                json_integer_value(json_object_get(t, "target_rows")), equal ? "equal" : "DIFFERENT", rej);
         size_t k;
         json_t *s;
         json_array_foreach(json_object_get(t, "samples"), k, s) fprintf(out, "    %s\n", json_string_value(s));
@@ -155,7 +162,7 @@ static int compare(const sl_spec_t *spec, char **only, int nonly, json_t *tables
     }
     for (int i = 0; i < nnames; i++) {
         sl_verify_result_t res;
-        if (sl_verify_table(src, tgt, names[i], &res, err))
+        if (sl_verify_table(src, tgt, spec, names[i], &res, err))
             goto out;
         /* a line per table for whoever follows the log (the server's job) */
         sl_info("verify: table %s (%d of %d): %s", res.table, i + 1, nnames,

@@ -134,6 +134,8 @@ json_t *sl_ctl_stream_public(sl_ctl_t *ctl, const json_t *rec);
 void sl_ctl_stream_respec(sl_ctl_t *ctl, json_t *rec, const json_t *full);
 /* options.c */
 int sl_ctl_options(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* POST /api/v1/check (check.c). */
+int sl_ctl_check(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* The stream record by id or name: 404 when absent. */
 int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
                        sl_api_err_t *e);

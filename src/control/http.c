@@ -85,6 +85,7 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_TABLES_ADD] = sl_ctl_stream_tables_add,
     [SL_R_STREAM_TABLE_DELETE] = sl_ctl_stream_table_delete,
     [SL_R_STREAM_TABLE_RESYNC] = sl_ctl_stream_table_resync,
+    [SL_R_CHECK] = sl_ctl_check,
 };
 
 /* libmicrohttpd's own messages, into our log. Most are about one client: a broken TLS

@@ -61,6 +61,10 @@ static const sl_route_t routes[SL_R_COUNT] = {
      "remove a table from a cdc stream (its target table is kept, or dropped)", "drop"},
     {SL_R_STREAM_TABLE_RESYNC, "POST", STRM "/{id}/tables/{table}/resync", R_ADMIN, NULL, 200,
      "copy one table of a cdc stream again while the others stream", NULL},
+    {SL_R_CHECK, "POST", "/api/v1/check", R_ADMIN, "StreamSpec", 200,
+     "what a spec would do, writing nothing: per table the target DDL after the mapping, its decisions and "
+     "risks (with scan: each value the target would refuse, and the cast that carries it)",
+     "scan"},
 };
 
 const sl_route_t *sl_route_table(void) { return routes; }

@@ -46,6 +46,7 @@ typedef enum sl_route_id {
     SL_R_STREAM_TABLES_ADD,
     SL_R_STREAM_TABLE_DELETE,
     SL_R_STREAM_TABLE_RESYNC,
+    SL_R_CHECK,
     SL_R_COUNT
 } sl_route_id_t;
 
@@ -64,7 +65,7 @@ typedef struct sl_route {
     const char *body;     /* OpenAPI schema name of the request body, NULL: none */
     int status;           /* success status: 200, 201, 204 */
     const char *summary;
-    const char *query;    /* "start", "drop_slot", "limit", "drop" or NULL: the one query parameter */
+    const char *query;    /* "start", "drop_slot", "limit", "drop", "scan" or NULL: the one query parameter */
 } sl_route_t;
 
 /* The table, SL_R_COUNT entries in sl_route_id_t order. */

@@ -45,7 +45,8 @@ const char *sl_opt_type_name(sl_opt_type_t type)
 {
     static const char *const names[] = {[SL_OPT_BOOL] = "bool",   [SL_OPT_INT] = "int",
                                         [SL_OPT_BYTES] = "bytes", [SL_OPT_ENUM] = "enum",
-                                        [SL_OPT_CHAR] = "char",   [SL_OPT_STRING] = "string"};
+                                        [SL_OPT_CHAR] = "char",   [SL_OPT_STRING] = "string",
+                                        [SL_OPT_MAP] = "map"};
     return (unsigned)type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 

@@ -23,6 +23,7 @@ typedef enum sl_opt_type {
     SL_OPT_ENUM,   /* one of choices */
     SL_OPT_CHAR,   /* one character ("tab" for a tab) */
     SL_OPT_STRING, /* free text: a name, a path, a URL */
+    SL_OPT_MAP,    /* an object of texts ({"time": "interval"}) */
 } sl_opt_type_t;
 
 /* Modes (bit set): where an option matters, or which modes accept a choice. */

@@ -284,6 +284,7 @@ static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t 
 {
     const sl_spec_t *spec = cd->spec;
     sl_table_t **tables = NULL;
+    sl_map_t **maps = NULL;
     int n = 0, rc = -1;
     sl_cdc_t *c = NULL;
     sl_cdc_prep_t prep = {0};
@@ -297,7 +298,7 @@ static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t 
         sl_err_hint(err, "check the database (and schema) in the source URL");
         goto out;
     }
-    if (sl_cdc_tables_refused(spec, tables, n, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
+    if (sl_cdc_tables_map(cd, tables, NULL, n, &maps, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
         c->ops->prepare(c, tables, n, &prep, err) || sl_cdc_admin(cd, err) ||
         cd->admin->ops->ckpt_setup(cd->admin, err))
         goto out;
@@ -307,20 +308,22 @@ static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t 
         sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
                 spec->name);
     for (int i = 0; i < n; i++)
-        if (sl_cdc_tables_target(spec, cd->admin, tables[i], ours, err))
+        if (sl_cdc_tables_target(spec, cd->admin, maps[i], ours, err))
             goto out;
-    /* what an earlier run began and did not hand over is replaced */
+    /* what an earlier run began and did not hand over is replaced, its rejects too */
     if (cd->admin->ops->ckpt_delete(cd->admin, spec->name, err))
         goto out;
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && cd->admin->ops->rejects_setup &&
+        cd->admin->ops->rejects_setup(cd->admin, spec->name, true, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
     json_decref(cd->gens);
     cd->gens = json_object();
-    for (int i = 0; spec->opt.initial_load && i < n; i++) {
-        char label[300];
-        sl_cdc_gen_set(cd->gens, sl_table_label(tables[i], label, sizeof label), &(sl_cdc_gen_t){.gen = 1});
-    }
-    cd->tables = tables;
-    cd->ntables = n;
-    tables = NULL;
+    for (int i = 0; spec->opt.initial_load && i < n; i++)
+        sl_cdc_gen_set(cd->gens, maps[i]->label, &(sl_cdc_gen_t){.gen = 1});
+    sl_cdc_set_maps(cd, maps, n);
+    maps = NULL;
     cd->handover = prep.start;
     if (store_handover(cd, c, cd->admin, err) || sl_cdc_copy_store_gens(cd, err) ||
         sl_cdc_store_tables(cd, cd->admin, err))
@@ -333,6 +336,9 @@ static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t 
     c = NULL;
     rc = 0;
 out:
+    for (int i = 0; maps && i < n; i++)
+        sl_map_free(maps[i]);
+    free(maps);
     sl_cdc_tables_free(tables, n);
     sl_cdc_close(c);
     return rc;
@@ -454,6 +460,7 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->rows_written = atomic_load(&cd->tstats[i].rows_written);
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
+        t->rows_rejected = atomic_load(&cd->tstats[i].rows_rejected);
         t->est_rows = cd->tstats[i].est_rows;
         snprintf(t->state, sizeof t->state, "%s",
                  sl_cdc_tstate_name(sl_cdc_copy_state(cd, i, &t->copied, t->error, sizeof t->error)));
@@ -497,8 +504,7 @@ static void stats_cdc_phase(cdc_t *cd)
     if (!cd->tnames || !cd->tstats)
         abort();
     for (int i = 0; i < cd->ntables; i++) {
-        char label[300];
-        cd->tnames[i] = sl_strdup(sl_table_label(cd->tables[i], label, sizeof label));
+        cd->tnames[i] = sl_strdup(cd->maps[i]->label);
         cd->tstats[i].est_rows = cd->tables[i]->est_rows;
     }
     cd->ntstats = cd->ntables;
@@ -604,6 +610,11 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         prior.state = c->ops->state(c); /* what the next connections open with */
     }
     id = prior_id(spec, &prior);
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && adm->ops->rejects_setup &&
+        adm->ops->rejects_setup(adm, spec->name, false, err)) {
+        sl_err_prefix(err, "target: ");
+        goto out;
+    }
     stats_cdc_phase(&cd);
     sl_target_close(adm);
     adm = NULL;
@@ -674,7 +685,8 @@ out:
     }
     free(cd.lane);
     free(cd.xq);
-    sl_cdc_tables_free(cd.tables, cd.ntables);
+    free(cd.mapx);
+    sl_cdc_free_maps(&cd);
     pthread_rwlock_destroy(&cd.schema);
     sl_run_destroy(&cd.run);
     return res;

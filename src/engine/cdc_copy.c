@@ -101,7 +101,7 @@ void sl_cdc_copy_free(cdc_t *cd)
 /* Table i's state from the lanes' checkpoints. */
 static int table_init(cdc_t *cd, int i, json_t *const *lanes, copy_table_t *T, sl_err_t *err)
 {
-    const sl_table_t *t = cd->tables[i];
+    const sl_table_t *t = cd->maps[i]->scan; /* the key as the copy reads it */
     sl_table_label(t, T->label, sizeof T->label);
     T->ordered = -1;
     T->lane = calloc((size_t)cd->lanes, sizeof *T->lane);
@@ -253,7 +253,7 @@ static void close_windows(cdc_t *cd, uint64_t at)
         copy_table_t *T = &cp->t[i];
         for (int j = 0; j < cd->lanes; j++)
             if (T->lane[j].win && T->lane[j].snap.horizon <= at)
-                sl_cdc_lcopy_close(&T->lane[j], cd->tables[i]);
+                sl_cdc_lcopy_close(&T->lane[j], cd->maps[i]->scan);
         for (int k = 0; k < T->nkw;)
             if (T->kw[k].snap.horizon <= at) {
                 sl_cdc_key_free(&T->kw[k].key);
@@ -355,7 +355,7 @@ int sl_cdc_copy_filter(cdc_t *cd, const sl_change_t *c, sl_change_t *out, int *n
     }
     if (T->gen.gen <= T->gen.done)
         return 0;
-    const sl_table_t *t = cd->tables[c->table];
+    const sl_table_t *t = cd->maps[c->table]->scan; /* c has its columns (it is mapped) */
     bool replay = sl_pos_cmp(c->pos, cp->replay) <= 0;
     if (c->op == SL_OP_TRUNCATE) {
         *n = 0;
@@ -401,7 +401,7 @@ int sl_cdc_copy_mark(cdc_t *cd, int ti, int j, json_t *mark, sl_err_t *err)
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
     bool trunc, clean;
-    if (sl_cdc_lcopy_mark(&T->lane[j], cd->tables[ti], mark, &trunc, &clean)) {
+    if (sl_cdc_lcopy_mark(&T->lane[j], cd->maps[ti]->scan, mark, &trunc, &clean)) {
         json_decref(mark);
         return sl_err_set(err, SL_E_INTERNAL, "a copy mark the reader cannot apply itself");
     }
@@ -512,7 +512,7 @@ static int finish(cdc_t *cd, int ti, sl_err_t *err)
         if (T->lane[j].gen && sl_cdc_copy_mark(cd, ti, j, json_pack("{s:s}", "k", "clean"), err))
             return -1;
     sl_info("table \"%s\": copied (%" PRId64 " rows); it streams from here on", T->label, rows);
-    if (sl_cdc_admin(cd, err) || cd->admin->ops->finish_table(cd->admin, cd->tables[ti], err)) {
+    if (sl_cdc_admin(cd, err) || cd->admin->ops->finish_table(cd->admin, cd->maps[ti]->tgt, err)) {
         sl_err_prefix(err, "target: ");
         return -1;
     }
@@ -521,7 +521,7 @@ static int finish(cdc_t *cd, int ti, sl_err_t *err)
         all = all && (!copying(&cp->t[i]));
     if (all) {
         for (int i = 0; i < cp->n; i++)
-            if (!cp->t[i].removed && cd->admin->ops->finish_fkeys(cd->admin, cd->tables[i], err)) {
+            if (!cp->t[i].removed && cd->admin->ops->finish_fkeys(cd->admin, cd->maps[i]->tgt, err)) {
                 sl_err_prefix(err, "target: ");
                 return -1;
             }

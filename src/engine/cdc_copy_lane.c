@@ -101,7 +101,7 @@ static int load(cdc_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *er
         const json_t *e = json_object_get(copy, sl_table_label(cd->tables[i], label, sizeof label));
         if (!e)
             continue;
-        if (sl_cdc_lcopy_from_json(e, cd->tables[i], &w->l[i]))
+        if (sl_cdc_lcopy_from_json(e, cd->maps[i]->scan, &w->l[i]))
             rc = sl_err_set(err, SL_E_PROTOCOL, "a lane checkpoint of stream \"%s\" holds a copy state of table "
                             "\"%s\" that is not valid", cd->spec->name, label);
         else
@@ -156,7 +156,7 @@ int sl_cdc_wcopy_change(cdc_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
     if (c->op == SL_OP_COPY) {
         c->op = SL_OP_INSERT;
         w->has[c->table] = true;
-        sl_cdc_lcopy_row(&w->l[c->table], cd->tables[c->table], c->row);
+        sl_cdc_lcopy_row(&w->l[c->table], cd->maps[c->table]->scan, c->row);
         w->copied[c->table]++;
     }
     return 0;
@@ -170,7 +170,7 @@ int sl_cdc_wcopy_mark(cdc_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_c
     json_t *mark = json_loadb(c->row[0].p, (size_t)c->row[0].len, 0, &je);
     bool trunc = false, clean = false;
     sl_cdc_lcopy_t *l = &w->l[c->table];
-    int rc = mark ? sl_cdc_lcopy_mark(l, cd->tables[c->table], mark, &trunc, &clean) : -1;
+    int rc = mark ? sl_cdc_lcopy_mark(l, cd->maps[c->table]->scan, mark, &trunc, &clean) : -1;
     json_decref(mark);
     if (rc)
         return sl_err_set(err, SL_E_PROTOCOL, "a copy mark of stream \"%s\" that is not valid: %.*s", cd->spec->name,
@@ -179,9 +179,14 @@ int sl_cdc_wcopy_mark(cdc_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_c
     if (clean)
         sl_cdc_lcopy_clear(l);
     if (trunc) {
-        const sl_table_t *t = cd->tables[c->table];
+        const sl_table_t *t = cd->maps[c->table]->tgt;
         sl_change_t tr = {.op = SL_OP_TRUNCATE, .table = c->table, .pos = c->pos, .ncols = t->ncolumns};
-        if (tgt->ops->apply_changes(tgt, t, &tr, 1, err)) {
+        /* its rejects go with its rows: the copy rejects what it still cannot write */
+        const char *clear = cd->spec->opt.on_error == SL_ON_ERROR_REJECT && tgt->ops->rejects_write
+                                ? cd->maps[c->table]->label
+                                : NULL;
+        if (tgt->ops->apply_changes(tgt, t, &tr, 1, err) ||
+            (clear && tgt->ops->rejects_write(tgt, cd->spec->name, NULL, 0, clear, err))) {
             sl_err_prefix(err, "target: ");
             return -1;
         }
@@ -189,11 +194,18 @@ int sl_cdc_wcopy_mark(cdc_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_c
     return 0;
 }
 
+/* The target refused the data (a value it cannot store, a row missing from it: target/
+ * apply.c says SL_E_NOT_FOUND), as opposed to a lost connection or a bug. */
+static bool refused(const sl_err_t *err)
+{
+    return err->code == SL_E_DATA || err->code == SL_E_SCHEMA || err->code == SL_E_LIMIT ||
+           err->code == SL_E_NOT_FOUND;
+}
+
 bool sl_cdc_wcopy_fail(cdc_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err)
 {
     if (cd->spec->opt.table_errors != SL_TABLE_ERRORS_STOP_TABLE || ti < 0 || ti >= w->n || w->stop[ti] ||
-        err->retriable ||
-        (err->code != SL_E_DATA && err->code != SL_E_SCHEMA && err->code != SL_E_LIMIT))
+        err->retriable || !refused(err))
         return false;
     char label[300];
     sl_table_label(cd->tables[ti], label, sizeof label);
@@ -206,7 +218,7 @@ bool sl_cdc_wcopy_fail(cdc_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err
 
 int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err)
 {
-    if (err->code != SL_E_DATA && err->code != SL_E_SCHEMA && err->code != SL_E_LIMIT)
+    if (!refused(err))
         return -1;
     /* the targets name the table as "name" or "schema.name" (target/apply.c) */
     for (const char *q = strchr(err->message, '"'); q; q = strchr(q + 1, '"')) {
@@ -215,7 +227,7 @@ int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err)
             break;
         size_t len = (size_t)(end - q - 1);
         for (int i = 0; i < cd->ntables; i++) {
-            const char *n = cd->tables[i]->name;
+            const char *n = cd->maps[i]->tgt->name; /* the target's name for it */
             size_t nl = strlen(n);
             if (nl <= len && !memcmp(end - nl, n, nl) && (nl == len || end[-(ptrdiff_t)nl - 1] == '.'))
                 return i;

@@ -53,7 +53,7 @@ static void source_lost(cdc_t *cd)
 int sl_cdc_copy_order(cdc_t *cd, int ti, sl_err_t *err)
 {
     copy_table_t *T = &cd->copy->t[ti];
-    const sl_table_t *t = cd->tables[ti];
+    const sl_table_t *t = cd->maps[ti]->scan;
     const char *why = NULL;
     bool ordered = false;
     if (sl_table_pk_count(t) == 0)
@@ -140,7 +140,7 @@ static int mark_all(cdc_t *cd, int ti, json_t *mark, sl_err_t *err)
 static char *low_key(cdc_t *cd, int ti)
 {
     copy_table_t *T = &cd->copy->t[ti];
-    const sl_table_t *t = cd->tables[ti];
+    const sl_table_t *t = cd->maps[ti]->scan;
     const sl_cdc_key_t *lo = NULL;
     for (int j = 0; j < cd->lanes; j++) {
         const sl_cdc_lcopy_t *L = &T->lane[j];
@@ -194,7 +194,7 @@ int sl_cdc_copy_chunk(cdc_t *cd, int ti, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
-    const sl_table_t *t = cd->tables[ti];
+    const sl_table_t *t = cd->maps[ti]->scan;
     sl_cdc_snap_t snap;
     int rc = take(cd, T, &snap, false, err);
     if (rc <= 0) {
@@ -207,7 +207,7 @@ int sl_cdc_copy_chunk(cdc_t *cd, int ti, sl_err_t *err)
     char *lo = k.ordered ? low_key(cd, ti) : NULL;
     json_t *open = json_pack("{s:s, s:I, s:b, s:o}", "k", "open", "gen", (json_int_t)T->gen.gen, "all", !k.ordered,
                              "snap", sl_cdc_snap_to_json(&snap));
-    sl_scan_t scan = {.table = t, .after_key = lo, .limit = k.ordered ? cd->spec->opt.chunk_rows : 0};
+    sl_scan_t scan = {.table = t, .filter = cd->maps[ti]->filter, .after_key = lo, .limit = k.ordered ? cd->spec->opt.chunk_rows : 0};
     rc = mark_all(cd, ti, open, err);
     if (rc == 0)
         rc = cp->src->ops->scan(cp->src, &scan, on_row, &k, err);
@@ -300,7 +300,7 @@ int sl_cdc_copy_insert_half(cdc_t *cd, copy_table_t *T, const sl_table_t *t, con
         return -1;
     char *key = sl_cdc_key_json(t, c->row);
     one_row_t o = {.cp = cp, .buf = &cp->rowbuf};
-    sl_scan_t scan = {.table = t, .key_eq = key, .limit = 1};
+    sl_scan_t scan = {.table = t, .filter = cd->maps[c->table]->filter, .key_eq = key, .limit = 1};
     rc = cp->src->ops->scan(cp->src, &scan, keep_row, &o, err);
     sl_err_t e2 = {0};
     if (cd->ops->snap_done(cd->conn, cp->src, rc ? &e2 : err) && rc == 0)

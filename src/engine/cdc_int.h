@@ -23,6 +23,7 @@
 #include "broker/bus.h"
 #include "engine/cdc.h"
 #include "engine/lane.h"
+#include "engine/mapping.h"
 #include "engine/run.h"
 #include "model/change.h"
 #include "source/cdc.h"
@@ -57,7 +58,7 @@ struct sl_cdc_ctl; /* engine/cdc_ctl.c */
 
 /* Monitoring (monitor/stats.h): one table's figures of the change stream. */
 typedef struct cdc_tstats {
-    _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written;
+    _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written, rows_rejected;
     int64_t est_rows; /* the source's estimate when the table was described */
 } cdc_tstats_t;
 
@@ -77,7 +78,9 @@ typedef struct cdc {
     const struct sl_cdc_ops *ops; /* the source's kind, for what every connection shares */
     sl_cdc_t *conn;               /* the session's source connection (reader thread) */
 
-    sl_table_t **tables;
+    sl_table_t **tables;     /* the source's descriptions: tables[i] is maps[i]->src */
+    sl_map_t **maps;         /* each table's mapping (engine/mapping.h): what the reader
+                                makes of its changes, and the target table writers write */
     int ntables;
     pthread_rwlock_t schema;
 
@@ -100,6 +103,8 @@ typedef struct cdc {
     int64_t last_log_ms;
     int64_t last_log_applied;
     int64_t stop_seen_ms;    /* when a stop request was first seen */
+    sl_value_t *mapx;        /* the reader's scratch for mapped changes (sl_map_change) */
+    int mapx_cap;
     sl_target_t *admin;      /* schema changes and the tables checkpoint */
 
     _Atomic bool session_over;
@@ -156,11 +161,15 @@ void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders
  * with the cdc_t as its state). */
 extern const sl_lane_ops_t sl_cdc_lane_ops;
 
-/* cdc_schema.c: the stream's table descriptions. Stores them as checkpoint
+/* cdc_schema.c: the stream's tables and their mappings. Stores them as checkpoint
  * "cdc_tables" (so that a rerun maps the change stream with the columns the target
- * has), and reads them back into cd->tables. */
+ * has, and as it started), and reads them back into cd->maps and cd->tables. */
 int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
 int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err);
+/* Takes the maps maps[0..n) over as the stream's (cd->maps, cd->tables). */
+void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n);
+/* Frees the stream's maps and tables. */
+void sl_cdc_free_maps(cdc_t *cd);
 /* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
  * are applied to the target and the description is swapped; anything else stops the
  * stream. Runs on the reader's thread with every lane drained. */

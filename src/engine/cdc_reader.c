@@ -268,7 +268,7 @@ int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c)
 {
     if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
         return 0;
-    const sl_table_t *t = cd->tables[c->table];
+    const sl_table_t *t = cd->maps[c->table]->tgt;
     int npk = sl_table_pk_count(t);
     if (npk == 0)
         return 0;
@@ -288,7 +288,7 @@ static bool key_changes(const cdc_t *cd, const sl_change_t *c)
 {
     if (c->op != SL_OP_UPDATE || !c->old || !c->row)
         return false;
-    const sl_table_t *t = cd->tables[c->table];
+    const sl_table_t *t = cd->maps[c->table]->tgt;
     for (int i = 0; i < sl_table_pk_count(t); i++) {
         int k = sl_table_pk_col(t, i);
         const sl_value_t *a = &c->old[k], *b = &c->row[k];
@@ -345,6 +345,28 @@ static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
+/* A change of the source as its table's mapping makes it (engine/mapping.h): through the
+ * filter (an UPDATE may become an INSERT or a DELETE, or nothing) onto the target's
+ * columns, then through the copy's rule (a table being copied is copied through the same
+ * mapping: its chunks read the filtered rows in the target's columns, so the mapped
+ * changes are judged against them). What is published has the target table's columns. */
+static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
+    const sl_map_t *m = cd->maps[c->table];
+    if (m->identity && !m->filter)
+        return on_change(cd, c, err);
+    int need = 3 * m->src->ncolumns + 1;
+    if (need > cd->mapx_cap) {
+        free(cd->mapx);
+        if (!(cd->mapx = malloc(sizeof *cd->mapx * (size_t)need)))
+            abort();
+        cd->mapx_cap = need;
+    }
+    sl_change_t out;
+    int keep = sl_map_change(m, c, cd->mapx, &out, err);
+    return keep <= 0 ? keep : on_change(cd, &out, err);
+}
+
 /* ---- the handler ---------------------------------------------------------------- */
 
 static void log_progress(cdc_t *cd)
@@ -380,7 +402,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
         cd->xact_changes++;
-        return on_change(cd, &ev->change, err);
+        return add_mapped(cd, &ev->change, err);
     case SL_CDC_MARK:
         sl_cdc_copy_reached(cd, ev->end_lsn);
         return 0;

@@ -31,7 +31,7 @@ int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
 {
     json_t *a = json_array();
     for (int i = 0; i < cd->ntables; i++)
-        json_array_append_new(a, sl_table_to_json(cd->tables[i]));
+        json_array_append_new(a, sl_map_to_json(cd->maps[i]));
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = text, .done = true};
@@ -40,6 +40,28 @@ int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
     if (rc)
         sl_err_prefix(err, "target: ");
     return rc;
+}
+
+void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n)
+{
+    cd->maps = maps;
+    cd->ntables = n;
+    cd->tables = calloc((size_t)n + 1, sizeof *cd->tables);
+    if (!cd->tables)
+        abort();
+    for (int i = 0; i < n; i++)
+        cd->tables[i] = maps[i]->src;
+}
+
+void sl_cdc_free_maps(cdc_t *cd)
+{
+    for (int i = 0; cd->maps && i < cd->ntables; i++)
+        sl_map_free(cd->maps[i]);
+    free(cd->maps);
+    free(cd->tables);
+    cd->maps = NULL;
+    cd->tables = NULL;
+    cd->ntables = 0;
 }
 
 int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
@@ -51,14 +73,20 @@ int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
         return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_tables\" of stream \"%s\" is not valid",
                           cd->spec->name);
     }
-    cd->ntables = (int)json_array_size(a);
-    cd->tables = calloc((size_t)cd->ntables + 1, sizeof *cd->tables);
-    for (int i = 0; i < cd->ntables; i++)
-        if (sl_table_from_json(json_array_get(a, (size_t)i), &cd->tables[i], err)) {
+    int n = (int)json_array_size(a);
+    sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
+    if (!maps)
+        abort();
+    for (int i = 0; i < n; i++)
+        if (sl_map_from_json(json_array_get(a, (size_t)i), &maps[i], err)) {
+            for (int j = 0; j < i; j++)
+                sl_map_free(maps[j]);
+            free(maps);
             json_decref(a);
             return -1;
         }
     json_decref(a);
+    sl_cdc_set_maps(cd, maps, n);
     return 0;
 }
 
@@ -158,9 +186,9 @@ out:
     return rc;
 }
 
-/* ADD COLUMN and DROP COLUMN on the target, as old becomes next. */
-static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next, const sl_table_t *fresh,
-                        const char *label, sl_err_t *err)
+/* ADD COLUMN and DROP COLUMN on the target, as its table old becomes next (the target
+ * tables of the maps before and after: a column the mapping leaves out is not added). */
+static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next, const char *label, sl_err_t *err)
 {
     if (sl_cdc_admin(cd, err))
         return -1;
@@ -168,10 +196,9 @@ static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next
         const sl_column_t *c = &next->columns[i];
         if (sl_table_find_col(old, c->name) >= 0)
             continue;
-        const sl_column_t *f = &fresh->columns[sl_table_find_col(fresh, c->name)];
         sl_info("table \"%s\": adding column \"%s\" (%s) on the target", label, c->name,
-                f->native ? f->native : sl_type_name(f->type));
-        if (cd->admin->ops->add_column(cd->admin, old, f, err)) {
+                c->cast ? c->cast : c->native ? c->native : sl_type_name(c->type));
+        if (cd->admin->ops->add_column(cd->admin, old, c, err)) {
             sl_err_prefix(err, "target: ");
             return -1;
         }
@@ -190,27 +217,40 @@ static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next
 
 int sl_cdc_schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
 {
-    const sl_table_t *old = cd->tables[ti];
+    const sl_map_t *om = cd->maps[ti];
+    const sl_table_t *old = om->src;
     char label[300];
     sl_table_label(old, label, sizeof label);
     sl_source_t *src = NULL;
     sl_table_t *fresh = NULL, *next = NULL;
+    sl_map_t *nm = NULL;
+    sl_map_env_t env;
     int rc = -1;
     if (sl_source_open(cd->spec->source_url, &src, err) || src->ops->describe(src, label, &fresh, err)) {
         sl_err_prefix(err, "source: ");
         goto out;
     }
+    /* the new description, mapped by the rules the stream started with */
     if (check_change(old, fresh, relcols, nrel, label, err) ||
-        next_table(old, fresh, relcols, nrel, label, &next, err) || alter_target(cd, old, next, fresh, label, err))
+        next_table(old, fresh, relcols, nrel, label, &next, err) || sl_map_env(cd->spec, &env, err))
+        goto out;
+    next->old_full = fresh->old_full;
+    if (sl_map_make(om->rules, next, &env, &nm, err)) {
+        sl_err_hint(err, RESTART_HINT);
+        goto out;
+    }
+    if (alter_target(cd, om->tgt, nm->tgt, label, err))
         goto out;
     pthread_rwlock_wrlock(&cd->schema);
-    sl_table_t *prev = cd->tables[ti];
-    cd->tables[ti] = next;
+    sl_map_t *prev = cd->maps[ti];
+    cd->maps[ti] = nm;
+    cd->tables[ti] = nm->src;
     pthread_rwlock_unlock(&cd->schema);
-    sl_table_free(prev);
-    next = NULL;
+    sl_map_free(prev);
+    nm = NULL;
     rc = sl_cdc_store_tables(cd, cd->admin, err);
 out:
+    sl_map_free(nm);
     sl_table_free(next);
     sl_table_free(fresh);
     sl_source_close(src);

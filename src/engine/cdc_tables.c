@@ -10,9 +10,10 @@
  *     session, is applied between two sessions (the tables of a session never change
  *     under its lanes), and the next session streams with the new set.
  *
- * Adding a table: it is described at the source and checked as the first run checks
- * (replicable, a non-PostgreSQL target cannot take generated columns), its target table
- * is created if missing (a target table that holds rows is refused unless
+ * Adding a table: it is described at the source, mapped as the first run maps its tables
+ * (engine/mapping.h: its entry in the request or the spec, else the identity mapping, with
+ * options.cast) and checked (replicable; what a change stream cannot map is refused), the
+ * target table of its mapping is created if missing (a target table that holds rows is refused unless
  * options.write_mode is truncate_insert, options.schema is recreate, or the table was
  * the stream's before: its copy empties it), the source is told to send it
  * (PostgreSQL: ALTER PUBLICATION … ADD TABLE), and a copy generation is recorded before
@@ -78,35 +79,48 @@ out:
     return rc;
 }
 
-int sl_cdc_tables_refused(const sl_spec_t *spec, sl_table_t *const *tables, int n, sl_err_t *err)
+int sl_cdc_tables_map(const cdc_t *cd, sl_table_t *const *t, const sl_table_spec_t *const *entries, int n,
+                      sl_map_t ***out, sl_err_t *err)
 {
-    bool pg_source = !strncmp(spec->source_url, "postgres", 8);
-    bool pg_target = !strncmp(spec->target_url, "postgres", 8);
-    if (!pg_source || pg_target)
-        return 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < tables[i]->ncolumns; j++)
-            if (tables[i]->columns[j].generated) {
-                char label[300];
-                sl_table_label(tables[i], label, sizeof label);
-                sl_err_set(err, SL_E_SCHEMA, "column \"%s\" of table \"%s\" is generated, and PostgreSQL does "
-                                             "not send generated columns in its change stream",
-                           tables[i]->columns[j].name, label);
-                sl_err_detail(err, "a non-PostgreSQL target stores the column as a plain one and would keep stale "
-                                   "values");
-                sl_err_hint(err, "leave the table out of the stream, or stream into PostgreSQL (which computes "
-                                 "the column again)");
-                return -1;
+    const sl_spec_t *spec = cd->spec;
+    sl_map_env_t env;
+    *out = NULL;
+    if (sl_map_env(spec, &env, err))
+        return -1;
+    sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
+    if (!maps)
+        abort();
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        json_t *rules = entries && entries[i] ? sl_map_entry_rules(spec, entries[i]) : sl_map_rules(spec, t[i]);
+        rc = sl_map_make(rules, t[i], &env, &maps[i], err);
+        json_decref(rules);
+        if (!rc && maps[i]->filter)
+            rc = sl_filter_check_old_row(maps[i]->filter, t[i]->old_full, err);
+        for (int j = 0; !rc && j < i + cd->ntables; j++)
+            if (sl_map_same_target(maps[i], j < i ? maps[j] : cd->maps[j - i])) {
+                rc = sl_err_set(err, SL_E_CONFIG, "two source tables would both write target table \"%s\"",
+                                maps[i]->tgt->name);
+                sl_err_hint(err, "give one of them another \"target\" in source.tables (docs/mapping.md)");
             }
+    }
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            sl_map_free(maps[i]);
+        free(maps);
+        return -1;
+    }
+    sl_map_link(maps, n);
+    *out = maps;
     return 0;
 }
 
-int sl_cdc_tables_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_table_t *t, bool may_empty,
+int sl_cdc_tables_target(const sl_spec_t *spec, sl_target_t *tgt, const sl_map_t *m, bool may_empty,
                          sl_err_t *err)
 {
     bool exists = false, has_rows = false;
-    char label[300];
-    sl_table_label(t, label, sizeof label);
+    const sl_table_t *t = m->tgt;
+    const char *label = m->label;
     if (tgt->ops->table_state(tgt, t, &exists, &has_rows, err))
         goto fail;
     const sl_options_t *o = &spec->opt;
@@ -178,69 +192,139 @@ static void unnote_removed(cdc_t *cd, const char *label)
         }
 }
 
-/* Adds the described tables add[0..nadd) (taken) to the stream. */
-static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, int nadd, sl_err_t *err)
+/* Adds the described tables add[0..nadd) to the stream, each mapped by its entry
+ * entries[i] (NULL: by the stream's spec). */
+static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, const sl_table_spec_t *const *entries, int nadd,
+                      sl_err_t *err)
 {
-    if (sl_cdc_tables_refused(cd->spec, add, nadd, err) || c->ops->check(c, add, nadd, err) ||
+    sl_map_t **maps = NULL;
+    int rc = -1;
+    if (sl_cdc_tables_map(cd, add, entries, nadd, &maps, err) || c->ops->check(c, add, nadd, err) ||
         sl_cdc_admin(cd, err) || cd->admin->ops->ckpt_setup(cd->admin, err))
-        return -1;
+        goto out;
     for (int i = 0; i < nadd; i++) {
-        char label[300];
         sl_cdc_gen_t g;
-        sl_table_label(add[i], label, sizeof label);
-        if (sl_cdc_gen_get(cd->gens, label, &g))
-            return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_copy\" of stream \"%s\" is not valid", cd->spec->name);
+        if (sl_cdc_gen_get(cd->gens, maps[i]->label, &g)) {
+            sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_copy\" of stream \"%s\" is not valid", cd->spec->name);
+            goto out;
+        }
         /* a table the stream had before may be emptied: it holds the stream's rows */
-        if (sl_cdc_tables_target(cd->spec, cd->admin, add[i], g.gen > 0, err))
-            return -1;
+        if (sl_cdc_tables_target(cd->spec, cd->admin, maps[i], g.gen > 0, err))
+            goto out;
         if (cd->spec->opt.initial_load) {
             g.gen = (g.gen > g.done ? g.gen : g.done) + 1;
-            sl_cdc_gen_set(cd->gens, label, &g);
+            sl_cdc_gen_set(cd->gens, maps[i]->label, &g);
         }
     }
     if (c->ops->publish(c, add, nadd, NULL, 0, err) || sl_cdc_copy_store_gens(cd, err))
-        return -1;
-    sl_table_t **tv = realloc(cd->tables, sizeof *tv * (size_t)(cd->ntables + nadd + 1));
-    if (!tv)
+        goto out;
+    sl_map_t **mv = realloc(cd->maps, sizeof *mv * (size_t)(cd->ntables + nadd + 1));
+    sl_table_t **tv = mv ? realloc(cd->tables, sizeof *tv * (size_t)(cd->ntables + nadd + 1)) : NULL;
+    if (!mv || !tv)
         abort();
+    cd->maps = mv;
     cd->tables = tv;
     for (int i = 0; i < nadd; i++) {
-        char label[300];
-        sl_info("table \"%s\" joins the stream%s", sl_table_label(add[i], label, sizeof label),
+        sl_info("table \"%s\" joins the stream%s", maps[i]->label,
                 cd->spec->opt.initial_load ? "; it is copied beside the stream" : "");
-        unnote_removed(cd, label);
-        tv[cd->ntables++] = add[i];
-        add[i] = NULL;
+        unnote_removed(cd, maps[i]->label);
+        tv[cd->ntables] = maps[i]->src;
+        mv[cd->ntables++] = maps[i];
+        maps[i] = NULL;
     }
-    return sl_cdc_store_tables(cd, cd->admin, err);
+    rc = sl_cdc_store_tables(cd, cd->admin, err);
+out:
+    for (int i = 0; maps && i < nadd; i++)
+        sl_map_free(maps[i]);
+    free(maps);
+    return rc;
 }
 
 /* Removes table ti from the stream (the lanes are drained), dropping its target table
  * when drop. */
 static int remove_table(cdc_t *cd, sl_cdc_t *c, int ti, bool drop, sl_err_t *err)
 {
+    sl_map_t *m = cd->maps[ti];
     sl_table_t *t = cd->tables[ti];
-    char label[300];
-    sl_table_label(t, label, sizeof label);
-    memmove(&cd->tables[ti], &cd->tables[ti + 1], sizeof *cd->tables * (size_t)(cd->ntables - ti - 1));
+    size_t after = (size_t)(cd->ntables - ti - 1);
+    memmove(&cd->maps[ti], &cd->maps[ti + 1], sizeof *cd->maps * after);
+    memmove(&cd->tables[ti], &cd->tables[ti + 1], sizeof *cd->tables * after);
     cd->ntables--;
     int rc = sl_cdc_admin(cd, err) || sl_cdc_store_tables(cd, cd->admin, err) ? -1 : 0;
     if (rc) {
-        memmove(&cd->tables[ti + 1], &cd->tables[ti], sizeof *cd->tables * (size_t)(cd->ntables - ti));
+        memmove(&cd->maps[ti + 1], &cd->maps[ti], sizeof *cd->maps * after);
+        memmove(&cd->tables[ti + 1], &cd->tables[ti], sizeof *cd->tables * after);
+        cd->maps[ti] = m;
         cd->tables[ti] = t;
         cd->ntables++;
         return -1;
     }
-    sl_info("table \"%s\" left the stream; its target table is %s", label, drop ? "dropped" : "kept");
-    note_removed(cd, label);
+    sl_info("table \"%s\" left the stream; its target table is %s", m->label, drop ? "dropped" : "kept");
+    note_removed(cd, m->label);
     sl_err_t e2 = {0};
     if (c->ops->publish(c, cd->tables, cd->ntables, &t, 1, &e2))
-        sl_warn("table \"%s\": the source still sends its changes (they are ignored): %s", label, e2.message);
-    if (drop && cd->admin->ops->drop_table(cd->admin, t, err)) {
+        sl_warn("table \"%s\": the source still sends its changes (they are ignored): %s", m->label, e2.message);
+    if (drop && cd->admin->ops->drop_table(cd->admin, m->tgt, err)) {
         sl_err_prefix(err, "target: ");
         rc = -1;
     }
-    sl_table_free(t);
+    sl_map_free(m);
+    return rc;
+}
+
+/* The table an entry of source.tables names (a name, or an object's "name"). */
+static const char *entry_name(const json_t *e)
+{
+    return json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "name"));
+}
+
+static bool entry_names(const json_t *e, const sl_table_t *t)
+{
+    const char *n = entry_name(e);
+    return n && names_table(n, t);
+}
+
+/* Adds the tables of entries want[] that the stream has not, each mapped by its entry. */
+static int join(cdc_t *cd, sl_cdc_t *c, const json_t *want, json_t *added, sl_err_t *err)
+{
+    size_t cap = json_array_size(want) + 1;
+    const char **names = calloc(cap, sizeof *names);
+    sl_table_spec_t *ents = calloc(cap, sizeof *ents);
+    const sl_table_spec_t **entp = calloc(cap, sizeof *entp);
+    if (!names || !ents || !entp)
+        abort();
+    int nn = 0, rc = 0;
+    size_t k;
+    json_t *e;
+    json_array_foreach(want, k, e)
+    {
+        const char *n = entry_name(e);
+        if (!n || find(cd, n) >= 0)
+            continue;
+        /* an object entry maps its table (it came with the request, after the stream's spec) */
+        if (json_is_object(e)) {
+            if ((rc = sl_table_spec_parse(e, k, &ents[nn], err)))
+                break;
+            entp[nn] = &ents[nn];
+        }
+        names[nn++] = n;
+    }
+    sl_table_t **add = NULL;
+    int nadd = 0;
+    if (!rc && nn)
+        rc = sl_cdc_tables_describe(cd->spec, names, nn, &add, &nadd, err);
+    for (int i = 0; i < nadd && !rc; i++) {
+        char label[300];
+        json_array_append_new(added, json_string(sl_table_label(add[i], label, sizeof label)));
+    }
+    if (!rc && nadd)
+        rc = add_tables(cd, c, add, entp, nadd, err);
+    sl_cdc_tables_free(add, nadd);
+    for (int i = 0; i < nn; i++)
+        sl_table_spec_clear(&ents[i]);
+    free(ents);
+    free(entp);
+    free(names);
     return rc;
 }
 
@@ -254,44 +338,23 @@ int sl_cdc_tables_change(cdc_t *cd, sl_cdc_t *c, const json_t *req, json_t **ans
         sl_err_set(err, SL_E_CONFIG, "a table set change without its tables");
         goto out;
     }
-    /* what leaves: tables the list does not name */
+    /* what leaves: tables no entry of the list names */
     for (int i = 0; i < cd->ntables;) {
-        bool named = false;
+        bool named = false, dropped = false;
         size_t k;
         json_t *e;
-        json_array_foreach(want, k, e) named = named || (json_is_string(e) && names_table(json_string_value(e), cd->tables[i]));
+        json_array_foreach(want, k, e) named = named || entry_names(e, cd->tables[i]);
         if (named) {
             i++;
             continue;
         }
-        char label[300];
-        bool dropped = false;
-        sl_table_label(cd->tables[i], label, sizeof label);
-        json_array_foreach(drop, k, e) dropped = dropped || (json_is_string(e) && names_table(json_string_value(e), cd->tables[i]));
-        json_array_append_new(removed, json_string(label));
+        json_array_foreach(drop, k, e) dropped = dropped || entry_names(e, cd->tables[i]);
+        json_array_append_new(removed, json_string(cd->maps[i]->label));
         if (remove_table(cd, c, i, dropped, err))
             goto out;
     }
-    /* what joins: names no table of the stream has */
-    const char **names = calloc(json_array_size(want) + 1, sizeof *names);
-    if (!names)
-        abort();
-    int nn = 0;
-    size_t k;
-    json_t *e;
-    json_array_foreach(want, k, e) if (json_is_string(e) && find(cd, json_string_value(e)) < 0) names[nn++] =
-        json_string_value(e);
-    sl_table_t **add = NULL;
-    int nadd = 0;
-    rc = nn ? sl_cdc_tables_describe(cd->spec, names, nn, &add, &nadd, err) : 0;
-    for (int i = 0; i < nadd && !rc; i++) {
-        char label[300];
-        json_array_append_new(added, json_string(sl_table_label(add[i], label, sizeof label)));
-    }
-    if (!rc && nadd)
-        rc = add_tables(cd, c, add, nadd, err);
-    sl_cdc_tables_free(add, nadd);
-    free(names);
+    /* what joins: entries that name no table of the stream */
+    rc = join(cd, c, want, added, err);
 out:
     if (rc == 0)
         *answer = json_pack("{s:b, s:O, s:O}", "ok", 1, "added", added, "removed", removed);
@@ -303,7 +366,16 @@ out:
 int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, const json_t *drop, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
-    if (sl_spec_all_tables(spec))
+    bool all = sl_spec_all_tables(spec);
+    /* a table the spec keeps is mapped as it was: a rerun never mixes two mappings */
+    for (int i = 0; i < cd->ntables; i++) {
+        bool kept = all;
+        for (int j = 0; j < spec->ntables && !kept; j++)
+            kept = names_table(spec->tables[j], cd->tables[i]);
+        if (kept && sl_map_same_rules(cd->maps[i], spec, "change stream", err))
+            return -1;
+    }
+    if (all)
         return 0;
     json_t *want = json_array();
     for (int i = 0; i < spec->ntables; i++)

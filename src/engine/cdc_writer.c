@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "engine/cdc_copy_lane.h"
 #include "engine/cdc_int.h"
+#include "engine/reject.h"
 
 /* Changes handed to apply_changes at once: as many as RUN_VALUES values allow (a change
  * takes room for a new and an old row), between RUN_MIN and RUN_MAX. A run of inserts is
@@ -54,8 +55,11 @@ typedef struct wstate {
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
     sl_cdc_wcopy_t copy;     /* copies beside the stream (engine/cdc_copy_lane.c) */
     int fail_table;          /* the table whose changes the target refused, -1: none */
+    sl_rejects_t rj;  /* the open transaction's rejects (options.on_error, reject.h) */
+    bool isolate;     /* the server refused this batch once: find the changes it refuses */
     /* what apply leaves for settled */
     int64_t napplied;
+    int64_t *trejected; /* per table */
     sl_cbatch_hdr_t hdr;
     bool have_safe;
     sl_pos_t safe;
@@ -123,18 +127,28 @@ static int max_cols(const cdc_t *cd)
 {
     int m = 1;
     for (int i = 0; i < cd->ntables; i++)
-        if (cd->tables[i]->ncolumns > m)
-            m = cd->tables[i]->ncolumns;
+        if (cd->maps[i]->tgt->ncolumns > m)
+            m = cd->maps[i]->tgt->ncolumns;
     return m;
 }
 
-/* Applies the run w->chs[0..*n) of one table. */
+/* A change's position in rejects: the packed form the lane checkpoints hold (the source's
+ * own form needs the reader's connection, which is not this thread's). */
+static const char *pos_text(void *ctx, sl_pos_t pos, char *buf, size_t size)
+{
+    (void)ctx;
+    sl_lsn_format(pos.lsn, buf, size);
+    return buf;
+}
+
+/* Applies the run w->chs[0..*n) of one table, with on_error in force (reject.h). */
 static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
 {
     if (*n == 0)
         return 0;
+    cdc_t *cd = w->cd;
     uint32_t t = w->chs[0].table;
-    if (w->tgt->ops->apply_changes(w->tgt, w->cd->tables[t], w->chs, *n, err)) {
+    if (sl_rejects_apply(&w->rj, w->tgt, cd->maps[t], (int)t, w->chs, *n, w->isolate, pos_text, cd, err)) {
         w->fail_table = (int)t;
         return -1;
     }
@@ -190,7 +204,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
                 return -1;
             continue;
         }
-        if (c->op != SL_OP_TRUNCATE && c->ncols != cd->tables[c->table]->ncolumns)
+        if (c->op != SL_OP_TRUNCATE && c->ncols != cd->maps[c->table]->tgt->ncolumns)
             return sl_err_set(err, SL_E_PROTOCOL,
                               "a change batch does not match the stream's tables (table %u, %d columns)",
                               c->table, c->ncols);
@@ -232,6 +246,7 @@ static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied,
     *napplied = 0;
     for (int i = 0; i < cd->ntstats; i++)
         w->trows[i] = w->tbytes[i] = 0;
+    sl_rejects_reset(&w->rj);
     if (tgt->ops->begin(tgt, err))
         return FAILED;
     if (tgt->ops->ckpt_get(tgt, cd->spec->name, key, &ck, &found, err))
@@ -259,6 +274,8 @@ static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied,
     }
     if (v->hdr.nchanges && apply_changes(w, v, at, napplied, err))
         goto fail;
+    if (sl_rejects_write(&w->rj, tgt, NULL, err))
+        goto fail;
     char *pos = sl_cdc_wcopy_position(cd, &w->copy, v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
     sl_ckpt_t next = {.epoch = (int64_t)v->hdr.epoch, .seq = ck.seq + 1, .position = pos, .done = false};
     int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, key, &next, err);
@@ -276,13 +293,23 @@ fail_committed:
     return FAILED;
 }
 
-/* apply_once, and again without a table the target refused when that table may stop
- * alone (options.table_errors "stop_table", engine/cdc_copy_lane.c). */
+/* apply_once; when the target refused a change: again isolating the changes it refuses
+ * when options.on_error rejects them (reject.h), and again without the table whose
+ * changes it still refuses when that table may stop alone (options.table_errors
+ * "stop_table", engine/cdc_copy_lane.c). Rejects come first: a table stops alone only
+ * on what on_error does not take (e.g. a row missing from the target). */
 static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
 {
+    w->isolate = false;
     for (;;) {
         w->fail_table = -1;
         outcome_t o = apply_once(w, v, napplied, err);
+        if (o == FAILED && !w->isolate && sl_rejects_isolable(&w->rj, err)) {
+            sl_debug("lane %d: the target refused a change (%s); finding it", w->lane, err->message);
+            w->isolate = true;
+            *err = (sl_err_t){0};
+            continue;
+        }
         if (o == FAILED && w->fail_table < 0) /* raised by held changes, at the checkpoint */
             w->fail_table = sl_cdc_wcopy_blame(w->cd, err);
         if (o != FAILED || !sl_cdc_wcopy_fail(w->cd, &w->copy, w->fail_table, err))
@@ -296,11 +323,13 @@ static void *lane_open(void *mode, int lane)
     cdc_t *cd = mode;
     wstate_t *w = calloc(1, sizeof *w);
     if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
-        !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)))
+        !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)) ||
+        !(w->trejected = calloc((size_t)cd->ntstats + 1, sizeof *w->trejected)))
         abort();
     w->cd = cd;
     w->lane = lane;
     sl_cdc_wcopy_init(&w->copy, cd->ntables);
+    sl_rejects_init(&w->rj, cd->spec->name, cd->spec->opt.on_error == SL_ON_ERROR_REJECT, cd->ntables);
     return w;
 }
 
@@ -312,6 +341,8 @@ static void lane_close(void *state)
     free(w->trows);
     free(w->tbytes);
     sl_cdc_wcopy_free(&w->copy);
+    free(w->trejected);
+    sl_rejects_free(&w->rj);
     free(w);
 }
 
@@ -350,6 +381,9 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     pthread_rwlock_rdlock(&cd->schema);
     sl_cdc_wcopy_batch(&w->copy);
     outcome_t o = apply(w, &v, &w->napplied, err);
+    for (int i = 0; i < cd->ntstats; i++)
+        w->trejected[i] = o == APPLIED && i < w->rj.ntables ? w->rj.counts[i] : 0;
+    sl_rejects_reset(&w->rj);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
     /* what of it a crash would keep, for settled (the ack does not wait for it) */
@@ -383,8 +417,10 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
         sl_cdc_wcopy_settled(cd, &w->copy);
         atomic_fetch_add(&cd->changes_applied, w->napplied);
         for (int i = 0; i < cd->ntstats; i++) {
+            if (w->trejected[i])
+                atomic_fetch_add(&cd->tstats[i].rows_rejected, w->trejected[i]);
             if (w->trows[i])
-                atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i]);
+                atomic_fetch_add(&cd->tstats[i].rows_written, w->trows[i] - w->trejected[i]);
             if (w->tbytes[i])
                 atomic_fetch_add(&cd->tstats[i].bytes_written, w->tbytes[i]);
         }

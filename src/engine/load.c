@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "engine/load_int.h"
+#include "engine/mapping.h"
 #include "engine/progress.h"
 #include "monitor/stats.h"
 
@@ -142,7 +143,7 @@ static int count_ckpt(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t 
     return 0;
 }
 
-/* Whether a spec's table entry ("name" or "schema.name") names table t. */
+/* Whether a spec's table entry ("name" or "schema.name") names source table t. */
 static bool table_named(const sl_table_t *t, const char *name)
 {
     char label[512];
@@ -154,40 +155,61 @@ static bool table_named(const sl_table_t *t, const char *name)
 static bool plan_has(const sl_plan_t *plan, const char *name)
 {
     for (int j = 0; j < plan->ntables; j++)
-        if (table_named(plan->tables[j], name))
+        if (table_named(plan->maps[j]->src, name))
             return true;
     return false;
 }
 
-/* Describes the source tables names[0..n), checks their target tables, creates or
- * empties them and adds them to ld->plan (after the tables it holds). Nothing is
- * written before every table passed its checks. */
+/* The maps of source tables names[0..n), described at the source; none may load into
+ * a target table of another (among them or in ld->plan). */
+static int describe_maps(const load_t *ld, sl_source_t *src, char **names, int n, sl_map_t **maps,
+                         sl_err_t *err)
+{
+    const sl_spec_t *spec = ld->spec;
+    sl_map_env_t env;
+    if (sl_map_env(spec, &env, err))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        sl_table_t *t = NULL;
+        if (src->ops->describe(src, names[i], &t, err)) {
+            sl_err_prefix(err, "source: ");
+            return -1;
+        }
+        int rc = sl_map_build(spec, t, &env, &maps[i], err);
+        sl_table_free(t);
+        if (rc)
+            return -1;
+        bool dup = false;
+        for (int j = 0; j < i && !dup; j++)
+            dup = sl_map_same_target(maps[i], maps[j]);
+        for (int j = 0; j < ld->plan.ntables && !dup; j++)
+            dup = sl_map_same_target(maps[i], ld->plan.maps[j]);
+        if (dup) {
+            sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
+                       maps[i]->tgt->name);
+            sl_err_hint(err, "give one of them another \"target\" in source.tables (docs/mapping.md)");
+            return -1;
+        }
+    }
+    sl_map_link(maps, n);
+    return 0;
+}
+
+/* Describes the source tables names[0..n) with their maps, checks their target tables,
+ * creates or empties them and adds them to ld->plan (after the tables it holds).
+ * Nothing is written before every table passed its checks. */
 static int add_tables(load_t *ld, sl_source_t *src, sl_target_t *tgt, char **names, int n, sl_err_t *err)
 {
     const sl_spec_t *spec = ld->spec;
     int rc = -1;
-    sl_table_t **described = calloc((size_t)n + 1, sizeof *described);
-    if (!described)
+    bool fresh = ld->plan.ntables == 0;
+    sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
+    if (!maps)
         abort();
-    for (int i = 0; i < n; i++) {
-        if (src->ops->describe(src, names[i], &described[i], err)) {
-            sl_err_prefix(err, "source: ");
-            goto done;
-        }
-        bool dup = false;
-        for (int j = 0; j < i && !dup; j++)
-            dup = strcmp(described[j]->name, described[i]->name) == 0;
-        for (int j = 0; j < ld->plan.ntables && !dup; j++)
-            dup = strcmp(ld->plan.tables[j]->name, described[i]->name) == 0;
-        if (dup) {
-            sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
-                       described[i]->name);
-            sl_err_hint(err, "load them with two streams into different target schemas");
-            goto done;
-        }
-    }
+    if (describe_maps(ld, src, names, n, maps, err))
+        goto done;
     for (int i = 0; i < n; i++)
-        if (check_target(ld, tgt, described[i], err)) {
+        if (check_target(ld, tgt, maps[i]->tgt, err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
@@ -208,21 +230,27 @@ static int add_tables(load_t *ld, sl_source_t *src, sl_target_t *tgt, char **nam
                 goto done;
         }
     }
+    /* a fresh load: the stream's rejects of an earlier load go with its checkpoints */
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && tgt->ops->rejects_setup &&
+        tgt->ops->rejects_setup(tgt, spec->name, fresh, err)) {
+        sl_err_prefix(err, "target: ");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
-        if (prepare_target(ld, tgt, described[i], err)) {
+        if (prepare_target(ld, tgt, maps[i]->tgt, err)) {
             sl_err_prefix(err, "target: ");
             goto done;
         }
-        sl_table_t *t = described[i];
-        described[i] = NULL;
-        if (sl_plan_add_table(&ld->plan, t, src, spec->opt.chunk_rows, err))
+        sl_map_t *m = maps[i];
+        maps[i] = NULL;
+        if (sl_plan_add_map(&ld->plan, m, src, spec->opt.chunk_rows, err))
             goto done;
     }
     rc = 0;
 done:
     for (int i = 0; i < n; i++)
-        sl_table_free(described[i]);
-    free(described);
+        sl_map_free(maps[i]);
+    free(maps);
     return rc;
 }
 
@@ -255,19 +283,23 @@ static int fresh_plan(load_t *ld, sl_source_t *src, sl_target_t *tgt, sl_err_t *
     return rc;
 }
 
-/* An unfinished load must finish what it started: the spec's explicit table list must
- * name every table of the stored plan (it may name more: they are added). */
+/* An unfinished load must finish what it started: it maps its tables as it did, and
+ * the spec's explicit table list must name every table of the stored plan (it may
+ * name more: they are added). */
 static int check_plan_matches(const load_t *ld, char **names, int n, sl_err_t *err)
 {
+    for (int j = 0; j < ld->plan.ntables; j++)
+        if (sl_map_same_rules(ld->plan.maps[j], ld->spec, "load", err))
+            return -1;
     if (sl_spec_all_tables(ld->spec))
         return 0;
     for (int j = 0; j < ld->plan.ntables; j++) {
         bool named = false;
         for (int i = 0; i < n && !named; i++)
-            named = table_named(ld->plan.tables[j], names[i]);
+            named = table_named(ld->plan.maps[j]->src, names[i]);
         if (!named) {
             sl_err_set(err, SL_E_CONFLICT, "table \"%s\" of the unfinished load \"%s\" is not in the spec any more",
-                       ld->plan.tables[j]->name, ld->spec->name);
+                       ld->plan.maps[j]->label, ld->spec->name);
             sl_err_hint(err, "run with the table in the spec to finish the load, or with --restart to start over");
             return -1;
         }
@@ -300,14 +332,13 @@ static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_ta
             names[i] = keep;
         }
     for (int j = 0; prior->complete && j < ld->plan.ntables; j++) {
-        const sl_table_t *t = ld->plan.tables[j];
         bool named = false;
         for (int i = nnew; i < n && !named; i++)
-            named = table_named(t, names[i]);
+            named = table_named(ld->plan.maps[j]->src, names[i]);
         if (!named)
             sl_info("table \"%s\" of the earlier load is not among the spec's tables any more; its target "
                     "table is left as it is",
-                    t->name);
+                    ld->plan.maps[j]->label);
     }
     int undone = ld->plan.nstripes;
     for (int i = 0; i < prior->ncks; i++)
@@ -328,7 +359,7 @@ static int extend_plan(load_t *ld, const prior_t *prior, sl_source_t *src, sl_ta
         goto out;
     for (int t = before; t < ld->plan.ntables; t++)
         sl_info("load \"%s\" was %s; loading table \"%s\", which is new in the spec", spec->name,
-                prior->complete ? "completed" : "not finished", ld->plan.tables[t]->name);
+                prior->complete ? "completed" : "not finished", ld->plan.maps[t]->label);
     *more = true;
     rc = 0;
 out:
@@ -625,6 +656,11 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
         }
         if (!prior.complete)
             sl_info("resuming load \"%s\" (%d tables, %d chunks)", spec->name, ld.plan.ntables, ld.plan.nstripes);
+        if (spec->opt.on_error == SL_ON_ERROR_REJECT && admin->ops->rejects_setup &&
+            admin->ops->rejects_setup(admin, spec->name, false, err)) {
+            sl_err_prefix(err, "target: ");
+            goto out;
+        }
     } else if (fresh_plan(&ld, src, admin, err)) {
         goto out;
     }

@@ -35,6 +35,7 @@ typedef struct table_stats {
     _Atomic int64_t rows_written;
     _Atomic int64_t bytes_read;    /* batch bytes published (monitoring) */
     _Atomic int64_t bytes_written;
+    _Atomic int64_t rows_rejected; /* options.on_error "reject" */
     _Atomic int stripes_left;
     int64_t rows_before;   /* rows written by earlier runs (estimated from done stripes) */
 } table_stats_t;

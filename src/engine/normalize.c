@@ -3,11 +3,15 @@
  */
 #include "engine/normalize.h"
 
+#include <stdbool.h>
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model/array.h"
 
 /* Appends s[0..n) with the fractional-second digits' trailing zeros removed (and the
  * '.' when none remain). The fraction is the first '.' followed by digits. */
@@ -70,6 +74,55 @@ static int norm_float(const char *s, size_t n, bool single, sl_buf_t *out, sl_er
     return sl_buf_printf(out, err, "%.17g", d);
 }
 
+/* An interval as PostgreSQL prints it (IntervalStyle iso_8601: "P1Y2M3DT4H5M6.5S", each
+ * field with its own sign) or as a duration "[-]HH:MM:SS[.ffffff]" (a MySQL TIME cast to
+ * interval): into months, days and microseconds. Returns -1 when it is neither. */
+static int parse_interval(const char *s, size_t n, long long *months, long long *days, long long *us)
+{
+    *months = *days = *us = 0;
+    const char *e = s + n;
+    if (n && s[0] != 'P') { /* [-]HH:MM:SS[.f] */
+        bool neg = s[0] == '-';
+        long long h = 0, m = 0, sec = 0, frac = 0;
+        int fd = 0;
+        const char *p = s + neg;
+        if (sscanf(p, "%lld:%lld:%lld", &h, &m, &sec) != 3)
+            return -1;
+        const char *dot = memchr(p, '.', (size_t)(e - p));
+        for (const char *q = dot ? dot + 1 : e; q < e && fd < 6; q++, fd++)
+            frac = frac * 10 + (*q - '0');
+        while (dot && fd++ < 6)
+            frac *= 10;
+        *us = ((h * 60 + m) * 60 + sec) * 1000000 + frac;
+        if (neg)
+            *us = -*us;
+        return 0;
+    }
+    bool time = false;
+    for (const char *p = s + 1; p < e;) {
+        if (*p == 'T') {
+            time = true;
+            p++;
+            continue;
+        }
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || end >= e)
+            return -1;
+        switch (*end) {
+        case 'Y': *months += (long long)v * 12; break;
+        case 'M': if (time) *us += llround(v * 60e6); else *months += (long long)v; break;
+        case 'W': *days += (long long)v * 7; break;
+        case 'D': *days += (long long)v; break;
+        case 'H': *us += llround(v * 3600e6); break;
+        case 'S': *us += llround(v * 1e6); break;
+        default: return -1;
+        }
+        p = end + 1;
+    }
+    return 0;
+}
+
 int sl_value_normalize(const sl_column_t *col, const sl_value_t *v, sl_buf_t *out, sl_err_t *err)
 {
     const char *s = v->p;
@@ -114,6 +167,25 @@ int sl_value_normalize(const sl_column_t *col, const sl_value_t *v, sl_buf_t *ou
         if (trim_fraction(s, m, out, err))
             return -1;
         return sl_buf_adds(out, "+00", err);
+    }
+    case SL_T_INTERVAL: {
+        long long mo, d, us;
+        if (parse_interval(s, n, &mo, &d, &us))
+            return sl_buf_add(out, s, n, err);
+        return sl_buf_printf(out, err, "%lldmo%lldd%lldus", mo, d, us);
+    }
+    case SL_T_ARRAY: {
+        /* a PostgreSQL array and the JSON array a MariaDB target holds (model/array.h)
+         * compare as JSON */
+        if (n && s[0] == '{') {
+            char why[8];
+            size_t at = out->len;
+            int rc = sl_array_json(s, n, col->elem, out, why, sizeof why, err);
+            if (rc <= 0)
+                return rc;
+            out->len = at;
+        }
+        return sl_buf_add(out, s, n, err);
     }
     case SL_T_UUID:
         for (size_t i = 0; i < n; i++)

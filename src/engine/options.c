@@ -108,6 +108,9 @@ static void md_values(const sl_opt_t *o, FILE *out)
     case SL_OPT_STRING:
         fputs("text", out);
         break;
+    case SL_OPT_MAP:
+        fputs("an object of texts", out);
+        break;
     }
 }
 
@@ -171,6 +174,8 @@ static json_t *default_json(const sl_opt_t *o)
         return json_boolean(strcmp(o->dflt, "true") == 0);
     if (o->type == SL_OPT_INT)
         return json_integer(strtoll(o->dflt, NULL, 10));
+    if (o->type == SL_OPT_MAP)
+        return json_loads(o->dflt, 0, NULL);
     return json_string(o->dflt);
 }
 
@@ -245,13 +250,16 @@ json_t *sl_options_schema(void)
 {
     static const char *const types[] = {[SL_OPT_BOOL] = "boolean", [SL_OPT_INT] = "integer",
                                         [SL_OPT_BYTES] = "integer", [SL_OPT_ENUM] = "string",
-                                        [SL_OPT_CHAR] = "string",   [SL_OPT_STRING] = "string"};
+                                        [SL_OPT_CHAR] = "string",   [SL_OPT_STRING] = "string",
+                                        [SL_OPT_MAP] = "object"};
     const sl_opt_table_t *t = &sl_spec_option_table;
     json_t *props = json_object();
     for (int i = 0; i < t->n; i++) {
         const sl_opt_t *o = &t->rows[i];
         json_t *p = json_pack("{s:s, s:o}", "type", types[o->type], "default", default_json(o));
         set_bounds(p, o, "minimum", "maximum");
+        if (o->type == SL_OPT_MAP)
+            json_object_set_new(p, "additionalProperties", json_pack("{s:s}", "type", "string"));
         if (o->type == SL_OPT_ENUM) {
             /* only what some mode accepts: a listed choice not built yet is refused */
             json_t *e = json_array();

@@ -13,7 +13,8 @@ void sl_plan_free(sl_plan_t *plan)
     if (!plan)
         return;
     for (int i = 0; i < plan->ntables; i++)
-        sl_table_free(plan->tables[i]);
+        sl_map_free(plan->maps[i]);
+    free(plan->maps);
     free(plan->tables);
     for (int i = 0; i < plan->nstripes; i++) {
         free(plan->stripes[i].after_key);
@@ -51,7 +52,7 @@ static void add_stripe(sl_plan_t *plan, int table, char *after, char *upto)
 }
 
 /* A file source: one stripe per unit (owned by the plan from here on). */
-static int add_units(sl_plan_t *plan, int idx, sl_table_t *t, sl_source_t *src, int chunk_rows,
+static int add_units(sl_plan_t *plan, int idx, const sl_table_t *t, sl_source_t *src, int chunk_rows,
                      sl_err_t *err)
 {
     char **units = NULL;
@@ -75,15 +76,24 @@ static char *int_key(int64_t v)
     return sl_strdup(buf);
 }
 
-int sl_plan_add_table(sl_plan_t *plan, sl_table_t *t, sl_source_t *src, int chunk_rows,
-                      sl_err_t *err)
+/* Appends m to the plan's maps and tables; returns its index. */
+static int push_map(sl_plan_t *plan, sl_map_t *m)
 {
-    sl_table_t **tv = realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1));
+    sl_map_t **mv = realloc(plan->maps, sizeof *mv * (size_t)(plan->ntables + 1));
+    sl_table_t **tv = mv ? realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1)) : NULL;
     if (!tv)
         abort();
+    plan->maps = mv;
     plan->tables = tv;
-    int idx = plan->ntables++;
-    tv[idx] = t;
+    mv[plan->ntables] = m;
+    tv[plan->ntables] = m->tgt;
+    return plan->ntables++;
+}
+
+int sl_plan_add_map(sl_plan_t *plan, sl_map_t *m, sl_source_t *src, int chunk_rows, sl_err_t *err)
+{
+    int idx = push_map(plan, m);
+    const sl_table_t *t = m->scan;
     if (src->ops->units)
         return add_units(plan, idx, t, src, chunk_rows, err);
 
@@ -142,7 +152,7 @@ char *sl_plan_to_json(const sl_plan_t *plan)
     json_object_set_new(root, "version", json_integer(1));
     json_t *tables = json_array();
     for (int i = 0; i < plan->ntables; i++)
-        json_array_append_new(tables, sl_table_to_json(plan->tables[i]));
+        json_array_append_new(tables, sl_map_to_json(plan->maps[i]));
     json_object_set_new(root, "tables", tables);
     json_t *stripes = json_array();
     for (int i = 0; i < plan->nstripes; i++) {
@@ -181,14 +191,10 @@ int sl_plan_from_json(const char *text, sl_plan_t *plan, sl_err_t *err)
     json_t *e;
     json_array_foreach(tables, i, e)
     {
-        sl_table_t *t;
-        if (sl_table_from_json(e, &t, err))
+        sl_map_t *m;
+        if (sl_map_from_json(e, &m, err))
             goto done;
-        sl_table_t **tv = realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1));
-        if (!tv)
-            abort();
-        plan->tables = tv;
-        tv[plan->ntables++] = t;
+        push_map(plan, m);
     }
     json_array_foreach(stripes, i, e)
     {

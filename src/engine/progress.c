@@ -148,9 +148,14 @@ void sl_progress_stop(sl_progress_t *pg)
 void sl_progress_summary(load_t *ld, double seconds)
 {
     int64_t total = total_written(ld);
-    for (int i = 0; i < ld->plan.ntables; i++)
-        sl_info("table %-30s %12" PRId64 " rows written in this run", ld->plan.tables[i]->name,
-                atomic_load(&ld->ts[i].rows_written));
+    for (int i = 0; i < ld->plan.ntables; i++) {
+        int64_t rej = atomic_load(&ld->ts[i].rows_rejected);
+        char rejected[64] = "";
+        if (rej)
+            snprintf(rejected, sizeof rejected, ", %" PRId64 " rejected", rej);
+        sl_info("table %-30s %12" PRId64 " rows written in this run%s", ld->plan.maps[i]->label,
+                atomic_load(&ld->ts[i].rows_written), rejected);
+    }
     sl_info("load \"%s\" complete: %" PRId64 " rows in %d tables in %.0f s (%.0f rows/s); %" PRId64
             " batches, %" PRId64 " duplicates skipped, %" PRId64 " redeliveries, %" PRId64 " retries",
             ld->spec->name, total, ld->plan.ntables, seconds, seconds > 0 ? (double)total / seconds : 0.0,
@@ -163,8 +168,8 @@ void sl_progress_collect(void *arg, sl_snap_t *snap)
     load_t *ld = arg;
     for (int i = 0; i < ld->plan.ntables; i++) {
         const sl_table_t *t = ld->plan.tables[i];
-        char label[300];
-        sl_snap_table_t *st = sl_snap_append(snap, sl_table_label(t, label, sizeof label));
+        sl_snap_table_t *st = sl_snap_append(snap, ld->plan.maps[i]->label);
+        st->rows_rejected = atomic_load(&ld->ts[i].rows_rejected);
         st->rows_read = atomic_load(&ld->ts[i].rows_read);
         st->rows_written = atomic_load(&ld->ts[i].rows_written);
         st->bytes_read = atomic_load(&ld->ts[i].bytes_read);

@@ -26,7 +26,25 @@ typedef struct rstate {
     int pkcol[32];
     bool counted;       /* a file unit: the key is the count of rows read in the stripe */
     int64_t nrows_in_stripe;
+    const sl_map_t *filtered; /* a source that cannot filter (files): rows come whole and
+                                 this map's filter and projection apply here */
+    sl_value_t *proj;   /* the projected row (filtered) */
+    int nproj;
 } rstate_t;
+
+/* A whole source row through r->filtered's filter and projection (into r->proj): 1 kept,
+ * 0 left out, -1 on a value that is not valid. */
+static int filter_here(rstate_t *r, const sl_value_t *vals, int n, sl_err_t *err)
+{
+    const sl_map_t *m = r->filtered;
+    if (r->nproj < m->tgt->ncolumns) {
+        free(r->proj);
+        r->nproj = m->tgt->ncolumns;
+        if (!(r->proj = calloc((size_t)r->nproj, sizeof *r->proj)))
+            abort();
+    }
+    return sl_map_filter_row(m, vals, n, r->proj, err);
+}
 
 static int take_stripe(load_t *ld)
 {
@@ -130,6 +148,15 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
     rstate_t *r = ctx;
     if (sl_run_stopping(&r->ld->run))
         return sl_err_set(err, SL_E_CANCELED, "load stopping");
+    if (r->filtered) {
+        int keep = filter_here(r, vals, n, err);
+        if (keep <= 0) {
+            r->nrows_in_stripe += keep == 0; /* a unit's count includes the rows left out */
+            return keep;
+        }
+        vals = r->proj;
+        n = r->filtered->tgt->ncolumns;
+    }
     size_t rs = sl_batch_row_size(vals, n);
     if (sl_batch_would_overflow(&r->bb, rs) && publish(r, err))
         return -1;
@@ -164,7 +191,8 @@ static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
 {
     load_t *ld = r->ld;
     const sl_stripe_t *sp = &ld->plan.stripes[s];
-    const sl_table_t *t = ld->plan.tables[sp->table];
+    const sl_map_t *m = ld->plan.maps[sp->table];
+    const sl_table_t *t = m->scan; /* the target's columns, under their source names */
     const stripe_state_t *st = &ld->st[s];
     bool keyed = sl_plan_keyed(t);
     r->stripe = s;
@@ -180,7 +208,13 @@ static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
     sl_batch_hdr_t h = {.flags = SL_BATCH_FIRST, .epoch = ld->epoch, .stripe = (uint32_t)s, .seq = 1,
                         .table = (uint32_t)sp->table, .ncols = (uint32_t)t->ncolumns};
     sl_scan_t scan = {.table = t, .after_key = sp->after_key, .upto_key = sp->upto_key,
-                      .unit = sp->unit};
+                      .unit = sp->unit, .filter = m->filter};
+    r->filtered = NULL;
+    if (m->filter && src->ops->units) { /* files: read whole rows, filter and project here */
+        r->filtered = m;
+        scan.table = m->src;
+        scan.filter = NULL;
+    }
     if (st->seq > 0 || st->position) {
         if (r->counted) {
             /* a file unit resumes after its rows already committed (["N"]) */
@@ -233,5 +267,6 @@ void *sl_load_reader_main(void *arg)
     }
     sl_batch_builder_free(&r.bb);
     sl_buf_free(&r.key);
+    free(r.proj);
     return NULL;
 }

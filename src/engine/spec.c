@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/url.h"
+#include "filter/filter.h"
 #include "model/schema.h"
 #include "source/source.h"
 #include "target/target.h"
@@ -45,6 +46,13 @@ static const sl_opt_t rows[] = {
      .choices = {{"stop_stream", SL_OPT_MODES}, {"stop_table", SL_OPT_MODES}}, .dflt = "stop_stream",
      .modes = SL_OPT_CDC,
      .doc = "a table whose changes the target refuses stops the whole stream, or only itself (resync it once fixed)"},
+    {.name = "on_error", .type = SL_OPT_ENUM, .choices = {{"fail", SL_OPT_MODES}, {"reject", SL_OPT_MODES}},
+     .dflt = "fail", .modes = SL_OPT_MODES,
+     .doc = "a value the target cannot store: fail the stream, or reject the row (recorded in _sluice_rejects; "
+            "docs/mapping.md)"},
+    {.name = "cast", .type = SL_OPT_MAP, .dflt = "{}", .modes = SL_OPT_MODES,
+     .doc = "target SQL types by source type name, for every table, e.g. {\"time\": \"interval\"} "
+            "(docs/mapping.md)"},
 };
 #define NROWS (int)(sizeof rows / sizeof rows[0])
 
@@ -55,6 +63,7 @@ static const size_t offs[] = {
     offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
     offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
     offsetof(sl_options_t, ordering),     offsetof(sl_options_t, table_errors),
+    offsetof(sl_options_t, on_error),     offsetof(sl_options_t, cast),
 };
 _Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");
 
@@ -70,22 +79,104 @@ int sl_spec_writers(const sl_spec_t *spec)
     return n < 1 ? 1 : n > 4 ? 4 : n;
 }
 
+static void strv_free(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void strmap_free(sl_strmap_t *m)
+{
+    strv_free(m->keys, m->n);
+    strv_free(m->vals, m->n);
+    memset(m, 0, sizeof *m);
+}
+
+const char *sl_strmap_get(const sl_strmap_t *m, const char *key)
+{
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return m->vals[i];
+    return NULL;
+}
+
+static void entry_free(sl_table_spec_t *e)
+{
+    free(e->name);
+    free(e->target);
+    strv_free(e->columns, e->ncolumns);
+    strv_free(e->exclude, e->nexclude);
+    strmap_free(&e->rename);
+    strmap_free(&e->cast);
+    free(e->where);
+}
+
 void sl_spec_free(sl_spec_t *spec)
 {
     if (!spec)
         return;
     free(spec->name);
     free(spec->source_url);
-    for (int i = 0; i < spec->ntables; i++)
+    for (int i = 0; i < spec->ntables; i++) {
         free(spec->tables[i]);
+        if (spec->entries)
+            entry_free(&spec->entries[i]);
+    }
     free(spec->tables);
+    free(spec->entries);
     free(spec->target_url);
+    strmap_free(&spec->opt.cast);
     free(spec);
+}
+
+bool sl_table_spec_maps(const sl_table_spec_t *e)
+{
+    return e && (e->target || e->columns || e->exclude || e->rename.n || e->cast.n || e->where);
+}
+
+const sl_table_spec_t *sl_spec_entry(const sl_spec_t *spec, const char *schema, const char *name)
+{
+    for (int i = 0; spec->entries && i < spec->ntables; i++) {
+        const char *n = spec->entries[i].name;
+        size_t sl = schema ? strlen(schema) : 0;
+        if (strcmp(n, name) == 0 || (sl && strncmp(n, schema, sl) == 0 && n[sl] == '.' && strcmp(n + sl + 1, name) == 0))
+            return &spec->entries[i];
+    }
+    return NULL;
 }
 
 bool sl_spec_all_tables(const sl_spec_t *spec)
 {
     return spec->ntables == 0 || (spec->ntables == 1 && strcmp(spec->tables[0], "*") == 0);
+}
+
+/* {"k": "v", ...} (texts, not empty) into m; `what` names the field in errors. */
+static int parse_strmap(const json_t *v, const char *what, sl_strmap_t *m, sl_err_t *err)
+{
+    if (!json_is_object(v)) {
+        sl_err_set(err, SL_E_CONFIG, "\"%s\" must be an object of texts", what);
+        sl_err_hint(err, "e.g. \"%s\": {\"a\": \"b\"}; see docs/mapping.md", what);
+        return -1;
+    }
+    size_t n = json_object_size(v);
+    m->keys = calloc(n + 1, sizeof *m->keys);
+    m->vals = calloc(n + 1, sizeof *m->vals);
+    if (!m->keys || !m->vals)
+        abort();
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)v, k, e)
+    {
+        if (!json_is_string(e) || !json_string_length(e) || !k[0]) {
+            sl_err_set(err, SL_E_CONFIG, "\"%s\".\"%s\" must be a non-empty text", what, k);
+            strmap_free(m);
+            return -1;
+        }
+        m->keys[m->n] = sl_strdup(k);
+        m->vals[m->n++] = sl_strdup(json_string_value(e));
+    }
+    return 0;
 }
 
 static int set_prop(sl_options_t *o, int row, const json_t *v, unsigned mode, sl_err_t *err)
@@ -120,6 +211,14 @@ static int set_prop(sl_options_t *o, int row, const json_t *v, unsigned mode, sl
         sl_err_set(err, SL_E_CONFIG, "option \"%s\" has an invalid value", p->name);
         sl_err_hint(err, "use one of: %s", sl_opt_choices_text(p, mode, list, sizeof list));
         return -1;
+    }
+    case SL_OPT_MAP: {
+        sl_strmap_t m = {0};
+        if (parse_strmap(v, p->name, &m, err))
+            return -1;
+        strmap_free((sl_strmap_t *)field);
+        *(sl_strmap_t *)field = m;
+        return 0;
     }
     default:
         break;
@@ -189,6 +288,95 @@ static int check_keys(const json_t *obj, const char *where, const char *const *a
     return 0;
 }
 
+/* A list of column names (non-empty texts) into *out. */
+static int parse_names(const json_t *a, const char *what, char ***out, int *n, sl_err_t *err)
+{
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return sl_err_set(err, SL_E_CONFIG, "%s must be a non-empty array of column names", what);
+    *out = calloc(json_array_size(a), sizeof **out);
+    if (!*out)
+        abort();
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)a, i, e)
+    {
+        if (!json_is_string(e) || !json_string_length(e))
+            return sl_err_set(err, SL_E_CONFIG, "%s[%zu] must be a column name", what, i);
+        (*out)[(*n)++] = sl_strdup(json_string_value(e));
+    }
+    return 0;
+}
+
+/* One entry of source.tables: a name, or {"name", "target", "columns", "exclude",
+ * "rename", "cast", "where"} (docs/mapping.md). A filter is parsed here so that a typo is
+ * an invalid spec (`sluice check` exit code 2), and bound once the table is described. */
+static int parse_entry(const json_t *e, size_t i, sl_table_spec_t *en, sl_err_t *err)
+{
+    static const char *const keys[] = {"name", "target", "columns", "exclude", "rename", "cast", "where", NULL};
+    char where[96];
+    snprintf(where, sizeof where, "\"source\".tables[%zu]", i);
+    if (json_is_string(e) && json_string_length(e)) {
+        en->name = sl_strdup(json_string_value(e));
+        return 0;
+    }
+    if (!json_is_object(e)) {
+        sl_err_set(err, SL_E_CONFIG, "%s must be a table name or an object", where);
+        sl_err_hint(err, "e.g. \"orders\" or {\"name\": \"orders\", \"exclude\": [\"notes\"]}; see docs/mapping.md");
+        return -1;
+    }
+    if (check_keys(e, where, keys, err))
+        return -1;
+    const json_t *name = json_object_get(e, "name"), *target = json_object_get(e, "target");
+    if (!json_is_string(name) || !json_string_length(name))
+        return sl_err_set(err, SL_E_CONFIG, "%s needs a \"name\": the source table", where);
+    en->name = sl_strdup(json_string_value(name));
+    snprintf(where, sizeof where, "table \"%s\"", en->name);
+    if (target && (!json_is_string(target) || !json_string_length(target)))
+        return sl_err_set(err, SL_E_CONFIG, "%s: \"target\" must be a table name", where);
+    en->target = target ? sl_strdup(json_string_value(target)) : NULL;
+    char what[160];
+    const json_t *v;
+    snprintf(what, sizeof what, "%s: \"columns\"", where);
+    if ((v = json_object_get(e, "columns")) && parse_names(v, what, &en->columns, &en->ncolumns, err))
+        return -1;
+    snprintf(what, sizeof what, "%s: \"exclude\"", where);
+    if ((v = json_object_get(e, "exclude")) && parse_names(v, what, &en->exclude, &en->nexclude, err))
+        return -1;
+    snprintf(what, sizeof what, "%s: rename", where);
+    if ((v = json_object_get(e, "rename")) && parse_strmap(v, what, &en->rename, err))
+        return -1;
+    snprintf(what, sizeof what, "%s: cast", where);
+    if ((v = json_object_get(e, "cast")) && parse_strmap(v, what, &en->cast, err))
+        return -1;
+    if ((v = json_object_get(e, "where"))) {
+        if (!json_is_string(v) || !json_string_length(v))
+            return sl_err_set(err, SL_E_CONFIG, "%s: \"where\" must be a condition", where);
+        sl_filter_t *f = NULL;
+        if (sl_filter_parse(json_string_value(v), &f, err)) {
+            sl_err_prefix(err, "%s: where: ", where);
+            return -1;
+        }
+        sl_filter_free(f);
+        en->where = sl_strdup(json_string_value(v));
+    }
+    return 0;
+}
+
+int sl_table_spec_parse(const json_t *e, size_t i, sl_table_spec_t *out, sl_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (parse_entry(e, i, out, err) == 0)
+        return 0;
+    sl_table_spec_clear(out);
+    return -1;
+}
+
+void sl_table_spec_clear(sl_table_spec_t *e)
+{
+    entry_free(e);
+    memset(e, 0, sizeof *e);
+}
+
 /* {"url": "...", "password": "...", "tables": [...]} -> url with the password merged. */
 static int parse_endpoint(const json_t *j, const char *where, bool with_tables, char **url,
                           sl_spec_t *spec, sl_err_t *err)
@@ -244,15 +432,31 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
             return sl_err_set(err, SL_E_CONFIG, "\"source\".tables must be an array of names");
         size_t i;
         json_t *e;
+        size_t cap = json_array_size(t) + 1;
+        spec->tables = calloc(cap, sizeof *spec->tables);
+        spec->entries = calloc(cap, sizeof *spec->entries);
+        if (!spec->tables || !spec->entries)
+            abort();
         json_array_foreach((json_t *)t, i, e)
         {
-            if (!json_is_string(e) || !json_string_length(e))
-                return sl_err_set(err, SL_E_CONFIG, "\"source\".tables[%zu] must be a table name", i);
-            char **v = realloc(spec->tables, sizeof *v * (size_t)(spec->ntables + 1));
-            if (!v)
-                abort();
-            spec->tables = v;
-            v[spec->ntables++] = sl_strdup(json_string_value(e));
+            sl_table_spec_t *en = &spec->entries[spec->ntables];
+            if (parse_entry(e, i, en, err)) {
+                entry_free(en);
+                memset(en, 0, sizeof *en);
+                return -1;
+            }
+            spec->tables[spec->ntables++] = sl_strdup(en->name);
+            for (int j = 0; j + 1 < spec->ntables; j++)
+                if (strcmp(spec->tables[j], en->name) == 0) {
+                    sl_err_set(err, SL_E_CONFIG, "table \"%s\" is named twice in \"source\".tables", en->name);
+                    sl_err_hint(err, "give each table one entry");
+                    return -1;
+                }
+            if (!strcmp(en->name, "*") && (json_array_size(t) > 1 || sl_table_spec_maps(en))) {
+                sl_err_set(err, SL_E_CONFIG, "\"*\" in \"source\".tables stands alone");
+                sl_err_hint(err, "name every table in an entry of its own to map it; options.cast applies to all");
+                return -1;
+            }
         }
     }
     return 0;

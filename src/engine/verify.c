@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "engine/mapping.h"
 #include "engine/normalize.h"
+#include "engine/spec.h"
+#include "target/target.h"
 
 #define NB 256
 #define PASS2_MAX 200000
@@ -24,11 +27,24 @@ typedef struct entry {
     unsigned char hash[16];
 } entry_t;
 
+/* Keys of rejected rows (normalised as verify writes keys), sorted. */
+typedef struct keyset {
+    char **keys;
+    int n, cap;
+} keyset_t;
+
 typedef struct side {
     sl_source_t *src;
     const sl_table_t *ref;   /* the source's description: types and key */
+    const sl_column_t **cmp; /* per ref column: whose type values compare as (a cast: the
+                                target's), shared by both sides */
     sl_table_t *own;         /* this side's description (what to scan) */
     int *map;                /* ref column i -> own column */
+    const sl_filter_t *filter; /* pushed into the scan */
+    const sl_map_t *local;   /* a source that cannot filter: whole rows, filtered and
+                                projected here */
+    sl_value_t *proj;
+    const keyset_t *rejected; /* rows left out of the comparison */
     uint64_t cnt[NB], s0[NB], s1[NB];
     const bool *want;        /* pass 2: buckets to collect, NULL in pass 1 */
     entry_t *ents;
@@ -46,10 +62,46 @@ static uint64_t load64(const unsigned char *p)
     return v;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The key of a row as verify names it: "id=4, region=EU" (normalised values). */
+static int key_text(const side_t *sd, const sl_value_t *vals, sl_buf_t *out, sl_err_t *err)
+{
+    const sl_table_t *ref = sd->ref;
+    sl_buf_reset(out);
+    int npk = sl_table_pk_count(ref);
+    for (int i = 0; i < npk; i++) {
+        int c = sl_table_pk_col(ref, i);
+        const sl_value_t *v = &vals[sd->map[c]];
+        if (sl_buf_printf(out, err, "%s%s=", i ? ", " : "", ref->columns[c].name))
+            return -1;
+        if (v->len < 0 ? sl_buf_adds(out, "NULL", err) : sl_value_normalize(sd->cmp[c], v, out, err))
+            return -1;
+    }
+    if (!out->data)
+        return sl_buf_adds(out, "", err);
+    return 0;
+}
+
 static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
 {
     side_t *sd = ctx;
     const sl_table_t *ref = sd->ref;
+    if (sd->local) { /* a file source: its filter and projection here */
+        int keep = sl_map_filter_row(sd->local, vals, nvals, sd->proj, err);
+        if (keep <= 0)
+            return keep;
+        vals = sd->proj;
+    }
+    int npk = sl_table_pk_count(ref);
+    if (key_text(sd, vals, &sd->keyb, err))
+        return -1;
+    if (npk && sd->rejected && sd->rejected->n &&
+        bsearch(&sd->keyb.data, sd->rejected->keys, (size_t)sd->rejected->n, sizeof (char *), cmp_key))
+        return 0; /* rejected: counted apart, compared on neither side */
     sl_buf_reset(&sd->norm);
     for (int i = 0; i < ref->ncolumns; i++) {
         const sl_value_t *v = &vals[sd->map[i]];
@@ -59,8 +111,7 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
             continue;
         }
         size_t at = sd->norm.len;
-        if (sl_buf_add(&sd->norm, "V00000000", 9, err) ||
-            sl_value_normalize(&ref->columns[i], v, &sd->norm, err))
+        if (sl_buf_add(&sd->norm, "V00000000", 9, err) || sl_value_normalize(sd->cmp[i], v, &sd->norm, err))
             return -1;
         /* length prefix, so that ("ab","c") and ("a","bc") hash differently */
         uint64_t len = sd->norm.len - at - 9;
@@ -71,17 +122,6 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
     unsigned char h[16];
     crypto_generichash(h, sizeof h, (const unsigned char *)sd->norm.data, sd->norm.len, NULL, 0);
     /* bucket and sample key from the primary key (or the whole row without one) */
-    sl_buf_reset(&sd->keyb);
-    int npk = sl_table_pk_count(ref);
-    for (int i = 0; i < npk; i++) {
-        int c = sl_table_pk_col(ref, i);
-        const sl_value_t *v = &vals[sd->map[c]];
-        if (sl_buf_printf(&sd->keyb, err, "%s%s=", i ? ", " : "", ref->columns[c].name))
-            return -1;
-        if (v->len < 0 ? sl_buf_adds(&sd->keyb, "NULL", err)
-                       : sl_value_normalize(&ref->columns[c], v, &sd->keyb, err))
-            return -1;
-    }
     unsigned char kh[8];
     if (npk)
         crypto_generichash(kh, sizeof kh, (const unsigned char *)sd->keyb.data, sd->keyb.len, NULL, 0);
@@ -120,7 +160,7 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
 static void *scan_side(void *arg)
 {
     side_t *sd = arg;
-    sl_scan_t scan = {.table = sd->own};
+    sl_scan_t scan = {.table = sd->own, .filter = sd->filter};
     sd->rc = sd->src->ops->scan(sd->src, &scan, on_row, sd, &sd->err);
     return NULL;
 }
@@ -197,59 +237,217 @@ static void adopt_types(sl_table_t *own, const sl_table_t *ref)
     }
 }
 
+static void keyset_free(keyset_t *ks)
+{
+    for (int i = 0; i < ks->n; i++)
+        free(ks->keys[i]);
+    free(ks->keys);
+}
+
+/* One rejects row: its key into the set (normalised like the side's keys). */
+typedef struct rejctx {
+    side_t *sd;   /* for the key's column types */
+    keyset_t *ks;
+    int keycol;   /* row_key's column in the rejects table */
+    int64_t n;
+} rejctx_t;
+
+static int on_reject(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
+{
+    rejctx_t *r = ctx;
+    r->n++;
+    const sl_value_t *k = &vals[r->keycol];
+    if (k->len < 0)
+        return 0;
+    json_t *a = json_loadb(k->p, (size_t)k->len, 0, NULL);
+    const sl_table_t *ref = r->sd->ref;
+    int npk = sl_table_pk_count(ref);
+    if (!json_is_array(a) || (int)json_array_size(a) != npk) {
+        json_decref(a);
+        return 0;
+    }
+    sl_value_t *row = calloc((size_t)ref->ncolumns + 1, sizeof *row);
+    int *ident = calloc((size_t)ref->ncolumns + 1, sizeof *ident);
+    if (!row || !ident)
+        abort();
+    for (int i = 0; i < ref->ncolumns; i++) {
+        ident[i] = i;
+        row[i].len = -1;
+    }
+    for (int i = 0; i < npk; i++) {
+        const json_t *v = json_array_get(a, (size_t)i);
+        if (json_is_string(v))
+            row[sl_table_pk_col(ref, i)] = (sl_value_t){json_string_value(v), (int64_t)json_string_length(v)};
+    }
+    side_t keyside = *r->sd;
+    keyside.map = ident;
+    sl_buf_t kb;
+    sl_buf_init(&kb, 1u << 20);
+    int rc = key_text(&keyside, row, &kb, err);
+    if (rc == 0) {
+        if (r->ks->n == r->ks->cap) {
+            r->ks->cap = r->ks->cap ? r->ks->cap * 2 : 256;
+            char **v = realloc(r->ks->keys, sizeof *v * (size_t)r->ks->cap);
+            if (!v)
+                abort();
+            r->ks->keys = v;
+        }
+        r->ks->keys[r->ks->n++] = sl_buf_steal(&kb, NULL);
+    }
+    sl_buf_free(&kb);
+    free(row);
+    free(ident);
+    json_decref(a);
+    (void)nvals;
+    return rc;
+}
+
+/* Reads the rejects the stream recorded for source table `label` on the target (a
+ * database target's _sluice_rejects; none when it has no such table). */
+static int load_rejects(sl_source_t *tgt, const char *stream, const char *label, side_t *sd, keyset_t *ks,
+                        int64_t *count, sl_err_t *err)
+{
+    sl_table_t *rt = NULL;
+    sl_err_t e2 = {0};
+    *count = 0;
+    if (tgt->ops->units || tgt->ops->describe(tgt, SL_REJECTS_TABLE, &rt, &e2))
+        return 0; /* no rejects table: nothing was rejected there */
+    sl_buf_t w;
+    sl_buf_init(&w, 1u << 16);
+    sl_buf_adds(&w, "stream = '", NULL);
+    for (const char *p = stream; *p; p++)
+        sl_buf_add(&w, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1, NULL);
+    sl_buf_adds(&w, "' AND table_name = '", NULL);
+    for (const char *p = label; *p; p++)
+        sl_buf_add(&w, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1, NULL);
+    sl_buf_addc(&w, '\'', NULL);
+    sl_filter_t *f = NULL;
+    int rc = -1;
+    rejctx_t r = {.sd = sd, .ks = ks, .keycol = sl_table_find_col(rt, "row_key")};
+    if (r.keycol < 0 || sl_filter_parse(w.data, &f, err) || sl_filter_bind(f, rt, err))
+        goto out;
+    sl_scan_t scan = {.table = rt, .filter = f};
+    if (tgt->ops->scan(tgt, &scan, on_reject, &r, err)) {
+        sl_err_prefix(err, "target: reading %s: ", SL_REJECTS_TABLE);
+        goto out;
+    }
+    if (ks->n > 1) /* none: keys is NULL, which qsort may not be given */
+        qsort(ks->keys, (size_t)ks->n, sizeof *ks->keys, cmp_key);
+    *count = r.n;
+    rc = 0;
+out:
+    sl_filter_free(f);
+    sl_buf_free(&w);
+    sl_table_free(rt);
+    return rc;
+}
+
 static void side_free(side_t *sd)
 {
     for (int i = 0; i < sd->nents; i++)
         free(sd->ents[i].key);
     free(sd->ents);
     free(sd->map);
+    free(sd->proj);
     sl_table_free(sd->own);
     sl_buf_free(&sd->norm);
     sl_buf_free(&sd->keyb);
 }
 
-int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const char *table, sl_verify_result_t *res,
-                    sl_err_t *err)
+static void silent(void *ctx, const char *table, const char *column, bool warning, const char *text)
+{
+    (void)ctx, (void)table, (void)column, (void)warning, (void)text;
+}
+
+/* The map of source table `table` under spec (identity without one). */
+static int table_map(sl_source_t *src, const sl_spec_t *spec, const char *table, sl_map_t **m, sl_err_t *err)
+{
+    sl_table_t *t = NULL;
+    if (src->ops->describe(src, table, &t, err)) {
+        sl_err_prefix(err, "source: ");
+        return -1;
+    }
+    sl_map_env_t env = {.target_kind = "pg"}; /* no spec: every column as it is */
+    int rc = spec ? sl_map_env(spec, &env, err) : 0;
+    if (rc == 0) {
+        env.note = silent;
+        if (spec) {
+            rc = sl_map_build(spec, t, &env, m, err);
+        } else {
+            json_t *none = json_object();
+            rc = sl_map_make(none, t, &env, m, err);
+            json_decref(none);
+        }
+    }
+    sl_table_free(t);
+    return rc;
+}
+
+int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const sl_spec_t *spec, const char *table,
+                    sl_verify_result_t *res, sl_err_t *err)
 {
     memset(res, 0, sizeof *res);
     snprintf(res->table, sizeof res->table, "%s", table);
     side_t a = {.src = src}, b = {.src = tgt};
+    sl_map_t *m = NULL;
+    keyset_t rejected = {0};
+    const sl_column_t **cmp = NULL;
     sl_buf_init(&a.norm, 256u << 20);
     sl_buf_init(&b.norm, 256u << 20);
     sl_buf_init(&a.keyb, 1u << 20);
     sl_buf_init(&b.keyb, 1u << 20);
     int rc = -1;
-    if (src->ops->describe(src, table, &a.own, err)) {
-        sl_err_prefix(err, "source: ");
+    if (table_map(src, spec, table, &m, err))
         goto out;
+    a.own = sl_table_copy(m->scan);
+    a.ref = b.ref = m->scan;
+    a.filter = m->filter;
+    if (m->filter && src->ops->units) { /* files: filter whole rows here */
+        sl_table_free(a.own);
+        a.own = sl_table_copy(m->src);
+        a.filter = NULL;
+        a.local = m;
+        if (!(a.proj = calloc((size_t)m->tgt->ncolumns + 1, sizeof *a.proj)))
+            abort();
     }
-    a.ref = b.ref = a.own;
+    char tname[600];
+    snprintf(tname, sizeof tname, "%s%s%s", m->tgt->target_schema ? m->tgt->target_schema : "",
+             m->tgt->target_schema ? "." : "", m->tgt->name);
     sl_err_t terr = {0};
-    if (tgt->ops->describe(tgt, a.own->name, &b.own, &terr)) {
+    if (tgt->ops->describe(tgt, tname, &b.own, &terr)) {
         if (terr.code != SL_E_NOT_FOUND) {
             *err = terr;
             sl_err_prefix(err, "target: ");
             goto out;
         }
-        snprintf(res->problem, sizeof res->problem, "table \"%s\" is missing on the target", a.own->name);
+        snprintf(res->problem, sizeof res->problem, "table \"%s\" is missing on the target", tname);
         rc = 0;
         goto out;
     }
-    size_t ncols = a.own->ncolumns > 0 ? (size_t)a.own->ncolumns : 0;
+    int ncols = m->scan->ncolumns;
     if (tgt->ops->units)
-        adopt_types(b.own, a.own);
-    a.map = calloc(ncols + 1, sizeof *a.map);
-    b.map = calloc(ncols + 1, sizeof *b.map);
-    for (int i = 0; i < a.own->ncolumns; i++) {
+        adopt_types(b.own, m->scan);
+    a.map = calloc((size_t)ncols + 1, sizeof *a.map);
+    b.map = calloc((size_t)ncols + 1, sizeof *b.map);
+    cmp = calloc((size_t)ncols + 1, sizeof *cmp);
+    if (!a.map || !b.map || !cmp)
+        abort();
+    for (int i = 0; i < ncols; i++) {
+        const sl_column_t *tc = &m->tgt->columns[i];
         a.map[i] = i;
-        b.map[i] = sl_table_find_col(b.own, a.own->columns[i].name);
+        b.map[i] = sl_table_find_col(b.own, tc->name);
         if (b.map[i] < 0) {
-            snprintf(res->problem, sizeof res->problem, "column \"%s\" is missing on the target",
-                     a.own->columns[i].name);
+            snprintf(res->problem, sizeof res->problem, "column \"%s\" is missing on the target", tc->name);
             rc = 0;
             goto out;
         }
+        /* a cast column compares as the type the target holds it in */
+        cmp[i] = tc->cast ? &b.own->columns[b.map[i]] : &m->scan->columns[i];
     }
+    a.cmp = b.cmp = cmp;
+    if (spec && load_rejects(tgt, spec->name, m->label, &a, &rejected, &res->rejected, err))
+        goto out;
+    a.rejected = b.rejected = &rejected;
     if (scan_both(&a, &b, err))
         goto out;
     bool want[NB] = {false};
@@ -280,5 +478,8 @@ out:
     b.ref = NULL;
     side_free(&a);
     side_free(&b);
+    free(cmp);
+    keyset_free(&rejected);
+    sl_map_free(m);
     return rc;
 }

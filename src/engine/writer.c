@@ -22,6 +22,7 @@
 
 #include "core/log.h"
 #include "engine/load_int.h"
+#include "engine/reject.h"
 
 #define OUT_OF_ORDER_MAX 100 /* deliveries of a batch whose predecessor never comes */
 
@@ -31,6 +32,8 @@ typedef struct wstate {
     uint32_t table, nrows;
     size_t len;
     bool stripe_done;
+    sl_rejects_t rj;     /* the open transaction's rejects (options.on_error) */
+    int64_t rejected;    /* what apply leaves for settled */
 } wstate_t;
 
 static void *lane_open(void *mode, int lane)
@@ -40,10 +43,16 @@ static void *lane_open(void *mode, int lane)
     if (!w)
         abort();
     w->ld = mode;
+    sl_rejects_init(&w->rj, w->ld->spec->name, w->ld->spec->opt.on_error == SL_ON_ERROR_REJECT, w->ld->plan.ntables);
     return w;
 }
 
-static void lane_close(void *state) { free(state); }
+static void lane_close(void *state)
+{
+    wstate_t *w = state;
+    sl_rejects_free(&w->rj);
+    free(w);
+}
 
 static bool lane_more(void *state)
 {
@@ -51,11 +60,16 @@ static bool lane_more(void *state)
     return !sl_run_stopping(&ld->run) && atomic_load(&ld->stripes_left) > 0;
 }
 
-/* The batch against its stripe's checkpoint, in one transaction. */
-static sl_lane_verdict_t apply_batch(load_t *ld, sl_target_t *tgt, sl_batch_view_t *v, bool *stripe_done,
+/* The batch against its stripe's checkpoint, in one transaction, with its rejects
+ * (isolate: the server refused the batch before, reject.h). */
+static sl_lane_verdict_t apply_batch(wstate_t *w, sl_target_t *tgt, sl_batch_view_t *v, bool isolate,
                                      sl_err_t *err)
 {
-    const sl_table_t *t = ld->plan.tables[v->hdr.table];
+    load_t *ld = w->ld;
+    bool *stripe_done = &w->stripe_done;
+    const sl_map_t *m = ld->plan.maps[v->hdr.table];
+    const sl_table_t *t = m->tgt;
+    sl_rejects_reset(&w->rj);
     char key[32];
     sl_load_stripe_key((int)v->hdr.stripe, key, sizeof key);
     sl_ckpt_t ck = {0};
@@ -78,7 +92,13 @@ static sl_lane_verdict_t apply_batch(load_t *ld, sl_target_t *tgt, sl_batch_view
     }
     if ((v->hdr.flags & SL_BATCH_RESET) && tgt->ops->delete_all(tgt, t, err))
         goto fail;
-    if (v->hdr.nrows && tgt->ops->write_rows(tgt, t, v, err))
+    char where[64];
+    snprintf(where, sizeof where, "load chunk %u, batch %u", v->hdr.stripe, v->hdr.seq);
+    if (v->hdr.nrows && sl_rejects_write_rows(&w->rj, tgt, m, (int)v->hdr.table, v, where, isolate, err))
+        goto fail;
+    /* a keyless stripe done again takes its table's rejects with its rows */
+    bool reset = (v->hdr.flags & SL_BATCH_RESET) && w->rj.reject;
+    if (sl_rejects_write(&w->rj, tgt, reset ? m->label : NULL, err))
         goto fail;
     sl_ckpt_t next = {.epoch = epoch, .seq = seq, .done = (v->hdr.flags & SL_BATCH_LAST) != 0};
     char *pos = NULL;
@@ -122,7 +142,14 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
         return SL_LANE_REFUSED;
     }
     atomic_fetch_add(&ld->busy, 1);
-    sl_lane_verdict_t o = apply_batch(ld, tgt, &v, &w->stripe_done, err);
+    sl_lane_verdict_t o = apply_batch(w, tgt, &v, false, err);
+    if (o == SL_LANE_FAILED && sl_rejects_isolable(&w->rj, err)) {
+        sl_debug("chunk %u, batch %u: the target refused a row (%s); finding it", v.hdr.stripe, v.hdr.seq,
+                 err->message);
+        o = apply_batch(w, tgt, &v, true, err);
+    }
+    w->rejected = o == SL_LANE_APPLIED ? w->rj.counts[v.hdr.table] : 0;
+    sl_rejects_reset(&w->rj);
     atomic_fetch_sub(&ld->busy, 1);
     if (o == SL_LANE_LATER && sl_bus_msg_delivered(msg) > OUT_OF_ORDER_MAX) {
         sl_err_set(err, SL_E_BROKER, "batch %u of stripe %u never arrived after batch %u was delivered",
@@ -145,7 +172,8 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     atomic_fetch_add(&ld->moves, 1);
     if (verdict == SL_LANE_APPLIED) {
         table_stats_t *ts = &ld->ts[w->table];
-        atomic_fetch_add(&ts->rows_written, (int64_t)w->nrows);
+        atomic_fetch_add(&ts->rows_written, (int64_t)w->nrows - w->rejected);
+        atomic_fetch_add(&ts->rows_rejected, w->rejected);
         atomic_fetch_add(&ts->bytes_written, (int64_t)w->len);
         if (w->stripe_done) {
             atomic_fetch_sub(&ts->stripes_left, 1);

@@ -25,6 +25,26 @@ static void free_strv(char **v, int n)
     free(v);
 }
 
+static void fkey_free(sl_fkey_t *f)
+{
+    free(f->name);
+    free_strv(f->columns, f->ncolumns);
+    free(f->ref_schema);
+    free(f->ref_table);
+    free_strv(f->ref_columns, f->ncolumns);
+    free(f->on_delete);
+    free(f->on_update);
+}
+
+void sl_table_drop_fkey(sl_table_t *t, int i)
+{
+    if (i < 0 || i >= t->nfkeys)
+        return;
+    fkey_free(&t->fkeys[i]);
+    memmove(&t->fkeys[i], &t->fkeys[i + 1], sizeof *t->fkeys * (size_t)(t->nfkeys - i - 1));
+    t->nfkeys--;
+}
+
 void sl_table_free(sl_table_t *t)
 {
     if (!t)
@@ -39,6 +59,8 @@ void sl_table_free(sl_table_t *t)
         free(c->elem_native);
         free(c->generation_expr);
         free(c->charset);
+        free(c->cast);
+        free(c->target_expr);
     }
     free(t->columns);
     for (int i = 0; i < t->nindexes; i++) {
@@ -46,20 +68,13 @@ void sl_table_free(sl_table_t *t)
         free_strv(t->indexes[i].columns, t->indexes[i].ncolumns);
     }
     free(t->indexes);
-    for (int i = 0; i < t->nfkeys; i++) {
-        sl_fkey_t *f = &t->fkeys[i];
-        free(f->name);
-        free_strv(f->columns, f->ncolumns);
-        free(f->ref_schema);
-        free(f->ref_table);
-        free_strv(f->ref_columns, f->ncolumns);
-        free(f->on_delete);
-        free(f->on_update);
-    }
+    for (int i = 0; i < t->nfkeys; i++)
+        fkey_free(&t->fkeys[i]);
     free(t->fkeys);
     free(t->engine);
     free(t->schema);
     free(t->name);
+    free(t->target_schema);
     free(t);
 }
 
@@ -177,6 +192,8 @@ static void copy_col(sl_column_t *dst, const sl_column_t *src)
     dst->generated = src->generated;
     dst->generation_expr = sl_strdup(src->generation_expr);
     dst->pk_pos = src->pk_pos;
+    dst->cast = sl_strdup(src->cast);
+    dst->target_expr = sl_strdup(src->target_expr);
 }
 
 /* A new table with t's table-level fields and no column, index or foreign key. */
@@ -190,6 +207,9 @@ static sl_table_t *copy_head(const sl_table_t *t)
     out->name = sl_strdup(t->name);
     out->est_rows = t->est_rows;
     out->est_bytes = t->est_bytes;
+    out->view = t->view;
+    out->old_full = t->old_full;
+    out->target_schema = sl_strdup(t->target_schema);
     return out;
 }
 
@@ -390,6 +410,11 @@ json_t *sl_table_to_json(const sl_table_t *t)
     set_str(o, "name", t->name);
     json_object_set_new(o, "est_rows", json_integer(t->est_rows));
     json_object_set_new(o, "est_bytes", json_integer(t->est_bytes));
+    if (t->view)
+        json_object_set_new(o, "view", json_true());
+    if (t->old_full)
+        json_object_set_new(o, "old_full", json_true());
+    set_str(o, "target_schema", t->target_schema);
     json_t *cols = json_array();
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];
@@ -415,6 +440,8 @@ json_t *sl_table_to_json(const sl_table_t *t)
         set_str(j, "generation_expr", c->generation_expr);
         set_str(j, "charset", c->charset);
         json_object_set_new(j, "pk_pos", json_integer(c->pk_pos));
+        set_str(j, "cast", c->cast);
+        set_str(j, "target_expr", c->target_expr);
         json_array_append_new(cols, j);
     }
     json_object_set_new(o, "columns", cols);
@@ -493,6 +520,9 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
     json_t *er = json_object_get(j, "est_rows"), *eb = json_object_get(j, "est_bytes");
     t->est_rows = json_is_integer(er) ? json_integer_value(er) : -1;
     t->est_bytes = json_is_integer(eb) ? json_integer_value(eb) : -1;
+    t->view = get_bool(j, "view");
+    t->old_full = get_bool(j, "old_full");
+    t->target_schema = get_str(j, "target_schema");
     size_t i;
     json_t *cj;
     json_array_foreach(json_object_get(j, "columns"), i, cj)
@@ -522,6 +552,8 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
         c->generation_expr = get_str(cj, "generation_expr");
         c->charset = get_str(cj, "charset");
         c->pk_pos = get_int(cj, "pk_pos", 0);
+        c->cast = get_str(cj, "cast");
+        c->target_expr = get_str(cj, "target_expr");
         if (!c->name || c->type == SL_T_UNKNOWN) {
             sl_table_free(t);
             return sl_err_set(err, SL_E_PROTOCOL, "malformed column in the plan");

@@ -46,6 +46,14 @@ typedef struct sl_column {
     char *generation_expr; /* its expression in the source's dialect */
     char *charset;      /* MySQL character set of text columns, NULL elsewhere */
     int pk_pos;         /* 1-based position in the primary key, 0 when not part of it */
+    /* Set by a mapping (engine/mapping.h) on a target table only: */
+    char *cast;         /* the column's SQL type on the target, in the target engine's own
+                           dialect, written verbatim into its DDL; values keep the canonical
+                           type above and go to the server as their canonical text (binary
+                           types as the engine's bytes literal). NULL: no cast */
+    char *target_expr;  /* a generated column of another engine recreated on the target: its
+                           expression in the target's dialect; the column is then never
+                           written (the target computes it). NULL: none */
 } sl_column_t;
 
 typedef struct sl_index {
@@ -78,6 +86,11 @@ typedef struct sl_table {
     int nfkeys;
     int64_t est_rows;     /* the source's estimate, -1 unknown */
     int64_t est_bytes;    /* -1 unknown */
+    bool view;            /* described from a view (copied as a table by a load) */
+    bool old_full;        /* the change stream sends whole old rows of UPDATE and DELETE
+                             (PostgreSQL: REPLICA IDENTITY FULL; MariaDB: always) */
+    char *target_schema;  /* a mapping's target schema (PostgreSQL targets), NULL: the one
+                             of the target URL */
 } sl_table_t;
 
 void sl_table_free(sl_table_t *t);
@@ -91,6 +104,8 @@ int sl_table_find_col(const sl_table_t *t, const char *name);
 sl_column_t *sl_table_add_col(sl_table_t *t);
 sl_index_t *sl_table_add_index(sl_table_t *t);
 sl_fkey_t *sl_table_add_fkey(sl_table_t *t);
+/* Removes foreign key i of t (freeing it); the later ones move down. */
+void sl_table_drop_fkey(sl_table_t *t, int i);
 /* "schema.name" or "name" for messages, into buf. */
 const char *sl_table_label(const sl_table_t *t, char *buf, int size);
 

@@ -303,12 +303,13 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
             const sl_snap_table_t *t = &s->tables[i];
             double rate = moving(state) ? sl_agg_table_rate(a, t->name, now) : 0.0, progress, eta;
             table_progress(s, t, rate, &progress, &eta);
-            json_t *tj = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name,
+            json_t *tj = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f}", "name", t->name,
                                    "rows_read", (json_int_t)t->rows_read, "rows_written",
                                    (json_int_t)t->rows_written, "bytes_read", (json_int_t)t->bytes_read,
                                    "bytes_written", (json_int_t)t->bytes_written, "rows_loaded",
                                    (json_int_t)t->rows_loaded, "changes_read", (json_int_t)t->changes_read,
-                                   "changes_applied", (json_int_t)t->changes_applied, "est_rows",
+                                   "changes_applied", (json_int_t)t->changes_applied, "rows_rejected",
+                                   (json_int_t)t->rows_rejected, "est_rows",
                                    t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
                                    num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
             if (!tj)
@@ -330,13 +331,14 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
     }
     bool mv = moving(state);
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}",
+        "{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}, s:o, s:o, s:o}",
         "stream", stream ? stream : "", "state", state ? json_string(state) : json_null(), "phase",
         sl_agg_totals(a) ? json_string(s->phase) : json_null(), "updated_at", updated, "totals", "rows_read",
         (json_int_t)s->rows_read, "rows_written", (json_int_t)s->rows_written, "bytes_read",
         (json_int_t)s->bytes_read, "bytes_written", (json_int_t)s->bytes_written, "rows_loaded",
         (json_int_t)s->rows_loaded, "changes_read", (json_int_t)s->changes_read, "changes_applied",
-        (json_int_t)s->changes_applied, "batches", (json_int_t)s->batches, "redeliveries",
+        (json_int_t)s->changes_applied, "rows_rejected", (json_int_t)s->rows_rejected, "batches",
+        (json_int_t)s->batches, "redeliveries",
         (json_int_t)s->redeliveries, "duplicates_skipped", (json_int_t)s->duplicates, "errors",
         (json_int_t)s->errors, "rows_per_sec_read", mv ? sl_agg_rate(a, false, now) : 0.0, "rows_per_sec_written",
         mv ? sl_agg_rate(a, true, now) : 0.0, "lag", lag, "position",

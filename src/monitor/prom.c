@@ -65,6 +65,9 @@ static const tcounter_t TABLE_COUNTERS[] = {
      offsetof(sl_snap_table_t, changes_read)},
     {"sluice_changes_applied_total", "Change events applied to the target.",
      offsetof(sl_snap_table_t, changes_applied)},
+    {"sluice_rows_rejected_total", "Rows (cdc: row changes) options.on_error \"reject\" recorded in _sluice_rejects "
+                                   "instead of writing them.",
+     offsetof(sl_snap_table_t, rows_rejected)},
 };
 
 typedef struct scounter {

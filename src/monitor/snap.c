@@ -112,6 +112,7 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
         t->rows_loaded += a->rows_loaded;
         t->changes_read += a->changes_read;
         t->changes_applied += a->changes_applied;
+        t->rows_rejected += a->rows_rejected;
         if (a->est_rows >= 0)
             t->est_rows = a->est_rows;
         t->done = a->done;
@@ -128,6 +129,7 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
     dst->rows_loaded += src->rows_loaded;
     dst->changes_read += src->changes_read;
     dst->changes_applied += src->changes_applied;
+    dst->rows_rejected += src->rows_rejected;
     dst->batches += src->batches;
     dst->redeliveries += src->redeliveries;
     dst->duplicates += src->duplicates;
@@ -144,7 +146,7 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
 void sl_snap_sum(sl_snap_t *s)
 {
     s->rows_read = s->rows_written = s->bytes_read = s->bytes_written = 0;
-    s->rows_loaded = s->changes_read = s->changes_applied = 0;
+    s->rows_loaded = s->changes_read = s->changes_applied = s->rows_rejected = 0;
     for (int i = 0; i < s->ntables; i++) {
         const sl_snap_table_t *t = &s->tables[i];
         s->rows_read += t->rows_read;
@@ -154,6 +156,7 @@ void sl_snap_sum(sl_snap_t *s)
         s->rows_loaded += t->rows_loaded;
         s->changes_read += t->changes_read;
         s->changes_applied += t->changes_applied;
+        s->rows_rejected += t->rows_rejected;
     }
 }
 
@@ -189,13 +192,14 @@ char *sl_snap_encode(const sl_snap_t *s)
     int n = s->ntables < SL_SNAP_MAX_TABLES ? s->ntables : SL_SNAP_MAX_TABLES;
     for (int i = 0; i < n; i++) {
         const sl_snap_table_t *t = &s->tables[i];
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name, "rows_read",
-                              (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name,
+                              "rows_read", (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
                               "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
                               (json_int_t)t->bytes_written, "rows_loaded", (json_int_t)t->rows_loaded,
                               "changes_read", (json_int_t)t->changes_read, "changes_applied",
-                              (json_int_t)t->changes_applied, "est_rows",
-                              t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "done", t->done);
+                              (json_int_t)t->changes_applied, "rows_rejected", (json_int_t)t->rows_rejected,
+                              "est_rows", t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "done",
+                              t->done);
         if (t->state[0])
             json_object_set_new(o, "state", json_string(t->state));
         if (t->copied >= 0)
@@ -206,7 +210,7 @@ char *sl_snap_encode(const sl_snap_t *s)
     }
     json_t *o = json_pack(
         "{s:i, s:o, s:o, s:o, s:I, s:f, s:f, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
-        "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b}",
+        "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b}",
         "v", 1, "stream", str_or_null(s->stream), "id", str_or_null(s->id), "run", str_or_null(s->run), "seq",
         (json_int_t)s->seq, "t", s->t, "ts", s->ts, "phase", s->phase, "batches", (json_int_t)s->batches,
         "redeliveries", (json_int_t)s->redeliveries, "duplicates_skipped", (json_int_t)s->duplicates, "errors",
@@ -215,7 +219,8 @@ char *sl_snap_encode(const sl_snap_t *s)
         str_or_null(s->position), "totals", "rows_read", (json_int_t)s->rows_read, "rows_written",
         (json_int_t)s->rows_written, "bytes_read", (json_int_t)s->bytes_read, "bytes_written",
         (json_int_t)s->bytes_written, "rows_loaded", (json_int_t)s->rows_loaded, "changes_read",
-        (json_int_t)s->changes_read, "changes_applied", (json_int_t)s->changes_applied, "tables", tables, "tables_truncated", s->truncated || n < s->ntables);
+        (json_int_t)s->changes_read, "changes_applied", (json_int_t)s->changes_applied, "rows_rejected",
+        (json_int_t)s->rows_rejected, "tables", tables, "tables_truncated", s->truncated || n < s->ntables);
     if (!o)
         abort(); /* only a bad format string or no memory gets here */
     char *text = json_dumps(o, JSON_COMPACT);
@@ -253,11 +258,13 @@ static int get_count0(const json_t *o, const char *key, int64_t *out, sl_err_t *
     return get_count(o, key, out, err);
 }
 
-/* The kinds apart (rows_loaded, changes_read, changes_applied) of a table or the totals. */
-static int get_kinds(const json_t *o, int64_t *loaded, int64_t *cread, int64_t *capplied, sl_err_t *err)
+/* The counters added after version 1 was first published (rows_loaded, changes_read,
+ * changes_applied, rows_rejected) of a table or the totals. */
+static int get_kinds(const json_t *o, int64_t *loaded, int64_t *cread, int64_t *capplied, int64_t *rejected,
+                     sl_err_t *err)
 {
     return get_count0(o, "rows_loaded", loaded, err) || get_count0(o, "changes_read", cread, err) ||
-                   get_count0(o, "changes_applied", capplied, err)
+                   get_count0(o, "changes_applied", capplied, err) || get_count0(o, "rows_rejected", rejected, err)
                ? -1
                : 0;
 }
@@ -309,7 +316,7 @@ static int decode_table(const json_t *o, sl_snap_t *s, sl_err_t *err)
     if (get_count(o, "rows_read", &t->rows_read, err) || get_count(o, "rows_written", &t->rows_written, err) ||
         get_count(o, "bytes_read", &t->bytes_read, err) ||
         get_count(o, "bytes_written", &t->bytes_written, err) || get_opt_count(o, "est_rows", &t->est_rows, err) ||
-        get_kinds(o, &t->rows_loaded, &t->changes_read, &t->changes_applied, err))
+        get_kinds(o, &t->rows_loaded, &t->changes_read, &t->changes_applied, &t->rows_rejected, err))
         return -1;
     if (!json_is_boolean(done))
         return bad(err, "done");
@@ -366,7 +373,7 @@ static int decode(const json_t *o, sl_snap_t *s, sl_err_t *err)
     if (get_count(tot, "rows_read", &s->rows_read, err) || get_count(tot, "rows_written", &s->rows_written, err) ||
         get_count(tot, "bytes_read", &s->bytes_read, err) ||
         get_count(tot, "bytes_written", &s->bytes_written, err) ||
-        get_kinds(tot, &s->rows_loaded, &s->changes_read, &s->changes_applied, err))
+        get_kinds(tot, &s->rows_loaded, &s->changes_read, &s->changes_applied, &s->rows_rejected, err))
         return -1;
     const json_t *tables = json_object_get(o, "tables");
     if (!json_is_array(tables) || json_array_size(tables) > SL_SNAP_MAX_TABLES)

@@ -12,14 +12,15 @@
  *    "duplicates_skipped": 0, "errors": 0, "lag_seconds": 0.08|null,
  *    "slot_bytes": 1024|null, "position": "0/1A2B3C8"|"GTID 0-11-500"|"mysql-bin.000003:1234"|null,
  *    "totals": {"rows_read", "rows_written", "bytes_read", "bytes_written",
- *               "rows_loaded", "changes_read", "changes_applied"},
+ *               "rows_loaded", "changes_read", "changes_applied", "rows_rejected"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
- *                "rows_loaded", "changes_read", "changes_applied",
+ *                "rows_loaded", "changes_read", "changes_applied", "rows_rejected",
  *                "est_rows": n|null, "done": bool, "state"?: "copying|streaming|failed|removed",
  *                "copied"?: n, "error"?: "…"}], "tables_truncated": false}
  * rows_read/rows_written count everything; rows_loaded (rows a load or an initial load
  * wrote), changes_read and changes_applied (change events of the change stream) count
- * the two kinds apart (a decoder takes them as 0 when absent).
+ * the two kinds apart; rows_rejected counts the rows options.on_error "reject" kept from
+ * the target (a decoder takes each of these four as 0 when absent).
  * "run" identifies one process (counters start at zero in each); "seq" grows in a run;
  * "t" is seconds since that run's publisher started (a monotonic clock, for rates);
  * "ts" the wall-clock time of the sample. Counters count this run only.
@@ -44,6 +45,7 @@ typedef struct sl_snap_table {
     char *name;
     int64_t rows_read, rows_written, bytes_read, bytes_written;
     int64_t rows_loaded, changes_read, changes_applied; /* the kinds apart */
+    int64_t rows_rejected; /* recorded in _sluice_rejects instead of written */
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
     /* a cdc stream's table: "copying", "streaming", "failed" or "removed" ("" for a
@@ -66,6 +68,7 @@ typedef struct sl_snap {
     char *position;     /* the confirmed source position as the source writes it, NULL unknown */
     int64_t rows_read, rows_written, bytes_read, bytes_written; /* over all tables */
     int64_t rows_loaded, changes_read, changes_applied;
+    int64_t rows_rejected;
     sl_snap_table_t *tables;
     int ntables, cap;
     bool truncated; /* tables were left out of the message (totals still count them) */

@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/url.h"
+#include "filter/filter.h"
 #include "model/batch.h"
 #include "model/schema.h"
 
@@ -40,6 +41,9 @@ typedef struct sl_scan {
      * (engine/cdc_copy.c). */
     int64_t limit;
     const char *key_eq;
+    /* Only the rows this filter keeps (bound to the described table, which may have
+     * more columns than `table`), pushed into the SELECT. NULL: every row. */
+    const sl_filter_t *filter;
 } sl_scan_t;
 
 struct sl_source_ops {

@@ -135,7 +135,7 @@ const char *sl_apply_key_text(const sl_table_t *t, const sl_change_t *ch, char *
 int sl_apply_missing(const sl_table_t *t, const sl_change_t *ch, const char *label, sl_err_t *err)
 {
     char key[600];
-    sl_err_set(err, SL_E_DATA, "%s of a row missing from the target table \"%s\"",
+    sl_err_set(err, SL_E_NOT_FOUND, "%s of a row missing from the target table \"%s\"",
                op_name(ch->op), label);
     sl_err_detail(err, "%s", sl_apply_key_text(t, ch, key, sizeof key));
     sl_err_hint(err, "the target has diverged from the source: run `sluice verify`, then "

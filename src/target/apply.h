@@ -32,7 +32,7 @@ int sl_apply_insert_run(const sl_change_t *chs, int i, int n);
  * Returns buf. */
 const char *sl_apply_key_text(const sl_table_t *t, const sl_change_t *ch, char *buf, int size);
 
-/* Fills err with SL_E_DATA "<update|delete> of a row missing from the target table
+/* Fills err with SL_E_NOT_FOUND "<update|delete> of a row missing from the target table
  * \"label\"", the key as detail and the "diverged" hint. Returns -1. */
 int sl_apply_missing(const sl_table_t *t, const sl_change_t *ch, const char *label, sl_err_t *err);
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/url.h"
 #include "model/batch.h"
@@ -40,6 +41,32 @@ typedef struct sl_ckpt {
 void sl_ckpt_clear(sl_ckpt_t *ck); /* frees position, zeroes the rest */
 
 typedef int (*sl_ckpt_fn)(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err);
+
+/* One row or change that options.on_error "reject" kept from the target (docs/mapping.md):
+ * a row of `_sluice_rejects` (database targets) or a line of _sluice/rejects/ (files).
+ * Every field is borrowed. */
+typedef struct sl_reject {
+    const char *table;    /* the source table, as in messages ("schema.name" or "name") */
+    const char *key;      /* JSON array of the key values in key order; NULL: keyless */
+    const char *column;   /* the column that could not be stored; NULL: not one column */
+    const char *reason;
+    const char *row;      /* JSON object of the row, by source column name */
+    const char *position; /* the source position, as the source writes it */
+} sl_reject_t;
+
+/* Why a target would refuse a value, and the cast that would carry it (refuses op). */
+typedef struct sl_refusal {
+    char why[200];
+    const char *cast;     /* a SQL type of the target that stores the value's text; NULL: none */
+} sl_refusal_t;
+
+typedef enum sl_savepoint_op {
+    SL_SAVEPOINT_SET,      /* SAVEPOINT */
+    SL_SAVEPOINT_RELEASE,  /* RELEASE SAVEPOINT */
+    SL_SAVEPOINT_ROLLBACK, /* ROLLBACK TO SAVEPOINT, then RELEASE it */
+} sl_savepoint_op_t;
+
+#define SL_REJECTS_TABLE "_sluice_rejects"
 
 struct sl_target_ops {
     const char *name; /* "pg", "mysql" */
@@ -117,6 +144,44 @@ struct sl_target_ops {
      * already there, or already gone, is not an error). t is the table before the change. */
     int (*add_column)(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_err_t *err);
     int (*drop_column)(sl_target_t *tgt, const sl_table_t *t, const char *name, sl_err_t *err);
+
+    /* Rejected rows (options.on_error "reject"; docs/mapping.md). Rejects are written in
+     * the batch's own transaction, so that they are exactly once with it. */
+    /* Creates the rejects table if missing (autocommit, before any data); reset first
+     * deletes every reject of the stream (a load that starts over). */
+    int (*rejects_setup)(sl_target_t *tgt, const char *stream, bool reset, sl_err_t *err);
+    /* Records n rejects in the open transaction; clear_table (may be NULL) first deletes
+     * the stream's rejects of that source table (a keyless table copied again). */
+    int (*rejects_write)(sl_target_t *tgt, const char *stream, const sl_reject_t *r, int n,
+                         const char *clear_table, sl_err_t *err);
+    /* In the open transaction: whether the stream recorded a reject of the row with key
+     * `key` (JSON array) of source table `table`. */
+    int (*rejects_find)(sl_target_t *tgt, const char *stream, const char *table, const char *key,
+                        bool *found, sl_err_t *err);
+    /* In the open transaction, the one savepoint sluice uses to isolate a row the server
+     * refuses. SET and RELEASE first apply what apply_changes holds, so that a held
+     * change's error surfaces there. NULL: the target has no savepoints (files). */
+    int (*savepoint)(sl_target_t *tgt, sl_savepoint_op_t op, sl_err_t *err);
+
+    /* Planning (pure: no connection, any thread; NULL when the target has none). */
+    /* The CREATE TABLE statement(s) create_table runs for t, into out (`sluice check`);
+     * url is the target's. */
+    int (*create_sql)(const sl_url_t *url, const sl_table_t *t, sl_buf_t *out, sl_err_t *err);
+    /* Whether value v (canonical, not NULL) of column c of t would be refused by the
+     * column create_table makes for it: 0 when it fits, 1 with r filled when not. tgt
+     * is a connection of this target when there is one (a file target's format is its
+     * URL's), else NULL. */
+    int (*refuses)(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                   sl_refusal_t *r);
+    /* Whether values of column c of t may be refused, before any is seen (`sluice
+     * check`): 1 with r saying which and the cast that carries them, 0 when every value
+     * of its type fits. tgt as for refuses. */
+    int (*may_refuse)(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
+    /* Generated column col of t, from another engine: 0 with the expression in the
+     * target's dialect appended to out (names: the target name of each column, NULL
+     * entries for columns left out); 1 with why when it cannot be recreated faithfully. */
+    int (*generated)(const sl_table_t *t, int col, const char *const *names, sl_buf_t *out, char *why,
+                     size_t whylen, sl_err_t *err);
 };
 
 struct sl_target {

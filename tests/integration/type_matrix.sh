@@ -12,7 +12,11 @@
 # printed as described in dump_pg / dump_my of tests/lib/dump.sh); diff shows any drift.
 # Each refused value (NaN, ±Infinity, infinite or BC dates, numbers past DECIMAL(65,30),
 # negative TIME, NUL in text) is loaded on its own and must fail with an error that names
-# the table, the column and the row's key, leaving the target table empty.
+# the table, the column and the row's key, leaving the target table empty. Then, with
+# options.on_error "reject", every one of them is rejected with that reason while the other
+# rows are written; and with the casts docs/mapping.md names (options.cast by type name)
+# every one is carried, its text as the source prints it (a NUL byte excepted: no cast
+# carries it).
 #
 # SLUICE_TEST_REGEN=1 rewrites the .expected files from what the targets hold (keeping their
 # comment header): review the diff before committing it. SLUICE_TEST_KEEP=1 keeps the
@@ -107,8 +111,15 @@ tamper() {
     sed 's/^/  | /' "$TMPD/$name.tamper.out" "$TMPD/$name.tamper.err" >&2
     die "$name: verify did not see SET $set on row $id (exit $SL_RC)"
   fi
+  local cols='*' list=''
+  if [ "$engine" = my ]; then # a generated column (PostgreSQL's, recreated) is not inserted
+    cols=$(my_sql "$db" "SELECT GROUP_CONCAT(CONCAT('\`', COLUMN_NAME, '\`') ORDER BY ORDINAL_POSITION)
+      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'types_all'
+      AND EXTRA NOT LIKE '%GENERATED%'")
+    list="($cols)"
+  fi
   local restore="BEGIN; DELETE FROM types_all WHERE id = $id;
-    INSERT INTO types_all SELECT * FROM ${q}_saved${q}; DROP TABLE ${q}_saved${q}; COMMIT;"
+    INSERT INTO types_all $list SELECT $cols FROM ${q}_saved${q}; DROP TABLE ${q}_saved${q}; COMMIT;"
   if [ "$engine" = pg ]; then pg_sql "$db" "$restore"; else my_sql "$db" "$restore"; fi
 }
 
@@ -233,7 +244,71 @@ load_refused "$PG_URL" "$BAD_MY" my "$BAD" bad_date_inf v 2 'no "infinity" date'
 load_refused "$PG_URL" "$BAD_MY" my "$BAD" bad_date_bc v 2 "BC date"
 
 note "refused values, MariaDB → PostgreSQL"
-load_refused "$MY_URL" "$BAD_PG" pg "$BAD" bad_time t 2 "invalid input syntax for type time"
+load_refused "$MY_URL" "$BAD_PG" pg "$BAD" bad_time t 2 "PostgreSQL's time holds 00:00:00 to 24:00:00"
 load_refused "$MY_URL" "$BAD_PG" pg "$BAD" bad_nul s 2 "NUL byte"
+
+# --- rejected with their reason, carried with a cast -----------------------------------------
+
+# Loads TABLES (a JSON array) from SRC into a fresh database TDB of engine TENGINE with
+# options OPTS (spec NAME).
+load_into() {
+  local name=$1 src=$2 tengine=$3 tdb=$4 tables=$5 opts=$6 url
+  if [ "$tengine" = pg ]; then pg_newdb "$tdb"; url=$(pg_url "$tdb"); else my_newdb "$tdb"; url=$(my_url "$tdb"); fi
+  write_spec "$TMPD/$name.json" "$name" "$src" "$url" "$opts" "$tables"
+  sl_run "$TMPD/$name" run "$TMPD/$name.json" --data-dir "$TMPD/$name.data" --no-progress
+  [ "$SL_RC" = 0 ] || { sed 's/^/  | /' "$TMPD/$name.err" >&2; die "$name: sluice run exited $SL_RC"; }
+}
+# Prints "table key column|reason" of each reject of stream NAME in TDB (engine TENGINE).
+rejects_of() {
+  if [ "$2" = pg ]; then
+    pg_sql "$3" "SELECT table_name || ' ' || row_key || ' ' || column_name || '|' || reason FROM _sluice_rejects
+      WHERE stream = '$1' ORDER BY 1"
+  else
+    my_sql "$3" "SELECT CONCAT(table_name, ' ', row_key, ' ', column_name, '|', reason) FROM _sluice_rejects
+      WHERE stream = '$1' ORDER BY 1"
+  fi
+}
+
+note "on_error reject, PostgreSQL → MariaDB"
+REJ=sl_types_rej
+on_exit "my_sql '' 'DROP DATABASE IF EXISTS \`$REJ\`' >/dev/null 2>&1; pg_sql postgres 'DROP DATABASE IF EXISTS \"$REJ\" WITH (FORCE)' >/dev/null 2>&1"
+load_into rej_pg2my "$PG_URL" my "$REJ" "$(printf '%s\n' "${PG_BAD[@]}" | jq -R . | jq -cs .)" '{"on_error": "reject"}'
+rejects_of rej_pg2my my "$REJ" >"$TMPD/rej_pg2my.got"
+for t in "${PG_BAD[@]}"; do
+  assert_eq "1 3" "$(my_sql "$REJ" "SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ' ') FROM \`$t\`")" "$t: the other rows written"
+  grep -q "^public.$t \[\"2\"\] v|" "$TMPD/rej_pg2my.got" || { cat "$TMPD/rej_pg2my.got" >&2; die "$t: row 2 not rejected"; }
+done
+assert_eq "${#PG_BAD[@]}" "$(wc -l <"$TMPD/rej_pg2my.got")" "one reject per table"
+for re in "decimals have no NaN" "41 integer and 0 fraction digits" "columns cannot store Infinity" \
+  "columns cannot store -Infinity" "columns cannot store NaN" 'no "infinity" date' 'no "-infinity" date' \
+  "years 1 to 9999" "BC date"; do
+  assert_grep "$re" "$TMPD/rej_pg2my.got" "a reject's reason"
+done
+verify_equal rej_pg2my
+
+note "carried with casts, PostgreSQL → MariaDB"
+load_into cast_pg2my "$PG_URL" my "$REJ" "$(printf '%s\n' "${PG_BAD[@]}" | jq -R . | jq -cs .)" \
+  '{"on_error": "reject", "cast": {"numeric": "varchar(64)", "double precision": "varchar(64)",
+    "timestamp": "varchar(40)", "timestamptz": "varchar(40)", "date": "varchar(40)"}}'
+assert_eq 0 "$(my_sql "$REJ" 'SELECT COUNT(*) FROM _sluice_rejects')" "nothing rejected with the casts"
+for t in "${PG_BAD[@]}"; do
+  assert_eq "$(pg_sql "$PG_SRC" "SELECT string_agg(v::text, '|' ORDER BY id) FROM $t")" \
+    "$(my_sql "$REJ" "SELECT GROUP_CONCAT(v ORDER BY id SEPARATOR '|') FROM \`$t\`")" "$t carried as its text"
+done
+verify_equal cast_pg2my
+
+note "on_error reject and casts, MariaDB → PostgreSQL"
+load_into rej_my2pg "$MY_URL" pg "$REJ" '["bad_time", "bad_nul"]' '{"on_error": "reject"}'
+assert_eq "bad_nul [\"2\"] s|PostgreSQL text cannot hold a NUL byte
+bad_time [\"2\"] t|PostgreSQL's time holds 00:00:00 to 24:00:00, not -01:00:00.5
+bad_time [\"3\"] t|PostgreSQL's time holds 00:00:00 to 24:00:00, not 838:59:59" \
+  "$(rejects_of rej_my2pg pg "$REJ")" "the rejects of MariaDB values PostgreSQL refuses"
+assert_eq "1" "$(pg_sql "$REJ" "SELECT string_agg(id::text, ' ' ORDER BY id) FROM bad_time")" "bad_time: the other row"
+assert_eq "1 3" "$(pg_sql "$REJ" "SELECT string_agg(id::text, ' ' ORDER BY id) FROM bad_nul")" "bad_nul: the other rows"
+verify_equal rej_my2pg
+load_into cast_my2pg "$MY_URL" pg "$REJ" '["bad_time"]' '{"cast": {"time": "interval"}}'
+assert_eq "10:00:00|-01:00:00.5|838:59:59" \
+  "$(pg_sql "$REJ" "SELECT string_agg(t::text, '|' ORDER BY id) FROM bad_time")" "TIME carried as intervals"
+verify_equal cast_my2pg
 
 note "ok"

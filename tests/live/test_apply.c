@@ -341,7 +341,7 @@ static void test_keyless(void **state)
     expect(c, "SELECT a, b FROM nokey ORDER BY a", "2|new");
     sl_err_t err = {0};
     assert_int_equal(apply(c, t, &d, 1, &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_non_null(strstr(err.message, "delete of a row missing from the target table"));
     assert_non_null(strstr(err.detail, "row=(1, NULL, {\"k\": 1})"));
     /* A keyless UPDATE without the old row cannot find its row. */
@@ -374,7 +374,7 @@ static void test_truncate(void **state)
     sl_table_free(t);
 }
 
-/* An UPDATE or DELETE that finds no row: SL_E_DATA naming the table and the key. */
+/* An UPDATE or DELETE that finds no row: SL_E_NOT_FOUND naming the table and the key. */
 static void test_missing(void **state)
 {
     ctx_t *c = *state;
@@ -389,7 +389,7 @@ static void test_missing(void **state)
     sl_change_t chs[] = {change(t, SL_OP_UPDATE, r, NULL), change(t, SL_OP_UPDATE, u, NULL)};
     sl_err_t err = {0};
     assert_int_equal(apply(c, t, chs, 2, &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_true(err.fatal);
     assert_non_null(strstr(err.message, "update of a row missing from the target table"));
     assert_non_null(strstr(err.message, "miss\""));
@@ -397,7 +397,7 @@ static void test_missing(void **state)
     assert_non_null(strstr(err.hint, "sluice verify"));
     sl_change_t d = change(t, SL_OP_DELETE, NULL, u);
     assert_int_equal(apply(c, t, &d, 1, &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_non_null(strstr(err.message, "delete of a row missing"));
     /* The failed transaction changed nothing (its first update matched). */
     expect(c, "SELECT a, b, v FROM miss", "1|2|x");
@@ -1224,7 +1224,7 @@ static void test_set_missing(void **state)
         n = seq(&pl, t, 0, chs + 14, ops[o], 99, 1, -1) + 14; /* 15 is 99: missing */
         n += seq(&pl, t, 0, chs + n, ops[o], 16, 5, -1);
         assert_int_equal(apply_tables(c, tables, chs, n, &err), -1);
-        assert_int_equal(err.code, SL_E_DATA);
+        assert_int_equal(err.code, SL_E_NOT_FOUND);
         assert_non_null(strstr(err.message, o ? "delete of a row missing from the target table"
                                               : "update of a row missing from the target table"));
         assert_string_equal(err.detail, "key=(99)");
@@ -1252,7 +1252,7 @@ static void test_set_missing(void **state)
     gone[0] = pv(&pl, "1"), gone[1] = pv(&pl, "k4"), gone[2] = NUL_V; /* (0, k4) exists */
     chs[4].old = gone;
     assert_int_equal(apply_tables(c, tables, chs, 12, &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_string_equal(err.detail, "key=(1, k4)");
     expect(c, "SELECT COUNT(*) FROM smiss2", "12");
     pool_clear(&pl);

@@ -46,7 +46,7 @@ static int64_t to_i64(const char *s)
     return s ? strtoll(s, NULL, 10) : -1;
 }
 
-/* Looks the table up in TABLES; 0 with *found false when it is not a base table. */
+/* Looks the table (or view) up in TABLES; 0 with *found false when it is not there. */
 static int read_table_row(sl_mysql_t *my, const char *name, sl_table_t *t, bool *found,
                           sl_err_t *err)
 {
@@ -58,10 +58,12 @@ static int read_table_row(sl_mysql_t *my, const char *name, sl_table_t *t, bool 
                   name, &res, err))
         return -1;
     MYSQL_ROW row = mysql_fetch_row(res);
-    if (row && row[0] && strcmp(row[0], "VIEW") != 0) {
+    if (row && row[0]) {
         *found = true;
-        t->est_rows = to_i64(row[1]);
-        if (row[2] && row[3])
+        /* a view is copied as a table by a load (engine/mapping.h) */
+        t->view = strcmp(row[0], "VIEW") == 0;
+        t->est_rows = t->view ? -1 : to_i64(row[1]);
+        if (!t->view && row[2] && row[3])
             t->est_bytes = to_i64(row[2]) + to_i64(row[3]);
     }
     mysql_free_result(res);
@@ -305,10 +307,11 @@ int sl_mysql_src_describe(sl_source_t *base, const char *name, sl_table_t **out,
         sl_err_set(err, SL_E_NOT_FOUND, "table \"%s\" does not exist in database \"%s\"", name,
                    my->database);
         sl_err_hint(err, "check the table name (names are case-sensitive) and that the user "
-                         "may see it; views are not loaded");
+                         "may see it");
         goto fail;
     }
     t->name = sl_strdup(name);
+    t->old_full = true; /* the binlog's row images are whole (binlog_row_image=FULL is required) */
     if (read_columns(my, t, err) || detect_json(my, t, err) || read_indexes(my, t, err) ||
         read_fkeys(my, t, err))
         goto fail;

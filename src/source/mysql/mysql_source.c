@@ -63,7 +63,7 @@ static int my_list_tables(sl_source_t *base, char ***names, int *n, sl_err_t *er
                     err) ||
         sl_mysql_add_string(&sql, src->my.database, strlen(src->my.database), err) ||
         sl_buf_adds(&sql, " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')"
-                          " AND TABLE_NAME <> '_sluice_checkpoint' ORDER BY TABLE_NAME", err) ||
+                          " AND TABLE_NAME NOT IN ('_sluice_checkpoint', '_sluice_rejects') ORDER BY TABLE_NAME", err) ||
         sl_mysql_query(&src->my, sql.data, &res, err))
         goto out;
     char **v = calloc(mysql_num_rows(res) + 1, sizeof *v);
@@ -77,6 +77,19 @@ static int my_list_tables(sl_source_t *base, char ***names, int *n, sl_err_t *er
         v[count++] = sl_strdup(row[0]);
     *names = v;
     *n = count;
+    mysql_free_result(res);
+    res = NULL;
+    /* views are copied only when named: say which ones are skipped, in one line */
+    sl_buf_reset(&sql);
+    if (sl_buf_adds(&sql, "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME SEPARATOR ', '), COUNT(*) "
+                          "FROM information_schema.TABLES WHERE TABLE_TYPE = 'VIEW' AND TABLE_SCHEMA = ", err) ||
+        sl_mysql_add_string(&sql, src->my.database, strlen(src->my.database), err) ||
+        sl_mysql_query(&src->my, sql.data, &res, err))
+        goto out;
+    row = mysql_fetch_row(res);
+    if (row && row[0] && row[1] && strcmp(row[1], "0"))
+        sl_info("skipping %s view%s of database \"%s\" (name a view in source.tables to copy it as a table): %s",
+                row[1], strcmp(row[1], "1") ? "s" : "", src->my.database, row[0]);
     rc = 0;
 out:
     if (res)
@@ -459,7 +472,10 @@ static int build_scan_sql(sl_buf_t *b, const sl_mysql_t *my, const sl_scan_t *sc
     if (scan->upto_key && (sl_buf_adds(b, scan->after_key ? " AND " : " WHERE ", err) ||
                            add_bound(b, t, scan->upto_key, "<=", "<=", err)))
         return -1;
-    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
+    if (scan->filter && (sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
+                         sl_filter_sql(scan->filter, SL_FILTER_MARIADB, b, err)))
+        return -1;
+    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key || scan->filter ? " AND " : " WHERE ", err) ||
                          add_bound(b, t, scan->key_eq, "=", "=", err)))
         return npk ? -1 : sl_err_set(err, SL_E_INTERNAL, "a key given for table \"%s\" without a primary key",
                                      t->name);

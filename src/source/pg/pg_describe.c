@@ -241,9 +241,10 @@ static const char table_sql[] =
     "   JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)"
     "  ELSE c.reltuples END::float8, "
     " CASE WHEN c.relkind = 'p' THEN (SELECT sum(pg_total_relation_size(p.relid))"
-    "   FROM pg_partition_tree(c.oid) p)::int8 ELSE pg_total_relation_size(c.oid) END "
+    "   FROM pg_partition_tree(c.oid) p)::int8 ELSE pg_total_relation_size(c.oid) END, "
+    " c.relkind, c.relreplident "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')";
+    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm')";
 
 /* Domains resolve to their base type (and the typmod the domain declares). For an
  * array, e is its element type (a domain element resolved one level). */
@@ -473,6 +474,9 @@ static int find_table(sl_pg_t *pg, const char *schema, const char *name, sl_tabl
         double rows = PQgetisnull(r, 0, 1) ? -1 : atof(PQgetvalue(r, 0, 1));
         t->est_rows = rows < 0 ? -1 : (int64_t)rows;
         t->est_bytes = PQgetisnull(r, 0, 2) ? 0 : atoll(PQgetvalue(r, 0, 2));
+        /* a view (or materialized view) is copied as a table by a load (engine/mapping.h) */
+        t->view = PQgetvalue(r, 0, 3)[0] == 'v' || PQgetvalue(r, 0, 3)[0] == 'm';
+        t->old_full = PQgetvalue(r, 0, 4)[0] == 'f'; /* REPLICA IDENTITY FULL */
     }
     PQclear(r);
     return 0;

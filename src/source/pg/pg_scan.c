@@ -104,7 +104,10 @@ static int build_sql(sl_buf_t *b, const sl_scan_t *scan, sl_err_t *err)
     if (scan->upto_key && (sl_buf_adds(b, scan->after_key ? " AND " : " WHERE ", err) ||
                            add_bound(b, t, scan->upto_key, "<=", err)))
         return -1;
-    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
+    if (scan->filter && (sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
+                         sl_filter_sql(scan->filter, SL_FILTER_PG, b, err)))
+        return -1;
+    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key || scan->filter ? " AND " : " WHERE ", err) ||
                          add_bound(b, t, scan->key_eq, "=", err)))
         return npk ? -1 : sl_err_set(err, SL_E_INTERNAL, "a key given for \"%s\", which has no primary key", t->name);
     for (int i = 0; i < npk; i++)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "source/pg/pg_source.h"
 
 /* Shares are limited by max_connections rather than by PostgreSQL itself. */
@@ -48,7 +49,7 @@ static int pg_list_tables(sl_source_t *src, char ***names, int *n, sl_err_t *err
                               "SELECT c.relname FROM pg_class c"
                               " JOIN pg_namespace n ON n.oid = c.relnamespace"
                               " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
-                              " AND NOT c.relispartition AND c.relname <> '_sluice_checkpoint'"
+                              " AND NOT c.relispartition AND c.relname NOT IN ('_sluice_checkpoint', '_sluice_rejects')"
                               " ORDER BY c.relname COLLATE \"C\"",
                               1, params, err, "could not list tables");
     if (!r)
@@ -62,6 +63,15 @@ static int pg_list_tables(sl_source_t *src, char ***names, int *n, sl_err_t *err
     PQclear(r);
     *names = v;
     *n = rows;
+    /* views are copied only when named: say which ones are skipped, in one line */
+    r = sl_pg_query(pg,
+                    "SELECT count(*), string_agg(c.relname, ', ' ORDER BY c.relname COLLATE \"C\") FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')",
+                    1, params, NULL, "could not list views");
+    if (r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "0"))
+        sl_info("skipping %s view%s of schema \"%s\" (name a view in source.tables to copy it as a table): %s",
+                PQgetvalue(r, 0, 0), strcmp(PQgetvalue(r, 0, 0), "1") ? "s" : "", pg->schema, PQgetvalue(r, 0, 1));
+    PQclear(r);
     return 0;
 }
 

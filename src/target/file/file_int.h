@@ -50,6 +50,7 @@ typedef struct fpart {
     char *sig;         /* column signature "name:type,..." (a schema change opens a new part) */
     sl_table_t *shape; /* owned copy of the table the encoder writes (CDC: with _op, _pos…) */
     const struct sl_fmt_ops *fmt;
+    sl_fmt_opts_t fo;  /* the format's options (the target's, or a rejects file's) */
     sl_fmt_enc_t *enc;
     int fd;
     char *spool;       /* spool file path */
@@ -136,6 +137,9 @@ void sl_file_slot_discard(ftgt_t *ft, fslot_t *s);
 /* The part of slot s for (table shape, dt), opened on first use. */
 int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
                      fpart_t **out, sl_err_t *err);
+/* The slot's part for rejected rows: JSONL under _sluice/rejects/<stream>/, whatever
+ * the target's format (file_target.c rejects_write). */
+int sl_file_rejects_part(ftgt_t *ft, fslot_t *s, fpart_t **out, sl_err_t *err);
 /* Whether the slot's spooled files should be stored now (rotation; all: everything). */
 bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s, bool all);
 /* Notes the time a clean slot gets its first part or pending checkpoint. */

@@ -126,8 +126,9 @@ static char *signature(const sl_table_t *t)
     return sl_buf_steal(&b, NULL);
 }
 
-int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
-                     fpart_t **out, sl_err_t *err)
+/* sl_file_part_get with the format fmt and its options fo. */
+static int part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
+                    const struct sl_fmt_ops *fmt, const sl_fmt_opts_t *fo, fpart_t **out, sl_err_t *err)
 {
     char *sig = signature(shape);
     for (int i = 0; i < s->nparts; i++) {
@@ -149,7 +150,8 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
     if (!p)
         abort();
     p->fd = -1;
-    p->fmt = ft->o.fmt;
+    p->fmt = fmt;
+    p->fo = *fo;
     p->sig = sig;
     p->table = sl_strdup(table);
     p->dt = dt ? sl_strdup(dt) : NULL;
@@ -158,10 +160,20 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
              (unsigned long long)ft->o.spool_tag, ft->spool_seq++);
     p->spool = sl_strdup(path);
     p->shape = sl_table_copy(shape);
+    /* a mapping's cast makes a column text in files (the value's canonical text) */
+    for (int i = 0; i < p->shape->ncolumns; i++) {
+        sl_column_t *c = &p->shape->columns[i];
+        if (c->cast && !sl_type_is_binary(c->type)) {
+            c->type = SL_T_TEXT;
+            c->precision = c->length = 0;
+            c->scale = -1;
+            c->fixed = false;
+        }
+    }
     if ((p->fd = sl_file_spool_open(p->spool, err)) < 0)
         goto fail;
     sl_fmt_sink_t sink = {.write = sink_write, .ctx = p};
-    if (ft->o.fmt->open(p->shape, &ft->o.fo, sink, &p->enc, err)) {
+    if (fmt->open(p->shape, &p->fo, sink, &p->enc, err)) {
         sl_err_prefix(err, "table \"%s\": ", table);
         goto fail;
     }
@@ -176,6 +188,36 @@ int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char
 fail:
     part_free(p, true);
     return -1;
+}
+
+int sl_file_part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char *table, const char *dt,
+                     fpart_t **out, sl_err_t *err)
+{
+    return part_get(ft, s, shape, table, dt, ft->o.fmt, &ft->o.fo, out, err);
+}
+
+/* The columns of a rejects file: those of a database target's _sluice_rejects. */
+static const sl_column_t rejects_cols[] = {
+    {.name = "stream", .type = SL_T_TEXT, .nullable = true, .scale = -1},
+    {.name = "table_name", .type = SL_T_TEXT, .nullable = true, .scale = -1},
+    {.name = "row_key", .type = SL_T_JSON, .nullable = true, .scale = -1},
+    {.name = "column_name", .type = SL_T_TEXT, .nullable = true, .scale = -1},
+    {.name = "reason", .type = SL_T_TEXT, .nullable = true, .scale = -1},
+    {.name = "row_data", .type = SL_T_JSON, .nullable = true, .scale = -1},
+    {.name = "position", .type = SL_T_TEXT, .nullable = true, .scale = -1},
+    {.name = "rejected_at", .type = SL_T_TIMESTAMPTZ, .nullable = true, .scale = 6},
+};
+
+int sl_file_rejects_part(ftgt_t *ft, fslot_t *s, fpart_t **out, sl_err_t *err)
+{
+    static const sl_table_t shape = {.name = SL_REJECTS_TABLE, .columns = (sl_column_t *)rejects_cols,
+                                     .ncolumns = (int)(sizeof rejects_cols / sizeof rejects_cols[0])};
+    char dir[600];
+    snprintf(dir, sizeof dir, "_sluice/rejects/%s", ft->stream ? ft->stream : "_");
+    sl_fmt_opts_t fo = ft->o.fo;
+    if (fo.codec == SL_CODEC_SNAPPY) /* Parquet's page codec, not a file codec */
+        fo.codec = SL_CODEC_NONE;
+    return part_get(ft, s, &shape, dir, NULL, sl_fmt_lookup("jsonl"), &fo, out, err);
 }
 
 bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s, bool all)
@@ -193,7 +235,7 @@ bool sl_file_slot_due(const ftgt_t *ft, const fslot_t *s, bool all)
     uint64_t bytes = 0;
     for (int i = 0; i < s->nparts; i++) {
         rows += s->parts[i]->rows;
-        bytes += ft->o.fmt->size(s->parts[i]->enc);
+        bytes += s->parts[i]->fmt->size(s->parts[i]->enc);
     }
     return (ft->o.rotate_rows > 0 && rows >= ft->o.rotate_rows) ||
            (ft->o.rotate_bytes > 0 && bytes >= (uint64_t)ft->o.rotate_bytes) ||
@@ -220,9 +262,8 @@ static void file_key(const ftgt_t *ft, const fslot_t *s, const fpart_t *p, int64
         snprintf(range, sizeof range, "%016" PRIX64 ".%08X-%016" PRIX64 ".%08X", p->first.lsn, p->first.idx,
                  p->last.lsn, p->last.idx);
     }
-    bool parquet = !strcmp(ft->o.fmt->name, "parquet");
-    snprintf(out, (size_t)size, "%s/part-%s.%s%s", dir, range, ft->o.fmt->ext,
-             parquet ? "" : sl_codec_ext(ft->o.fo.codec));
+    bool parquet = !strcmp(p->fmt->name, "parquet");
+    snprintf(out, (size_t)size, "%s/part-%s.%s%s", dir, range, p->fmt->ext, parquet ? "" : sl_codec_ext(p->fo.codec));
 }
 
 static json_t *columns_json(const sl_table_t *t)
@@ -247,7 +288,7 @@ int sl_file_slot_flush(ftgt_t *ft, fslot_t *s, sl_err_t *err)
     }
     for (int i = 0; i < s->nparts; i++) {
         fpart_t *p = s->parts[i];
-        if (ft->o.fmt->finish(p->enc, err)) {
+        if (p->fmt->finish(p->enc, err)) {
             sl_err_prefix(err, "table \"%s\": ", p->table);
             goto fail;
         }

@@ -224,7 +224,7 @@ static int cmp_file(const void *a, const void *b)
 
 static json_t *manifest_build(const ftgt_t *ft, json_t *cks)
 {
-    json_t *tables = json_object(), *points = json_object();
+    json_t *tables = json_object(), *points = json_object(), *rejects = json_array();
     const char *ckey;
     json_t *ck;
     int64_t total = 0;
@@ -246,6 +246,12 @@ static json_t *manifest_build(const ftgt_t *ft, json_t *cks)
             const char *tn = json_string_value(json_object_get(f, "table"));
             if (!tn)
                 continue;
+            if (!strncmp(tn, "_sluice/rejects/", 16)) { /* rows on_error rejected: not a table */
+                json_t *e = json_deep_copy(f);
+                json_object_set_new(e, "checkpoint", json_string(ckey));
+                json_array_append_new(rejects, e);
+                continue;
+            }
             json_t *t = json_object_get(tables, tn);
             if (!t) {
                 t = json_pack("{s:I,s:[]}", "rows", (json_int_t)0, "files");
@@ -287,9 +293,9 @@ static json_t *manifest_build(const ftgt_t *ft, json_t *cks)
     gmtime_r(&now, &tm);
     char ts[32];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:i,s:s,s:s,s:s,s:I,s:o,s:o}", "version", 1, "stream", ft->stream, "format",
+    return json_pack("{s:i,s:s,s:s,s:s,s:I,s:o,s:o,s:o}", "version", 1, "stream", ft->stream, "format",
                      ft->o.fmt->name, "updated_at", ts, "rows", (json_int_t)total, "tables", tables,
-                     "checkpoints", points);
+                     "checkpoints", points, "rejects", rejects);
 }
 
 /* Records ckobj as ckey's checkpoint in the cache and rewrites the manifest. */

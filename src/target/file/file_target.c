@@ -454,6 +454,123 @@ static int f_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_chang
     return sl_file_write_changes(ft, ft->cur, t, chs, n, err);
 }
 
+/* ---- rejects (options.on_error "reject") ------------------------------------------- */
+
+/* Removes the stream's rejects files when a load starts over. */
+static int f_rejects_setup(sl_target_t *tgt, const char *stream, bool reset, sl_err_t *err)
+{
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    if (!reset)
+        return 0;
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "_sluice/rejects/%s/", stream);
+    rmctx_t r = {.ft = ft, .remove = true};
+    return ft->st->ops->list(ft->st, prefix, each_obj, &r, err);
+}
+
+/* The rejects go into the transaction's slot as a JSONL part: stored with its data files
+ * and checkpoint, exactly once like them (a keyless stripe done again replaces its
+ * files, these among them, so clear_table needs nothing more). */
+static int f_rejects_write(sl_target_t *tgt, const char *stream, const sl_reject_t *rj, int n,
+                           const char *clear_table, sl_err_t *err)
+{
+    (void)clear_table;
+    ftgt_t *ft = (ftgt_t *)tgt;
+    use_stream(ft, stream);
+    if (!ft->in_txn || !ft->cur)
+        return sl_err_set(err, SL_E_INTERNAL, "file target: rejects written outside a checkpointed transaction");
+    if (n == 0)
+        return 0;
+    fpart_t *p;
+    if (sl_file_rejects_part(ft, ft->cur, &p, err))
+        return -1;
+    ft->cur->dirty = true;
+    char now[40];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(now + strlen(now), sizeof now - strlen(now), ".%06ld+00", ts.tv_nsec / 1000);
+    for (int i = 0; i < n; i++) {
+        const sl_reject_t *r = &rj[i];
+        const char *f[] = {stream, r->table, r->key, r->column, r->reason, r->row, r->position, now};
+        sl_value_t vals[8];
+        for (int k = 0; k < 8; k++)
+            vals[k] = f[k] ? (sl_value_t){f[k], (int64_t)strlen(f[k])} : (sl_value_t){NULL, -1};
+        /* a CDC part is named by the positions of its changes ("X/Y#idx") */
+        uint64_t lsn;
+        char pos[64];
+        snprintf(pos, sizeof pos, "%s", r->position ? r->position : "");
+        char *hash = strchr(pos, '#');
+        if (hash && (*hash = '\0', sl_lsn_parse(pos, &lsn) == 0)) {
+            sl_pos_t at = {lsn, (uint32_t)strtoul(hash + 1, NULL, 10)};
+            if (!p->rows || sl_pos_cmp(at, p->first) < 0)
+                p->first = at;
+            if (!p->rows || sl_pos_cmp(at, p->last) > 0)
+                p->last = at;
+        }
+        if (p->fmt->write_row(p->enc, vals, err))
+            return -1;
+        p->rows++;
+    }
+    return 0;
+}
+
+/* A value the target's format has no form for (Parquet: an infinite date, a NaN decimal,
+ * a duration past a day); written as text, a cast carries it. Without a connection the
+ * format is not known: nothing is refused. */
+static int f_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                     sl_refusal_t *r)
+{
+    const ftgt_t *ft = (const ftgt_t *)tgt;
+    if (!ft || !ft->o.fmt->refuses || c->cast || c < t->columns || c >= t->columns + t->ncolumns)
+        return 0;
+    if (!ft->o.fmt->refuses(t, (int)(c - t->columns), v, r->why, sizeof r->why))
+        return 0;
+    r->cast = "text";
+    return 1;
+}
+
+static int f_may_refuse(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    const ftgt_t *ft = (const ftgt_t *)tgt;
+    if (!ft || !ft->o.fmt->refuses || c->cast)
+        return 0;
+    bool pg = t->engine && !strcmp(t->engine, "pg");
+    switch (c->type) {
+    case SL_T_DATE: case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ:
+        if (!pg)
+            return 0;
+        snprintf(r->why, sizeof r->why, "infinite dates and timestamps have no %s form", ft->o.fmt->name);
+        break;
+    case SL_T_DECIMAL:
+        if (!pg || c->precision <= 0 || c->precision > 38)
+            return 0;
+        snprintf(r->why, sizeof r->why, "NaN has no %s DECIMAL form", ft->o.fmt->name);
+        break;
+    case SL_T_TIME:
+        if (pg)
+            return 0;
+        snprintf(r->why, sizeof r->why, "MySQL durations below 00:00:00 or past 24:00:00 are no %s TIME",
+                 ft->o.fmt->name);
+        break;
+    default:
+        return 0;
+    }
+    r->cast = "text";
+    return 1;
+}
+
+/* A file target never refuses a change for a missing row: nothing is looked up. */
+static int f_rejects_find(sl_target_t *tgt, const char *stream, const char *table, const char *key, bool *found,
+                          sl_err_t *err)
+{
+    *found = false;
+    return 0;
+}
+
 /* A schema change needs nothing here: the next change of the table has the new
  * columns and starts a new file (parts are keyed by the column signature). */
 static int f_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_err_t *err)
@@ -490,4 +607,9 @@ const struct sl_target_ops sl_file_target_ops = {
     .apply_changes = f_apply_changes,
     .add_column = f_add_column,
     .drop_column = f_drop_column,
+    .rejects_setup = f_rejects_setup,
+    .rejects_write = f_rejects_write,
+    .rejects_find = f_rejects_find,
+    .refuses = f_refuses,
+    .may_refuse = f_may_refuse,
 };

@@ -76,6 +76,10 @@ struct sl_fmt_ops {
     /* Bytes handed to the sink so far plus an estimate of what is buffered (for
      * rotation by size). */
     uint64_t (*size)(const sl_fmt_enc_t *enc);
+    /* Pure: whether write_row would refuse value v (not NULL) of column col of t because
+     * the format has no form for it (Parquet: infinite dates, NaN decimals, durations past
+     * a day): 1 with why, else 0. NULL: the format holds every value. */
+    int (*refuses)(const sl_table_t *t, int col, const sl_value_t *v, char *why, size_t whylen);
 };
 
 /* By name ("csv", "jsonl", "parquet"); NULL when unknown. */

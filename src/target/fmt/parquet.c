@@ -221,6 +221,25 @@ static uint64_t pq_size(const sl_fmt_enc_t *e)
     return (uint64_t)e->pos + buffered;
 }
 
+/* The values sl_pq_plain refuses for having no Parquet form (not for bad text). */
+static int pq_refuses(const sl_table_t *t, int col, const sl_value_t *v, char *why, size_t whylen)
+{
+    pq_type_t pt;
+    sl_pq_type(&t->columns[col], &pt);
+    if (pt.kind != PK_DEC32 && pt.kind != PK_DEC64 && pt.kind != PK_DECFL && pt.kind != PK_DATE &&
+        pt.kind != PK_TIME && pt.kind != PK_TS)
+        return 0;
+    sl_buf_t b;
+    sl_buf_init(&b, 64);
+    sl_err_t err = {0};
+    int rc = sl_pq_plain(t, col, &pt, v, &b, &err);
+    sl_buf_free(&b);
+    if (rc == 0)
+        return 0;
+    snprintf(why, whylen, "%s", err.detail[0] ? err.detail : err.message);
+    return 1;
+}
+
 const struct sl_fmt_ops sl_fmt_parquet_ops = {
     .name = "parquet",
     .ext = "parquet",
@@ -229,4 +248,5 @@ const struct sl_fmt_ops sl_fmt_parquet_ops = {
     .finish = pq_finish,
     .free = enc_free,
     .size = pq_size,
+    .refuses = pq_refuses,
 };

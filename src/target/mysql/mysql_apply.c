@@ -58,7 +58,7 @@ int sl_mysql_apply_value(sl_buf_t *b, const sl_table_t *t, int col, const sl_val
     sl_err_set(err, SL_E_DATA, "cannot store a value in column \"%s\" of table \"%s\" at %s",
                c->name, t->name, sl_apply_key_text(t, ch, key, sizeof key));
     sl_err_detail(err, "%s.", why);
-    sl_err_hint(err, "map the column to another type or clean the value at the source");
+    sl_err_hint(err, "carry it with a cast in the table's entry, or set options.on_error to \"reject\" (docs/mapping.md)");
     return -1;
 }
 

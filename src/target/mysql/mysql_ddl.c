@@ -53,6 +53,8 @@ int sl_mysql_column_def(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, 
     if (sl_mysql_add_ident(b, c->name, err) || sl_buf_addc(b, ' ', err) ||
         sl_mysql_column_type(b, t, c, width, err))
         return -1;
+    if (c->target_expr) /* another engine's generated column, its expression translated */
+        return sl_buf_printf(b, err, " GENERATED ALWAYS AS (%s) STORED", c->target_expr);
     if (!sl_mysql_col_written(t, c)) {
         /* Same engine: recompute it. sl_column_t does not say VIRTUAL or STORED;
          * VIRTUAL is both engines' default and is never computed by the INSERT, so
@@ -80,17 +82,43 @@ static bool keep_autoinc(const sl_table_t *t, const sl_column_t *c)
     return false;
 }
 
+int sl_mysql_create_sql(const sl_table_t *t, sl_buf_t *b, sl_err_t *err)
+{
+    int *w = calloc((size_t)(t->ncolumns > 0 ? t->ncolumns : 1), sizeof *w);
+    if (!w)
+        abort();
+    int rc = -1;
+    sl_mysql_widths(t, w);
+    if (sl_buf_adds(b, "CREATE TABLE ", err) || sl_mysql_add_ident(b, t->name, err) || sl_buf_adds(b, " (", err))
+        goto out;
+    for (int i = 0; i < t->ncolumns; i++) {
+        const sl_column_t *c = &t->columns[i];
+        if ((i && sl_buf_adds(b, ", ", err)) || sl_mysql_column_def(b, t, c, w[i], keep_autoinc(t, c), err))
+            goto out;
+        if (!sl_mysql_same_engine(t) && !c->cast && c->pk_pos > 0 && w[i] > 0 && (c->length == 0 || c->length > w[i]))
+            sl_info("table \"%s\": key column \"%s\" is limited to %d characters to fit "
+                    "InnoDB's key size; a longer value fails the load", t->name, c->name, w[i]);
+    }
+    int npk = sl_table_pk_count(t);
+    for (int i = 0; i < npk; i++)
+        if (sl_buf_adds(b, i ? ", " : ", PRIMARY KEY (", err) ||
+            sl_mysql_add_ident(b, t->columns[sl_table_pk_col(t, i)].name, err))
+            goto out;
+    if (sl_buf_adds(b, npk ? "))" : ")", err) ||
+        sl_buf_adds(b, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", err))
+        goto out;
+    rc = 0;
+out:
+    free(w);
+    return rc;
+}
+
 int sl_mysql_tgt_create_table(sl_target_t *base, const sl_table_t *t, bool drop, sl_err_t *err)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
-    int *w = calloc((size_t)(t->ncolumns > 0 ? t->ncolumns : 1), sizeof *w);
     int rc = -1;
-    if (!w) {
-        sl_err_set(err, SL_E_LIMIT, "out of memory creating table \"%s\"", t->name);
-        goto out;
-    }
     if (drop) {
         /* foreign_key_checks is off for the session: referencing tables do not block. */
         if (sl_buf_adds(&b, "DROP TABLE IF EXISTS ", err) || sl_mysql_add_ident(&b, t->name, err) ||
@@ -98,32 +126,11 @@ int sl_mysql_tgt_create_table(sl_target_t *base, const sl_table_t *t, bool drop,
             goto out;
         sl_buf_reset(&b);
     }
-    sl_mysql_widths(t, w);
-    if (sl_buf_adds(&b, "CREATE TABLE ", err) || sl_mysql_add_ident(&b, t->name, err) ||
-        sl_buf_adds(&b, " (", err))
-        goto out;
-    for (int i = 0; i < t->ncolumns; i++) {
-        const sl_column_t *c = &t->columns[i];
-        if ((i && sl_buf_adds(&b, ", ", err)) ||
-            sl_mysql_column_def(&b, t, c, w[i], keep_autoinc(t, c), err))
-            goto out;
-        if (!sl_mysql_same_engine(t) && c->pk_pos > 0 && w[i] > 0 &&
-            (c->length == 0 || c->length > w[i]))
-            sl_info("table \"%s\": key column \"%s\" is limited to %d characters to fit "
-                    "InnoDB's key size; a longer value fails the load", t->name, c->name, w[i]);
-    }
-    int npk = sl_table_pk_count(t);
-    for (int i = 0; i < npk; i++)
-        if (sl_buf_adds(&b, i ? ", " : ", PRIMARY KEY (", err) ||
-            sl_mysql_add_ident(&b, t->columns[sl_table_pk_col(t, i)].name, err))
-            goto out;
-    if (sl_buf_adds(&b, npk ? "))" : ")", err) ||
-        sl_buf_adds(&b, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", err))
+    if (sl_mysql_create_sql(t, &b, err))
         goto out;
     sl_debug("%s", b.data);
     rc = run(tgt, &b, t, "creating", err);
 out:
-    free(w);
     sl_buf_free(&b);
     return rc;
 }

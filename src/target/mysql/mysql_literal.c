@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/array.h"
 #include "target/mysql/mysql_target.h"
 
 #define UTF8_BIN " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -32,7 +33,12 @@ bool sl_mysql_same_engine(const sl_table_t *t)
 
 bool sl_mysql_col_written(const sl_table_t *t, const sl_column_t *c)
 {
-    return !(c->generated && c->generation_expr && sl_mysql_same_engine(t));
+    return !c->target_expr && !(c->generated && c->generation_expr && sl_mysql_same_engine(t));
+}
+
+bool sl_mysql_array_json(const sl_table_t *t, const sl_column_t *c)
+{
+    return c->type == SL_T_ARRAY && !c->cast && !c->pk_pos && !sl_mysql_same_engine(t);
 }
 
 /* Whether a canonical type becomes a varying text / bytes column on a cross-engine
@@ -170,6 +176,10 @@ static int varying(sl_buf_t *b, int width, const char *var, const char *lng, con
 int sl_mysql_column_type(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, int width,
                          sl_err_t *err)
 {
+    if (c->cast) /* a mapping's cast: the user's MariaDB type, verbatim */
+        return sl_buf_adds(b, c->cast, err);
+    if (sl_mysql_array_json(t, c)) /* a JSON array (docs/type-mapping.md) */
+        return sl_buf_adds(b, "json", err);
     if (sl_mysql_same_engine(t)) {
         if (c->type == SL_T_JSON) /* MariaDB shows JSON as longtext + CHECK */
             return sl_buf_adds(b, "json", err);
@@ -316,6 +326,17 @@ int sl_mysql_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, con
                      size_t n, char *why, size_t whylen, sl_err_t *err)
 {
     int rc;
+    if (c->cast) /* the canonical text, which the server converts to the cast type */
+        return sl_type_is_binary(c->type) ? sl_mysql_add_hex(b, p, n, err) : sl_mysql_add_string(b, p, n, err);
+    if (sl_mysql_array_json(t, c)) {
+        sl_buf_t j;
+        sl_buf_init(&j, b->max);
+        rc = sl_array_json(p, n, c->elem, &j, why, whylen, err);
+        if (rc == 0)
+            rc = sl_mysql_add_string(b, j.data ? j.data : "", j.len, err);
+        sl_buf_free(&j);
+        return rc;
+    }
     switch (c->type) {
     case SL_T_BOOL:
         if (eq(p, n, "t") || eq(p, n, "true") || eq(p, n, "1"))
@@ -385,4 +406,79 @@ int sl_mysql_literal(sl_buf_t *b, const sl_table_t *t, const sl_column_t *c, con
                  sl_type_name(c->type));
         return 1;
     }
+}
+
+/* Types whose values sl_mysql_literal may refuse (the others are written as they are). */
+static bool may_refuse(const sl_table_t *t, const sl_column_t *c)
+{
+    if (c->cast)
+        return false;
+    switch (c->type) {
+    case SL_T_BOOL: case SL_T_INT16: case SL_T_INT32: case SL_T_INT64: case SL_T_UINT64:
+    case SL_T_FLOAT32: case SL_T_FLOAT64: case SL_T_DECIMAL: case SL_T_MONEY: case SL_T_DATE:
+    case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ: case SL_T_BIT:
+        return true;
+    case SL_T_ARRAY:
+        return sl_mysql_array_json(t, c);
+    default:
+        return false;
+    }
+}
+
+/* The type that stores the text of a value MariaDB's own type refuses. */
+static const char *carrier(const sl_column_t *c)
+{
+    switch (c->type) {
+    case SL_T_FLOAT32: case SL_T_FLOAT64: case SL_T_DECIMAL: case SL_T_MONEY:
+        return "varchar(64)";
+    case SL_T_DATE: case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ:
+        return "varchar(40)";
+    case SL_T_ARRAY:
+        return "longtext";
+    default:
+        return NULL;
+    }
+}
+
+int sl_mysql_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r)
+{
+    if (v->len < 0 || !may_refuse(t, c))
+        return 0;
+    sl_buf_t b;
+    sl_buf_init(&b, (size_t)v->len * 2 + 256);
+    sl_err_t err = {0};
+    int rc = sl_mysql_literal(&b, t, c, v->p, (size_t)v->len, r->why, sizeof r->why, &err);
+    sl_buf_free(&b);
+    if (rc < 0)
+        snprintf(r->why, sizeof r->why, "%s", err.message);
+    r->cast = rc ? carrier(c) : NULL;
+    return rc ? 1 : 0;
+}
+
+int sl_mysql_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    if (!may_refuse(t, c) || sl_mysql_same_engine(t))
+        return 0;
+    int p, sc;
+    switch (c->type) {
+    case SL_T_FLOAT32: case SL_T_FLOAT64:
+        snprintf(r->why, sizeof r->why, "NaN, Infinity and -Infinity cannot be stored in a MariaDB %s",
+                 c->type == SL_T_FLOAT32 ? "float" : "double");
+        break;
+    case SL_T_DECIMAL: case SL_T_MONEY:
+        decimal_bounds(t, c, &p, &sc);
+        snprintf(r->why, sizeof r->why, "NaN, and numbers with more digits than decimal(%d,%d) holds, cannot be stored",
+                 p, sc);
+        break;
+    case SL_T_DATE: case SL_T_TIMESTAMP: case SL_T_TIMESTAMPTZ:
+        snprintf(r->why, sizeof r->why, "infinity, -infinity, BC dates and years past 9999 cannot be stored");
+        break;
+    case SL_T_ARRAY:
+        snprintf(r->why, sizeof r->why, "arrays holding NaN or Infinity, or with explicit bounds, are no JSON arrays");
+        break;
+    default:
+        return 0;
+    }
+    r->cast = carrier(c);
+    return 1;
 }

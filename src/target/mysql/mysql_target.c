@@ -313,6 +313,20 @@ static int my_ckpt_delete(sl_target_t *base, const char *stream, sl_err_t *err)
     return exec_buf(tgt, &b, built, err);
 }
 
+/* The pure checks of the MariaDB target's mapping (a connection adds nothing to them). */
+static int mysql_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                         sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_mysql_refuses(t, c, v, r);
+}
+
+static int mysql_may_refuse(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_mysql_may_refuse(t, c, r);
+}
+
 const struct sl_target_ops sl_mysql_target_ops = {
     .name = "mysql",
     .connect = my_connect,
@@ -336,4 +350,12 @@ const struct sl_target_ops sl_mysql_target_ops = {
     .apply_changes = sl_mysql_tgt_apply_changes,
     .add_column = sl_mysql_tgt_add_column,
     .drop_column = sl_mysql_tgt_drop_column,
+    .rejects_setup = sl_mysql_rejects_setup,
+    .rejects_write = sl_mysql_rejects_write,
+    .rejects_find = sl_mysql_rejects_find,
+    .savepoint = sl_mysql_savepoint,
+    .create_sql = sl_mysql_create_sql_op,
+    .refuses = mysql_refuses,
+    .may_refuse = mysql_may_refuse,
+    .generated = sl_mysql_generated,
 };

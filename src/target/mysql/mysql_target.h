@@ -50,6 +50,17 @@ int sl_mysql_tgt_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *
 int sl_mysql_apply_flush(sl_mysql_tgt_t *tgt, sl_err_t *err);
 void sl_mysql_apply_free(struct sl_mysql_apply *a); /* NULL is a no-op */
 
+/* mysql_rejects.c: the rejects and planning ops of target.h */
+int sl_mysql_rejects_setup(sl_target_t *tgt, const char *stream, bool reset, sl_err_t *err);
+int sl_mysql_rejects_write(sl_target_t *tgt, const char *stream, const sl_reject_t *r, int n,
+                           const char *clear_table, sl_err_t *err);
+int sl_mysql_rejects_find(sl_target_t *tgt, const char *stream, const char *table, const char *key,
+                          bool *found, sl_err_t *err);
+int sl_mysql_savepoint(sl_target_t *tgt, sl_savepoint_op_t op, sl_err_t *err);
+int sl_mysql_create_sql_op(const sl_url_t *url, const sl_table_t *t, sl_buf_t *out, sl_err_t *err);
+int sl_mysql_generated(const sl_table_t *t, int col, const char *const *names, sl_buf_t *out, char *why,
+                       size_t whylen, sl_err_t *err);
+
 /* ---- pure mapping (mysql_literal.c) ---------------------------------------- */
 
 /* InnoDB's limits that shape the DDL: index key bytes and row bytes. */
@@ -61,6 +72,16 @@ bool sl_mysql_same_engine(const sl_table_t *t);
 /* True when the column is written by INSERT (same-engine generated columns are
  * recomputed by the target instead). */
 bool sl_mysql_col_written(const sl_table_t *t, const sl_column_t *c);
+
+/* True when the column is a PostgreSQL array stored as a JSON array (not a key column,
+ * not cast). */
+bool sl_mysql_array_json(const sl_table_t *t, const sl_column_t *c);
+/* The target's refuses op (target.h): what sl_mysql_literal refuses. */
+int sl_mysql_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r);
+/* The target's may_refuse op: the types sl_mysql_refuses may refuse values of. */
+int sl_mysql_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
+/* The CREATE TABLE of t (mysql_ddl.c; pure but for its log lines). */
+int sl_mysql_create_sql(const sl_table_t *t, sl_buf_t *b, sl_err_t *err);
 
 /* Declared widths of a cross-engine table's varying text and bytes columns:
  * w[i] = characters (text) or bytes (bytes) of varchar/varbinary, 0 for

@@ -155,7 +155,8 @@ static int refuse_value(const sl_table_t *t, const sl_column_t *c, const sl_batc
     sl_err_set(err, SL_E_DATA, "cannot store a value in column \"%s\" of table \"%s\" at %s",
                c->name, t->name, key);
     sl_err_detail(err, "%s.", why);
-    sl_err_hint(err, "map the column to another type or clean the value at the source");
+    sl_err_hint(err, "carry it with a cast in the table's entry, or set options.on_error to \"reject\" "
+                     "(docs/mapping.md)");
     return -1;
 }
 

@@ -98,7 +98,7 @@ void sl_pg_apply_free(struct sl_pg_apply *a)
 
 const char *sl_pg_apply_label(const sl_pg_target_t *g, const sl_table_t *t, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s.%s", g->pg.schema, t->name);
+    snprintf(buf, size, "%s.%s", sl_pg_tschema(&g->pg, t), t->name);
     return buf;
 }
 
@@ -110,14 +110,15 @@ int sl_pg_apply_nul(const sl_table_t *t, const sl_change_t *ch, int col, const c
                                "contains a NUL byte",
                sl_apply_key_text(t, ch, key, sizeof key), label, t->columns[col].name);
     sl_err_detail(err, "PostgreSQL text types cannot store the byte 0x00");
-    sl_err_hint(err, "clean the value at the source, or map the column to a binary type");
+    sl_err_hint(err, "clean the value at the source, or set options.on_error to \"reject\" (docs/mapping.md)");
     return -1;
 }
 
 /* ---- what a table allows ---------------------------------------------------------- */
 
-/* Reads the catalog of table name into in (found false when there is no such table). */
-static int info_read(sl_pg_target_t *g, const char *name, sl_pg_tinfo_t *in, sl_err_t *err)
+/* Reads the catalog of table name (in schema) into in (found false when there is no such
+ * table). */
+static int info_read(sl_pg_target_t *g, const char *schema, const char *name, sl_pg_tinfo_t *in, sl_err_t *err)
 {
     static const char sql[] =
         "SELECT a.attname, quote_ident(tn.nspname) || '.' || quote_ident(ty.typname),"
@@ -132,9 +133,9 @@ static int info_read(sl_pg_target_t *g, const char *name, sl_pg_tinfo_t *in, sl_
         " JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped"
         " JOIN pg_type ty ON ty.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = ty.typnamespace"
         " WHERE rn.nspname = $1 AND r.relname = $2 ORDER BY a.attnum";
-    const char *p[] = {g->pg.schema, name};
+    const char *p[] = {schema, name};
     char what[400];
-    snprintf(what, sizeof what, "could not read the catalog of table \"%s.%s\"", g->pg.schema, name);
+    snprintf(what, sizeof what, "could not read the catalog of table \"%s.%s\"", schema, name);
     PGresult *r = sl_pg_query(&g->pg, sql, 2, p, err, what);
     if (!r)
         return -1;
@@ -193,7 +194,7 @@ static int info_of(sl_pg_target_t *g, const sl_table_t *t, sl_err_t *err)
         at = a->ninfo++;
         memset(&a->info[at], 0, sizeof a->info[at]);
     }
-    if (info_read(g, t->name, &a->info[at], err)) {
+    if (info_read(g, sl_pg_tschema(&g->pg, t), t->name, &a->info[at], err)) {
         info_clear(&a->info[at]);
         a->info[at] = a->info[--a->ninfo];
         return -1;
@@ -415,7 +416,7 @@ static int send_queue(sl_pg_target_t *g, sl_apply_queue_t *q, sl_err_t *err)
             sl_buf_reset(&a->sql);
             a->nparams = 0;
             rc = sl_buf_adds(&a->sql, "TRUNCATE ", err) ||
-                         sl_pg_add_qname(&a->sql, g->pg.schema, t->name, err) ||
+                         sl_pg_add_qname(&a->sql, sl_pg_tschema(&g->pg, t), t->name, err) ||
                          sl_pg_apply_send(g, PEND_TRUNCATE, t, chs, 1, info, what, err)
                      ? -1
                      : 0;
@@ -481,7 +482,7 @@ static int alter(sl_pg_target_t *g, const sl_table_t *t, const sl_buf_t *rest, c
     sl_buf_t q;
     sl_buf_init(&q, SQL_MAX);
     int rc = sl_buf_adds(&q, "ALTER TABLE ", err) ||
-             sl_pg_add_qname(&q, g->pg.schema, t->name, err) || sl_buf_addc(&q, ' ', err) ||
+             sl_pg_add_qname(&q, sl_pg_tschema(&g->pg, t), t->name, err) || sl_buf_addc(&q, ' ', err) ||
              sl_buf_add(&q, rest->data, rest->len, err) || sl_pg_exec(&g->pg, q.data, err, what)
                  ? -1
                  : 0;
@@ -496,13 +497,13 @@ static int add_column_sql(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c
 {
     sl_buf_reset(b);
     if (sl_buf_adds(b, "ADD COLUMN IF NOT EXISTS ", err) || sl_pg_add_ident(b, c->name, err) ||
-        sl_buf_addc(b, ' ', err) || sl_pg_ddl_type(t, c, pg->schema, b, err))
+        sl_buf_addc(b, ' ', err) || sl_pg_ddl_type(t, c, sl_pg_tschema(pg, t), b, err))
         return -1;
     if (sl_pg_is_recreated_generated(t, c))
         return sl_buf_printf(b, err, " GENERATED ALWAYS AS (%s) STORED", c->generation_expr);
     if (!with_default || !c->default_value)
         return 0;
-    if (sl_buf_adds(b, " DEFAULT ", err) || sl_pg_default_sql(t, c, pg->schema, b, err))
+    if (sl_buf_adds(b, " DEFAULT ", err) || sl_pg_default_sql(t, c, sl_pg_tschema(pg, t), b, err))
         return -1;
     /* Rows that exist get the default, so NOT NULL holds; without one it could not. */
     return !c->nullable ? sl_buf_adds(b, " NOT NULL", err) : 0;
@@ -514,7 +515,7 @@ int sl_pg_target_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_colu
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     char what[600];
     snprintf(what, sizeof what, "could not add column \"%s\" to table \"%s.%s\"", c->name,
-             g->pg.schema, t->name);
+             sl_pg_tschema(&g->pg, t), t->name);
     if (sl_pg_ensure_enum(&g->pg, t, c, err))
         return -1;
     sl_buf_t b;
@@ -537,7 +538,7 @@ int sl_pg_target_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     char what[600];
     snprintf(what, sizeof what, "could not drop column \"%s\" of table \"%s.%s\"", name,
-             g->pg.schema, t->name);
+             sl_pg_tschema(&g->pg, t), t->name);
     sl_buf_t b;
     sl_buf_init(&b, SQL_MAX);
     int rc = sl_buf_adds(&b, "DROP COLUMN IF EXISTS ", err) || sl_pg_add_ident(&b, name, err)

@@ -92,7 +92,7 @@ static int add_where(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t 
         return 0;
     }
     if (sl_buf_adds(s, " WHERE ctid = (SELECT ctid FROM ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err))
+        sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err))
         return -1;
     bool first = true;
     for (int i = 0; i < t->ncolumns; i++) {
@@ -125,13 +125,13 @@ static int build(struct sl_pg_apply *a, const sl_pg_t *pg, const sl_table_t *t,
     sl_buf_reset(&a->params);
     a->nparams = 0;
     if (ch->op == SL_OP_DELETE) {
-        if (sl_buf_adds(s, "DELETE FROM ", err) || sl_pg_add_qname(s, pg->schema, t->name, err))
+        if (sl_buf_adds(s, "DELETE FROM ", err) || sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err))
             return -1;
         return add_where(a, pg, t, ch, bad, err);
     }
     bool ins = ch->op == SL_OP_INSERT, first = true;
     if (sl_buf_adds(s, ins ? "INSERT INTO " : "UPDATE ", err) ||
-        sl_pg_add_qname(s, pg->schema, t->name, err) || sl_buf_adds(s, ins ? " (" : " SET ", err))
+        sl_pg_add_qname(s, sl_pg_tschema(pg, t), t->name, err) || sl_buf_adds(s, ins ? " (" : " SET ", err))
         return -1;
     for (int i = 0; i < t->ncolumns; i++) {
         const sl_column_t *c = &t->columns[i];

@@ -192,7 +192,7 @@ static int build(sl_pg_target_t *g, const sl_table_t *t, const sl_pg_tinfo_t *in
     }
     if (kind == SL_STEP_DELETE) {
         if (sl_buf_adds(s, "WITH x AS (DELETE FROM ", err) ||
-            sl_pg_add_qname(s, g->pg.schema, t->name, err) || sl_buf_adds(s, " AS t USING ", err) ||
+            sl_pg_add_qname(s, sl_pg_tschema(&g->pg, t), t->name, err) || sl_buf_adds(s, " AS t USING ", err) ||
             add_rows_from(s, 1, npk, false, "v", err) || sl_buf_adds(s, " WHERE ", err) ||
             add_key_match(s, t, in, "t", "v", err) || sl_buf_adds(s, " RETURNING ", err))
             return -1;
@@ -246,13 +246,13 @@ static int build(sl_pg_target_t *g, const sl_table_t *t, const sl_pg_tinfo_t *in
                  : 0;
     }
     if (!rc && kind == SL_STEP_INSERT)
-        rc = sl_buf_adds(s, "INSERT INTO ", err) || sl_pg_add_qname(s, g->pg.schema, t->name, err) ||
+        rc = sl_buf_adds(s, "INSERT INTO ", err) || sl_pg_add_qname(s, sl_pg_tschema(&g->pg, t), t->name, err) ||
                      sl_buf_printf(s, err, " (%s) SELECT %s FROM ", cols.data, sel.data) ||
                      add_rows_from(s, from, a->nparams - from + 1, false, "v", err)
                  ? -1
                  : 0;
     else if (!rc)
-        rc = sl_buf_adds(s, "UPDATE ", err) || sl_pg_add_qname(s, g->pg.schema, t->name, err) ||
+        rc = sl_buf_adds(s, "UPDATE ", err) || sl_pg_add_qname(s, sl_pg_tschema(&g->pg, t), t->name, err) ||
                      sl_buf_printf(s, err, " AS t SET %s FROM ", cols.data) ||
                      add_rows_from(s, 1, a->nparams, false, "v", err) ||
                      sl_buf_adds(s, " WHERE ", err) || add_key_match(s, t, in, "t", "v", err)
@@ -366,7 +366,7 @@ const sl_change_t *sl_pg_apply_missing(sl_pg_target_t *g, const sl_table_t *t, i
     if (start_keys(g, t, chs, n, &bad_row, &bad_col, err) || sl_buf_adds(s, "SELECT w.ord FROM ", err) ||
         add_rows_from(s, 1, npk, true, "w", err) ||
         sl_buf_adds(s, " WHERE NOT EXISTS (SELECT FROM ", err) ||
-        sl_pg_add_qname(s, g->pg.schema, t->name, err) || sl_buf_adds(s, " AS t WHERE ", err) ||
+        sl_pg_add_qname(s, sl_pg_tschema(&g->pg, t), t->name, err) || sl_buf_adds(s, " AS t WHERE ", err) ||
         add_key_match(s, t, in, "t", "w", err) || sl_buf_adds(s, ") ORDER BY w.ord LIMIT 1", err))
         return NULL;
     for (int i = 0; i < a->nparams; i++)

@@ -67,7 +67,7 @@ void sl_pg_enum_name(const sl_table_t *t, const sl_column_t *c, char *out, size_
 {
     out[0] = '\0';
     bool arr = c->type == SL_T_ARRAY && c->elem == SL_T_ENUM;
-    if (c->type != SL_T_ENUM && !arr)
+    if ((c->type != SL_T_ENUM && !arr) || c->cast)
         return;
     const char *native = arr ? c->elem_native : c->native;
     if (sl_pg_same_engine(t) && native && native[0])
@@ -143,6 +143,8 @@ int sl_pg_ddl_type(const sl_table_t *t, const sl_column_t *c, const char *schema
 {
     bool arr = c->type == SL_T_ARRAY;
     sl_type_t base = arr ? c->elem : c->type;
+    if (c->cast) /* a mapping's cast: the user's PostgreSQL type, verbatim */
+        return sl_buf_adds(b, c->cast, err);
     if (base == SL_T_ENUM) {
         char name[256];
         sl_pg_enum_name(t, c, name, sizeof name);
@@ -253,4 +255,70 @@ void sl_pg_copy_context(const char *context, long *line, char *col, size_t colsi
         n = colsize - 1;
     memcpy(col, c, n);
     col[n] = '\0';
+}
+
+/* A MySQL TIME (a signed duration up to 838:59:59) that PostgreSQL's time
+ * (00:00:00 to 24:00:00) cannot hold. */
+static bool time_out_of_range(const char *p, size_t n)
+{
+    if (n && p[0] == '-')
+        return true;
+    size_t h = 0;
+    while (h < n && p[h] >= '0' && p[h] <= '9')
+        h++;
+    if (h > 2 || (h == 2 && (p[0] > '2' || (p[0] == '2' && p[1] > '4'))))
+        return true;
+    if (h == 2 && p[0] == '2' && p[1] == '4') /* 24:00:00 is the only 24 */
+        for (size_t i = h; i < n; i++)
+            if (p[i] >= '1' && p[i] <= '9')
+                return true;
+    return false;
+}
+
+int sl_pg_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r)
+{
+    if (v->len < 0 || c->cast || sl_type_is_binary(c->type))
+        return 0;
+    size_t n = (size_t)v->len;
+    int show = n > 80 ? 80 : (int)n;
+    if (c->type == SL_T_TIME && !sl_pg_same_engine(t) && time_out_of_range(v->p, n)) {
+        snprintf(r->why, sizeof r->why, "PostgreSQL's time holds 00:00:00 to 24:00:00, not %.*s", show, v->p);
+        r->cast = "interval";
+        return 1;
+    }
+    if (memchr(v->p, '\0', n)) {
+        snprintf(r->why, sizeof r->why, "PostgreSQL text cannot hold a NUL byte");
+        r->cast = NULL;
+        return 1;
+    }
+    if (c->type == SL_T_ENUM && !sl_pg_same_engine(t)) {
+        for (int i = 0; i < c->nlabels; i++)
+            if (strlen(c->labels[i]) == n && !memcmp(c->labels[i], v->p, n))
+                return 0;
+        snprintf(r->why, sizeof r->why, "\"%.*s\" is not a label of the enum", show, v->p);
+        r->cast = "text";
+        return 1;
+    }
+    return 0;
+}
+
+/* (Text with a NUL byte is refused too, but any MySQL text could hold one: `check
+ * --scan` finds them rather than every text column being flagged.) */
+int sl_pg_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    if (c->cast || sl_pg_same_engine(t))
+        return 0;
+    switch (c->type) {
+    case SL_T_TIME:
+        snprintf(r->why, sizeof r->why, "MySQL TIME values below 00:00:00 or past 24:00:00 do not fit PostgreSQL's time");
+        r->cast = "interval";
+        return 1;
+    case SL_T_ENUM:
+        snprintf(r->why, sizeof r->why, "a value that is not one of the labels (MySQL's '' for an invalid one) cannot be "
+                                        "stored in the enum type");
+        r->cast = "text";
+        return 1;
+    default:
+        return 0;
+    }
 }

@@ -71,7 +71,7 @@ int sl_pg_ensure_enum(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c, sl
     if (!name[0])
         return 0;
     sl_buf_t q, sql;
-    if (qname(&q, pg->schema, name, err))
+    if (qname(&q, sl_pg_tschema(pg, t), name, err))
         return -1;
     sl_buf_init(&sql, SQL_MAX);
     int rc = -1;
@@ -137,7 +137,7 @@ static int check_defaults(sl_pg_t *pg, const sl_table_t *t, bool *keep, sl_err_t
         if (!c->default_value || sl_pg_same_engine(t))
             continue;
         sl_buf_reset(&b);
-        if (sl_buf_adds(&b, "SELECT ", err) || sl_pg_default_sql(t, c, pg->schema, &b, err)) {
+        if (sl_buf_adds(&b, "SELECT ", err) || sl_pg_default_sql(t, c, sl_pg_tschema(pg, t), &b, err)) {
             if (err && err->code != SL_E_DATA) { /* a NUL byte is a bad default, not a bug */
                 sl_buf_free(&b);
                 return -1;
@@ -168,9 +168,9 @@ int sl_pg_target_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, 
 {
     sl_pg_t *pg = pg_of(tgt);
     char what[300];
-    snprintf(what, sizeof what, "could not create table \"%s.%s\"", pg->schema, t->name);
+    snprintf(what, sizeof what, "could not create table \"%s.%s\"", sl_pg_tschema(pg, t), t->name);
     sl_buf_t q, sql;
-    if (qname(&q, pg->schema, t->name, err))
+    if (qname(&q, sl_pg_tschema(pg, t), t->name, err))
         return -1;
     sl_buf_init(&sql, SQL_MAX);
     bool *keep = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *keep);
@@ -188,7 +188,7 @@ int sl_pg_target_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, 
     if (check_defaults(pg, t, keep, err))
         goto out;
     sl_buf_reset(&sql);
-    if (sl_pg_create_sql(t, pg->schema, keep, &sql, err))
+    if (sl_pg_create_sql(t, sl_pg_tschema(pg, t), keep, &sql, err))
         goto out;
     if (sl_pg_exec(pg, sql.data, err, what)) {
         privilege_hint(pg, err);
@@ -212,13 +212,13 @@ static int table_cmd(sl_target_t *tgt, const sl_table_t *t, const char *prefix, 
     sl_buf_t sql;
     sl_buf_init(&sql, 4096);
     char what[300];
-    snprintf(what, sizeof what, "could not %s table \"%s.%s\"", verb, pg->schema, t->name);
-    int rc = sl_buf_adds(&sql, prefix, err) || sl_pg_add_qname(&sql, pg->schema, t->name, err) ||
+    snprintf(what, sizeof what, "could not %s table \"%s.%s\"", verb, sl_pg_tschema(pg, t), t->name);
+    int rc = sl_buf_adds(&sql, prefix, err) || sl_pg_add_qname(&sql, sl_pg_tschema(pg, t), t->name, err) ||
              sl_pg_exec(pg, sql.data, err, what);
     sl_buf_free(&sql);
     char role[300];
     if (rc && err && err->code == SL_E_PRIVILEGE)
-        sl_err_hint(err, "GRANT %s ON \"%s\".\"%s\" TO %s", privilege, pg->schema, t->name,
+        sl_err_hint(err, "GRANT %s ON \"%s\".\"%s\" TO %s", privilege, sl_pg_tschema(pg, t), t->name,
                     sl_pg_role_text(pg->user, role, sizeof role));
     return rc ? -1 : 0;
 }
@@ -252,10 +252,10 @@ int sl_pg_target_delete_all(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err
 
 /* Who holds the relation name cand in the target schema: 0 nobody, 1 an index of
  * table q, 2 something else. */
-static int name_owner(sl_pg_t *pg, const char *cand, const char *q, sl_err_t *err)
+static int name_owner(sl_pg_t *pg, const sl_table_t *t, const char *cand, const char *q, sl_err_t *err)
 {
     sl_buf_t qc;
-    if (qname(&qc, pg->schema, cand, err))
+    if (qname(&qc, sl_pg_tschema(pg, t), cand, err))
         return -1;
     const char *p[] = {qc.data, q};
     PGresult *r = sl_pg_query(pg,
@@ -282,7 +282,7 @@ static int create_index(sl_pg_t *pg, const sl_table_t *t, const sl_index_t *x, c
     sl_buf_t sql;
     sl_buf_init(&sql, SQL_MAX);
     for (int k = 0; k < 2; k++) {
-        int owner = name_owner(pg, cands[k], q, err);
+        int owner = name_owner(pg, t, cands[k], q, err);
         if (owner == 2)
             continue;
         if (owner != 0) {
@@ -297,11 +297,11 @@ static int create_index(sl_pg_t *pg, const sl_table_t *t, const sl_index_t *x, c
             bad = (i && sl_buf_adds(&sql, ", ", err)) || sl_pg_add_ident(&sql, x->columns[i], err);
         char what[400];
         snprintf(what, sizeof what, "could not create index \"%s\" on table \"%s.%s\"", cands[k],
-                 pg->schema, t->name);
+                 sl_pg_tschema(pg, t), t->name);
         /* IF NOT EXISTS also "succeeds" when another lane took the name just now,
          * hence the second look. */
         if (bad || sl_buf_addc(&sql, ')', err) || sl_pg_exec(pg, sql.data, err, what) ||
-            (owner = name_owner(pg, cands[k], q, err)) < 0) {
+            (owner = name_owner(pg, t, cands[k], q, err)) < 0) {
             sl_buf_free(&sql);
             return -1;
         }
@@ -312,9 +312,9 @@ static int create_index(sl_pg_t *pg, const sl_table_t *t, const sl_index_t *x, c
     }
     sl_buf_free(&sql);
     sl_err_set(err, SL_E_SCHEMA, "could not name index \"%s\" of table \"%s.%s\"", x->name,
-               pg->schema, t->name);
+               sl_pg_tschema(pg, t), t->name);
     sl_err_detail(err, "\"%s\" and \"%s\" are both taken by other relations in schema \"%s\"",
-                  cands[0], cands[1], pg->schema);
+                  cands[0], cands[1], sl_pg_tschema(pg, t));
     sl_err_hint(err, "rename or drop one of them in the target");
     return -1;
 }
@@ -329,7 +329,7 @@ static int reset_identity(sl_pg_t *pg, const sl_table_t *t, const sl_column_t *c
     sl_buf_init(&sql, 8192);
     char what[400];
     snprintf(what, sizeof what, "could not reset the identity of \"%s\" in table \"%s.%s\"", c->name,
-             pg->schema, t->name);
+             sl_pg_tschema(pg, t), t->name);
     const char *p[] = {q, c->name};
     PGresult *r = NULL;
     if (!sl_pg_add_ident(&col, c->name, err) &&
@@ -351,7 +351,7 @@ int sl_pg_target_finish_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *e
 {
     sl_pg_t *pg = pg_of(tgt);
     sl_buf_t q;
-    if (qname(&q, pg->schema, t->name, err))
+    if (qname(&q, sl_pg_tschema(pg, t), t->name, err))
         return -1;
     int rc = 0;
     for (int i = 0; i < t->nindexes && !rc; i++)
@@ -380,12 +380,12 @@ static int add_fkey(sl_pg_t *pg, const sl_table_t *t, const sl_fkey_t *f, const 
                     sl_err_t *err)
 {
     sl_buf_t ref, sql;
-    if (qname(&ref, pg->schema, f->ref_table, err))
+    if (qname(&ref, sl_pg_tschema(pg, t), f->ref_table, err))
         return -1;
     sl_buf_init(&sql, SQL_MAX);
     char what[400];
     snprintf(what, sizeof what, "could not add foreign key \"%s\" to table \"%s.%s\"", f->name,
-             pg->schema, t->name);
+             sl_pg_tschema(pg, t), t->name);
     int rc = -1;
     /* conname is type name: the cast clips long names the way CREATE does. */
     const char *p[] = {q, f->name, ref.data};
@@ -428,7 +428,7 @@ int sl_pg_target_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *e
 {
     sl_pg_t *pg = pg_of(tgt);
     sl_buf_t q;
-    if (qname(&q, pg->schema, t->name, err))
+    if (qname(&q, sl_pg_tschema(pg, t), t->name, err))
         return -1;
     int rc = 0, i = 0;
     for (; i < t->nfkeys && !rc; i++)
@@ -436,8 +436,8 @@ int sl_pg_target_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *e
     char role[300];
     if (rc && err && err->code == SL_E_PRIVILEGE)
         sl_err_hint(err, "GRANT REFERENCES ON \"%s\".\"%s\" TO %s; ALTER TABLE \"%s\".\"%s\" OWNER TO %s",
-                    pg->schema, t->fkeys[i - 1].ref_table, sl_pg_role_text(pg->user, role, sizeof role), pg->schema,
-                    t->name, role);
+                    sl_pg_tschema(pg, t), t->fkeys[i - 1].ref_table, sl_pg_role_text(pg->user, role, sizeof role),
+                    sl_pg_tschema(pg, t), t->name, role);
     sl_buf_free(&q);
     return rc;
 }

@@ -110,12 +110,12 @@ static int pg_table_state(sl_target_t *tgt, const sl_table_t *t, bool *exists, b
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
     sl_buf_t q;
     sl_buf_init(&q, 4096);
-    if (sl_pg_add_qname(&q, pg->schema, t->name, err)) {
+    if (sl_pg_add_qname(&q, sl_pg_tschema(pg, t), t->name, err)) {
         sl_buf_free(&q);
         return -1;
     }
     char what[300];
-    snprintf(what, sizeof what, "could not inspect table \"%s.%s\"", pg->schema, t->name);
+    snprintf(what, sizeof what, "could not inspect table \"%s.%s\"", sl_pg_tschema(pg, t), t->name);
     const char *p1[] = {q.data};
     PGresult *r = sl_pg_query(pg, "SELECT to_regclass($1) IS NOT NULL", 1, p1, err, what);
     if (!r)
@@ -298,6 +298,20 @@ static int pg_ckpt_delete(sl_target_t *tgt, const char *stream, sl_err_t *err)
     return 0;
 }
 
+/* The pure checks of the PostgreSQL target's mapping (a connection adds nothing to them). */
+static int pg_refuses(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, const sl_value_t *v,
+                      sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_pg_refuses(t, c, v, r);
+}
+
+static int pg_may_refuse(const sl_target_t *tgt, const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r)
+{
+    (void)tgt;
+    return sl_pg_may_refuse(t, c, r);
+}
+
 const struct sl_target_ops sl_pg_target_ops = {
     .name = "pg",
     .connect = pg_connect,
@@ -321,4 +335,11 @@ const struct sl_target_ops sl_pg_target_ops = {
     .apply_changes = sl_pg_target_apply_changes,
     .add_column = sl_pg_target_add_column,
     .drop_column = sl_pg_target_drop_column,
+    .rejects_setup = sl_pg_rejects_setup,
+    .rejects_write = sl_pg_rejects_write,
+    .rejects_find = sl_pg_rejects_find,
+    .savepoint = sl_pg_savepoint,
+    .create_sql = sl_pg_create_sql_op,
+    .refuses = pg_refuses,
+    .may_refuse = pg_may_refuse,
 };

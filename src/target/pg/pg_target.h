@@ -55,11 +55,25 @@ int sl_pg_target_add_column(sl_target_t *tgt, const sl_table_t *t, const sl_colu
                             sl_err_t *err);
 int sl_pg_target_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name,
                              sl_err_t *err);
+/* pg_rejects.c: the rejects and planning ops of target.h */
+int sl_pg_rejects_setup(sl_target_t *tgt, const char *stream, bool reset, sl_err_t *err);
+int sl_pg_rejects_write(sl_target_t *tgt, const char *stream, const sl_reject_t *r, int n, const char *clear_table,
+                        sl_err_t *err);
+int sl_pg_rejects_find(sl_target_t *tgt, const char *stream, const char *table, const char *key, bool *found,
+                       sl_err_t *err);
+int sl_pg_savepoint(sl_target_t *tgt, sl_savepoint_op_t op, sl_err_t *err);
+int sl_pg_create_sql_op(const sl_url_t *url, const sl_table_t *t, sl_buf_t *out, sl_err_t *err);
 /* Frees the prepared-statement cache (NULL is a no-op); the connection's statements die
  * with it. */
 void sl_pg_apply_free(struct sl_pg_apply *a);
 
 /* ---- pure helpers (pg_ddl.c, unit-tested) ---------------------------------- */
+
+/* The schema table t is in: a mapping's target schema, else the URL's ?schema=. */
+static inline const char *sl_pg_tschema(const sl_pg_t *pg, const sl_table_t *t)
+{
+    return t->target_schema ? t->target_schema : pg->schema;
+}
 
 /* Whether the table comes from PostgreSQL, so that native types are reused verbatim
  * and generated columns are recreated (and left out of COPY). */
@@ -88,6 +102,11 @@ int sl_pg_default_sql(const sl_table_t *t, const sl_column_t *c, const char *sch
  * -1 on a buffer limit. */
 int sl_pg_copy_row(const sl_table_t *t, const sl_value_t *vals, sl_buf_t *b, int *bad,
                    sl_err_t *err);
+/* The target's refuses op (target.h): MySQL TIME outside 00:00-24:00, a NUL byte in
+ * text, an enum value that is not a label. */
+int sl_pg_refuses(const sl_table_t *t, const sl_column_t *c, const sl_value_t *v, sl_refusal_t *r);
+/* The target's may_refuse op: the types sl_pg_refuses may refuse values of. */
+int sl_pg_may_refuse(const sl_table_t *t, const sl_column_t *c, sl_refusal_t *r);
 /* Parses COPY's error context "COPY t, line 3, column c: ..." into the 1-based line
  * (0 when absent) and the column name (empty when absent). */
 void sl_pg_copy_context(const char *context, long *line, char *col, size_t colsize);

@@ -30,7 +30,7 @@ int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err
 {
     sl_buf_t sql;
     sl_buf_init(&sql, 1u << 20);
-    bool bad = sl_buf_adds(&sql, "COPY ", err) || sl_pg_add_qname(&sql, pg->schema, t->name, err) ||
+    bool bad = sl_buf_adds(&sql, "COPY ", err) || sl_pg_add_qname(&sql, sl_pg_tschema(pg, t), t->name, err) ||
                sl_buf_adds(&sql, " (", err);
     bool first = true;
     for (int i = 0; i < t->ncolumns && !bad; i++) {
@@ -52,7 +52,7 @@ int sl_pg_copy_start(sl_pg_t *pg, const sl_table_t *t, const char *label, sl_err
         sl_pg_fail(pg, r, err, what);
         if (err && err->code == SL_E_PRIVILEGE) {
             char role[300];
-            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", pg->schema, t->name,
+            sl_err_hint(err, "GRANT INSERT ON \"%s\".\"%s\" TO %s", sl_pg_tschema(pg, t), t->name,
                         sl_pg_role_text(pg->user, role, sizeof role));
         }
         return -1;
@@ -117,7 +117,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
     sl_pg_target_t *g = (sl_pg_target_t *)tgt;
     sl_pg_t *pg = &g->pg;
     char label[300];
-    snprintf(label, sizeof label, "%s.%s", pg->schema, t->name);
+    snprintf(label, sizeof label, "%s.%s", sl_pg_tschema(pg, t), t->name);
     if ((int)batch->hdr.ncols != t->ncolumns)
         return sl_err_set(err, SL_E_PROTOCOL, "batch for table \"%s\" has %u columns, the table %d",
                           label, batch->hdr.ncols, t->ncolumns);
@@ -143,7 +143,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
                                        "the value contains a NUL byte",
                        key, label, t->columns[bad].name);
             sl_err_detail(err, "PostgreSQL text types cannot store the byte 0x00");
-            sl_err_hint(err, "clean the value at the source, or map the column to a binary type");
+            sl_err_hint(err, "clean the value at the source, or set options.on_error to \"reject\" (docs/mapping.md)");
         }
         if (rc)
             break;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/normalize.h"
@@ -79,6 +80,35 @@ static void text(void **state)
                         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
 }
 
+/* What casts and arrays compare as (verify under a mapping): an interval as PostgreSQL
+ * prints it equals the MySQL TIME it was cast from; an array equals its JSON array. */
+static void mapped(void **state)
+{
+    (void)state;
+    char a[128];
+    snprintf(a, sizeof a, "%s", norm(SL_T_INTERVAL, false, "-838:59:59"));
+    assert_string_equal(a, norm(SL_T_INTERVAL, false, "PT-838H-59M-59S"));
+    snprintf(a, sizeof a, "%s", norm(SL_T_INTERVAL, false, "-12:00:00.25"));
+    assert_string_equal(a, norm(SL_T_INTERVAL, false, "PT-12H-0.25S"));
+    assert_string_equal(norm(SL_T_INTERVAL, false, "P1Y2M3DT4H5M6.5S"), "14mo3d14706500000us");
+    assert_string_equal(norm(SL_T_INTERVAL, false, "01:00:00"), "0mo0d3600000000us");
+    snprintf(a, sizeof a, "%s", norm(SL_T_INTERVAL, false, "P1D"));
+    assert_string_not_equal(a, norm(SL_T_INTERVAL, false, "PT24H")); /* as PostgreSQL keeps them */
+    assert_string_equal(norm(SL_T_INTERVAL, false, "not an interval"), "not an interval");
+    sl_column_t col = {.type = SL_T_ARRAY, .elem = SL_T_INT32};
+    sl_buf_t out;
+    sl_buf_init(&out, 1024);
+    sl_err_t err;
+    sl_value_t v = {"{1,NULL,{2}}", 12};
+    assert_int_equal(sl_value_normalize(&col, &v, &out, &err), 0);
+    assert_string_equal(out.data, "[1,null,[2]]");
+    sl_buf_reset(&out);
+    v = (sl_value_t){"[1,null,[2]]", 12};
+    assert_int_equal(sl_value_normalize(&col, &v, &out, &err), 0);
+    assert_string_equal(out.data, "[1,null,[2]]");
+    sl_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +116,7 @@ int main(void)
         cmocka_unit_test(numbers),
         cmocka_unit_test(times),
         cmocka_unit_test(text),
+        cmocka_unit_test(mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,6 +87,12 @@ static void spec_rows_match_the_parser(void **state)
                 assert_int_equal(spec_with(modes[m], o->name, "\"no_such_choice\"", &err), -1);
                 assert_non_null(strstr(err.hint, o->choices[0].name));
                 break;
+            case SL_OPT_MAP:
+                assert_int_equal(spec_with(modes[m], o->name, "{\"time\": \"interval\"}", &err), 0);
+                assert_int_equal(spec_with(modes[m], o->name, "{\"time\": 3}", &err), -1);
+                assert_int_equal(spec_with(modes[m], o->name, "[\"time\"]", &err), -1);
+                assert_non_null(strstr(err.message, o->name));
+                break;
             default:
                 fail_msg("%s: a spec option of type %s", o->name, sl_opt_type_name(o->type));
             }
@@ -181,6 +187,8 @@ static void file_rows_match_the_parser(void **state)
         case SL_OPT_STRING:
             expect_file(o->name, "/var/tmp/y", 0);
             break;
+        case SL_OPT_MAP: /* spec options only */
+            fail_msg("%s: a URL parameter cannot be a map", o->name);
         }
     }
     /* a choice's condition is checked: snappy is for Parquet only */

@@ -146,8 +146,19 @@ static void plan_round_trip(void **state)
     c->labels[0] = sl_strdup("happy");
     c->labels[1] = sl_strdup("sad");
     c->nlabels = 2;
+    /* a table stored before mappings (bare) reads back as its identity map */
+    json_t *tj = sl_table_to_json(t);
+    sl_map_t *m = NULL;
+    sl_err_t merr;
+    assert_int_equal(sl_map_from_json(tj, &m, &merr), 0);
+    json_decref(tj);
+    sl_table_free(t);
+    assert_true(m->identity);
+    assert_null(m->filter);
+    p.maps = calloc(1, sizeof *p.maps);
     p.tables = calloc(1, sizeof *p.tables);
-    p.tables[0] = t;
+    p.maps[0] = m;
+    p.tables[0] = m->tgt;
     p.ntables = 1;
     p.stripes = calloc(2, sizeof *p.stripes);
     p.stripes[0] = (sl_stripe_t){0, NULL, sl_strdup("[\"5\"]")};

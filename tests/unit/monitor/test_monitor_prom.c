@@ -43,6 +43,11 @@ static const char EXPECTED[] =
     "# TYPE sluice_changes_applied_total counter\n"
     "sluice_changes_applied_total{stream=\"cdc1\",table=\"public.orders\"} 11\n"
     "sluice_changes_applied_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 0\n"
+    "# HELP sluice_rows_rejected_total Rows (cdc: row changes) options.on_error \"reject\" recorded in "
+    "_sluice_rejects instead of writing them.\n"
+    "# TYPE sluice_rows_rejected_total counter\n"
+    "sluice_rows_rejected_total{stream=\"cdc1\",table=\"public.orders\"} 0\n"
+    "sluice_rows_rejected_total{stream=\"load1\",table=\"we\\\"ird\\\\na\\nme\"} 3\n"
     "# HELP sluice_batches_total Batches applied to the target.\n"
     "# TYPE sluice_batches_total counter\n"
     "sluice_batches_total{stream=\"cdc1\"} 3\n"
@@ -103,6 +108,7 @@ static void test_exact_text(void **state)
     /* a table name with a quote, a backslash and a newline */
     fill(&load, "we\"ird\\na\nme", 100, 90);
     sl_snap_kind(&load, false);
+    load.tables[0].rows_rejected = 3;
     load.batches = 9;
     load.redeliveries = 1;
     load.duplicates = 2;

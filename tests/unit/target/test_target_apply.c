@@ -93,7 +93,7 @@ static void test_key_and_runs(void **state)
     sl_err_t err;
     c = ch(SL_OP_DELETE, NULL, old);
     assert_int_equal(sl_apply_missing(t, &c, "s.t", &err), -1);
-    assert_int_equal(err.code, SL_E_DATA);
+    assert_int_equal(err.code, SL_E_NOT_FOUND);
     assert_true(err.fatal);
     assert_string_equal(err.message, "delete of a row missing from the target table \"s.t\"");
     assert_string_equal(err.detail, "key=(7, 8)");

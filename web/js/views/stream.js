@@ -113,6 +113,7 @@ export const streamView = {
       ['Rows written', 'rows_written'],
       ['Rows loaded', 'rows_loaded'],
       ['Changes applied', 'changes_applied'],
+      ['Rows rejected', 'rows_rejected'],
       ['Read', 'rows_per_sec_read'],
       ['Written', 'rows_per_sec_written'],
       ['Lag', 'lag_seconds'],
@@ -243,6 +244,7 @@ export const streamView = {
       setStat('rows_written', fmtInt(t.rows_written));
       setStat('rows_loaded', fmtInt(t.rows_loaded));
       setStat('changes_applied', fmtInt(t.changes_applied));
+      setStat('rows_rejected', fmtInt(t.rows_rejected ?? 0));
       stats.querySelector('[data-stat="rows_written"]').dataset.value = String(t.rows_written ?? '');
       stats.querySelector('[data-stat="rows_read"]').dataset.value = String(t.rows_read ?? '');
       setStat('rows_per_sec_read', fmtRate(t.rows_per_sec_read));
@@ -277,7 +279,8 @@ export const streamView = {
         return h(
           'tr',
           { 'data-table': tb.name, 'data-rows-written': String(tb.rows_written ?? 0),
-            'data-rows-loaded': String(tb.rows_loaded ?? 0), 'data-changes-applied': String(tb.changes_applied ?? 0) },
+            'data-rows-loaded': String(tb.rows_loaded ?? 0), 'data-changes-applied': String(tb.changes_applied ?? 0),
+            'data-rows-rejected': String(tb.rows_rejected ?? 0) },
           h('th', { scope: 'row' }, tb.name),
           h('td', { class: 'bar-cell' },
             p == null
@@ -287,6 +290,8 @@ export const streamView = {
                   h('span', null, fmtPercent(p)))),
           h('td', { class: 'num' }, fmtInt(tb.rows_loaded)),
           h('td', { class: 'num', title: `${fmtInt(tb.changes_read)} read from the source` }, fmtInt(tb.changes_applied)),
+          // rows options.on_error "reject" recorded in _sluice_rejects (docs/mapping.md)
+          h('td', { class: 'num' }, fmtInt(tb.rows_rejected ?? 0)),
           h('td', { class: 'num hide-narrow' }, tb.est_rows == null ? NONE : fmtInt(tb.est_rows)),
           h('td', { class: 'num', 'data-rate': '' }, fmtRate(moving ? tb.rows_per_sec : 0)),
           h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds)),
@@ -298,7 +303,7 @@ export const streamView = {
       replace(
         tablesBox,
         h('table', { class: 'tables' },
-          h('thead', null, h('tr', null, col('Table'), col('Progress'), col('Loaded', 'num'), col('Changes', 'num'),
+          h('thead', null, h('tr', null, col('Table'), col('Progress'), col('Loaded', 'num'), col('Changes', 'num'), col('Rejected', 'num'),
             col('Estimated', 'num hide-narrow'), col('Rows/s', 'num'), col('ETA', 'num'),
             states ? col('State') : null, states ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
           h('tbody', null, rows))

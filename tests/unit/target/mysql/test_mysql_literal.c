@@ -231,7 +231,7 @@ static void test_cross_engine_ddl(void **state)
         /* varbit(64): BIT(64) would pad '101' to 64 bits, so it stays '0'/'1' text */
         {SL_T_BIT, 64, false, 0, -1, "varchar(64) CHARACTER SET ascii COLLATE ascii_bin"},
         {SL_T_BIT, 65, false, 0, -1, "varchar(65) CHARACTER SET ascii COLLATE ascii_bin"},
-        {SL_T_ARRAY, 0, false, 0, -1, "longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},
+        {SL_T_ARRAY, 0, false, 0, -1, "json"}, /* a JSON array (model/array.h) */
         {SL_T_GEOMETRY, 0, false, 0, -1, "geometry"},
         {SL_T_NET, 0, false, 0, -1, "varchar(64) CHARACTER SET ascii COLLATE ascii_bin"},
         {SL_T_TSVECTOR, 0, false, 0, -1, "longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},
@@ -321,10 +321,81 @@ static void test_key_and_row_limits(void **state)
     sl_table_free(t);
 }
 
+/* Columns a mapping made (engine/mapping.h): a cast goes as its canonical text, an
+ * array as a JSON array, a recreated generated column is never written; the refuses
+ * and may_refuse ops say what a value or a column's type cannot do. */
+static void test_mapped_columns(void **state)
+{
+    (void)state;
+    sl_buf_t b;
+    sl_buf_init(&b, 1 << 20);
+    sl_table_t *t = table("pg");
+    sl_column_t *c = add(t, "n", SL_T_DECIMAL, 0);
+    assert_string_equal(lit(t, c, "NaN", &b), "REFUSED: MySQL decimals have no NaN");
+    sl_refusal_t r = {0};
+    sl_value_t v = {"NaN", 3};
+    assert_int_equal(sl_mysql_refuses(t, c, &v, &r), 1);
+    assert_string_equal(r.why, "MySQL decimals have no NaN");
+    assert_string_equal(r.cast, "varchar(64)");
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sl_mysql_may_refuse(t, c, &r), 1);
+    assert_string_equal(r.cast, "varchar(64)");
+    v = (sl_value_t){"1.5", 3};
+    assert_int_equal(sl_mysql_refuses(t, c, &v, &r), 0);
+    /* a cast: the user's type verbatim, the value as its text */
+    c->cast = sl_strdup("varchar(64)");
+    assert_string_equal(lit(t, c, "NaN", &b), "'NaN'");
+    sl_buf_reset(&b);
+    assert_int_equal(sl_mysql_column_type(&b, t, c, -1, NULL), 0);
+    assert_string_equal(b.data, "varchar(64)");
+    v = (sl_value_t){"NaN", 3};
+    assert_int_equal(sl_mysql_refuses(t, c, &v, &r), 0);
+    assert_int_equal(sl_mysql_may_refuse(t, c, &r), 0);
+    /* dates: infinity refused, carried by varchar(40) */
+    c = add(t, "d", SL_T_TIMESTAMP, 0);
+    v = (sl_value_t){"infinity", 8};
+    assert_int_equal(sl_mysql_refuses(t, c, &v, &r), 1);
+    assert_string_equal(r.cast, "varchar(40)");
+    /* arrays become JSON arrays, and refuse what JSON cannot hold */
+    c = add(t, "a", SL_T_ARRAY, 0);
+    c->elem = SL_T_FLOAT64;
+    assert_true(sl_mysql_array_json(t, c));
+    sl_buf_reset(&b);
+    assert_int_equal(sl_mysql_column_type(&b, t, c, 0, NULL), 0);
+    assert_string_equal(b.data, "json");
+    assert_string_equal(lit(t, c, "{{1,2},{NULL,3.5}}", &b), "'[[1,2],[null,3.5]]'");
+    assert_string_equal(lit(t, c, "{1,NaN}", &b), "REFUSED: JSON has no NaN or infinite numbers");
+    v = (sl_value_t){"{1,NaN}", 7};
+    assert_int_equal(sl_mysql_refuses(t, c, &v, &r), 1);
+    assert_string_equal(r.cast, "longtext");
+    /* an array in the key keeps PostgreSQL's literal */
+    c->pk_pos = 1;
+    assert_false(sl_mysql_array_json(t, c));
+    c->pk_pos = 0;
+    /* a generated column recreated from its translated expression is not written */
+    c = add(t, "g", SL_T_INT32, 0);
+    c->generated = true;
+    c->generation_expr = sl_strdup("(id * 2)");
+    assert_true(sl_mysql_col_written(t, c));
+    c->target_expr = sl_strdup("(`id` * 2)");
+    assert_false(sl_mysql_col_written(t, c));
+    sl_buf_reset(&b);
+    assert_int_equal(sl_mysql_column_def(&b, t, c, -1, false, NULL), 0);
+    assert_string_equal(b.data, "`g` int GENERATED ALWAYS AS ((`id` * 2)) STORED");
+    /* a MariaDB source's own values are never screened */
+    sl_table_t *same = table("mysql");
+    c = add(same, "f", SL_T_FLOAT64, 0);
+    assert_int_equal(sl_mysql_may_refuse(same, c, &r), 0);
+    sl_table_free(same);
+    sl_table_free(t);
+    sl_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_mapped_columns),
         cmocka_unit_test(test_decimal_fit),
         cmocka_unit_test(test_cross_engine_ddl),
         cmocka_unit_test(test_same_engine_ddl),

@@ -319,10 +319,75 @@ static void test_scan_column_expr(void **state)
     sl_buf_free(&b);
 }
 
+static int refuses(const sl_table_t *t, const sl_column_t *c, const char *v, sl_refusal_t *r)
+{
+    sl_value_t val = {v, (int64_t)strlen(v)};
+    memset(r, 0, sizeof *r);
+    return sl_pg_refuses(t, c, &val, r);
+}
+
+/* Columns a mapping made: a cast is the user's type verbatim (no enum type made for it),
+ * a mapping's target schema holds the table; what MySQL values PostgreSQL refuses. */
+static void test_mapped_columns(void **state)
+{
+    (void)state;
+    sl_buf_t b;
+    sl_buf_init(&b, 1 << 20);
+    sl_table_t *t = table("mysql", "t");
+    sl_column_t *c = col(t, "d", SL_T_TIME);
+    c->scale = 2;
+    sl_refusal_t r;
+    assert_int_equal(refuses(t, c, "-838:59:59", &r), 1);
+    assert_string_equal(r.cast, "interval");
+    assert_non_null(strstr(r.why, "-838:59:59"));
+    assert_int_equal(refuses(t, c, "100:00:00", &r), 1);
+    assert_int_equal(refuses(t, c, "24:00:00.01", &r), 1);
+    assert_int_equal(refuses(t, c, "24:00:00", &r), 0);
+    assert_int_equal(refuses(t, c, "23:59:59.99", &r), 0);
+    assert_int_equal(refuses(t, c, "00:00:00", &r), 0);
+    assert_int_equal(sl_pg_may_refuse(t, c, &r), 1);
+    c->cast = sl_strdup("interval");
+    assert_int_equal(refuses(t, c, "-838:59:59", &r), 0);
+    assert_int_equal(sl_pg_may_refuse(t, c, &r), 0);
+    assert_string_equal(ddl(t, &b), "interval");
+    c = col(t, "s", SL_T_TEXT);
+    sl_value_t nul = {"a\0b", 3};
+    assert_int_equal(sl_pg_refuses(t, c, &nul, &r), 1);
+    assert_null(r.cast);
+    c = col(t, "e", SL_T_ENUM);
+    c->labels = calloc(1, sizeof *c->labels);
+    c->labels[0] = sl_strdup("x");
+    c->nlabels = 1;
+    assert_int_equal(refuses(t, c, "x", &r), 0);
+    assert_int_equal(refuses(t, c, "", &r), 1);
+    assert_string_equal(r.cast, "text");
+    char name[64];
+    sl_pg_enum_name(t, c, name, sizeof name);
+    assert_string_equal(name, "t_e");
+    c->cast = sl_strdup("text");
+    sl_pg_enum_name(t, c, name, sizeof name);
+    assert_string_equal(name, ""); /* a cast enum needs no type */
+    /* a PostgreSQL source's own values are never screened */
+    sl_table_t *same = table("pg", "u");
+    c = col(same, "d", SL_T_TIME);
+    assert_int_equal(refuses(same, c, "24:00:00", &r), 0);
+    sl_table_free(same);
+    /* the mapping's target schema */
+    t->target_schema = sl_strdup("crm");
+    sl_pg_t pg = {.schema = "public"};
+    assert_string_equal(sl_pg_tschema(&pg, t), "crm");
+    free(t->target_schema);
+    t->target_schema = NULL;
+    assert_string_equal(sl_pg_tschema(&pg, t), "public");
+    sl_table_free(t);
+    sl_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical_types), cmocka_unit_test(test_native_types),
+        cmocka_unit_test(test_mapped_columns),
         cmocka_unit_test(test_create_sql),      cmocka_unit_test(test_copy_row),
         cmocka_unit_test(test_copy_context),    cmocka_unit_test(test_map_type),
         cmocka_unit_test(test_default_literal), cmocka_unit_test(test_scan_column_expr),
