@@ -15,6 +15,11 @@
 #   - b is removed: kept on the target (PostgreSQL case) or dropped (MariaDB case, --drop);
 #   - then `sluice run` with a spec edited between runs: [a], [a, c], [c].
 #
+# Tables keep their mapping (docs/mapping.md) through all this: in the PostgreSQL case c is
+# added with an entry that writes it to target table c2 (the request's entry maps it); in
+# the MariaDB case d's entry writes it to d2, so the table that fails alone is found by
+# its target's name in the target's error.
+#
 # A writer inserts, updates and deletes rows of a, b, c and d throughout. At the end a, c
 # and d equal the source row by row (count and md5 of every row, both sides), the removed
 # b took no change after its removal (its target rows are those of the moment it was
@@ -54,7 +59,8 @@ digest() {
     printf '%s %s\n' "$(my_sql "$db" "SELECT COUNT(*) FROM $t")" "$(my_sql "$db" "$q" | md5sum | cut -d' ' -f1)"
   fi
 }
-same() { [ "$(digest "$1" "$2" "$4")" = "$(digest pg "$3" "$4")" ]; }
+# same ENG SRC TGT T [TARGET_T]: source table T equals target table TARGET_T (default T).
+same() { [ "$(digest "$1" "$2" "$4")" = "$(digest pg "$3" "${5:-$4}")" ]; }
 
 # Creates tables a, b, d (ROWS rows each) and c (CROWS rows) on source DB of engine ENG.
 make_tables() {
@@ -106,12 +112,16 @@ table_state() {
 
 # Runs one case: ENG (pg or my) source, PostgreSQL target.
 run_case() {
-  local eng=$1 SRC=sl_tables_${1}_src TGT=sl_tables_${1}_tgt NAME=tables-$1 src_url n b_at
+  local eng=$1 SRC=sl_tables_${1}_src TGT=sl_tables_${1}_tgt NAME=tables-$1 src_url n b_at tables
+  # the target tables of c and d (mapped to other names: see the top)
+  local -A tt=([a]=a [c]=c [d]=d)
+  tables='["a", "b", "d"]'
+  if [ "$eng" = pg ]; then tt[c]=c2; else tt[d]=d2; tables='["a", "b", {"name": "d", "target": "d2"}]'; fi
   if [ "$eng" = pg ]; then cdc_pg_db "$SRC"; src_url=$(pg_url "$SRC"); else cdc_my_db "$SRC"; src_url=$(my_url "$SRC"); fi
   cdc_pg_db "$TGT"
   make_tables "$eng" "$SRC"
   write_cdc_spec "$TMPD/$eng.json" "$NAME" "$src_url" "$(pg_url "$TGT")" \
-    '{"writers": 1, "chunk_rows": 1000, "table_errors": "stop_table"}' '["a", "b", "d"]'
+    '{"writers": 1, "chunk_rows": 1000, "table_errors": "stop_table"}' "$tables"
   [ "$eng" = pg ] && cdc_track "$TMPD/$eng.json" "$SRC"
 
   api_ok 201 POST "/api/v1/streams?start=true" "$(jq -c . "$TMPD/$eng.json")"
@@ -132,7 +142,7 @@ run_case() {
   local c0
   c0=$(chunks)
   if [ "$eng" = pg ]; then
-    api_ok 200 POST "/api/v1/streams/$sid/tables" '{"tables": ["c"]}'
+    api_ok 200 POST "/api/v1/streams/$sid/tables" '{"tables": [{"name": "c", "target": "c2"}]}'
     assert_eq '["c"] true' "$(jq -c .added <<<"$API_BODY") $(jq -c .applied <<<"$API_BODY")" "added, applied"
   else
     SLUICE_URL=$SRV_URL SLUICE_API_KEY=$SRV_KEY "$SLUICE_BIN" stream tables add "$NAME" c >"$TMPD/cli.out" 2>&1 ||
@@ -144,12 +154,12 @@ run_case() {
     touch "$STEP/go"
     wait_for "[ \$(chunks) -ge $((c0 + k)) ]" 60 || die "$eng: chunk $k of c was not read"
   done
-  wait_for "[ \$(pg_sql $TGT 'SELECT count(*) FROM c' 2>/dev/null || echo 0) -gt 0 ]" 60 ||
+  wait_for "[ \$(pg_sql $TGT 'SELECT count(*) FROM ${tt[c]}' 2>/dev/null || echo 0) -gt 0 ]" 60 ||
     die "$eng: no row of c committed on the target"
   local child
   child=$(stream_child) || die "$eng: no stream child under the server"
   kill -KILL "$child"
-  n=$(pg_sql "$TGT" "SELECT count(*) FROM c")
+  n=$(pg_sql "$TGT" "SELECT count(*) FROM ${tt[c]}")
   [ "$n" -lt "$CROWS" ] || die "$eng: the kill came after c was copied"
   ! cdc_copied pg "$TGT" "$NAME" || die "$eng: the kill came after c's copy was done"
   note "$eng: SIGKILL during c's copy: $n of about $CROWS rows on the target"
@@ -164,8 +174,8 @@ run_case() {
 
   # Damage d on the target: the next change to a row deleted there fails d alone
   # (options.table_errors "stop_table") while the others stream on; then resync it.
-  pg_sql "$TGT" "DELETE FROM d WHERE id % 7 = 0; UPDATE d SET v = -1 WHERE id % 5 = 0"
-  ! same "$eng" "$SRC" "$TGT" d || die "$eng: d was not damaged"
+  pg_sql "$TGT" "DELETE FROM ${tt[d]} WHERE id % 7 = 0; UPDATE ${tt[d]} SET v = -1 WHERE id % 5 = 0"
+  ! same "$eng" "$SRC" "$TGT" d "${tt[d]}" || die "$eng: d was not damaged"
   wait_for "[ \"\$(table_state $sid d)\" = failed ]" 90 || die "$eng: d did not fail alone: $API_BODY"
   local why
   table_state "$sid" d >/dev/null # (sets API_BODY here, not in a subshell)
@@ -197,14 +207,16 @@ run_case() {
     assert_grep 'target table dropped' "$TMPD/cli.out" "sluice stream tables rm --drop"
   fi
   api_ok 200 GET "/api/v1/streams/$sid"
-  assert_eq '["a","d","c"]' "$(jq -c .spec.source.tables <<<"$API_BODY")" "$eng: the spec's tables after add and remove"
+  local want='["a","d",{"name":"c","target":"c2"}]'
+  [ "$eng" = my ] && want='["a",{"name":"d","target":"d2"},"c"]'
+  assert_eq "$want" "$(jq -c .spec.source.tables <<<"$API_BODY")" "$eng: the spec's tables after add and remove"
 
   wait_for "cdc_copied pg $TGT $NAME" 180 || die "$eng: d's resync is not done after 180 s"
   sleep 2
   touch "$TMPD/$eng.stop"
   for t in a c d; do
-    wait_for "same $eng $SRC $TGT $t" 180 || true
-    assert_eq "$(digest "$eng" "$SRC" "$t")" "$(digest pg "$TGT" "$t")" "$eng: table $t, source (expected) and target"
+    wait_for "same $eng $SRC $TGT $t ${tt[$t]}" 180 || true
+    assert_eq "$(digest "$eng" "$SRC" "$t")" "$(digest pg "$TGT" "${tt[$t]}")" "$eng: table $t, source (expected) and target ${tt[$t]}"
   done
   if [ "$eng" = pg ]; then
     assert_eq "$b_at" "$(digest pg "$TGT" b)" "$eng: the removed b changed on the target after its removal"
