@@ -18,12 +18,19 @@
 #    transaction); native replication and sluice start from copies of the source database
 #    (CREATE DATABASE ... TEMPLATE, so sluice runs with initial_load false). Balances and
 #    history rows are compared with the source afterwards.
-# 3. End-to-end lag at a steady LAG_RATE changes/s (default 5,000, as 10-row transactions)
+# 3. One large source transaction per size in BENCH_BIGTX (default "100000 1000000"; 0 skips
+#    it): INSERT ... SELECT of that many rows in one statement, drained as in 1. Besides the
+#    time, sluice's peak RSS (VmHWM of sluice and of its broker, nats-server) is read just
+#    before it stops, and a probe on each sluice target counts the rows every 100 ms: it must
+#    only ever see 0 or all of them (the transaction applied whole). With PostgreSQL's
+#    default logical_decoding_work_mem (64 MB) the smaller size is sent at its commit and
+#    spilled through sluice's broker; the larger one is streamed while in progress.
+# 4. End-to-end lag at a steady LAG_RATE changes/s (default 5,000, as 10-row transactions)
 #    for LAG_SECONDS (default 30; 0 skips it): each source row carries clock_timestamp(); a
 #    probe on the target records every 20 ms the largest visible id; a row's lag is the
 #    first probe that saw it minus its source time (p50, p99, max; the first 5 s skipped),
 #    for sluice and for native replication.
-# BENCH_SKIP_SLUICE=1 measures the references only.
+# BENCH_SKIP_SLUICE=1 measures the references only. Every run of sluice reports its peak RSS.
 #
 # Two builds side by side: with SLUICE_BIN_BASE set (e.g. a build of main), (c) runs for
 # both builds, each BENCH_REPEAT times (default 1) in turns (new, base, new, base, ...),
@@ -43,6 +50,7 @@ lag_seconds=${LAG_SECONDS:-30}
 pgb_seconds=${BENCH_PGBENCH_SECONDS:-30}
 pgb_scale=${BENCH_PGBENCH_SCALE:-10}
 skip_sluice=${BENCH_SKIP_SLUICE:-0}
+bigtx_sizes=${BENCH_BIGTX:-100000 1000000}
 [ $((changes % 1000)) = 0 ] || { echo "CHANGES must be a multiple of 1000" >&2; exit 2; }
 if [ -z "${SLUICE_BIN:-}" ]; then
   [ -x build/sluice ] || bash scripts/build.sh >/dev/null
@@ -168,9 +176,21 @@ drain_sluice() {
     if [ -z "$t_rows" ] && [ "$(pg -d "$tgt" -c "$check")" = t ]; then t_rows=$(($(now_ms) - t0)); fi
     sleep 0.05
   done
-  local t=$(($(now_ms) - t0))
+  local t=$(($(now_ms) - t0)) rss
+  rss=$(peak_rss "$SPID")
   stop_sluice "$SPID" "$dir/sluice.$part.$label.log"
-  echo "$label $t ${t_rows:-$t}" >>"$dir/$part.times"
+  echo "$label $t ${t_rows:-$t} $rss" >>"$dir/$part.times"
+}
+
+# peak_rss PID: "SLUICE_KB BROKER_KB", the peak resident set (VmHWM) of sluice PID and of
+# its child nats-server (0 when there is none).
+peak_rss() {
+  local c b=0
+  # shellcheck disable=SC2013 # the children files hold space-separated pids
+  for c in $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+    b=$(awk '/^VmHWM/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
+  done
+  echo "$(awk '/^VmHWM/ {print $2}' "/proc/$1/status") ${b:-0}"
 }
 
 # report PART CHANGES: the references, every run of (c), and per build the median, min
@@ -181,9 +201,10 @@ report() {
   printf '%-44s %8.1f s %10s changes/s   (%sx the time of (a))\n' "(b) native logical replication" \
     "$(secs "$T_NATIVE")" "$(rate "$n" "$T_NATIVE")" "$(ratio "$T_NATIVE" "$T_RECV")"
   if [ ! -s "$dir/$part.times" ]; then echo "(c) sluice: skipped"; return; fi
-  while read -r label t tv; do
-    printf '%-44s %8.1f s %10s changes/s   (%sx native; last row visible after %.1f s)\n' \
-      "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$T_NATIVE")" "$(secs "$tv")"
+  while read -r label t tv rss brss; do
+    printf '%-44s %8.1f s %10s changes/s   (%sx native; last row visible after %.1f s; peak RSS %d MB, broker %d MB)\n' \
+      "(c) sluice, run $label" "$(secs "$t")" "$(rate "$n" "$t")" "$(ratio "$t" "$T_NATIVE")" "$(secs "$tv")" \
+      $((rss / 1024)) $((brss / 1024))
   done <"$dir/$part.times"
   bench_runs_summary "$dir/$part.times" "$n" "$T_NATIVE" native
 }
@@ -270,7 +291,64 @@ if [ "$pgb_seconds" -gt 0 ]; then
   report pgb $((tx * 4))
 fi
 
-# ===== 3. end-to-end lag at a steady rate ========================================================
+# ===== 3. one large transaction per size ==========================================================
+for n in $bigtx_sizes; do
+  [ "$n" -gt 0 ] || continue
+  part=big$n
+  echo
+  echo "== one transaction of $n inserted rows"
+  ddl="CREATE TABLE big (id bigint PRIMARY KEY, v integer NOT NULL, note text NOT NULL)"
+  pg -d postgres -c "CREATE DATABASE $part" -c "CREATE DATABASE ${part}_native"
+  pg -d "$part" -c "$ddl" -c "CREATE PUBLICATION bench_pub FOR TABLE big"
+  pg -d "${part}_native" -c "$ddl"
+  make_slots "$part" "_$part"
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    pg -d postgres -c "CREATE DATABASE ${part}_sl_$label"
+    pg -d "${part}_sl_$label" -c "$ddl"
+    prepare_run "$part" "$label" "$bin" "$part" '["big"]'
+  done
+  t0=$(now_ms)
+  pg -d "$part" -c "INSERT INTO big SELECT g, g % 1000, 'a row of the large transaction, number ' || g
+    FROM generate_series(1, $n) g"
+  end=$(pg -d "$part" -c "SELECT pg_current_wal_lsn()")
+  echo "   written in $(secs $(($(now_ms) - t0))) s, end LSN $end"
+  check="SELECT EXISTS (SELECT 1 FROM big WHERE id = $n)"
+  drain "_$part" "$part" "${part}_native" "$end" "$check"
+  for run in "${RUNS[@]}"; do
+    read -r label bin <<<"$run"
+    tgt=${part}_sl_$label
+    # The probe: the row count every 100 ms, until all rows are there (or 1 hour).
+    pg -d "$tgt" -c "CREATE UNLOGGED TABLE probe (ts timestamptz, n bigint)"
+    pg -d "$tgt" -c "DO \$\$ DECLARE c bigint; BEGIN
+        FOR i IN 1 .. 36000 LOOP
+          SELECT count(*) INTO c FROM big;
+          INSERT INTO probe VALUES (clock_timestamp(), c);
+          COMMIT;
+          EXIT WHEN c >= $n;
+          PERFORM pg_sleep(0.1);
+        END LOOP; END \$\$" &
+    probe=$!
+    drain_sluice "$part" "$label" "$bin" "$end" "$check"
+    wait "$probe" || fail "the probe on $tgt failed"
+    seen=$(pg -d "$tgt" -c "SELECT string_agg(DISTINCT n::text, ' ') FROM probe")
+    echo "   probe on $tgt saw row counts: $seen ($(pg -d "$tgt" -c "SELECT count(*) FROM probe") samples)"
+    [ "$(pg -d "$tgt" -c "SELECT count(*) FROM probe WHERE n NOT IN (0, $n)")" = 0 ] ||
+      fail "$tgt: a reader saw part of the transaction"
+    grep -q "streams a transaction in progress" "$dir/sluice.$part.$label.log" &&
+      echo "   (PostgreSQL streamed it while in progress)" || echo "   (PostgreSQL sent it at its commit)"
+  done
+  for db in "${part}_native" $(for run in "${RUNS[@]}"; do echo "${part}_sl_${run%% *}"; done); do
+    got=$(pg -d "$db" -c "SELECT count(*) || '/' || sum(v) FROM big")
+    want=$(pg -d "$part" -c "SELECT count(*) || '/' || sum(v) FROM big")
+    [ "$got" = "$want" ] || fail "$db: rows/sum(v) $got, source $want"
+  done
+  echo
+  echo "results: one transaction of $n rows, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  report "$part" "$n"
+done
+
+# ===== 4. end-to-end lag at a steady rate ========================================================
 [ "$lag_seconds" -gt 0 ] || exit 0
 echo
 echo "== lag at $lag_rate changes/s for $lag_seconds s (10-row transactions)"

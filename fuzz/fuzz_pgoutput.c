@@ -1,7 +1,9 @@
 /*
  * fuzz_pgoutput.c: libFuzzer target for the pgoutput decoder (source/pg/pgoutput.c).
  * Any input must decode to one message or a SL_E_PROTOCOL error, and every string
- * and value it hands back must lie inside the input.
+ * and value it hands back must lie inside the input. Each input is decoded twice: as a
+ * message outside a stream block and as one inside (protocol 2, where changes carry an
+ * xid).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,15 +33,17 @@ static void check_tuple(const uint8_t *data, size_t size, const sl_pgo_datum_t *
             abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one(const uint8_t *data, size_t size, bool in_stream)
 {
     static sl_pgo_msg_t m;
     sl_err_t err;
-    if (sl_pgo_decode(data, size, &m, &err)) {
+    if (sl_pgo_decode(data, size, in_stream, &m, &err)) {
         if (err.code != SL_E_PROTOCOL)
             abort();
-        return 0;
+        return;
     }
+    if (!in_stream && m.xid != 0)
+        abort();
     switch (m.kind) {
     case SL_PGO_RELATION:
         check_str(data, size, m.rel.nspname);
@@ -69,5 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_tuple(data, size, m.oldt, m.nold);
     check_tuple(data, size, m.newt, m.nnew);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    one(data, size, false);
+    one(data, size, true);
     return 0;
 }

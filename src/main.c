@@ -38,6 +38,7 @@ static void usage(FILE *f)
             "  verify SPEC.json   compare row counts and checksums of source and target\n"
             "  cleanup SPEC.json  drop a cdc stream's replication slot, publication and checkpoints\n"
             "  server             run the API server with its embedded broker\n"
+            "  worker             take writer lanes of streams on a NATS cluster (docs/cluster.md)\n"
             "  connection ...     add, list, show, test, rm connections on a server\n"
             "  stream ...         create, list, show, start, pause, resume, stop, rm, watch streams\n"
             "  key ...            add, list, rm the server's API keys (read-only or admin)\n"
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
         rc = sl_cli_cleanup(argc - 1, argv + 1);
     else if (strcmp(cmd, "server") == 0)
         rc = sl_cli_server(argc - 1, argv + 1);
+    else if (strcmp(cmd, "worker") == 0)
+        rc = sl_cli_worker(argc - 1, argv + 1);
     else if (strcmp(cmd, "connection") == 0)
         rc = sl_cli_connection(argc - 1, argv + 1);
     else if (strcmp(cmd, "stream") == 0)

@@ -3,6 +3,7 @@
  * core NATS listening for the monitoring plane (see bus.h).
  */
 #include "broker/bus.h"
+#include "broker/bus_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +18,8 @@
 struct sl_bus {
     natsConnection *nc;
     jsCtx *js;
+    _Atomic int replicas;  /* of the streams it creates (sl_bus_replicas) */
+    bool replicas_exact;   /* given in the URL: no falling back to 1 */
     _Atomic int reconnects;
     _Atomic bool closing;
     /* nats.c runs connection callbacks on its own thread, after natsConnection_Close()
@@ -120,6 +123,7 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
         sl_err_retriable(err);
         return -1;
     }
+    bus->replicas = sl_bus_replicas(url, &bus->replicas_exact);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 10000;
@@ -160,6 +164,14 @@ void sl_bus_close(sl_bus_t *bus)
     free(bus);
 }
 
+jsCtx *sl_bus_js(sl_bus_t *bus) { return bus->js; }
+
+int sl_bus_stream_replicas(sl_bus_t *bus, bool *exact)
+{
+    *exact = bus->replicas_exact;
+    return atomic_load(&bus->replicas);
+}
+
 int64_t sl_bus_max_payload(sl_bus_t *bus) { return natsConnection_GetMaxPayload(bus->nc); }
 
 natsConnection *sl_bus_nats(sl_bus_t *bus) { return bus->nc; }
@@ -185,11 +197,16 @@ int sl_bus_stream_delete(sl_bus_t *bus, const char *stream, sl_err_t *err)
     jsErrCode jerr = 0;
     natsStatus s = js_DeleteStream(bus->js, name, NULL, &jerr);
     if (s == NATS_OK || s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
-        return 0;
+        return sl_bus_stripes_delete(bus, stream, err);
     return nats_fail(err, s, jerr, "could not delete the broker stream");
 }
 
 int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *err)
+{
+    return sl_bus_stream_reset_tagged(bus, stream, lanes, NULL, err);
+}
+
+int sl_bus_stream_reset_tagged(sl_bus_t *bus, const char *stream, int lanes, const char *tag, sl_err_t *err)
 {
     char name[160], subject[200];
     names(stream, -1, name, sizeof name, subject, sizeof subject);
@@ -204,14 +221,22 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     cfg.Storage = js_FileStorage;
     cfg.Retention = js_WorkQueuePolicy;
     cfg.Duplicates = (int64_t)120 * 1000 * 1000 * 1000; /* 2 minutes, in ns */
+    cfg.AllowDirect = true; /* spills are read back by subject (sl_bus_spill_read) */
+    cfg.Description = tag;
     jsErrCode jerr = 0;
     jsStreamInfo *si = NULL;
     /* JetStream may still be starting right after the server accepts connections. */
     natsStatus s = NATS_ERR;
     for (int attempt = 0; attempt < 50; attempt++) {
+        cfg.Replicas = atomic_load(&bus->replicas);
         s = js_AddStream(&si, bus->js, &cfg, NULL, &jerr);
         if (s == NATS_OK)
             break;
+        if (cfg.Replicas > 1 && !bus->replicas_exact && sl_bus_unclustered(s, jerr)) {
+            sl_debug("the broker has no cluster: its streams get one replica");
+            atomic_store(&bus->replicas, 1);
+            continue;
+        }
         nats_Sleep(200);
     }
     if (s != NATS_OK)
@@ -238,11 +263,11 @@ int sl_bus_stream_reset(sl_bus_t *bus, const char *stream, int lanes, sl_err_t *
     return 0;
 }
 
-int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
-                   const void *data, size_t len, sl_err_t *err)
+/* Publishes to subject of stream `name`; *seq (when not NULL) gets the message's
+ * broker sequence. */
+static int publish(sl_bus_t *bus, const char *name, const char *subject, const char *msgid, const void *data,
+                   size_t len, uint64_t *seq, const char *what, sl_err_t *err)
 {
-    char subject[200], name[160];
-    names(stream, lane, name, sizeof name, subject, sizeof subject);
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = msgid;
@@ -252,19 +277,27 @@ int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgi
     jsPubAck *pa = NULL;
     natsStatus s = js_Publish(&pa, bus->js, subject, data, (int)len, &po, &jerr);
     if (s != NATS_OK)
-        return nats_fail(err, s, jerr, "could not publish a batch");
+        return nats_fail(err, s, jerr, what);
+    if (seq)
+        *seq = pa->Sequence;
     jsPubAck_Destroy(pa);
     return 0;
 }
 
-int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
+int sl_bus_publish(sl_bus_t *bus, const char *stream, int lane, const char *msgid,
+                   const void *data, size_t len, sl_err_t *err)
 {
-    char subject[200], name[160], durable[32];
+    char subject[200], name[160];
     names(stream, lane, name, sizeof name, subject, sizeof subject);
-    snprintf(durable, sizeof durable, "lane%d", lane);
+    return publish(bus, name, subject, msgid, data, len, NULL, "could not publish a batch", err);
+}
+
+int sl_bus_pull(sl_bus_t *bus, const char *js_stream, const char *subject, const char *durable, sl_bus_sub_t **out,
+                sl_err_t *err)
+{
     jsSubOptions so;
     jsSubOptions_Init(&so);
-    so.Stream = name;
+    so.Stream = js_stream;
     so.Consumer = durable;
     sl_bus_sub_t *sub = calloc(1, sizeof *sub);
     if (!sub)
@@ -277,6 +310,14 @@ int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t *
     }
     *out = sub;
     return 0;
+}
+
+int sl_bus_subscribe(sl_bus_t *bus, const char *stream, int lane, sl_bus_sub_t **out, sl_err_t *err)
+{
+    char subject[200], name[160], durable[32];
+    names(stream, lane, name, sizeof name, subject, sizeof subject);
+    snprintf(durable, sizeof durable, "lane%d", lane);
+    return sl_bus_pull(bus, name, subject, durable, out, err);
 }
 
 void sl_bus_unsubscribe(sl_bus_sub_t *sub)
@@ -339,6 +380,69 @@ void sl_bus_nak(sl_bus_msg_t *msg, int64_t delay_ms) { natsMsg_NakWithDelay(msg-
 void sl_bus_in_progress(sl_bus_msg_t *msg) { natsMsg_InProgress(msg->m, NULL); }
 
 void sl_bus_term(sl_bus_msg_t *msg) { natsMsg_Term(msg->m, NULL); }
+
+/* ---- spills --------------------------------------------------------------------- */
+
+static void spill_subject(const char *stream, uint64_t id, char *subject, size_t size)
+{
+    snprintf(subject, size, "sluice.%s.data.s%llu", stream, (unsigned long long)id);
+}
+
+int sl_bus_spill_publish(sl_bus_t *bus, const char *stream, uint64_t id, const char *msgid, const void *data,
+                         size_t len, uint64_t *seq, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    /* a retry with the same Msg-Id is deduplicated and gets the same sequence */
+    return publish(bus, name, subject, msgid, data, len, seq, "could not publish a spilled batch", err);
+}
+
+int sl_bus_spill_read(sl_bus_t *bus, const char *stream, uint64_t id, uint64_t from, sl_bus_msg_t **msg,
+                      sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    jsDirectGetMsgOptions o;
+    jsDirectGetMsgOptions_Init(&o);
+    o.Sequence = from;
+    o.NextBySubject = subject;
+    natsMsg *m = NULL;
+    natsStatus s = js_DirectGetMsg(&m, bus->js, name, NULL, &o);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK)
+        return nats_fail(err, s, 0, "could not read a spilled batch");
+    sl_bus_msg_t *out = calloc(1, sizeof *out);
+    if (!out)
+        abort();
+    out->m = m;
+    out->delivered = 1;
+    out->seq = natsMsg_GetSequence(m);
+    if (!out->seq) {
+        const char *v = NULL;
+        if (natsMsgHeader_Get(m, "Nats-Sequence", &v) == NATS_OK && v)
+            out->seq = strtoull(v, NULL, 10);
+    }
+    *msg = out;
+    return 1;
+}
+
+int sl_bus_spill_drop(sl_bus_t *bus, const char *stream, uint64_t id, sl_err_t *err)
+{
+    char subject[200], name[160];
+    names(stream, -1, name, sizeof name, NULL, 0);
+    spill_subject(stream, id, subject, sizeof subject);
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Purge.Subject = subject;
+    jsErrCode jerr = 0;
+    natsStatus s = js_PurgeStream(bus->js, name, &o, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND)
+        return nats_fail(err, s, jerr, "could not drop a spill from the broker");
+    return 0;
+}
 
 /* ---- core NATS listening (monitoring) ------------------------------------------- */
 

@@ -4,7 +4,10 @@
  * every connection sluice opens (data path, monitor, KV store).
  *
  *   nats://[user:password@ | token@]host:port[,host:port…][?creds=FILE&nkey=FILE
- *          &ca=FILE&cert=FILE&key=FILE&tls=true]        (tls://… means tls=true)
+ *          &ca=FILE&cert=FILE&key=FILE&tls=true&replicas=N]   (tls://… means tls=true)
+ *
+ * replicas= is not the client's: it is how many copies of its JetStream streams and KV
+ * buckets sluice asks a cluster for (docs/cluster.md).
  *
  * The password and token never reach nats.c inside a URL (its errors would print them):
  * the servers go to natsOptions_SetServers without user info. An NKey seed file's public
@@ -55,7 +58,7 @@ static int conf_bad(sl_err_t *err, const char *hint, const char *fmt, const char
 /* One server of the list: its "scheme://host:port" and its settings into c. */
 static int one_server(const char *text, sl_bus_conf_t *c, sl_err_t *err)
 {
-    static const char *const known[] = {"creds", "nkey", "ca", "cert", "key", "tls", NULL};
+    static const char *const known[] = {"creds", "nkey", "ca", "cert", "key", "tls", "replicas", NULL};
     sl_url_t *u;
     if (sl_url_parse(text, &u, err)) {
         sl_err_prefix(err, "NATS URL: ");
@@ -83,12 +86,22 @@ static int one_server(const char *text, sl_bus_conf_t *c, sl_err_t *err)
         while (known[j] && strcmp(known[j], k))
             j++;
         if (!known[j]) {
-            conf_bad(err, "NATS URL parameters are creds, nkey, ca, cert, key and tls",
+            conf_bad(err, "NATS URL parameters are creds, nkey, ca, cert, key, tls and replicas",
                      "NATS URL: unknown parameter \"%s\"", k);
             goto out;
         }
         if (!strcmp(k, "tls")) {
             c->tls = c->tls || !strcmp(v, "true") || !strcmp(v, "1");
+            continue;
+        }
+        if (!strcmp(k, "replicas")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 5) {
+                conf_bad(err, "a JetStream stream has 1 to 5 replicas: replicas=3", "NATS URL: bad replicas \"%s\"", v);
+                goto out;
+            }
+            c->replicas = (int)n;
             continue;
         }
         char **slot = !strcmp(k, "creds") ? &c->creds
@@ -148,6 +161,29 @@ int sl_bus_conf_parse(const char *url, sl_bus_conf_t *c, sl_err_t *err)
     if (rc)
         sl_bus_conf_free(c);
     return rc;
+}
+
+int sl_bus_replicas(const char *url, bool *exact)
+{
+    sl_bus_conf_t c;
+    sl_err_t ignored;
+    *exact = false;
+    if (sl_bus_conf_parse(url, &c, &ignored))
+        return 3;
+    int n = c.replicas ? c.replicas : 3;
+    *exact = c.replicas != 0;
+    sl_bus_conf_free(&c);
+    return n;
+}
+
+bool sl_bus_unclustered(natsStatus s, int jerr)
+{
+    if (s == NATS_OK)
+        return false;
+    if (jerr == JSStreamReplicasNotSupportedErr || jerr == JSClusterNotActiveErr)
+        return true;
+    const char *last = nats_GetLastError(NULL);
+    return last && (strstr(last, "non-clustered") || strstr(last, "replicas > 1"));
 }
 
 /* ---- NKeys -------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 enum { SL_EXIT_OK = 0, SL_EXIT_FAIL = 1, SL_EXIT_USAGE = 2, SL_EXIT_DIFF = 1, SL_EXIT_INTERRUPTED = 130 };
 
 int sl_cli_run(int argc, char **argv);
+int sl_cli_worker(int argc, char **argv);
 int sl_cli_verify(int argc, char **argv);
 int sl_cli_check(int argc, char **argv);
 int sl_cli_server(int argc, char **argv);
@@ -40,6 +41,7 @@ volatile int *sl_cli_stop_flag(void);
 typedef struct sl_cli_nats {
     char *url;  /* from --nats or --nats-url-file (owned) */
     const char *creds, *nkey, *ca, *cert, *key; /* borrowed from argv */
+    const char *replicas; /* --nats-replicas N (docs/cluster.md) */
 } sl_cli_nats_t;
 enum { SL_CLI_NATS_FIRST = 1000 };
 #define SL_CLI_NATS_LONGOPTS                                                                   \
@@ -49,15 +51,19 @@ enum { SL_CLI_NATS_FIRST = 1000 };
         {"nats-nkey", required_argument, NULL, SL_CLI_NATS_FIRST + 3},                         \
         {"nats-ca", required_argument, NULL, SL_CLI_NATS_FIRST + 4},                           \
         {"nats-cert", required_argument, NULL, SL_CLI_NATS_FIRST + 5},                         \
-        {"nats-key", required_argument, NULL, SL_CLI_NATS_FIRST + 6}
+        {"nats-key", required_argument, NULL, SL_CLI_NATS_FIRST + 6},                          \
+        {"nats-replicas", required_argument, NULL, SL_CLI_NATS_FIRST + 7}
 #define SL_CLI_NATS_HELP                                                                       \
     "  --nats URL           use an external NATS server (with JetStream) instead of the\n"     \
     "                       embedded one: nats://[USER:PASSWORD@|TOKEN@]HOST:PORT, tls://…\n" \
+    "                       (a cluster: its servers' URLs, comma-separated)\n"               \
     "  --nats-url-file FILE the --nats URL is the first line of FILE (keeps it out of ps)\n"   \
     "  --nats-creds FILE    a NATS .creds file (JWT and NKey seed)\n"                           \
     "  --nats-nkey FILE     a NATS user NKey seed file\n"                                        \
     "  --nats-ca FILE       CA certificates that sign the NATS server's (turns on TLS)\n"      \
-    "  --nats-cert FILE     TLS client certificate, with --nats-key FILE its private key\n"
+    "  --nats-cert FILE     TLS client certificate, with --nats-key FILE its private key\n"  \
+    "  --nats-replicas N    copies of sluice's JetStream streams and KV buckets in a NATS\n" \
+    "                       cluster (default 3; 1 on a server without a cluster)\n"
 /* Takes option c (a getopt_long value) when it is a broker option: 1 taken, 0 not one,
  * -1 bad (printed). A password in a --nats URL is overwritten in argv at once, so that
  * ps shows "****" (a short window remains: prefer --nats-url-file or --nats-creds). */

@@ -91,6 +91,7 @@ int sl_cli_nats_opt(sl_cli_nats_t *n, int c, char *arg)
     case 4: n->ca = arg; return 1;
     case 5: n->cert = arg; return 1;
     case 6: n->key = arg; return 1;
+    case 7: n->replicas = arg; return 1;
     default: return 0;
     }
 }
@@ -112,13 +113,14 @@ int sl_cli_getopt(int argc, char **argv, const struct option *longopts, sl_cli_n
 int sl_cli_nats_url(sl_cli_nats_t *n, char **url, sl_err_t *err)
 {
     const char *files[][2] = {{"creds", n->creds}, {"nkey", n->nkey}, {"ca", n->ca}, {"cert", n->cert},
-                              {"key", n->key}};
+                              {"key", n->key},     {"replicas", n->replicas}};
+    enum { NFILES = sizeof files / sizeof files[0] };
     *url = NULL;
     size_t cap = (n->url ? strlen(n->url) : 0) + 16;
-    for (int i = 0; i < 5; i++)
-        cap += files[i][1] ? 3 * strlen(files[i][1]) + 8 : 0;
+    for (int i = 0; i < NFILES; i++)
+        cap += files[i][1] ? 3 * strlen(files[i][1]) + 12 : 0;
     if (!n->url) {
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < NFILES; i++)
             if (files[i][1]) {
                 sl_err_set(err, SL_E_CONFIG, "--nats-%s needs an external broker", files[i][0]);
                 sl_err_hint(err, "give its URL with --nats URL or --nats-url-file FILE; the embedded broker "
@@ -132,7 +134,7 @@ int sl_cli_nats_url(sl_cli_nats_t *n, char **url, sl_err_t *err)
         abort();
     size_t k = (size_t)snprintf(o, cap, "%s", n->url);
     char sep = strchr(n->url, '?') ? '&' : '?';
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NFILES; i++) {
         if (!files[i][1])
             continue;
         k += (size_t)snprintf(o + k, cap - k, "%c%s=", sep, files[i][0]);

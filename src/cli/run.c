@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -18,7 +19,9 @@
 #include "broker/embedded.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "control/secret.h"
 #include "engine/cdc.h"
+#include "engine/job.h"
 #include "engine/load.h"
 #include "engine/spec.h"
 #include "model/schema.h"
@@ -42,6 +45,9 @@ static void usage(FILE *f)
             "  --log-level L        debug, info, warn or error (default info)\n"
             "  --secrets-fd N       read {\"nats_url\", \"env\"} from file descriptor N (how\n"
             "                       `sluice server` hands a stream its secrets)\n"
+            "  --fence-epoch N      write every checkpoint under lease epoch N and raise the\n"
+            "                       stream's fence to it first (how `sluice server` runs a\n"
+            "                       stream it holds the lease of; docs/cluster.md)\n"
             "  -h, --help           this text\n");
 }
 
@@ -67,11 +73,12 @@ int sl_cli_lock_dir(const char *dir, sl_err_t *err)
 int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
 /* --secrets-fd N: what `sluice server` hands a stream's process on fd N (control/runner.h):
- * {"nats_url": URL, "env": {NAME: VALUE}}. The URL becomes the broker's; the variables
+ * {"nats_url": URL, "job_key": HEX, "env": {NAME: VALUE}} (job_key: the key that seals
+ * the workers' jobs, derived from the server's secret key; engine/job.h). The URL becomes the broker's; the variables
  * (the server's ambient credentials, e.g. AWS_SECRET_ACCESS_KEY for an S3 target) are
  * set in this process only: they never were in its initial environment, which other
  * processes of the user can read in /proc. */
-static int read_secrets(int fd, sl_cli_nats_t *nats, sl_err_t *err)
+static int read_secrets(int fd, sl_cli_nats_t *nats, sl_secret_key_t *job_key, bool *has_job_key, sl_err_t *err)
 {
     char buf[16384];
     size_t n = 0;
@@ -95,11 +102,61 @@ static int read_secrets(int fd, sl_cli_nats_t *nats, sl_err_t *err)
     }
     if (url && !nats->url)
         nats->url = sl_strdup(url);
+    const char *jk = json_string_value(json_object_get(j, "job_key"));
+    if (jk && sl_secret_key_parse(jk, job_key, err)) {
+        json_decref(j);
+        return -1;
+    }
+    *has_job_key = jk != NULL;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(j, "env"), k, v) if (json_is_string(v)) setenv(k, json_string_value(v), 1);
     json_decref(j);
     return 0;
+}
+
+/* Outside a server, the workers' job key comes from SLUICE_SECRET_KEY (the cluster's
+ * secret key), when set. */
+static int cli_job_key(sl_secret_key_t *job_key, bool *has, sl_err_t *err)
+{
+    const char *env = getenv("SLUICE_SECRET_KEY");
+    sl_secret_key_t key;
+    if (!env || !*env)
+        return 0;
+    if (sl_secret_key_parse(env, &key, err)) {
+        sl_err_prefix(err, "SLUICE_SECRET_KEY: ");
+        return -1;
+    }
+    sl_secret_key_derive(&key, SL_JOB_PURPOSE, job_key);
+    *has = true;
+    return 0;
+}
+
+/* --fence-epoch N: every target connection writes under epoch N, and the stream's fence
+ * is raised to N before anything reads the checkpoints, so that a process that ran the
+ * stream under an older lease can commit nothing after this one has read them. Waits
+ * while the target is not there (as the lanes would). */
+static int raise_fence(const sl_spec_t *spec, long long fence, volatile int *stop, sl_err_t *err)
+{
+    sl_target_fence_default(fence);
+    for (int wait = 500;; wait = wait < 8000 ? wait * 2 : wait) {
+        sl_target_t *tgt = NULL;
+        int rc = sl_target_open(spec->target_url, &tgt, err);
+        if (rc == 0)
+            rc = sl_target_fence_raise(tgt, spec->name, err);
+        sl_target_close(tgt);
+        if (rc == 0) {
+            sl_info("stream \"%s\": fence raised to lease epoch %lld", spec->name, fence);
+            return 0;
+        }
+        if (!err->retriable || *stop) {
+            sl_err_prefix(err, "target: ");
+            return -1;
+        }
+        sl_warn("could not raise the stream's fence on the target (%s); retrying", err->message);
+        struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* --log-level L: sets the level, or says what is wrong and returns -1. */
@@ -120,7 +177,8 @@ int sl_cli_run(int argc, char **argv)
         {"data-dir", required_argument, NULL, 'd'},  SL_CLI_NATS_LONGOPTS,
         {"restart", no_argument, NULL, 'r'},         {"no-progress", no_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"secrets-fd", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+        {"fence-epoch", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     /* First: a SIGTERM (a pause) may come at once; it must stop the run, not kill it. */
     volatile int *stop = sl_cli_stop_flag();
     const char *data_dir = "./sluice-data";
@@ -128,6 +186,7 @@ int sl_cli_run(int argc, char **argv)
     sl_cli_nats_t nats = {0};
     bool restart = false, progress = isatty(2);
     int c, secrets_fd = -1, taken;
+    long long fence = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if ((taken = sl_cli_nats_opt(&nats, c, optarg)) != 0) {
@@ -142,6 +201,13 @@ int sl_cli_run(int argc, char **argv)
         case 'r': restart = true; break;
         case 'p': progress = false; break;
         case 's': secrets_fd = atoi(optarg); break;
+        case 'f':
+            fence = strtoll(optarg, NULL, 10);
+            if (fence <= 0) {
+                fprintf(stderr, "error: --fence-epoch takes a positive number\n");
+                return SL_EXIT_USAGE;
+            }
+            break;
         case 'l':
             if (set_log_level(optarg))
                 return SL_EXIT_USAGE;
@@ -156,7 +222,10 @@ int sl_cli_run(int argc, char **argv)
         sl_cli_nats_free(&nats);
         return SL_EXIT_USAGE;
     }
-    if ((secrets_fd >= 0 ? read_secrets(secrets_fd, &nats, &err) : 0) || sl_cli_nats_url(&nats, &nats_url, &err)) {
+    sl_secret_key_t job_key;
+    bool has_job_key = false;
+    if ((secrets_fd >= 0 ? read_secrets(secrets_fd, &nats, &job_key, &has_job_key, &err) : 0) ||
+        (!has_job_key && cli_job_key(&job_key, &has_job_key, &err)) || sl_cli_nats_url(&nats, &nats_url, &err)) {
         sl_cli_print_err(&err);
         sl_cli_nats_free(&nats);
         return SL_EXIT_USAGE;
@@ -179,9 +248,10 @@ int sl_cli_run(int argc, char **argv)
             goto out;
         nats_url = sl_strdup(sl_broker_url(broker));
     }
-    if (sl_bus_connect(nats_url, &bus, &err))
+    if (sl_bus_connect(nats_url, &bus, &err) || (fence && raise_fence(spec, fence, stop, &err)))
         goto out;
-    sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop};
+    sl_load_opts_t lo = {.restart = restart, .progress_tty = progress, .stop = (volatile sig_atomic_t *)stop,
+                         .job_key = has_job_key ? &job_key : NULL};
     if (spec->mode == SL_MODE_CDC) {
         if (sl_cdc_run(spec, bus, &lo, &err) == SL_CDC_STOPPED)
             rc = SL_EXIT_OK;

@@ -87,6 +87,8 @@ struct sl_ctl {
     pthread_cond_t cv;
     atomic_bool stopping; /* written by sl_ctl_stop, read by the HTTP threads */
     struct rt *rts; /* streams with a child or an action in flight (streams.c) */
+    struct sl_own *own;            /* the leases of the streams it runs (own.h) */
+    struct sl_bus_server *forward; /* answers other servers' forwarded actions (cluster.c) */
     sl_verify_t *verify; /* verify jobs (verify_job.c) */
 };
 
@@ -140,8 +142,21 @@ int sl_ctl_check(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_find(sl_ctl_t *ctl, const char *id_or_name, json_t **rec, uint64_t *rev,
                        sl_api_err_t *e);
 /* stream_run.c: the processes and states of streams (ctl->mu serialises them). */
-/* Streams whose stored state was starting/running start again; stopping → stopped. */
-void sl_ctl_streams_recover(sl_ctl_t *ctl);
+/* cluster.c: servers on one NATS (docs/cluster.md). Starts the leases' threads (which
+ * bring back the streams this server ran and take over those nobody runs, own.h) and
+ * the answering of forwarded actions. */
+int sl_ctl_cluster_start(sl_ctl_t *ctl, sl_err_t *err);
+/* This process's id in DIR/node-id ("<prefix>_" + 16 hex digits, created on the first
+ * start): a server's is the "node" of the streams it runs, a worker's names it in logs. */
+int sl_ctl_node_load(const char *data_dir, char prefix, char *node, size_t size, sl_err_t *err);
+/* Stops answering forwarded actions (before the children are stopped). */
+void sl_ctl_cluster_unserve(sl_ctl_t *ctl);
+/* Asks server node to do action ("pause", "stop", "logs") on stream id (req: its query,
+ * may be NULL): 0 with its body in *body (new reference, may be NULL), or its API error.
+ * 503 unavailable when it does not answer; 409 when this request came from another
+ * server already (an action is forwarded once). */
+int sl_ctl_forward(sl_ctl_t *ctl, const char *node, const char *action, const char *id, const sl_req_t *req,
+                   json_t **body, sl_api_err_t *e);
 /* 409 invalid_state unless action a is allowed in the state of stream record rec. */
 int sl_ctl_stream_check(const json_t *rec, sl_action_t a, sl_api_err_t *e);
 /* Stores state st (and error, borrowed, NULL for none) of stream id and reports it. */

@@ -36,6 +36,7 @@
 
 #include "control/assets.h"
 #include "control/ctl.h"
+#include "control/own.h"
 #include "control/http_int.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -410,31 +411,6 @@ static unsigned connection_limit(void)
     return rl.rlim_cur - 256 > 4096 ? 4096 : (unsigned)(rl.rlim_cur - 256);
 }
 
-/* This server's id: DIR/node-id, created on the first start. Streams record the node
- * that runs them, so that servers sharing one NATS leave each other's streams alone. */
-static int load_node(const char *data_dir, char *node, size_t size, sl_err_t *err)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/node-id", data_dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char line[64] = "";
-        if (!fgets(line, sizeof line, f))
-            line[0] = '\0';
-        fclose(f);
-        line[strcspn(line, "\r\n")] = '\0';
-        if (sl_req_name_ok(line)) {
-            snprintf(node, size, "%s", line);
-            return 0;
-        }
-    }
-    sl_ctl_new_id('n', node);
-    f = fopen(path, "w");
-    if (!f || fprintf(f, "%s\n", node) < 0 || fclose(f) != 0)
-        return sl_err_set(err, SL_E_IO, "could not write \"%s\"", path);
-    return 0;
-}
-
 int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
 {
     struct sockaddr_in sa;
@@ -450,15 +426,14 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     pthread_cond_init(&ctl->cv, NULL);
     sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
                          .on_exit = sl_ctl_on_exit};
-    if (load_node(o->data_dir, ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) ||
+    if (sl_ctl_node_load(o->data_dir, 'n', ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) ||
         sl_keys_open(ctl->store, &ctl->keys, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
         sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
     sl_ctl_names_rebuild(ctl);
-    sl_ctl_streams_recover(ctl);
-    if (sl_async_start(ctl, &ctl->async, err)) {
+    if (sl_ctl_cluster_start(ctl, err) || sl_async_start(ctl, &ctl->async, err)) {
         sl_ctl_stop(ctl);
         return -1;
     }
@@ -503,8 +478,10 @@ void sl_ctl_stop(sl_ctl_t *ctl)
             close(lfd);
     }
     sl_async_free(ctl->async);
-    sl_runner_stop(ctl->runner, 60000);
+    sl_ctl_cluster_unserve(ctl);
+    sl_runner_stop(ctl->runner, 60000); /* the leases are renewed until the children are gone */
     sl_verify_stop(ctl->verify);
+    sl_own_stop(ctl->own);
     sl_keys_free(ctl->keys);
     sl_bus_close(ctl->bus);
     sl_store_close(ctl->store);

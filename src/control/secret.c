@@ -79,6 +79,15 @@ int sl_secret_key_load(const char *env_value, const char *data_dir, sl_secret_ke
     return 0;
 }
 
+void sl_secret_key_derive(const sl_secret_key_t *key, const char *purpose, sl_secret_key_t *out)
+{
+    char ctx[crypto_kdf_CONTEXTBYTES];
+    memset(ctx, '_', sizeof ctx);
+    memcpy(ctx, purpose, strnlen(purpose, sizeof ctx));
+    if (sodium_init() < 0 || crypto_kdf_derive_from_key(out->k, sizeof out->k, 1, ctx, key->k) != 0)
+        abort(); /* sizes are constants: cannot fail */
+}
+
 char *sl_secret_seal(const sl_secret_key_t *key, const void *plain, size_t len)
 {
     size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;

@@ -29,6 +29,10 @@ int sl_secret_key_parse(const char *text, sl_secret_key_t *key, sl_err_t *err);
 /* The key from env_value (when not NULL) or DATA_DIR/secret.key (created when absent). */
 int sl_secret_key_load(const char *env_value, const char *data_dir, sl_secret_key_t *key,
                        sl_err_t *err);
+/* The key for one purpose (at most 8 characters, e.g. "jobs") derived from key
+ * (libsodium crypto_kdf): a stream's process seals the workers' jobs with one, and gets
+ * it instead of the secret key itself (docs/cluster.md "What crosses the broker"). */
+void sl_secret_key_derive(const sl_secret_key_t *key, const char *purpose, sl_secret_key_t *out);
 /* Seals len bytes of plain: a new NUL-terminated base64 string (caller frees). */
 char *sl_secret_seal(const sl_secret_key_t *key, const void *plain, size_t len);
 /* Opens a sealed string: a new NUL-terminated buffer (caller frees), *len its length;

@@ -13,11 +13,14 @@
 struct sl_store {
     natsConnection *nc;
     jsCtx *js;
+    jsCtx *js_lease; /* the leases' calls: a short wait (store.h) */
     kvStore *kv[SL_BUCKET_COUNT];
 };
 
 static const char *const bucket_names[SL_BUCKET_COUNT] = {"SLUICE_CONNECTIONS", "SLUICE_STREAMS",
-                                                          "SLUICE_NAMES", "SLUICE_KEYS"};
+                                                          "SLUICE_NAMES", "SLUICE_LEASES", "SLUICE_KEYS"};
+
+#define LEASE_WAIT_MS 2000
 
 static int fail(sl_err_t *err, natsStatus s, const char *what, const char *key)
 {
@@ -52,21 +55,33 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
         sl_store_close(st);
         return -1;
     }
-    if ((s = natsConnection_JetStream(&st->js, st->nc, NULL)) != NATS_OK) {
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = LEASE_WAIT_MS;
+    if ((s = natsConnection_JetStream(&st->js, st->nc, NULL)) != NATS_OK ||
+        (s = natsConnection_JetStream(&st->js_lease, st->nc, &jo)) != NATS_OK) {
         fail(err, s, "could not open JetStream", NULL);
         sl_store_close(st);
         return -1;
     }
+    bool exact;
+    int replicas = sl_bus_replicas(nats_url, &exact);
     for (int i = 0; i < SL_BUCKET_COUNT; i++) {
-        s = js_KeyValue(&st->kv[i], st->js, bucket_names[i]);
-        if (s == NATS_NOT_FOUND) {
+        jsCtx *js = i == SL_BUCKET_LEASES ? st->js_lease : st->js;
+        s = js_KeyValue(&st->kv[i], js, bucket_names[i]);
+        for (int attempt = 0;
+             attempt < 2 && (s == NATS_NOT_FOUND || (s != NATS_OK && replicas > 1 && !exact && sl_bus_unclustered(s, 0)));
+             attempt++) {
+            if (s != NATS_NOT_FOUND)
+                replicas = 1; /* the broker has no cluster */
             kvConfig cfg;
             kvConfig_Init(&cfg);
             cfg.Bucket = bucket_names[i];
             cfg.History = 1;
             cfg.StorageType = js_FileStorage;
             cfg.MaxValueSize = 4 * 1024 * 1024;
-            s = js_CreateKeyValue(&st->kv[i], st->js, &cfg);
+            cfg.Replicas = replicas;
+            s = js_CreateKeyValue(&st->kv[i], js, &cfg);
         }
         if (s != NATS_OK) {
             fail(err, s, "could not open KV bucket", bucket_names[i]);
@@ -85,6 +100,7 @@ void sl_store_close(sl_store_t *st)
     for (int i = 0; i < SL_BUCKET_COUNT; i++)
         kvStore_Destroy(st->kv[i]);
     jsCtx_Destroy(st->js);
+    jsCtx_Destroy(st->js_lease);
     natsConnection_Destroy(st->nc);
     free(st);
 }
@@ -111,9 +127,16 @@ int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, u
 
 int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err)
 {
+    uint64_t rev;
+    return sl_store_create_rev(st, b, key, rec, &rev, err);
+}
+
+int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
+                        sl_err_t *err)
+{
     char *text = json_dumps(rec, JSON_COMPACT);
-    uint64_t rev = 0;
-    natsStatus s = kvStore_Create(&rev, st->kv[b], key, text, (int)strlen(text));
+    *rev = 0;
+    natsStatus s = kvStore_Create(rev, st->kv[b], key, text, (int)strlen(text));
     free(text);
     if (s == NATS_OK)
         return 0;

@@ -5,6 +5,9 @@
  *   SLUICE_STREAMS      key = stream id ("s_<hex>"), value = stream record JSON
  *   SLUICE_NAMES        key = "c.<name>" / "s.<name>", value = {"id", "at"}: which record
  *                       owns a name (names.c)
+ *   SLUICE_LEASES       key = stream name, value = {"node", "epoch", "at"}: which server
+ *                       runs the stream (lease.c); its calls give up after 2 s, so that
+ *                       a server cut off from NATS learns it in time to stop its streams
  *   SLUICE_KEYS         key = an API key's name, value = {"name", "role", "hash",
  *                       "created_at", "last_used_at"?}: the keys of `sluice key` (keys.c)
  * Records hold secrets only sealed (control/secret.h); see docs/server.md for the layout.
@@ -28,6 +31,7 @@ typedef enum {
     SL_BUCKET_CONNECTIONS,
     SL_BUCKET_STREAMS,
     SL_BUCKET_NAMES,
+    SL_BUCKET_LEASES,
     SL_BUCKET_KEYS,
     SL_BUCKET_COUNT
 } sl_bucket_t;
@@ -41,6 +45,10 @@ int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, u
                  sl_err_t *err);
 /* Creates key (SL_E_CONFLICT when it exists). */
 int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err);
+/* The same, *rev the new record's revision (from the leader's acknowledgement: a read
+ * back may be answered by a replica that has not seen the record yet). */
+int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
+                        sl_err_t *err);
 /* Replaces key if its revision is still rev (SL_E_CONFLICT otherwise); *rev is updated. */
 int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec,
                     uint64_t *rev, sl_err_t *err);

@@ -12,6 +12,12 @@
  * (it drains, commits, confirms and exits) and wait for the exit; start and resume spawn
  * it again and it continues from its checkpoints.
  *
+ * In a cluster (docs/cluster.md) a server runs a stream only under its lease (own.h): a
+ * spawn takes it first and hands its epoch to the child (`--fence-epoch`, the fence of
+ * its checkpoint writes); the child's exit stores the next state and releases it; a child
+ * killed because the lease was lost stores nothing (the new holder runs the stream).
+ * pause and stop of a stream that another server runs are forwarded to it.
+ *
  * Threads: API handlers and the runner thread; ctl->mu serialises every change here.
  */
 #include <signal.h>
@@ -20,10 +26,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "control/ctl.h"
+#include "control/lease.h"
+#include "control/own.h"
 #include "control/state.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "engine/job.h"
 #include "engine/spec.h"
 #include "model/schema.h"
 
@@ -133,7 +144,8 @@ int sl_ctl_stream_set_state(sl_ctl_t *ctl, const char *id, sl_state_t st, const 
     return -1;
 }
 
-/* The secrets a child gets on fd 3 (runner.h): {"nats_url", "env": {…}} with the
+/* The secrets a child gets on fd 3 (runner.h): {"nats_url", "job_key" (the key that
+ * seals the workers' jobs, engine/job.h), "env": {…}} with the
  * server's ambient credentials that the runner keeps out of its environment, so that an
  * S3 target still finds AWS_* and libpq PGPASSWORD (caller frees, secret). */
 static char *child_secrets(const sl_ctl_t *ctl)
@@ -144,14 +156,21 @@ static char *child_secrets(const sl_ctl_t *ctl)
         if (val && strncmp(*v, "SLUICE_", 7))
             json_object_set_new(env, *v, json_string(val));
     }
-    json_t *j = json_pack("{s:s, s:o}", "nats_url", ctl->nats_url, "env", env);
+    sl_secret_key_t jk;
+    char hex[2 * SL_SECRET_KEYLEN + 1];
+    sl_secret_key_derive(&ctl->o.key, SL_JOB_PURPOSE, &jk);
+    sodium_bin2hex(hex, sizeof hex, jk.k, sizeof jk.k);
+    json_t *j = json_pack("{s:s, s:s, s:o}", "nats_url", ctl->nats_url, "job_key", hex, "env", env);
+    sodium_memzero(&jk, sizeof jk);
+    sodium_memzero(hex, sizeof hex);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text;
 }
 
-/* Spawns the child of stream rec (ctl->mu held, after the state checks): starting. */
-static int spawn(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
+/* Spawns the child of stream rec (ctl->mu held, after the state checks) under its lease
+ * (taken here; idle: no process runs it as far as its state says): starting. */
+static int spawn(sl_ctl_t *ctl, const json_t *rec, bool idle, sl_api_err_t *e)
 {
     const char *id = str(rec, "id");
     json_t *full = sl_ctl_spec_full(ctl, rec, e);
@@ -166,14 +185,30 @@ static int spawn(sl_ctl_t *ctl, const json_t *rec, sl_api_err_t *e)
     struct rt *r = rt_get(ctl, id, str(rec, "name"));
     r->load = spec->mode == SL_MODE_LOAD;
     sl_spec_free(spec);
+    int64_t epoch = 0;
+    char holder[40] = "";
+    sl_err_t err = {0};
+    if (sl_own_take(ctl->own, id, r->name, idle, &epoch, holder, sizeof holder, &err)) {
+        json_decref(resolved);
+        sl_secret_list_free(secrets);
+        if (err.code != SL_E_CONFLICT)
+            return sl_ctl_err(e, 503, "unavailable", &err);
+        sl_api_err_set(e, 409, "not_owner", "stream \"%s\" runs on another server (%s)", r->name, holder);
+        snprintf(e->hint, sizeof e->hint, "pause or stop it first (through any server), or wait: a lease that "
+                                          "is not renewed expires within %d s", SL_LEASE_TTL_MS / 1000);
+        return -1;
+    }
     if (sl_ctl_stream_set_state(ctl, id, SL_ST_STARTING, NULL)) {
         json_decref(resolved);
         sl_secret_list_free(secrets);
+        sl_own_release(ctl->own, id);
         return sl_api_err_set(e, 500, "internal", "could not store the state of stream \"%s\"", r->name);
     }
-    char dir[1200];
+    char dir[1200], fence[24];
     snprintf(dir, sizeof dir, "%s/streams/%s", ctl->data_dir, id);
-    const char *args[] = {"run", "-", "--secrets-fd", "3", "--data-dir", dir, "--no-progress", NULL};
+    snprintf(fence, sizeof fence, "%lld", (long long)epoch);
+    const char *args[] = {"run", "-", "--secrets-fd", "3", "--data-dir", dir, "--no-progress",
+                          "--fence-epoch", fence, NULL};
     char *text = json_dumps(resolved, JSON_COMPACT), *fd3 = child_secrets(ctl);
     r->child = true;
     r->intent = SL_INTENT_NONE;
@@ -229,7 +264,10 @@ void sl_ctl_on_exit(void *ctx, const char *id, int code, const json_t *last_erro
     }
     sl_info("stream %s: child exited with status %d", r ? r->name : id, code);
     sl_state_t next = sl_state_after_exit(intent, code, load);
-    if (atomic_load(&ctl->stopping) && intent == SL_INTENT_NONE) {
+    if (!sl_own_holds(ctl->own, id)) {
+        /* killed when the lease was lost: the server that holds it now runs the stream */
+        sl_info("stream %s: this server no longer holds its lease; its state is the new holder's", r ? r->name : id);
+    } else if (atomic_load(&ctl->stopping) && intent == SL_INTENT_NONE) {
         /* The server stops: the stored state stays, the stream starts with it again. */
     } else if (next != SL_ST_FAILED) {
         sl_ctl_stream_set_state(ctl, id, next, NULL);
@@ -244,6 +282,7 @@ void sl_ctl_on_exit(void *ctx, const char *id, int code, const json_t *last_erro
         sl_ctl_stream_set_state(ctl, id, SL_ST_FAILED, error);
         json_decref(error);
     }
+    sl_own_release(ctl->own, id); /* after the state: a free lease of a live stream is taken over */
     pthread_cond_broadcast(&ctl->cv);
     pthread_mutex_unlock(&ctl->mu);
 }
@@ -277,7 +316,7 @@ int sl_ctl_stream_start_locked(sl_ctl_t *ctl, const char *id_or_name, sl_action_
         rc = sl_api_err_set(e, 409, "invalid_state", "stream \"%s\" still has a process running",
                             str(rec, "name"));
     else
-        rc = spawn(ctl, rec, e);
+        rc = spawn(ctl, rec, a != SL_ACT_RECOVER, e);
     json_decref(rec);
     return rc;
 }
@@ -288,11 +327,13 @@ int sl_ctl_stream_halt(sl_ctl_t *ctl, const char *id_or_name, sl_intent_t intent
     sl_action_t a = intent == SL_INTENT_PAUSE ? SL_ACT_PAUSE : SL_ACT_STOP;
     sl_state_t done = intent == SL_INTENT_PAUSE ? SL_ST_PAUSED : SL_ST_STOPPED;
     json_t *rec;
+    char holder[40] = "";
     pthread_mutex_lock(&ctl->mu);
     int rc = sl_ctl_stream_find(ctl, id_or_name, &rec, NULL, e);
     if (rc == 0) {
         snprintf(id_out, 24, "%s", str(rec, "id"));
         struct rt *r = rt_find(ctl, id_out);
+        sl_err_t err = {0};
         if (sl_ctl_stream_check(rec, a, e)) {
             rc = -1;
         } else if (r && r->child) {
@@ -300,55 +341,23 @@ int sl_ctl_stream_halt(sl_ctl_t *ctl, const char *id_or_name, sl_intent_t intent
             sl_ctl_stream_set_state(ctl, id_out, sl_state_next(state_of(rec), a), NULL);
             sl_runner_signal(ctl->runner, id_out, SIGTERM);
             wait_exit(ctl, id_out);
-        } else if (state_of(rec) != SL_ST_PAUSED && str(rec, "node") && strcmp(str(rec, "node"), ctl->node)) {
-            rc = sl_api_err_set(e, 409, "invalid_state", "stream \"%s\" runs on another server (%s)",
-                                str(rec, "name"), str(rec, "node"));
-            snprintf(e->hint, sizeof e->hint, "%s it through the server that started it", sl_action_name(a));
+        } else if (state_of(rec) != SL_ST_PAUSED &&
+                   sl_own_holder(ctl->own, str(rec, "name"), holder, sizeof holder, &err) == 0 && holder[0] &&
+                   strcmp(holder, ctl->node)) {
+            /* another server runs it: forwarded there (below, without the lock) */
         } else {
-            /* No child here (paused, or its server died): only the state changes. */
+            /* No child anywhere (paused, or its server died): only the state changes. */
             sl_ctl_stream_set_state(ctl, id_out, done, NULL);
         }
         json_decref(rec);
     }
     pthread_mutex_unlock(&ctl->mu);
+    if (rc == 0 && holder[0] && strcmp(holder, ctl->node)) {
+        json_t *body = NULL;
+        rc = sl_ctl_forward(ctl, holder, sl_action_name(a), id_out, NULL, &body, e);
+        json_decref(body);
+    }
     return rc;
-}
-
-void sl_ctl_streams_recover(sl_ctl_t *ctl)
-{
-    json_t *all;
-    sl_err_t err = {0};
-    if (sl_store_list(ctl->store, SL_BUCKET_STREAMS, &all, &err)) {
-        sl_warn("could not list the streams to resume: %s", err.message);
-        return;
-    }
-    pthread_mutex_lock(&ctl->mu);
-    size_t i;
-    json_t *r;
-    json_array_foreach(all, i, r)
-    {
-        const char *id = str(r, "id");
-        sl_state_t st = state_of(r);
-        bool live = sl_state_allows(st, SL_ACT_RECOVER);
-        sl_monitor_state(ctl->o.mon, str(r, "name"), str(r, "state"), json_object_get(r, "error"));
-        if (st == SL_ST_STOPPING) {
-            sl_ctl_stream_set_state(ctl, id, SL_ST_STOPPED, NULL);
-        } else if (live && str(r, "node") && strcmp(str(r, "node"), ctl->node)) {
-            sl_info("stream %s is %s on another server (%s): left to it", str(r, "name"), str(r, "state"),
-                    str(r, "node"));
-        } else if (live) {
-            sl_api_err_t e = {0};
-            char sid[24];
-            sl_info("stream %s was %s: starting it again", str(r, "name"), str(r, "state"));
-            if (sl_ctl_stream_start_locked(ctl, id, SL_ACT_RECOVER, sid, &e)) {
-                json_t *error = json_pack("{s:s, s:s}", "code", e.code, "message", e.message);
-                sl_ctl_stream_set_state(ctl, id, SL_ST_FAILED, error);
-                json_decref(error);
-            }
-        }
-    }
-    pthread_mutex_unlock(&ctl->mu);
-    json_decref(all);
 }
 
 void sl_ctl_streams_forget(sl_ctl_t *ctl)

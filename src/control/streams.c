@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "control/ctl.h"
+#include "control/own.h"
 #include "control/state.h"
 #include "core/log.h"
 #include "engine/cdc.h"
@@ -299,6 +300,17 @@ int sl_ctl_stream_logs(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     if (sl_req_int(req->query(req->qctx, "limit"), 200, 1, 1000, &limit, "limit", e) ||
         sl_ctl_stream_find(ctl, req->m->id, &rec, NULL, e))
         return -1;
+    /* the log lines are kept by the server that runs the stream (docs/cluster.md) */
+    const char *node = str(rec, "node");
+    char holder[40] = "";
+    sl_err_t err = {0};
+    sl_api_err_t fe = {0};
+    if (node && strcmp(node, ctl->node) &&
+        sl_own_holder(ctl->own, str(rec, "name"), holder, sizeof holder, &err) == 0 && !strcmp(holder, node) &&
+        sl_ctl_forward(ctl, node, "logs", str(rec, "id"), req, &resp->body, &fe) == 0 && resp->body) {
+        json_decref(rec);
+        return 0;
+    }
     resp->body = sl_monitor_logs(ctl->o.mon, str(rec, "name"), limit);
     json_decref(rec);
     return 0;

@@ -354,6 +354,7 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     atomic_store(&cd->run.restart, false);
     atomic_store(&cd->session_over, false);
+    cd->streams_xacts = false; /* until the handler says (sl_cdc_reader_handler) */
     cd->epoch++;
     if (sl_bus_stream_reset(cd->run.bus, cd->spec->name, cd->lanes, err))
         return -1;
@@ -683,6 +684,7 @@ out:
         sl_cbatch_builder_free(&cd.lane[i].bb);
         free(cd.lane[i].q);
     }
+    sl_cdc_txn_free(&cd);
     free(cd.lane);
     free(cd.xq);
     free(cd.mapx);

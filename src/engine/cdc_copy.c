@@ -435,6 +435,15 @@ int sl_cdc_copy_store_gens(cdc_t *cd, sl_err_t *err)
 }
 
 /* A new generation of table ti's copy (recorded before anything of it is sent). */
+bool sl_cdc_copy_any(cdc_t *cd)
+{
+    sl_copy_t *cp = cd->copy;
+    for (int i = 0; cp && i < cp->n; i++)
+        if (!cp->t[i].removed && copying(&cp->t[i]))
+            return true;
+    return false;
+}
+
 int sl_cdc_copy_new_gen(cdc_t *cd, int ti, const char *rid, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
@@ -456,6 +465,9 @@ int sl_cdc_copy_new_gen(cdc_t *cd, int ti, const char *rid, sl_err_t *err)
     atomic_store(&T->failed, false);
     T->error[0] = '\0';
     pthread_mutex_unlock(&cp->mu);
+    if (cd->streams_xacts) /* a copy needs whole transactions in commit order */
+        sl_run_restart(&cd->run, "a table's copy starts: the session starts again without streaming transactions "
+                                 "in progress");
     return 0;
 }
 

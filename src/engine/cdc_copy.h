@@ -149,5 +149,8 @@ void sl_cdc_copy_failed(struct cdc *cd, int ti, const char *why);
 /* The tables' states for the stats (stats thread). */
 sl_cdc_tstate_t sl_cdc_copy_state(struct cdc *cd, int ti, int64_t *copied, char *error, size_t size);
 void sl_cdc_copy_free(struct cdc *cd);
+/* Whether a table is being copied (then the session streams no transaction in progress:
+ * a change is judged by its transaction, in commit order). */
+bool sl_cdc_copy_any(struct cdc *cd);
 
 #endif

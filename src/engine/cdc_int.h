@@ -34,6 +34,34 @@ typedef struct pend {
     sl_pos_t first, last;
 } pend_t;
 
+/* A transaction's share of a lane (or a streamed transaction) sent to the broker as a
+ * spill (model/change.h) while it is read (cdc_txn.c). */
+typedef struct spill {
+    uint64_t id;        /* 0: none yet */
+    uint64_t first_seq; /* broker sequence of its first part */
+    uint32_t nparts;
+    uint32_t nchanges;  /* changes in its published parts */
+    sl_pos_t first;     /* position of its first change (lane spills) */
+} spill_t;
+
+/* A transaction the source streams before it ends (cdc_txn.c). Its changes are spilled
+ * as they come, numbered 1..n; a subtransaction's rollback leaves a range out. */
+typedef struct subx {
+    uint32_t xid;
+    uint32_t n_before, kept_before; /* n and kept when its first change came */
+} subx_t;
+
+typedef struct sxact {
+    uint32_t xid;
+    spill_t sp;
+    uint32_t n;           /* changes spilled (published or in the builder) */
+    uint32_t kept;        /* of which not rolled back */
+    uint32_t *ranges;     /* rolled-back index ranges, pairs [from, to] */
+    uint32_t nranges, capranges;
+    subx_t *subx;         /* subtransactions in the order of their first change */
+    uint32_t nsubx, capsubx, last_subxid;
+} sxact_t;
+
 typedef struct lane {
     /* reader side */
     sl_cbatch_builder_t bb;
@@ -42,6 +70,11 @@ typedef struct lane {
     int64_t opened_ms;
     sl_pos_t published;   /* last position published in this session */
     bool sent_first;
+    /* transactions larger than a batch (cdc_txn.c) */
+    uint64_t mark_lsn;    /* the transaction whose share of bb begins at mark */
+    sl_cbatch_mark_t mark;
+    sl_pos_t share_first; /* position of the first change of that share */
+    spill_t sp;           /* the spill bb refers to (sp.id != 0: bb is SPILLED) */
     pend_t *q;
     int qhead, qn, qcap;
     /* writer side, under mu */
@@ -99,6 +132,18 @@ typedef struct cdc {
     uint64_t flushable;      /* highest position known applied everywhere */
     sl_pos_t start;          /* where this session's stream starts */
     uint64_t handover;       /* the initial load's position (checkpoint "cdc_start") */
+    /* transactions larger than a batch (cdc_txn.c) */
+    uint64_t spill_ids;      /* spill ids given in this session */
+    sl_buf_t tail;           /* a builder's tail moved aside while its head is published */
+    sl_cbatch_builder_t sbb; /* the parts of streamed transactions */
+    sxact_t *sx;             /* streamed transactions in progress */
+    int nsx, capsx;
+    int sx_cur;              /* index in sx of the current stream block's, -1 outside */
+    uint64_t piece_lsn;      /* the last transaction said to be committed in pieces */
+    bool no_streaming;       /* the source streams no transaction in progress (this run) */
+    bool streams_xacts;      /* this session's source streams transactions in progress: never
+                                while a table is copied (cdc_copy.c judges a change by its
+                                transaction, in commit order) */
     int64_t last_hb_ms;
     int64_t last_log_ms;
     int64_t last_log_applied;
@@ -153,9 +198,56 @@ void sl_cdc_admin_lost(cdc_t *cd);
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
 /* Publishes every open batch and waits until every lane has committed all it was
- * sent, and the target made it durable; false when stopping first. */
+ * sent, and the target made it durable; false when stopping first. A batch that holds
+ * the open transaction's share is published too: that transaction is then committed in
+ * pieces (schema changes, and the barriers of ordering "key"). */
 bool sl_cdc_drain(cdc_t *cd);
+/* The same without waiting for durability: a barrier between lanes (ordering "key"). */
+bool sl_cdc_barrier(cdc_t *cd);
 void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders */
+/* Publishes lane li's open batch (waiting for room in its window). */
+int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err);
+void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags);
+/* Sends one message to the broker, retrying what may be retried: a lane batch (spill
+ * 0) or a part of spill `spill` (*seq: its broker sequence). */
+int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
+                uint64_t *seq, sl_err_t *err);
+/* A source transaction ended at position lsn, end `end` (confirmable once applied);
+ * empty: it had no change for the stream. */
+void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty);
+/* A change of the source as its table's mapping makes it (engine/mapping.h): through the
+ * filter (an UPDATE may become an INSERT or a DELETE, or nothing) onto the target's
+ * columns, which is what is published. Returns 1 with *out (pointing into c's values or
+ * the reader's scratch, valid until the next call), 0 when the filter drops it, -1. */
+int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err);
+/* Monitoring: a change read, of `size` bytes in a batch. */
+void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size);
+
+/* cdc_txn.c: transactions larger than a batch, on the reader's side. */
+/* Makes room in lane li's batch for change c (of the open transaction c->pos.lsn) of
+ * `size` bytes, and opens the batch if needed: a full batch is published up to the
+ * transaction's share and that share is moved to the next batch, or, when the batch
+ * holds nothing but the share, the share is spilled. */
+int sl_cdc_txn_room(cdc_t *cd, int li, const sl_change_t *c, size_t size, sl_err_t *err);
+/* After lane li's batch was published: its spill (if any) is now the writer's. Warns
+ * when the batch holds a share of the open transaction (a piece). */
+void sl_cdc_txn_published(cdc_t *cd, int li);
+/* Publishes what lane li's batch holds of transactions that ended (stopping inside a
+ * transaction: its share is left to the next run). */
+int sl_cdc_txn_publish_ended(cdc_t *cd, int li, sl_err_t *err);
+/* The STREAM_* events, and CHANGE/RELATION events inside a stream block. */
+int sl_cdc_txn_stream_event(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err);
+void sl_cdc_txn_reset(cdc_t *cd); /* a new session */
+void sl_cdc_txn_free(cdc_t *cd);
+
+/* cdc_spill.c: the writer's side. Hands the parts of spill ref of lane `lane` to fn, in
+ * order, keeping the lane's message msg in progress meanwhile. Returns 0; 1 when a part
+ * is missing from the broker (it lost it: the session must restart); -1 on error. */
+typedef int (*sl_cdc_part_fn)(void *ctx, sl_cbatch_view_t *part, sl_err_t *err);
+int sl_cdc_spill_each(cdc_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_bus_msg_t *msg,
+                      sl_cdc_part_fn fn, void *ctx, sl_err_t *err);
+/* Drops spill id from the broker once its transaction is committed (best effort). */
+void sl_cdc_spill_drop(cdc_t *cd, uint64_t id);
 
 /* cdc_writer.c: the change stream's writer lanes (the mode given to engine/lane.h,
  * with the cdc_t as its state). */

@@ -8,7 +8,8 @@
  * transaction boundary (checked at each commit and at each tick: the source calls
  * stopping() between messages and at least every 100 ms), so that many small source
  * transactions share one target transaction and an idle stream still delivers
- * promptly. Only a transaction larger than a batch is cut in pieces. While the lane's
+ * promptly. A batch is always cut at a transaction boundary: a transaction larger than
+ * a batch is spilled through the broker and applied whole (cdc_txn.c). While the lane's
  * writer is behind (BUSY_BATCHES published batches not yet committed), an old batch
  * keeps growing instead (up to batch_rows / batch_bytes, or BATCH_AGE_MAX_MS): the writer
  * could not start on it sooner anyway, and a backlog then goes to the target in a few
@@ -58,6 +59,7 @@ void sl_cdc_reader_reset(cdc_t *cd)
         l->published = cd->start;
         l->safe = l->committed; /* read from the durable checkpoints */
     }
+    sl_cdc_txn_reset(cd);
     cd->xhead = cd->xn = 0;
     cd->in_xact = false;
     cd->empty_end = 0;
@@ -135,7 +137,25 @@ static sl_pos_t lowest_pending(cdc_t *cd)
 
 /* ---- publishing ----------------------------------------------------------------- */
 
-static int publish(cdc_t *cd, int li, sl_err_t *err)
+int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
+                uint64_t *seq, sl_err_t *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = spill ? sl_bus_spill_publish(cd->run.bus, cd->spec->name, spill, msgid, data, len, seq, err)
+                       : sl_bus_publish(cd->run.bus, cd->spec->name, li, msgid, data, len, err);
+        if (rc == 0)
+            return 0;
+        if (!err->retriable || attempt >= 10) {
+            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
+            return -1;
+        }
+        sl_run_sleep(&cd->run, 200 << (attempt < 5 ? attempt : 5));
+        if (sl_run_stopping(&cd->run) && !sl_run_stop_asked(&cd->run))
+            return -1;
+    }
+}
+
+int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!l->open)
@@ -159,27 +179,19 @@ static int publish(cdc_t *cd, int li, sl_err_t *err)
     char msgid[96];
     snprintf(msgid, sizeof msgid, "%" PRIu64 "-%d-%" PRIX64 "-%u", cd->epoch, li, l->bb.hdr.last.lsn,
              l->bb.hdr.last.idx);
-    for (int attempt = 0;; attempt++) {
-        if (sl_bus_publish(cd->run.bus, cd->spec->name, li, msgid, data, len, err) == 0)
-            break;
-        if (!err->retriable || attempt >= 10) {
-            sl_err_hint(err, "check the broker's log (data dir nats/nats-server.log) and free disk space");
-            return -1;
-        }
-        sl_run_sleep(&cd->run, 200 << (attempt < 5 ? attempt : 5));
-        if (sl_run_stopping(&cd->run) && !sl_run_stop_asked(&cd->run))
-            return -1;
-    }
+    if (sl_cdc_send(cd, li, 0, msgid, data, len, NULL, err))
+        return -1;
     pthread_mutex_lock(&cd->run.mu);
     pend_push(l, (pend_t){l->first, l->bb.hdr.last});
     pthread_mutex_unlock(&cd->run.mu);
+    sl_cdc_txn_published(cd, li);
     l->published = l->bb.hdr.last;
     l->sent_first = true;
     l->open = false;
     return 0;
 }
 
-static void open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
+void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
 {
     lane_t *l = &cd->lane[li];
     sl_cbatch_hdr_t h = {.flags = flags | (l->sent_first ? 0 : SL_CBATCH_FIRST),
@@ -213,22 +225,16 @@ static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
 {
     int64_t now = sl_cdc_now_ms();
     for (int i = 0; i < cd->lanes; i++)
-        if (cd->lane[i].open && (!only_old || due(cd, i, now)) && publish(cd, i, err))
+        if (cd->lane[i].open && (!only_old || due(cd, i, now)) && sl_cdc_publish(cd, i, err))
             return -1;
     return 0;
 }
 
-/* Publishes every open batch and waits until the lanes committed everything (and,
- * with durable, until the target made it durable: the lanes store what they spool while
- * want_durable is set). */
-static bool drain(cdc_t *cd, bool durable)
+/* Waits until the lanes committed everything they were sent (and, with durable, until
+ * the target made it durable: the lanes store what they spool while want_durable is
+ * set), DRAIN_LIMIT_MS at most. */
+static bool wait_drained(cdc_t *cd, bool durable)
 {
-    sl_err_t err = {0};
-    if (publish_all(cd, false, &err)) {
-        if (err.code != SL_E_CANCELED)
-            sl_run_fail(&cd->run, &err);
-        return false;
-    }
     int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
     if (durable)
         atomic_store(&cd->want_durable, true);
@@ -249,7 +255,36 @@ static bool drain(cdc_t *cd, bool durable)
     return done;
 }
 
+/* Publishes every open batch and waits until the lanes committed everything (durable:
+ * see wait_drained). */
+static bool drain(cdc_t *cd, bool durable)
+{
+    sl_err_t err = {0};
+    if (publish_all(cd, false, &err)) {
+        if (err.code != SL_E_CANCELED)
+            sl_run_fail(&cd->run, &err);
+        return false;
+    }
+    return wait_drained(cd, durable);
+}
+
 bool sl_cdc_drain(cdc_t *cd) { return drain(cd, true); }
+
+bool sl_cdc_barrier(cdc_t *cd) { return drain(cd, false); }
+
+/* Stopping: publishes and applies what the source transactions that ended hold; the
+ * share of one still open is left to the next run, which reads it again whole. */
+static bool drain_ended(cdc_t *cd)
+{
+    sl_err_t err = {0};
+    for (int i = 0; i < cd->lanes; i++)
+        if (sl_cdc_txn_publish_ended(cd, i, &err)) {
+            if (err.code != SL_E_CANCELED)
+                sl_run_fail(&cd->run, &err);
+            return false;
+        }
+    return wait_drained(cd, true);
+}
 
 /* ---- routing -------------------------------------------------------------------- */
 
@@ -298,6 +333,15 @@ static bool key_changes(const cdc_t *cd, const sl_change_t *c)
     return false;
 }
 
+void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size)
+{
+    atomic_fetch_add(&cd->changes_read, 1);
+    if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
+        atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
+        atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
+    }
+}
+
 static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     /* with lanes by key, a truncate or a key change must not overtake other lanes */
@@ -315,19 +359,17 @@ int sl_cdc_reader_put(cdc_t *cd, int li, const sl_change_t *c, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     size_t size = sl_cbatch_change_size(c);
-    if (l->open && sl_cbatch_would_overflow(&l->bb, size) && publish(cd, li, err))
+    /* a copy row or mark (sent between transactions) is a share of its own: a chunk
+     * larger than a batch is cut into batches, never spilled as one transaction */
+    if (c->op == SL_OP_COPY || c->op == SL_OP_MARK)
+        l->mark_lsn = ~c->pos.lsn;
+    if (sl_cdc_txn_room(cd, li, c, size, err))
         return -1;
-    if (!l->open)
-        open_batch(cd, li, c->pos, 0);
     sl_change_t cc = *c;
     cc.commit_us = cd->cur_commit_us;
     if (sl_cbatch_add(&l->bb, &cc, err))
         return -1;
-    atomic_fetch_add(&cd->changes_read, 1);
-    if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
-        atomic_fetch_add(&cd->tstats[c->table].rows_read, 1);
-        atomic_fetch_add(&cd->tstats[c->table].bytes_read, (int64_t)size);
-    }
+    sl_cdc_count_read(cd, c, size);
     return 0;
 }
 
@@ -345,16 +387,13 @@ static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
-/* A change of the source as its table's mapping makes it (engine/mapping.h): through the
- * filter (an UPDATE may become an INSERT or a DELETE, or nothing) onto the target's
- * columns, then through the copy's rule (a table being copied is copied through the same
- * mapping: its chunks read the filtered rows in the target's columns, so the mapped
- * changes are judged against them). What is published has the target table's columns. */
-static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
 {
     const sl_map_t *m = cd->maps[c->table];
-    if (m->identity && !m->filter)
-        return on_change(cd, c, err);
+    if (m->identity && !m->filter) {
+        *out = *c;
+        return 1;
+    }
     int need = 3 * m->src->ncolumns + 1;
     if (need > cd->mapx_cap) {
         free(cd->mapx);
@@ -362,8 +401,16 @@ static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
             abort();
         cd->mapx_cap = need;
     }
+    return sl_map_change(m, c, cd->mapx, out, err);
+}
+
+/* A change as its table's mapping makes it, then through the copy's rule: a table being
+ * copied is read through the same mapping (its chunks hold the filtered rows in the
+ * target's columns), so the copy judges the mapped changes. */
+static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
     sl_change_t out;
-    int keep = sl_map_change(m, c, cd->mapx, &out, err);
+    int keep = sl_cdc_map(cd, c, &out, err);
     return keep <= 0 ? keep : on_change(cd, &out, err);
 }
 
@@ -387,6 +434,22 @@ static void log_progress(cdc_t *cd)
     cd->last_log_applied = applied;
 }
 
+void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty)
+{
+    if (empty) {
+        /* an empty transaction (PostgreSQL before 15 sends them): its end is confirmed
+         * through a heartbeat, as when idle, so that the confirmed position never passes
+         * a lane checkpoint (pg_cdc_slot.c relies on it) */
+        if (end > cd->empty_end)
+            cd->empty_end = end;
+        return;
+    }
+    cd->cur_commit_us = commit_us;
+    if (end > cd->last_end)
+        cd->last_end = end;
+    xact_push(cd, (xact_t){lsn, end});
+}
+
 static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 {
     cdc_t *cd = ctx;
@@ -401,6 +464,8 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a change of unknown table %u", ev->change.table);
+        if (ev->xid)
+            return sl_cdc_txn_stream_event(cd, ev, err);
         cd->xact_changes++;
         return add_mapped(cd, &ev->change, err);
     case SL_CDC_MARK:
@@ -409,28 +474,24 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
     case SL_CDC_COMMIT:
         cd->in_xact = false;
         sl_cdc_copy_reached(cd, ev->end_lsn);
-        if (!cd->xact_changes) {
-            /* an empty transaction (PostgreSQL before 15 sends them): its end is
-             * confirmed through a heartbeat, as when idle, so that the confirmed
-             * position never passes a lane checkpoint (pg_cdc_slot.c relies on it) */
-            if (ev->end_lsn > cd->empty_end)
-                cd->empty_end = ev->end_lsn;
-            return 0;
-        }
-        cd->cur_commit_us = ev->commit_us;
-        if (ev->end_lsn > cd->last_end)
-            cd->last_end = ev->end_lsn;
-        xact_push(cd, (xact_t){ev->xact_lsn, ev->end_lsn});
-        return publish_all(cd, true, err);
+        sl_cdc_xact_ended(cd, ev->xact_lsn, ev->end_lsn, ev->commit_us, !cd->xact_changes);
+        return cd->xact_changes ? publish_all(cd, true, err) : 0;
     case SL_CDC_RELATION:
         if (ev->table < 0 || ev->table >= cd->ntables)
             return sl_err_set(err, SL_E_INTERNAL, "a relation message for unknown table %d", ev->table);
+        if (ev->xid || cd->nsx)
+            return sl_cdc_txn_stream_event(cd, ev, err); /* read again without streaming */
         if (!sl_cdc_drain(cd))
             return sl_err_set(err, SL_E_CANCELED, "the session is ending");
         return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err) ||
                        sl_cdc_copy_schema(cd, ev->table, err)
                    ? -1
                    : 0;
+    case SL_CDC_STREAM_START:
+    case SL_CDC_STREAM_STOP:
+    case SL_CDC_STREAM_COMMIT:
+    case SL_CDC_STREAM_ABORT:
+        return sl_cdc_txn_stream_event(cd, ev, err);
     }
     return 0;
 }
@@ -441,10 +502,10 @@ static void heartbeat(cdc_t *cd, uint64_t end)
     sl_err_t err = {0};
     sl_pos_t pos = sl_cdc_copy_slot(cd); /* between transactions, past what was sent */
     for (int i = 0; i < cd->lanes; i++) {
-        open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
+        sl_cdc_open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
         cd->lane[i].bb.hdr.last = pos;
         cd->last_end = end;
-        if (publish(cd, i, &err)) {
+        if (sl_cdc_publish(cd, i, &err)) {
             if (err.code != SL_E_CANCELED)
                 sl_run_fail(&cd->run, &err);
             return;
@@ -476,7 +537,9 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
     }
     if (cd->empty_end > server_end)
         server_end = cd->empty_end; /* everything before it was read */
-    if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && server_end > cd->last_end &&
+    /* no heartbeat while a streamed transaction is open: the confirmed position stays
+     * below where it began (cdc_txn.c) */
+    if (sl_pos_cmp(u, POS_MAX) == 0 && cd->xn == 0 && !cd->nsx && server_end > cd->last_end &&
         sl_cdc_now_ms() - cd->last_hb_ms >= HEARTBEAT_MS && !sl_run_stopping(&cd->run))
         heartbeat(cd, server_end);
     if (cd->flushable > atomic_load(&cd->confirmed))
@@ -507,7 +570,7 @@ static bool stopping(void *ctx)
             cd->stop_seen_ms = now;
         if (cd->in_xact && now - cd->stop_seen_ms < STOP_WAIT_MS)
             return false;
-        if (!sl_cdc_drain(cd))
+        if (!drain_ended(cd))
             sl_warn("stopping before every change was applied; the next run reads them again");
         return true;
     }
@@ -524,5 +587,7 @@ static bool stopping(void *ctx)
 
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)
 {
-    *h = (sl_cdc_handler_t){.ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping};
+    cd->streams_xacts = !cd->no_streaming && !sl_cdc_copy_any(cd);
+    *h = (sl_cdc_handler_t){
+        .ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping, .streaming = cd->streams_xacts};
 }

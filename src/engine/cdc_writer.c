@@ -4,6 +4,10 @@
  * together with its lane checkpoint (last position, flush position), in one target
  * transaction before the lane acknowledges it (docs/design.md "Exactly once").
  *
+ * A batch that refers to a spill (a source transaction larger than a batch: cdc_txn.c)
+ * has the spill's changes applied first, read back from the broker (cdc_spill.c), in the
+ * same target transaction.
+ *
  * A change at or below the checkpoint is skipped (a redelivery, or a session that
  * restarted from an older confirmed position). A batch whose predecessor in the lane
  * was never committed (its `prev` is past the checkpoint: the broker lost a message)
@@ -42,7 +46,7 @@
 #define RUN_MAX 65536
 #define RUN_VALUES (1 << 19) /* 8 MB of sl_value_t per lane */
 
-typedef enum { APPLIED, SKIPPED, GAP, FAILED } outcome_t;
+typedef enum { APPLIED, SKIPPED, GAP, LOST, FAILED } outcome_t;
 
 typedef struct wstate {
     cdc_t *cd;
@@ -63,6 +67,11 @@ typedef struct wstate {
     sl_cbatch_hdr_t hdr;
     bool have_safe;
     sl_pos_t safe;
+    uint64_t spill;              /* the spill the batch referred to */
+    /* applying a spill */
+    const sl_bus_msg_t *msg;     /* the lane's message, kept in progress */
+    sl_cspill_cursor_t cur;
+    sl_pos_t at;                 /* the checkpoint */
 } wstate_t;
 
 /* Monitoring: counts a run of n changes of one table as applied (once committed). */
@@ -158,9 +167,10 @@ static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
     return 0;
 }
 
-/* Applies the changes of v after `after`, in runs of one table. */
-static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64_t *napplied,
-                         sl_err_t *err)
+/* Applies the changes of v after `after`, in runs of one table; cur: v is a part of a
+ * spill, whose changes cur numbers and leaves out. */
+static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cspill_cursor_t *cur,
+                         int64_t *napplied, sl_err_t *err)
 {
     cdc_t *cd = w->cd;
     int cap = max_cols(cd);
@@ -193,6 +203,11 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
         if (c->table >= (uint32_t)cd->ntables)
             return sl_err_set(err, SL_E_PROTOCOL, "a change batch names table %u, the stream has %d", c->table,
                               cd->ntables);
+        int kept = cur ? sl_cspill_keep(cur, c) : 1;
+        if (kept < 0)
+            return sl_err_set(err, SL_E_PROTOCOL, "a spilled change out of order (%u)", c->pos.idx);
+        if (!kept)
+            continue; /* of a rolled-back subtransaction */
         if (sl_pos_cmp(c->pos, after) <= 0)
             continue; /* applied by an earlier delivery */
         int k = sl_cdc_wcopy_change(cd, &w->copy, c);
@@ -231,6 +246,12 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, int64
         if (n == run_max && flush_run(w, &n, napplied, err))
             return -1;
     }
+}
+
+static int apply_part(void *ctx, sl_cbatch_view_t *part, sl_err_t *err)
+{
+    wstate_t *w = ctx;
+    return apply_changes(w, part, w->at, &w->cur, &w->napplied, err);
 }
 
 static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
@@ -272,7 +293,19 @@ static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied,
         sl_ckpt_clear(&ck);
         return GAP;
     }
-    if (v->hdr.nchanges && apply_changes(w, v, at, napplied, err))
+    if (v->hdr.flags & SL_CBATCH_SPILLED) {
+        w->at = at;
+        sl_cspill_cursor_init(&w->cur, &v->ref);
+        int rc = sl_cdc_spill_each(cd, w->lane, &v->ref, w->msg, apply_part, w, err);
+        if (rc > 0) {
+            tgt->ops->rollback(tgt);
+            sl_ckpt_clear(&ck);
+            return LOST;
+        }
+        if (rc)
+            goto fail;
+    }
+    if (v->hdr.nchanges && apply_changes(w, v, at, NULL, napplied, err))
         goto fail;
     if (sl_rejects_write(&w->rj, tgt, NULL, err))
         goto fail;
@@ -378,6 +411,8 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
         return SL_LANE_DROPPED; /* a batch of an earlier session: that session's data is read again */
     w->tgt = tgt;
     w->hdr = v.hdr;
+    w->spill = (v.hdr.flags & SL_CBATCH_SPILLED) ? v.ref.id : 0;
+    w->msg = msg;
     pthread_rwlock_rdlock(&cd->schema);
     sl_cdc_wcopy_batch(&w->copy);
     outcome_t o = apply(w, &v, &w->napplied, err);
@@ -386,6 +421,7 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     sl_rejects_reset(&w->rj);
     pthread_rwlock_unlock(&cd->schema);
     w->tgt = NULL;
+    w->msg = NULL;
     /* what of it a crash would keep, for settled (the ack does not wait for it) */
     if (o == APPLIED || o == SKIPPED)
         w->have_safe = durable_pos(w, tgt, atomic_load(&cd->want_durable), v.hdr.last, &w->safe);
@@ -400,6 +436,9 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
                 w->lane, v.hdr.last.lsn, v.hdr.last.idx);
         sl_run_restart(&cd->run, "a change batch was lost");
         return SL_LANE_DROPPED;
+    case LOST:
+        sl_run_restart(&cd->run, "a spilled part of a transaction was lost");
+        return SL_LANE_DROPPED;
     case FAILED:
         break;
     }
@@ -413,6 +452,8 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     cdc_t *cd = w->cd;
     if (verdict == SL_LANE_DROPPED)
         return;
+    if (w->spill)
+        sl_cdc_spill_drop(cd, w->spill); /* its transaction is committed */
     if (verdict == SL_LANE_APPLIED) {
         sl_cdc_wcopy_settled(cd, &w->copy);
         atomic_fetch_add(&cd->changes_applied, w->napplied);

@@ -53,6 +53,16 @@ static void target_down(const wlane_t *l, bool down)
         l->cfg->ops->target_down(l->state, down);
 }
 
+/* Opens the lane's target connection, with the lane's fence. */
+static int open_target(wlane_t *l, sl_err_t *err)
+{
+    if (sl_target_open(l->cfg->target_url, &l->tgt, err))
+        return -1;
+    if (l->cfg->fence)
+        l->tgt->fence = l->cfg->fence;
+    return 0;
+}
+
 /* Reconnects to the target with backoff until it works; false when the pass ends
  * first or the failure is fatal (the run then fails). */
 static bool reconnect(wlane_t *l, int attempt)
@@ -67,7 +77,7 @@ static bool reconnect(wlane_t *l, int attempt)
         if (ending(l))
             return false;
         sl_err_t err = {0};
-        if (sl_target_open(l->cfg->target_url, &l->tgt, &err) == 0) {
+        if (open_target(l, &err) == 0) {
             target_down(l, false);
             return true;
         }
@@ -138,7 +148,7 @@ static void *lane_main(void *arg)
     sl_bus_sub_t *sub = NULL;
     /* A target or broker that is down right now is waited for (retriable errors);
      * anything else fails the run. */
-    if (sl_target_open(cfg->target_url, &l.tgt, &err) && !err.retriable) {
+    if (open_target(&l, &err) && !err.retriable) {
         sl_run_fail(run, &err);
         goto out;
     }
@@ -186,7 +196,7 @@ sl_lanes_t *sl_lanes_start(const sl_lane_cfg_t *cfg, int n)
     ls->cfg = *cfg;
     ls->n = n;
     for (int i = 0; i < n; i++) {
-        ls->args[i] = (struct lane_arg){.lanes = ls, .no = i};
+        ls->args[i] = (struct lane_arg){.lanes = ls, .no = cfg->first + i};
         if (pthread_create(&ls->th[i], NULL, lane_main, &ls->args[i]) != 0) {
             sl_error("could not start a writer lane thread");
             abort();

@@ -23,8 +23,8 @@
  * process is what sl_lane_cfg_t holds: the run context (broker connection, stop and
  * failure flags, counters), the stream's name, the target's URL and the mode's state.
  * Nothing else is shared with the reader side except through the mode's callbacks,
- * so a lane could run in another process on another machine, given the mode's state
- * there (see each mode's file for what that is).
+ * so a lane runs in another process on another machine too, given the mode's state
+ * there: a worker's (engine/place.c, docs/cluster.md "Workers").
  */
 #ifndef SL_ENGINE_LANE_H
 #define SL_ENGINE_LANE_H
@@ -82,11 +82,14 @@ typedef struct sl_lane_cfg {
     int fetch_ms;             /* how long one fetch waits before more() is asked again */
     const sl_lane_ops_t *ops;
     void *mode;               /* the mode's shared state, handed to ops->open */
+    int first;                /* the number of the first lane (a worker runs lane k alone) */
+    int64_t fence;            /* the lease epoch its checkpoints are written under (target.h);
+                                 0: the process's default */
 } sl_lane_cfg_t;
 
 typedef struct sl_lanes sl_lanes_t;
 
-/* Starts n lanes (0..n-1), one thread each; cfg is copied. */
+/* Starts n lanes (first..first+n-1), one thread each; cfg is copied. */
 sl_lanes_t *sl_lanes_start(const sl_lane_cfg_t *cfg, int n);
 /* Waits for every lane to end (more() false, or the run stopping) and frees them. */
 void sl_lanes_join(sl_lanes_t *lanes);

@@ -230,6 +230,11 @@ static int add_tables(load_t *ld, sl_source_t *src, sl_target_t *tgt, char **nam
                 goto done;
         }
     }
+    /* the fence first (docs/cluster.md "Fencing"): a fresh target had no table to raise it in */
+    if (sl_target_fence_raise(tgt, spec->name, err)) {
+        sl_err_prefix(err, "target: ");
+        goto done;
+    }
     /* a fresh load: the stream's rejects of an earlier load go with its checkpoints */
     if (spec->opt.on_error == SL_ON_ERROR_REJECT && tgt->ops->rejects_setup &&
         tgt->ops->rejects_setup(tgt, spec->name, fresh, err)) {
@@ -410,7 +415,8 @@ static int finish_with_retry(load_t *ld, sl_target_t **admin, sl_err_t *err)
 
 /* ---- running ---------------------------------------------------------------------- */
 
-static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int *nout, sl_err_t *err)
+static int open_readers(load_t *ld, sl_source_t *coord, sl_place_t *pl, sl_source_t ***out, int *nout,
+                        sl_err_t *err)
 {
     char *token = NULL;
     int maxr = 1;
@@ -447,8 +453,10 @@ static int open_readers(load_t *ld, sl_source_t *coord, sl_source_t ***out, int 
             return -1;
         }
     }
+    /* stripes for the workers too (place.c): they join this snapshot while coord keeps it */
+    int prc = pl && sl_place_can_read(ld, coord) ? sl_place_reads(pl, token, want, err) : 0;
     free(token);
-    if (!ext && coord->ops->snapshot_release(coord, err)) {
+    if (prc || (!ext && coord->ops->snapshot_release(coord, err))) {
         for (int i = 1; i < n; i++)
             sl_source_close(rd[i]);
         free(rd);
@@ -497,18 +505,27 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
     /* taken first, so that a reconnect while the stream is recreated counts too */
     int reconnects = sl_bus_reconnects(ld->run.bus);
     sl_debug("data phase: recreating the broker stream");
-    if (sl_bus_stream_reset(ld->run.bus, ld->spec->name, ld->lanes, err))
+    char tag[32];
+    sl_place_tag(ld->epoch, tag, sizeof tag);
+    sl_place_t *pl = NULL;
+    sl_placement_t where = ld->spec->opt.placement;
+    ld->remote = where != SL_PLACE_LOCAL;
+    ld->queued = false;
+    if (sl_bus_stream_reset_tagged(ld->run.bus, ld->spec->name, ld->lanes, tag, err) ||
+        (ld->remote && sl_place_start(ld, &pl, err)))
         return -1;
     sl_debug("data phase: broker stream ready; opening readers");
     if (sl_source_open(ld->spec->source_url, &coord, err)) {
         sl_err_prefix(err, "source: ");
+        sl_place_stop(pl);
         return -1;
     }
     sl_source_t **rd = NULL;
     int nrd = 0;
-    if (open_readers(ld, coord, &rd, &nrd, err)) {
+    if (open_readers(ld, coord, pl, &rd, &nrd, err)) {
         sl_err_prefix(err, "source: ");
         sl_source_close(coord);
+        sl_place_stop(pl);
         return -1;
     }
     sl_lane_cfg_t lc = {.run = &ld->run,
@@ -517,10 +534,13 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
                         .fetch_ms = 500,
                         .ops = &sl_load_lane_ops,
                         .mode = ld};
-    sl_lanes_t *lanes = sl_lanes_start(&lc, ld->lanes);
+    sl_lanes_t *lanes = where == SL_PLACE_WORKERS ? NULL : sl_lanes_start(&lc, ld->lanes);
+    /* with placement workers and the stripes queued, the workers read: rd[0] only keeps
+     * the snapshot they join */
+    int nthreads = where == SL_PLACE_WORKERS && ld->queued ? 0 : nrd;
     pthread_t *rt = calloc((size_t)nrd, sizeof *rt);
     reader_arg_t *ra = calloc((size_t)nrd, sizeof *ra);
-    for (int i = 0; i < nrd; i++) {
+    for (int i = 0; i < nthreads; i++) {
         ra[i] = (reader_arg_t){.ld = ld, .src = rd[i], .id = i};
         pthread_create(&rt[i], NULL, sl_load_reader_main, &ra[i]);
     }
@@ -532,6 +552,8 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         sl_run_wait(&ld->run, 250);
         pthread_mutex_unlock(&ld->run.mu);
         sl_progress_tick(pg);
+        if (pl)
+            sl_place_tick(pl);
         int64_t moves = atomic_load(&ld->moves);
         if (moves != last_moves || atomic_load(&ld->busy) > 0) {
             last_moves = moves;
@@ -541,7 +563,9 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         if (sl_bus_reconnects(ld->run.bus) != reconnects)
             why = "the connection to the broker was re-established";
         else if (time(NULL) - last_move_at >= SL_LOAD_STALL_SECS)
-            why = "nothing moved for a minute";
+            why = where == SL_PLACE_WORKERS ? "no worker applied a batch for a minute (does a `sluice worker` run "
+                                              "on this NATS, with the servers' secret key?)"
+                                            : "nothing moved for a minute";
         if (why) {
             sl_warn("%s: batches the broker had not stored may be lost; restarting the data phase "
                     "from the target's checkpoints (applied rows are kept, none is written twice)",
@@ -551,10 +575,11 @@ static int run_data(load_t *ld, bool *restart, sl_err_t *err)
         }
     }
     sl_debug("data phase: waiting for readers");
-    for (int i = 0; i < nrd; i++)
+    for (int i = 0; i < nthreads; i++)
         pthread_join(rt[i], NULL);
     sl_debug("data phase: waiting for writers");
     sl_lanes_join(lanes);
+    sl_place_stop(pl);
     sl_debug("data phase: all threads stopped");
     sl_progress_stop(pg);
     for (int i = 0; i < nrd; i++)

@@ -29,6 +29,8 @@ typedef struct sl_load_opts {
                                    load's own snapshot (source snapshot_position) */
     struct sl_stats *stats;     /* monitoring: the enclosing cdc stream's stats publisher
                                    (monitor/stats.h); NULL: the load publishes its own */
+    const struct sl_secret_key *job_key; /* seals the workers' jobs (engine/job.h); needed
+                                            by options.placement workers and any */
 } sl_load_opts_t;
 
 typedef enum { SL_LOAD_DONE, SL_LOAD_ALREADY_DONE, SL_LOAD_INTERRUPTED, SL_LOAD_FAILED } sl_load_result_t;

@@ -57,6 +57,15 @@ typedef struct load {
     _Atomic int stripes_left;
     _Atomic int64_t moves; /* batches published or applied: the stall detector's pulse */
     _Atomic int busy;      /* writers inside a target transaction right now */
+    /* options.placement workers or any (place.c): lanes run in other processes too, so
+     * stripes done are counted from the target's checkpoints, not by the lanes here */
+    bool remote;
+    /* readers take stripes from the stripe queue (place.c) instead of next_stripe */
+    bool queued;
+    /* a worker's reader: the in-flight window is the broker stream's pending messages,
+     * at most `window` */
+    bool worker;
+    int window;
 } load_t;
 
 #define SL_LOAD_STALL_SECS 60
@@ -76,5 +85,23 @@ extern const sl_lane_ops_t sl_load_lane_ops;
 
 /* The checkpoint key of a stripe: "s:<n>". */
 void sl_load_stripe_key(int stripe, char *buf, int size);
+
+/* place.c: a load's lanes on workers (options.placement, docs/cluster.md "Workers"), the
+ * owner's side. Start queues one job per lane for the workers and listens to their
+ * reports; tick (run_data's loop, every 250 ms) counts the stripes done from the
+ * target's checkpoints and lets the readers go on as the broker stream drains; stop
+ * withdraws the jobs nobody took. */
+typedef struct sl_place sl_place_t;
+int sl_place_start(load_t *ld, sl_place_t **out, sl_err_t *err);
+void sl_place_tick(sl_place_t *pl);
+void sl_place_stop(sl_place_t *pl);
+/* Whether the stripes of this load can be read elsewhere: the source's snapshot can be
+ * joined from another process (PostgreSQL's exported snapshot; files need none). */
+bool sl_place_can_read(const load_t *ld, const sl_source_t *coord);
+/* Queues the stripes not done and one read job per reader for the workers, which join
+ * snapshot `token`; ld->queued from then on. */
+int sl_place_reads(sl_place_t *pl, const char *token, int readers, sl_err_t *err);
+/* The tag of a pass's broker stream ("e<epoch>"): a worker's job ends with its pass. */
+void sl_place_tag(uint64_t epoch, char *buf, size_t size);
 
 #endif

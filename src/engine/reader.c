@@ -7,6 +7,13 @@
  * room in the in-flight window (back-pressure: at most max_inflight batches are
  * published and not yet applied, so neither the broker store nor memory grows with
  * the table).
+ *
+ * With options.placement workers or any (place.c, docs/cluster.md "Workers") the stripes
+ * come from the stripe queue instead, each with where it resumes, and a reader may be a
+ * worker's: it keeps its stripe in progress while it reads it, acknowledges it once its
+ * last batch is published (a reader that dies leaves it to another, which publishes the
+ * same batches again: deduplicated, or skipped by the checkpoint), and a worker's waits
+ * for room by the broker stream's pending messages.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,10 +21,15 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/clock.h"
+#include "engine/job.h"
 #include "engine/load_int.h"
 
 typedef struct rstate {
     load_t *ld;
+    sl_bus_sub_t *queue; /* the stripe queue, when ld->queued */
+    sl_bus_msg_t *cur;   /* the stripe being read, from the queue */
+    int64_t touched_ms;  /* when cur was last kept in progress */
     int stripe;
     const sl_table_t *t;
     sl_batch_builder_t bb;
@@ -46,6 +58,7 @@ static int filter_here(rstate_t *r, const sl_value_t *vals, int n, sl_err_t *err
     return sl_map_filter_row(m, vals, n, r->proj, err);
 }
 
+/* The next stripe of the cursor: its number, or -1 when none is left. */
 static int take_stripe(load_t *ld)
 {
     pthread_mutex_lock(&ld->run.mu);
@@ -61,9 +74,60 @@ static int take_stripe(load_t *ld)
     return s;
 }
 
+/* The next stripe from the queue, and where it resumes (*st, its position owned): -1 when
+ * the load or the pass is over. */
+static int take_queued(rstate_t *r, stripe_state_t *st)
+{
+    load_t *ld = r->ld;
+    sl_err_t err = {0};
+    while (!sl_run_stopping(&ld->run) && (ld->worker || atomic_load(&ld->stripes_left) > 0)) {
+        sl_bus_msg_t *msg = NULL;
+        int rc = sl_bus_fetch(r->queue, &msg, 500, &err);
+        if (rc < 0) {
+            sl_warn("reading the stripe queue: %s; retrying", err.message);
+            sl_run_sleep(&ld->run, 500);
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        sl_job_stripe_t js;
+        if (sl_job_stripe_decode(sl_bus_msg_data(msg), sl_bus_msg_len(msg), &js, &err) ||
+            js.stripe >= ld->plan.nstripes) {
+            sl_warn("the stripe queue holds a message of another load; dropped");
+            sl_bus_term(msg);
+            sl_bus_msg_free(msg);
+            free(js.position);
+            continue;
+        }
+        *st = (stripe_state_t){.seq = js.seq, .position = js.position};
+        r->cur = msg;
+        r->touched_ms = sl_mono_ms();
+        return js.stripe;
+    }
+    return -1;
+}
+
+/* A worker's reader: waits until the broker stream holds fewer than ld->window
+ * batches; false when stopping. */
+static bool wait_pending(load_t *ld)
+{
+    while (!sl_run_stopping(&ld->run)) {
+        int64_t n = 0;
+        bool exists = false;
+        sl_err_t err = {0};
+        if (sl_bus_stream_pending(ld->run.bus, ld->spec->name, &n, NULL, 0, &exists, &err) == 0 &&
+            (!exists || n < ld->window))
+            return exists;
+        sl_run_sleep(&ld->run, 200);
+    }
+    return false;
+}
+
 /* Blocks until the in-flight window has room; false when stopping. */
 static bool wait_window(load_t *ld)
 {
+    if (ld->worker)
+        return wait_pending(ld);
     pthread_mutex_lock(&ld->run.mu);
     while (ld->inflight >= ld->max_inflight && !sl_run_stopping(&ld->run))
         sl_run_wait(&ld->run, 200);
@@ -120,7 +184,8 @@ static int publish(rstate_t *r, sl_err_t *err)
             break;
         if (!err->retriable || attempt >= 60 || sl_run_stopping(&ld->run)) {
             pthread_mutex_lock(&ld->run.mu);
-            ld->inflight--;
+            if (!ld->worker)
+                ld->inflight--;
             pthread_mutex_unlock(&ld->run.mu);
             if (!err->hint[0])
                 sl_err_hint(err, "check the broker's log (the data directory's nats/nats-server.log) and "
@@ -132,6 +197,10 @@ static int publish(rstate_t *r, sl_err_t *err)
         sl_run_sleep(&ld->run, 500);
     }
     atomic_fetch_add(&ld->moves, 1);
+    if (r->cur && sl_mono_ms() - r->touched_ms >= SL_BUS_JOB_WAIT_MS / 3) {
+        sl_bus_in_progress(r->cur); /* still reading it */
+        r->touched_ms = sl_mono_ms();
+    }
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].rows_read,
                      (int64_t)r->bb.hdr.nrows);
     atomic_fetch_add(&ld->ts[ld->plan.stripes[r->stripe].table].bytes_read, (int64_t)len);
@@ -187,13 +256,12 @@ static int on_row(void *ctx, const sl_value_t *vals, int n, sl_err_t *err)
     return 0;
 }
 
-static int read_stripe(rstate_t *r, sl_source_t *src, int s, sl_err_t *err)
+static int read_stripe(rstate_t *r, sl_source_t *src, int s, const stripe_state_t *st, sl_err_t *err)
 {
     load_t *ld = r->ld;
     const sl_stripe_t *sp = &ld->plan.stripes[s];
     const sl_map_t *m = ld->plan.maps[sp->table];
     const sl_table_t *t = m->scan; /* the target's columns, under their source names */
-    const stripe_state_t *st = &ld->st[s];
     bool keyed = sl_plan_keyed(t);
     r->stripe = s;
     r->t = t;
@@ -250,21 +318,38 @@ void *sl_load_reader_main(void *arg)
     sl_batch_builder_init(&r.bb, (uint32_t)ld->spec->opt.batch_rows, ld->batch_bytes);
     sl_buf_init(&r.key, 1 << 20);
     sl_err_t err = {0};
+    if (ld->queued && sl_bus_stripes_subscribe(ld->run.bus, ld->spec->name, &r.queue, &err)) {
+        sl_run_fail(&ld->run, &err);
+        goto out;
+    }
     for (;;) {
         if (sl_run_stopping(&ld->run))
             break;
-        int s = take_stripe(ld);
+        stripe_state_t queued = {0};
+        int s = ld->queued ? take_queued(&r, &queued) : take_stripe(ld);
         if (s < 0) {
             sl_debug("reader %d: no stripe left", ra->id);
             break;
         }
-        if (read_stripe(&r, ra->src, s, &err)) {
+        int rc = read_stripe(&r, ra->src, s, ld->queued ? &queued : &ld->st[s], &err);
+        free(queued.position);
+        if (r.cur) {
+            if (rc == 0)
+                sl_bus_ack(r.cur); /* its last batch is stored */
+            else
+                sl_bus_nak(r.cur, 0); /* another reader reads it again */
+            sl_bus_msg_free(r.cur);
+            r.cur = NULL;
+        }
+        if (rc) {
             /* stopping (interrupt, restart, another thread's failure) is not a failure */
             if (err.code != SL_E_CANCELED && !sl_run_stopping(&ld->run))
                 sl_run_fail(&ld->run, &err);
             break;
         }
     }
+out:
+    sl_bus_unsubscribe(r.queue);
     sl_batch_builder_free(&r.bb);
     sl_buf_free(&r.key);
     free(r.proj);

@@ -46,6 +46,11 @@ static const sl_opt_t rows[] = {
      .choices = {{"stop_stream", SL_OPT_MODES}, {"stop_table", SL_OPT_MODES}}, .dflt = "stop_stream",
      .modes = SL_OPT_CDC,
      .doc = "a table whose changes the target refuses stops the whole stream, or only itself (resync it once fixed)"},
+    {.name = "placement", .type = SL_OPT_ENUM,
+     .choices = {{"local", SL_OPT_MODES}, {"workers", SL_OPT_LOAD}, {"any", SL_OPT_LOAD}}, .dflt = "local",
+     .modes = SL_OPT_MODES,
+     .doc = "where writer lanes and read stripes run: local (the stream's own process), workers "
+            "(`sluice worker` processes on the NATS cluster) or any (both); docs/cluster.md"},
     {.name = "on_error", .type = SL_OPT_ENUM, .choices = {{"fail", SL_OPT_MODES}, {"reject", SL_OPT_MODES}},
      .dflt = "fail", .modes = SL_OPT_MODES,
      .doc = "a value the target cannot store: fail the stream, or reject the row (recorded in _sluice_rejects; "
@@ -63,6 +68,7 @@ static const size_t offs[] = {
     offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
     offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
     offsetof(sl_options_t, ordering),     offsetof(sl_options_t, table_errors),
+    offsetof(sl_options_t, placement),
     offsetof(sl_options_t, on_error),     offsetof(sl_options_t, cast),
 };
 _Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");

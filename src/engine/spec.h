@@ -22,6 +22,7 @@ typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl
 typedef enum { SL_WRITE_INSERT, SL_WRITE_UPSERT, SL_WRITE_TRUNCATE_INSERT } sl_write_mode_t;
 typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
 typedef enum { SL_TABLE_ERRORS_STOP_STREAM, SL_TABLE_ERRORS_STOP_TABLE } sl_table_errors_t;
+typedef enum { SL_PLACE_LOCAL, SL_PLACE_WORKERS, SL_PLACE_ANY } sl_placement_t;
 typedef enum { SL_ON_ERROR_FAIL, SL_ON_ERROR_REJECT } sl_on_error_t;
 
 /* An object of strings ({"a": "b", ...}), in the order written. */
@@ -45,6 +46,7 @@ typedef struct sl_options {
     sl_write_mode_t write_mode;
     sl_ordering_t ordering;
     sl_table_errors_t table_errors; /* cdc: a table the target refuses stops the stream, or itself */
+    sl_placement_t placement; /* where lanes and read stripes run (docs/cluster.md) */
     sl_on_error_t on_error;
     sl_strmap_t cast;   /* source type name -> target SQL type, for every table */
 } sl_options_t;

@@ -10,8 +10,9 @@
  *
  * What a lane needs of the load: the plan (tables and stripe count, stored on the
  * target as checkpoint "plan"), and, in this process only, the stripe counts and the
- * in-flight window it reports to (settled()). A lane in another process would report
- * those through the broker instead.
+ * in-flight window it reports to (settled()). A lane on a worker (place.c) reads the
+ * plan from the target and reports its figures over NATS; the owner then counts the
+ * stripes done from the checkpoints and the window from the broker stream.
  *
  * Thread: one per lane; takes ld->run.mu only to release in-flight slots.
  */
@@ -175,7 +176,7 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
         atomic_fetch_add(&ts->rows_written, (int64_t)w->nrows - w->rejected);
         atomic_fetch_add(&ts->rows_rejected, w->rejected);
         atomic_fetch_add(&ts->bytes_written, (int64_t)w->len);
-        if (w->stripe_done) {
+        if (w->stripe_done && !ld->remote) { /* else counted from the checkpoints (place.c) */
             atomic_fetch_sub(&ts->stripes_left, 1);
             atomic_fetch_sub(&ld->stripes_left, 1);
         }

@@ -6,7 +6,9 @@
  * last, flush, commit_us), then per change: op byte, varint table, varint lsn, varint
  * idx, varint commit_us, varint ncols, a byte with bit 0 "row present" and bit 1 "old
  * present", then the row's and the old row's values (varint 0 NULL, 1 unchanged,
- * n+2 followed by n bytes).
+ * n+2 followed by n bytes). A SPILLED batch ends with its spill reference: varints id,
+ * first_seq, nparts, nchanges, lsn, nranges, then per range from - previous to - 1 and
+ * to - from, and last a 4-byte length of that footer.
  */
 #include "model/change.h"
 
@@ -78,11 +80,53 @@ size_t sl_cbatch_change_size(const sl_change_t *c)
     return 48 + vals_size(c->row, c->ncols) + vals_size(c->old, c->ncols);
 }
 
+size_t sl_cspill_footer_size(uint32_t nranges) { return 6 * 10 + (size_t)nranges * 2 * 5 + 4; }
+
 bool sl_cbatch_would_overflow(const sl_cbatch_builder_t *b, size_t size)
 {
     if (b->hdr.nchanges == 0)
         return false;
-    return b->hdr.nchanges >= b->max_changes || b->buf.len + size > b->max_bytes;
+    size_t footer = (b->hdr.flags & SL_CBATCH_SPILLED) ? sl_cspill_footer_size(b->ref.nranges) : 0;
+    return b->hdr.nchanges >= b->max_changes || b->buf.len + size + footer > b->max_bytes;
+}
+
+void sl_cbatch_set_spilled(sl_cbatch_builder_t *b, const sl_cspill_ref_t *ref, const uint32_t *ranges)
+{
+    b->hdr.flags |= SL_CBATCH_SPILLED;
+    b->ref = *ref;
+    b->ref_ranges = ranges;
+}
+
+sl_cbatch_mark_t sl_cbatch_mark(const sl_cbatch_builder_t *b)
+{
+    return (sl_cbatch_mark_t){b->buf.len, b->hdr.nchanges, b->hdr.last};
+}
+
+int sl_cbatch_split(sl_cbatch_builder_t *b, sl_cbatch_mark_t m, sl_buf_t *tail, uint32_t *n, sl_pos_t *last,
+                    sl_err_t *err)
+{
+    sl_buf_reset(tail);
+    if (m.len < HDR || m.len > b->buf.len || m.n > b->hdr.nchanges)
+        return sl_err_set(err, SL_E_INTERNAL, "a change batch split outside the batch");
+    if (sl_buf_add(tail, b->buf.data + m.len, b->buf.len - m.len, err))
+        return -1;
+    *n = b->hdr.nchanges - m.n;
+    *last = b->hdr.last;
+    b->buf.len = m.len;
+    b->hdr.nchanges = m.n;
+    b->hdr.last = m.last;
+    return 0;
+}
+
+int sl_cbatch_append(sl_cbatch_builder_t *b, const sl_buf_t *tail, uint32_t n, sl_pos_t last, sl_err_t *err)
+{
+    if (!n)
+        return 0;
+    if (sl_buf_add(&b->buf, tail->data, tail->len, err))
+        return -1;
+    b->hdr.nchanges += n;
+    b->hdr.last = last;
+    return 0;
 }
 
 static int add_vals(sl_buf_t *buf, const sl_value_t *v, int n, sl_err_t *err)
@@ -119,8 +163,33 @@ int sl_cbatch_add(sl_cbatch_builder_t *b, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
+/* Appends b->ref as the footer. The buffer holds 64 KB beyond max_bytes, which
+ * would_overflow() kept for it. */
+static void add_footer(sl_cbatch_builder_t *b)
+{
+    const sl_cspill_ref_t *r = &b->ref;
+    sl_err_t err;
+    size_t start = b->buf.len;
+    int rc = sl_buf_add_varint(&b->buf, r->id, &err) || sl_buf_add_varint(&b->buf, r->first_seq, &err) ||
+             sl_buf_add_varint(&b->buf, r->nparts, &err) || sl_buf_add_varint(&b->buf, r->nchanges, &err) ||
+             sl_buf_add_varint(&b->buf, r->lsn, &err) || sl_buf_add_varint(&b->buf, r->nranges, &err);
+    uint32_t prev = 0;
+    for (uint32_t i = 0; !rc && i < r->nranges; i++) {
+        uint32_t from = b->ref_ranges[2 * i], to = b->ref_ranges[2 * i + 1];
+        rc = sl_buf_add_varint(&b->buf, from - prev - 1, &err) || sl_buf_add_varint(&b->buf, to - from, &err);
+        prev = to;
+    }
+    unsigned char n[4];
+    put32(n, (uint32_t)(b->buf.len - start));
+    if (rc || sl_buf_add(&b->buf, n, 4, &err))
+        abort(); /* would_overflow() left room; the reader bounds the ranges */
+    b->ref_ranges = NULL;
+}
+
 void sl_cbatch_finish(sl_cbatch_builder_t *b, const char **data, size_t *len)
 {
+    if (b->hdr.flags & SL_CBATCH_SPILLED)
+        add_footer(b);
     unsigned char *p = (unsigned char *)b->buf.data;
     const sl_cbatch_hdr_t *h = &b->hdr;
     put32(p, SL_CHANGE_MAGIC);
@@ -136,6 +205,111 @@ void sl_cbatch_finish(sl_cbatch_builder_t *b, const char **data, size_t *len)
     put64(p + 56, (uint64_t)h->commit_us);
     *data = b->buf.data;
     *len = b->buf.len;
+}
+
+/* A varint of p[*at..end). */
+static int fvarint(const unsigned char *p, size_t end, size_t *at, uint64_t *out)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*at >= end)
+            return -1;
+        unsigned char c = p[(*at)++];
+        r |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool sl_cspill_range(const sl_cspill_ref_t *ref, size_t *at, uint32_t *from, uint32_t *to)
+{
+    /* *at counts ranges read; the encoding is walked again up to it (ranges are few,
+     * and the walk was checked by footer()) */
+    if (*at >= ref->nranges)
+        return false;
+    size_t pos = 0;
+    uint64_t prev = 0, gap = 0, len = 0;
+    for (size_t i = 0; i <= *at; i++) {
+        if (fvarint(ref->ranges, ref->ranges_len, &pos, &gap) || fvarint(ref->ranges, ref->ranges_len, &pos, &len))
+            return false;
+        *from = (uint32_t)(prev + gap + 1);
+        *to = (uint32_t)(*from + len);
+        prev = *to;
+    }
+    (*at)++;
+    return true;
+}
+
+static void next_range(sl_cspill_cursor_t *cur)
+{
+    if (!sl_cspill_range(cur->ref, &cur->at, &cur->from, &cur->to)) {
+        cur->from = 1;
+        cur->to = 0;
+    }
+}
+
+void sl_cspill_cursor_init(sl_cspill_cursor_t *cur, const sl_cspill_ref_t *ref)
+{
+    *cur = (sl_cspill_cursor_t){.ref = ref, .next = 1};
+    next_range(cur);
+}
+
+int sl_cspill_keep(sl_cspill_cursor_t *cur, sl_change_t *c)
+{
+    const sl_cspill_ref_t *r = cur->ref;
+    if (cur->next > r->nchanges)
+        return -1;
+    uint32_t i = cur->next++;
+    if (!r->lsn) {
+        cur->kept++;
+        return 1;
+    }
+    if (c->pos.lsn != 0 || c->pos.idx != i)
+        return -1;
+    while (cur->from <= cur->to && i > cur->to)
+        next_range(cur);
+    if (cur->from <= cur->to && i >= cur->from)
+        return 0;
+    c->pos = (sl_pos_t){r->lsn, ++cur->kept};
+    return 1;
+}
+
+/* The footer of a SPILLED batch into v->ref; v->len becomes the end of the changes. */
+static int footer(sl_cbatch_view_t *v, sl_err_t *err)
+{
+    const unsigned char *p = v->data;
+    if (v->len < HDR + 4)
+        goto bad;
+    uint32_t flen = get32(p + v->len - 4);
+    if (flen > v->len - HDR - 4)
+        goto bad;
+    size_t at = v->len - 4 - flen, end = v->len - 4;
+    uint64_t id, seq, nparts, nchanges, lsn, nranges;
+    if (fvarint(p, end, &at, &id) || fvarint(p, end, &at, &seq) || fvarint(p, end, &at, &nparts) ||
+        fvarint(p, end, &at, &nchanges) || fvarint(p, end, &at, &lsn) || fvarint(p, end, &at, &nranges) ||
+        nparts > UINT32_MAX || nchanges > UINT32_MAX || nranges > nchanges)
+        goto bad;
+    sl_cspill_ref_t *r = &v->ref;
+    *r = (sl_cspill_ref_t){.id = id, .first_seq = seq, .nparts = (uint32_t)nparts,
+                           .nchanges = (uint32_t)nchanges, .lsn = lsn, .nranges = (uint32_t)nranges,
+                           .ranges = p + at, .ranges_len = end - at};
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < nranges; i++) {
+        uint64_t gap, len;
+        if (fvarint(p, end, &at, &gap) || fvarint(p, end, &at, &len) || gap >= nchanges ||
+            len >= nchanges || prev + gap + 1 + len > nchanges)
+            goto bad;
+        prev = prev + gap + 1 + len;
+    }
+    if (at != end)
+        goto bad;
+    v->len = v->len - 4 - flen;
+    return 0;
+bad:
+    return sl_err_set(err, SL_E_PROTOCOL, "malformed change batch: bad spill reference");
 }
 
 int sl_cbatch_decode(const void *data, size_t len, sl_cbatch_view_t *v, sl_err_t *err)
@@ -158,6 +332,8 @@ int sl_cbatch_decode(const void *data, size_t len, sl_cbatch_view_t *v, sl_err_t
     v->data = p;
     v->len = len;
     v->pos = HDR;
+    if ((h->flags & SL_CBATCH_SPILLED) && footer(v, err))
+        return -1;
     return 0;
 }
 

@@ -12,9 +12,18 @@
  *
  * A change batch is one JetStream message: a fixed header, then the changes. A batch
  * holds changes of one lane, in position order, possibly of many transactions and
- * tables; a transaction larger than a batch continues in the next one. Values are
- * varints (0 NULL, 1 unchanged TOASTed value, n+2 then n bytes). The decoder is pure
- * and never reads past the end (fuzzed with the load batch decoder).
+ * tables. Values are varints (0 NULL, 1 unchanged TOASTed value, n+2 then n bytes). The
+ * decoder is pure and never reads past the end (fuzzed with the load batch decoder).
+ *
+ * Transactions larger than a batch (engine/cdc_txn.c). Their changes are spilled: sent
+ * to the broker as SPILL messages (change batches of one transaction's share of a lane,
+ * on a subject of their own, never applied by themselves) while the transaction is
+ * read, and the lane batch that follows carries a spill reference (flag SPILLED, a
+ * footer): the writer applies the spilled changes first, then the batch's own, in one
+ * target transaction. Spilled changes carry their positions, or, for a transaction the
+ * source streamed before it committed (its commit position unknown then), a spill index
+ * 1, 2, ... that the writer turns into (ref.lsn, n) for the n-th change it keeps:
+ * changes of rolled-back subtransactions are left out by index ranges.
  */
 #ifndef SL_MODEL_CHANGE_H
 #define SL_MODEL_CHANGE_H
@@ -80,7 +89,26 @@ typedef struct sl_change {
 enum {
     SL_CBATCH_FIRST = 1u << 0,     /* first batch of its lane in this reader session */
     SL_CBATCH_HEARTBEAT = 1u << 1, /* no changes: only moves the lane's position on */
+    SL_CBATCH_SPILL = 1u << 2,     /* a part of a spill: prev = {spill id, part number} */
+    SL_CBATCH_SPILLED = 1u << 3,   /* the spill of its footer goes before its changes */
 };
+
+/* At most this many ranges in a spill reference (its footer then stays under 16 KB, in
+ * the 64 KB a builder keeps beyond max_bytes). */
+#define SL_CSPILL_MAX_RANGES 1000
+
+/* A spill reference (the footer of a SPILLED batch). */
+typedef struct sl_cspill_ref {
+    uint64_t id;        /* the spill: its broker subject and its parts' prev.lsn */
+    uint64_t first_seq; /* broker sequence of its first part */
+    uint32_t nparts;
+    uint32_t nchanges;  /* changes in the parts (numbered: indexes 1..nchanges) */
+    uint64_t lsn;       /* 0: the changes carry their positions; else the n-th change
+                           kept (not in a range) is applied at position (lsn, n) */
+    uint32_t nranges;   /* left-out index ranges [from, to], ascending, disjoint */
+    const unsigned char *ranges; /* decoded views: their encoding, for sl_cspill_range */
+    size_t ranges_len;
+} sl_cspill_ref_t;
 
 typedef struct sl_cbatch_hdr {
     uint32_t flags;
@@ -99,7 +127,17 @@ typedef struct sl_cbatch_builder {
     sl_cbatch_hdr_t hdr;
     uint32_t max_changes;
     size_t max_bytes;
+    /* the spill reference finish() appends (hdr.flags has SL_CBATCH_SPILLED) */
+    sl_cspill_ref_t ref;
+    const uint32_t *ref_ranges; /* nranges pairs (from, to), borrowed until finish() */
 } sl_cbatch_builder_t;
+
+/* Where a builder stands (sl_cbatch_mark): its bytes, changes and last position. */
+typedef struct sl_cbatch_mark {
+    size_t len;
+    uint32_t n;
+    sl_pos_t last;
+} sl_cbatch_mark_t;
 
 void sl_cbatch_builder_init(sl_cbatch_builder_t *b, uint32_t max_changes, size_t max_bytes);
 void sl_cbatch_builder_free(sl_cbatch_builder_t *b);
@@ -109,18 +147,52 @@ bool sl_cbatch_would_overflow(const sl_cbatch_builder_t *b, size_t size);
 /* Appends one change (hdr.last becomes its position). A change too large for an empty
  * batch is SL_E_LIMIT. */
 int sl_cbatch_add(sl_cbatch_builder_t *b, const sl_change_t *c, sl_err_t *err);
-/* Writes the header; data/len stay valid until the next sl_cbatch_start(). */
+/* Writes the header (and, with SL_CBATCH_SPILLED, the footer); data/len stay valid
+ * until the next sl_cbatch_start(). */
 void sl_cbatch_finish(sl_cbatch_builder_t *b, const char **data, size_t *len);
+/* The batch refers to spill ref (SL_CBATCH_SPILLED): ranges (ref->nranges pairs) are
+ * borrowed until finish(). Its footer counts against max_bytes from now on. */
+void sl_cbatch_set_spilled(sl_cbatch_builder_t *b, const sl_cspill_ref_t *ref, const uint32_t *ranges);
+/* The bytes the footer of ref with nranges ranges takes at most. */
+size_t sl_cspill_footer_size(uint32_t nranges);
+sl_cbatch_mark_t sl_cbatch_mark(const sl_cbatch_builder_t *b);
+/* Moves the changes after mark m into tail (replacing its content), leaving the
+ * builder at m; *n and *last say what moved. sl_cbatch_append() puts them back into a
+ * (restarted) builder. */
+int sl_cbatch_split(sl_cbatch_builder_t *b, sl_cbatch_mark_t m, sl_buf_t *tail, uint32_t *n, sl_pos_t *last,
+                    sl_err_t *err);
+int sl_cbatch_append(sl_cbatch_builder_t *b, const sl_buf_t *tail, uint32_t n, sl_pos_t last, sl_err_t *err);
 
 typedef struct sl_cbatch_view {
     sl_cbatch_hdr_t hdr;
+    sl_cspill_ref_t ref; /* SL_CBATCH_SPILLED */
     const unsigned char *data;
-    size_t len;
+    size_t len;  /* where the changes end (the footer follows) */
     size_t pos;
     uint32_t done;
 } sl_cbatch_view_t;
 
+/* Decodes the header and the footer (whose ranges it checks: ascending, disjoint,
+ * within 1..nchanges). */
 int sl_cbatch_decode(const void *data, size_t len, sl_cbatch_view_t *v, sl_err_t *err);
+/* Walks the ranges of a decoded reference: *at starts at 0; returns false after the
+ * last one. */
+bool sl_cspill_range(const sl_cspill_ref_t *ref, size_t *at, uint32_t *from, uint32_t *to);
+
+/* The writer's walk over the changes of a spill, in order (pure). */
+typedef struct sl_cspill_cursor {
+    const sl_cspill_ref_t *ref;
+    size_t at;         /* ranges read */
+    uint32_t from, to; /* the next range left out (from > to: none) */
+    uint32_t next;     /* the spill index the next change must have (ref->lsn != 0) */
+    uint32_t kept;     /* changes kept so far */
+} sl_cspill_cursor_t;
+
+void sl_cspill_cursor_init(sl_cspill_cursor_t *cur, const sl_cspill_ref_t *ref);
+/* The next change c of the spill: 1 to apply it (at position (ref->lsn, kept) when
+ * ref->lsn != 0), 0 to leave it out (a rolled-back subtransaction's), -1 when c is not
+ * the change that must come next (a spill index out of order, or past nchanges). */
+int sl_cspill_keep(sl_cspill_cursor_t *cur, sl_change_t *c);
 /* Decodes the next change into *c; its values go to row[0..cap) and old[0..cap).
  * Returns 1 with a change, 0 at the end, -1 on malformed input (or more than cap
  * columns). */

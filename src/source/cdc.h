@@ -40,9 +40,20 @@ typedef struct sl_cdc sl_cdc_t;
 
 typedef enum sl_cdc_kind {
     SL_CDC_BEGIN,    /* a transaction starts: xact_lsn, commit_us */
-    SL_CDC_CHANGE,   /* one row change: change (its pos.lsn is xact_lsn, pos.idx 1, 2, ...) */
+    SL_CDC_CHANGE,   /* one row change: change (its pos.lsn is xact_lsn, pos.idx 1, 2, ...;
+                        inside a stream block: xid, subxid, and pos {0, 0}) */
     SL_CDC_COMMIT,   /* the transaction ends: xact_lsn, end_lsn, commit_us */
-    SL_CDC_RELATION, /* table `table` is now sent with the columns relcols[0..nrelcols) */
+    SL_CDC_RELATION, /* table `table` is now sent with the columns relcols[0..nrelcols)
+                        (inside a stream block: xid set) */
+    /* Transactions streamed while in progress (PostgreSQL, only when the handler allows
+     * it): blocks of changes of one transaction `xid`, between other transactions, and at
+     * last its commit or abort. The changes of a block come between STREAM_START and
+     * STREAM_STOP; no BEGIN/COMMIT transaction lies inside a block. */
+    SL_CDC_STREAM_START,  /* a block of transaction xid starts */
+    SL_CDC_STREAM_STOP,   /* the block ends */
+    SL_CDC_STREAM_COMMIT, /* xid committed: xact_lsn (its commit record), end_lsn, commit_us */
+    SL_CDC_STREAM_ABORT,  /* xid rolled back (subxid == xid), or only its subtransaction
+                             subxid (and the subtransactions that began after it) */
     SL_CDC_MARK,     /* a position report, nothing to apply: every transaction with
                         xact_lsn < pos_next(end_lsn) has been delivered (a keepalive, a
                         heartbeat, a watermark message) */
@@ -54,12 +65,15 @@ typedef struct sl_cdc_event {
     uint64_t end_lsn;  /* COMMIT: the position just past the transaction: confirmable once applied;
                           MARK: the position reached */
     int64_t commit_us; /* µs since the Unix epoch */
-    uint32_t xid;      /* BEGIN: the transaction's id where the source has one (PostgreSQL),
-                          else 0: what sl_cdc_snap_sees() tests */
     sl_change_t change;
     int table;         /* RELATION: index of the table in the stream */
     int nrelcols;
     const char *const *relcols;
+    uint32_t xid;      /* BEGIN: the transaction's id where the source has one (PostgreSQL),
+                          else 0: what sl_cdc_snap_sees() tests; streamed transactions: the
+                          top-level transaction (0 for changes outside a stream block) */
+    uint32_t subxid;   /* CHANGE: the (sub)transaction that made it; STREAM_ABORT: the one
+                          rolled back */
 } sl_cdc_event_t;
 
 typedef struct sl_cdc_handler {
@@ -77,6 +91,9 @@ typedef struct sl_cdc_handler {
     uint64_t (*confirm)(void *ctx, uint64_t server_end);
     /* True when the stream should end (checked at least every 100 ms). */
     bool (*stopping)(void *ctx);
+    /* The handler takes the STREAM_* events: a source that can stream transactions while
+     * they are in progress (PostgreSQL 14+) does so. */
+    bool streaming;
 } sl_cdc_handler_t;
 
 /* Who opens a connection, and what its target's checkpoints say about it. */

@@ -11,6 +11,10 @@ extern const struct sl_target_ops sl_pg_target_ops;
 extern const struct sl_target_ops sl_mysql_target_ops;
 extern const struct sl_target_ops sl_file_target_ops;
 
+/* The fence of the connections this process opens (sl_target_fence_default): set once
+ * at start, before any thread opens a target. */
+static int64_t fence_default;
+
 const struct sl_target_ops *sl_target_lookup(const char *scheme)
 {
     if (!strcmp(scheme, "postgres") || !strcmp(scheme, "postgresql"))
@@ -36,7 +40,36 @@ int sl_target_open(const char *url, sl_target_t **out, sl_err_t *err)
     }
     int rc = ops->connect(u, out, err);
     sl_url_free(u);
+    if (rc == 0)
+        (*out)->fence = fence_default;
     return rc;
+}
+
+void sl_target_fence_default(int64_t epoch) { fence_default = epoch; }
+
+int sl_target_fence_raise(sl_target_t *tgt, const char *stream, sl_err_t *err)
+{
+    if (tgt->fence <= 0)
+        return 0;
+    sl_ckpt_t ck = {.epoch = tgt->fence};
+    if (tgt->ops->ckpt_put(tgt, stream, SL_CKPT_FENCE, &ck, err) == 0)
+        return 0;
+    if (err->code != SL_E_NOT_FOUND)
+        return -1;
+    sl_err_clear(err); /* no checkpoint table: nothing written yet that a fence guards */
+    return 0;
+}
+
+int sl_target_fenced(sl_err_t *err, const char *stream, const char *key, int64_t mine, int64_t theirs)
+{
+    sl_err_set(err, SL_E_CONFLICT, "checkpoint \"%s\" of stream \"%s\" refused: fenced by lease epoch %lld",
+               key, stream, (long long)theirs);
+    sl_err_detail(err, "this process writes under lease epoch %lld; another server took the stream over",
+                  (long long)mine);
+    sl_err_hint(err, "nothing to do: the server that holds the lease now runs the stream");
+    err->fatal = true;
+    err->retriable = false;
+    return -1;
 }
 
 void sl_ckpt_clear(sl_ckpt_t *ck)

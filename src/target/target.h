@@ -11,6 +11,13 @@
  * Checkpoints (docs/design.md "Exactly once") live in a table `_sluice_checkpoint`
  * (stream, key, epoch, seq, position, done, updated_at) beside the data, so that a
  * batch and its checkpoint commit in one transaction.
+ *
+ * Fencing (docs/cluster.md "Fencing"): a connection whose `fence` is set (the epoch of
+ * the lease under which its process runs the stream) writes every checkpoint only
+ * while the stream's fence checkpoint (key "fence", its epoch the newest lease's) is
+ * not newer, checked in the same transaction under a shared lock on the fence row; a
+ * ckpt_put of the key "fence" itself raises the fence (never lowers it) under an
+ * exclusive lock, so it waits for the transactions in flight under the old fence.
  */
 #ifndef SL_TARGET_TARGET_H
 #define SL_TARGET_TARGET_H
@@ -186,7 +193,23 @@ struct sl_target_ops {
 
 struct sl_target {
     const struct sl_target_ops *ops;
+    int64_t fence; /* the lease epoch checkpoints are written under; 0: no fencing */
 };
+
+#define SL_CKPT_FENCE "fence" /* the checkpoint key of a stream's fence */
+
+/* The fence every target connection this process opens gets (sl_target_open); 0 (the
+ * default): none. `sluice run --fence-epoch N` sets it. */
+void sl_target_fence_default(int64_t epoch);
+/* Raises stream's fence on tgt to tgt->fence (autocommit): from then on the target
+ * refuses the checkpoint writes of every connection with an older epoch, and those in
+ * flight have ended. 0 also when tgt->fence is 0 or the target holds no checkpoint
+ * table yet (nothing was written that a new owner reads); SL_E_CONFLICT (fatal) when a
+ * newer fence is there: another process owns the stream now. */
+int sl_target_fence_raise(sl_target_t *tgt, const char *stream, sl_err_t *err);
+/* For implementations: the error of a checkpoint write that the fence refuses (mine:
+ * the connection's epoch, theirs: the fence's). Returns -1. */
+int sl_target_fenced(sl_err_t *err, const char *stream, const char *key, int64_t mine, int64_t theirs);
 
 const struct sl_target_ops *sl_target_lookup(const char *scheme);
 int sl_target_open(const char *url, sl_target_t **out, sl_err_t *err);

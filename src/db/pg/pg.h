@@ -39,6 +39,9 @@ typedef struct sl_pg {
  * zeroed and err says why: SL_E_CONNECT (retriable unless the credentials are
  * wrong) or SL_E_NOT_FOUND for a missing database. */
 int sl_pg_connect(const sl_url_t *url, sl_pg_t *pg, sl_err_t *err);
+/* The application_name of every connection this process opens from now on (default
+ * "sluice"; a worker names itself, docs/cluster.md). Set once at start. */
+void sl_pg_application_name(const char *name);
 void sl_pg_disconnect(sl_pg_t *pg);
 
 /* Fills err from a failed result (res may be NULL when libpq returned none) and

@@ -72,6 +72,10 @@ static void on_notice(void *arg, const char *msg)
     sl_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+static char app_name[64] = "sluice";
+
+void sl_pg_application_name(const char *name) { snprintf(app_name, sizeof app_name, "%s", name); }
+
 int sl_pg_connect(const sl_url_t *url, sl_pg_t *pg, sl_err_t *err)
 {
     memset(pg, 0, sizeof *pg);
@@ -88,7 +92,7 @@ int sl_pg_connect(const sl_url_t *url, sl_pg_t *pg, sl_err_t *err)
         {"host", url->host},          {"port", port},
         {"user", url->user},          {"password", url->password},
         {"dbname", dbname},           {"sslmode", sslmode},
-        {"application_name", "sluice"}, {"connect_timeout", "10"},
+        {"application_name", app_name}, {"connect_timeout", "10"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         if (kv[i][1] && kv[i][1][0]) {

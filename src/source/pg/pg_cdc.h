@@ -67,6 +67,8 @@ typedef struct sl_pg_cdc {
     uint64_t confirmed;  /* highest flush position sent (or the slot's at start) */
     uint64_t server_end; /* last keepalive walEnd */
     bool in_xact;
+    bool in_stream;      /* between Stream Start and Stream Stop (protocol 2) */
+    uint32_t stream_xid; /* the transaction of the current (or last) stream block */
     uint64_t xact_lsn;
     int64_t commit_us;
     uint32_t idx;

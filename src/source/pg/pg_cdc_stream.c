@@ -184,7 +184,8 @@ static int on_relation(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
                          .commit_us = c->commit_us,
                          .table = r->table,
                          .nrelcols = r->nnames,
-                         .relcols = (const char *const *)r->names};
+                         .relcols = (const char *const *)r->names,
+                         .xid = c->in_stream ? c->stream_xid : 0};
     int rc = c->h->on_event(c->h->ctx, &ev, err);
     if (rc)
         return rc;
@@ -291,22 +292,23 @@ static void ensure_vals(sl_pg_cdc_t *c, int n)
 }
 
 static int emit_change(sl_pg_cdc_t *c, sl_change_op_t op, int table, int ncols, const sl_value_t *row,
-                       const sl_value_t *old, sl_err_t *err)
+                       const sl_value_t *old, uint32_t subxid, sl_err_t *err)
 {
-    if (!c->in_xact)
+    if (!c->in_xact && !c->in_stream)
         return sl_err_set(err, SL_E_PROTOCOL, "a change outside a transaction in the replication "
                                               "stream");
-    sl_cdc_event_t ev = {.kind = SL_CDC_CHANGE,
-                         .xact_lsn = c->xact_lsn,
-                         .commit_us = c->commit_us,
-                         .table = table};
-    ev.change = (sl_change_t){.op = op,
-                              .table = (uint32_t)table,
-                              .pos = {c->xact_lsn, ++c->idx},
-                              .commit_us = c->commit_us,
-                              .ncols = ncols,
-                              .row = row,
-                              .old = old};
+    sl_cdc_event_t ev = {.kind = SL_CDC_CHANGE, .table = table};
+    ev.change = (sl_change_t){.op = op, .table = (uint32_t)table, .ncols = ncols, .row = row, .old = old};
+    if (c->in_stream) {
+        /* a streamed transaction: the engine numbers its changes at its commit */
+        ev.xid = c->stream_xid;
+        ev.subxid = subxid ? subxid : c->stream_xid;
+    } else {
+        ev.xact_lsn = c->xact_lsn;
+        ev.commit_us = c->commit_us;
+        ev.change.pos = (sl_pos_t){c->xact_lsn, ++c->idx};
+        ev.change.commit_us = c->commit_us;
+    }
     return c->h->on_event(c->h->ctx, &ev, err);
 }
 
@@ -335,7 +337,7 @@ static int on_row(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
             return -1;
         old = c->old;
     }
-    return emit_change(c, op, r->table, t->ncolumns, row, old, err);
+    return emit_change(c, op, r->table, t->ncolumns, row, old, m->xid, err);
 }
 
 static int on_truncate(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
@@ -349,7 +351,7 @@ static int on_truncate(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
         if (r->table < 0)
             continue;
         int rc = emit_change(c, SL_OP_TRUNCATE, r->table, c->tables[r->table]->ncolumns, NULL, NULL,
-                             err);
+                             m->xid, err);
         if (rc)
             return rc;
     }
@@ -359,9 +361,48 @@ static int on_truncate(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
 /* The stream has delivered every transaction before pos. */
 static int mark(sl_pg_cdc_t *c, uint64_t pos, sl_err_t *err)
 {
-    if (c->in_xact)
+    if (c->in_xact || c->in_stream)
         return 0;
     sl_cdc_event_t ev = {.kind = SL_CDC_MARK, .end_lsn = pos, .table = -1};
+    return c->h->on_event(c->h->ctx, &ev, err);
+}
+
+/* Protocol 2's stream messages: blocks of a transaction in progress, then its end. A
+ * block never nests, nor lies inside a BEGIN/COMMIT transaction. */
+static int on_stream(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
+{
+    sl_cdc_event_t ev = {.table = -1};
+    bool stop = m->kind == SL_PGO_STREAM_STOP, abort_ = m->kind == SL_PGO_STREAM_ABORT;
+    if (c->in_xact || (!abort_ && c->in_stream != stop))
+        return sl_err_set(err, SL_E_PROTOCOL, "an unexpected stream message '%c' in the replication stream%s",
+                          (char)m->kind, c->in_xact ? " (inside a transaction)" : "");
+    switch (m->kind) {
+    case SL_PGO_STREAM_START:
+        c->in_stream = true;
+        c->stream_xid = m->stream_start.xid;
+        ev.kind = SL_CDC_STREAM_START;
+        ev.xid = c->stream_xid;
+        break;
+    case SL_PGO_STREAM_STOP:
+        c->in_stream = false;
+        ev.kind = SL_CDC_STREAM_STOP;
+        ev.xid = c->stream_xid;
+        break;
+    case SL_PGO_STREAM_COMMIT:
+        ev.kind = SL_CDC_STREAM_COMMIT;
+        ev.xid = m->stream_commit.xid;
+        ev.xact_lsn = m->stream_commit.commit_lsn;
+        ev.end_lsn = m->stream_commit.end_lsn;
+        ev.commit_us = m->stream_commit.commit_us;
+        break;
+    default:
+        ev.kind = SL_CDC_STREAM_ABORT;
+        ev.xid = m->stream_abort.xid;
+        ev.subxid = m->stream_abort.subxid;
+        break;
+    }
+    if (!ev.xid)
+        return sl_err_set(err, SL_E_PROTOCOL, "a stream message '%c' without a transaction id", (char)m->kind);
     return c->h->on_event(c->h->ctx, &ev, err);
 }
 
@@ -369,10 +410,12 @@ static int mark(sl_pg_cdc_t *c, uint64_t pos, sl_err_t *err)
 static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
 {
     sl_pgo_msg_t *m = c->msg;
-    if (sl_pgo_decode(data, len, m, err))
+    if (sl_pgo_decode(data, len, c->in_stream, m, err))
         return -1;
     switch (m->kind) {
     case SL_PGO_BEGIN: {
+        if (c->in_stream)
+            return sl_err_set(err, SL_E_PROTOCOL, "a transaction began inside a stream block");
         c->in_xact = true;
         c->xact_lsn = m->begin.final_lsn;
         c->commit_us = m->begin.commit_us;
@@ -408,6 +451,11 @@ static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
         /* a logical message outside a transaction (sluice writes one after reading a
          * chunk, engine/cdc_copy.c) is decoded at its position: a position report */
         return m->message.flags & 1 ? 0 : mark(c, m->message.lsn, err);
+    case SL_PGO_STREAM_START:
+    case SL_PGO_STREAM_STOP:
+    case SL_PGO_STREAM_COMMIT:
+    case SL_PGO_STREAM_ABORT:
+        return on_stream(c, m, err);
     default:
         return 0; /* Origin, Type: nothing to apply */
     }
@@ -527,10 +575,13 @@ static int start_replication(sl_pg_cdc_t *c, uint64_t start, sl_err_t *err)
     sl_buf_t b;
     sl_buf_init(&b, 4096);
     /* The publication's name is [a-z0-9_] (sl_pg_cdc_name, checked when read from the
-     * recorded state), so it needs no escaping in the option's string literal. */
+     * recorded state), so it needs no escaping in the option's string literal. Protocol
+     * 2 streams transactions in progress (PostgreSQL 14+), when the engine takes them. */
+    bool streaming = c->version >= 140000 && c->h->streaming;
     int rc = sl_buf_adds(&b, "START_REPLICATION SLOT ", err) || sl_pg_add_ident(&b, c->slot, err) ||
-             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '1', publication_names '\"%s\"'%s)",
-                           at, c->pub, c->version >= 140000 ? ", messages 'true'" : "");
+             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '%d', publication_names '\"%s\"'%s%s)", at,
+                           streaming ? 2 : 1, c->pub, c->version >= 140000 ? ", messages 'true'" : "",
+                           streaming ? ", streaming 'on'" : "");
     PGresult *res = rc ? NULL : PQexec(c->pg.conn, b.data);
     sl_buf_free(&b);
     if (rc)
@@ -543,7 +594,8 @@ static int start_replication(sl_pg_cdc_t *c, uint64_t start, sl_err_t *err)
         return stream_fail(c, res, err);
     }
     PQclear(res);
-    sl_debug("streaming changes from replication slot \"%s\" at %s", c->slot, at);
+    sl_debug("streaming changes from replication slot \"%s\" at %s (pgoutput protocol %d%s)", c->slot, at,
+             streaming ? 2 : 1, streaming ? ", transactions in progress too" : "");
     return 0;
 }
 
@@ -666,6 +718,8 @@ int sl_pg_cdc_stream(sl_cdc_t *base, uint64_t start, sl_table_t **tables, int n,
     c->confirmed = st.confirmed; /* never send less than the slot already has */
     c->server_end = 0;
     c->in_xact = false;
+    c->in_stream = false;
+    c->stream_xid = 0;
     c->xact_lsn = 0;
     c->commit_us = 0;
     if (start < st.confirmed)

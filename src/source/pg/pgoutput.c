@@ -1,5 +1,5 @@
 /*
- * pgoutput.c: decoding pgoutput protocol version 1 messages (see pgoutput.h).
+ * pgoutput.c: decoding pgoutput protocol version 1 and 2 messages (see pgoutput.h).
  *
  * A cursor walks the input; every read checks the bytes that remain first, so a
  * short or lying message fails with SL_E_PROTOCOL instead of reading past the end.
@@ -216,15 +216,57 @@ static int message(rd_t *r, sl_pgo_msg_t *m)
     return 0;
 }
 
-int sl_pgo_decode(const void *data, size_t len, sl_pgo_msg_t *m, sl_err_t *err)
+static int stream_msg(rd_t *r, sl_pgo_msg_t *m)
+{
+    uint8_t first;
+    switch (m->kind) {
+    case SL_PGO_STREAM_START:
+        if (u32(r, &m->stream_start.xid) || u8(r, &first))
+            return -1;
+        m->stream_start.first = first == 1;
+        return 0;
+    case SL_PGO_STREAM_COMMIT:
+        return u32(r, &m->stream_commit.xid) || u8(r, &m->stream_commit.flags) ||
+                       u64(r, &m->stream_commit.commit_lsn) || u64(r, &m->stream_commit.end_lsn) ||
+                       ts(r, &m->stream_commit.commit_us)
+                   ? -1
+                   : 0;
+    case SL_PGO_STREAM_ABORT:
+        return u32(r, &m->stream_abort.xid) || u32(r, &m->stream_abort.subxid) ? -1 : 0;
+    default: /* Stream Stop: the kind byte alone */
+        return 0;
+    }
+}
+
+/* The messages that carry the xid of their (sub)transaction inside a stream block. */
+static bool has_xid(uint8_t kind)
+{
+    switch (kind) {
+    case SL_PGO_RELATION:
+    case SL_PGO_TYPE:
+    case SL_PGO_INSERT:
+    case SL_PGO_UPDATE:
+    case SL_PGO_DELETE:
+    case SL_PGO_TRUNCATE:
+    case SL_PGO_MESSAGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int sl_pgo_decode(const void *data, size_t len, bool in_stream, sl_pgo_msg_t *m, sl_err_t *err)
 {
     rd_t r = {.p = data, .len = len, .err = err};
     uint8_t kind;
     m->nold = m->nnew = 0;
+    m->xid = 0;
     if (!data || u8(&r, &kind))
         return sl_err_set(err, SL_E_PROTOCOL, "empty pgoutput message");
     r.what = (char)kind;
     m->kind = (sl_pgo_kind_t)kind;
+    if (in_stream && has_xid(kind) && u32(&r, &m->xid))
+        return -1;
     int rc;
     switch (kind) {
     case SL_PGO_BEGIN:
@@ -254,6 +296,12 @@ int sl_pgo_decode(const void *data, size_t len, sl_pgo_msg_t *m, sl_err_t *err)
         break;
     case SL_PGO_MESSAGE:
         rc = message(&r, m);
+        break;
+    case SL_PGO_STREAM_START:
+    case SL_PGO_STREAM_STOP:
+    case SL_PGO_STREAM_COMMIT:
+    case SL_PGO_STREAM_ABORT:
+        rc = stream_msg(&r, m);
         break;
     default:
         return bad(&r, "unknown message kind");

@@ -1,7 +1,15 @@
 /*
  * pgoutput.h: a pure decoder of PostgreSQL's pgoutput logical replication messages,
- * protocol version 1 (PostgreSQL docs, "Logical Replication Message Formats"; the
- * server's side is src/backend/replication/logical/proto.c).
+ * protocol versions 1 and 2 (PostgreSQL docs, "Logical Replication Message Formats";
+ * the server's side is src/backend/replication/logical/proto.c).
+ *
+ * Protocol 2 adds the streaming of in-progress transactions (PostgreSQL 14+, option
+ * streaming 'on'): a transaction larger than the server's logical_decoding_work_mem is
+ * sent in blocks, Stream Start (its xid) ... Stream Stop, before it ends, interleaved with
+ * other transactions, and ends with Stream Commit or Stream Abort (the whole transaction,
+ * or one subtransaction: subxid). Inside a block, Relation, Type, Insert, Update, Delete,
+ * Truncate and Message carry the xid of the (sub)transaction that made them right after
+ * their kind byte: the caller says whether a message lies inside a block (in_stream).
  *
  * One call decodes one message (the payload of one XLogData) into a sl_pgo_msg_t.
  * Strings and values point into the input, which must outlive the message; nothing
@@ -37,6 +45,10 @@ typedef enum sl_pgo_kind {
     SL_PGO_DELETE = 'D',
     SL_PGO_TRUNCATE = 'T',
     SL_PGO_MESSAGE = 'M',
+    SL_PGO_STREAM_START = 'S',
+    SL_PGO_STREAM_STOP = 'E',
+    SL_PGO_STREAM_COMMIT = 'c',
+    SL_PGO_STREAM_ABORT = 'A',
 } sl_pgo_kind_t;
 
 /* One column of a TupleData. */
@@ -99,16 +111,35 @@ typedef struct sl_pgo_msg {
             const char *content;
             uint32_t len;
         } message;
+        struct {
+            uint32_t xid;
+            bool first; /* the transaction's first block */
+        } stream_start;
+        struct {
+            uint32_t xid;
+            uint8_t flags;
+            uint64_t commit_lsn;
+            uint64_t end_lsn;
+            int64_t commit_us;
+        } stream_commit;
+        struct {
+            uint32_t xid;    /* the top-level transaction */
+            uint32_t subxid; /* equal to xid: the whole transaction aborted */
+        } stream_abort;
     };
+    /* R, Y, I, U, D, T, M inside a stream block: the xid of the (sub)transaction that
+     * made the change; 0 outside a block */
+    uint32_t xid;
     int nold, nnew;
     sl_pgo_relcol_t relcols[SL_PGO_MAX_COLS];
     sl_pgo_datum_t oldt[SL_PGO_MAX_COLS];
     sl_pgo_datum_t newt[SL_PGO_MAX_COLS];
 } sl_pgo_msg_t;
 
-/* Decodes one pgoutput message data[0..len) into *m. Returns 0, or -1 with
+/* Decodes one pgoutput message data[0..len) into *m; in_stream: the message lies
+ * between Stream Start and Stream Stop (its xid field is read). Returns 0, or -1 with
  * SL_E_PROTOCOL (unknown kind, truncated, trailing bytes, counts out of bounds). */
-int sl_pgo_decode(const void *data, size_t len, sl_pgo_msg_t *m, sl_err_t *err);
+int sl_pgo_decode(const void *data, size_t len, bool in_stream, sl_pgo_msg_t *m, sl_err_t *err);
 
 /* The i-th relation OID of a Truncate message (0 <= i < m->truncate.nrels). */
 uint32_t sl_pgo_truncate_relid(const sl_pgo_msg_t *m, int i);

@@ -11,7 +11,13 @@
  *                      made it are deleted), so no data file is ever outside a
  *                      checkpoint and no checkpoint promises a missing file;
  *   manifest.json      every file, its rows, schema and positions, derived from the
- *                      checkpoints (rewritten after every stored file).
+ *                      checkpoints (rewritten after every stored file);
+ *   ckpt/fence.json    the stream's fence (target.h): the newest lease epoch. A connection
+ *                      with a fence reads it before each intent and checkpoint it stores
+ *                      and refuses to store under an older epoch; every checkpoint object
+ *                      records the epoch it was written under ("fence"). A store has no
+ *                      compare-and-set, so a write that passed the check just before a
+ *                      raise may still land (docs/cluster.md "Fencing" says so).
  *
  * Thread: functions run on the calling connection's thread; the manifest cache and
  * the set of intents in progress are process-wide, under one mutex (several writer
@@ -357,11 +363,32 @@ void sl_file_manifest_forget(ftgt_t *ft)
     free(id);
 }
 
+/* The fence (target.h) before a write of ckey's checkpoint object obj: a raise (ckey
+ * "fence") must not lower it, any other write needs the connection's epoch not older;
+ * obj records the epoch it is written under. */
+static int fence_check(ftgt_t *ft, const char *ckey, json_t *obj, sl_err_t *err)
+{
+    bool raise = !strcmp(ckey, SL_CKPT_FENCE);
+    int64_t mine = raise ? (int64_t)json_integer_value(json_object_get(obj, "epoch")) : ft->base.fence;
+    if (mine <= 0)
+        return 0;
+    if (!raise)
+        json_object_set_new(obj, "fence", json_integer(mine));
+    char key[600];
+    json_t *f = NULL;
+    sl_file_state_key(ft->stream, "ckpt", SL_CKPT_FENCE, key, sizeof key);
+    if (get_json(ft, key, &f, err))
+        return -1;
+    int64_t theirs = f ? (int64_t)json_integer_value(json_object_get(f, "epoch")) : 0;
+    json_decref(f);
+    return theirs > mine ? sl_target_fenced(err, ft->stream, ckey, mine, theirs) : 0;
+}
+
 int sl_file_ckpt_store(ftgt_t *ft, const char *ckey, json_t *obj, sl_err_t *err)
 {
     char key[600];
     sl_file_state_key(ft->stream, "ckpt", ckey, key, sizeof key);
-    if (put_json(ft, key, obj, err))
+    if (fence_check(ft, ckey, obj, err) || put_json(ft, key, obj, err))
         return -1;
     if (json_array_size(json_object_get(obj, "files")) > 0 || !strcmp(ckey, "complete"))
         return manifest_update(ft, ckey, obj, err);
@@ -495,7 +522,7 @@ int sl_file_commit_files(ftgt_t *ft, const char *ckey, json_t *ckobj, json_t *fi
     json_t *in = json_pack("{s:O,s:o,s:O}", "ckpt", ckobj, "new", keys, "drop", drop);
     int rc = -1;
     live_set(ft, ikey, true);
-    if (put_json(ft, ikey, in, err))
+    if (fence_check(ft, ckey, ckobj, err) || put_json(ft, ikey, in, err))
         goto out;
     crash_point("after_intent");
     json_array_foreach(files_new, i, f)
@@ -509,7 +536,7 @@ int sl_file_commit_files(ftgt_t *ft, const char *ckey, json_t *ckobj, json_t *fi
     crash_point("after_data");
     char key[600];
     sl_file_state_key(ft->stream, "ckpt", ckey, key, sizeof key);
-    if (put_json(ft, key, ckobj, err))
+    if (fence_check(ft, ckey, ckobj, err) || put_json(ft, key, ckobj, err))
         goto out;
     crash_point("after_ckpt");
     json_array_foreach(drop, i, f)

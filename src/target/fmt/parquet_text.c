@@ -47,6 +47,87 @@ static int add_i64(sl_buf_t *b, int64_t v, sl_err_t *err)
 
 /* --- floats ---------------------------------------------------------------------------- */
 
+/* Writes v in decimal at p (no terminator); returns the number of chars. */
+static int put_int(char *p, int v)
+{
+    char tmp[12];
+    int n = 0, o = 0;
+    unsigned u = v < 0 ? -(unsigned)v : (unsigned)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        p[o++] = '-';
+    while (n)
+        p[o++] = tmp[--n];
+    return o;
+}
+
+/* Fast, exact-or-refuse decimal work for doubles of 1e-5 <= |v| < 1e15 (the plain-notation
+ * range), where x86's 64-bit long double mantissa allows it: 10^n is exact in long double
+ * for n <= 27, so scaling by it is one rounding (relative error 2^-64), far below what a
+ * 17-digit rounding or a double's rounding can see, except near a tie or a midpoint: there
+ * these return false and the caller asks printf / strtod, which are exact but slow (they
+ * were most of the reader's CPU on float columns). */
+#if LDBL_MANT_DIG == 64
+static long double pow10l_exact(int n)
+{
+    long double p = 1;
+    for (int i = 0; i < n; i++)
+        p *= 10;
+    return p;
+}
+
+/* The correctly rounded 17 significant digits of |v| and the decimal exponent of the
+ * first, as printf's "%.16e" gives them. */
+static bool digits17(double v, char all[17], int *exp0)
+{
+    long double a = fabsl((long double)v);
+    if (!(a >= 1e-5L && a < 1e15L))
+        return false;
+    long double lo = 1e16L, hi = 1e17L, s = 0;
+    int n = 2;
+    for (; n <= 21; n++) { /* the scale that puts 17 digits before the point */
+        s = a * pow10l_exact(n);
+        if (s >= lo)
+            break;
+    }
+    if (n > 21 || s >= hi || s < lo * (1 + 0x1p-58L) || s > hi * (1 - 0x1p-58L))
+        return false;
+    long double fl = floorl(s), fr = s - fl;
+    if (fabsl(fr - 0.5L) < 0x1p-5L)
+        return false; /* too near a tie to know the rounding */
+    uint64_t d = (uint64_t)fl + (fr > 0.5L);
+    if (d >= 100000000000000000ULL)
+        return false;
+    for (int i = 16; i >= 0; i--, d /= 10)
+        all[i] = (char)('0' + d % 10);
+    *exp0 = 16 - n;
+    return true;
+}
+
+/* Whether the k digits c (first digit at 10^ce, sign apart) read back as |v| exactly;
+ * -1 when too near a midpoint between two doubles to tell. */
+static int reads_back(const char *c, int k, int ce, double v)
+{
+    int q = k - 1 - ce;
+    if (q < 0 || q > 27)
+        return -1;
+    uint64_t d = 0;
+    for (int i = 0; i < k; i++)
+        d = d * 10 + (uint64_t)(c[i] - '0');
+    long double x = (long double)d / pow10l_exact(q);
+    double r = (double)x;
+    long double below = ((long double)r + nextafter(r, 0)) / 2;
+    long double above = ((long double)r + nextafter(r, INFINITY)) / 2;
+    long double tol = x * 0x1p-61L;
+    if (fabsl(x - below) <= tol || fabsl(x - above) <= tol)
+        return -1;
+    return r == fabs(v);
+}
+#endif
+
 static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
 {
     if (isnan(v))
@@ -55,6 +136,10 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
         return sl_buf_adds(b, v > 0 ? "Infinity" : "-Infinity", err);
     if (v == 0)
         return sl_buf_adds(b, signbit(v) ? "-0" : "0", err);
+    /* A whole number below the exponent threshold has at most FLT_DIG / DBL_DIG digits, so
+     * its shortest text is its integer text: no printf, no strtod. */
+    if (fabs(v) < (single ? 1e6 : 1e15) && v == (double)(int64_t)v)
+        return add_i64(b, (int64_t)v, err);
     /* FLT_DIG / DBL_DIG digits always read back when a representation that short exists
      * (not so for subnormals, which have fewer significant bits: try from one digit);
      * past that, the correctly rounded 16/17 (8/9) digits are the closest ones. The most
@@ -62,16 +147,22 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
      * only on an exact tie, where rounding twice could differ), each tried with strtod. */
     bool sub = single ? fabs(v) < FLT_MIN : fabs(v) < DBL_MIN;
     int most = single ? 9 : 17;
-    char e[40], all[24];
-    snprintf(e, sizeof e, "%.*e", most - 1, v);
-    const char *p = e;
-    bool neg = *p == '-';
-    p += neg;
-    int na = 0;
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.')
-            all[na++] = *p;
-    int exp0 = atoi(p + 1);
+    char all[24];
+    bool neg = signbit(v);
+    int na = 0, exp0 = 0;
+#if LDBL_MANT_DIG == 64
+    if (!single && !sub && digits17(v, all, &exp0))
+        na = 17;
+#endif
+    if (!na) {
+        char e[40];
+        snprintf(e, sizeof e, "%.*e", most - 1, v);
+        const char *p = e + neg;
+        for (; *p && *p != 'e'; p++)
+            if (*p != '.')
+                all[na++] = *p;
+        exp0 = atoi(p + 1);
+    }
     char digits[24];
     int nd = most, exp = exp0;
     memcpy(digits, all, (size_t)most);
@@ -103,10 +194,27 @@ static int add_float(sl_buf_t *b, double v, bool single, sl_err_t *err)
                 ce++;
             }
         }
-        char t[48];
-        snprintf(t, sizeof t, "%s%c.%.*se%d", neg ? "-" : "", c[0], k - 1, c + 1, ce);
-        double back = strtod(t, NULL);
-        if (single ? (float)back == (float)v : back == v) {
+        int ok = -1;
+#if LDBL_MANT_DIG == 64
+        if (!single)
+            ok = reads_back(c, k, ce, v);
+#endif
+        if (ok < 0) {
+            char t[48]; /* "-d.ddde-ddd" by hand: a printf here cost as much as the strtod */
+            int tn = 0;
+            if (neg)
+                t[tn++] = '-';
+            t[tn++] = c[0];
+            t[tn++] = '.';
+            memcpy(t + tn, c + 1, (size_t)k - 1);
+            tn += k - 1;
+            t[tn++] = 'e';
+            tn += put_int(t + tn, ce);
+            t[tn] = '\0';
+            double back = strtod(t, NULL);
+            ok = single ? (float)back == (float)v : back == v;
+        }
+        if (ok) {
             memcpy(digits, c, (size_t)k);
             nd = k;
             exp = ce;

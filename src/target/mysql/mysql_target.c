@@ -223,12 +223,46 @@ out:
     return rc;
 }
 
+/* The epoch of stream's fence into *epoch (0: none), read under a shared lock (which a
+ * raise waits for) when share. */
+static int fence_epoch(sl_mysql_tgt_t *tgt, const char *stream, bool share, int64_t *epoch, sl_err_t *err)
+{
+    sl_buf_t b;
+    sl_buf_init(&b, SQL_MAX);
+    MYSQL_RES *res = NULL;
+    int rc = -1;
+    *epoch = 0;
+    if (sl_buf_adds(&b, "SELECT epoch FROM " CKPT, err) || add_ckpt_where(&b, stream, SL_CKPT_FENCE, err) ||
+        sl_buf_adds(&b, share ? " LOCK IN SHARE MODE" : "", err) || sl_mysql_query(&tgt->my, b.data, &res, err))
+        goto out;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0])
+        *epoch = strtoll(row[0], NULL, 10);
+    rc = 0;
+out:
+    if (res)
+        mysql_free_result(res);
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* A fenced write (target.h): the fence is read under a shared lock first; a raise (key
+ * "fence") never lowers it, and its upsert's exclusive lock waits for the writes in
+ * flight under the old one. */
 static int my_ckpt_put(sl_target_t *base, const char *stream, const char *key,
                        const sl_ckpt_t *ck, sl_err_t *err)
 {
     sl_mysql_tgt_t *tgt = (sl_mysql_tgt_t *)base;
     if (sl_mysql_apply_flush(tgt, err))
         return -1;
+    bool raise = !strcmp(key, SL_CKPT_FENCE);
+    int64_t theirs = 0;
+    if (!raise && base->fence > 0) {
+        if (fence_epoch(tgt, stream, true, &theirs, err))
+            return -1;
+        if (theirs > base->fence)
+            return sl_target_fenced(err, stream, key, base->fence, theirs);
+    }
     sl_buf_t b;
     sl_buf_init(&b, tgt->my.max_packet);
     int built =
@@ -239,16 +273,21 @@ static int my_ckpt_put(sl_target_t *base, const char *stream, const char *key,
         sl_buf_printf(&b, err, ", %lld, %lld, ", (long long)ck->epoch, (long long)ck->seq) ||
         (ck->position ? sl_mysql_add_string(&b, ck->position, strlen(ck->position), err)
                       : sl_buf_adds(&b, "NULL", err)) ||
-        sl_buf_printf(&b, err,
-                      ", %d) ON DUPLICATE KEY UPDATE epoch = VALUES(epoch), seq = VALUES(seq), "
-                      "position = VALUES(position), done = VALUES(done), "
-                      "updated_at = current_timestamp(6)",
-                      ck->done ? 1 : 0);
+        sl_buf_printf(&b, err, ", %d) ON DUPLICATE KEY UPDATE ", ck->done ? 1 : 0) ||
+        sl_buf_adds(&b,
+                    raise ? "epoch = GREATEST(epoch, VALUES(epoch)), updated_at = current_timestamp(6)"
+                          : "epoch = VALUES(epoch), seq = VALUES(seq), position = VALUES(position), "
+                            "done = VALUES(done), updated_at = current_timestamp(6)",
+                    err);
     if (exec_buf(tgt, &b, built, err)) {
         sl_err_prefix(err, "checkpoint \"%s\": ", key);
         return -1;
     }
-    return 0;
+    if (!raise)
+        return 0;
+    if (fence_epoch(tgt, stream, false, &theirs, err))
+        return -1;
+    return theirs > ck->epoch ? sl_target_fenced(err, stream, key, ck->epoch, theirs) : 0;
 }
 
 /* Whether the checkpoint table exists. A target no load has written to yet has none,

@@ -17,7 +17,11 @@
  *   WITH x AS (DELETE FROM t AS t USING ROWS FROM (...) AS v(a1) WHERE t.k = v.a1::K
  *              RETURNING t.k)
  *   SELECT w.ord FROM ROWS FROM (...) WITH ORDINALITY AS w(a1, ord)
- *     WHERE NOT EXISTS (SELECT FROM x WHERE x.k = w.a1::K) ORDER BY w.ord LIMIT 1
+ *     WHERE (w.a1::K) NOT IN (SELECT x.k FROM x) ORDER BY w.ord LIMIT 1
+ *
+ * (NOT IN, not NOT EXISTS: PostgreSQL plans the NOT EXISTS over the CTE as a nested loop,
+ * quadratic in the group: 24 s for 10,000 deletes, where NOT IN hashes the CTE once. Keys
+ * are never NULL, so NOT IN means the same.)
  *
  * The keys of a group are distinct (the plan sees to it), so an UPDATE that updates
  * fewer rows than it carries, or a DELETE whose tail returns an ordinal, missed a row:
@@ -140,6 +144,24 @@ static int add_rows_from(sl_buf_t *s, int first, int n, bool ordinality, const c
 }
 
 /* Appends "left.k1 = right.a1::K1 AND ..." over the key columns (parameters 1..npk). */
+/* "(w.a1::K1, ...) NOT IN (SELECT x.k1, ... FROM x)": the keys of w that x lacks. */
+static int add_key_not_in(sl_buf_t *s, const sl_table_t *t, const sl_pg_tinfo_t *in, sl_err_t *err)
+{
+    int npk = sl_table_pk_count(t);
+    if (sl_buf_adds(s, "(", err))
+        return -1;
+    for (int k = 0; k < npk; k++)
+        if (sl_buf_printf(s, err, "%sw.a%d::%s", k ? ", " : "", k + 1, type_of(in, &t->columns[sl_table_pk_col(t, k)])))
+            return -1;
+    if (sl_buf_adds(s, ") NOT IN (SELECT ", err))
+        return -1;
+    for (int k = 0; k < npk; k++)
+        if ((k && sl_buf_adds(s, ", ", err)) || sl_buf_adds(s, "x.", err) ||
+            sl_pg_add_ident(s, t->columns[sl_table_pk_col(t, k)].name, err))
+            return -1;
+    return sl_buf_adds(s, " FROM x)", err);
+}
+
 static int add_key_match(sl_buf_t *s, const sl_table_t *t, const sl_pg_tinfo_t *in,
                          const char *left, const char *right, sl_err_t *err)
 {
@@ -202,9 +224,8 @@ static int build(sl_pg_target_t *g, const sl_table_t *t, const sl_pg_tinfo_t *in
                 return -1;
         return sl_buf_adds(s, ") SELECT w.ord FROM ", err) ||
                        add_rows_from(s, 1, npk, true, "w", err) ||
-                       sl_buf_adds(s, " WHERE NOT EXISTS (SELECT FROM x WHERE ", err) ||
-                       add_key_match(s, t, in, "x", "w", err) ||
-                       sl_buf_adds(s, ") ORDER BY w.ord LIMIT 1", err)
+                       sl_buf_adds(s, " WHERE ", err) || add_key_not_in(s, t, in, err) ||
+                       sl_buf_adds(s, " ORDER BY w.ord LIMIT 1", err)
                    ? -1
                    : 0;
     }

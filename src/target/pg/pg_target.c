@@ -146,9 +146,15 @@ fail:
     return -1;
 }
 
+/* A fenced connection's transaction (target.h) that stays idle 60 s is ended by the
+ * server: a process paused mid-transaction (SIGSTOP, a frozen VM) would otherwise hold its
+ * share lock on the fence row, and the row locks of its batch, until it woke, and the new
+ * owner's fence raise would wait for it that long. Its rows could not commit anyway. */
 static int pg_begin(sl_target_t *tgt, sl_err_t *err)
 {
-    return sl_pg_exec(&((sl_pg_target_t *)tgt)->pg, "BEGIN", err, "could not start a transaction");
+    return sl_pg_exec(&((sl_pg_target_t *)tgt)->pg,
+                      tgt->fence > 0 ? "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '60s'" : "BEGIN",
+                      err, "could not start a transaction");
 }
 
 static int pg_commit(sl_target_t *tgt, sl_err_t *err)
@@ -210,27 +216,56 @@ static int pg_ckpt_get(sl_target_t *tgt, const char *stream, const char *key, sl
     return 0;
 }
 
+/* The upsert of a checkpoint; "%s" is the table. */
+#define CKPT_UPSERT_TAIL                                                                             \
+    " ON CONFLICT (stream, key) DO UPDATE SET epoch = EXCLUDED.epoch,"                              \
+    " seq = EXCLUDED.seq, position = EXCLUDED.position,"                                            \
+    " done = EXCLUDED.done, updated_at = now()"
+
+/* A fenced write (target.h): the stream's fence row, when there is one, is read under a
+ * shared lock (which a raise waits for) and must not be newer than the connection's
+ * epoch ($7); no row comes back when it is. A raise (key "fence") never lowers the fence
+ * and returns no row when a newer one is there. */
 static int pg_ckpt_put(sl_target_t *tgt, const char *stream, const char *key, const sl_ckpt_t *ck,
                        sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_target_t *)tgt)->pg;
     if (sl_pg_pipeline_flush((sl_pg_target_t *)tgt, err))
         return -1;
-    char epoch[32], seq[32];
+    char epoch[32], seq[32], fence[32];
     snprintf(epoch, sizeof epoch, "%lld", (long long)ck->epoch);
     snprintf(seq, sizeof seq, "%lld", (long long)ck->seq);
-    const char *p[] = {stream, key, epoch, seq, ck->position, ck->done ? "t" : "f"};
-    PGresult *r = ckpt_query(pg,
-                             "INSERT INTO %s (stream, key, epoch, seq, position, done, updated_at)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, now())"
-                             " ON CONFLICT (stream, key) DO UPDATE SET epoch = EXCLUDED.epoch,"
-                             " seq = EXCLUDED.seq, position = EXCLUDED.position,"
-                             " done = EXCLUDED.done, updated_at = now()",
-                             6, p, err, "could not save a checkpoint");
+    snprintf(fence, sizeof fence, "%lld", (long long)tgt->fence);
+    const char *p[] = {stream, key, epoch, seq, ck->position, ck->done ? "t" : "f", fence};
+    bool raise = !strcmp(key, SL_CKPT_FENCE), fenced = raise || tgt->fence > 0;
+    const char *sql =
+        raise ? "INSERT INTO %s AS c (stream, key, epoch, seq, position, done, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, now())"
+                " ON CONFLICT (stream, key) DO UPDATE SET epoch = EXCLUDED.epoch, updated_at = now()"
+                " WHERE c.epoch <= EXCLUDED.epoch RETURNING c.epoch"
+        : fenced ? "WITH f AS (SELECT epoch FROM %1$s WHERE stream = $1 AND key = '" SL_CKPT_FENCE "' FOR SHARE)"
+                   " INSERT INTO %1$s (stream, key, epoch, seq, position, done, updated_at)"
+                   " SELECT $1, $2, $3::bigint, $4::bigint, $5, $6::boolean, now()"
+                   " WHERE NOT EXISTS (SELECT 1 FROM f WHERE f.epoch > $7::bigint)" CKPT_UPSERT_TAIL
+                   " RETURNING 1"
+                 : "INSERT INTO %s (stream, key, epoch, seq, position, done, updated_at)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, now())" CKPT_UPSERT_TAIL;
+    PGresult *r = ckpt_query(pg, sql, fenced && !raise ? 7 : 6, p, err, "could not save a checkpoint");
     if (!r)
         return -1;
+    bool refused = fenced && PQntuples(r) == 0;
     PQclear(r);
-    return 0;
+    if (!refused)
+        return 0;
+    /* the fence that refused it, for the message */
+    const char *q[] = {stream};
+    int64_t theirs = 0;
+    r = ckpt_query(pg, "SELECT epoch FROM %s WHERE stream = $1 AND key = '" SL_CKPT_FENCE "'", 1, q, err,
+                   "could not read the fence");
+    if (r && PQntuples(r) == 1)
+        theirs = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return sl_target_fenced(err, stream, key, raise ? ck->epoch : tgt->fence, theirs);
 }
 
 /* Whether the checkpoint table exists. A target no load has written to yet has none,

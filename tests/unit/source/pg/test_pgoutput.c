@@ -1,7 +1,8 @@
 /*
  * test_pgoutput.c: unit tests of the pgoutput decoder (src/source/pg/pgoutput.c):
- * each message kind built byte by byte as proto.c writes it, every truncation of a
- * valid message, and the bounds on counts that come from the network.
+ * each message kind built byte by byte as proto.c writes it (protocol 1, and protocol
+ * 2's stream messages and the xid that changes carry inside a stream block), every
+ * truncation of a valid message, and the bounds on counts that come from the network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,28 +41,33 @@ static void ptext(mb_t *m, const char *s)
 }
 
 /* Decodes a heap copy of the exact size, so that ASan catches any read past the
- * end; the copy lives until the next call, as msg points into it. */
-static int decode(const mb_t *m, sl_err_t *err)
+ * end; the copy lives until the next call, as msg points into it. in_stream: inside a
+ * stream block. */
+static int decode_in(const mb_t *m, bool in_stream, sl_err_t *err)
 {
     static unsigned char *copy;
     free(copy);
     copy = malloc(m->n ? m->n : 1);
     memcpy(copy, m->b, m->n);
-    return sl_pgo_decode(copy, m->n, &msg, err);
+    return sl_pgo_decode(copy, m->n, in_stream, &msg, err);
 }
 
+static int decode(const mb_t *m, sl_err_t *err) { return decode_in(m, false, err); }
+
 /* Every strict prefix of a valid message must fail cleanly. */
-static void assert_truncations_fail(const mb_t *m)
+static void assert_truncations_fail_in(const mb_t *m, bool in_stream)
 {
     for (size_t cut = 0; cut < m->n; cut++) {
         unsigned char *copy = malloc(cut ? cut : 1);
         memcpy(copy, m->b, cut);
         sl_err_t err = {0};
-        assert_int_equal(sl_pgo_decode(copy, cut, &msg, &err), -1);
+        assert_int_equal(sl_pgo_decode(copy, cut, in_stream, &msg, &err), -1);
         assert_int_equal(err.code, SL_E_PROTOCOL);
         free(copy);
     }
 }
+
+static void assert_truncations_fail(const mb_t *m) { assert_truncations_fail_in(m, false); }
 
 static void test_begin_commit(void **state)
 {
@@ -351,15 +357,140 @@ static void test_bounds(void **state)
     s.n += 3;
     assert_int_equal(decode(&s, &err), -1);
 
-    /* unknown message kinds (protocol 2's stream messages included) and empty input */
+    /* unknown message kinds (two-phase commit's are not asked for) and empty input */
     mb_t u = {0};
-    p8(&u, 'S');
+    p8(&u, 'P');
     p32(&u, 1);
-    p8(&u, 1);
     assert_int_equal(decode(&u, &err), -1);
     assert_int_equal(err.code, SL_E_PROTOCOL);
-    assert_int_equal(sl_pgo_decode(NULL, 0, &msg, &err), -1);
-    assert_int_equal(sl_pgo_decode("", 0, &msg, &err), -1);
+    assert_int_equal(sl_pgo_decode(NULL, 0, false, &msg, &err), -1);
+    assert_int_equal(sl_pgo_decode("", 0, true, &msg, &err), -1);
+}
+
+/* Protocol 2: Stream Start, Stop, Commit and Abort as proto.c writes them. */
+static void test_stream_messages(void **state)
+{
+    sl_err_t err = {0};
+    mb_t s = {0};
+    p8(&s, 'S');
+    p32(&s, 9001);
+    p8(&s, 1);
+    assert_int_equal(decode(&s, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_STREAM_START);
+    assert_int_equal(msg.stream_start.xid, 9001);
+    assert_true(msg.stream_start.first);
+    assert_truncations_fail(&s);
+    s.b[5] = 0; /* a later block of the same transaction */
+    assert_int_equal(decode(&s, &err), 0);
+    assert_false(msg.stream_start.first);
+
+    mb_t e = {0};
+    p8(&e, 'E');
+    assert_int_equal(decode_in(&e, true, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_STREAM_STOP);
+    p8(&e, 0);
+    assert_int_equal(decode_in(&e, true, &err), -1); /* trailing bytes */
+
+    mb_t c = {0};
+    p8(&c, 'c');
+    p32(&c, 9001);
+    p8(&c, 0);
+    p64(&c, 0x5000010);
+    p64(&c, 0x5000040);
+    p64(&c, 2000000);
+    assert_int_equal(decode(&c, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_STREAM_COMMIT);
+    assert_int_equal(msg.stream_commit.xid, 9001);
+    assert_true(msg.stream_commit.commit_lsn == 0x5000010);
+    assert_true(msg.stream_commit.end_lsn == 0x5000040);
+    assert_true(msg.stream_commit.commit_us == INT64_C(946684802000000));
+    assert_truncations_fail(&c);
+
+    mb_t a = {0};
+    p8(&a, 'A');
+    p32(&a, 9001);
+    p32(&a, 9003);
+    assert_int_equal(decode(&a, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_STREAM_ABORT);
+    assert_int_equal(msg.stream_abort.xid, 9001);
+    assert_int_equal(msg.stream_abort.subxid, 9003);
+    assert_truncations_fail(&a);
+}
+
+/* Inside a stream block the changes, relations, types and messages carry their
+ * (sub)transaction's xid after the kind byte; outside, the same bytes are not read so. */
+static void test_stream_xids(void **state)
+{
+    sl_err_t err = {0};
+    mb_t m = {0};
+    p8(&m, 'I');
+    p32(&m, 9003); /* a subtransaction of 9001 */
+    p32(&m, 16385);
+    p8(&m, 'N');
+    p16(&m, 1);
+    ptext(&m, "7");
+    assert_int_equal(decode_in(&m, true, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_INSERT);
+    assert_int_equal(msg.xid, 9003);
+    assert_int_equal(msg.row.relid, 16385);
+    assert_int_equal(msg.nnew, 1);
+    assert_memory_equal(msg.newt[0].p, "7", 1);
+    assert_truncations_fail_in(&m, true);
+    /* read as protocol 1, the xid is the relation and 'N' is not where it must be */
+    assert_int_equal(decode_in(&m, false, &err), -1);
+
+    mb_t d = {0};
+    p8(&d, 'D');
+    p32(&d, 9001);
+    p32(&d, 16385);
+    p8(&d, 'K');
+    p16(&d, 1);
+    ptext(&d, "7");
+    assert_int_equal(decode_in(&d, true, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_DELETE);
+    assert_int_equal(msg.xid, 9001);
+    assert_int_equal(msg.nold, 1);
+
+    mb_t r = {0};
+    p8(&r, 'R');
+    p32(&r, 9001);
+    p32(&r, 16385);
+    pstr(&r, "public");
+    pstr(&r, "t");
+    p8(&r, 'd');
+    p16(&r, 1);
+    p8(&r, 1), pstr(&r, "id"), p32(&r, 20), p32(&r, 0xffffffff);
+    assert_int_equal(decode_in(&r, true, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_RELATION);
+    assert_int_equal(msg.xid, 9001);
+    assert_string_equal(msg.rel.relname, "t");
+    assert_truncations_fail_in(&r, true);
+
+    mb_t t = {0};
+    p8(&t, 'T');
+    p32(&t, 9001);
+    p32(&t, 1);
+    p8(&t, 0);
+    p32(&t, 16385);
+    assert_int_equal(decode_in(&t, true, &err), 0);
+    assert_int_equal(msg.truncate.nrels, 1);
+    assert_int_equal(sl_pgo_truncate_relid(&msg, 0), 16385);
+
+    /* the stream messages themselves read the same inside and outside a block, and
+     * protocol 1 messages outside a block carry no xid */
+    mb_t b = {0};
+    p8(&b, 'B');
+    p64(&b, 1);
+    p64(&b, 0);
+    p32(&b, 5);
+    assert_int_equal(decode_in(&b, true, &err), 0);
+    assert_int_equal(msg.xid, 0);
+    mb_t o = {0};
+    p8(&o, 'O');
+    p64(&o, 3);
+    pstr(&o, "node");
+    assert_int_equal(decode_in(&o, true, &err), 0);
+    assert_int_equal(msg.kind, SL_PGO_ORIGIN);
 }
 
 static void test_timestamps(void **state)
@@ -380,6 +511,8 @@ int main(void)
         cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_origin_type_message),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_stream_messages),
+        cmocka_unit_test(test_stream_xids),
         cmocka_unit_test(test_timestamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

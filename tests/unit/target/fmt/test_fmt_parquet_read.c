@@ -448,8 +448,22 @@ static void canonical_text(void **state)
     text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "1e-05");
     d = -0.0;
     text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "-0");
+    d = -999999999999999.0; /* whole numbers take the integer path up to the exponent form */
+    text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "-999999999999999");
+    d = -1e15;
+    text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "-1e+15");
+    d = 42.0;
+    text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "42");
+    d = 1.0 / 7.0;
+    text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "0.14285714285714285");
+    d = 2.5e-308; /* subnormal-adjacent: candidates from 15 digits, built without printf */
+    text_of(VK_F64, PT_DOUBLE, 0, 0, false, &d, 8, "2.5e-308");
     float f = 1e6f;
     text_of(VK_F32, PT_FLOAT, 0, 0, false, &f, 4, "1e+06");
+    f = 999999.0f;
+    text_of(VK_F32, PT_FLOAT, 0, 0, false, &f, 4, "999999");
+    f = -16777216.0f;
+    text_of(VK_F32, PT_FLOAT, 0, 0, false, &f, 4, "-1.6777216e+07");
     f = 3.4028235e38f;
     text_of(VK_F32, PT_FLOAT, 0, 0, false, &f, 4, "3.4028235e+38");
     uint16_t h = 0x3c00; /* 1.0 as a half */
