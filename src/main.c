@@ -14,17 +14,6 @@
 #define SLUICE_VERSION "0.1.0"
 #endif
 
-int sl_log_level_parse(const char *s, sl_loglevel_t *out)
-{
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (sl_loglevel_t)i;
-            return 0;
-        }
-    return -1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,

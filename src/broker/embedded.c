@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 
 struct sl_broker {
@@ -41,26 +42,6 @@ struct sl_broker {
     pthread_t thread;
     pthread_mutex_t mu;
 };
-
-int sl_mkdirs(const char *dir, sl_err_t *err)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0700) && errno != EEXIST) {
-                sl_err_set(err, SL_E_IO, "could not create directory \"%s\": %s", path, strerror(errno));
-                return -1;
-            }
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
 
 static int free_port(void)
 {
@@ -188,7 +169,7 @@ static int private_dirs(sl_broker_t *b, sl_err_t *err)
 {
     char store[1100];
     snprintf(store, sizeof store, "%s/store", b->dir);
-    if (sl_mkdirs(store, err))
+    if (sl_fs_mkdirs(store, 0700, err))
         return -1;
     const char *dirs[] = {b->dir, store};
     for (int i = 0; i < 2; i++) {

@@ -27,7 +27,4 @@ void sl_broker_stop(sl_broker_t *b);
  * start a second broker on a store in use (`sluice key`). */
 int sl_broker_url_of(const char *data_dir, char **url, sl_err_t *err);
 
-/* Creates dir and its parents (mode 0700 for new ones). */
-int sl_mkdirs(const char *dir, sl_err_t *err);
-
 #endif

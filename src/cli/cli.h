@@ -26,9 +26,6 @@ int sl_cli_key(int argc, char **argv);
 /* Prints an error (message, detail, hint) to stderr. */
 struct sl_err;
 void sl_cli_print_err(const struct sl_err *err);
-/* Locks DIR/lock (creating DIR) so two processes never share a data directory: the
- * fd to keep open, or -1 with the error. */
-int sl_cli_lock_dir(const char *dir, struct sl_err *err);
 /* Prints a verify report (docs/api.md "Verify") as `sluice verify` does, a line per
  * table and a summary to out, an error to stderr; returns verify's exit code. */
 int sl_verify_print(const json_t *report, FILE *out);

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/client_table.h"
 #include "control/apikey.h"
+#include "core/fs.h"
 #include "core/log.h"
 
 static void usage(FILE *f)
@@ -59,7 +60,7 @@ static int open_store(const char *data_dir, const char *nats_url, sl_store_t **s
                          "external broker");
         return -1;
     }
-    *lockfd = sl_cli_lock_dir(data_dir, err);
+    *lockfd = sl_fs_lock_dir(data_dir, err);
     if (*lockfd >= 0) {
         if (sl_broker_start(data_dir, broker, err))
             return -1;

@@ -18,6 +18,7 @@
 #include "broker/bus.h"
 #include "broker/embedded.h"
 #include "cli/cli.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "control/secret.h"
 #include "engine/cdc.h"
@@ -52,26 +53,6 @@ static void usage(FILE *f)
 }
 
 /* Locks DIR/lock so two processes never share a data directory. Returns the fd. */
-int sl_cli_lock_dir(const char *dir, sl_err_t *err)
-{
-    if (sl_mkdirs(dir, err))
-        return -1;
-    char path[1100];
-    snprintf(path, sizeof path, "%s/lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return sl_err_set(err, SL_E_IO, "could not open \"%s\": %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        sl_err_set(err, SL_E_CONFLICT, "data directory \"%s\" is in use by another sluice process", dir);
-        sl_err_hint(err, "wait for it to finish, or give this run its own --data-dir");
-        return -1;
-    }
-    return fd;
-}
-
-int sl_log_level_parse(const char *s, sl_loglevel_t *out);
-
 /* --secrets-fd N: what `sluice server` hands a stream's process on fd N (control/runner.h):
  * {"nats_url": URL, "job_key": HEX, "env": {NAME: VALUE}} (job_key: the key that seals
  * the workers' jobs, derived from the server's secret key; engine/job.h). The URL becomes the broker's; the variables
@@ -240,7 +221,7 @@ int sl_cli_run(int argc, char **argv)
     int lockfd = -1, rc = SL_EXIT_FAIL;
     sl_broker_t *broker = NULL;
     sl_bus_t *bus = NULL;
-    if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0)
+    if ((lockfd = sl_fs_lock_dir(data_dir, &err)) < 0)
         goto out;
     sl_target_spool_root(data_dir);
     if (!nats_url) {

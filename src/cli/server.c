@@ -23,11 +23,11 @@
 #include "control/ctl.h"
 #include "control/secret.h"
 #include "control/tls.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "model/schema.h"
 #include "monitor/monitor.h"
 
-int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
 static void usage(FILE *f)
 {
@@ -170,7 +170,7 @@ int sl_cli_server(int argc, char **argv)
         free(nats_url);
         return SL_EXIT_USAGE;
     }
-    if (sl_mkdirs(data_dir, &err)) {
+    if (sl_fs_mkdirs(data_dir, 0700, &err)) {
         sl_cli_print_err(&err);
         free(nats_url);
         return SL_EXIT_FAIL;
@@ -215,7 +215,7 @@ int sl_cli_server(int argc, char **argv)
     /* The TLS pair first: a key others may read stops the server before it touches anything. */
     if (tls_cert && sl_tls_open(tls_cert, tls_key, &tls, &err))
         goto out;
-    if ((lockfd = sl_cli_lock_dir(data_dir, &err)) < 0 ||
+    if ((lockfd = sl_fs_lock_dir(data_dir, &err)) < 0 ||
         sl_secret_key_load(getenv("SLUICE_SECRET_KEY"), data_dir, &o.key, &err) ||
         sl_apikey_open(getenv("SLUICE_API_KEY"), key_file, data_dir, &apikey, &generated, &err))
         goto out;

@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "control/ctl.h"
 #include "control/secret.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "db/pg/pg.h"
 #include "engine/job.h"
@@ -37,7 +38,6 @@
 #include "model/schema.h"
 #include "target/target.h"
 
-int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 
 #define BAD_KEY_DELAY_MS 30000 /* a job this worker cannot open: another may */
 #define FAILED_DELAY_MS 5000
@@ -263,7 +263,7 @@ int sl_cli_worker(int argc, char **argv)
     sl_secret_key_t key, jk;
     int lockfd = -1;
     rc = SL_EXIT_FAIL;
-    if ((lockfd = sl_cli_lock_dir(dir, &err)) < 0 || sl_ctl_node_load(dir, 'w', w.node, sizeof w.node, &err) ||
+    if ((lockfd = sl_fs_lock_dir(dir, &err)) < 0 || sl_ctl_node_load(dir, 'w', w.node, sizeof w.node, &err) ||
         cluster_key(dir, &key, &err))
         goto out;
     sl_secret_key_derive(&key, SL_JOB_PURPOSE, &jk);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -49,4 +50,15 @@ void sl_log(sl_loglevel_t level, const char *fmt, ...)
     if (hook_after)
         hook_after(hook_arg);
     pthread_mutex_unlock(&log_mu);
+}
+
+int sl_log_level_parse(const char *s, sl_loglevel_t *out)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (sl_loglevel_t)i;
+            return 0;
+        }
+    return -1;
 }

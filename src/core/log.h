@@ -10,6 +10,8 @@
 typedef enum { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR } sl_loglevel_t;
 
 void sl_log_set_level(sl_loglevel_t level);
+/* "debug", "info", "warn" or "error" into *out; -1 for anything else. */
+int sl_log_level_parse(const char *s, sl_loglevel_t *out);
 void sl_log(sl_loglevel_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hook run with the log mutex held before and after each line (the progress display

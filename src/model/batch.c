@@ -9,29 +9,9 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
+
 static const char magic[4] = {'S', 'L', 'B', '1'};
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static size_t varint_size(uint64_t v)
 {
@@ -127,16 +107,16 @@ int sl_batch_finish(sl_batch_builder_t *b, const char *last_key, const char **da
         return -1;
     unsigned char *h = (unsigned char *)b->buf.data;
     memcpy(h, magic, 4);
-    put32(h + 4, b->hdr.flags);
-    put64(h + 8, b->hdr.epoch);
-    put32(h + 16, b->hdr.stripe);
-    put32(h + 20, b->hdr.seq);
-    put32(h + 24, b->hdr.table);
-    put32(h + 28, b->hdr.ncols);
-    put32(h + 32, b->hdr.nrows);
-    put32(h + 36, (uint32_t)rows_end);
-    put32(h + 40, (uint32_t)klen);
-    put32(h + 44, 0);
+    sl_put32le(h + 4, b->hdr.flags);
+    sl_put64le(h + 8, b->hdr.epoch);
+    sl_put32le(h + 16, b->hdr.stripe);
+    sl_put32le(h + 20, b->hdr.seq);
+    sl_put32le(h + 24, b->hdr.table);
+    sl_put32le(h + 28, b->hdr.ncols);
+    sl_put32le(h + 32, b->hdr.nrows);
+    sl_put32le(h + 36, (uint32_t)rows_end);
+    sl_put32le(h + 40, (uint32_t)klen);
+    sl_put32le(h + 44, 0);
     *data = b->buf.data;
     *len = b->buf.len;
     return 0;
@@ -148,15 +128,15 @@ int sl_batch_decode(const void *data, size_t len, sl_batch_view_t *v, sl_err_t *
     memset(v, 0, sizeof *v);
     if (len < SL_BATCH_HDR || memcmp(p, magic, 4) != 0)
         return sl_err_set(err, SL_E_PROTOCOL, "malformed batch: bad header");
-    v->hdr.flags = get32(p + 4);
-    v->hdr.epoch = get64(p + 8);
-    v->hdr.stripe = get32(p + 16);
-    v->hdr.seq = get32(p + 20);
-    v->hdr.table = get32(p + 24);
-    v->hdr.ncols = get32(p + 28);
-    v->hdr.nrows = get32(p + 32);
-    uint32_t rows_end = get32(p + 36);
-    uint32_t klen = get32(p + 40);
+    v->hdr.flags = sl_get32le(p + 4);
+    v->hdr.epoch = sl_get64le(p + 8);
+    v->hdr.stripe = sl_get32le(p + 16);
+    v->hdr.seq = sl_get32le(p + 20);
+    v->hdr.table = sl_get32le(p + 24);
+    v->hdr.ncols = sl_get32le(p + 28);
+    v->hdr.nrows = sl_get32le(p + 32);
+    uint32_t rows_end = sl_get32le(p + 36);
+    uint32_t klen = sl_get32le(p + 40);
     if (rows_end < SL_BATCH_HDR || rows_end > len || (uint64_t)rows_end + klen != len)
         return sl_err_set(err, SL_E_PROTOCOL, "malformed batch: bad lengths");
     if (v->hdr.ncols > 65536)

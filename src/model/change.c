@@ -17,29 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 #define HDR 64u
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 void sl_cbatch_builder_init(sl_cbatch_builder_t *b, uint32_t max_changes, size_t max_bytes)
 {
@@ -180,7 +160,7 @@ static void add_footer(sl_cbatch_builder_t *b)
         prev = to;
     }
     unsigned char n[4];
-    put32(n, (uint32_t)(b->buf.len - start));
+    sl_put32le(n, (uint32_t)(b->buf.len - start));
     if (rc || sl_buf_add(&b->buf, n, 4, &err))
         abort(); /* would_overflow() left room; the reader bounds the ranges */
     b->ref_ranges = NULL;
@@ -192,17 +172,17 @@ void sl_cbatch_finish(sl_cbatch_builder_t *b, const char **data, size_t *len)
         add_footer(b);
     unsigned char *p = (unsigned char *)b->buf.data;
     const sl_cbatch_hdr_t *h = &b->hdr;
-    put32(p, SL_CHANGE_MAGIC);
-    put32(p + 4, h->flags);
-    put64(p + 8, h->epoch);
-    put32(p + 16, h->lane);
-    put32(p + 20, h->nchanges);
-    put64(p + 24, h->prev.lsn);
-    put32(p + 32, h->prev.idx);
-    put64(p + 36, h->last.lsn);
-    put32(p + 44, h->last.idx);
-    put64(p + 48, h->flush);
-    put64(p + 56, (uint64_t)h->commit_us);
+    sl_put32le(p, SL_CHANGE_MAGIC);
+    sl_put32le(p + 4, h->flags);
+    sl_put64le(p + 8, h->epoch);
+    sl_put32le(p + 16, h->lane);
+    sl_put32le(p + 20, h->nchanges);
+    sl_put64le(p + 24, h->prev.lsn);
+    sl_put32le(p + 32, h->prev.idx);
+    sl_put64le(p + 36, h->last.lsn);
+    sl_put32le(p + 44, h->last.idx);
+    sl_put64le(p + 48, h->flush);
+    sl_put64le(p + 56, (uint64_t)h->commit_us);
     *data = b->buf.data;
     *len = b->buf.len;
 }
@@ -283,7 +263,7 @@ static int footer(sl_cbatch_view_t *v, sl_err_t *err)
     const unsigned char *p = v->data;
     if (v->len < HDR + 4)
         goto bad;
-    uint32_t flen = get32(p + v->len - 4);
+    uint32_t flen = sl_get32le(p + v->len - 4);
     if (flen > v->len - HDR - 4)
         goto bad;
     size_t at = v->len - 4 - flen, end = v->len - 4;
@@ -316,19 +296,19 @@ int sl_cbatch_decode(const void *data, size_t len, sl_cbatch_view_t *v, sl_err_t
 {
     memset(v, 0, sizeof *v);
     const unsigned char *p = data;
-    if (!p || len < HDR || get32(p) != SL_CHANGE_MAGIC)
+    if (!p || len < HDR || sl_get32le(p) != SL_CHANGE_MAGIC)
         return sl_err_set(err, SL_E_PROTOCOL, "malformed change batch: bad header (%zu bytes)", len);
     sl_cbatch_hdr_t *h = &v->hdr;
-    h->flags = get32(p + 4);
-    h->epoch = get64(p + 8);
-    h->lane = get32(p + 16);
-    h->nchanges = get32(p + 20);
-    h->prev.lsn = get64(p + 24);
-    h->prev.idx = get32(p + 32);
-    h->last.lsn = get64(p + 36);
-    h->last.idx = get32(p + 44);
-    h->flush = get64(p + 48);
-    h->commit_us = (int64_t)get64(p + 56);
+    h->flags = sl_get32le(p + 4);
+    h->epoch = sl_get64le(p + 8);
+    h->lane = sl_get32le(p + 16);
+    h->nchanges = sl_get32le(p + 20);
+    h->prev.lsn = sl_get64le(p + 24);
+    h->prev.idx = sl_get32le(p + 32);
+    h->last.lsn = sl_get64le(p + 36);
+    h->last.idx = sl_get32le(p + 44);
+    h->flush = sl_get64le(p + 48);
+    h->commit_us = (int64_t)sl_get64le(p + 56);
     v->data = p;
     v->len = len;
     v->pos = HDR;

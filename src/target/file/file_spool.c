@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "target/file/file_int.h"
 
 static char spool_root[1024];
@@ -50,20 +51,10 @@ char *sl_file_spool_default(const sl_url_t *url)
  * own directories). */
 static int mkdirs(const char *dir, sl_err_t *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s/", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, p[1] ? 0777 : 0700) && errno != EEXIST) {
-            sl_err_set(err, SL_E_IO, "could not create spool directory \"%s\": %s", tmp, strerror(errno));
-            sl_err_hint(err, "set spool_dir in the target URL to a writable directory");
-            return -1;
-        }
-        *p = '/';
-    }
-    return 0;
+    if (sl_fs_mkdirs(dir, 0777, err) == 0)
+        return 0;
+    sl_err_hint(err, "set spool_dir in the target URL to a writable directory");
+    return -1;
 }
 
 static int refuse(sl_err_t *err, const char *dir, const char *why, const char *hint)
