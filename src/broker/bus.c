@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 struct sl_bus {
     natsConnection *nc;
@@ -84,7 +85,7 @@ int sl_bus_connect(const char *url, sl_bus_t **out, sl_err_t *err)
     natsOptions *opts = NULL;
     sl_bus_t *bus = calloc(1, sizeof *bus);
     if (!bus)
-        abort();
+        sl_oom();
     pthread_mutex_init(&bus->mu, NULL);
     pthread_cond_init(&bus->cv, NULL);
     if (sl_bus_options(url, &opts, err)) {
@@ -301,7 +302,7 @@ int sl_bus_pull(sl_bus_t *bus, const char *js_stream, const char *subject, const
     so.Consumer = durable;
     sl_bus_sub_t *sub = calloc(1, sizeof *sub);
     if (!sub)
-        abort();
+        sl_oom();
     jsErrCode jerr = 0;
     natsStatus s = js_PullSubscribe(&sub->sub, bus->js, subject, durable, NULL, &so, &jerr);
     if (s != NATS_OK) {
@@ -342,7 +343,7 @@ int sl_bus_fetch(sl_bus_sub_t *sub, sl_bus_msg_t **msg, int64_t timeout_ms, sl_e
     }
     sl_bus_msg_t *m = calloc(1, sizeof *m);
     if (!m)
-        abort();
+        sl_oom();
     m->m = list.Msgs[0];
     list.Msgs[0] = NULL;
     natsMsgList_Destroy(&list);
@@ -416,7 +417,7 @@ int sl_bus_spill_read(sl_bus_t *bus, const char *stream, uint64_t id, uint64_t f
         return nats_fail(err, s, 0, "could not read a spilled batch");
     sl_bus_msg_t *out = calloc(1, sizeof *out);
     if (!out)
-        abort();
+        sl_oom();
     out->m = m;
     out->delivered = 1;
     out->seq = natsMsg_GetSequence(m);
@@ -480,7 +481,7 @@ int sl_bus_listen(sl_bus_t *bus, const char *subject, sl_bus_listen_fn fn, void 
 {
     sl_bus_listener_t *l = calloc(1, sizeof *l);
     if (!l)
-        abort();
+        sl_oom();
     l->fn = fn;
     l->ctx = ctx;
     pthread_mutex_init(&l->mu, NULL);

@@ -126,7 +126,7 @@ static int one_server(const char *text, sl_bus_conf_t *c, sl_err_t *err)
              u->port ? u->port : 4222);
     c->servers = realloc(c->servers, sizeof *c->servers * (size_t)(c->nservers + 1));
     if (!c->servers)
-        abort();
+        sl_oom();
     c->servers[c->nservers++] = sl_strdup(server);
     rc = 0;
 out:
@@ -377,7 +377,7 @@ char *sl_bus_url_public(const char *url)
      * per "://" ("@" becomes "****@"). */
     char *o = malloc(3 * strlen(url) + 16), *w = o;
     if (!o)
-        abort();
+        sl_oom();
     const char *p = url, *sep;
     while ((sep = strstr(p, "://"))) {
         sep += 3;

@@ -16,6 +16,7 @@
 #include "broker/bus.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 struct sl_bus_server {
     natsConnection *nc;
@@ -70,7 +71,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     sl_bus_server_t *s = closure;
     sl_bus_req_t *r = calloc(1, sizeof *r);
     if (!r)
-        abort();
+        sl_oom();
     r->srv = s;
     r->m = msg;
     pthread_mutex_lock(&s->mu);
@@ -105,7 +106,7 @@ int sl_bus_serve(sl_bus_t *bus, const char *subject, sl_bus_serve_fn fn, void *c
 {
     sl_bus_server_t *s = calloc(1, sizeof *s);
     if (!s)
-        abort();
+        sl_oom();
     s->nc = sl_bus_nats(bus);
     s->fn = fn;
     s->ctx = ctx;
@@ -163,7 +164,7 @@ int sl_bus_request(sl_bus_t *bus, const char *subject, const void *data, size_t 
     int n = natsMsg_GetDataLength(m);
     *reply = malloc((size_t)n + 1);
     if (!*reply)
-        abort();
+        sl_oom();
     memcpy(*reply, natsMsg_GetData(m), (size_t)n);
     (*reply)[n] = '\0';
     *rlen = (size_t)n;

@@ -27,6 +27,7 @@
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 struct sl_broker {
     char dir[1024];
@@ -287,7 +288,7 @@ int sl_broker_start(const char *data_dir, sl_broker_t **out, sl_err_t *err)
 {
     sl_broker_t *b = calloc(1, sizeof *b);
     if (!b)
-        abort();
+        sl_oom();
     pthread_mutex_init(&b->mu, NULL);
     char abs[1024];
     if (strlen(data_dir) > 700) {
@@ -374,7 +375,7 @@ int sl_broker_url_of(const char *data_dir, char **url, sl_err_t *err)
     *url = strdup(text);
     sodium_memzero(text, sizeof text);
     if (!*url)
-        abort();
+        sl_oom();
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/client_config.h"
+#include "core/mem.h"
 
 #define REQUEST_TIMEOUT_S 120
 
@@ -153,7 +154,7 @@ static int parse_args(const char *group, const sl_client_cmd_t *c, int argc, cha
     a->interval_s = 5;
     a->pos = calloc((size_t)argc + 1, sizeof *a->pos);
     if (!a->pos)
-        abort();
+        sl_oom();
     bool only_pos = false;
     for (int i = 0; i < argc; i++) {
         char *s = argv[i];
@@ -347,7 +348,7 @@ int sl_client_request(sl_client_t *cl, const char *method, const char *path, jso
     if (body) {
         text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text)
-            abort();
+            sl_oom();
     }
     long status = 0;
     json_t *r = NULL;
@@ -416,7 +417,7 @@ char *sl_client_path(const char *kind, const char *id, const char *suffix)
 {
     char *e = sl_http_escape(id), *p = NULL;
     if (asprintf(&p, "/api/v1/%s/%s%s", kind, e, suffix ? suffix : "") < 0)
-        abort();
+        sl_oom();
     free(e);
     return p;
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "cli/client_config.h"
+#include "core/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@ static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
     if (!d)
-        abort();
+        sl_oom();
     return d;
 }
 
@@ -44,7 +45,7 @@ static int read_small(const char *path, char **out, struct stat *st)
     }
     char *buf = malloc(MAX_FILE + 1);
     if (!buf)
-        abort();
+        sl_oom();
     size_t len = 0;
     for (;;) {
         ssize_t n = read(fd, buf + len, MAX_FILE + 1 - len);
@@ -251,6 +252,6 @@ char *sl_client_config_default_path(void)
     else
         return NULL;
     if (n < 0)
-        abort();
+        sl_oom();
     return p;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/mem.h"
 
 struct sl_tab {
     int ncols;
@@ -24,7 +25,7 @@ static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
     if (!p)
-        abort();
+        sl_oom();
     return p;
 }
 
@@ -32,7 +33,7 @@ static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
     if (!d)
-        abort();
+        sl_oom();
     return d;
 }
 
@@ -70,7 +71,7 @@ void sl_tab_row(sl_tab_t *t, const char *const *cells)
         t->cap = t->cap ? t->cap * 2 : 16;
         char **n = realloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof *n);
         if (!n)
-            abort();
+            sl_oom();
         t->cells = n;
     }
     for (int c = 0; c < t->ncols; c++)

@@ -131,7 +131,7 @@ int sl_cli_nats_url(sl_cli_nats_t *n, char **url, sl_err_t *err)
     }
     char *o = malloc(cap);
     if (!o)
-        abort();
+        sl_oom();
     size_t k = (size_t)snprintf(o, cap, "%s", n->url);
     char sep = strchr(n->url, '?') ? '&' : '?';
     for (int i = 0; i < NFILES; i++) {

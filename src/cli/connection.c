@@ -12,6 +12,7 @@
 
 #include "cli/client.h"
 #include "cli/client_table.h"
+#include "core/mem.h"
 #include "core/url.h"
 
 #define MAX_SECRET 4096
@@ -39,7 +40,7 @@ static char *read_secret_line(const char *prompt)
     }
     char *line = calloc(1, MAX_SECRET + 2);
     if (!line)
-        abort();
+        sl_oom();
     bool ok = fgets(line, MAX_SECRET + 2, stdin) != NULL;
     if (tty) {
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);

@@ -33,6 +33,7 @@
 
 #include "cli/http_client.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define CDC_STREAM "demo-mariadb-to-postgres"
 #define EXPORT_STREAM "demo-parquet-export"
@@ -93,7 +94,7 @@ int sl_demo_prepare(const char *data_dir, char **key_file, sl_err_t *err)
     }
     *key_file = strdup(path);
     if (!*key_file)
-        abort();
+        sl_oom();
     return 0;
 }
 
@@ -445,7 +446,7 @@ int sl_demo_start(const char *data_dir, sl_demo_t **out, sl_err_t *err)
 {
     sl_demo_t *d = calloc(1, sizeof *d);
     if (!d)
-        abort();
+        sl_oom();
     atomic_init(&d->stop, false);
     char rel[PATH_MAX];
     snprintf(rel, sizeof rel, "%s/demo", data_dir);
@@ -474,7 +475,7 @@ int sl_demo_run(sl_demo_t *d, int api_port, const char *api_key, sl_err_t *err)
     d->api_port = api_port;
     d->api_key = strdup(api_key);
     if (!d->api_key)
-        abort();
+        sl_oom();
     if (pthread_create(&d->thread, NULL, demo_main, d)) {
         sl_err_set(err, SL_E_IO, "could not start the demo's thread");
         return -1;

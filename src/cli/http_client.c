@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "core/buf.h"
+#include "core/mem.h"
 
 #define MAX_BODY (16u << 20)
 #define CONNECT_TIMEOUT_S 5L
@@ -75,13 +76,13 @@ int sl_http_new(const char *base_url, const char *api_key, sl_http_t **out, sl_e
     }
     sl_http_t *h = calloc(1, sizeof *h);
     if (!h)
-        abort();
+        sl_oom();
     h->curl = curl_easy_init();
     h->base = strdup(base_url);
     if (!h->curl || !h->base)
-        abort();
+        sl_oom();
     if (api_key && api_key[0] && asprintf(&h->auth, "Authorization: Bearer %s", api_key) < 0)
-        abort();
+        sl_oom();
     *out = h;
     return 0;
 }
@@ -98,7 +99,7 @@ int sl_http_set_ca(sl_http_t *h, const char *ca_file, sl_err_t *err)
     free(h->ca);
     h->ca = strdup(ca_file);
     if (!h->ca)
-        abort();
+        sl_oom();
     return 0;
 }
 
@@ -123,7 +124,7 @@ static struct curl_slist *prepare(sl_http_t *h, xfer_t *x, const char *method, c
     CURL *c = h->curl;
     curl_easy_reset(c);
     if (asprintf(url, "%s%s", h->base, path) < 0)
-        abort();
+        sl_oom();
     curl_easy_setopt(c, CURLOPT_URL, *url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -250,7 +251,7 @@ char *sl_http_escape(const char *s)
     size_t n = strlen(s);
     char *out = malloc(n * 3 + 1);
     if (!out)
-        abort();
+        sl_oom();
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];

@@ -20,6 +20,7 @@
 
 #include "cli/client.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/spec.h"
 #include "engine/verify.h"
 #include "source/source.h"
@@ -56,7 +57,7 @@ static json_t *table_json(const sl_verify_result_t *r)
                           (json_int_t)r->rejected, "equal", compared && r->equal,
                           "problem", compared ? json_null() : json_string(r->problem), "samples", samples);
     if (!t)
-        abort();
+        sl_oom();
     return t;
 }
 

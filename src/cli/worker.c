@@ -154,7 +154,7 @@ static int serve(worker_t *w, const sl_secret_key_t *jk, int lanes, sl_err_t *er
         return -1;
     slot_t *slots = calloc((size_t)lanes, sizeof *slots);
     if (!slots)
-        abort();
+        sl_oom();
     sl_info("sluice worker %s: taking up to %d lane%s", w->node, lanes, lanes == 1 ? "" : "s");
     while (!*w->stop) {
         if (reap(w, slots, lanes, false) >= lanes) {

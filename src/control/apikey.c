@@ -101,7 +101,7 @@ char *sl_apikey_new(void)
     size_t n = strlen("sk_") + strlen(hex) + 1;
     char *key = malloc(n);
     if (!key)
-        abort();
+        sl_oom();
     snprintf(key, n, "sk_%s", hex);
     return key;
 }
@@ -143,7 +143,7 @@ int sl_apikey_open(const char *env_key, const char *key_file, const char *data_d
         return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
     sl_apikey_t *k = calloc(1, sizeof *k);
     if (!k)
-        abort();
+        sl_oom();
     pthread_mutex_init(&k->mu, NULL);
     if (env_key && *env_key) {
         if (strlen(env_key) > SL_APIKEY_MAX) {

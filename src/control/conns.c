@@ -344,7 +344,7 @@ static char **conn_secret_list(const json_t *sec)
 {
     char **out = calloc(4, sizeof *out);
     if (!out)
-        abort();
+        sl_oom();
     int k = 0;
     const char *pw = json_string_value(json_object_get(sec, "password"));
     const char *sk = json_string_value(json_object_get(sec, "secret_access_key"));

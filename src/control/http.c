@@ -163,7 +163,7 @@ static int events_prepare(sl_ctl_t *ctl, reqst_t *rs)
     size_t n = strlen(data) + 32;
     rs->first = malloc(n);
     if (!rs->first)
-        abort();
+        sl_oom();
     snprintf(rs->first, n, "event: state\ndata: %s\n\n", data);
     free(data);
     json_decref(st);
@@ -418,7 +418,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
         return -1;
     sl_ctl_t *ctl = calloc(1, sizeof *ctl);
     if (!ctl)
-        abort();
+        sl_oom();
     ctl->o = *o;
     ctl->data_dir = sl_strdup(o->data_dir);
     ctl->nats_url = sl_strdup(o->nats_url);

@@ -79,7 +79,7 @@ int sl_async_start(sl_ctl_t *ctl, sl_async_t **out, sl_err_t *err)
 {
     sl_async_t *a = calloc(1, sizeof *a);
     if (!a)
-        abort();
+        sl_oom();
     a->ctl = ctl;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
@@ -142,7 +142,7 @@ bool sl_async_work(sl_async_t *a, struct MHD_Connection *conn, void (*fn)(void *
 {
     work_t *w = malloc(sizeof *w);
     if (!w)
-        abort();
+        sl_oom();
     *w = (work_t){a, conn, fn, arg};
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -182,7 +182,7 @@ static int next_event(sse_t *s)
         size_t n = strlen(ev) + strlen(data) + 32;
         s->pending = malloc(n);
         if (!s->pending)
-            abort();
+            sl_oom();
         s->len = (size_t)snprintf(s->pending, n, "event: %s\ndata: %s\n\n", ev, data);
         s->idle_ms = 0;
         free(ev);
@@ -251,7 +251,7 @@ struct MHD_Response *sl_async_events(sl_async_t *a, struct MHD_Connection *conn,
 {
     sse_t *s = calloc(1, sizeof *s);
     if (!s)
-        abort();
+        sl_oom();
     s->a = a;
     s->conn = conn;
     s->sub = sub;

@@ -24,6 +24,7 @@
 #include "control/ctl.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define HASH_LEN crypto_hash_sha256_BYTES
 #define USED_EVERY_MS 60000 /* how often one server writes a key's last_used_at */
@@ -93,7 +94,7 @@ static void upsert(table_t *t, const entry_t *e)
         t->cap = t->cap ? 2 * t->cap : 8;
         t->e = realloc(t->e, t->cap * sizeof *t->e);
         if (!t->e)
-            abort();
+            sl_oom();
     }
     t->e[t->n++] = *e;
 }
@@ -220,7 +221,7 @@ int sl_keys_open(sl_store_t *st, sl_keys_t **out, sl_err_t *err)
         return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
     sl_keys_t *k = calloc(1, sizeof *k);
     if (!k)
-        abort();
+        sl_oom();
     k->st = st;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);

@@ -15,6 +15,7 @@
 #include "control/state.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define SCAN_MS 2000     /* how often the keeper looks for streams to take over */
 #define TICK_MS 250      /* the keeper's and the watchdog's pace */
@@ -85,7 +86,7 @@ static seen_t *seen_get(sl_own_t *o, const char *name)
             return s;
     seen_t *s = calloc(1, sizeof *s);
     if (!s)
-        abort();
+        sl_oom();
     snprintf(s->name, sizeof s->name, "%s", name);
     s->next = o->seen;
     o->seen = s;
@@ -138,7 +139,7 @@ int sl_own_take(sl_own_t *o, const char *id, const char *name, bool idle, int64_
     observe(o, name, &l);
     h = calloc(1, sizeof *h);
     if (!h)
-        abort();
+        sl_oom();
     snprintf(h->id, sizeof h->id, "%s", id);
     snprintf(h->name, sizeof h->name, "%s", name);
     h->lease = l;
@@ -384,7 +385,7 @@ int sl_own_start(sl_ctl_t *ctl, sl_own_t **out, sl_err_t *err)
 {
     sl_own_t *o = calloc(1, sizeof *o);
     if (!o)
-        abort();
+        sl_oom();
     o->ctl = ctl;
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);

@@ -71,7 +71,7 @@ static void push_ev(sl_runner_t *r, int kind, const child_t *c, const char *leve
         r->capev = r->capev ? 2 * r->capev : 16;
         r->ev = realloc(r->ev, sizeof *r->ev * (size_t)r->capev);
         if (!r->ev)
-            abort();
+            sl_oom();
     }
     r->ev[r->nev++] = (event_t){kind, sl_strdup(c->id), sl_strdup(c->label),
                                 level ? sl_strdup(level) : NULL, msg ? sl_strdup(msg) : NULL, code, err};
@@ -139,7 +139,7 @@ static char **child_env(void)
         n++;
     char **env = calloc(n + 1, sizeof *env);
     if (!env)
-        abort();
+        sl_oom();
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         bool secret = false;
@@ -433,7 +433,7 @@ int sl_runner_start(const char *exe, const sl_runner_cb_t *cb, sl_runner_t **out
 {
     sl_runner_t *r = calloc(1, sizeof *r);
     if (!r)
-        abort();
+        sl_oom();
     if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK)) {
         free(r);
         return sl_err_set(err, SL_E_IO, "could not create a pipe: %s", strerror(errno));
@@ -487,7 +487,7 @@ static char **copy_strv(const char *const *v, const char *first)
         n++;
     char **o = calloc((size_t)n + 2, sizeof *o);
     if (!o)
-        abort();
+        sl_oom();
     int k = 0;
     if (first)
         o[k++] = sl_strdup(first);
@@ -501,7 +501,7 @@ void sl_runner_spawn(sl_runner_t *r, const char *id, const char *label, const ch
 {
     child_t *c = calloc(1, sizeof *c);
     if (!c)
-        abort();
+        sl_oom();
     c->id = sl_strdup(id);
     c->label = sl_strdup(label ? label : id);
     c->infd = c->errfd = -1;
@@ -514,7 +514,7 @@ void sl_runner_spawn(sl_runner_t *r, const char *id, const char *label, const ch
         n++;
     c->secrets = calloc((size_t)(2 * n + 1), sizeof *c->secrets);
     if (!c->secrets)
-        abort();
+        sl_oom();
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (!*secrets[i])

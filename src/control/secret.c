@@ -85,7 +85,7 @@ void sl_secret_key_derive(const sl_secret_key_t *key, const char *purpose, sl_se
     memset(ctx, '_', sizeof ctx);
     memcpy(ctx, purpose, strnlen(purpose, sizeof ctx));
     if (sodium_init() < 0 || crypto_kdf_derive_from_key(out->k, sizeof out->k, 1, ctx, key->k) != 0)
-        abort(); /* sizes are constants: cannot fail */
+        sl_oom(); /* sizes are constants: cannot fail */
 }
 
 char *sl_secret_seal(const sl_secret_key_t *key, const void *plain, size_t len)
@@ -93,13 +93,13 @@ char *sl_secret_seal(const sl_secret_key_t *key, const void *plain, size_t len)
     size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
     unsigned char *bin = malloc(blen);
     if (!bin)
-        abort();
+        sl_oom();
     randombytes_buf(bin, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(bin + crypto_secretbox_NONCEBYTES, plain, len, bin, key->k);
     size_t tlen = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
     char *text = malloc(tlen);
     if (!text)
-        abort();
+        sl_oom();
     sodium_bin2base64(text, tlen, bin, blen, sodium_base64_VARIANT_ORIGINAL);
     free(bin);
     return text;
@@ -110,7 +110,7 @@ char *sl_secret_open(const sl_secret_key_t *key, const char *sealed, size_t *len
     size_t slen = strlen(sealed), blen = 0;
     unsigned char *bin = malloc(slen + 1);
     if (!bin)
-        abort();
+        sl_oom();
     if (sodium_base642bin(bin, slen + 1, sealed, slen, NULL, &blen, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         blen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
@@ -121,7 +121,7 @@ char *sl_secret_open(const sl_secret_key_t *key, const char *sealed, size_t *len
     size_t plen = blen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
     char *plain = malloc(plen + 1);
     if (!plain)
-        abort();
+        sl_oom();
     if (crypto_secretbox_open_easy((unsigned char *)plain, bin + crypto_secretbox_NONCEBYTES,
                                    blen - crypto_secretbox_NONCEBYTES, bin, key->k) != 0) {
         free(bin);
@@ -162,7 +162,7 @@ char *sl_secret_scrub(const char *s, const char *const *secrets)
             size_t pre = (size_t)(hit - cur), n = strlen(cur) - sl + strlen(SL_SECRET_MASK) + 1;
             char *o = malloc(n);
             if (!o)
-                abort();
+                sl_oom();
             snprintf(o, n, "%.*s%s%s", (int)pre, cur, SL_SECRET_MASK, hit + sl);
             free(cur);
             cur = o;

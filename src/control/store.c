@@ -9,6 +9,7 @@
 #include <nats/nats.h>
 
 #include "broker/bus.h"
+#include "core/mem.h"
 
 struct sl_store {
     natsConnection *nc;
@@ -36,7 +37,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
 {
     sl_store_t *st = calloc(1, sizeof *st);
     if (!st)
-        abort();
+        sl_oom();
     natsOptions *opts = NULL;
     if (sl_bus_options(nats_url, &opts, err)) {
         free(st);
@@ -196,7 +197,7 @@ int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
         return fail(err, s, "could not list", bucket_names[b]);
     json_t **recs = calloc((size_t)keys.Count + 1, sizeof *recs);
     if (!recs)
-        abort();
+        sl_oom();
     int n = 0;
     for (int i = 0; i < keys.Count; i++) {
         sl_err_t e2 = {0};
@@ -236,7 +237,7 @@ int sl_store_watch(sl_store_t *st, sl_bucket_t b, sl_store_watch_t **out, sl_err
         return fail(err, s, "could not watch", bucket_names[b]);
     sl_store_watch_t *sw = calloc(1, sizeof *sw);
     if (!sw)
-        abort();
+        sl_oom();
     sw->w = w;
     sw->b = b;
     *out = sw;
@@ -275,7 +276,7 @@ int sl_store_watch_next(sl_store_watch_t *sw, int timeout_ms, sl_watch_ev_t *ev,
         kvEntry_Destroy(e);
         if (*ev != SL_WATCH_NONE) {
             if (!*key)
-                abort();
+                sl_oom();
             return 0;
         }
     }

@@ -65,7 +65,7 @@ static struct rt *rt_get(sl_ctl_t *ctl, const char *id, const char *name)
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r)
-            abort();
+            sl_oom();
         snprintf(r->id, sizeof r->id, "%s", id);
         r->next = ctl->rts;
         ctl->rts = r;

@@ -120,7 +120,7 @@ json_t *sl_ctl_spec_resolve(sl_ctl_t *ctl, const json_t *full, char ***secrets, 
     json_t *out = json_deep_copy(full);
     char **list = calloc(8, sizeof *list);
     if (!list)
-        abort();
+        sl_oom();
     int n = 0;
     for (int side = 0; side < 2; side++) {
         const char *where = side ? "target" : "source";

@@ -9,6 +9,7 @@
  * the pair in use can change between two handshakes.
  */
 #include "control/tls.h"
+#include "core/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,7 +110,7 @@ static int read_pem(const char *path, bool is_key, char **out, size_t *len, stru
     }
     char *buf = malloc((size_t)sb->st_size + 1);
     if (!buf)
-        abort();
+        sl_oom();
     size_t n = 0;
     ssize_t r;
     while (n < (size_t)sb->st_size && (r = read(fd, buf + n, (size_t)sb->st_size - n)) != 0) {
@@ -192,7 +193,7 @@ static int load(sl_tls_t *t, ident_t **out, struct stat *sb_cert, struct stat *s
     }
     ident_t *id = calloc(1, sizeof *id);
     if (!id)
-        abort();
+        sl_oom();
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     crypto_hash_sha256_update(&h, (const unsigned char *)cert, ncert);
@@ -244,11 +245,11 @@ int sl_tls_open(const char *cert_file, const char *key_file, sl_tls_t **out, sl_
         return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
     sl_tls_t *t = calloc(1, sizeof *t);
     if (!t)
-        abort();
+        sl_oom();
     t->cert_file = strdup(cert_file);
     t->key_file = strdup(key_file);
     if (!t->cert_file || !t->key_file)
-        abort();
+        sl_oom();
     pthread_mutex_init(&t->mu, NULL);
     if (load(t, &t->cur, &t->cert_seen, &t->key_seen, err)) {
         sl_tls_free(t);

@@ -97,7 +97,7 @@ static json_t *job_json(const vjob_t *j)
                           result ? json_string(result) : json_null(), "report", j->report ? j->report : json_null(),
                           "error", j->error ? j->error : json_null(), "log", log);
     if (!o)
-        abort();
+        sl_oom();
     return o;
 }
 
@@ -179,7 +179,7 @@ int sl_verify_start(sl_ctl_t *ctl, sl_verify_t **out, sl_err_t *err)
 {
     sl_verify_t *v = calloc(1, sizeof *v);
     if (!v)
-        abort();
+        sl_oom();
     pthread_mutex_init(&v->mu, NULL);
     v->ctl = ctl;
     sl_runner_cb_t cb = {.ctx = v, .on_line = on_line, .on_up = on_up, .on_exit = on_exit_cb};
@@ -240,7 +240,7 @@ int sl_ctl_stream_verify_start(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *re
     if (!j) {
         j = calloc(1, sizeof *j);
         if (!j)
-            abort();
+            sl_oom();
         snprintf(j->stream_id, sizeof j->stream_id, "%s", id);
         j->next = v->jobs;
         v->jobs = j;

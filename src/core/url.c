@@ -1,6 +1,7 @@
 /*
  * url.c: see url.h. A small hand-written parser; it never reads past the input.
  */
+#include "core/mem.h"
 #include "core/url.h"
 
 #include <ctype.h>
@@ -25,7 +26,7 @@ static char *strdup_or_die(const char *s)
 {
     char *o = strdup(s);
     if (!o)
-        abort();
+        sl_oom();
     return o;
 }
 
@@ -243,7 +244,7 @@ char *sl_url_mask(const char *url)
             return strdup_or_die(url);
         o = malloc(strlen(url) + 8);
         if (!o)
-            abort();
+            sl_oom();
         sprintf(o, "%.*s://" MASK "%s", (int)(sep - url), url, at);
         return o;
     }
@@ -251,7 +252,7 @@ char *sl_url_mask(const char *url)
         return strdup_or_die(url);
     o = malloc(strlen(url) + 8);
     if (!o)
-        abort();
+        sl_oom();
     sprintf(o, "%.*s" MASK "%s", (int)sp.pw, url, url + sp.pw_end);
     return o;
 }
@@ -265,7 +266,7 @@ char *sl_url_with_password(const char *url, const char *password)
     size_t cap = strlen(url) + 3 * strlen(password) + 2;
     char *o = malloc(cap);
     if (!o)
-        abort();
+        sl_oom();
     size_t n = (size_t)snprintf(o, cap, "%.*s:", (int)sp.user_end, url);
     for (const char *p = password; *p; p++) {
         unsigned char ch = (unsigned char)*p;

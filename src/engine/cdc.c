@@ -41,6 +41,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 #include "engine/cdc_ctl.h"
 #include "engine/cdc_tables.h"
@@ -58,7 +59,7 @@ char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush)
 {
     char l[32], f[32], *out = malloc(128);
     if (!out)
-        abort();
+        sl_oom();
     sl_lsn_format(pos.lsn, l, sizeof l);
     sl_lsn_format(flush, f, sizeof f);
     snprintf(out, 128, "{\"lsn\":\"%s\",\"idx\":%u,\"flush\":\"%s\"}", l, pos.idx, f);
@@ -370,7 +371,7 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
     }
     lanes_ctx_t lc = {.cd = cd, .copy = calloc((size_t)cd->lanes, sizeof *lc.copy)};
     if (!lc.copy)
-        abort();
+        sl_oom();
     int rc = tgt->ops->ckpt_list(tgt, cd->spec->name, collect_lanes, &lc, err);
     sl_target_close(tgt);
     /* the copies in progress, as the lanes committed them; resyncs asked meanwhile */
@@ -503,7 +504,7 @@ static void stats_cdc_phase(cdc_t *cd)
     cd->tnames = calloc((size_t)cd->ntables + 1, sizeof *cd->tnames);
     cd->tstats = calloc((size_t)cd->ntables + 1, sizeof *cd->tstats);
     if (!cd->tnames || !cd->tstats)
-        abort();
+        sl_oom();
     for (int i = 0; i < cd->ntables; i++) {
         cd->tnames[i] = sl_strdup(cd->maps[i]->label);
         cd->tstats[i].est_rows = cd->tables[i]->est_rows;

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 
 #define DXIDS_MAX 65536 /* transaction ids remembered between two snapshots */
@@ -106,7 +107,7 @@ static int table_init(cdc_t *cd, int i, json_t *const *lanes, copy_table_t *T, s
     T->ordered = -1;
     T->lane = calloc((size_t)cd->lanes, sizeof *T->lane);
     if (!T->lane)
-        abort();
+        sl_oom();
     if (sl_cdc_gen_get(cd->gens, T->label, &T->gen))
         return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"cdc_copy\" of stream \"%s\" is not valid (table \"%s\")",
                           cd->spec->name, T->label);
@@ -136,7 +137,7 @@ int sl_cdc_copy_session(cdc_t *cd, json_t *const *lanes, sl_err_t *err)
     sl_copy_t *cp = cd->copy;
     if (!cp) {
         if (!(cp = calloc(1, sizeof *cp)))
-            abort();
+            sl_oom();
         pthread_mutex_init(&cp->mu, NULL);
         sl_buf_init(&cp->rowbuf, 1u << 30);
         cd->copy = cp;
@@ -145,7 +146,7 @@ int sl_cdc_copy_session(cdc_t *cd, json_t *const *lanes, sl_err_t *err)
         cd->gens = json_object();
     copy_table_t *t = calloc((size_t)cd->ntables + 1, sizeof *t);
     if (!t)
-        abort();
+        sl_oom();
     int rc = 0;
     for (int i = 0; i < cd->ntables && !rc; i++)
         rc = table_init(cd, i, lanes, &t[i], err);
@@ -281,7 +282,7 @@ void sl_cdc_copy_begin(cdc_t *cd, const sl_cdc_event_t *ev)
             cp->capxids = cp->capxids ? cp->capxids * 2 : 256;
             uint32_t *x = realloc(cp->xids, sizeof *x * (size_t)cp->capxids);
             if (!x)
-                abort();
+                sl_oom();
             cp->xids = x;
         }
         cp->xids[cp->nxids++] = ev->xid;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 #include "engine/cdc_copy_lane.h"
 
@@ -34,7 +35,7 @@ void sl_cdc_wcopy_init(sl_cdc_wcopy_t *w, int n)
     w->copied = calloc((size_t)n + 1, sizeof *w->copied);
     w->stop = calloc((size_t)n + 1, sizeof *w->stop);
     if (!w->l || !w->has || !w->copied || !w->stop)
-        abort();
+        sl_oom();
 }
 
 void sl_cdc_wcopy_batch(sl_cdc_wcopy_t *w)
@@ -141,7 +142,7 @@ char *sl_cdc_wcopy_position(cdc_t *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, u
     char *out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!out)
-        abort();
+        sl_oom();
     return out;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 
 #define RETRY_MS 200
@@ -267,7 +268,7 @@ int sl_cdc_copy_insert_half(cdc_t *cd, copy_table_t *T, const sl_table_t *t, con
     if (c->ncols > SL_COPY_MAX_COLS)
         return sl_err_set(err, SL_E_LIMIT, "table \"%s\" has more than %d columns", T->label, SL_COPY_MAX_COLS);
     if (!cp->vals && !(cp->vals = calloc(SL_COPY_MAX_COLS, sizeof *cp->vals)))
-        abort();
+        sl_oom();
     bool missing = false;
     for (int i = 0; i < c->ncols; i++) {
         cp->vals[i] = c->row[i];
@@ -308,7 +309,7 @@ int sl_cdc_copy_insert_half(cdc_t *cd, copy_table_t *T, const sl_table_t *t, con
     if (rc == 0) {
         copy_kwin_t *kw = realloc(T->kw, sizeof *kw * (size_t)(T->nkw + 1));
         if (!kw)
-            abort();
+            sl_oom();
         T->kw = kw;
         T->kw[T->nkw].snap = snap;
         if (sl_cdc_key_parse(key, sl_table_pk_count(t), &T->kw[T->nkw].key)) {

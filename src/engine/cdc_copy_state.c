@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "engine/cdc_copy.h"
 
 void sl_cdc_lcopy_clear(sl_cdc_lcopy_t *l)
@@ -50,11 +51,11 @@ static void key_copy(sl_cdc_key_t *dst, const sl_cdc_key_t *src)
     dst->n = src->n;
     dst->v = calloc((size_t)(src->n ? src->n : 1), sizeof *dst->v);
     if (!dst->v)
-        abort();
+        sl_oom();
     for (int i = 0; i < src->n; i++) {
         char *p = malloc((size_t)src->v[i].len + 1);
         if (!p)
-            abort();
+            sl_oom();
         memcpy(p, src->v[i].p, (size_t)src->v[i].len);
         p[src->v[i].len] = '\0';
         dst->v[i] = (sl_value_t){p, src->v[i].len};
@@ -95,7 +96,7 @@ int sl_cdc_snap_from_json(const json_t *j, sl_cdc_snap_t *s)
     s->nxip = (int)json_array_size(xip);
     s->xip = calloc((size_t)s->nxip + 1, sizeof *s->xip);
     if (!s->xip)
-        abort();
+        sl_oom();
     for (int i = 0; i < s->nxip; i++) {
         const json_t *x = json_array_get(xip, (size_t)i);
         if (!json_is_integer(x)) {
@@ -250,7 +251,7 @@ void sl_cdc_lcopy_row(sl_cdc_lcopy_t *l, const sl_table_t *t, const sl_value_t *
         sl_cdc_key_free(&l->upto);
         l->upto.v = calloc((size_t)(npk ? npk : 1), sizeof *l->upto.v);
         if (!l->upto.v)
-            abort();
+            sl_oom();
         l->upto.n = npk;
         l->has_upto = true;
     }
@@ -259,7 +260,7 @@ void sl_cdc_lcopy_row(sl_cdc_lcopy_t *l, const sl_table_t *t, const sl_value_t *
         size_t n = v->len > 0 ? (size_t)v->len : 0;
         char *p = realloc((char *)l->upto.v[i].p, n + 1);
         if (!p)
-            abort();
+            sl_oom();
         memcpy(p, v->p, n);
         p[n] = '\0';
         l->upto.v[i] = (sl_value_t){p, (int64_t)n};

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_ctl.h"
 #include "engine/cdc_int.h"
 
@@ -76,7 +77,7 @@ int sl_cdc_ctl_start(cdc_t *cd, sl_err_t *err)
     }
     sl_cdc_ctl_t *ctl = calloc(1, sizeof *ctl);
     if (!ctl)
-        abort();
+        sl_oom();
     pthread_mutex_init(&ctl->mu, NULL);
     ctl->queue = json_array();
     ctl->nc = sl_bus_nats(cd->run.bus);

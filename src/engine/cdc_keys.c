@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "core/mem.h"
 #include "engine/cdc_copy.h"
 
 bool sl_cdc_key_type_ok(sl_type_t type)
@@ -68,7 +69,7 @@ int sl_cdc_key_parse(const char *json, int npk, sl_cdc_key_t *k)
     }
     k->v = calloc((size_t)npk, sizeof *k->v);
     if (!k->v)
-        abort();
+        sl_oom();
     k->n = npk;
     for (int i = 0; i < npk; i++) {
         const json_t *e = json_array_get(a, (size_t)i);
@@ -80,7 +81,7 @@ int sl_cdc_key_parse(const char *json, int npk, sl_cdc_key_t *k)
         size_t n = json_string_length(e);
         char *p = malloc(n + 1);
         if (!p)
-            abort();
+            sl_oom();
         memcpy(p, json_string_value(e), n + 1);
         k->v[i] = (sl_value_t){p, (int64_t)n};
     }
@@ -98,7 +99,7 @@ char *sl_cdc_key_json(const sl_table_t *t, const sl_value_t *row)
     char *s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -111,7 +112,7 @@ char *sl_cdc_key_json_of(const sl_table_t *t, const sl_cdc_key_t *k)
     char *s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 

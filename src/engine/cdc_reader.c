@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 #include "source/source.h"
 
@@ -80,7 +81,7 @@ static void *ring_grow(void *buf, int *head, int n, int *cap, size_t sz, int fir
     int nc = *cap ? *cap * 2 : first;
     char *q = malloc((size_t)nc * sz);
     if (!q)
-        abort();
+        sl_oom();
     for (int i = 0; i < n; i++)
         memcpy(q + (size_t)i * sz, (char *)buf + (size_t)((*head + i) % *cap) * sz, sz);
     free(buf);
@@ -398,7 +399,7 @@ int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
     if (need > cd->mapx_cap) {
         free(cd->mapx);
         if (!(cd->mapx = malloc(sizeof *cd->mapx * (size_t)need)))
-            abort();
+            sl_oom();
         cd->mapx_cap = need;
     }
     return sl_map_change(m, c, cd->mapx, out, err);

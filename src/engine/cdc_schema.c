@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_int.h"
 #include "source/source.h"
 
@@ -48,7 +49,7 @@ void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n)
     cd->ntables = n;
     cd->tables = calloc((size_t)n + 1, sizeof *cd->tables);
     if (!cd->tables)
-        abort();
+        sl_oom();
     for (int i = 0; i < n; i++)
         cd->tables[i] = maps[i]->src;
 }
@@ -76,7 +77,7 @@ int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
     int n = (int)json_array_size(a);
     sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
     if (!maps)
-        abort();
+        sl_oom();
     for (int i = 0; i < n; i++)
         if (sl_map_from_json(json_array_get(a, (size_t)i), &maps[i], err)) {
             for (int j = 0; j < i; j++)
@@ -149,7 +150,7 @@ static int next_table(const sl_table_t *old, const sl_table_t *fresh, const char
 {
     sl_col_edit_t *cols = calloc((size_t)(nrel + old->ncolumns) + 1, sizeof *cols);
     if (!cols)
-        abort();
+        sl_oom();
     int n = 0, rc = -1;
     bool key_moved = false;
     for (int i = 0; i < nrel; i++) {

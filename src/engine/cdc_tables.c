@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_int.h"
 #include "engine/cdc_ctl.h"
 #include "engine/cdc_tables.h"
@@ -62,7 +63,7 @@ int sl_cdc_tables_describe(const sl_spec_t *spec, const char *const *names, int 
     }
     *out = calloc((size_t)nn + 1, sizeof **out);
     if (!*out)
-        abort();
+        sl_oom();
     for (int i = 0; i < nn; i++) {
         if (src->ops->describe(src, names[i], &(*out)[i], err))
             goto out;
@@ -89,7 +90,7 @@ int sl_cdc_tables_map(const cdc_t *cd, sl_table_t *const *t, const sl_table_spec
         return -1;
     sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
     if (!maps)
-        abort();
+        sl_oom();
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         json_t *rules = entries && entries[i] ? sl_map_entry_rules(spec, entries[i]) : sl_map_rules(spec, t[i]);
@@ -172,7 +173,7 @@ static void note_removed(cdc_t *cd, const char *label)
         n++;
     const char **r = realloc((void *)cd->removed, sizeof *r * (size_t)(n + 2));
     if (!r)
-        abort();
+        sl_oom();
     r[n] = sl_strdup(label);
     r[n + 1] = NULL;
     cd->removed = r;
@@ -221,7 +222,7 @@ static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, const sl_table_s
     sl_map_t **mv = realloc(cd->maps, sizeof *mv * (size_t)(cd->ntables + nadd + 1));
     sl_table_t **tv = mv ? realloc(cd->tables, sizeof *tv * (size_t)(cd->ntables + nadd + 1)) : NULL;
     if (!mv || !tv)
-        abort();
+        sl_oom();
     cd->maps = mv;
     cd->tables = tv;
     for (int i = 0; i < nadd; i++) {
@@ -292,7 +293,7 @@ static int join(cdc_t *cd, sl_cdc_t *c, const json_t *want, json_t *added, sl_er
     sl_table_spec_t *ents = calloc(cap, sizeof *ents);
     const sl_table_spec_t **entp = calloc(cap, sizeof *entp);
     if (!names || !ents || !entp)
-        abort();
+        sl_oom();
     int nn = 0, rc = 0;
     size_t k;
     json_t *e;

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_int.h"
 
 /* ---- spill parts ------------------------------------------------------------------ */
@@ -206,7 +207,7 @@ static sxact_t *sx_add(cdc_t *cd, uint32_t xid)
         int cap = cd->capsx ? cd->capsx * 2 : 8;
         sxact_t *p = realloc(cd->sx, sizeof *p * (size_t)cap);
         if (!p)
-            abort();
+            sl_oom();
         cd->sx = p;
         cd->capsx = cap;
     }
@@ -288,7 +289,7 @@ static int stream_change(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
                 uint32_t cap = x->capsubx ? x->capsubx * 2 : 16;
                 subx_t *p = realloc(x->subx, sizeof *p * cap);
                 if (!p)
-                    abort();
+                    sl_oom();
                 x->subx = p;
                 x->capsubx = cap;
             }
@@ -337,7 +338,7 @@ static int stream_subabort(cdc_t *cd, sxact_t *x, uint32_t subxid, sl_err_t *err
         uint32_t cap = x->capranges ? x->capranges * 2 : 8;
         uint32_t *p = realloc(x->ranges, sizeof *p * 2 * cap);
         if (!p)
-            abort();
+            sl_oom();
         x->ranges = p;
         x->capranges = cap;
     }

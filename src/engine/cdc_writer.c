@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/cdc_copy_lane.h"
 #include "engine/cdc_int.h"
 #include "engine/reject.h"
@@ -181,13 +182,13 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cs
         free(w->vals);
         w->vals = malloc(need * sizeof *w->vals);
         if (!w->vals)
-            abort();
+            sl_oom();
         w->vals_cap = need;
     }
     if (run_max > w->run_max) {
         free(w->chs);
         if (!(w->chs = malloc((size_t)run_max * sizeof *w->chs)))
-            abort();
+            sl_oom();
         w->run_max = run_max;
     }
     sl_cbatch_rewind(v);
@@ -358,7 +359,7 @@ static void *lane_open(void *mode, int lane)
     if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
         !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)) ||
         !(w->trejected = calloc((size_t)cd->ntstats + 1, sizeof *w->trejected)))
-        abort();
+        sl_oom();
     w->cd = cd;
     w->lane = lane;
     sl_cdc_wcopy_init(&w->copy, cd->ntables);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/url.h"
 #include "engine/mapping.h"
 #include "source/cdc.h"
@@ -114,7 +115,7 @@ static int scan_table(sl_source_t *src, const sl_map_t *m, const struct sl_targe
         scan.table = m->src;
         scan.filter = NULL;
         if (!(s.proj = calloc((size_t)m->tgt->ncolumns + 1, sizeof *s.proj)))
-            abort();
+            sl_oom();
     }
     int rc = tops->refuses ? src->ops->scan(src, &scan, on_row, &s, err) : 0;
     free(s.proj);
@@ -259,7 +260,7 @@ static void check_cdc_source(const sl_spec_t *spec, sl_map_t **maps, int n, json
 {
     sl_table_t **tables = calloc((size_t)n + 1, sizeof *tables);
     if (!tables)
-        abort();
+        sl_oom();
     int k = 0;
     for (int i = 0; i < n; i++)
         if (maps[i])

@@ -177,7 +177,7 @@ static int counts_in(const json_t *a, size_t n, int64_t **out)
 {
     *out = calloc(n + 1, sizeof **out);
     if (!*out)
-        abort();
+        sl_oom();
     if (!json_is_array(a) || json_array_size(a) != n)
         return -1;
     for (size_t i = 0; i < n; i++) {

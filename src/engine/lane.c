@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 
 #define NAK_DELAY_MS 200    /* an out-of-order batch comes back after this */
 #define BROKER_RETRY_MS 500 /* between attempts to subscribe or fetch */
@@ -192,7 +193,7 @@ sl_lanes_t *sl_lanes_start(const sl_lane_cfg_t *cfg, int n)
 {
     sl_lanes_t *ls = calloc(1, sizeof *ls);
     if (!ls || !(ls->th = calloc((size_t)n, sizeof *ls->th)) || !(ls->args = calloc((size_t)n, sizeof *ls->args)))
-        abort();
+        sl_oom();
     ls->cfg = *cfg;
     ls->n = n;
     for (int i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/load_int.h"
 #include "engine/mapping.h"
 #include "engine/progress.h"
@@ -52,7 +53,7 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
     } else if (strncmp(key, "s:", 2) == 0) {
         void *v = realloc(p->cks, sizeof *p->cks * (size_t)(p->ncks + 1));
         if (!v)
-            abort();
+            sl_oom();
         p->cks = v;
         p->cks[p->ncks].stripe = atoi(key + 2);
         p->cks[p->ncks].ck = *ck;
@@ -205,7 +206,7 @@ static int add_tables(load_t *ld, sl_source_t *src, sl_target_t *tgt, char **nam
     bool fresh = ld->plan.ntables == 0;
     sl_map_t **maps = calloc((size_t)n + 1, sizeof *maps);
     if (!maps)
-        abort();
+        sl_oom();
     if (describe_maps(ld, src, names, n, maps, err))
         goto done;
     for (int i = 0; i < n; i++)
@@ -694,7 +695,7 @@ sl_load_result_t sl_load_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load
     ld.st = calloc((size_t)ld.plan.nstripes + 1, sizeof *ld.st);
     ld.ts = calloc((size_t)ld.plan.ntables + 1, sizeof *ld.ts);
     if (!ld.st || !ld.ts)
-        abort();
+        sl_oom();
     if (load_states(&ld, err))
         goto out;
     /* monitoring: the figures of the data phase, published every second (monitor/stats.h) */

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/url.h"
 #include "target/target.h"
 
@@ -294,7 +295,7 @@ static int set_target_name(sl_table_t *tgt, const char *target, const sl_map_env
     tgt->name = sl_strdup(dot ? dot + 1 : target);
     tgt->target_schema = dot ? strndup(target, (size_t)(dot - target)) : NULL;
     if (dot && !tgt->target_schema)
-        abort();
+        sl_oom();
     return 0;
 }
 
@@ -353,7 +354,7 @@ static int finish_map(sl_map_t *m, sl_err_t *err)
     m->proj = calloc((size_t)n + 1, sizeof *m->proj);
     sl_col_edit_t *edits = calloc((size_t)n + 1, sizeof *edits);
     if (!m->proj || !edits)
-        abort();
+        sl_oom();
     m->identity = n == m->src->ncolumns;
     for (int i = 0; i < n; i++) {
         const char *name = sl_column_source(&m->tgt->columns[i]);
@@ -376,7 +377,7 @@ static sl_map_t *map_new(const sl_table_t *src)
 {
     sl_map_t *m = calloc(1, sizeof *m);
     if (!m)
-        abort();
+        sl_oom();
     m->src = sl_table_copy(src);
     char label[300];
     m->label = sl_strdup(sl_table_label(src, label, sizeof label));
@@ -420,7 +421,7 @@ int sl_map_make(const json_t *rules, const sl_table_t *src, const sl_map_env_t *
     const char **names = calloc((size_t)n + 1, sizeof *names);
     sl_col_edit_t *edits = calloc((size_t)n + 1, sizeof *edits);
     if (!keep || !expr || !names || !edits)
-        abort();
+        sl_oom();
     const json_t *rename = json_object_get(rules, "rename");
     if (src->view && env->cdc) {
         sl_err_set(err, SL_E_CONFIG, "table \"%s\" is a view", m->label);

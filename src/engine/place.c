@@ -38,6 +38,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/job.h"
 #include "engine/load_int.h"
 #include "engine/place.h"
@@ -100,7 +101,7 @@ int sl_place_start(load_t *ld, sl_place_t **out, sl_err_t *err)
     }
     sl_place_t *pl = calloc(1, sizeof *pl);
     if (!pl)
-        abort();
+        sl_oom();
     pl->ld = ld;
     pl->seq_sum = -1;
     char subject[200];
@@ -198,7 +199,7 @@ static void poll(sl_place_t *pl)
     load_t *ld = pl->ld;
     poll_t p = {.ld = ld, .done = calloc((size_t)ld->plan.nstripes + 1, sizeof *p.done)};
     if (!p.done)
-        abort();
+        sl_oom();
     sl_err_t err = {0};
     if (pl->tgt->ops->ckpt_list(pl->tgt, ld->spec->name, poll_fn, &p, &err)) {
         sl_debug("could not read the checkpoints (%s); trying again", err.message);
@@ -208,7 +209,7 @@ static void poll(sl_place_t *pl)
     int left = 0;
     int *tleft = calloc((size_t)ld->plan.ntables + 1, sizeof *tleft);
     if (!tleft)
-        abort();
+        sl_oom();
     pthread_mutex_lock(&ld->run.mu);
     for (int s = 0; s < ld->plan.nstripes; s++) {
         if (p.done[s])
@@ -309,7 +310,7 @@ static void report(load_t *ld, const sl_job_t *job, const char *node, int64_t *l
     r.read = calloc((size_t)n + 1, sizeof *r.read);
     r.read_bytes = calloc((size_t)n + 1, sizeof *r.read_bytes);
     if (!r.rows || !r.bytes || !r.read || !r.read_bytes)
-        abort();
+        sl_oom();
     bool any = false;
     for (int i = 0; i < n; i++) {
         int64_t *l = last + 3 + 4 * i;
@@ -369,7 +370,7 @@ int sl_place_run(const sl_job_t *job, sl_bus_t *bus, const char *node, volatile 
     ld.ts = calloc((size_t)ld.plan.ntables + 1, sizeof *ld.ts);
     last = calloc(3 + 4 * (size_t)ld.plan.ntables, sizeof *last);
     if (!ld.ts || !last)
-        abort();
+        sl_oom();
     atomic_store(&ld.stripes_left, 1); /* more() until the pass is over */
     sl_lanes_t *lanes = NULL;
     pthread_t rt;

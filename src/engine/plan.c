@@ -1,6 +1,7 @@
 /*
  * plan.c: cutting tables into stripes and the plan's JSON form (see plan.h).
  */
+#include "core/mem.h"
 #include "engine/plan.h"
 
 #include <inttypes.h>
@@ -42,7 +43,7 @@ static void add_stripe(sl_plan_t *plan, int table, char *after, char *upto)
 {
     sl_stripe_t *s = realloc(plan->stripes, sizeof *s * (size_t)(plan->nstripes + 1));
     if (!s)
-        abort();
+        sl_oom();
     plan->stripes = s;
     s[plan->nstripes].table = table;
     s[plan->nstripes].after_key = after;
@@ -82,7 +83,7 @@ static int push_map(sl_plan_t *plan, sl_map_t *m)
     sl_map_t **mv = realloc(plan->maps, sizeof *mv * (size_t)(plan->ntables + 1));
     sl_table_t **tv = mv ? realloc(plan->tables, sizeof *tv * (size_t)(plan->ntables + 1)) : NULL;
     if (!tv)
-        abort();
+        sl_oom();
     plan->maps = mv;
     plan->tables = tv;
     mv[plan->ntables] = m;
@@ -169,7 +170,7 @@ char *sl_plan_to_json(const sl_plan_t *plan)
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (!text)
-        abort();
+        sl_oom();
     return text;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/meter.h"
 #include "engine/load_int.h"
 #include "monitor/snap.h"
@@ -84,14 +85,14 @@ sl_progress_t *sl_progress_start(load_t *ld, bool tty)
 {
     sl_progress_t *pg = calloc(1, sizeof *pg);
     if (!pg)
-        abort();
+        sl_oom();
     pg->ld = ld;
     pg->tty = tty;
     pg->t0 = pg->last_log = pg->last_tick = sl_mono_s();
     pg->trows = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trows);
     pg->trate = calloc((size_t)ld->plan.ntables + 1, sizeof *pg->trate);
     if (!pg->trows || !pg->trate)
-        abort();
+        sl_oom();
     if (tty)
         sl_log_set_hooks(clear_bars, draw_bars, pg);
     return pg;

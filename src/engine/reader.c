@@ -22,6 +22,7 @@
 
 #include "core/log.h"
 #include "core/clock.h"
+#include "core/mem.h"
 #include "engine/job.h"
 #include "engine/load_int.h"
 
@@ -53,7 +54,7 @@ static int filter_here(rstate_t *r, const sl_value_t *vals, int n, sl_err_t *err
         free(r->proj);
         r->nproj = m->tgt->ncolumns;
         if (!(r->proj = calloc((size_t)r->nproj, sizeof *r->proj)))
-            abort();
+            sl_oom();
     }
     return sl_map_filter_row(m, vals, n, r->proj, err);
 }

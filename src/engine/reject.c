@@ -4,6 +4,7 @@
  * cast, and writing them (see reject.h). reject_apply.c writes batches and changes with
  * them.
  */
+#include "core/mem.h"
 #include "engine/reject.h"
 
 #include <stdio.h>
@@ -20,7 +21,7 @@ void sl_rejects_init(sl_rejects_t *rj, const char *stream, bool reject, int ntab
     rj->ntables = ntables;
     rj->counts = calloc((size_t)ntables + 1, sizeof *rj->counts);
     if (!rj->counts)
-        abort();
+        sl_oom();
 }
 
 void sl_rejects_reset(sl_rejects_t *rj)
@@ -76,7 +77,7 @@ static json_t *value_json(const sl_column_t *c, const sl_value_t *v)
     /* bytes (and text that is not UTF-8) as PostgreSQL writes bytea: \x and hex */
     char *hex = malloc((size_t)v->len * 2 + 3);
     if (!hex)
-        abort();
+        sl_oom();
     static const char digits[] = "0123456789abcdef";
     hex[0] = '\\';
     hex[1] = 'x';
@@ -94,7 +95,7 @@ static char *dump(json_t *j)
     char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(j);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -131,7 +132,7 @@ void sl_rejects_add(sl_rejects_t *rj, const sl_map_t *m, int ti, const sl_value_
         rj->cap = rj->cap ? rj->cap * 2 : 64;
         sl_reject_t *v = realloc(rj->items, sizeof *v * (size_t)rj->cap);
         if (!v)
-            abort();
+            sl_oom();
         rj->items = v;
     }
     sl_reject_t *r = &rj->items[rj->n++];

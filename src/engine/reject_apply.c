@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/reject.h"
 #include "target/apply.h"
 
@@ -146,7 +147,7 @@ int sl_rejects_write_rows(sl_rejects_t *rj, sl_target_t *tgt, const sl_map_t *m,
     r.all = malloc(((size_t)n * (size_t)nc + 1) * sizeof *r.all);
     r.idx = malloc(((size_t)n + 1) * sizeof *r.idx);
     if (!r.all || !r.idx)
-        abort();
+        sl_oom();
     uint32_t k = 0;
     int rc = 0;
     sl_batch_rewind(v);
@@ -251,7 +252,7 @@ static int refused_change(chg_t *c, const sl_change_t *ch, sl_err_t *err)
          * in the INSERTs it sends */
         sl_value_t *vals = malloc(sizeof *vals * (size_t)(ch->ncols + 1));
         if (!vals)
-            abort();
+            sl_oom();
         for (int i = 0; i < ch->ncols; i++)
             vals[i] = ch->row[i].len == SL_VALUE_UNCHANGED ? (sl_value_t){NULL, -1} : ch->row[i];
         sl_change_t ins = *ch;
@@ -299,7 +300,7 @@ int sl_rejects_apply(sl_rejects_t *rj, sl_target_t *tgt, const sl_map_t *m, int 
         }
         if (s && !keep) { /* the first change left out: keep a list of the others */
             if (!(keep = malloc(sizeof *keep * (size_t)n)))
-                abort();
+                sl_oom();
             memcpy(keep, chs, sizeof *keep * (size_t)i);
             k = i;
         } else if (!s && keep) {

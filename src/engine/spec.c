@@ -169,7 +169,7 @@ static int parse_strmap(const json_t *v, const char *what, sl_strmap_t *m, sl_er
     m->keys = calloc(n + 1, sizeof *m->keys);
     m->vals = calloc(n + 1, sizeof *m->vals);
     if (!m->keys || !m->vals)
-        abort();
+        sl_oom();
     const char *k;
     json_t *e;
     json_object_foreach((json_t *)v, k, e)
@@ -301,7 +301,7 @@ static int parse_names(const json_t *a, const char *what, char ***out, int *n, s
         return sl_err_set(err, SL_E_CONFIG, "%s must be a non-empty array of column names", what);
     *out = calloc(json_array_size(a), sizeof **out);
     if (!*out)
-        abort();
+        sl_oom();
     size_t i;
     json_t *e;
     json_array_foreach((json_t *)a, i, e)
@@ -442,7 +442,7 @@ static int parse_endpoint(const json_t *j, const char *where, bool with_tables, 
         spec->tables = calloc(cap, sizeof *spec->tables);
         spec->entries = calloc(cap, sizeof *spec->entries);
         if (!spec->tables || !spec->entries)
-            abort();
+            sl_oom();
         json_array_foreach((json_t *)t, i, e)
         {
             sl_table_spec_t *en = &spec->entries[spec->ntables];
@@ -485,7 +485,7 @@ static void mark_change_columns(sl_spec_t *spec)
     size_t n = strlen(spec->target_url) + 24;
     char *url = malloc(n);
     if (!url)
-        abort();
+        sl_oom();
     snprintf(url, n, "%s%cchange_columns=true", spec->target_url, strchr(spec->target_url, '?') ? '&' : '?');
     free(spec->target_url);
     spec->target_url = url;
@@ -504,7 +504,7 @@ int sl_spec_parse(const char *text, sl_spec_t **out, sl_err_t *err)
     }
     sl_spec_t *spec = calloc(1, sizeof *spec);
     if (!spec)
-        abort();
+        sl_oom();
     int rc = -1;
     if (!json_is_object(root)) {
         sl_err_set(err, SL_E_CONFIG, "invalid spec: the top level must be an object");
@@ -622,7 +622,7 @@ int sl_spec_load_file(const char *path, sl_spec_t **out, sl_err_t *err)
             }
             char *p = realloc(text, cap);
             if (!p)
-                abort();
+                sl_oom();
             text = p;
         }
         size_t n = fread(text + len, 1, 4096, f);

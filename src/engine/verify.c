@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/mapping.h"
 #include "engine/normalize.h"
 #include "engine/spec.h"
@@ -143,7 +144,7 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
     if (sd->nents % 1024 == 0) {
         entry_t *e = realloc(sd->ents, sizeof *e * (size_t)(sd->nents + 1024));
         if (!e)
-            abort();
+            sl_oom();
         sd->ents = e;
     }
     entry_t *e = &sd->ents[sd->nents++];
@@ -269,7 +270,7 @@ static int on_reject(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err
     sl_value_t *row = calloc((size_t)ref->ncolumns + 1, sizeof *row);
     int *ident = calloc((size_t)ref->ncolumns + 1, sizeof *ident);
     if (!row || !ident)
-        abort();
+        sl_oom();
     for (int i = 0; i < ref->ncolumns; i++) {
         ident[i] = i;
         row[i].len = -1;
@@ -289,7 +290,7 @@ static int on_reject(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err
             r->ks->cap = r->ks->cap ? r->ks->cap * 2 : 256;
             char **v = realloc(r->ks->keys, sizeof *v * (size_t)r->ks->cap);
             if (!v)
-                abort();
+                sl_oom();
             r->ks->keys = v;
         }
         r->ks->keys[r->ks->n++] = sl_buf_steal(&kb, NULL);
@@ -408,7 +409,7 @@ int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const sl_spec_t *spec, c
         a.filter = NULL;
         a.local = m;
         if (!(a.proj = calloc((size_t)m->tgt->ncolumns + 1, sizeof *a.proj)))
-            abort();
+            sl_oom();
     }
     char tname[600];
     snprintf(tname, sizeof tname, "%s%s%s", m->tgt->target_schema ? m->tgt->target_schema : "",
@@ -431,7 +432,7 @@ int sl_verify_table(sl_source_t *src, sl_source_t *tgt, const sl_spec_t *spec, c
     b.map = calloc((size_t)ncols + 1, sizeof *b.map);
     cmp = calloc((size_t)ncols + 1, sizeof *cmp);
     if (!a.map || !b.map || !cmp)
-        abort();
+        sl_oom();
     for (int i = 0; i < ncols; i++) {
         const sl_column_t *tc = &m->tgt->columns[i];
         a.map[i] = i;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "engine/load_int.h"
 #include "engine/reject.h"
 
@@ -42,7 +43,7 @@ static void *lane_open(void *mode, int lane)
     (void)lane;
     wstate_t *w = calloc(1, sizeof *w);
     if (!w)
-        abort();
+        sl_oom();
     w->ld = mode;
     sl_rejects_init(&w->rj, w->ld->spec->name, w->ld->spec->opt.on_error == SL_ON_ERROR_REJECT, w->ld->plan.ntables);
     return w;
@@ -106,7 +107,7 @@ static sl_lane_verdict_t apply_batch(wstate_t *w, sl_target_t *tgt, sl_batch_vie
     if (v->last_key_len) {
         pos = malloc(v->last_key_len + 1);
         if (!pos)
-            abort();
+            sl_oom();
         memcpy(pos, v->last_key, v->last_key_len);
         pos[v->last_key_len] = '\0';
         next.position = pos;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/mem.h"
 #include "filter/filter_int.h"
 
 typedef struct binder {
@@ -434,7 +435,7 @@ static int bind_like(binder_t *b, node_t *n)
     }
     char *out = malloc(2 * p->len + 1);
     if (!out)
-        abort();
+        sl_oom();
     size_t o = 0;
     for (size_t i = 0; i < p->len; i++) {
         if (elen && p->len - i >= elen && memcmp(p->text + i, esc, elen) == 0) {
@@ -492,7 +493,7 @@ int sl_filter_bind(sl_filter_t *f, const sl_table_t *t, sl_err_t *err)
     f->ncols = t->ncolumns;
     f->cols = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *f->cols);
     if (!f->cols)
-        abort();
+        sl_oom();
     for (int i = 0; i < t->ncolumns; i++) {
         f->cols[i].name = sl_strdup(t->columns[i].name);
         f->cols[i].type = t->columns[i].type;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "filter/filter_int.h"
 
 enum { MT = 1, MF = 2, MN = 4, MALL = MT | MF | MN };
@@ -352,7 +353,7 @@ int sl_filter_columns(const sl_filter_t *f, int *cols, int cap)
         return 0;
     bool *seen = calloc((size_t)f->ncols, sizeof *seen);
     if (!seen)
-        abort();
+        sl_oom();
     mark(f->root, seen);
     int n = 0;
     for (int i = 0; i < f->ncols; i++)
@@ -374,7 +375,7 @@ bool sl_filter_reads_non_key(const sl_filter_t *f)
         return true;
     int *cols = malloc(sizeof *cols * (size_t)n);
     if (!cols)
-        abort();
+        sl_oom();
     sl_filter_columns(f, cols, n);
     bool any = false;
     for (int i = 0; i < n && !any; i++)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/sqllex.h"
+#include "core/mem.h"
 #include "filter/filter_int.h"
 
 #define GRAMMAR_HINT                                                                         \
@@ -38,7 +39,7 @@ static void *zalloc(size_t n)
 {
     void *p = calloc(1, n);
     if (!p)
-        abort(); /* a few KB at most: the text is bounded */
+        sl_oom(); /* a few KB at most: the text is bounded */
     return p;
 }
 
@@ -122,7 +123,7 @@ static int operand(parser_t *ps, operand_t *o)
             o->text = strdup(sl_tok_is_kw(&t, "TRUE") ? "t" : "f");
             o->len = 1;
             if (!o->text)
-                abort();
+                sl_oom();
             advance(ps);
             return 0;
         }
@@ -219,7 +220,7 @@ static void add_op(node_t *n, const operand_t *o)
 {
     operand_t *p = realloc(n->ops, sizeof *p * (size_t)(n->nops + 1));
     if (!p)
-        abort();
+        sl_oom();
     n->ops = p;
     p[n->nops++] = *o;
 }
@@ -228,7 +229,7 @@ static void add_kid(node_t *n, node_t *k)
 {
     node_t **p = realloc(n->kids, sizeof *p * (size_t)(n->nkids + 1));
     if (!p)
-        abort();
+        sl_oom();
     n->kids = p;
     p[n->nkids++] = k;
 }
@@ -527,7 +528,7 @@ int sl_filter_parse(const char *text, sl_filter_t **out, sl_err_t *err)
     sl_filter_t *f = zalloc(sizeof *f);
     f->text = strdup(text);
     if (!f->text)
-        abort();
+        sl_oom();
     f->root = root;
     *out = f;
     return 0;

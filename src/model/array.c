@@ -7,6 +7,7 @@
  * surrounding blanks dropped). Strings are escaped through jansson, numbers and JSON
  * elements are copied as they are, so nothing is reformatted.
  */
+#include "core/mem.h"
 #include "model/array.h"
 
 #include <ctype.h>
@@ -84,7 +85,7 @@ static int emit_string(ap_t *a, const char *s, size_t n)
     char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
     json_decref(j);
     if (!t)
-        abort();
+        sl_oom();
     int rc = sl_buf_adds(a->out, t, a->err);
     free(t);
     return rc;

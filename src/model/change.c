@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/mem.h"
 
 #define HDR 64u
 
@@ -162,7 +163,7 @@ static void add_footer(sl_cbatch_builder_t *b)
     unsigned char n[4];
     sl_put32le(n, (uint32_t)(b->buf.len - start));
     if (rc || sl_buf_add(&b->buf, n, 4, &err))
-        abort(); /* would_overflow() left room; the reader bounds the ranges */
+        sl_oom(); /* would_overflow() left room; the reader bounds the ranges */
     b->ref_ranges = NULL;
 }
 

@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *sl_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *p = strdup(s);
-    if (!p)
-        abort();
-    return p;
-}
-
 static void free_strv(char **v, int n)
 {
     for (int i = 0; i < n; i++)
@@ -150,7 +140,7 @@ static void *alloc_array(int n, size_t size)
         return NULL;
     void *p = calloc((size_t)n, size);
     if (!p)
-        abort();
+        sl_oom();
     return p;
 }
 
@@ -201,7 +191,7 @@ static sl_table_t *copy_head(const sl_table_t *t)
 {
     sl_table_t *out = calloc(1, sizeof *out);
     if (!out)
-        abort();
+        sl_oom();
     out->engine = sl_strdup(t->engine);
     out->schema = sl_strdup(t->schema);
     out->name = sl_strdup(t->name);
@@ -497,7 +487,7 @@ static char **get_strv(const json_t *o, const char *k, int *n)
     size_t sz = json_array_size(a);
     char **v = calloc(sz, sizeof *v);
     if (!v)
-        abort();
+        sl_oom();
     for (size_t i = 0; i < sz; i++) {
         const json_t *s = json_array_get(a, i);
         v[i] = sl_strdup(json_is_string(s) ? json_string_value(s) : "");
@@ -513,7 +503,7 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
         return sl_err_set(err, SL_E_PROTOCOL, "malformed table description in the plan");
     sl_table_t *t = calloc(1, sizeof *t);
     if (!t)
-        abort();
+        sl_oom();
     t->engine = get_str(j, "engine");
     t->schema = get_str(j, "schema");
     t->name = get_str(j, "name");
@@ -529,7 +519,7 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
     {
         sl_column_t *c = sl_table_add_col(t);
         if (!c)
-            abort();
+            sl_oom();
         c->name = get_str(cj, "name");
         c->source = get_str(cj, "source");
         char *ty = get_str(cj, "type");
@@ -564,7 +554,7 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
     {
         sl_index_t *x = sl_table_add_index(t);
         if (!x)
-            abort();
+            sl_oom();
         x->name = get_str(ij, "name");
         x->unique = get_bool(ij, "unique");
         x->columns = get_strv(ij, "columns", &x->ncolumns);
@@ -574,7 +564,7 @@ int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err)
     {
         sl_fkey_t *f = sl_table_add_fkey(t);
         if (!f)
-            abort();
+            sl_oom();
         int nref = 0;
         f->name = get_str(fj, "name");
         f->columns = get_strv(fj, "columns", &f->ncolumns);

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "core/mem.h"
 #include "core/err.h"
 #include "model/types.h"
 
@@ -170,8 +171,5 @@ int sl_table_derive(const sl_table_t *base, const sl_col_edit_t *cols, int n, un
 json_t *sl_table_to_json(const sl_table_t *t);
 int sl_table_from_json(const json_t *j, sl_table_t **out, sl_err_t *err);
 
-/* A strdup that aborts on out-of-memory: for schema building, where a NULL would only
- * move the crash elsewhere. */
-char *sl_strdup(const char *s);
 
 #endif

@@ -50,7 +50,7 @@ sl_agg_t *sl_agg_new(void)
 {
     sl_agg_t *a = calloc(1, sizeof *a);
     if (!a)
-        abort();
+        sl_oom();
     sl_snap_init(&a->base);
     sl_snap_init(&a->latest);
     sl_snap_init(&a->totals);
@@ -124,7 +124,7 @@ static void push_sample(sl_agg_t *a, const sl_snap_t *s)
     p->ntables = s->ntables;
     p->tw = malloc(((size_t)s->ntables + 1) * sizeof *p->tw);
     if (!p->tw)
-        abort();
+        sl_oom();
     for (int i = 0; i < s->ntables; i++)
         p->tw[i] = s->tables[i].rows_written;
     a->n++;
@@ -313,7 +313,7 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
                                    t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "progress",
                                    num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
             if (!tj)
-                abort();
+                sl_oom();
             if (t->state[0]) { /* a cdc stream's table (docs/api.md "Tables of a stream") */
                 json_object_set_new(tj, "state", json_string(t->state));
                 json_object_set_new(tj, "copied_rows", t->copied >= 0 ? json_integer(t->copied) : json_null());
@@ -344,7 +344,7 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
         mv ? sl_agg_rate(a, true, now) : 0.0, "lag", lag, "position",
         s->position ? json_string(s->position) : json_null(), "tables", tables);
     if (!o)
-        abort();
+        sl_oom();
     return o;
 }
 
@@ -357,6 +357,6 @@ json_t *sl_agg_summary_json(const sl_agg_t *a, const char *state, double now)
                           s && !is_load(s) ? num_or_null(s->lag_seconds) : json_null(), "progress",
                           num_or_null(stream_progress(s)));
     if (!o)
-        abort();
+        sl_oom();
     return o;
 }

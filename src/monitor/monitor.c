@@ -86,13 +86,13 @@ static entry_t *get(sl_monitor_t *mon, const char *key)
         int nc = mon->cap ? mon->cap * 2 : 16;
         entry_t **v = realloc(mon->e, (size_t)nc * sizeof *v);
         if (!v)
-            abort();
+            sl_oom();
         mon->e = v;
         mon->cap = nc;
     }
     e = calloc(1, sizeof *e);
     if (!e)
-        abort();
+        sl_oom();
     e->key = sl_strdup(key);
     mon->e[mon->n++] = e;
     return e;
@@ -138,7 +138,7 @@ static char *stats_text(entry_t *e, double now)
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -149,7 +149,7 @@ static char *state_text(entry_t *e)
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -211,7 +211,7 @@ int sl_monitor_start(const char *nats_url, sl_monitor_t **out, sl_err_t *err)
 {
     sl_monitor_t *mon = calloc(1, sizeof *mon);
     if (!mon)
-        abort();
+        sl_oom();
     pthread_mutex_init(&mon->mu, NULL);
     if (!nats_url) {
         *out = mon; /* no subscription to wait for */
@@ -296,7 +296,7 @@ static char *cut(const char *s, size_t max)
     }
     char *c = malloc(n + 1);
     if (!c)
-        abort();
+        sl_oom();
     memcpy(c, s, n);
     c[n] = '\0';
     return c;
@@ -308,7 +308,7 @@ void sl_monitor_log(sl_monitor_t *mon, const char *stream, const char *level, co
     entry_t *e = get(mon, stream);
     if (e) {
         if (!e->logs && !(e->logs = calloc(LOG_LINES, sizeof *e->logs)))
-            abort();
+            sl_oom();
         logline_t *l;
         if (e->ln == LOG_LINES) {
             l = &e->logs[e->lhead];
@@ -406,7 +406,7 @@ int sl_monitor_prometheus(sl_monitor_t *mon, sl_buf_t *out, sl_err_t *err)
     pthread_mutex_lock(&mon->mu);
     sl_prom_stream_t *v = calloc((size_t)mon->n + 1, sizeof *v);
     if (!v)
-        abort();
+        sl_oom();
     for (int i = 0; i < mon->n; i++)
         v[i] = (sl_prom_stream_t){label(mon->e[i]), mon->e[i]->state, sl_agg_totals(mon->e[i]->agg)};
     qsort(v, (size_t)mon->n, sizeof *v, by_label);
@@ -432,7 +432,7 @@ sl_monitor_sub_t *sl_monitor_subscribe(sl_monitor_t *mon, const char *stream)
         int nc = e->capsubs ? e->capsubs * 2 : 4;
         sl_monitor_sub_t **v = realloc(e->subs, (size_t)nc * sizeof *v);
         if (!v)
-            abort();
+            sl_oom();
         e->subs = v;
         e->capsubs = nc;
     }

@@ -48,7 +48,7 @@ sl_snap_table_t *sl_snap_append(sl_snap_t *s, const char *name)
         int nc = s->cap ? s->cap * 2 : 8;
         sl_snap_table_t *t = realloc(s->tables, (size_t)nc * sizeof *t);
         if (!t)
-            abort();
+            sl_oom();
         s->tables = t;
         s->cap = nc;
     }
@@ -222,11 +222,11 @@ char *sl_snap_encode(const sl_snap_t *s)
         (json_int_t)s->changes_read, "changes_applied", (json_int_t)s->changes_applied, "rows_rejected",
         (json_int_t)s->rows_rejected, "tables", tables, "tables_truncated", s->truncated || n < s->ntables);
     if (!o)
-        abort(); /* only a bad format string or no memory gets here */
+        sl_oom(); /* only a bad format string or no memory gets here */
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
-        abort();
+        sl_oom();
     return text;
 }
 

@@ -34,7 +34,7 @@ sl_monitor_sub_t *sl_sse_new(const char *stream, int soft)
 {
     sl_monitor_sub_t *q = calloc(1, sizeof *q);
     if (!q)
-        abort();
+        sl_oom();
     pthread_mutex_init(&q->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -46,7 +46,7 @@ sl_monitor_sub_t *sl_sse_new(const char *stream, int soft)
     q->hard = q->soft * SL_SSE_HARD_FACTOR;
     q->q = calloc((size_t)q->hard, sizeof *q->q);
     if (!q->q)
-        abort();
+        sl_oom();
     q->refs = 2;
     return q;
 }

@@ -129,7 +129,7 @@ int sl_stats_start(natsConnection *nc, const char *stream, int interval_ms, sl_s
         return sl_err_set(err, SL_E_INTERNAL, "stats publisher: no stream name");
     sl_stats_t *st = calloc(1, sizeof *st);
     if (!st)
-        abort();
+        sl_oom();
     st->nc = nc;
     st->stream = sl_strdup(stream);
     const char *id = getenv("SLUICE_STREAM_ID");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/url.h"
 
 extern const struct sl_cdc_ops sl_pg_cdc_ops;
@@ -106,7 +107,7 @@ int sl_cdc_snap_parse_pg(const char *text, sl_cdc_snap_t *snap)
         cap += *q == ',';
     uint64_t *xip = calloc(cap + 2, sizeof *xip);
     if (!xip)
-        abort();
+        sl_oom();
     int n = 0;
     while (*p) {
         if (*p < '0' || *p > '9')

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "target/apply.h"
 
 #define BLOCK_SIZE (1u << 20)
@@ -27,7 +28,7 @@ static void *xrealloc(void *p, size_t n)
 {
     p = realloc(p, n ? n : 1);
     if (!p)
-        abort();
+        sl_oom();
     return p;
 }
 
@@ -40,7 +41,7 @@ static void *take(sl_apply_hold_t *h, size_t size)
         size_t cap = size > BLOCK_SIZE ? size : BLOCK_SIZE;
         b = malloc(sizeof *b + cap);
         if (!b)
-            abort();
+            sl_oom();
         b->len = 0;
         b->cap = cap;
         b->next = h->blocks;
@@ -315,7 +316,7 @@ static void plan_levels(planner_t *pl, int lo, int hi)
     int n = hi - lo;
     int *start = calloc((size_t)maxl + 2, sizeof *start);
     if (!start)
-        abort();
+        sl_oom();
     for (int i = 0; i < n; i++)
         start[p->level[i] + 1]++;
     for (int l = 1; l <= maxl + 1; l++)
@@ -428,7 +429,7 @@ static void scratch(sl_apply_plan_t *p, int n)
         free(p->slots);
         p->slots = calloc(want > p->capslots ? want : p->capslots, sizeof *p->slots);
         if (!p->slots)
-            abort();
+            sl_oom();
         p->capslots = want > p->capslots ? want : p->capslots;
         p->gen = 0;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "source/file/file_src.h"
 
 static int int_digits(sl_type_t t)
@@ -89,10 +90,10 @@ static sl_column_t *add_col(sl_table_t *t, const char *name, size_t n)
 {
     sl_column_t *c = sl_table_add_col(t);
     if (!c)
-        abort();
+        sl_oom();
     c->name = malloc(n + 1);
     if (!c->name)
-        abort();
+        sl_oom();
     memcpy(c->name, name, n);
     c->name[n] = 0;
     return c;
@@ -173,7 +174,7 @@ static int describe_sample(fsrc_t *fs, sl_table_t *t, const int *idx, int n, sl_
                         cap = cap ? cap * 2 : 32;
                         sl_infer_t *v = realloc(inf, sizeof *v * (size_t)cap);
                         if (!v)
-                            abort();
+                            sl_oom();
                         inf = v;
                     }
                     sl_infer_init(&inf[i]);
@@ -209,7 +210,7 @@ int sl_fsrc_describe(sl_source_t *src, const char *table, sl_table_t **out, sl_e
     }
     sl_table_t *t = calloc(1, sizeof *t);
     if (!t)
-        abort();
+        sl_oom();
     t->name = sl_strdup(table);
     t->est_rows = -1;
     t->est_bytes = 0;

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "core/mem.h"
 #include "source/file/file_src.h"
 
 static char *unit_json(const ffile_t *f, const char *version, int from, int to)
@@ -34,7 +35,7 @@ static char *unit_json(const ffile_t *f, const char *version, int from, int to)
     char *s = json_dumps(u, JSON_COMPACT);
     json_decref(u);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -42,7 +43,7 @@ static void push(char ***v, int *n, char *s)
 {
     char **p = realloc(*v, sizeof *p * (size_t)(*n + 1));
     if (!p)
-        abort();
+        sl_oom();
     *v = p;
     p[(*n)++] = s;
 }

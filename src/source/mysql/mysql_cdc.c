@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/mysql/mysql_cdc.h"
 
 #if MARIADB_PACKAGE_VERSION_ID < 30305
@@ -148,7 +149,7 @@ static int my_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_er
 {
     sl_my_cdc_t *c = calloc(1, sizeof *c);
     if (!c)
-        abort();
+        sl_oom();
     c->base.ops = &sl_mysql_cdc_ops;
     snprintf(c->stream, sizeof c->stream, "%s", id->stream ? id->stream : "");
     snprintf(c->label, sizeof c->label, "sluice:%.53s", c->stream); /* 60: older servers' report_host */
@@ -220,7 +221,7 @@ static char *my_state(sl_cdc_t *base)
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "source/mysql/mysql_cdc.h"
+#include "core/mem.h"
 #include "source/mysql/mysql_ddl.h"
 
 #define MAX_TMAPS 4096
@@ -117,7 +118,7 @@ static void ensure_cells(sl_my_cdc_t *c, int ncols)
         c->before = calloc((size_t)ncols, sizeof *c->before);
         c->after = calloc((size_t)ncols, sizeof *c->after);
         if (!c->before || !c->after)
-            abort();
+            sl_oom();
         c->capcols = ncols;
     }
 }
@@ -130,7 +131,7 @@ static void ensure_vals(sl_my_cdc_t *c, int n)
         c->oldv = calloc((size_t)n, sizeof *c->oldv);
         c->newv = calloc((size_t)n, sizeof *c->newv);
         if (!c->oldv || !c->newv)
-            abort();
+            sl_oom();
         c->capvals = n;
     }
 }
@@ -159,7 +160,7 @@ int sl_my_cdc_on_table_map(sl_my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t
         }
         sl_my_tmap_ent_t *p = realloc(c->tmaps, sizeof *p * (size_t)(c->ntmaps + 1));
         if (!p)
-            abort();
+            sl_oom();
         c->tmaps = p;
         e = &c->tmaps[c->ntmaps++];
         memset(e, 0, sizeof *e);
@@ -204,7 +205,7 @@ static int tmap_map(sl_my_cdc_t *c, sl_my_tmap_ent_t *e, sl_err_t *err)
     const sl_table_t *t = c->tables[e->table];
     int *map = realloc(e->map, sizeof *map * (size_t)(t->ncolumns ? t->ncolumns : 1));
     if (!map)
-        abort();
+        sl_oom();
     e->map = map;
     if (!sl_binlog_map_columns(e->tm, t, map)) {
         e->t = t;
@@ -215,7 +216,7 @@ static int tmap_map(sl_my_cdc_t *c, sl_my_tmap_ent_t *e, sl_err_t *err)
     const char **names = calloc((size_t)e->tm->ncols, sizeof *names);
     char *buf = malloc(e->tm->ncols * 65u * 4 + 1);
     if (!names || !buf)
-        abort();
+        sl_oom();
     size_t at = 0;
     for (int j = 0; j < e->tm->ncols; j++) {
         size_t len = e->tm->cols[j].name.len < 256 ? e->tm->cols[j].name.len : 255;
@@ -236,7 +237,7 @@ static int tmap_map(sl_my_cdc_t *c, sl_my_tmap_ent_t *e, sl_err_t *err)
     t = c->tables[e->table];
     map = realloc(e->map, sizeof *map * (size_t)(t->ncolumns ? t->ncolumns : 1));
     if (!map)
-        abort();
+        sl_oom();
     e->map = map;
     if (sl_binlog_map_columns(e->tm, t, map))
         return columns_differ(c, e, err);

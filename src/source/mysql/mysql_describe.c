@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/mysql/mysql_source.h"
 
 #define SQL_MAX (64u * 1024u)
@@ -160,7 +161,7 @@ static char **add_str(char ***v, int *n, const char *s)
 {
     char **nv = realloc(*v, sizeof **v * (size_t)(*n + 1));
     if (!nv)
-        abort(); /* like sl_strdup: schema building has no sensible OOM path */
+        sl_oom(); /* like sl_strdup: schema building has no sensible OOM path */
     *v = nv;
     nv[(*n)++] = sl_strdup(s);
     return nv;
@@ -226,7 +227,7 @@ static int read_indexes(sl_mysql_t *my, sl_table_t *t, sl_err_t *err)
         if (!ix) {
             ix = sl_table_add_index(t);
             if (!ix)
-                abort();
+                sl_oom();
             ix->name = sl_strdup(name);
             ix->unique = row[S_NONUNIQUE] && strcmp(row[S_NONUNIQUE], "0") == 0;
         }
@@ -260,7 +261,7 @@ static int read_fkeys(sl_mysql_t *my, sl_table_t *t, sl_err_t *err)
         if (!fk || strcmp(fk->name, row[F_NAME]) != 0) {
             fk = sl_table_add_fkey(t);
             if (!fk)
-                abort();
+                sl_oom();
             fk->name = sl_strdup(row[F_NAME]);
             fk->ref_table = sl_strdup(row[F_REFTABLE]);
             /* Same database: the target resolves it in its own namespace. */

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/pg/pg_cdc.h"
 
 /* How the walsender must print values: the settings db/pg/pg_conn.c SETs on normal
@@ -103,7 +104,7 @@ static char *pg_state(sl_cdc_t *base)
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!s)
-        abort();
+        sl_oom();
     return s;
 }
 
@@ -246,7 +247,7 @@ static int pg_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_er
 {
     sl_pg_cdc_t *c = calloc(1, sizeof *c);
     if (!c)
-        abort();
+        sl_oom();
     c->base.ops = &sl_pg_cdc_ops;
     snprintf(c->stream, sizeof c->stream, "%s", id->stream ? id->stream : "");
     c->legacy = id->legacy && !id->state;

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/pg/pg_cdc.h"
 
 typedef enum { PUB_ABSENT, PUB_OURS, PUB_UNMARKED, PUB_FOREIGN } pub_owner_t;
@@ -178,7 +179,7 @@ static int add_mark(sl_pg_cdc_t *c, sl_buf_t *sql, sl_err_t *err)
     char *mark = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!mark)
-        abort();
+        sl_oom();
     int rc = sl_buf_adds(sql, "COMMENT ON PUBLICATION ", err) || sl_pg_add_ident(sql, c->pub, err) ||
              sl_buf_adds(sql, " IS ", err) || sl_pg_cdc_add_lit(sql, mark, err);
     free(mark);

@@ -28,6 +28,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/pg/pg_cdc.h"
 
 /* A publication lists the stream's tables, so this only bounds a hostile server. */
@@ -81,7 +82,7 @@ static int rel_map(sl_pg_cdc_t *c, sl_pg_relmap_t *r)
     const sl_table_t *t = c->tables[r->table];
     int *rcol = realloc(r->rcol, sizeof *rcol * (size_t)(t->ncolumns ? t->ncolumns : 1));
     if (!rcol)
-        abort();
+        sl_oom();
     r->rcol = rcol;
     r->t = NULL;
     int j = 0;
@@ -138,7 +139,7 @@ static int on_relation(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
             int cap = c->caprels ? c->caprels * 2 : 16;
             sl_pg_relmap_t *p = realloc(c->rels, sizeof *p * (size_t)cap);
             if (!p)
-                abort();
+                sl_oom();
             c->rels = p;
             c->caprels = cap;
         }
@@ -156,7 +157,7 @@ static int on_relation(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
     uint32_t *types = realloc(r->types, sizeof *types * ntyp);
     int32_t *typmods = realloc(r->typmods, sizeof *typmods * ntyp);
     if (!types || !typmods)
-        abort();
+        sl_oom();
     r->types = types;
     r->typmods = typmods;
     for (int j = 0; j < m->rel.ncols; j++) {
@@ -167,7 +168,7 @@ static int on_relation(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
         free(r->names[j]);
     char **names = realloc(r->names, sizeof *names * (size_t)(m->rel.ncols ? m->rel.ncols : 1));
     if (!names)
-        abort();
+        sl_oom();
     r->names = names;
     for (int j = 0; j < m->rel.ncols; j++)
         names[j] = sl_strdup(m->relcols[j].name);
@@ -287,7 +288,7 @@ static void ensure_vals(sl_pg_cdc_t *c, int n)
     c->row = calloc((size_t)n, sizeof *c->row);
     c->old = calloc((size_t)n, sizeof *c->old);
     if (!c->row || !c->old)
-        abort();
+        sl_oom();
     c->capvals = n;
 }
 
@@ -710,7 +711,7 @@ int sl_pg_cdc_stream(sl_cdc_t *base, uint64_t start, sl_table_t **tables, int n,
         return -1;
     }
     if (!c->msg && !(c->msg = malloc(sizeof *c->msg)))
-        abort();
+        sl_oom();
     rels_clear(c);
     c->tables = tables;
     c->ntables = n;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "core/mem.h"
 #include "source/pg/pg_source.h"
 
 /* ---- pure: native type → canonical --------------------------------------- */
@@ -150,7 +151,7 @@ char *sl_pg_default_literal(const char *expr, sl_type_t type, bool bpchar)
     size_t n = strlen(expr);
     char *work = malloc(n + 1), *val = malloc(n + 1);
     if (!work || !val)
-        abort();
+        sl_oom();
     /* Trim, and drop one pair of parentheses: (-1) prints that way in some casts. */
     const char *s = expr;
     while (isspace((unsigned char)*s))
@@ -304,7 +305,7 @@ static void push_str(char ***v, int *n, const char *s)
 {
     char **p = realloc(*v, sizeof **v * (size_t)(*n + 1));
     if (!p)
-        abort();
+        sl_oom();
     *v = p;
     p[(*n)++] = sl_strdup(s);
 }
@@ -352,7 +353,7 @@ static int load_columns(sl_pg_t *pg, const char *oid, sl_table_t *t, sl_err_t *e
     for (int i = 0; i < PQntuples(r); i++) {
         sl_column_t *c = sl_table_add_col(t);
         if (!c)
-            abort();
+            sl_oom();
 #define V(k) PQgetvalue(r, i, k)
         c->name = sl_strdup(V(0));
         c->nullable = V(1)[0] != 't';
@@ -372,7 +373,7 @@ static int load_columns(sl_pg_t *pg, const char *oid, sl_table_t *t, sl_err_t *e
                 size_t n = strlen(c->elem_native) + 3;
                 c->native = malloc(n);
                 if (!c->native)
-                    abort();
+                    sl_oom();
                 snprintf(c->native, n, "%s[]", c->elem_native);
                 if (load_labels(pg, V(11), c, err))
                     goto fail;
@@ -430,7 +431,7 @@ static int load_keys(sl_pg_t *pg, const char *oid, sl_table_t *t, sl_err_t *err)
         const char *name = PQgetvalue(r, i, 0);
         if (!x || strcmp(x->name, name)) {
             if (!(x = sl_table_add_index(t)))
-                abort();
+                sl_oom();
             x->name = sl_strdup(name);
             x->unique = PQgetvalue(r, i, 1)[0] == 't';
         }
@@ -445,7 +446,7 @@ static int load_keys(sl_pg_t *pg, const char *oid, sl_table_t *t, sl_err_t *err)
         const char *name = PQgetvalue(r, i, 0);
         if (!f || strcmp(f->name, name)) {
             if (!(f = sl_table_add_fkey(t)))
-                abort();
+                sl_oom();
             f->name = sl_strdup(name);
             f->ref_schema = sl_strdup(PQgetvalue(r, i, 2));
             f->ref_table = sl_strdup(PQgetvalue(r, i, 3));
@@ -550,7 +551,7 @@ int sl_pg_source_describe(sl_source_t *src, const char *table, sl_table_t **out,
     sl_pg_t *pg = &((sl_pg_source_t *)src)->pg;
     sl_table_t *t = calloc(1, sizeof *t);
     if (!t)
-        abort();
+        sl_oom();
     char oid[32] = "";
     /* "schema.name" first; a table whose own name holds a dot is found as a
      * fallback in the default schema. */
@@ -559,7 +560,7 @@ int sl_pg_source_describe(sl_source_t *src, const char *table, sl_table_t **out,
         t->schema = strndup(table, (size_t)(dot - table));
         t->name = sl_strdup(dot + 1);
         if (!t->schema)
-            abort();
+            sl_oom();
         if (find_table(pg, t->schema, t->name, t, oid, sizeof oid, err))
             goto fail;
     }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "core/mem.h"
 #include "source/pg/pg_source.h"
 
 #define SCAN_SQL_MAX (1u << 20)
@@ -202,7 +203,7 @@ int sl_pg_source_scan(sl_source_t *src, const sl_scan_t *scan, sl_row_fn fn, voi
      * place and released before the next one arrives. */
     sl_value_t *vals = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *vals);
     if (!vals)
-        abort();
+        sl_oom();
     int rc = 0;
     bool stopped = false;
     for (;;) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "source/pg/pg_source.h"
 
 /* Shares are limited by max_connections rather than by PostgreSQL itself. */
@@ -57,7 +58,7 @@ static int pg_list_tables(sl_source_t *src, char ***names, int *n, sl_err_t *err
     int rows = PQntuples(r);
     char **v = calloc((size_t)(rows ? rows : 1), sizeof *v);
     if (!v)
-        abort();
+        sl_oom();
     for (int i = 0; i < rows; i++)
         v[i] = sl_strdup(PQgetvalue(r, i, 0));
     PQclear(r);

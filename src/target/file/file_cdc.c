@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/mem.h"
 #include "target/file/file_int.h"
 
 #define NLEAD SL_FILE_NLEAD
@@ -51,7 +52,7 @@ sl_table_t *sl_file_change_shape(const sl_table_t *t, sl_err_t *err)
         }
     sl_col_edit_t *cols = calloc((size_t)(NLEAD + t->ncolumns), sizeof *cols);
     if (!cols)
-        abort();
+        sl_oom();
     for (int i = 0; i < NLEAD; i++)
         cols[i].from = &lead[i];
     for (int i = 0; i < t->ncolumns; i++)
@@ -80,7 +81,7 @@ static json_t *value_json(const sl_column_t *c, const sl_value_t *v)
         size_t n = (size_t)v->len;
         char *hex = malloc(2 * n + 3);
         if (!hex)
-            abort();
+            sl_oom();
         hex[0] = '\\';
         hex[1] = 'x';
         for (size_t i = 0; i < n; i++)
@@ -125,7 +126,7 @@ int sl_file_write_changes(ftgt_t *ft, fslot_t *s, const sl_table_t *t, const sl_
     int nc = t->ncolumns;
     sl_value_t *vals = calloc((size_t)(nc + NLEAD), sizeof *vals);
     if (!vals)
-        abort();
+        sl_oom();
     for (int k = 0; k < n && rc == 0; k++) {
         const sl_change_t *c = &chs[k];
         char pos[40], ts[48];

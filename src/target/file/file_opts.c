@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/opt.h"
+#include "core/mem.h"
 #include "target/file/file_int.h"
 
 /* The rows of the table below, in order. */
@@ -200,7 +201,7 @@ int sl_file_opts_parse(const sl_url_t *url, fopts_t *o, sl_url_t *rest, sl_err_t
     rest->params = calloc((size_t)url->nparams + 1, sizeof *rest->params);
     rest->nparams = 0;
     if (!rest->params)
-        abort();
+        sl_oom();
     for (int i = 0; i < url->nparams; i++) {
         const char *k = url->params[i].key, *v = url->params[i].value ? url->params[i].value : "";
         const sl_opt_t *p = sl_opt_find(&sl_file_url_params, k);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "target/file/file_int.h"
 
 /* Open files per slot (tables of a CDC batch, date partitions): each holds a file
@@ -42,7 +43,7 @@ fslot_t *sl_file_slot_add(ftgt_t *ft, const char *key, json_t *durable)
     fslot_t *s = calloc(1, sizeof *s);
     fslot_t **v = realloc(ft->slots, sizeof *v * (size_t)(ft->nslots + 1));
     if (!s || !v)
-        abort();
+        sl_oom();
     ft->slots = v;
     ft->slots[ft->nslots++] = s;
     s->key = sl_strdup(key);
@@ -148,7 +149,7 @@ static int part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char 
     }
     fpart_t *p = calloc(1, sizeof *p);
     if (!p)
-        abort();
+        sl_oom();
     p->fd = -1;
     p->fmt = fmt;
     p->fo = *fo;
@@ -179,7 +180,7 @@ static int part_get(ftgt_t *ft, fslot_t *s, const sl_table_t *shape, const char 
     }
     fpart_t **v = realloc(s->parts, sizeof *v * (size_t)(s->nparts + 1));
     if (!v)
-        abort();
+        sl_oom();
     sl_file_slot_touch(s);
     s->parts = v;
     s->parts[s->nparts++] = p;
@@ -381,7 +382,7 @@ int sl_file_write_batch(ftgt_t *ft, fslot_t *s, const sl_table_t *t, sl_batch_vi
     int pcol = ft->o.partition_by ? sl_table_find_col(t, ft->o.partition_by) : -1;
     sl_value_t *vals = calloc((size_t)(lead + t->ncolumns + 1), sizeof *vals);
     if (!vals)
-        abort();
+        sl_oom();
     if (lead)
         sl_file_snapshot_lead(vals);
     fpart_t *p = NULL;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/file/file_int.h"
 
 #define STATE_MAX (64u * 1024 * 1024) /* a checkpoint object, intent or plan */
@@ -84,7 +85,7 @@ static char *state_id(const ftgt_t *ft, const char *what)
     size_t n = strlen(ft->url_id) + strlen(ft->stream) + strlen(what) + 3;
     char *id = malloc(n);
     if (!id)
-        abort();
+        sl_oom();
     snprintf(id, n, "%s\n%s\n%s", ft->url_id, ft->stream, what);
     return id;
 }
@@ -96,7 +97,7 @@ static void live_set(const ftgt_t *ft, const char *ikey, bool on)
     if (on) {
         live_t *l = malloc(sizeof *l);
         if (!l)
-            abort();
+            sl_oom();
         l->id = id;
         l->next = lives;
         lives = l;
@@ -157,7 +158,7 @@ static int put_json(ftgt_t *ft, const char *key, const json_t *j, sl_err_t *err)
 {
     char *text = json_dumps(j, JSON_COMPACT);
     if (!text)
-        abort();
+        sl_oom();
     int rc = ft->st->ops->put(ft->st, key, text, strlen(text), err);
     free(text);
     return rc;
@@ -280,7 +281,7 @@ static json_t *manifest_build(const ftgt_t *ft, json_t *cks)
         size_t n = json_array_size(files);
         json_t **v = malloc((n + 1) * sizeof *v);
         if (!v)
-            abort();
+            sl_oom();
         for (size_t i = 0; i < n; i++)
             v[i] = json_incref(json_array_get(files, i));
         qsort(v, n, sizeof *v, cmp_file);
@@ -316,7 +317,7 @@ static int manifest_update(ftgt_t *ft, const char *ckey, json_t *ckobj, sl_err_t
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c)
-            abort();
+            sl_oom();
         c->id = id;
         id = NULL;
         c->cks = json_object();
@@ -468,7 +469,7 @@ static int collect_fn(void *ctx, const char *key, uint64_t size, sl_err_t *err)
     keys_t *k = ctx;
     char **v = realloc(k->v, sizeof *v * (size_t)(k->n + 1));
     if (!v)
-        abort();
+        sl_oom();
     k->v = v;
     k->v[k->n++] = sl_strdup(key);
     return 0;

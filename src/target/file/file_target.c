@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/file/file_int.h"
 
 extern const struct sl_target_ops sl_file_target_ops;
@@ -56,7 +57,7 @@ static int f_connect(const sl_url_t *given, sl_target_t **out, sl_err_t *err)
 {
     ftgt_t *ft = calloc(1, sizeof *ft);
     if (!ft)
-        abort();
+        sl_oom();
     ft->base.ops = &sl_file_target_ops;
     sl_url_t rest = {0};
     if (sl_url_parse(given->raw, &ft->url, err))
@@ -76,7 +77,7 @@ static int f_connect(const sl_url_t *given, sl_target_t **out, sl_err_t *err)
     size_t n = strlen(ft->url->scheme) + strlen(ft->url->host ? ft->url->host : "") + strlen(ft->url->path) + 8;
     ft->url_id = malloc(n);
     if (!ft->url_id)
-        abort();
+        sl_oom();
     snprintf(ft->url_id, n, "%s://%s/%s", ft->url->scheme, ft->url->host ? ft->url->host : "", ft->url->path);
     if (sl_file_spool_prepare(&ft->o, ft->o.spool_given, err))
         goto fail;

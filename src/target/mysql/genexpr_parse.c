@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/sqllex.h"
+#include "core/mem.h"
 #include "target/mysql/genexpr_int.h"
 
 typedef struct parser {
@@ -67,7 +68,7 @@ static gx_t *node(parser_t *ps, gx_kind_t kind, char *s)
     }
     gx_t *g = calloc(1, sizeof *g);
     if (!g)
-        abort();
+        sl_oom();
     g->kind = kind;
     g->s = s;
     return g;
@@ -77,7 +78,7 @@ static void add(gx_t *g, gx_t *k)
 {
     gx_t **a = realloc(g->a, sizeof *a * (size_t)(g->n + 1));
     if (!a)
-        abort();
+        sl_oom();
     g->a = a;
     a[g->n++] = k;
 }
@@ -458,7 +459,7 @@ static gx_t *primary(parser_t *ps)
                 size_t n = strlen(name) + strlen(fn) + 2;
                 char *q = malloc(n);
                 if (!q)
-                    abort();
+                    sl_oom();
                 snprintf(q, n, "%s.%s", name, fn);
                 free(fn);
                 fn = q;

@@ -29,6 +29,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/apply.h"
 #include "target/mysql/mysql_apply.h"
 
@@ -286,7 +287,7 @@ static const sl_mysql_tinfo_t *info_of(sl_mysql_tgt_t *tgt, const sl_table_t *t,
     if (!in) {
         sl_mysql_tinfo_t *info = realloc(a->info, (size_t)(a->ninfo + 1) * sizeof *info);
         if (!info)
-            abort();
+            sl_oom();
         a->info = info;
         in = &a->info[a->ninfo++];
         memset(in, 0, sizeof *in);
@@ -370,7 +371,7 @@ int sl_mysql_tgt_apply_changes(sl_target_t *base, const sl_table_t *t, const sl_
             return -1;
     if (!tgt->apply) {
         if (!(tgt->apply = calloc(1, sizeof *tgt->apply)))
-            abort();
+            sl_oom();
         sl_apply_hold_init(&tgt->apply->hold, HOLD_CHANGES, HOLD_BYTES);
     }
     if (!info_of(tgt, t, err))
@@ -380,7 +381,7 @@ int sl_mysql_tgt_apply_changes(sl_target_t *base, const sl_table_t *t, const sl_
          * copy into the hold (an insert-only stream). */
         const sl_change_t **p = malloc((size_t)n * sizeof *p);
         if (!p)
-            abort();
+            sl_oom();
         for (int i = 0; i < n; i++)
             p[i] = &chs[i];
         int rc = insert_run(tgt, t, p, n, err);
@@ -448,7 +449,7 @@ int sl_mysql_tgt_add_column(sl_target_t *base, const sl_table_t *t, const sl_col
     wide.columns = calloc((size_t)wide.ncolumns, sizeof *wide.columns);
     int *w = calloc((size_t)wide.ncolumns, sizeof *w);
     if (!wide.columns || !w)
-        abort();
+        sl_oom();
     if (t->ncolumns)
         memcpy(wide.columns, t->columns, (size_t)t->ncolumns * sizeof *wide.columns);
     sl_column_t *nc = &wide.columns[t->ncolumns];

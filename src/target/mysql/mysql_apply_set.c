@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "target/apply.h"
+#include "core/mem.h"
 #include "target/mysql/mysql_apply.h"
 
 /* Appends "`k1` = lit AND ..." for ch's key. */
@@ -177,7 +178,7 @@ int sl_mysql_apply_group(sl_mysql_tgt_t *tgt, const sl_table_t *t, const sl_chan
 {
     int *cols = malloc((size_t)(t->ncolumns ? t->ncolumns : 1) * sizeof *cols);
     if (!cols)
-        abort();
+        sl_oom();
     int ncols = group_columns(t, chs[0], kind, cols), rc = 0;
     sl_buf_t head, tail;
     sl_buf_init(&head, 1u << 20);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/mysql/mysql_target.h"
 
 #define SQL_MAX (16u << 20)
@@ -86,7 +87,7 @@ int sl_mysql_create_sql(const sl_table_t *t, sl_buf_t *b, sl_err_t *err)
 {
     int *w = calloc((size_t)(t->ncolumns > 0 ? t->ncolumns : 1), sizeof *w);
     if (!w)
-        abort();
+        sl_oom();
     int rc = -1;
     sl_mysql_widths(t, w);
     if (sl_buf_adds(b, "CREATE TABLE ", err) || sl_mysql_add_ident(b, t->name, err) || sl_buf_adds(b, " (", err))

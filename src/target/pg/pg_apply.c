@@ -27,6 +27,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/apply.h"
 #include "target/pg/pg_apply.h"
 
@@ -43,7 +44,7 @@ struct sl_pg_apply *sl_pg_apply_of(sl_pg_target_t *g)
     if (!g->apply) {
         g->apply = calloc(1, sizeof *g->apply);
         if (!g->apply)
-            abort();
+            sl_oom();
         sl_buf_init(&g->apply->sql, SQL_MAX);
         sl_buf_init(&g->apply->params, PARAM_MAX);
         sl_apply_hold_init(&g->apply->hold, HOLD_CHANGES, HOLD_BYTES);
@@ -60,7 +61,7 @@ void sl_pg_apply_params(struct sl_pg_apply *a, int nparams)
     a->offs = calloc((size_t)nparams, sizeof *a->offs);
     a->vals = calloc((size_t)nparams, sizeof *a->vals);
     if (!a->offs || !a->vals)
-        abort();
+        sl_oom();
     a->cap = nparams;
 }
 
@@ -149,7 +150,7 @@ static int info_read(sl_pg_target_t *g, const char *schema, const char *name, sl
     in->cols = calloc((size_t)(n ? n : 1), sizeof *in->cols);
     in->types = calloc((size_t)(n ? n : 1), sizeof *in->types);
     if (!in->cols || !in->types)
-        abort();
+        sl_oom();
     for (int i = 0; i < n; i++) {
         in->cols[i] = sl_strdup(PQgetvalue(r, i, 0));
         in->types[i] = sl_strdup(PQgetvalue(r, i, 1));
@@ -189,7 +190,7 @@ static int info_of(sl_pg_target_t *g, const sl_table_t *t, sl_err_t *err)
     } else {
         sl_pg_tinfo_t *info = realloc(a->info, (size_t)(a->ninfo + 1) * sizeof *info);
         if (!info)
-            abort();
+            sl_oom();
         a->info = info;
         at = a->ninfo++;
         memset(&a->info[at], 0, sizeof a->info[at]);
@@ -254,14 +255,14 @@ int sl_pg_apply_send(sl_pg_target_t *g, sl_pg_pend_kind_t kind, const sl_table_t
         a->cappend = a->cappend ? 2 * a->cappend : 64;
         a->pend = realloc(a->pend, (size_t)a->cappend * sizeof *a->pend);
         if (!a->pend)
-            abort();
+            sl_oom();
     }
     if (a->npchs + n > a->cappchs) {
         while (a->npchs + n > a->cappchs)
             a->cappchs = a->cappchs ? 2 * a->cappchs : 1024;
         a->pchs = realloc(a->pchs, (size_t)a->cappchs * sizeof *a->pchs);
         if (!a->pchs)
-            abort();
+            sl_oom();
     }
     memcpy(a->pchs + a->npchs, chs, (size_t)n * sizeof *chs);
     a->pend[a->npend++] = (sl_pg_pend_t){.kind = kind, .t = t, .first = a->npchs, .n = n, .info = info};
@@ -462,7 +463,7 @@ int sl_pg_target_apply_changes(sl_target_t *tgt, const sl_table_t *t, const sl_c
          * copy into the hold (an insert-only stream). */
         const sl_change_t **p = malloc((size_t)n * sizeof *p);
         if (!p)
-            abort();
+            sl_oom();
         for (int i = 0; i < n; i++)
             p[i] = &chs[i];
         int rc = sl_pg_apply_step(g, t, info, p, n, SL_STEP_INSERT, err);

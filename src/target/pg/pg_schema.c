@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "target/pg/pg_target.h"
 
 #define SQL_MAX (16u << 20)
@@ -176,7 +177,7 @@ int sl_pg_target_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, 
     bool *keep = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *keep);
     int rc = -1;
     if (!keep)
-        abort();
+        sl_oom();
     if (drop && (sl_buf_printf(&sql, err, "DROP TABLE IF EXISTS %s CASCADE", q.data) ||
                  sl_pg_exec(pg, sql.data, err, what))) {
         privilege_hint(pg, err);

@@ -22,7 +22,7 @@ static int pg_connect(const sl_url_t *url, sl_target_t **out, sl_err_t *err)
 {
     sl_pg_target_t *g = calloc(1, sizeof *g);
     if (!g)
-        return sl_err_set(err, SL_E_INTERNAL, "out of memory");
+        return sl_err_set(err, SL_E_LIMIT, "out of memory opening a PostgreSQL target");
     if (sl_pg_connect(url, &g->pg, err)) {
         free(g);
         return -1;

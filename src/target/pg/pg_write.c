@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "target/pg/pg_target.h"
 
 #define COPY_CHUNK (256u << 10)
@@ -128,7 +129,7 @@ int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view
 
     sl_value_t *vals = calloc((size_t)(t->ncolumns ? t->ncolumns : 1), sizeof *vals);
     if (!vals)
-        abort();
+        sl_oom();
     sl_buf_t *b = &g->copy;
     sl_buf_reset(b);
     sl_batch_rewind(batch);

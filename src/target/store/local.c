@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "target/store/store.h"
 
 extern const struct sl_store_ops sl_local_store_ops;
@@ -199,7 +200,7 @@ static local_store_t *new_store(const sl_url_t *url)
 {
     local_store_t *ls = calloc(1, sizeof *ls);
     if (!ls)
-        abort();
+        sl_oom();
     ls->base.ops = &sl_local_store_ops;
     size_t n = (size_t)snprintf(ls->root, sizeof ls->root, "/%s", url->path);
     while (n > 1 && ls->root[n - 1] == '/')
@@ -363,11 +364,11 @@ static int walk_dir(const char *root, const char *rel, walk_t *w, sl_err_t *err)
             w->cap = w->cap ? w->cap * 2 : 64;
             w->v = realloc(w->v, w->cap * sizeof *w->v);
             if (!w->v)
-                abort();
+                sl_oom();
         }
         w->v[w->n].key = strdup(key);
         if (!w->v[w->n].key)
-            abort();
+            sl_oom();
         w->v[w->n++].size = (uint64_t)st.st_size;
     }
     closedir(d);
