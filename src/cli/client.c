@@ -40,6 +40,7 @@ static const struct opt {
     {SL_OPT_LIMIT, "limit", "N", "how many of the last lines to print, 1 to 1000 (default 200)"},
     {SL_OPT_INTERVAL, "interval", "SECONDS", "without a terminal: seconds between progress lines (default 5)"},
     {SL_OPT_NO_RECONNECT, "no-reconnect", NULL, "exit (code 3) when the connection drops instead of reconnecting"},
+    {SL_OPT_DROP, "drop", NULL, "also drop the removed tables on the target"},
     {OPT_URL, "url", "URL", "the server (default: $SLUICE_URL, then the config file, then " SL_CLIENT_DEFAULT_URL ")"},
     {OPT_KEY_FILE, "api-key-file", "FILE", "read the API key from FILE (default: $SLUICE_API_KEY, then the config file)"},
     {OPT_CA, "ca", "FILE", "https: trust the CA certificates in FILE (PEM) instead of the system's (default: $SLUICE_CA, "
@@ -113,6 +114,7 @@ static int apply(sl_client_args_t *a, const struct opt *o, const char *v, const 
     case SL_OPT_ROLE: a->role = v; break;
     case SL_OPT_START: a->start = true; break;
     case SL_OPT_DROP_SLOT: a->drop_slot = true; break;
+    case SL_OPT_DROP: a->drop = true; break;
     case SL_OPT_WAIT: a->wait = true; break;
     case SL_OPT_NO_RECONNECT: a->no_reconnect = true; break;
     case SL_OPT_TIMEOUT:

@@ -47,13 +47,14 @@ enum {
     SL_OPT_LIMIT = 1 << 10,
     SL_OPT_INTERVAL = 1 << 11,
     SL_OPT_NO_RECONNECT = 1 << 12,
+    SL_OPT_DROP = 1 << 13,
 };
 
 /* The parsed command line of one subcommand. Strings point into argv. */
 typedef struct sl_client_args {
     const char *url, *api_key_file, *ca;
     bool json, help;
-    bool password_stdin, start, drop_slot, wait, no_reconnect;
+    bool password_stdin, start, drop_slot, wait, no_reconnect, drop;
     const char *password_env, *access_key_id, *secret_key_env, *mode, *role;
     double timeout_s;  /* --timeout (default 60) */
     long limit;        /* --limit (default 200) */

@@ -1,5 +1,5 @@
 /*
- * stream.c: `sluice stream create|list|show|start|pause|resume|stop|rm|stats|logs|verify`
+ * stream.c: `sluice stream create|list|show|start|pause|resume|stop|rm|stats|logs|verify|tables`
  * (and watch, in client_watch.c), clients of the REST API's /api/v1/streams routes
  * (docs/api.md). Runs on the main thread.
  */
@@ -12,6 +12,7 @@
 
 #include "cli/client.h"
 #include "cli/client_table.h"
+#include "cli/http_client.h"
 #include "core/buf.h"
 #include "core/clock.h"
 
@@ -314,10 +315,11 @@ static int cmd_stats(sl_client_t *cl)
     const char *pos = sl_json_str(s, "position", NULL);
     if (pos)
         printf("position: %s\n", pos);
-    /* loaded rows and change events apart (docs/monitoring.md) */
-    static const char *const hdr[] = {"TABLE",     ">READ",     ">WRITTEN", ">LOADED", ">CHANGES",
-                                      ">ESTIMATE", ">PROGRESS", ">ROWS/S",  ">ETA"};
-    sl_tab_t *t = sl_tab_new(9, hdr);
+    /* loaded rows and change events apart (docs/monitoring.md); a cdc stream's tables
+     * each with its state (docs/api.md "Tables of a stream") */
+    static const char *const hdr[] = {"TABLE",     "STATE",     ">READ",    ">WRITTEN", ">LOADED",
+                                      ">CHANGES",  ">ESTIMATE", ">PROGRESS", ">ROWS/S", ">ETA"};
+    sl_tab_t *t = sl_tab_new(10, hdr);
     size_t i;
     json_t *tb;
     json_array_foreach(json_object_get(s, "tables"), i, tb)
@@ -340,11 +342,65 @@ static int cmd_stats(sl_client_t *cl)
             snprintf(eta, sizeof eta, "done");
         else
             sl_fmt_secs(sl_json_num(tb, "eta_seconds", -1), eta, sizeof eta);
-        const char *row[] = {sl_json_str(tb, "name", NULL), rd, wr, ld, ch, est, prog, rate, eta};
+        const char *row[] = {sl_json_str(tb, "name", NULL), sl_json_str(tb, "state", "-"), rd, wr, ld, ch, est, prog, rate, eta};
         sl_tab_row(t, row);
     }
     sl_tab_print_free(t, stdout, NULL);
+    json_array_foreach(json_object_get(s, "tables"), i, tb) if (sl_json_str(tb, "error", NULL))
+        printf("table \"%s\" failed: %s\n", sl_json_str(tb, "name", "?"), sl_json_str(tb, "error", ""));
     json_decref(s);
+    return rc;
+}
+
+/* `sluice stream tables add|rm|resync STREAM TABLE…`: one request per table (add: one
+ * for all), each answered once the running stream recorded it (docs/api.md "Tables of a
+ * stream"). */
+static int cmd_tables(sl_client_t *cl)
+{
+    const char *op = cl->a.pos[0], *stream = cl->a.pos[1];
+    bool add = !strcmp(op, "add"), rm = !strcmp(op, "rm"), resync = !strcmp(op, "resync");
+    if (!add && !rm && !resync) {
+        fprintf(stderr, "sluice: error: unknown tables command \"%s\"\nhint: use add, rm or resync\n", op);
+        return SL_EXIT_USAGE;
+    }
+    if (cl->a.drop && !rm) {
+        fprintf(stderr, "sluice: error: --drop goes with `tables rm`\n");
+        return SL_EXIT_USAGE;
+    }
+    int rc = SL_EXIT_OK;
+    for (int i = 2; i < cl->a.npos && rc == SL_EXIT_OK; i++) {
+        json_t *body = NULL, *r = NULL;
+        char *path;
+        if (add) {
+            body = json_pack("{s:[]}", "tables");
+            for (int k = 2; k < cl->a.npos; k++)
+                json_array_append_new(json_object_get(body, "tables"), json_string(cl->a.pos[k]));
+            path = sl_client_path("streams", stream, "/tables");
+            i = cl->a.npos; /* one request for all */
+        } else {
+            char *table = sl_http_escape(cl->a.pos[i]), suffix[1200];
+            snprintf(suffix, sizeof suffix, "/tables/%s%s", table, rm ? (cl->a.drop ? "?drop=true" : "") : "/resync");
+            free(table);
+            path = sl_client_path("streams", stream, suffix);
+        }
+        rc = sl_client_call(cl, rm ? "DELETE" : "POST", path, body, &r);
+        free(path);
+        json_decref(body);
+        if (rc == SL_EXIT_OK && cl->a.json) {
+            sl_client_print_json(r);
+        } else if (rc == SL_EXIT_OK) {
+            bool applied = json_is_true(json_object_get(r, "applied"));
+            const char *what = add ? "added (each is copied while the others stream)"
+                               : rm ? (cl->a.drop ? "removed, its target table dropped" : "removed, its target table kept")
+                                    : "resyncing (emptied and copied again while the others stream)";
+            if (add)
+                printf("stream \"%s\": %d table%s %s", stream, cl->a.npos - 2, cl->a.npos == 3 ? "" : "s", what);
+            else
+                printf("stream \"%s\": table \"%s\" %s", stream, cl->a.pos[i], what);
+            printf("%s\n", applied ? "" : "; the stream takes it when it next starts");
+        }
+        json_decref(r);
+    }
     return rc;
 }
 
@@ -496,6 +552,16 @@ static const sl_client_cmd_t cmds[] = {
      "Prints the last verify job of stream ID: running, or its report as `stream verify` does\n"
      "(with its exit codes).",
      1, 1, 0, cmd_verify_status},
+    {"tables", "add|rm|resync STREAM TABLE...", "add, remove or resync tables of a cdc stream",
+     "Changes the tables of cdc stream STREAM (id or name) while the others go on streaming:\n"
+     "  add TABLE...     adds tables; each is copied beside the stream, then streams\n"
+     "  rm TABLE...      removes tables: their changes are no longer applied; the target\n"
+     "                   tables are kept, or dropped with --drop\n"
+     "  resync TABLE...  empties each table on the target and copies it again (also one\n"
+     "                   that failed alone, options.table_errors \"stop_table\")\n"
+     "A running stream applies the change at once; a paused or stopped one when it next\n"
+     "starts. `sluice stream stats STREAM` shows each table's state.",
+     3, 4096, SL_OPT_DROP, cmd_tables},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 

@@ -126,6 +126,14 @@ int sl_verify_start(sl_ctl_t *ctl, sl_verify_t **out, sl_err_t *err);
 void sl_verify_stop(sl_verify_t *v); /* NULL: no-op */
 int sl_ctl_stream_verify_start(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 int sl_ctl_stream_verify_get(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* stream_tables.c: the tables of a cdc stream (docs/api.md "Tables of a stream"). */
+int sl_ctl_stream_tables_add(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_table_delete(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+int sl_ctl_stream_table_resync(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
+/* A stream record as responses show it (no sealed spec, with a stats summary). */
+json_t *sl_ctl_stream_public(sl_ctl_t *ctl, const json_t *rec);
+/* Sets rec's "spec" (masked), "sealed_spec" and "updated_at" from the full spec. */
+void sl_ctl_stream_respec(sl_ctl_t *ctl, json_t *rec, const json_t *full);
 /* options.c */
 int sl_ctl_options(sl_ctl_t *, const sl_req_t *, sl_resp_t *, sl_api_err_t *);
 /* POST /api/v1/check (check.c). */

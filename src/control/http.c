@@ -83,6 +83,9 @@ static const sl_handler_fn handlers[SL_R_COUNT] = {
     [SL_R_STREAM_STATS] = sl_ctl_stream_stats,   [SL_R_STREAM_LOGS] = sl_ctl_stream_logs,
     [SL_R_OPTIONS] = sl_ctl_options,
     [SL_R_STREAM_VERIFY_START] = sl_ctl_stream_verify_start, [SL_R_STREAM_VERIFY_GET] = sl_ctl_stream_verify_get,
+    [SL_R_STREAM_TABLES_ADD] = sl_ctl_stream_tables_add,
+    [SL_R_STREAM_TABLE_DELETE] = sl_ctl_stream_table_delete,
+    [SL_R_STREAM_TABLE_RESYNC] = sl_ctl_stream_table_resync,
     [SL_R_CHECK] = sl_ctl_check,
 };
 

@@ -55,6 +55,12 @@ static const sl_route_t routes[SL_R_COUNT] = {
     {SL_R_STREAM_VERIFY_GET, "GET", STRM "/{id}/verify", R_READ, NULL, 200, "the last verify job and its report",
      NULL},
     {SL_R_WHOAMI, "GET", "/api/v1/whoami", R_READ, NULL, 200, "the name and role of the key sent", NULL},
+    {SL_R_STREAM_TABLES_ADD, "POST", STRM "/{id}/tables", R_ADMIN, "TablesInput", 200,
+     "add tables to a cdc stream: each is copied while the others stream", NULL},
+    {SL_R_STREAM_TABLE_DELETE, "DELETE", STRM "/{id}/tables/{table}", R_ADMIN, NULL, 200,
+     "remove a table from a cdc stream (its target table is kept, or dropped)", "drop"},
+    {SL_R_STREAM_TABLE_RESYNC, "POST", STRM "/{id}/tables/{table}/resync", R_ADMIN, NULL, 200,
+     "copy one table of a cdc stream again while the others stream", NULL},
     {SL_R_CHECK, "POST", "/api/v1/check", R_ADMIN, "StreamSpec", 200,
      "what a spec would do, writing nothing: per table the target DDL after the mapping, its decisions and "
      "risks (with scan: each value the target would refuse, and the cast that carries it)",
@@ -106,12 +112,15 @@ int sl_route_authorize(const sl_route_t *r, sl_role_t role, bool key_sent, sl_ap
     return -1;
 }
 
-/* Matches one pattern against path; fills m->id. */
+/* Matches one pattern against path; fills m->id and m->table. */
 static bool match_one(const char *pat, const char *path, sl_route_match_t *m)
 {
-    m->id[0] = '\0';
+    m->id[0] = m->table[0] = '\0';
     while (*pat && *path) {
-        if (strncmp(pat, "{id}", 4) == 0) {
+        bool id = strncmp(pat, "{id}", 4) == 0, table = strncmp(pat, "{table}", 7) == 0;
+        if (id || table) {
+            char *out = id ? m->id : m->table;
+            size_t cap = id ? sizeof m->id : sizeof m->table;
             size_t n = strcspn(path, "/");
             if (n == 0)
                 return false;
@@ -122,12 +131,12 @@ static bool match_one(const char *pat, const char *path, sl_route_match_t *m)
                     c = (char)(sl_hex_value(path[i + 1]) * 16 + sl_hex_value(path[i + 2]));
                     i += 2;
                 }
-                if (c == '\0' || o + 1 >= sizeof m->id)
+                if (c == '\0' || o + 1 >= cap)
                     return false;
-                m->id[o++] = c;
+                out[o++] = c;
             }
-            m->id[o] = '\0';
-            pat += 4;
+            out[o] = '\0';
+            pat += id ? 4 : 7;
             path += n;
             continue;
         }
@@ -156,7 +165,7 @@ sl_match_result_t sl_route_match(const char *method, const char *path, sl_route_
         }
     }
     m->route = NULL;
-    m->id[0] = '\0';
+    m->id[0] = m->table[0] = '\0';
     return path_known ? SL_MATCH_BAD_METHOD : SL_MATCH_NOT_FOUND;
 }
 
@@ -276,6 +285,26 @@ int sl_req_connection(const json_t *obj, sl_api_err_t *e)
     return 0;
 }
 
+int sl_req_tables(const json_t *obj, sl_api_err_t *e)
+{
+    static const char *const keys[] = {"tables", NULL};
+    if (sl_req_known_fields(obj, "the tables to add", keys, e))
+        return -1;
+    const json_t *t = json_object_get(obj, "tables");
+    if (!json_is_array(t) || json_array_size(t) == 0)
+        return sl_api_err_set(e, 400, "invalid_field", "\"tables\" must be a non-empty array of tables");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(t, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!(s && s[0] && strcmp(s, "*")) && !json_is_object(v))
+            return sl_api_err_set(e, 400, "invalid_field",
+                                  "\"tables\"[%zu] must name a table, as an entry of source.tables", i);
+    }
+    return 0;
+}
+
 int sl_req_conn_test(const json_t *obj, sl_api_err_t *e)
 {
     static const char *const keys[] = {"mode", "role", NULL};
@@ -382,6 +411,9 @@ static json_t *schemas(void)
         "  \"mode\": {\"type\": \"string\", \"enum\": [\"load\", \"cdc\"]},"
         "  \"source\": {\"type\": \"object\"}, \"target\": {\"type\": \"object\"},"
         "  \"options\": {\"type\": \"object\"}}},"
+        " \"TablesInput\": {\"type\": \"object\", \"required\": [\"tables\"],"
+        "  \"additionalProperties\": false, \"properties\": {\"tables\": {\"type\": \"array\","
+        "  \"minItems\": 1, \"items\": {}}}},"
         " \"Any\": {\"type\": \"object\"}}";
     json_t *s = json_loads(text, 0, NULL);
     /* "options" from the property table that parses it (engine/options.c) */
@@ -412,6 +444,9 @@ json_t *sl_route_openapi(const char *version)
         json_t *params = json_array();
         if (strstr(r->pattern, "{id}"))
             json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in",
+                                                    "path", "required", 1, "schema", "type", "string"));
+        if (strstr(r->pattern, "{table}"))
+            json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "table", "in",
                                                     "path", "required", 1, "schema", "type", "string"));
         if (r->query)
             json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", r->query,

@@ -43,6 +43,9 @@ typedef enum sl_route_id {
     SL_R_STREAM_VERIFY_START,
     SL_R_STREAM_VERIFY_GET,
     SL_R_WHOAMI,
+    SL_R_STREAM_TABLES_ADD,
+    SL_R_STREAM_TABLE_DELETE,
+    SL_R_STREAM_TABLE_RESYNC,
     SL_R_CHECK,
     SL_R_COUNT
 } sl_route_id_t;
@@ -57,12 +60,12 @@ typedef enum sl_role { SL_ROLE_NONE = 0, SL_ROLE_READ, SL_ROLE_ADMIN } sl_role_t
 typedef struct sl_route {
     sl_route_id_t id;
     const char *method;   /* "GET", "POST", "PUT", "DELETE" */
-    const char *pattern;  /* "/api/v1/streams/{id}/start": "{id}" matches one segment */
+    const char *pattern;  /* "/api/v1/streams/{id}/start": "{id}" (and "{table}") match one segment */
     sl_access_t access;   /* open, any key (read), or an admin key */
     const char *body;     /* OpenAPI schema name of the request body, NULL: none */
     int status;           /* success status: 200, 201, 204 */
     const char *summary;
-    const char *query;    /* "start", "drop_slot", "limit", "scan" or NULL: the one query parameter */
+    const char *query;    /* "start", "drop_slot", "limit", "drop", "scan" or NULL: the one query parameter */
 } sl_route_t;
 
 /* The table, SL_R_COUNT entries in sl_route_id_t order. */
@@ -72,7 +75,8 @@ typedef enum { SL_MATCH_OK, SL_MATCH_NOT_FOUND, SL_MATCH_BAD_METHOD } sl_match_r
 
 typedef struct sl_route_match {
     const sl_route_t *route;
-    char id[128]; /* the {id} segment, percent-decoded; "" when the route has none */
+    char id[128];    /* the {id} segment, percent-decoded; "" when the route has none */
+    char table[256]; /* the {table} segment, likewise */
 } sl_route_match_t;
 
 /* Routes method + path (without the query string). */
@@ -110,6 +114,9 @@ int sl_req_known_fields(const json_t *obj, const char *where, const char *const 
 int sl_req_connection(const json_t *obj, sl_api_err_t *e);
 /* The kind of a connection URL's scheme: "postgres", "mysql", "file", "s3"; NULL unknown. */
 const char *sl_req_url_kind(const char *url);
+/* Validates {"tables": [entry, …]} of tables added to a stream: a non-empty array whose
+ * entries are what a spec's source.tables holds (engine/spec.c checks them further). */
+int sl_req_tables(const json_t *obj, sl_api_err_t *e);
 /* Validates {"mode": "load|cdc"?, "role": "source|target"?} of a connection test. */
 int sl_req_conn_test(const json_t *obj, sl_api_err_t *e);
 /* Checks the shape of a stream body before connections are resolved: an object with a

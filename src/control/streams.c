@@ -27,7 +27,7 @@ static const char *str(const json_t *o, const char *k) { return json_string_valu
 
 /* ---- records ------------------------------------------------------------------- */
 
-static json_t *stream_public(sl_ctl_t *ctl, const json_t *rec)
+json_t *sl_ctl_stream_public(sl_ctl_t *ctl, const json_t *rec)
 {
     json_t *o = json_deep_copy(rec);
     json_object_del(o, "sealed_spec");
@@ -55,7 +55,7 @@ int sl_ctl_stream_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     }
     size_t i;
     json_t *r;
-    json_array_foreach(all, i, r) json_array_append_new(out, stream_public(ctl, r));
+    json_array_foreach(all, i, r) json_array_append_new(out, sl_ctl_stream_public(ctl, r));
     json_decref(all);
     resp->body = json_pack("{s:o}", "streams", out);
     return 0;
@@ -90,18 +90,28 @@ static json_t *stream_record(sl_ctl_t *ctl, const json_t *body, const char *id, 
     }
     json_decref(resolved);
     sl_secret_list_free(secrets);
+    char now[32];
+    sl_ctl_now(now);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:n, s:s}", "id", id, "name", str(body, "name"), "state",
+                            old ? str(old, "state") : sl_state_name(SL_ST_CREATED), "error", "created_at",
+                            old ? str(old, "created_at") : now);
+    sl_ctl_stream_respec(ctl, rec, full);
+    json_decref(full);
+    return rec;
+}
+
+void sl_ctl_stream_respec(sl_ctl_t *ctl, json_t *rec, const json_t *full)
+{
     char *text = json_dumps(full, JSON_COMPACT);
     char *sealed = sl_secret_seal(&ctl->o.key, text, strlen(text));
     sl_secret_free(text);
-    sl_ctl_spec_mask(full);
+    json_t *masked = json_deep_copy(full);
+    sl_ctl_spec_mask(masked);
     char now[32];
-    sl_ctl_now(now);
-    json_t *rec = json_pack("{s:s, s:s, s:o, s:s, s:s, s:n, s:s, s:s}", "id", id, "name",
-                            str(body, "name"), "spec", full, "sealed_spec", sealed, "state",
-                            old ? str(old, "state") : sl_state_name(SL_ST_CREATED), "error", "created_at",
-                            old ? str(old, "created_at") : now, "updated_at", now);
+    json_object_set_new(rec, "spec", masked);
+    json_object_set_new(rec, "sealed_spec", json_string(sealed));
+    json_object_set_new(rec, "updated_at", json_string(sl_ctl_now(now)));
     free(sealed);
-    return rec;
 }
 
 static int respond_stream(sl_ctl_t *ctl, const char *id, sl_resp_t *resp, sl_api_err_t *e)
@@ -109,7 +119,7 @@ static int respond_stream(sl_ctl_t *ctl, const char *id, sl_resp_t *resp, sl_api
     json_t *rec;
     if (sl_ctl_stream_find(ctl, id, &rec, NULL, e))
         return -1;
-    resp->body = stream_public(ctl, rec);
+    resp->body = sl_ctl_stream_public(ctl, rec);
     json_decref(rec);
     return 0;
 }

@@ -4,28 +4,29 @@
  *
  * First run: the source's prepare() checks what the stream needs (settings,
  * privileges, replica identity) before anything is created, then creates what it must
- * (PostgreSQL: the publication, and the slot with its exported snapshot); the initial
- * load (engine/load.c) reads that snapshot while the source connection stays idle, or
- * takes its own snapshot, which says its position (MariaDB). Then the source's state
- * (checkpoint "cdc_source": what it owns on the source), the hand-over position
- * ("cdc_start") and the tables' descriptions ("cdc_tables", which marks the hand-over)
- * are stored in the target, and the change stream starts at the hand-over position. A
- * load cut short before the hand-over cannot resume (its snapshot is gone): the next
- * run replaces what the source had created, empties the tables it had filled and
- * starts over, and says so.
+ * (PostgreSQL: the publication and the slot) and says where the stream starts. The
+ * target tables are created, and what the stream owns on the source (checkpoint
+ * "cdc_source"), its start position ("cdc_start"), the copy generation of each table
+ * ("cdc_copy") and the tables' descriptions ("cdc_tables", which marks the hand-over)
+ * are stored in the target. The tables are then copied beside the change stream
+ * (engine/cdc_copy.h), in chunks whose progress the lanes commit with their
+ * checkpoints: a run killed during the copy goes on from the chunks the target holds.
  *
  * Later runs: the stored descriptions and state, and the source's start(): PostgreSQL
  * streams from the slot's confirmed position, MariaDB from the lane checkpoints. What
  * the stream needs gone (a missing slot, lost WAL, a purged binlog, a slot that another
  * stream moved past the checkpoints) is an error with a hint, never a silent re-copy
  * or skip. A stream handed over by an earlier sluice has no "cdc_source": the source
- * then uses the names that version gave (sl_cdc_id_t legacy).
+ * then uses the names that version gave (sl_cdc_id_t legacy). A spec whose list of
+ * tables changed adds and removes tables (engine/cdc_tables.c).
  *
  * Sessions: the change stream runs in sessions. Each starts the broker stream afresh,
- * reads the lanes' checkpoints, asks the source where to start, starts the writers and
- * streams. A retriable failure (the source or the broker went away, a lost batch) ends
- * the session; the next one starts again from the confirmed position after a backoff,
- * and the writers skip what their checkpoints say they applied.
+ * reads the lanes' checkpoints (with the state of copies in progress), asks the source
+ * where to start, starts the writers and streams. A retriable failure (the source or
+ * the broker went away, a lost batch) ends the session; the next one starts again from
+ * the confirmed position after a backoff, and the writers skip what their checkpoints
+ * say they applied. A change of the table set asked while the stream runs ends the
+ * session too, and is applied before the next one.
  */
 #include "engine/cdc.h"
 
@@ -41,8 +42,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "engine/cdc_int.h"
-#include "engine/plan.h"
+#include "engine/cdc_copy_int.h"
+#include "engine/cdc_ctl.h"
+#include "engine/cdc_tables.h"
 #include "monitor/stats.h"
 #include "source/source.h"
 
@@ -101,6 +103,23 @@ void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos)
     pthread_mutex_unlock(&cd->run.mu);
 }
 
+int sl_cdc_admin(cdc_t *cd, sl_err_t *err)
+{
+    if (cd->admin)
+        return 0;
+    if (sl_target_open(cd->spec->target_url, &cd->admin, err)) {
+        sl_err_prefix(err, "target: ");
+        return -1;
+    }
+    return 0;
+}
+
+void sl_cdc_admin_lost(cdc_t *cd)
+{
+    sl_target_close(cd->admin);
+    cd->admin = NULL;
+}
+
 static int put_ckpt(cdc_t *cd, sl_target_t *tgt, const char *key, const char *text, sl_err_t *err)
 {
     sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = (char *)text, .done = true};
@@ -126,13 +145,17 @@ static int store_handover(cdc_t *cd, sl_cdc_t *c, sl_target_t *tgt, sl_err_t *er
 
 typedef struct prior {
     const struct sl_cdc_ops *ops;
+    const char *stream;
     char *tables;   /* "cdc_tables" */
     char *state;    /* "cdc_source" */
     uint64_t start; /* "cdc_start" */
     uint64_t highest; /* the highest flush of the lane checkpoints */
-    bool plan;      /* a load was started */
+    bool plan;      /* a load was started (an earlier sluice's first run) */
     bool complete;
     bool restarted; /* --restart forgot the earlier run's objects */
+    json_t *gens;   /* "cdc_copy" */
+    json_t *resync; /* "cdc_resync": resyncs asked while no process ran the stream */
+    json_t *drop;   /* "cdc_drop": tables to drop on the target when they leave */
 } prior_t;
 
 /* The highest flush of lane checkpoint `key` ("cdc:<n>", any n) into *highest. */
@@ -149,7 +172,6 @@ static void lane_highest(const char *key, const sl_ckpt_t *ck, uint64_t *highest
 
 static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
 {
-    (void)err;
     prior_t *p = ctx;
     if (strcmp(key, "cdc_tables") == 0) {
         free(p->tables);
@@ -164,6 +186,13 @@ static int collect(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *er
         p->plan = true;
     } else if (strcmp(key, "complete") == 0) {
         p->complete = ck->done;
+    } else if (strcmp(key, "cdc_copy") == 0 || strcmp(key, "cdc_resync") == 0 || strcmp(key, "cdc_drop") == 0) {
+        json_t **j = key[4] == 'c' ? &p->gens : key[4] == 'r' ? &p->resync : &p->drop;
+        json_decref(*j);
+        *j = ck->position ? json_loads(ck->position, 0, NULL) : NULL;
+        if (key[4] == 'd' ? !json_is_array(*j) : !json_is_object(*j))
+            return sl_err_set(err, SL_E_PROTOCOL, "checkpoint \"%s\" of stream \"%s\" is not valid", key,
+                              p->stream);
     } else {
         lane_highest(key, ck, &p->highest);
     }
@@ -190,7 +219,11 @@ static void prior_free(prior_t *p)
 {
     free(p->tables);
     free(p->state);
+    json_decref(p->gens);
+    json_decref(p->resync);
+    json_decref(p->drop);
     p->tables = p->state = NULL;
+    p->gens = p->resync = p->drop = NULL;
 }
 
 /* The ops of the stream's source (NULL: not a change source; opening it says why). */
@@ -208,6 +241,8 @@ static const struct sl_cdc_ops *source_ops(const sl_spec_t *spec)
 typedef struct lanes_ctx {
     cdc_t *cd;
     uint64_t highest; /* over every lane checkpoint, also of lanes this run does not have */
+    json_t **copy;    /* [lanes]: the "copy" object of each lane's checkpoint */
+    json_t *resync;   /* "cdc_resync" */
 } lanes_ctx_t;
 
 static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
@@ -217,8 +252,19 @@ static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err
     int lane;
     char tail;
     lane_highest(key, ck, &lc->highest);
+    if (!strcmp(key, "cdc_resync") && ck->position) {
+        json_decref(lc->resync);
+        lc->resync = json_loads(ck->position, 0, NULL);
+        return 0;
+    }
     if (sscanf(key, "cdc:%d%c", &lane, &tail) != 1 || lane < 0 || lane >= cd->lanes || !ck->position)
         return 0;
+    if (strstr(ck->position, "\"copy\"")) {
+        json_t *j = json_loads(ck->position, 0, NULL);
+        json_decref(lc->copy[lane]);
+        lc->copy[lane] = json_incref(json_object_get(j, "copy"));
+        json_decref(j);
+    }
     sl_pos_t pos;
     uint64_t flush;
     if (sl_cdc_pos_parse(ck->position, &pos, &flush))
@@ -232,175 +278,69 @@ static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err
 
 /* ---- the first run --------------------------------------------------------------- */
 
-static int describe_tables(const sl_spec_t *spec, sl_table_t ***out, int *n, sl_err_t *err)
-{
-    sl_source_t *src = NULL;
-    char **names = NULL;
-    int nn = 0, rc = -1;
-    *out = NULL;
-    *n = 0;
-    if (sl_source_open(spec->source_url, &src, err))
-        goto out;
-    if (!sl_spec_all_tables(spec)) {
-        names = calloc((size_t)spec->ntables, sizeof *names);
-        for (int i = 0; i < spec->ntables; i++)
-            names[i] = sl_strdup(spec->tables[i]);
-        nn = spec->ntables;
-    } else if (src->ops->list_tables(src, &names, &nn, err)) {
-        goto out;
-    }
-    *out = calloc((size_t)nn + 1, sizeof **out);
-    for (int i = 0; i < nn; i++) {
-        if (src->ops->describe(src, names[i], &(*out)[i], err))
-            goto out;
-        (*n)++;
-    }
-    rc = 0;
-out:
-    if (rc)
-        sl_err_prefix(err, "source: ");
-    for (int i = 0; i < nn; i++)
-        free(names[i]);
-    free(names);
-    sl_source_close(src);
-    return rc;
-}
-
-static void free_tables(sl_table_t **t, int n)
-{
-    for (int i = 0; t && i < n; i++)
-        sl_table_free(t[i]);
-    free(t);
-}
-
-/* Reads the tables of the load plan the initial load stored. */
-static int tables_from_plan(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
-{
-    char *plan_text = NULL;
-    sl_ckpt_t ck = {0};
-    bool found = false;
-    if (tgt->ops->begin(tgt, err))
-        return -1;
-    int rc = tgt->ops->ckpt_get(tgt, cd->spec->name, "plan", &ck, &found, err);
-    tgt->ops->rollback(tgt);
-    if (rc)
-        return -1;
-    if (!found || !ck.position) {
-        sl_ckpt_clear(&ck);
-        return sl_err_set(err, SL_E_INTERNAL, "the initial load of \"%s\" stored no plan", cd->spec->name);
-    }
-    plan_text = ck.position;
-    sl_plan_t plan = {0};
-    rc = sl_plan_from_json(plan_text, &plan, err);
-    sl_ckpt_clear(&ck);
-    if (rc)
-        return -1;
-    sl_cdc_set_maps(cd, plan.maps, plan.ntables);
-    plan.maps = NULL;
-    plan.ntables = 0;
-    sl_plan_free(&plan);
-    return 0;
-}
-
-/* The mapping of every table checked before the source is touched: what a change stream
- * cannot map (a view, a filter the source cannot decide without whole old rows, a key
- * column left out) is refused here, with its hint. The load maps them again. */
-static int check_maps(const sl_spec_t *spec, sl_table_t *const *tables, int n, sl_err_t *err)
-{
-    sl_map_env_t env;
-    if (sl_map_env(spec, &env, err))
-        return -1;
-    for (int i = 0; i < n; i++) {
-        sl_map_t *m = NULL;
-        if (sl_map_build(spec, tables[i], &env, &m, err))
-            return -1;
-        int rc = m->filter ? sl_filter_check_old_row(m->filter, tables[i]->old_full, err) : 0;
-        sl_map_free(m);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-/* No snapshot is read (initial_load false) and the source exports none: the stream
- * starts at the source's current position, which a snapshot taken and let go at once
- * tells. */
-static int current_position(const sl_spec_t *spec, uint64_t *pos, sl_err_t *err)
-{
-    sl_source_t *src = NULL;
-    char *tok = NULL;
-    int maxr;
-    int rc = sl_source_open(spec->source_url, &src, err);
-    if (rc == 0)
-        rc = src->ops->snapshot_export(src, &tok, &maxr, err);
-    if (rc == 0)
-        rc = src->ops->snapshot_release(src, err);
-    if (rc == 0)
-        rc = src->ops->snapshot_position(src, pos, err);
-    free(tok);
-    sl_source_close(src);
-    if (rc)
-        sl_err_prefix(err, "source: ");
-    return rc;
-}
-
-/* Checks and what the source needs (prepare), initial load, hand-over. On success
- * *conn is the source connection (the stream continues on it) and cd->handover the
- * position the change stream starts from. */
-static int first_run(cdc_t *cd, sl_target_t *adm, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
+/* Checks and what the source needs (prepare), the target tables, the hand-over. On
+ * success *conn is the source connection (the stream continues on it), cd->tables the
+ * tables and cd->handover the position the change stream starts from. */
+static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
     sl_table_t **tables = NULL;
+    sl_map_t **maps = NULL;
     int n = 0, rc = -1;
     sl_cdc_t *c = NULL;
     sl_cdc_prep_t prep = {0};
     sl_cdc_id_t id = prior_id(spec, prior);
-    if (describe_tables(spec, &tables, &n, err))
+    bool all = sl_spec_all_tables(spec);
+    if (sl_cdc_tables_describe(spec, all ? NULL : (const char *const *)spec->tables, all ? 0 : spec->ntables, &tables,
+                               &n, err))
         goto out;
     if (n == 0) {
         sl_err_set(err, SL_E_NOT_FOUND, "the source database has no tables");
         sl_err_hint(err, "check the database (and schema) in the source URL");
         goto out;
     }
-    if (check_maps(spec, tables, n, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
-        c->ops->prepare(c, tables, n, &prep, err))
+    if (sl_cdc_tables_map(cd, tables, NULL, n, &maps, err) || sl_cdc_open(spec->source_url, &id, &c, err) ||
+        c->ops->prepare(c, tables, n, &prep, err) || sl_cdc_admin(cd, err) ||
+        cd->admin->ops->ckpt_setup(cd->admin, err))
         goto out;
-    /* the initial load, from the source's snapshot (its connection stays idle), or
-     * from its own, which says its position */
-    uint64_t pos = prep.start;
-    sl_load_opts_t lo = *cd->opts;
-    lo.snapshot = prep.snapshot;
-    lo.snapshot_pos = prep.snapshot ? NULL : &pos;
-    lo.schema_only = !spec->opt.initial_load;
-    lo.restart = true; /* a cdc stream always copies from its own new snapshot */
-    lo.stats = cd->run.stats;
-    lo.truncate_existing = prior->plan || cd->opts->restart;
+    /* a first run that an earlier run began may have filled the tables: they are ours */
+    bool ours = prior->plan || prior->state || cd->opts->restart;
     if (prior->plan)
         sl_warn("the initial load of \"%s\" was cut short before the change stream took over; it starts over",
                 spec->name);
-    if (!prep.snapshot && lo.schema_only) {
-        if (current_position(spec, &pos, err))
+    for (int i = 0; i < n; i++)
+        if (sl_cdc_tables_target(spec, cd->admin, maps[i], ours, err))
             goto out;
-        lo.snapshot_pos = NULL;
-    }
-    sl_load_result_t lr = sl_load_run(spec, cd->run.bus, &lo, err);
-    if (lr == SL_LOAD_INTERRUPTED) {
-        sl_err_set(err, SL_E_CANCELED, "interrupted during the initial load");
-        sl_err_hint(err, "run the same command again: the initial load starts over");
+    /* what an earlier run began and did not hand over is replaced, its rejects too */
+    if (cd->admin->ops->ckpt_delete(cd->admin, spec->name, err))
+        goto out;
+    if (spec->opt.on_error == SL_ON_ERROR_REJECT && cd->admin->ops->rejects_setup &&
+        cd->admin->ops->rejects_setup(cd->admin, spec->name, true, err)) {
+        sl_err_prefix(err, "target: ");
         goto out;
     }
-    if (lr != SL_LOAD_DONE)
+    json_decref(cd->gens);
+    cd->gens = json_object();
+    for (int i = 0; spec->opt.initial_load && i < n; i++)
+        sl_cdc_gen_set(cd->gens, maps[i]->label, &(sl_cdc_gen_t){.gen = 1});
+    sl_cdc_set_maps(cd, maps, n);
+    maps = NULL;
+    cd->handover = prep.start;
+    if (store_handover(cd, c, cd->admin, err) || sl_cdc_copy_store_gens(cd, err) ||
+        sl_cdc_store_tables(cd, cd->admin, err))
         goto out;
-    cd->handover = pos;
-    if (tables_from_plan(cd, adm, err) || store_handover(cd, c, adm, err) || sl_cdc_store_tables(cd, adm, err))
-        goto out;
-    sl_info("initial load done; the change stream takes over");
+    if (spec->opt.initial_load)
+        sl_info("%d table%s to copy beside the change stream", n, n == 1 ? "" : "s");
+    else
+        sl_info("initial_load is off: the tables are not copied, changes stream from now on");
     *conn = c;
     c = NULL;
     rc = 0;
 out:
-    free(prep.snapshot);
-    free_tables(tables, n);
+    for (int i = 0; maps && i < n; i++)
+        sl_map_free(maps[i]);
+    free(maps);
+    sl_cdc_tables_free(tables, n);
     sl_cdc_close(c);
     return rc;
 }
@@ -415,6 +355,7 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     atomic_store(&cd->run.restart, false);
     atomic_store(&cd->session_over, false);
+    cd->streams_xacts = false; /* until the handler says (sl_cdc_reader_handler) */
     cd->epoch++;
     if (sl_bus_stream_reset(cd->run.bus, cd->spec->name, cd->lanes, err))
         return -1;
@@ -428,9 +369,20 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
         sl_err_prefix(err, "target: ");
         return -1;
     }
-    lanes_ctx_t lc = {.cd = cd};
+    lanes_ctx_t lc = {.cd = cd, .copy = calloc((size_t)cd->lanes, sizeof *lc.copy)};
+    if (!lc.copy)
+        sl_oom();
     int rc = tgt->ops->ckpt_list(tgt, cd->spec->name, collect_lanes, &lc, err);
     sl_target_close(tgt);
+    /* the copies in progress, as the lanes committed them; resyncs asked meanwhile */
+    if (rc == 0)
+        rc = sl_cdc_copy_session(cd, lc.copy, err);
+    if (rc == 0 && lc.resync)
+        rc = sl_cdc_tables_resyncs(cd, lc.resync, err);
+    for (int i = 0; i < cd->lanes; i++)
+        json_decref(lc.copy[i]);
+    free(lc.copy);
+    json_decref(lc.resync);
     if (rc)
         return -1;
     atomic_store(&cd->target_down_ms, 0); /* it answered just now */
@@ -511,6 +463,13 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
         t->rows_rejected = atomic_load(&cd->tstats[i].rows_rejected);
+        t->est_rows = cd->tstats[i].est_rows;
+        snprintf(t->state, sizeof t->state, "%s",
+                 sl_cdc_tstate_name(sl_cdc_copy_state(cd, i, &t->copied, t->error, sizeof t->error)));
+    }
+    for (int i = 0; cd->removed && cd->removed[i]; i++) {
+        sl_snap_table_t *r = sl_snap_append(snap, cd->removed[i]);
+        snprintf(r->state, sizeof r->state, "%s", sl_cdc_tstate_name(SL_CDC_T_REMOVED));
     }
     sl_run_snap(&cd->run, snap);
     snap->lag_seconds = (double)atomic_load(&cd->lag_us) / 1e6;
@@ -525,19 +484,60 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         sl_snap_set(&snap->position, pos);
 }
 
-/* Once the tables are known: per-table counters, and the change stream's phase. */
+static void stats_free(cdc_t *cd)
+{
+    for (int i = 0; i < cd->ntstats; i++)
+        free(cd->tnames[i]);
+    free(cd->tnames);
+    free(cd->tstats);
+    cd->tnames = NULL;
+    cd->tstats = NULL;
+    cd->ntstats = 0;
+}
+
+/* Once the tables are known (and again when they change between sessions: the figures
+ * so far stay in the publisher's base): per-table counters, the change stream's phase. */
 static void stats_cdc_phase(cdc_t *cd)
 {
+    sl_stats_detach(cd->run.stats);
+    stats_free(cd);
     cd->tnames = calloc((size_t)cd->ntables + 1, sizeof *cd->tnames);
     cd->tstats = calloc((size_t)cd->ntables + 1, sizeof *cd->tstats);
     if (!cd->tnames || !cd->tstats)
         sl_oom();
-    for (int i = 0; i < cd->ntables; i++)
+    for (int i = 0; i < cd->ntables; i++) {
         cd->tnames[i] = sl_strdup(cd->maps[i]->label);
+        cd->tstats[i].est_rows = cd->tables[i]->est_rows;
+    }
     cd->ntstats = cd->ntables;
     sl_stats_phase(cd->run.stats, "cdc");
     sl_stats_attach(cd->run.stats, collect_stats, cd);
     sl_stats_publish_now(cd->run.stats);
+}
+
+/* Between two sessions: the table set change a request asked for (cdc_tables.c),
+ * answered once it is recorded. */
+static int retable(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+{
+    json_t *req = cd->retable, *answer = NULL;
+    cd->retable = NULL;
+    sl_err_t e = {0};
+    int rc = sl_cdc_tables_change(cd, c, req, &answer, &e);
+    stats_cdc_phase(cd);
+    if (rc && e.retriable && !e.fatal) {
+        /* e.g. the source has not ended the last session's binlog connection yet: the
+         * change is tried again after the back-off, and answered then */
+        cd->retable = req;
+        *err = e;
+        return -1;
+    }
+    sl_cdc_ctl_reply(cd, req, rc ? sl_cdc_ctl_error(&e) : answer);
+    json_decref(req);
+    if (rc && e.retriable) {
+        *err = e;
+        return -1;
+    }
+    return 0; /* a refused change leaves the stream as it was */
 }
 
 /* Batches of a few MB are built, sent and received over and over (nats.c copies each
@@ -572,7 +572,7 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     sl_cdc_result_t res = SL_CDC_FAILED;
     sl_target_t *adm = NULL;
     sl_cdc_t *c = NULL;
-    prior_t prior = {.ops = cd.ops};
+    prior_t prior = {.ops = cd.ops, .stream = spec->name};
     sl_cdc_id_t id;
 
     if (sl_target_open(spec->target_url, &adm, err)) {
@@ -590,20 +590,22 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
         sl_cdc_close(c);
         c = NULL;
         prior_free(&prior);
-        prior = (prior_t){.ops = cd.ops, .plan = true, .restarted = true}; /* the tables may hold rows */
+        prior = (prior_t){.ops = cd.ops, .stream = spec->name, .plan = true, .restarted = true}; /* may hold rows */
     }
     sl_err_t serr = {0};
     if (sl_stats_start(sl_bus_nats(bus), spec->name, 0, &cd.run.stats, &serr))
         sl_warn("stats will not be published: %s", serr.message);
+    cd.gens = prior.gens ? json_incref(prior.gens) : json_object();
     if (prior.tables) {
         cd.handover = prior.start;
         if (sl_cdc_tables_from_json(&cd, prior.tables, err))
             goto out;
-        for (int i = 0; i < cd.ntables; i++)
-            if (sl_map_same_rules(cd.maps[i], spec, "change stream", err))
-                goto out;
         sl_info("resuming change stream \"%s\" (%d table%s)", spec->name, cd.ntables, cd.ntables == 1 ? "" : "s");
-    } else if (first_run(&cd, adm, &prior, &c, err)) {
+        id = prior_id(spec, &prior);
+        /* the spec may name other tables than the last run had */
+        if (sl_cdc_open(spec->source_url, &id, &c, err) || sl_cdc_tables_reconcile(&cd, c, prior.drop, err))
+            goto out;
+    } else if (first_run(&cd, &prior, &c, err)) {
         goto out;
     } else {
         free(prior.state);
@@ -618,13 +620,26 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
     stats_cdc_phase(&cd);
     sl_target_close(adm);
     adm = NULL;
+    if (sl_cdc_ctl_start(&cd, &serr))
+        sl_warn("stream \"%s\" takes no requests while it runs (tables stay as they are until it restarts): %s",
+                spec->name, serr.message);
     for (int attempt = 0;;) {
         int64_t began = sl_cdc_now_ms();
         if (!c && sl_cdc_open(spec->source_url, &id, &c, err)) {
             if (!err->retriable)
                 goto out;
+        } else if (cd.retable) {
+            if (retable(&cd, c, err) == 0)
+                continue;
+            if (!err->retriable || err->fatal)
+                goto out;
+            /* a retriable failure: the back-off below, then the change again */
         } else if (session(&cd, c, err) == 0) {
             break;
+        } else if (cd.retable) {
+            atomic_store(&cd.run.restart_why, NULL);
+            atomic_store(&cd.run.failed, false);
+            continue; /* the next session has the new tables */
         } else if (!err->retriable || err->fatal) {
             goto out;
         }
@@ -649,14 +664,18 @@ sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_o
             spec->name, atomic_load(&cd.changes_applied), cd.confirmed_text[0] ? cd.confirmed_text : "none");
     res = SL_CDC_STOPPED;
 out:
+    sl_cdc_ctl_stop(&cd);
     sl_stats_detach(cd.run.stats);
     if (res == SL_CDC_FAILED)
         sl_stats_error(cd.run.stats);
     sl_stats_stop(cd.run.stats); /* the final snapshot */
-    for (int i = 0; i < cd.ntstats; i++)
-        free(cd.tnames[i]);
-    free(cd.tnames);
-    free(cd.tstats);
+    stats_free(&cd);
+    sl_cdc_copy_free(&cd);
+    json_decref(cd.gens);
+    json_decref(cd.retable);
+    for (int i = 0; cd.removed && cd.removed[i]; i++)
+        free((char *)cd.removed[i]);
+    free((void *)cd.removed);
     prior_free(&prior);
     cd.conn = NULL;
     sl_cdc_close(c);
@@ -680,7 +699,7 @@ int sl_cdc_cleanup(const sl_spec_t *spec, sl_err_t *err)
 {
     sl_cdc_t *c = NULL;
     sl_target_t *tgt = NULL;
-    prior_t prior = {.ops = source_ops(spec)};
+    prior_t prior = {.ops = source_ops(spec), .stream = spec->name};
     sl_err_t terr = {0};
     int rc = -1;
     /* what the target remembers tells which objects on the source are the stream's;

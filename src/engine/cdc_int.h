@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "broker/bus.h"
 #include "engine/cdc.h"
 #include "engine/lane.h"
@@ -84,9 +86,13 @@ typedef struct lane {
     uint64_t ck_flush;
 } lane_t;
 
+struct sl_copy;    /* engine/cdc_copy_int.h */
+struct sl_cdc_ctl; /* engine/cdc_ctl.c */
+
 /* Monitoring (monitor/stats.h): one table's figures of the change stream. */
 typedef struct cdc_tstats {
     _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written, rows_rejected;
+    int64_t est_rows; /* the source's estimate when the table was described */
 } cdc_tstats_t;
 
 /* A source transaction seen whole (or a heartbeat), not yet confirmed. */
@@ -135,6 +141,9 @@ typedef struct cdc {
     int sx_cur;              /* index in sx of the current stream block's, -1 outside */
     uint64_t piece_lsn;      /* the last transaction said to be committed in pieces */
     bool no_streaming;       /* the source streams no transaction in progress (this run) */
+    bool streams_xacts;      /* this session's source streams transactions in progress: never
+                                while a table is copied (cdc_copy.c judges a change by its
+                                transaction, in commit order) */
     int64_t last_hb_ms;
     int64_t last_log_ms;
     int64_t last_log_applied;
@@ -159,6 +168,13 @@ typedef struct cdc {
     cdc_tstats_t *tstats;
     char **tnames;
     int ntstats;
+
+    /* copying tables beside the stream and changing the table set (engine/cdc_copy.h) */
+    struct sl_copy *copy;
+    json_t *gens;              /* the "cdc_copy" checkpoint: each table's copy generations */
+    struct sl_cdc_ctl *ctl;    /* requests while it runs (cdc_ctl.c) */
+    json_t *retable;           /* a table set change, applied between two sessions */
+    const char *const *removed; /* tables removed in this run (stats: "removed") */
 } cdc_t;
 
 int64_t sl_cdc_now_ms(void);
@@ -173,6 +189,11 @@ int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
 const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size);
 /* Sets the confirmed position, and its text for the stats. Reader thread. */
 void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos);
+
+/* The admin connection to the target (cd->admin, opened when first needed; closed
+ * again after a failure). Reader thread, or the orchestrator between sessions. */
+int sl_cdc_admin(cdc_t *cd, sl_err_t *err);
+void sl_cdc_admin_lost(cdc_t *cd);
 
 /* cdc_reader.c: the handler given to the source's stream(). */
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);

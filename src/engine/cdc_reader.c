@@ -35,7 +35,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-#include "engine/cdc_int.h"
+#include "engine/cdc_copy_int.h"
 #include "source/source.h"
 
 #define BATCH_AGE_MS 50
@@ -300,7 +300,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* ordering "key": lane by hash of table and primary key; keyless tables stay on lane 0. */
-static int route(const cdc_t *cd, const sl_change_t *c)
+int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c)
 {
     if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
         return 0;
@@ -349,9 +349,21 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     bool barrier = cd->lanes > 1 && (c->op == SL_OP_TRUNCATE || key_changes(cd, c));
     if (barrier && !drain(cd, false))
         return sl_err_set(err, SL_E_CANCELED, "the session is ending");
-    int li = route(cd, c);
+    if (sl_cdc_reader_put(cd, sl_cdc_reader_lane(cd, c), c, err))
+        return -1;
+    if (barrier && !drain(cd, false))
+        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    return 0;
+}
+
+int sl_cdc_reader_put(cdc_t *cd, int li, const sl_change_t *c, sl_err_t *err)
+{
     lane_t *l = &cd->lane[li];
     size_t size = sl_cbatch_change_size(c);
+    /* a copy row or mark (sent between transactions) is a share of its own: a chunk
+     * larger than a batch is cut into batches, never spilled as one transaction */
+    if (c->op == SL_OP_COPY || c->op == SL_OP_MARK)
+        l->mark_lsn = ~c->pos.lsn;
     if (sl_cdc_txn_room(cd, li, c, size, err))
         return -1;
     sl_change_t cc = *c;
@@ -359,8 +371,20 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     if (sl_cbatch_add(&l->bb, &cc, err))
         return -1;
     sl_cdc_count_read(cd, c, size);
-    if (barrier && !drain(cd, false))
-        return sl_err_set(err, SL_E_CANCELED, "the session is ending");
+    return 0;
+}
+
+/* A change of the stream, after the copy's rule (engine/cdc_copy.c) for a table being
+ * copied: sent as it is, cut in halves, or dropped. */
+static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+{
+    sl_change_t out[2];
+    int n;
+    if (sl_cdc_copy_filter(cd, c, out, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (add_change(cd, &out[i], err))
+            return -1;
     return 0;
 }
 
@@ -381,11 +405,14 @@ int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
     return sl_map_change(m, c, cd->mapx, out, err);
 }
 
+/* A change as its table's mapping makes it, then through the copy's rule: a table being
+ * copied is read through the same mapping (its chunks hold the filtered rows in the
+ * target's columns), so the copy judges the mapped changes. */
 static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     sl_change_t out;
     int keep = sl_cdc_map(cd, c, &out, err);
-    return keep <= 0 ? keep : add_change(cd, &out, err);
+    return keep <= 0 ? keep : on_change(cd, &out, err);
 }
 
 /* ---- the handler ---------------------------------------------------------------- */
@@ -433,6 +460,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
         cd->xact_changes = 0;
         cd->cur_lsn = ev->xact_lsn;
         cd->cur_commit_us = ev->commit_us;
+        sl_cdc_copy_begin(cd, ev);
         return 0;
     case SL_CDC_CHANGE:
         if (ev->change.table >= (uint32_t)cd->ntables)
@@ -441,8 +469,12 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
             return sl_cdc_txn_stream_event(cd, ev, err);
         cd->xact_changes++;
         return add_mapped(cd, &ev->change, err);
+    case SL_CDC_MARK:
+        sl_cdc_copy_reached(cd, ev->end_lsn);
+        return 0;
     case SL_CDC_COMMIT:
         cd->in_xact = false;
+        sl_cdc_copy_reached(cd, ev->end_lsn);
         sl_cdc_xact_ended(cd, ev->xact_lsn, ev->end_lsn, ev->commit_us, !cd->xact_changes);
         return cd->xact_changes ? publish_all(cd, true, err) : 0;
     case SL_CDC_RELATION:
@@ -452,7 +484,10 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
             return sl_cdc_txn_stream_event(cd, ev, err); /* read again without streaming */
         if (!sl_cdc_drain(cd))
             return sl_err_set(err, SL_E_CANCELED, "the session is ending");
-        return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err);
+        return sl_cdc_schema_change(cd, ev->table, ev->relcols, ev->nrelcols, err) ||
+                       sl_cdc_copy_schema(cd, ev->table, err)
+                   ? -1
+                   : 0;
     case SL_CDC_STREAM_START:
     case SL_CDC_STREAM_STOP:
     case SL_CDC_STREAM_COMMIT:
@@ -466,11 +501,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 static void heartbeat(cdc_t *cd, uint64_t end)
 {
     sl_err_t err = {0};
-    sl_pos_t pos = {end, 0};
-    for (int i = 0; i < cd->lanes; i++) {
-        if (sl_pos_cmp(pos, cd->lane[i].published) <= 0)
-            return;
-    }
+    sl_pos_t pos = sl_cdc_copy_slot(cd); /* between transactions, past what was sent */
     for (int i = 0; i < cd->lanes; i++) {
         sl_cdc_open_batch(cd, i, pos, SL_CBATCH_HEARTBEAT);
         cd->lane[i].bb.hdr.last = pos;
@@ -490,6 +521,7 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
     cdc_t *cd = ctx;
     if (server_end > atomic_load(&cd->server_end))
         atomic_store(&cd->server_end, server_end);
+    sl_cdc_copy_reached(cd, server_end);
     pthread_mutex_lock(&cd->run.mu);
     retire(cd);
     sl_pos_t u = lowest_pending(cd);
@@ -543,14 +575,20 @@ static bool stopping(void *ctx)
             sl_warn("stopping before every change was applied; the next run reads them again");
         return true;
     }
-    /* a batch is cut between transactions, unless it is full (add_change) */
-    if (!cd->in_xact && publish_all(cd, true, &err) && err.code != SL_E_CANCELED)
-        sl_run_fail(&cd->run, &err);
+    /* a batch is cut between transactions, unless it is full (add_change); tables are
+     * copied between transactions too */
+    if (!cd->in_xact && (publish_all(cd, true, &err) || sl_cdc_copy_tick(cd, &err)) && err.code != SL_E_CANCELED) {
+        if (err.retriable && !err.fatal)
+            sl_run_restart(&cd->run, "copying a table failed; the session starts again");
+        else
+            sl_run_fail(&cd->run, &err);
+    }
     return atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart);
 }
 
 void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)
 {
+    cd->streams_xacts = !cd->no_streaming && !sl_cdc_copy_any(cd);
     *h = (sl_cdc_handler_t){
-        .ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping, .streaming = !cd->no_streaming};
+        .ctx = cd, .on_event = on_event, .confirm = confirm, .stopping = stopping, .streaming = cd->streams_xacts};
 }

@@ -101,17 +101,6 @@ static bool in_list(const char *const *names, int n, const char *name)
     return false;
 }
 
-static int admin(cdc_t *cd, sl_err_t *err)
-{
-    if (cd->admin)
-        return 0;
-    if (sl_target_open(cd->spec->target_url, &cd->admin, err)) {
-        sl_err_prefix(err, "target: ");
-        return -1;
-    }
-    return 0;
-}
-
 static const char *native(const sl_column_t *c) { return c->native ? c->native : ""; }
 
 /* Refuses what sluice does not apply: columns added and dropped at once (a rename
@@ -202,7 +191,7 @@ out:
  * tables of the maps before and after: a column the mapping leaves out is not added). */
 static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next, const char *label, sl_err_t *err)
 {
-    if (admin(cd, err))
+    if (sl_cdc_admin(cd, err))
         return -1;
     for (int i = 0; i < next->ncolumns; i++) {
         const sl_column_t *c = &next->columns[i];

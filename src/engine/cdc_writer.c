@@ -35,6 +35,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "engine/cdc_copy_lane.h"
 #include "engine/cdc_int.h"
 #include "engine/reject.h"
 
@@ -57,6 +58,8 @@ typedef struct wstate {
     sl_value_t *vals;
     size_t vals_cap;
     int64_t *trows, *tbytes; /* monitoring: per table, applied in the open transaction */
+    sl_cdc_wcopy_t copy;     /* copies beside the stream (engine/cdc_copy_lane.c) */
+    int fail_table;          /* the table whose changes the target refused, -1: none */
     sl_rejects_t rj;  /* the open transaction's rejects (options.on_error, reject.h) */
     bool isolate;     /* the server refused this batch once: find the changes it refuses */
     /* what apply leaves for settled */
@@ -148,12 +151,21 @@ static const char *pos_text(void *ctx, sl_pos_t pos, char *buf, size_t size)
     return buf;
 }
 
-/* Applies the run of n changes of one table, with on_error in force (reject.h). */
-static int apply_run(wstate_t *w, int n, sl_err_t *err)
+/* Applies the run w->chs[0..*n) of one table, with on_error in force (reject.h). */
+static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
 {
+    if (*n == 0)
+        return 0;
     cdc_t *cd = w->cd;
     uint32_t t = w->chs[0].table;
-    return sl_rejects_apply(&w->rj, w->tgt, cd->maps[t], (int)t, w->chs, n, w->isolate, pos_text, cd, err);
+    if (sl_rejects_apply(&w->rj, w->tgt, cd->maps[t], (int)t, w->chs, *n, w->isolate, pos_text, cd, err)) {
+        w->fail_table = (int)t;
+        return -1;
+    }
+    *napplied += *n;
+    count_run(w, *n);
+    *n = 0;
+    return 0;
 }
 
 /* Applies the changes of v after `after`, in runs of one table; cur: v is a part of a
@@ -186,53 +198,54 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cs
         int rc = sl_cbatch_next(v, &w->chs[n], row, old, cap, err);
         if (rc < 0)
             return -1;
-        bool flush = rc == 0;
-        if (rc == 1) {
-            sl_change_t *c = &w->chs[n];
-            if (c->table >= (uint32_t)cd->ntables ||
-                (c->op != SL_OP_TRUNCATE && c->ncols != cd->maps[c->table]->tgt->ncolumns))
-                return sl_err_set(err, SL_E_PROTOCOL,
-                                  "a change batch does not match the stream's tables (table %u, %d columns)",
-                                  c->table, c->ncols);
-            int keep = cur ? sl_cspill_keep(cur, c) : 1;
-            if (keep < 0)
-                return sl_err_set(err, SL_E_PROTOCOL, "a spilled change out of order (%u)", c->pos.idx);
-            if (!keep)
-                continue; /* of a rolled-back subtransaction */
-            if (sl_pos_cmp(c->pos, after) <= 0)
-                continue; /* applied by an earlier delivery */
-            if (n > 0 && c->table != w->chs[0].table) {
-                /* a new table: apply the run so far first, then start over with this one */
-                sl_change_t keep = *c;
-                if (apply_run(w, n, err))
-                    return -1;
-                *napplied += n;
-                count_run(w, n);
-                /* move the pending change (and its values) to slot 0 */
-                sl_value_t *dst = w->vals;
-                if (keep.row) {
-                    memmove(dst, keep.row, (size_t)cap * sizeof *dst);
-                    keep.row = dst;
-                }
-                if (keep.old) {
-                    memmove(dst + cap, keep.old, (size_t)cap * sizeof *dst);
-                    keep.old = dst + cap;
-                }
-                w->chs[0] = keep;
-                n = 1;
-                continue;
-            }
-            n++;
-        }
-        if (n > 0 && (flush || n == run_max)) {
-            if (apply_run(w, n, err))
+        if (rc == 0)
+            return flush_run(w, &n, napplied, err);
+        sl_change_t *c = &w->chs[n];
+        if (c->table >= (uint32_t)cd->ntables)
+            return sl_err_set(err, SL_E_PROTOCOL, "a change batch names table %u, the stream has %d", c->table,
+                              cd->ntables);
+        int kept = cur ? sl_cspill_keep(cur, c) : 1;
+        if (kept < 0)
+            return sl_err_set(err, SL_E_PROTOCOL, "a spilled change out of order (%u)", c->pos.idx);
+        if (!kept)
+            continue; /* of a rolled-back subtransaction */
+        if (sl_pos_cmp(c->pos, after) <= 0)
+            continue; /* applied by an earlier delivery */
+        int k = sl_cdc_wcopy_change(cd, &w->copy, c);
+        if (k == 1)
+            continue; /* its table stopped alone on this lane */
+        if (k == 2) { /* a copy mark: after what is pending */
+            sl_change_t mark = *c;
+            if (flush_run(w, &n, napplied, err) || sl_cdc_wcopy_mark(cd, &w->copy, w->tgt, &mark, err))
                 return -1;
-            *napplied += n;
-            count_run(w, n);
-            n = 0;
+            continue;
         }
-        if (flush)
-            return 0;
+        if (c->op != SL_OP_TRUNCATE && c->ncols != cd->maps[c->table]->tgt->ncolumns)
+            return sl_err_set(err, SL_E_PROTOCOL,
+                              "a change batch does not match the stream's tables (table %u, %d columns)",
+                              c->table, c->ncols);
+        if (n > 0 && c->table != w->chs[0].table) {
+            /* a new table: apply the run so far first, then start over with this one */
+            sl_change_t keep = *c;
+            if (flush_run(w, &n, napplied, err))
+                return -1;
+            /* move the pending change (and its values) to slot 0 */
+            sl_value_t *dst = w->vals;
+            if (keep.row) {
+                memmove(dst, keep.row, (size_t)cap * sizeof *dst);
+                keep.row = dst;
+            }
+            if (keep.old) {
+                memmove(dst + cap, keep.old, (size_t)cap * sizeof *dst);
+                keep.old = dst + cap;
+            }
+            w->chs[0] = keep;
+            n = 1;
+            continue;
+        }
+        n++;
+        if (n == run_max && flush_run(w, &n, napplied, err))
+            return -1;
     }
 }
 
@@ -242,7 +255,7 @@ static int apply_part(void *ctx, sl_cbatch_view_t *part, sl_err_t *err)
     return apply_changes(w, part, w->at, &w->cur, &w->napplied, err);
 }
 
-static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
+static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
 {
     cdc_t *cd = w->cd;
     sl_target_t *tgt = w->tgt;
@@ -272,6 +285,10 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
         sl_ckpt_clear(&ck);
         return SKIPPED;
     }
+    if (sl_cdc_wcopy_load(cd, &w->copy, found ? ck.position : NULL, err)) {
+        err->fatal = true;
+        goto fail;
+    }
     if (!(v->hdr.flags & SL_CBATCH_FIRST) && (!found || sl_pos_cmp(at, v->hdr.prev) < 0)) {
         tgt->ops->rollback(tgt);
         sl_ckpt_clear(&ck);
@@ -293,7 +310,7 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
         goto fail;
     if (sl_rejects_write(&w->rj, tgt, NULL, err))
         goto fail;
-    char *pos = sl_cdc_pos_json(v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
+    char *pos = sl_cdc_wcopy_position(cd, &w->copy, v->hdr.last, v->hdr.flush > flush ? v->hdr.flush : flush);
     sl_ckpt_t next = {.epoch = (int64_t)v->hdr.epoch, .seq = ck.seq + 1, .position = pos, .done = false};
     int rc = tgt->ops->ckpt_put(tgt, cd->spec->name, key, &next, err);
     free(pos);
@@ -310,6 +327,31 @@ fail_committed:
     return FAILED;
 }
 
+/* apply_once; when the target refused a change: again isolating the changes it refuses
+ * when options.on_error rejects them (reject.h), and again without the table whose
+ * changes it still refuses when that table may stop alone (options.table_errors
+ * "stop_table", engine/cdc_copy_lane.c). Rejects come first: a table stops alone only
+ * on what on_error does not take (e.g. a row missing from the target). */
+static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
+{
+    w->isolate = false;
+    for (;;) {
+        w->fail_table = -1;
+        outcome_t o = apply_once(w, v, napplied, err);
+        if (o == FAILED && !w->isolate && sl_rejects_isolable(&w->rj, err)) {
+            sl_debug("lane %d: the target refused a change (%s); finding it", w->lane, err->message);
+            w->isolate = true;
+            *err = (sl_err_t){0};
+            continue;
+        }
+        if (o == FAILED && w->fail_table < 0) /* raised by held changes, at the checkpoint */
+            w->fail_table = sl_cdc_wcopy_blame(w->cd, err);
+        if (o != FAILED || !sl_cdc_wcopy_fail(w->cd, &w->copy, w->fail_table, err))
+            return o;
+        *err = (sl_err_t){0};
+    }
+}
+
 static void *lane_open(void *mode, int lane)
 {
     cdc_t *cd = mode;
@@ -320,6 +362,7 @@ static void *lane_open(void *mode, int lane)
         sl_oom();
     w->cd = cd;
     w->lane = lane;
+    sl_cdc_wcopy_init(&w->copy, cd->ntables);
     sl_rejects_init(&w->rj, cd->spec->name, cd->spec->opt.on_error == SL_ON_ERROR_REJECT, cd->ntables);
     return w;
 }
@@ -331,6 +374,7 @@ static void lane_close(void *state)
     free(w->vals);
     free(w->trows);
     free(w->tbytes);
+    sl_cdc_wcopy_free(&w->copy);
     free(w->trejected);
     sl_rejects_free(&w->rj);
     free(w);
@@ -371,13 +415,8 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
     w->spill = (v.hdr.flags & SL_CBATCH_SPILLED) ? v.ref.id : 0;
     w->msg = msg;
     pthread_rwlock_rdlock(&cd->schema);
-    w->isolate = false;
+    sl_cdc_wcopy_batch(&w->copy);
     outcome_t o = apply(w, &v, &w->napplied, err);
-    if (o == FAILED && sl_rejects_isolable(&w->rj, err)) {
-        sl_debug("lane %d: the target refused a change (%s); finding it", w->lane, err->message);
-        w->isolate = true;
-        o = apply(w, &v, &w->napplied, err);
-    }
     for (int i = 0; i < cd->ntstats; i++)
         w->trejected[i] = o == APPLIED && i < w->rj.ntables ? w->rj.counts[i] : 0;
     sl_rejects_reset(&w->rj);
@@ -417,6 +456,7 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
     if (w->spill)
         sl_cdc_spill_drop(cd, w->spill); /* its transaction is committed */
     if (verdict == SL_LANE_APPLIED) {
+        sl_cdc_wcopy_settled(cd, &w->copy);
         atomic_fetch_add(&cd->changes_applied, w->napplied);
         for (int i = 0; i < cd->ntstats; i++) {
             if (w->trejected[i])

@@ -161,14 +161,6 @@ static bool plan_has(const sl_plan_t *plan, const char *name)
     return false;
 }
 
-/* Whether two maps load into the same target table. */
-static bool same_target(const sl_map_t *a, const sl_map_t *b)
-{
-    return strcmp(a->tgt->name, b->tgt->name) == 0 &&
-           !strcmp(a->tgt->target_schema ? a->tgt->target_schema : "",
-                   b->tgt->target_schema ? b->tgt->target_schema : "");
-}
-
 /* The maps of source tables names[0..n), described at the source; none may load into
  * a target table of another (among them or in ld->plan). */
 static int describe_maps(const load_t *ld, sl_source_t *src, char **names, int n, sl_map_t **maps,
@@ -190,9 +182,9 @@ static int describe_maps(const load_t *ld, sl_source_t *src, char **names, int n
             return -1;
         bool dup = false;
         for (int j = 0; j < i && !dup; j++)
-            dup = same_target(maps[i], maps[j]);
+            dup = sl_map_same_target(maps[i], maps[j]);
         for (int j = 0; j < ld->plan.ntables && !dup; j++)
-            dup = same_target(maps[i], ld->plan.maps[j]);
+            dup = sl_map_same_target(maps[i], ld->plan.maps[j]);
         if (dup) {
             sl_err_set(err, SL_E_CONFIG, "two source tables would both load into target table \"%s\"",
                        maps[i]->tgt->name);

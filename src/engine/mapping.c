@@ -58,8 +58,12 @@ static json_t *strmap_json(const sl_strmap_t *m)
 
 json_t *sl_map_rules(const sl_spec_t *spec, const sl_table_t *src)
 {
+    return sl_map_entry_rules(spec, sl_spec_entry(spec, src->schema, src->name));
+}
+
+json_t *sl_map_entry_rules(const sl_spec_t *spec, const sl_table_spec_t *e)
+{
     json_t *r = json_object();
-    const sl_table_spec_t *e = sl_spec_entry(spec, src->schema, src->name);
     if (e && e->target)
         json_object_set_new(r, "target", json_string(e->target));
     if (e && e->columns)
@@ -490,6 +494,13 @@ int sl_map_build(const sl_spec_t *spec, const sl_table_t *src, const sl_map_env_
     int rc = sl_map_make(rules, src, env, out, err);
     json_decref(rules);
     return rc;
+}
+
+bool sl_map_same_target(const sl_map_t *a, const sl_map_t *b)
+{
+    return strcmp(a->tgt->name, b->tgt->name) == 0 &&
+           !strcmp(a->tgt->target_schema ? a->tgt->target_schema : "",
+                   b->tgt->target_schema ? b->tgt->target_schema : "");
 }
 
 void sl_map_free(sl_map_t *m)

@@ -69,6 +69,8 @@ int sl_map_env(const sl_spec_t *spec, sl_map_env_t *env, sl_err_t *err);
 
 /* The rules of source table src under spec: its entry (by name) and options.cast. */
 json_t *sl_map_rules(const sl_spec_t *spec, const sl_table_t *src);
+/* The rules of entry e (NULL: a table named by its name alone) and spec's options.cast. */
+json_t *sl_map_entry_rules(const sl_spec_t *spec, const sl_table_spec_t *e);
 
 /* Builds the map of src (borrowed; the map keeps a copy) under rules (borrowed). Errors
  * are SL_E_CONFIG or SL_E_SCHEMA naming the table and the column, with a hint: a column
@@ -80,6 +82,8 @@ int sl_map_make(const json_t *rules, const sl_table_t *src, const sl_map_env_t *
 int sl_map_build(const sl_spec_t *spec, const sl_table_t *src, const sl_map_env_t *env, sl_map_t **out,
                  sl_err_t *err);
 void sl_map_free(sl_map_t *m);
+/* Whether a and b write the same target table. */
+bool sl_map_same_target(const sl_map_t *a, const sl_map_t *b);
 /* The maps of one stream together: a target table's foreign key names the table it
  * references by that table's target name and columns (it was its source's); one to a
  * table of maps[] mapped into another PostgreSQL schema, or whose referenced columns are

@@ -42,6 +42,10 @@ static const sl_opt_t rows[] = {
     {.name = "ordering", .type = SL_OPT_ENUM,
      .choices = {{"transaction", SL_OPT_MODES}, {"key", SL_OPT_MODES}}, .dflt = "transaction",
      .modes = SL_OPT_CDC, .doc = "apply whole source transactions in commit order, or lanes by key"},
+    {.name = "table_errors", .type = SL_OPT_ENUM,
+     .choices = {{"stop_stream", SL_OPT_MODES}, {"stop_table", SL_OPT_MODES}}, .dflt = "stop_stream",
+     .modes = SL_OPT_CDC,
+     .doc = "a table whose changes the target refuses stops the whole stream, or only itself (resync it once fixed)"},
     {.name = "placement", .type = SL_OPT_ENUM,
      .choices = {{"local", SL_OPT_MODES}, {"workers", SL_OPT_LOAD}, {"any", SL_OPT_LOAD}}, .dflt = "local",
      .modes = SL_OPT_MODES,
@@ -63,7 +67,8 @@ static const size_t offs[] = {
     offsetof(sl_options_t, readers),      offsetof(sl_options_t, batch_rows),
     offsetof(sl_options_t, batch_bytes),  offsetof(sl_options_t, chunk_rows),
     offsetof(sl_options_t, schema),       offsetof(sl_options_t, write_mode),
-    offsetof(sl_options_t, ordering),     offsetof(sl_options_t, placement),
+    offsetof(sl_options_t, ordering),     offsetof(sl_options_t, table_errors),
+    offsetof(sl_options_t, placement),
     offsetof(sl_options_t, on_error),     offsetof(sl_options_t, cast),
 };
 _Static_assert(sizeof offs / sizeof offs[0] == sizeof rows / sizeof rows[0], "one offset per row");
@@ -361,6 +366,21 @@ static int parse_entry(const json_t *e, size_t i, sl_table_spec_t *en, sl_err_t 
         en->where = sl_strdup(json_string_value(v));
     }
     return 0;
+}
+
+int sl_table_spec_parse(const json_t *e, size_t i, sl_table_spec_t *out, sl_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (parse_entry(e, i, out, err) == 0)
+        return 0;
+    sl_table_spec_clear(out);
+    return -1;
+}
+
+void sl_table_spec_clear(sl_table_spec_t *e)
+{
+    entry_free(e);
+    memset(e, 0, sizeof *e);
 }
 
 /* {"url": "...", "password": "...", "tables": [...]} -> url with the password merged. */

@@ -21,6 +21,7 @@ typedef enum { SL_MODE_LOAD, SL_MODE_CDC } sl_mode_t;
 typedef enum { SL_SCHEMA_CREATE_MISSING, SL_SCHEMA_RECREATE, SL_SCHEMA_NONE } sl_schema_policy_t;
 typedef enum { SL_WRITE_INSERT, SL_WRITE_UPSERT, SL_WRITE_TRUNCATE_INSERT } sl_write_mode_t;
 typedef enum { SL_ORDER_TRANSACTION, SL_ORDER_KEY } sl_ordering_t;
+typedef enum { SL_TABLE_ERRORS_STOP_STREAM, SL_TABLE_ERRORS_STOP_TABLE } sl_table_errors_t;
 typedef enum { SL_PLACE_LOCAL, SL_PLACE_WORKERS, SL_PLACE_ANY } sl_placement_t;
 typedef enum { SL_ON_ERROR_FAIL, SL_ON_ERROR_REJECT } sl_on_error_t;
 
@@ -44,6 +45,7 @@ typedef struct sl_options {
     sl_schema_policy_t schema;
     sl_write_mode_t write_mode;
     sl_ordering_t ordering;
+    sl_table_errors_t table_errors; /* cdc: a table the target refuses stops the stream, or itself */
     sl_placement_t placement; /* where lanes and read stripes run (docs/cluster.md) */
     sl_on_error_t on_error;
     sl_strmap_t cast;   /* source type name -> target SQL type, for every table */
@@ -91,6 +93,12 @@ bool sl_spec_all_tables(const sl_spec_t *spec);
 /* The entry of source table `name` ("name" or "schema.name"; for a PostgreSQL table
  * both forms match, given its schema), NULL when the spec has none. */
 const sl_table_spec_t *sl_spec_entry(const sl_spec_t *spec, const char *schema, const char *name);
+/* One entry of source.tables (a name or an object; i: its index, for messages), read and
+ * checked as sl_spec_parse reads the spec's: a table added to a running change stream is
+ * mapped by the entry its request carries (engine/cdc_tables.c). On failure *out holds
+ * nothing; else free it with sl_table_spec_clear. */
+int sl_table_spec_parse(const json_t *e, size_t i, sl_table_spec_t *out, sl_err_t *err);
+void sl_table_spec_clear(sl_table_spec_t *e);
 /* True when the entry shapes anything (more than a name). */
 bool sl_table_spec_maps(const sl_table_spec_t *e);
 /* The property table of "options": one row per field of sl_options_t. */

@@ -374,7 +374,8 @@ int sl_cbatch_next(sl_cbatch_view_t *v, sl_change_t *c, sl_value_t *row, sl_valu
     if (v->pos >= v->len)
         goto bad;
     unsigned char op = v->data[v->pos++];
-    if (op != SL_OP_INSERT && op != SL_OP_UPDATE && op != SL_OP_DELETE && op != SL_OP_TRUNCATE)
+    if (op != SL_OP_INSERT && op != SL_OP_UPDATE && op != SL_OP_DELETE && op != SL_OP_TRUNCATE &&
+        op != SL_OP_COPY && op != SL_OP_MARK)
         goto bad;
     if (varint(v, &table) || varint(v, &lsn) || varint(v, &idx) || varint(v, &ts) || varint(v, &ncols) ||
         table > UINT32_MAX || idx > UINT32_MAX || ts > INT64_MAX || ncols > (uint64_t)cap ||

@@ -45,6 +45,9 @@ typedef enum sl_change_op {
     SL_OP_UPDATE = 'U',
     SL_OP_DELETE = 'D',
     SL_OP_TRUNCATE = 'T',
+    /* copying a table beside the stream (engine/cdc_copy.c): */
+    SL_OP_COPY = 'C', /* a row of a chunk: inserted; its key is how far the copy got */
+    SL_OP_MARK = 'M', /* a copy's state changes: row[0] is its JSON (ncols 1) */
 } sl_change_op_t;
 
 typedef struct sl_pos {

@@ -228,8 +228,14 @@ static void table_progress(const sl_snap_t *s, const sl_snap_table_t *t, double 
                            double *eta)
 {
     *progress = *eta = -1;
-    if (!is_load(s))
+    if (!is_load(s)) {
+        /* a cdc stream's table being copied: rows copied of its estimate */
+        if (!strcmp(t->state, "copying") && t->copied >= 0 && t->est_rows > 0)
+            *progress = fmin((double)t->copied / (double)t->est_rows, 0.99);
+        else if (!strcmp(t->state, "streaming"))
+            *progress = 1.0;
         return;
+    }
     if (t->done || strcmp(s->phase, "done") == 0) {
         *progress = 1.0;
         *eta = 0.0;
@@ -308,6 +314,11 @@ json_t *sl_agg_stats_json(const sl_agg_t *a, const char *stream, const char *sta
                                    num_or_null(progress), "eta_seconds", num_or_null(eta), "rows_per_sec", rate);
             if (!tj)
                 sl_oom();
+            if (t->state[0]) { /* a cdc stream's table (docs/api.md "Tables of a stream") */
+                json_object_set_new(tj, "state", json_string(t->state));
+                json_object_set_new(tj, "copied_rows", t->copied >= 0 ? json_integer(t->copied) : json_null());
+                json_object_set_new(tj, "error", t->error[0] ? json_string(t->error) : json_null());
+            }
             json_array_append_new(tables, tj);
         }
         if (!is_load(s)) {

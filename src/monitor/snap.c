@@ -56,6 +56,7 @@ sl_snap_table_t *sl_snap_append(sl_snap_t *s, const char *name)
     memset(t, 0, sizeof *t);
     t->name = sl_strdup(name);
     t->est_rows = -1;
+    t->copied = -1;
     return t;
 }
 
@@ -115,6 +116,11 @@ void sl_snap_add(sl_snap_t *dst, const sl_snap_t *src)
         if (a->est_rows >= 0)
             t->est_rows = a->est_rows;
         t->done = a->done;
+        if (a->state[0]) { /* a table's state is the latest source's */
+            memcpy(t->state, a->state, sizeof t->state);
+            memcpy(t->error, a->error, sizeof t->error);
+            t->copied = a->copied;
+        }
     }
     dst->rows_read += src->rows_read;
     dst->rows_written += src->rows_written;
@@ -186,15 +192,21 @@ char *sl_snap_encode(const sl_snap_t *s)
     int n = s->ntables < SL_SNAP_MAX_TABLES ? s->ntables : SL_SNAP_MAX_TABLES;
     for (int i = 0; i < n; i++) {
         const sl_snap_table_t *t = &s->tables[i];
-        json_array_append_new(
-            tables, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name,
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "name", t->name,
                               "rows_read", (json_int_t)t->rows_read, "rows_written", (json_int_t)t->rows_written,
                               "bytes_read", (json_int_t)t->bytes_read, "bytes_written",
                               (json_int_t)t->bytes_written, "rows_loaded", (json_int_t)t->rows_loaded,
                               "changes_read", (json_int_t)t->changes_read, "changes_applied",
                               (json_int_t)t->changes_applied, "rows_rejected", (json_int_t)t->rows_rejected,
                               "est_rows", t->est_rows >= 0 ? json_integer(t->est_rows) : json_null(), "done",
-                              t->done));
+                              t->done);
+        if (t->state[0])
+            json_object_set_new(o, "state", json_string(t->state));
+        if (t->copied >= 0)
+            json_object_set_new(o, "copied", json_integer(t->copied));
+        if (t->error[0])
+            json_object_set_new(o, "error", json_string(t->error));
+        json_array_append_new(tables, o);
     }
     json_t *o = json_pack(
         "{s:i, s:o, s:o, s:o, s:I, s:f, s:f, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
@@ -309,6 +321,15 @@ static int decode_table(const json_t *o, sl_snap_t *s, sl_err_t *err)
     if (!json_is_boolean(done))
         return bad(err, "done");
     t->done = json_is_true(done);
+    const json_t *state = json_object_get(o, "state"), *error = json_object_get(o, "error");
+    if (state && (!json_is_string(state) || json_string_length(state) >= sizeof t->state))
+        return bad(err, "state");
+    if (error && !json_is_string(error))
+        return bad(err, "error");
+    if (get_opt_count(o, "copied", &t->copied, err))
+        return -1;
+    snprintf(t->state, sizeof t->state, "%s", state ? json_string_value(state) : "");
+    snprintf(t->error, sizeof t->error, "%s", error ? json_string_value(error) : "");
     return 0;
 }
 

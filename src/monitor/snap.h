@@ -15,7 +15,8 @@
  *               "rows_loaded", "changes_read", "changes_applied", "rows_rejected"},
  *    "tables": [{"name", "rows_read", "rows_written", "bytes_read", "bytes_written",
  *                "rows_loaded", "changes_read", "changes_applied", "rows_rejected",
- *                "est_rows": n|null, "done": bool}], "tables_truncated": false}
+ *                "est_rows": n|null, "done": bool, "state"?: "copying|streaming|failed|removed",
+ *                "copied"?: n, "error"?: "…"}], "tables_truncated": false}
  * rows_read/rows_written count everything; rows_loaded (rows a load or an initial load
  * wrote), changes_read and changes_applied (change events of the change stream) count
  * the two kinds apart; rows_rejected counts the rows options.on_error "reject" kept from
@@ -47,6 +48,11 @@ typedef struct sl_snap_table {
     int64_t rows_rejected; /* recorded in _sluice_rejects instead of written */
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
+    /* a cdc stream's table: "copying", "streaming", "failed" or "removed" ("" for a
+     * load); copied: rows of the copy under way (-1: none); error: why it failed */
+    char state[12];
+    int64_t copied;
+    char error[400];
 } sl_snap_table_t;
 
 typedef struct sl_snap {

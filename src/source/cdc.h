@@ -34,6 +34,7 @@
 #include "core/err.h"
 #include "model/change.h"
 #include "model/schema.h"
+#include "source/source.h"
 
 typedef struct sl_cdc sl_cdc_t;
 
@@ -53,18 +54,24 @@ typedef enum sl_cdc_kind {
     SL_CDC_STREAM_COMMIT, /* xid committed: xact_lsn (its commit record), end_lsn, commit_us */
     SL_CDC_STREAM_ABORT,  /* xid rolled back (subxid == xid), or only its subtransaction
                              subxid (and the subtransactions that began after it) */
+    SL_CDC_MARK,     /* a position report, nothing to apply: every transaction with
+                        xact_lsn < pos_next(end_lsn) has been delivered (a keepalive, a
+                        heartbeat, a watermark message) */
 } sl_cdc_kind_t;
 
 typedef struct sl_cdc_event {
     sl_cdc_kind_t kind;
     uint64_t xact_lsn; /* the transaction's position (PostgreSQL: its commit record's LSN) */
-    uint64_t end_lsn;  /* COMMIT: the position just past the transaction: confirmable once applied */
+    uint64_t end_lsn;  /* COMMIT: the position just past the transaction: confirmable once applied;
+                          MARK: the position reached */
     int64_t commit_us; /* µs since the Unix epoch */
     sl_change_t change;
     int table;         /* RELATION: index of the table in the stream */
     int nrelcols;
     const char *const *relcols;
-    uint32_t xid;      /* streamed transactions: the top-level transaction (0 otherwise) */
+    uint32_t xid;      /* BEGIN: the transaction's id where the source has one (PostgreSQL),
+                          else 0: what sl_cdc_snap_sees() tests; streamed transactions: the
+                          top-level transaction (0 for changes outside a stream block) */
     uint32_t subxid;   /* CHANGE: the (sub)transaction that made it; STREAM_ABORT: the one
                           rolled back */
 } sl_cdc_event_t;
@@ -97,13 +104,10 @@ typedef struct sl_cdc_id {
     bool cut_short;     /* not handed over, but an earlier first run began an initial load */
 } sl_cdc_id_t;
 
-/* What prepare() leaves for the initial load. */
+/* What prepare() leaves for the stream: the position it starts from (PostgreSQL: the
+ * slot's consistent point; MariaDB: the binlog position of a snapshot taken then). The
+ * tables are copied beside the stream from there on (engine/cdc_copy.c). */
 typedef struct sl_cdc_prep {
-    /* The snapshot the load must read (source.h snapshot_import; caller frees), taken
-     * at position `start`, while this connection stays idle. NULL: the source exports
-     * none; the load takes its own snapshot, which says its position itself (source.h
-     * snapshot_position). */
-    char *snapshot;
     uint64_t start;
 } sl_cdc_prep_t;
 
@@ -113,6 +117,32 @@ typedef struct sl_cdc_prep {
 typedef struct sl_cdc_mark {
     uint64_t lowest, highest;
 } sl_cdc_mark_t;
+
+/* A snapshot that a table is copied in beside the change stream (engine/cdc_copy.c), and
+ * which transactions of the stream it sees. Two kinds:
+ *   - by position (MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT reports its exact
+ *     binlog position): it sees a transaction iff its xact_lsn < below;
+ *   - by transaction id (PostgreSQL: pg_current_snapshot()): it sees a committed
+ *     transaction iff xid < xmax and xid is not in xip (64-bit ids).
+ * horizon: no transaction the snapshot sees commits at or after it in the stream, so once
+ * the stream has delivered everything before it (a BEGIN at xact_lsn >= horizon, or a
+ * position report whose pos_next() is >= horizon), every later transaction is unseen. */
+typedef struct sl_cdc_snap {
+    uint64_t horizon;
+    uint64_t below;      /* by position; 0: by transaction id */
+    uint64_t xmin, xmax;
+    uint64_t *xip;       /* malloc'd, nxip ids in progress when it was taken */
+    int nxip;
+} sl_cdc_snap_t;
+
+/* Whether snap sees the committed transaction at xact_lsn with id xid (a 32-bit id is
+ * widened with the epoch of snap->xmax: transactions of the stream are recent). */
+bool sl_cdc_snap_sees(const sl_cdc_snap_t *snap, uint64_t xact_lsn, uint32_t xid);
+/* Whether transaction id xid (widened) is in progress in snap: it committed after it. */
+bool sl_cdc_snap_running(const sl_cdc_snap_t *snap, uint32_t xid);
+void sl_cdc_snap_clear(sl_cdc_snap_t *snap); /* frees xip, zeroes */
+/* Parses PostgreSQL's pg_snapshot text "xmin:xmax:xip,xip,..." (pure): 0 or -1. */
+int sl_cdc_snap_parse_pg(const char *text, sl_cdc_snap_t *snap);
 
 struct sl_cdc_ops {
     const char *name;
@@ -126,10 +156,10 @@ struct sl_cdc_ops {
      * with a hint (settings, privileges, free slots or senders, every table present and
      * replicable). n may be 0 (the connection test). */
     int (*check)(sl_cdc_t *c, sl_table_t *const *tables, int n, sl_err_t *err);
-    /* The first run, before the initial load: check(), then what the stream needs on
-     * the source (PostgreSQL: the publication, and the slot with its exported snapshot;
-     * MariaDB: nothing). A leftover of this stream's own first run that was cut short
-     * is replaced; anything of another stream is an error. */
+    /* The first run: check(), then what the stream needs on the source (PostgreSQL:
+     * the publication and the slot; MariaDB: nothing) and where it starts. A leftover
+     * of this stream's own first run that was cut short is replaced; anything of
+     * another stream is an error. */
     int (*prepare)(sl_cdc_t *c, sl_table_t *const *tables, int n, sl_cdc_prep_t *prep, sl_err_t *err);
     /* The state to record at the hand-over (JSON text, caller frees), given back to
      * open() on every later run. */
@@ -153,6 +183,30 @@ struct sl_cdc_ops {
      * be replaced by the handler on RELATION. */
     int (*stream)(sl_cdc_t *c, uint64_t start, sl_table_t **tables, int n, const sl_cdc_handler_t *h,
                   sl_err_t *err);
+
+    /* ---- copying tables beside the stream (engine/cdc_copy.c) ------------------- */
+    /* The lowest position a transaction that ends after `end` (a COMMIT's end_lsn, a
+     * position report) can have as its xact_lsn (pure). */
+    uint64_t (*pos_next)(uint64_t end);
+    /* Starts a read-only snapshot on src (a connection of the snapshot side, source.h,
+     * opened on the same URL) and says what it sees; src->ops->scan() then reads in it
+     * until snap_done(). Returns 1 (nothing started) when it cannot be taken yet
+     * (PostgreSQL: a transaction older than the last publication change still runs). */
+    int (*snap_take)(sl_cdc_t *c, sl_source_t *src, sl_cdc_snap_t *snap, sl_err_t *err);
+    /* Ends that snapshot, and makes the stream report a position past its horizon soon
+     * (PostgreSQL writes a logical message, which also wakes an idle walsender). */
+    int (*snap_done)(sl_cdc_t *c, sl_source_t *src, sl_err_t *err);
+    /* Keeps the stream alive while its reader does something else for a while (inside
+     * stream(), on its thread): PostgreSQL sends a status update. */
+    int (*ping)(sl_cdc_t *c, sl_err_t *err);
+    /* Between sessions: makes the source send the changes of tables (add) and no longer
+     * of gone (PostgreSQL: the publication; MariaDB: nothing). */
+    int (*publish)(sl_cdc_t *c, sl_table_t *const *tables, int n, sl_table_t *const *gone, int ngone,
+                   sl_err_t *err);
+    /* Whether the source orders t's primary key as sl_cdc_key_cmp() compares canonical
+     * values (integers, numbers, uuids, text in a binary collation): then t is copied in
+     * key-ordered chunks, else in one piece. src: a snapshot-side connection. */
+    int (*key_ordered)(sl_cdc_t *c, sl_source_t *src, const sl_table_t *t, bool *ordered, sl_err_t *err);
 };
 
 struct sl_cdc {

@@ -36,6 +36,11 @@ typedef struct sl_scan {
     /* A unit of work from units() (file sources), NULL otherwise. Rows of a unit come in
      * a fixed order; after_key ["N"] then skips its first N rows (resuming a unit). */
     const char *unit;
+    /* Databases: at most `limit` rows (0: all), and only the row whose key is key_eq (a
+     * JSON array as above) when set: a table copied in chunks beside a change stream
+     * (engine/cdc_copy.c). */
+    int64_t limit;
+    const char *key_eq;
     /* Only the rows this filter keeps (bound to the described table, which may have
      * more columns than `table`), pushed into the SELECT. NULL: every row. */
     const sl_filter_t *filter;

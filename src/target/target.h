@@ -92,6 +92,8 @@ struct sl_target_ops {
      * creates the types the table needs (PostgreSQL enums). */
     int (*create_table)(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err);
     int (*truncate_table)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+    /* Drops the table if it exists (a table removed from a change stream with drop). */
+    int (*drop_table)(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
     /* After the data: secondary indexes and unique constraints, then the identity /
      * auto-increment counter past the largest value. Idempotent (a rerun after a crash
      * skips what exists). */

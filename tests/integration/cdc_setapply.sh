@@ -117,8 +117,10 @@ sa_log_pg "$SRC"
 sa_log_pg "$TGT"
 cdc_start pg "$TMPD/pg.json" "$TMPD/pg.data"
 pid=$CDC_PID
-wait_for "cdc_has_ckpt pg $TGT $NAME || ! kill -0 $pid" 120 || cdc_die "no hand-over after 120 s"
-cdc_alive "$pid" || cdc_die "sluice exited during the initial load"
+# the tables are copied beside the stream: the triggers go in once every copy is done
+wait_for "(cdc_has_ckpt pg $TGT $NAME && cdc_copied pg $TGT $NAME) || ! kill -0 $pid" 120 ||
+  cdc_die "no hand-over and copy after 120 s"
+cdc_alive "$pid" || cdc_die "sluice exited during the initial copy"
 for db in "$SRC" "$TGT"; do
   sa_log_pg_on "$db" pgbench_accounts aid
   sa_log_pg_on "$db" pgbench_branches bid

@@ -3,14 +3,14 @@
 # workload of my_cdc_sysbench.sh (sysbench oltp_write_only on sbtest1..4 and the
 # insert-only cdc_audit) plus cdc_bulk (200,000 narrow rows, so that the initial load takes
 # long enough to be hit), and restarted each time with the same spec and data dir:
-#   kill 1 during the initial load (rows on the target, no hand-over yet: no cdc_tables),
-#   kill 2 0-3 s after the next run handed over to streaming,
+#   kill 1 during the initial copy (rows on the target, the copy not done),
+#   kill 2 0-3 s after the next run finished the copy it resumed,
 #   kill 3 0.5-4 s after its run started (start-up or catching up),
 #   kills 4 and 5 0-2.5 s after their run first moved the checkpoint on (applying).
 # At the end (catch-up to SHOW MASTER STATUS, SIGTERM, exit 0) every table equals the
 # source (the rows printed the same way by both engines) and `sluice verify` agrees.
 #
-# No change may be applied twice: once the stream has handed over, a trigger on the
+# No change may be applied twice: once the copy is done, a trigger on the
 # target's cdc_audit (ENABLE ALWAYS, so it fires whatever session_replication_role sluice
 # uses) logs every INSERT, UPDATE and DELETE sluice makes on it in audit_applied, inside
 # sluice's own transaction (a rolled-back batch leaves no log). The source table is
@@ -58,7 +58,7 @@ source_rows() {
 }
 
 # The apply log on the target's cdc_audit (see above); sets HANDOVER_ID, the source's largest
-# audit id once the trigger exists. Done once, after the hand-over.
+# audit id once the trigger exists. Done once, after the initial copy.
 HANDOVER_ID=
 add_apply_log() {
   [ -z "$HANDOVER_ID" ] || return 0
@@ -93,32 +93,33 @@ for i in 1 2 3 4 5; do
   pid=$CDC_PID
   case $i in
   1)
-    # During the initial load: as soon as loaded rows are on the target.
+    # During the initial copy: as soon as copied rows are on the target.
     deadline=$(($(now_ms) + 60000))
     until [ "$(target_rows)" -gt 0 ]; do
-      cdc_alive "$pid" || cdc_die "sluice exited during the initial load"
-      [ "$(now_ms)" -lt "$deadline" ] || cdc_die "no loaded row on the target after 60 s"
+      cdc_alive "$pid" || cdc_die "sluice exited during the initial copy"
+      [ "$(now_ms)" -lt "$deadline" ] || cdc_die "no copied row on the target after 60 s"
       sleep 0.02
     done
     kill_now "$pid"
     throttle_stop src
     n=$(target_rows)
-    ! cdc_my_handed_over pg "$TGT" "$NAME" ||
-      die "kill 1 came after the hand-over to streaming ($n rows): it did not hit the initial load"
-    [ "$n" -lt "$(source_rows)" ] || die "kill 1: the load had copied every row already"
-    note "kill 1 during the initial load: $n of $(source_rows) rows of cdc_bulk, sbtest1 and sbtest4 on the target, no hand-over"
+    ! cdc_copied pg "$TGT" "$NAME" ||
+      die "kill 1 came after the initial copy ($n rows): it did not hit it"
+    [ "$n" -lt "$(source_rows)" ] || die "kill 1: the copy had copied every row already"
+    note "kill 1 during the initial copy: $n of $(source_rows) rows of cdc_bulk, sbtest1 and sbtest4 on the target"
     continue
     ;;
   2)
-    # While streaming: 0-3 s after this run handed over (the load starts over after kill 1).
+    # While streaming: 0-3 s after this run finished the copy (it resumes after kill 1).
     wait_for "cdc_my_handed_over pg $TGT $NAME || ! kill -0 $pid" 60 ||
-      cdc_die "run 2: no hand-over (cdc_tables) after 60 s"
-    cdc_alive "$pid" || cdc_die "run 2 exited during the initial load"
-    assert_grep 'initial load .* was cut short' "$CDC_LOG" "run 2 does not say that the cut-short load starts over"
+      cdc_die "run 2: the initial copy is not done after 60 s"
+    cdc_alive "$pid" || cdc_die "run 2 exited during the initial copy"
+    assert_grep 'copying \(generation 1, [1-9][0-9]* rows copied so far\)' "$CDC_LOG" \
+      "run 2 does not resume the copy from the rows run 1 committed"
     add_apply_log
     rand_ms 0 3000
     delay=$RAND_MS
-    what="$delay ms after the hand-over"
+    what="$delay ms after the initial copy"
     ;;
   3)
     rand_ms 500 4000
@@ -161,9 +162,9 @@ cdc_my_same_pg bulk "$SRC" "$TGT" "SELECT CONCAT_WS('|', id, v, s) FROM cdc_bulk
   "SELECT concat_ws('|', id, v, s) FROM cdc_bulk"
 cdc_my_audit_same "$SRC" pg "$TGT"
 
-# The apply log: nothing but inserts, and each id streamed after the hand-over once.
+# The apply log: nothing but inserts, and each id streamed after the initial copy once.
 streamed=$(my_sql "$SRC" "SELECT COUNT(*) FROM cdc_audit WHERE id > $HANDOVER_ID")
 cdc_apply_log_check "$TGT" "$streamed" "$HANDOVER_ID" 500
-note "apply log: $streamed audit rows streamed after the hand-over (id > $HANDOVER_ID), each inserted once"
+note "apply log: $streamed audit rows streamed after the initial copy (id > $HANDOVER_ID), each inserted once"
 cdc_verify "$TMPD/spec.json"
 note "ok"

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # pg_cdc_kill.sh: PostgreSQL -> PostgreSQL change data capture, SIGKILLed five times under
 # the pgbench workload (tests/sql/cdc_*.sql) and restarted each time with the same spec and
-# data dir: the first kill lands during the initial load (rows of pgbench_accounts on the
-# target, no CDC checkpoint yet), the second 0-3 s after the next run handed over to
-# streaming, the third 0.5-4 s after its run started (start-up or catching up), the last
+# data dir: the first kill lands during the initial copy (rows of pgbench_accounts on the
+# target, the copy not done), the second 0-3 s after the next run finished the copy it
+# resumed, the third 0.5-4 s after its run started (start-up or catching up), the last
 # two 0-2.5 s after their run first moved the checkpoint on (applying). At the end
 # (catch-up, SIGTERM, exit 0) every table equals the source (md5 of the rows in key order;
 # pgbench_history, which has no key, catches a doubled insert) and `sluice verify` agrees.
 #
-# No change may be applied twice: once the stream has handed over (its CDC checkpoint
-# exists), a trigger on the target's cdc_audit (ENABLE ALWAYS, so it fires whatever
+# No change may be applied twice: once the initial copy is done, a trigger on the target's cdc_audit (ENABLE ALWAYS, so it fires whatever
 # session_replication_role sluice uses) logs every INSERT, UPDATE and DELETE sluice makes
 # on it in audit_applied, inside sluice's own transaction (a rolled-back batch leaves no
 # log). The source table is insert-only, so: nothing but INSERTs is logged, and every id
@@ -45,11 +44,11 @@ write_cdc_spec "$TMPD/slow.json" "$NAME" "$(pg_url_via "$THROTTLE_PORT" "$SRC")"
 cdc_track "$TMPD/spec.json" "$SRC"
 
 # The apply log on the target's cdc_audit (see above); sets HANDOVER_ID, the source's largest
-# audit id once the trigger exists. Done once, after the hand-over.
+# audit id once the trigger exists. Done once, after the initial copy.
 HANDOVER_ID=
 add_apply_log() {
   [ -z "$HANDOVER_ID" ] || return 0
-  cdc_has_ckpt pg "$TGT" "$NAME" || return 0
+  cdc_copied pg "$TGT" "$NAME" || return 0
   cdc_apply_log_create "$TGT"
   HANDOVER_ID=$(audit_max)
   note "apply log on the target's cdc_audit from source id $HANDOVER_ID on"
@@ -110,30 +109,29 @@ for i in 1 2 3 4 5; do
   pid=$CDC_PID
   case $i in
   1)
-    # During the initial load: as soon as rows of pgbench_accounts are on the target.
+    # During the initial copy: as soon as rows of pgbench_accounts are on the target.
     deadline=$(($(now_ms) + 90000))
     until [ "$(target_accounts)" -gt 0 ]; do
-      cdc_alive "$pid" || cdc_die "sluice exited during the initial load"
+      cdc_alive "$pid" || cdc_die "sluice exited during the initial copy"
       [ "$(now_ms)" -lt "$deadline" ] || cdc_die "no row of pgbench_accounts on the target after 90 s"
       sleep 0.02
     done
     kill_now "$pid"
     throttle_stop src
     n=$(target_accounts)
-    ! cdc_has_ckpt pg "$TGT" "$NAME" ||
-      die "kill 1 came after the hand-over to streaming ($n accounts): it did not hit the initial load"
-    [ "$n" -lt "$ACCOUNTS" ] || die "kill 1: the load had copied every account already"
-    note "kill 1 during the initial load: $n of $ACCOUNTS accounts on the target, no CDC checkpoint"
+    ! cdc_copied pg "$TGT" "$NAME" || die "kill 1 came after the initial copy ($n accounts): it did not hit it"
+    [ "$n" -lt "$ACCOUNTS" ] || die "kill 1: the copy had copied every account already"
+    note "kill 1 during the initial copy: $n of $ACCOUNTS accounts on the target"
     continue
     ;;
   2)
-    # While streaming: 0-3 s after this run handed over (the load starts over after kill 1).
-    wait_for "cdc_has_ckpt pg $TGT $NAME || ! kill -0 $pid" 90 ||
-      cdc_die "run 2: no CDC checkpoint after 90 s"
+    # While streaming: 0-3 s after this run finished the copy (it resumes after kill 1).
+    wait_for "cdc_copied pg $TGT $NAME || ! kill -0 $pid" 90 ||
+      cdc_die "run 2: the initial copy is not done after 90 s"
     add_apply_log
     rand_ms 0 3000
     delay=$RAND_MS
-    what="$delay ms after the hand-over"
+    what="$delay ms after the initial copy"
     ;;
   3)
     rand_ms 500 4000
@@ -175,10 +173,10 @@ cdc_pg_same "$SRC" "$TGT" pgbench_history "tid, bid, aid, delta, mtime"
 cdc_pg_same "$SRC" "$TGT" cdc_items "region, item"
 cdc_audit_same "$SRC" pg "$TGT"
 
-# The apply log: nothing but inserts, and each id streamed after the hand-over once.
+# The apply log: nothing but inserts, and each id streamed after the initial copy once.
 streamed=$(pg_sql "$SRC" "SELECT count(*) FROM cdc_audit WHERE id > $HANDOVER_ID")
 cdc_apply_log_check "$TGT" "$streamed" "$HANDOVER_ID" 200
-note "apply log: $streamed audit rows streamed after the hand-over (id > $HANDOVER_ID), each inserted once"
+note "apply log: $streamed audit rows streamed after the initial copy (id > $HANDOVER_ID), each inserted once"
 cdc_verify "$TMPD/spec.json"
 
 # The sampler's verdicts.

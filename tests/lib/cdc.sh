@@ -246,6 +246,27 @@ cdc_ckpt_flush() {
 # Succeeds when the CDC lane checkpoint of stream STREAM exists on the target.
 cdc_has_ckpt() { [ -n "$(cdc_ckpt_flush "$@")" ]; }
 
+# Prints checkpoint KEY of stream STREAM on the target (ENGINE pg or my, database DB):
+# cdc_ckpt ENGINE DB STREAM KEY; empty while there is none.
+cdc_ckpt() {
+  local engine=$1 db=$2 stream=${3//\'/\'\'} key=$4
+  if [ "$engine" = pg ]; then
+    pg_sql "$db" "SELECT position FROM _sluice_checkpoint WHERE stream = '$stream' AND key = '$key'" 2>/dev/null || true
+  else
+    my_sql "$db" "SELECT position FROM _sluice_checkpoint WHERE stream = '$stream' AND \`key\` = '$key'" \
+      2>/dev/null || true
+  fi
+}
+
+# Succeeds once stream STREAM (target ENGINE pg or my, database DB) has copied every table
+# it copies beside the change stream (its initial copy, added tables, resyncs): checkpoint
+# "cdc_copy" says each table's copy generation is done (docs/cdc.md).
+cdc_copied() {
+  local j
+  j=$(cdc_ckpt "$@" cdc_copy)
+  [ -n "$j" ] && jq -e 'all(.[]; .done >= .gen)' <<<"$j" >/dev/null 2>&1
+}
+
 # Waits until slot SLOT has confirmed everything written on the source so far: takes
 # L = pg_current_wal_lsn() now, then polls until confirmed_flush_lsn >= L (up to TIMEOUT
 # s). Fails at once if sluice PID (optional) exits meanwhile.

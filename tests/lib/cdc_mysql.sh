@@ -114,9 +114,9 @@ cdc_my_ckpt() {
   fi
 }
 
-# Succeeds once the stream has handed over from the initial load to streaming (checkpoint
-# "cdc_tables" exists on the target).
-cdc_my_handed_over() { [ -n "$(cdc_my_ckpt "$1" "$2" "$3" cdc_tables)" ]; }
+# Succeeds once the stream has handed over to streaming (checkpoint "cdc_tables" exists on
+# the target) and its initial copy, which runs beside the change stream, is done.
+cdc_my_handed_over() { [ -n "$(cdc_my_ckpt "$1" "$2" "$3" cdc_tables)" ] && cdc_copied "$@"; }
 
 # Prints how far the target has applied the stream: the lowest flush over its lanes'
 # checkpoints (cdc:0, cdc:1, ...), or the hand-over position while there is none yet

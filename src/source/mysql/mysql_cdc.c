@@ -154,9 +154,11 @@ static int my_open(const char *url, const sl_cdc_id_t *id, sl_cdc_t **out, sl_er
     snprintf(c->stream, sizeof c->stream, "%s", id->stream ? id->stream : "");
     snprintf(c->label, sizeof c->label, "sluice:%.53s", c->stream); /* 60: older servers' report_host */
     c->server_id = derive_server_id(c->stream);
+    c->url_text = sl_strdup(url);
     if ((id->state && from_state(c, id->state, err)) || sl_url_parse(url, &c->url, err) ||
         sl_my_posmode_parse(c->url, &c->posmode, err) || sl_mysql_connect(c->url, &c->my, err)) {
         sl_url_free(c->url);
+        free(c->url_text);
         free(c);
         return -1;
     }
@@ -175,6 +177,7 @@ static void my_close(sl_cdc_t *base)
     sl_my_cdc_rows_free(c);
     sl_mysql_close(&c->my);
     sl_url_free(c->url);
+    free(c->url_text);
     free(c);
 }
 
@@ -197,12 +200,14 @@ static int learn_base_name(sl_my_cdc_t *c, sl_err_t *err)
     return 0;
 }
 
-/* The load takes its own snapshot, which gives the position (source.h
- * snapshot_position): there is nothing to create. */
+/* Nothing to create: the stream starts at the position of a snapshot taken now. */
 static int my_prepare(sl_cdc_t *base, sl_table_t *const *tables, int n, sl_cdc_prep_t *prep, sl_err_t *err)
 {
+    sl_my_cdc_t *c = (sl_my_cdc_t *)base;
     memset(prep, 0, sizeof *prep);
-    return sl_my_cdc_check(base, tables, n, err) || learn_base_name((sl_my_cdc_t *)base, err) ? -1 : 0;
+    return sl_my_cdc_check(base, tables, n, err) || learn_base_name(c, err) || sl_my_cdc_here(c, &prep->start, err)
+               ? -1
+               : 0;
 }
 
 static char *my_state(sl_cdc_t *base)
@@ -239,4 +244,10 @@ const struct sl_cdc_ops sl_mysql_cdc_ops = {
     .pos_format = my_pos_format,
     .pos_parse = my_pos_parse,
     .stream = sl_my_cdc_stream,
+    .pos_next = sl_my_cdc_pos_next,
+    .snap_take = sl_my_cdc_snap_take,
+    .snap_done = sl_my_cdc_snap_done,
+    .ping = sl_my_cdc_ping,
+    .publish = sl_my_cdc_publish,
+    .key_ordered = sl_my_cdc_key_ordered,
 };

@@ -4,7 +4,9 @@
  *   mysql_cdc.c         the ops table: connection, replica server id, positions, state;
  *   mysql_cdc_check.c   the server checks (binlog settings, privileges, replicas);
  *   mysql_cdc_stream.c  where a session starts, the binlog dump and its event groups;
- *   mysql_cdc_rows.c    table maps, row events and DDL (mysql_ddl.h) to change events.
+ *   mysql_cdc_rows.c    table maps, row events and DDL (mysql_ddl.h) to change events;
+ *   mysql_cdc_copy.c    what copying tables beside the stream needs: snapshots at a
+ *                       binlog position, key order.
  * Everything runs on the thread that uses the connection.
  */
 #ifndef SL_SOURCE_MYSQL_CDC_H
@@ -40,6 +42,7 @@ typedef struct sl_my_tmap_ent {
 typedef struct sl_my_cdc {
     sl_cdc_t base; /* first: the engine sees a sl_cdc_t */
     sl_url_t *url;
+    char *url_text;
     sl_mysql_t my;      /* checks and SHOW MASTER STATUS */
     uint32_t server_id; /* the replica server id of the binlog dump */
     char label[64];     /* how the dump registers (SHOW SLAVE HOSTS' Host): "sluice:<stream>", cut */
@@ -116,6 +119,18 @@ int sl_my_cdc_stream(sl_cdc_t *base, uint64_t start, sl_table_t **tables, int n,
                      sl_err_t *err);
 int sl_my_cdc_emit_change(sl_my_cdc_t *c, sl_change_op_t op, int table, const sl_value_t *row,
                           const sl_value_t *old, sl_err_t *err);
+
+/* mysql_cdc_copy.c: the ops of that name */
+uint64_t sl_my_cdc_pos_next(uint64_t end);
+int sl_my_cdc_snap_take(sl_cdc_t *base, sl_source_t *src, sl_cdc_snap_t *snap, sl_err_t *err);
+int sl_my_cdc_snap_done(sl_cdc_t *base, sl_source_t *src, sl_err_t *err);
+int sl_my_cdc_ping(sl_cdc_t *base, sl_err_t *err);
+int sl_my_cdc_publish(sl_cdc_t *base, sl_table_t *const *tables, int n, sl_table_t *const *gone, int ngone,
+                      sl_err_t *err);
+int sl_my_cdc_key_ordered(sl_cdc_t *base, sl_source_t *src, const sl_table_t *t, bool *ordered, sl_err_t *err);
+/* Where a new stream starts: the binlog position of a consistent snapshot taken now, in
+ * the kind of position the stream will keep (a GTID, or file and offset). */
+int sl_my_cdc_here(sl_my_cdc_t *c, uint64_t *pos, sl_err_t *err);
 
 /* mysql_cdc_rows.c */
 int sl_my_cdc_on_table_map(sl_my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err);

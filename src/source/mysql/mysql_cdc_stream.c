@@ -32,6 +32,7 @@
 #define CONFIRM_EVERY_MS 1000
 #define HEARTBEAT_NS "100000000" /* 100 ms */
 #define READ_TIMEOUT_S 30        /* no event and no heartbeat for this long: connection lost */
+#define DUMP_WRITE_TIMEOUT_S "3600"
 
 /* ---- events --------------------------------------------------------------------- */
 
@@ -170,6 +171,11 @@ static int on_event(sl_my_cdc_t *c, const sl_binlog_event_t *ev, sl_err_t *err)
             !sl_my_cdc_parse_file(ev->heartbeat.name, ev->heartbeat.namelen, NULL, 0, &num, NULL) && num == c->file &&
             !c->in_group && ev->log_pos && sl_my_cdc_pos(num, ev->log_pos) > c->boundary)
             c->boundary = sl_my_cdc_pos(num, ev->log_pos);
+        if (!c->in_group) { /* a position report (source/cdc.h SL_CDC_MARK) */
+            sl_cdc_event_t mark = {.kind = SL_CDC_MARK, .end_lsn = c->boundary, .table = -1};
+            if (c->h->on_event(c->h->ctx, &mark, err))
+                return -1;
+        }
         return confirm(c, c->boundary);
     }
     case SL_BL_GTID_MARIADB:
@@ -429,6 +435,9 @@ static int start_dump(sl_my_cdc_t *c, uint64_t start, sl_err_t *err)
         "SET @mariadb_slave_capability = 4",
         "SET @master_heartbeat_period = " HEARTBEAT_NS,
         "SET @source_heartbeat_period = " HEARTBEAT_NS,
+        /* while the reader copies a table (engine/cdc_copy.c) it reads no event for a
+         * while: the dump thread waits that long before it gives up on us */
+        "SET SESSION net_write_timeout = " DUMP_WRITE_TIMEOUT_S,
     };
     for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++)
         if (sl_mysql_exec(&c->rep, setup[i], err))

@@ -135,11 +135,33 @@ static int master_pos(sl_mysql_t *my, uint64_t *pos, sl_err_t *err)
     return 0;
 }
 
+/* MariaDB: the binlog file and offset of this connection's consistent snapshot
+ * (*file NULL on a server that reports none; caller frees). */
+static int snapshot_file_pos(sl_mysql_src_t *src, char **file, uint64_t *pos, sl_err_t *err)
+{
+    MYSQL_RES *res = NULL;
+    char *off = NULL;
+    *file = NULL;
+    *pos = 0;
+    if (sl_mysql_query(&src->my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err))
+        return -1;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_file"))
+            *file = sl_strdup(row[1]);
+        else if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_position"))
+            off = sl_strdup(row[1]);
+    }
+    mysql_free_result(res);
+    *pos = binlog_pos(*file, off);
+    free(off);
+    return 0;
+}
+
 static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
 {
     sl_mysql_src_t *src = (sl_mysql_src_t *)base;
-    MYSQL_RES *res = NULL;
-    char *file = NULL, *off = NULL;
+    char *file = NULL;
     *pos = 0;
     /* the stream's kind of position (gtid.h): an error here when position=gtid cannot be */
     bool gtid = false;
@@ -147,21 +169,11 @@ static int my_snapshot_position(sl_source_t *base, uint64_t *pos, sl_err_t *err)
     if (sl_my_gtid_mode(&src->my, (sl_my_posmode_t)src->posmode, &gtid, &domain, err))
         return -1;
     /* MariaDB: the binlog position of this connection's consistent snapshot */
-    if (sl_mysql_query(&src->my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err))
+    if (snapshot_file_pos(src, &file, pos, err))
         return -1;
-    MYSQL_ROW row;
-    while ((row = mysql_fetch_row(res))) {
-        if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_file"))
-            file = sl_strdup(row[1]);
-        else if (row[0] && row[1] && !strcasecmp(row[0], "Binlog_snapshot_position"))
-            off = sl_strdup(row[1]);
-    }
-    mysql_free_result(res);
-    *pos = binlog_pos(file, off);
     /* a stream with GTID positions starts at the GTID of that binlog position */
     int rc = *pos && gtid ? sl_my_gtid_at(&src->my, file, (uint32_t)*pos, domain, pos, err) : 0;
     free(file);
-    free(off);
     if (rc)
         return -1;
     if (!*pos)
@@ -245,6 +257,33 @@ static int my_snapshot_release(sl_source_t *base, sl_err_t *err)
     src->ftwrl = false;
     sl_info("MySQL snapshot: released FLUSH TABLES WITH READ LOCK");
     return 0;
+}
+
+int sl_mysql_src_copy_snapshot(sl_source_t *base, uint64_t *pos, sl_err_t *err)
+{
+    sl_mysql_src_t *src = (sl_mysql_src_t *)base;
+    char *file = NULL;
+    *pos = 0;
+    if (src->my.mariadb) { /* its consistent snapshot says its own binlog position */
+        int rc = start_snapshot(&src->my, err) || snapshot_file_pos(src, &file, pos, err) ? -1 : 0;
+        free(file);
+        if (rc == 0 && !*pos)
+            rc = sl_err_set(err, SL_E_CONFIG, "MariaDB reports no binlog position for a consistent snapshot");
+        return rc;
+    }
+    /* MySQL: the position seen under a brief FLUSH TABLES WITH READ LOCK */
+    char *token = NULL;
+    int maxr;
+    src->lock_pos = 0;
+    int rc = my_snapshot_export(base, &token, &maxr, err) || my_snapshot_release(base, err) ? -1 : 0;
+    free(token);
+    *pos = src->lock_pos;
+    if (rc == 0 && !*pos) {
+        rc = sl_err_set(err, SL_E_CONFIG, "the binlog position of a snapshot to copy in is unknown");
+        sl_err_detail(err, "MySQL reports it only under FLUSH TABLES WITH READ LOCK, which was refused");
+        sl_err_hint(err, "grant RELOAD (GRANT RELOAD ON *.* TO the user)");
+    }
+    return rc;
 }
 
 static int add_table_ref(sl_buf_t *b, const sl_mysql_t *my, const sl_table_t *t, sl_err_t *err)
@@ -436,10 +475,16 @@ static int build_scan_sql(sl_buf_t *b, const sl_mysql_t *my, const sl_scan_t *sc
     if (scan->filter && (sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
                          sl_filter_sql(scan->filter, SL_FILTER_MARIADB, b, err)))
         return -1;
+    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key || scan->filter ? " AND " : " WHERE ", err) ||
+                         add_bound(b, t, scan->key_eq, "=", "=", err)))
+        return npk ? -1 : sl_err_set(err, SL_E_INTERNAL, "a key given for table \"%s\" without a primary key",
+                                     t->name);
     for (int i = 0; i < npk; i++)
         if (sl_buf_adds(b, i ? ", " : " ORDER BY ", err) ||
             sl_mysql_add_ident(b, t->columns[sl_table_pk_col(t, i)].name, err))
             return -1;
+    if (scan->limit > 0 && sl_buf_printf(b, err, " LIMIT %lld", (long long)scan->limit))
+        return -1;
     return 0;
 }
 

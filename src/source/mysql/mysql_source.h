@@ -26,6 +26,12 @@ extern const struct sl_source_ops sl_mysql_source_ops;
 int sl_mysql_src_key_sample(sl_source_t *src, const sl_table_t *t, int64_t every, char ***keys,
                             int *n, sl_err_t *err);
 int sl_mysql_src_describe(sl_source_t *src, const char *table, sl_table_t **out, sl_err_t *err);
+/* Starts a consistent snapshot on src to copy a table in beside the change stream and
+ * gives its binlog file position (packed: file number << 32 | offset): every
+ * transaction before it is seen, none after. MariaDB: START TRANSACTION WITH CONSISTENT
+ * SNAPSHOT and its Binlog_snapshot_*; MySQL (which reports no snapshot position): the
+ * position under a brief FLUSH TABLES WITH READ LOCK. */
+int sl_mysql_src_copy_snapshot(sl_source_t *src, uint64_t *pos, sl_err_t *err);
 
 /* ---- pure mapping (mysql_types.c) ------------------------------------------ */
 

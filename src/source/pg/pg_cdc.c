@@ -323,4 +323,10 @@ const struct sl_cdc_ops sl_pg_cdc_ops = {
     .pos_format = pg_pos_format,
     .pos_parse = pg_pos_parse,
     .stream = sl_pg_cdc_stream,
+    .pos_next = sl_pg_cdc_pos_next,
+    .snap_take = sl_pg_cdc_snap_take,
+    .snap_done = sl_pg_cdc_snap_done,
+    .ping = sl_pg_cdc_ping,
+    .publish = sl_pg_cdc_publish_op,
+    .key_ordered = sl_pg_cdc_key_ordered,
 };

@@ -5,7 +5,9 @@
  *   pg_cdc_check.c   the server checks (settings, privileges, replica identity);
  *   pg_cdc_slot.c    what the stream owns on the server: publication and slot
  *                    (prepare, start, forget), and how it tells them from others';
- *   pg_cdc_stream.c  the replication stream: pgoutput messages to change events.
+ *   pg_cdc_stream.c  the replication stream: pgoutput messages to change events;
+ *   pg_cdc_copy.c    what copying tables beside the stream needs: snapshots, their
+ *                    watermarks, publication membership, key order.
  * One replication=database connection does everything; the walsender accepts SQL, but
  * not the extended protocol, so literals are quoted here. Everything runs on the thread
  * that uses the connection.
@@ -47,6 +49,10 @@ typedef struct sl_pg_cdc {
     bool legacy;                    /* names of an earlier sluice (sl_pg_cdc_name) */
     bool cut_short;                 /* sl_cdc_id_t: an earlier first run began a load */
     int version;                    /* server_version_num */
+    uint64_t pub_xmax;              /* after a publication change: a snapshot that tables
+                                       are copied in must not see a transaction older
+                                       than this one running (pg_cdc_copy.c) */
+    bool no_messages;               /* pg_logical_emit_message() was refused: do without */
 
     /* stream state, valid inside stream() */
     sl_table_t **tables;
@@ -102,10 +108,23 @@ int sl_pg_cdc_start(sl_cdc_t *base, const sl_cdc_mark_t *mark, uint64_t *start, 
 int sl_pg_cdc_forget(sl_cdc_t *base, const sl_cdc_mark_t *mark, sl_err_t *err);
 /* Fails (fatal) unless the publication lists every table of the stream. */
 int sl_pg_cdc_pub_check(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_err_t *err);
+/* The publish op: adds the tables the publication lacks, drops gone; *changed when it
+ * altered it. */
+int sl_pg_cdc_publish(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_table_t *const *gone, int ngone,
+                      bool *changed, sl_err_t *err);
 
 /* pg_cdc_stream.c */
 int sl_pg_cdc_stream(sl_cdc_t *base, uint64_t start, sl_table_t **tables, int n, const sl_cdc_handler_t *h,
                      sl_err_t *err);
 void sl_pg_cdc_stream_free(sl_pg_cdc_t *c); /* the stream state's buffers */
+int sl_pg_cdc_ping(sl_cdc_t *base, sl_err_t *err);
+
+/* pg_cdc_copy.c: the ops of that name */
+uint64_t sl_pg_cdc_pos_next(uint64_t end);
+int sl_pg_cdc_snap_take(sl_cdc_t *base, sl_source_t *src, sl_cdc_snap_t *snap, sl_err_t *err);
+int sl_pg_cdc_snap_done(sl_cdc_t *base, sl_source_t *src, sl_err_t *err);
+int sl_pg_cdc_publish_op(sl_cdc_t *base, sl_table_t *const *tables, int n, sl_table_t *const *gone, int ngone,
+                         sl_err_t *err);
+int sl_pg_cdc_key_ordered(sl_cdc_t *base, sl_source_t *src, const sl_table_t *t, bool *ordered, sl_err_t *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * pg_cdc_slot.c: what a PostgreSQL stream owns on the server, its publication and its
  * logical replication slot, and the three ops that handle them: prepare (the first
- * run: create both, the slot with an exported snapshot), start (every session: is the
+ * run: create both; the slot exports no snapshot, the tables are copied beside the stream), start (every session: is the
  * slot still the stream's, and does it still hold every change past the stream's
  * checkpoints?) and forget (cleanup: drop both).
  *
@@ -233,8 +233,8 @@ static int slot_create(sl_pg_cdc_t *c, sl_cdc_prep_t *prep, sl_err_t *err)
     sl_buf_t b;
     sl_buf_init(&b, 4096);
     int rc = sl_buf_adds(&b, "CREATE_REPLICATION_SLOT ", err) || sl_pg_add_ident(&b, c->slot, err) ||
-             sl_buf_adds(&b, c->version >= 150000 ? " LOGICAL pgoutput (SNAPSHOT 'export')"
-                                                  : " LOGICAL pgoutput EXPORT_SNAPSHOT",
+             sl_buf_adds(&b, c->version >= 150000 ? " LOGICAL pgoutput (SNAPSHOT 'nothing')"
+                                                  : " LOGICAL pgoutput NOEXPORT_SNAPSHOT",
                          err);
     char what[160];
     snprintf(what, sizeof what, "could not create replication slot \"%s\"", c->slot);
@@ -252,11 +252,10 @@ static int slot_create(sl_pg_cdc_t *c, sl_cdc_prep_t *prep, sl_err_t *err)
         return -1;
     }
     uint64_t lsn = 0;
-    if (PQntuples(r) != 1 || PQnfields(r) < 3 || PQgetisnull(r, 0, 2) || sl_lsn_parse(PQgetvalue(r, 0, 1), &lsn)) {
+    if (PQntuples(r) != 1 || PQnfields(r) < 2 || sl_lsn_parse(PQgetvalue(r, 0, 1), &lsn)) {
         PQclear(r);
         return sl_err_set(err, SL_E_PROTOCOL, "%s: unexpected reply from the server", what);
     }
-    prep->snapshot = sl_strdup(PQgetvalue(r, 0, 2));
     prep->start = lsn;
     PQclear(r);
     char at[32];
@@ -447,4 +446,69 @@ int sl_pg_cdc_pub_check(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_err
     }
     sl_buf_free(&list);
     return rc;
+}
+
+/* Whether the publication lists table t. */
+static int pub_lists(sl_pg_cdc_t *c, const sl_table_t *t, bool *listed, sl_err_t *err)
+{
+    sl_buf_t b;
+    sl_buf_init(&b, SL_PG_CDC_SQL_MAX);
+    int rc = sl_buf_adds(&b, "SELECT count(*) FROM pg_publication_tables WHERE pubname = ", err) ||
+             sl_pg_cdc_add_lit(&b, c->pub, err) || sl_buf_adds(&b, " AND schemaname = ", err) ||
+             sl_pg_cdc_add_lit(&b, sl_pg_cdc_schema(c, t), err) || sl_buf_adds(&b, " AND tablename = ", err) ||
+             sl_pg_cdc_add_lit(&b, t->name, err);
+    PGresult *r = rc ? NULL : sl_pg_cdc_query(c, &b, err, "could not read the tables of the publication");
+    sl_buf_free(&b);
+    if (!r)
+        return -1;
+    *listed = atoi(PQgetvalue(r, 0, 0)) > 0;
+    PQclear(r);
+    return 0;
+}
+
+int sl_pg_cdc_publish(sl_pg_cdc_t *c, sl_table_t *const *tables, int n, sl_table_t *const *gone, int ngone,
+                      bool *changed, sl_err_t *err)
+{
+    pub_info_t pi;
+    *changed = false;
+    if (pub_read(c, &pi, err))
+        return -1;
+    if (pi.owner == PUB_FOREIGN)
+        return pub_foreign(c, &pi, err);
+    if (pi.owner == PUB_ABSENT) {
+        sl_err_set(err, SL_E_NOT_FOUND, "publication \"%s\" of stream \"%s\" does not exist", c->pub, c->stream);
+        sl_err_hint(err, "run `sluice run --restart` to set it up again and copy the tables again");
+        if (err)
+            err->fatal = true;
+        return -1;
+    }
+    sl_buf_t list, sql;
+    sl_buf_init(&list, SL_PG_CDC_SQL_MAX);
+    sl_buf_init(&sql, SL_PG_CDC_SQL_MAX);
+    int missing = 0, dropped = 0;
+    int rc = pub_missing(c, tables, n, &list, &missing, err);
+    if (!rc && missing)
+        rc = sl_buf_adds(&sql, "ALTER PUBLICATION ", err) || sl_pg_add_ident(&sql, c->pub, err) ||
+             sl_buf_adds(&sql, " ADD TABLE ", err) || sl_buf_add(&sql, list.data, list.len, err) ||
+             sl_buf_adds(&sql, "; ", err);
+    for (int i = 0; i < ngone && !rc; i++) {
+        bool listed = false;
+        rc = pub_lists(c, gone[i], &listed, err);
+        if (!rc && listed) {
+            rc = sl_buf_adds(&sql, "ALTER PUBLICATION ", err) || sl_pg_add_ident(&sql, c->pub, err) ||
+                 sl_buf_adds(&sql, " DROP TABLE ", err) ||
+                 sl_pg_add_qname(&sql, sl_pg_cdc_schema(c, gone[i]), gone[i]->name, err) ||
+                 sl_buf_adds(&sql, "; ", err);
+            dropped++;
+        }
+    }
+    if (!rc && sql.len)
+        rc = sl_pg_exec(&c->pg, sql.data, err, "could not change the tables of the publication");
+    if (!rc && sql.len) {
+        sl_info("publication \"%s\": added %d table(s), dropped %d", c->pub, missing, dropped);
+        *changed = true;
+    }
+    sl_buf_free(&list);
+    sl_buf_free(&sql);
+    return rc ? publication_fail(c, err) : 0;
 }

@@ -359,6 +359,15 @@ static int on_truncate(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
     return 0;
 }
 
+/* The stream has delivered every transaction before pos. */
+static int mark(sl_pg_cdc_t *c, uint64_t pos, sl_err_t *err)
+{
+    if (c->in_xact || c->in_stream)
+        return 0;
+    sl_cdc_event_t ev = {.kind = SL_CDC_MARK, .end_lsn = pos, .table = -1};
+    return c->h->on_event(c->h->ctx, &ev, err);
+}
+
 /* Protocol 2's stream messages: blocks of a transaction in progress, then its end. A
  * block never nests, nor lies inside a BEGIN/COMMIT transaction. */
 static int on_stream(sl_pg_cdc_t *c, const sl_pgo_msg_t *m, sl_err_t *err)
@@ -415,6 +424,7 @@ static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
         sl_cdc_event_t ev = {.kind = SL_CDC_BEGIN,
                              .xact_lsn = c->xact_lsn,
                              .commit_us = c->commit_us,
+                             .xid = m->begin.xid,
                              .table = -1};
         return c->h->on_event(c->h->ctx, &ev, err);
     }
@@ -438,13 +448,17 @@ static int on_message(sl_pg_cdc_t *c, char *data, size_t len, sl_err_t *err)
         return on_row(c, m, err);
     case SL_PGO_TRUNCATE:
         return on_truncate(c, m, err);
+    case SL_PGO_MESSAGE:
+        /* a logical message outside a transaction (sluice writes one after reading a
+         * chunk, engine/cdc_copy.c) is decoded at its position: a position report */
+        return m->message.flags & 1 ? 0 : mark(c, m->message.lsn, err);
     case SL_PGO_STREAM_START:
     case SL_PGO_STREAM_STOP:
     case SL_PGO_STREAM_COMMIT:
     case SL_PGO_STREAM_ABORT:
         return on_stream(c, m, err);
     default:
-        return 0; /* Origin, Type, Message: nothing to apply */
+        return 0; /* Origin, Type: nothing to apply */
     }
 }
 
@@ -485,6 +499,12 @@ static int send_status(sl_pg_cdc_t *c, bool ask_reply, sl_err_t *err)
     if (PQputCopyData(c->pg.conn, (const char *)msg, sizeof msg) <= 0 || PQflush(c->pg.conn))
         return lost(c, err);
     return 0;
+}
+
+int sl_pg_cdc_ping(sl_cdc_t *base, sl_err_t *err)
+{
+    sl_pg_cdc_t *c = (sl_pg_cdc_t *)base;
+    return c->h ? send_status(c, false, err) : 0;
 }
 
 /* An error the server ended the stream with, classified. */
@@ -560,8 +580,9 @@ static int start_replication(sl_pg_cdc_t *c, uint64_t start, sl_err_t *err)
      * 2 streams transactions in progress (PostgreSQL 14+), when the engine takes them. */
     bool streaming = c->version >= 140000 && c->h->streaming;
     int rc = sl_buf_adds(&b, "START_REPLICATION SLOT ", err) || sl_pg_add_ident(&b, c->slot, err) ||
-             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '%d', publication_names '\"%s\"'%s)", at,
-                           streaming ? 2 : 1, c->pub, streaming ? ", streaming 'on'" : "");
+             sl_buf_printf(&b, err, " LOGICAL %s (proto_version '%d', publication_names '\"%s\"'%s%s)", at,
+                           streaming ? 2 : 1, c->pub, c->version >= 140000 ? ", messages 'true'" : "",
+                           streaming ? ", streaming 'on'" : "");
     PGresult *res = rc ? NULL : PQexec(c->pg.conn, b.data);
     sl_buf_free(&b);
     if (rc)
@@ -591,7 +612,7 @@ static int on_copydata(sl_pg_cdc_t *c, char *buf, int n, bool *reply, sl_err_t *
         if (end > c->server_end)
             c->server_end = end;
         *reply = u[17] != 0;
-        return 0;
+        return mark(c, end, err);
     }
     if (n >= 1 && buf[0] == 'w') {
         if (n < 25)

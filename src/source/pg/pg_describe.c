@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/mem.h"
 #include "source/pg/pg_source.h"
 
@@ -481,6 +483,69 @@ static int find_table(sl_pg_t *pg, const char *schema, const char *name, sl_tabl
     return 0;
 }
 
+/* Pages read to count the rows of a table PostgreSQL has not analysed. */
+#define SAMPLE_PAGES 32
+
+/* A table (or partitions) that was never analysed or vacuumed has reltuples -1: its
+ * rows are estimated from its size instead, the rows of its first SAMPLE_PAGES pages
+ * times its pages (a TID range scan reads only those, PostgreSQL 14+), or the planner's
+ * estimate on older servers (its pages times rows per page of its column widths). So a
+ * large table is still cut into chunks, and its progress has a total. */
+static int estimate_rows(sl_pg_t *pg, const char *oid, sl_table_t *t, sl_err_t *err)
+{
+    const char *params[] = {oid};
+    int version = PQserverVersion(pg->conn);
+    PGresult *r = sl_pg_query(pg,
+                              version >= 120000
+                                  ? "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.reltuples::float8,"
+                                    " pg_relation_size(c.oid) / current_setting('block_size')::int8"
+                                    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                    " WHERE c.relkind = 'r' AND (c.oid = $1::oid OR c.oid IN"
+                                    "  (SELECT relid FROM pg_partition_tree($1::oid) WHERE isleaf))"
+                                  : "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.reltuples::float8,"
+                                    " pg_relation_size(c.oid) / current_setting('block_size')::int8"
+                                    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                    " WHERE c.relkind = 'r' AND c.oid = $1::oid",
+                              1, params, err, "could not estimate the rows of the table");
+    if (!r)
+        return -1;
+    int64_t total = 0;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        double rows = atof(PQgetvalue(r, i, 1));
+        int64_t pages = atoll(PQgetvalue(r, i, 2));
+        if (rows >= 0 || pages == 0) {
+            total += rows > 0 ? (int64_t)rows : 0;
+            continue;
+        }
+        int64_t k = pages < SAMPLE_PAGES ? pages : SAMPLE_PAGES;
+        char sql[1024];
+        if (version >= 140000)
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE ctid < '(%lld,0)'::tid", PQgetvalue(r, i, 0),
+                     (long long)k);
+        else
+            snprintf(sql, sizeof sql, "EXPLAIN (FORMAT JSON) SELECT 1 FROM %s", PQgetvalue(r, i, 0));
+        PGresult *c = sl_pg_query(pg, sql, 0, NULL, err, "could not estimate the rows of the table");
+        if (!c) {
+            rc = -1;
+            break;
+        }
+        if (version >= 140000) {
+            total += (int64_t)((double)atoll(PQgetvalue(c, 0, 0)) * (double)pages / (double)k);
+        } else {
+            json_t *j = json_loads(PQgetvalue(c, 0, 0), 0, NULL);
+            total += (int64_t)json_number_value(json_object_get(json_object_get(json_array_get(j, 0), "Plan"),
+                                                                "Plan Rows"));
+            json_decref(j);
+        }
+        PQclear(c);
+    }
+    PQclear(r);
+    if (rc == 0)
+        t->est_rows = total;
+    return rc;
+}
+
 int sl_pg_source_describe(sl_source_t *src, const char *table, sl_table_t **out, sl_err_t *err)
 {
     sl_pg_t *pg = &((sl_pg_source_t *)src)->pg;
@@ -524,7 +589,8 @@ int sl_pg_source_describe(sl_source_t *src, const char *table, sl_table_t **out,
         return -1;
     }
     t->engine = sl_strdup("pg");
-    if (load_columns(pg, oid, t, err) || load_keys(pg, oid, t, err))
+    if (load_columns(pg, oid, t, err) || load_keys(pg, oid, t, err) ||
+        (t->est_rows < 0 && estimate_rows(pg, oid, t, err)))
         goto fail;
     *out = t;
     return 0;

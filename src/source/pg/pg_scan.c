@@ -108,10 +108,15 @@ static int build_sql(sl_buf_t *b, const sl_scan_t *scan, sl_err_t *err)
     if (scan->filter && (sl_buf_adds(b, scan->after_key || scan->upto_key ? " AND " : " WHERE ", err) ||
                          sl_filter_sql(scan->filter, SL_FILTER_PG, b, err)))
         return -1;
+    if (scan->key_eq && (!npk || sl_buf_adds(b, scan->after_key || scan->upto_key || scan->filter ? " AND " : " WHERE ", err) ||
+                         add_bound(b, t, scan->key_eq, "=", err)))
+        return npk ? -1 : sl_err_set(err, SL_E_INTERNAL, "a key given for \"%s\", which has no primary key", t->name);
     for (int i = 0; i < npk; i++)
         if (sl_buf_adds(b, i ? ", " : " ORDER BY ", err) ||
             sl_pg_add_ident(b, t->columns[sl_table_pk_col(t, i)].name, err))
             return -1;
+    if (scan->limit > 0 && sl_buf_printf(b, err, " LIMIT %lld", (long long)scan->limit))
+        return -1;
     return sl_buf_adds(b, ") TO STDOUT", err);
 }
 

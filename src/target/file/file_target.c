@@ -592,6 +592,7 @@ const struct sl_target_ops sl_file_target_ops = {
     .table_state = f_table_state,
     .create_table = f_create_table,
     .truncate_table = f_truncate_table,
+    .drop_table = f_truncate_table, /* a table of files is its files */
     .finish_table = f_noop_table,
     .finish_fkeys = f_noop_table,
     .begin = f_begin,

@@ -138,6 +138,11 @@ static int my_truncate_table(sl_target_t *base, const sl_table_t *t, sl_err_t *e
     return table_stmt(base, "TRUNCATE TABLE ", t, err);
 }
 
+static int my_drop_table(sl_target_t *base, const sl_table_t *t, sl_err_t *err)
+{
+    return table_stmt(base, "DROP TABLE IF EXISTS ", t, err);
+}
+
 static int my_delete_all(sl_target_t *base, const sl_table_t *t, sl_err_t *err)
 {
     return table_stmt(base, "DELETE FROM ", t, err);
@@ -369,6 +374,7 @@ const struct sl_target_ops sl_mysql_target_ops = {
     .table_state = my_table_state,
     .create_table = sl_mysql_tgt_create_table,
     .truncate_table = my_truncate_table,
+    .drop_table = my_drop_table,
     .finish_table = sl_mysql_tgt_finish_table,
     .finish_fkeys = sl_mysql_tgt_finish_fkeys,
     .begin = my_begin,

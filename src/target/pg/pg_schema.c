@@ -229,6 +229,21 @@ int sl_pg_target_truncate_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t 
     return table_cmd(tgt, t, "TRUNCATE ", "truncate", "TRUNCATE", err);
 }
 
+int sl_pg_target_drop_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
+{
+    sl_pg_t *pg = pg_of(tgt);
+    sl_buf_t sql;
+    sl_buf_init(&sql, 4096);
+    char what[300];
+    snprintf(what, sizeof what, "could not drop table \"%s.%s\"", pg->schema, t->name);
+    int rc = sl_buf_adds(&sql, "DROP TABLE IF EXISTS ", err) || sl_pg_add_qname(&sql, pg->schema, t->name, err) ||
+             sl_pg_exec(pg, sql.data, err, what);
+    sl_buf_free(&sql);
+    if (rc && err && err->code == SL_E_PRIVILEGE)
+        sl_err_hint(err, "only the table's owner drops it: drop it as \"%s\"'s owner", t->name);
+    return rc ? -1 : 0;
+}
+
 int sl_pg_target_delete_all(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err)
 {
     return table_cmd(tgt, t, "DELETE FROM ", "empty", "DELETE", err);

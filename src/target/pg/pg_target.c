@@ -355,6 +355,7 @@ const struct sl_target_ops sl_pg_target_ops = {
     .table_state = pg_table_state,
     .create_table = sl_pg_target_create_table,
     .truncate_table = sl_pg_target_truncate_table,
+    .drop_table = sl_pg_target_drop_table,
     .finish_table = sl_pg_target_finish_table,
     .finish_fkeys = sl_pg_target_finish_fkeys,
     .begin = pg_begin,

@@ -31,6 +31,7 @@ extern const struct sl_target_ops sl_pg_target_ops;
 
 int sl_pg_target_create_table(sl_target_t *tgt, const sl_table_t *t, bool drop, sl_err_t *err);
 int sl_pg_target_truncate_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
+int sl_pg_target_drop_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
 int sl_pg_target_finish_table(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
 int sl_pg_target_finish_fkeys(sl_target_t *tgt, const sl_table_t *t, sl_err_t *err);
 int sl_pg_target_write_rows(sl_target_t *tgt, const sl_table_t *t, sl_batch_view_t *batch,

@@ -1,7 +1,8 @@
 // stream.js: one stream, live: what it copies (source → target, mode, tables and their
 // mappings, the spec), state and actions (Edit when no process runs, Verify), totals with
 // loaded rows and change events apart, lag, position, charts of rows/s read and written and
-// of lag with their axes, per-table progress with ETA, recent errors and log lines. It
+// of lag with their axes, per-table progress with ETA (and, for a cdc stream, each table's
+// state and the actions on its tables: stream_tables.js), recent errors and log lines. It
 // loads the stream, its stats and last logs once, then follows GET /streams/{id}/events
 // (read with fetch, lib/sse.js) and never reloads. Rates show 0 in a state without a
 // process (paused, stopped…), whatever the last figures said. Unmounting closes the event
@@ -18,6 +19,7 @@ import { actionButtons } from './actions.js';
 import { openSpecEditor } from './stream-edit.js';
 import { verifyPanel } from './verify.js';
 import { badge } from './streams.js';
+import { tableState, tableActions, addTablesForm } from './stream_tables.js';
 
 const SPAN_MS = 120000;
 const W = 600;
@@ -127,6 +129,10 @@ export const streamView = {
     ];
     const stats = h('div', { class: 'stats' }, statKeys.map(([l, k]) => stat(l, k)));
     const tablesBox = h('div', { class: 'tables-box' }, h('p', { class: 'muted' }, 'No table statistics yet.'));
+    const tablesErr = h('div', { 'aria-live': 'polite' });
+    const tablesConfirm = h('div');
+    const tablesForm = h('div');
+    let lastTables = [];
     const errorsList = h('ul', { class: 'errors-list' });
     const logList = h('ol', { class: 'log', 'aria-label': 'Log lines' });
     const updated = h('span');
@@ -139,7 +145,7 @@ export const streamView = {
       overview,
       h('section', { 'aria-label': 'Totals' }, stats, h('div', { class: 'right muted small' }, live, ' · stats at ', updated)),
       h('section', { class: 'charts', 'aria-label': 'Charts' }, rateChart.el, lagChart.el),
-      h('section', { 'aria-label': 'Tables' }, h('h2', null, 'Tables'), tablesBox),
+      h('section', { 'aria-label': 'Tables' }, h('h2', null, 'Tables'), tablesErr, tablesConfirm, tablesForm, tablesBox),
       verifyBox,
       h('section', { class: 'cols2' },
         h('div', null, h('h2', null, 'Recent errors'), errorsList),
@@ -170,7 +176,18 @@ export const streamView = {
         }), edit)
       );
       replace(failBox, s.error ? errorBox(s.error, 'stream-error') : null);
+      replace(tablesForm, addTablesForm(s, { errBox: tablesErr, onDone: onTablesChanged }));
       if (!isEditable(s.state)) replace(editBox); /* a running stream's spec is not edited */
+    }
+
+    // A table action answered: the stream record (with its spec's tables) is new.
+    function onTablesChanged(r) {
+      if (r && r.stream) {
+        s = r.stream;
+        renderHead();
+        renderOverview();
+      }
+      renderTables(lastTables, isActive(s.state));
     }
 
     // source → target, the mode, the tables (with a mapping, when an entry has one) and the
@@ -255,6 +272,8 @@ export const streamView = {
     // estimate, rows/s and ETA
     function renderTables(tables, moving) {
       if (!tables.length) return;
+      lastTables = tables;
+      const states = tables.some((tb) => tb.state);
       const rows = tables.map((tb) => {
         const p = typeof tb.progress === 'number' ? tb.progress : null;
         return h(
@@ -275,7 +294,9 @@ export const streamView = {
           h('td', { class: 'num' }, fmtInt(tb.rows_rejected ?? 0)),
           h('td', { class: 'num hide-narrow' }, tb.est_rows == null ? NONE : fmtInt(tb.est_rows)),
           h('td', { class: 'num', 'data-rate': '' }, fmtRate(moving ? tb.rows_per_sec : 0)),
-          h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds))
+          h('td', { class: 'num' }, p != null && p >= 1 ? 'done' : tb.eta_seconds == null ? NONE : fmtDuration(tb.eta_seconds)),
+          states ? tableState(tb) : null,
+          states ? tableActions(s, tb, { errBox: tablesErr, box: tablesConfirm, onDone: onTablesChanged }) : null
         );
       });
       const col = (c, cls) => h('th', { scope: 'col', class: cls || '' }, c);
@@ -283,7 +304,8 @@ export const streamView = {
         tablesBox,
         h('table', { class: 'tables' },
           h('thead', null, h('tr', null, col('Table'), col('Progress'), col('Loaded', 'num'), col('Changes', 'num'), col('Rejected', 'num'),
-            col('Estimated', 'num hide-narrow'), col('Rows/s', 'num'), col('ETA', 'num'))),
+            col('Estimated', 'num hide-narrow'), col('Rows/s', 'num'), col('ETA', 'num'),
+            states ? col('State') : null, states ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
           h('tbody', null, rows))
       );
     }
