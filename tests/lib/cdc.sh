@@ -243,8 +243,16 @@ cdc_ckpt_flush() {
   fi
 }
 
-# Succeeds when the CDC lane checkpoint of stream STREAM exists on the target.
-cdc_has_ckpt() { [ -n "$(cdc_ckpt_flush "$@")" ]; }
+# Succeeds when the CDC lane checkpoint of stream STREAM exists on the target and the
+# stream's initial copy (made beside the change stream, checkpoint cdc_copy) is complete:
+# the point where the target holds the source's rows, as the old initial load's hand-over
+# was.
+cdc_has_ckpt() {
+  [ -n "$(cdc_ckpt_flush "$@")" ] || return 1
+  local j
+  j=$(cdc_ckpt "$@" cdc_copy)
+  [ -z "$j" ] || jq -e 'all(.[]; .done >= .gen)' <<<"$j" >/dev/null 2>&1
+}
 
 # Prints checkpoint KEY of stream STREAM on the target (ENGINE pg or my, database DB):
 # cdc_ckpt ENGINE DB STREAM KEY; empty while there is none.
