@@ -48,11 +48,11 @@ static void usage(FILE *f)
 
 /* Opens the key store: --nats, else the running server's embedded broker, else one
  * started here (*broker, *lockfd: to stop and close after). */
-static int open_store(const char *data_dir, const char *nats_url, sl_store_t **st, sl_broker_t **broker,
+static int open_store(const char *data_dir, const char *nats_url, sl_kv_t **st, sl_broker_t **broker,
                       int *lockfd, sl_err_t *err)
 {
     if (nats_url)
-        return sl_store_open(nats_url, st, err);
+        return sl_kv_open(nats_url, st, err);
     struct stat sb;
     if (stat(data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         sl_err_set(err, SL_E_CONFIG, "no data directory \"%s\"", data_dir);
@@ -64,7 +64,7 @@ static int open_store(const char *data_dir, const char *nats_url, sl_store_t **s
     if (*lockfd >= 0) {
         if (sl_broker_start(data_dir, broker, err))
             return -1;
-        return sl_store_open(sl_broker_url(*broker), st, err);
+        return sl_kv_open(sl_broker_url(*broker), st, err);
     }
     if (err->code != SL_E_CONFLICT)
         return -1;
@@ -73,7 +73,7 @@ static int open_store(const char *data_dir, const char *nats_url, sl_store_t **s
     char *url;
     if (sl_broker_url_of(data_dir, &url, err))
         return -1;
-    int rc = sl_store_open(url, st, err);
+    int rc = sl_kv_open(url, st, err);
     memset(url, 0, strlen(url));
     free(url);
     if (rc)
@@ -82,7 +82,7 @@ static int open_store(const char *data_dir, const char *nats_url, sl_store_t **s
     return rc;
 }
 
-static int do_add(sl_store_t *st, const char *name, const char *role_text, sl_err_t *err)
+static int do_add(sl_kv_t *st, const char *name, const char *role_text, sl_err_t *err)
 {
     sl_role_t role = sl_role_parse(role_text);
     if (role == SL_ROLE_NONE) {
@@ -105,7 +105,7 @@ static int do_add(sl_store_t *st, const char *name, const char *role_text, sl_er
     return SL_EXIT_OK;
 }
 
-static int do_list(sl_store_t *st, bool json, sl_err_t *err)
+static int do_list(sl_kv_t *st, bool json, sl_err_t *err)
 {
     json_t *keys;
     if (sl_keys_list(st, &keys, err))
@@ -174,7 +174,7 @@ int sl_cli_key(int argc, char **argv)
     }
     sl_cli_nats_free(&nats);
     sl_log_set_level(SL_LOG_WARN); /* a broker started here says nothing unless it fails */
-    sl_store_t *st = NULL;
+    sl_kv_t *st = NULL;
     sl_broker_t *broker = NULL;
     int lockfd = -1;
     if (strcmp(cmd, "add") == 0 && sl_role_parse(role) == SL_ROLE_NONE)
@@ -191,7 +191,7 @@ int sl_cli_key(int argc, char **argv)
         sl_cli_print_err(&err);
     else if (strcmp(cmd, "rm") == 0)
         fprintf(stderr, "key \"%s\" removed: servers refuse it from now on\n", argv[optind + 1]);
-    sl_store_close(st);
+    sl_kv_close(st);
     sl_broker_stop(broker);
     if (lockfd >= 0)
         close(lockfd);

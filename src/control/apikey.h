@@ -53,7 +53,7 @@ typedef struct sl_keys sl_keys_t;
 
 /* Loads the keys of the bucket (waits until they are all read) and starts the thread
  * that follows it and records when keys are used. st is borrowed and must outlive k. */
-int sl_keys_open(sl_store_t *st, sl_keys_t **out, sl_err_t *err);
+int sl_keys_open(sl_kv_t *st, sl_keys_t **out, sl_err_t *err);
 void sl_keys_free(sl_keys_t *k); /* NULL: no-op */
 /* The role of the named key presented (SL_ROLE_NONE: none matches); name (64 bytes)
  * gets its name. Notes the use ("last_used_at" is written by the thread, at most once a
@@ -63,11 +63,11 @@ sl_role_t sl_keys_check(sl_keys_t *k, const char *presented, char *name);
 /* What `sluice key` does, on the bucket directly (so it works with the server stopped). */
 /* Makes key NAME with role: *key (caller frees) is the new key, to show once. 409-like
  * SL_E_CONFLICT when NAME exists. */
-int sl_keys_add(sl_store_t *st, const char *name, sl_role_t role, char **key, sl_err_t *err);
+int sl_keys_add(sl_kv_t *st, const char *name, sl_role_t role, char **key, sl_err_t *err);
 /* Every key's record without its hash: [{"name", "role", "created_at", "last_used_at"?}]
  * sorted by creation (new reference). */
-int sl_keys_list(sl_store_t *st, json_t **out, sl_err_t *err);
+int sl_keys_list(sl_kv_t *st, json_t **out, sl_err_t *err);
 /* Deletes key NAME (SL_E_NOT_FOUND when there is none). */
-int sl_keys_rm(sl_store_t *st, const char *name, sl_err_t *err);
+int sl_keys_rm(sl_kv_t *st, const char *name, sl_err_t *err);
 
 #endif

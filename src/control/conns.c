@@ -71,7 +71,7 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
     sl_err_t err = {0};
     const char *prefix = b == SL_BUCKET_CONNECTIONS ? "c_" : "s_";
     if (strncmp(id_or_name, prefix, 2) == 0 && sl_req_name_ok(id_or_name)) {
-        if (sl_store_get(ctl->store, b, id_or_name, rec, rev, &err) == 0)
+        if (sl_kv_get(ctl->store, b, id_or_name, rec, rev, &err) == 0)
             return 0;
         if (err.code != SL_E_NOT_FOUND)
             return sl_ctl_err(e, 500, "internal", &err);
@@ -79,13 +79,13 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
     /* By name: the name index (names.c) first, then a scan for records it lacks. */
     char id[64];
     if (sl_req_name_ok(id_or_name) && sl_ctl_name_lookup(ctl, b, id_or_name, id, sizeof id) == 0 &&
-        sl_store_get(ctl->store, b, id, rec, rev, &err) == 0) {
+        sl_kv_get(ctl->store, b, id, rec, rev, &err) == 0) {
         if (strcmp(json_string_value(json_object_get(*rec, "name")), id_or_name) == 0)
             return 0;
         json_decref(*rec);
     }
     json_t *all;
-    if (sl_store_list(ctl->store, b, &all, &err))
+    if (sl_kv_list(ctl->store, b, &all, &err))
         return sl_ctl_err(e, 500, "internal", &err);
     size_t i;
     json_t *r;
@@ -93,7 +93,7 @@ int sl_ctl_find(sl_ctl_t *ctl, sl_bucket_t b, const char *id_or_name, json_t **r
     {
         if (strcmp(json_string_value(json_object_get(r, "name")), id_or_name) == 0) {
             const char *rid = json_string_value(json_object_get(r, "id"));
-            int rc = sl_store_get(ctl->store, b, rid, rec, rev, &err);
+            int rc = sl_kv_get(ctl->store, b, rid, rec, rev, &err);
             json_decref(all);
             return rc ? sl_ctl_err(e, 500, "internal", &err) : 0;
         }
@@ -140,7 +140,7 @@ int sl_ctl_conn_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_api
     (void)req;
     json_t *all, *out = json_array();
     sl_err_t err = {0};
-    if (sl_store_list(ctl->store, SL_BUCKET_CONNECTIONS, &all, &err)) {
+    if (sl_kv_list(ctl->store, SL_BUCKET_CONNECTIONS, &all, &err)) {
         json_decref(out);
         return sl_ctl_err(e, 500, "internal", &err);
     }
@@ -251,7 +251,7 @@ int sl_ctl_conn_create(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
         return -1;
     }
     sl_err_t err = {0};
-    if (sl_store_create(ctl->store, SL_BUCKET_CONNECTIONS, id, rec, &err)) {
+    if (sl_kv_create(ctl->store, SL_BUCKET_CONNECTIONS, id, rec, &err)) {
         sl_ctl_name_release(ctl, SL_BUCKET_CONNECTIONS, name, id);
         json_decref(rec);
         return sl_ctl_err(e, 500, "internal", &err);
@@ -297,7 +297,7 @@ int sl_ctl_conn_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     const char *id = json_string_value(json_object_get(rec, "id"));
     const char *name = json_string_value(json_object_get(rec, "name"));
     sl_err_t err = {0};
-    if (sl_store_list(ctl->store, SL_BUCKET_STREAMS, &streams, &err)) {
+    if (sl_kv_list(ctl->store, SL_BUCKET_STREAMS, &streams, &err)) {
         json_decref(rec);
         return sl_ctl_err(e, 500, "internal", &err);
     }
@@ -317,7 +317,7 @@ int sl_ctl_conn_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
         }
     }
     json_decref(streams);
-    if (!rc && sl_store_delete(ctl->store, SL_BUCKET_CONNECTIONS, id, &err))
+    if (!rc && sl_kv_delete(ctl->store, SL_BUCKET_CONNECTIONS, id, &err))
         rc = sl_ctl_err(e, 500, "internal", &err);
     if (!rc)
         sl_ctl_name_release(ctl, SL_BUCKET_CONNECTIONS, name, id);

@@ -76,7 +76,7 @@ struct sl_ctl {
     char *data_dir;
     char *nats_url;
     char node[40];  /* this server's id (DIR/node-id): which server runs a stream */
-    sl_store_t *store;
+    sl_kv_t *store;
     sl_keys_t *keys; /* the named API keys, following the broker (keys.c) */
     sl_bus_t *bus;
     sl_runner_t *runner;

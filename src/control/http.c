@@ -426,7 +426,7 @@ int sl_ctl_start(const sl_ctl_opts_t *o, sl_ctl_t **out, sl_err_t *err)
     pthread_cond_init(&ctl->cv, NULL);
     sl_runner_cb_t cb = {.ctx = ctl, .on_line = sl_ctl_on_line, .on_up = sl_ctl_on_up,
                          .on_exit = sl_ctl_on_exit};
-    if (sl_ctl_node_load(o->data_dir, 'n', ctl->node, sizeof ctl->node, err) || sl_store_open(o->nats_url, &ctl->store, err) ||
+    if (sl_ctl_node_load(o->data_dir, 'n', ctl->node, sizeof ctl->node, err) || sl_kv_open(o->nats_url, &ctl->store, err) ||
         sl_keys_open(ctl->store, &ctl->keys, err) || sl_bus_connect(o->nats_url, &ctl->bus, err) ||
         sl_runner_start(o->exe, &cb, &ctl->runner, err) || sl_verify_start(ctl, &ctl->verify, err)) {
         sl_ctl_stop(ctl);
@@ -484,7 +484,7 @@ void sl_ctl_stop(sl_ctl_t *ctl)
     sl_own_stop(ctl->own);
     sl_keys_free(ctl->keys);
     sl_bus_close(ctl->bus);
-    sl_store_close(ctl->store);
+    sl_kv_close(ctl->store);
     sl_ctl_streams_forget(ctl);
     pthread_mutex_destroy(&ctl->mu);
     pthread_cond_destroy(&ctl->cv);

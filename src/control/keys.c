@@ -44,7 +44,7 @@ typedef struct table {
 } table_t;
 
 struct sl_keys {
-    sl_store_t *st;
+    sl_kv_t *st;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     table_t live;
@@ -139,11 +139,11 @@ static void write_usage(sl_keys_t *k)
         json_t *rec;
         uint64_t rev;
         sl_err_t err = {0};
-        if (sl_store_get(k->st, SL_BUCKET_KEYS, names[i], &rec, &rev, &err))
+        if (sl_kv_get(k->st, SL_BUCKET_KEYS, names[i], &rec, &rev, &err))
             continue;
         char at[32];
         json_object_set_new(rec, "last_used_at", json_string(sl_ctl_now(at)));
-        sl_store_update(k->st, SL_BUCKET_KEYS, names[i], rec, &rev, &err);
+        sl_kv_update(k->st, SL_BUCKET_KEYS, names[i], rec, &rev, &err);
         json_decref(rec);
     }
 }
@@ -161,13 +161,13 @@ static void apply(table_t *t, sl_watch_ev_t ev, const char *key, const json_t *r
 static void *follow(void *arg)
 {
     sl_keys_t *k = arg;
-    sl_store_watch_t *w = NULL;
+    sl_kv_watch_t *w = NULL;
     table_t fresh = {0}; /* filled by a new watcher until it has given every record */
     bool syncing = false;
     while (!atomic_load(&k->quit)) {
         sl_err_t err = {0};
         if (!w) {
-            if (sl_store_watch(k->st, SL_BUCKET_KEYS, &w, &err)) {
+            if (sl_kv_watch(k->st, SL_BUCKET_KEYS, &w, &err)) {
                 sl_warn("API keys: %s; retrying", err.message);
                 struct timespec ts = {1, 0};
                 nanosleep(&ts, NULL);
@@ -180,9 +180,9 @@ static void *follow(void *arg)
         char *key;
         json_t *rec;
         uint64_t rev;
-        if (sl_store_watch_next(w, 500, &ev, &key, &rec, &rev, &err)) {
+        if (sl_kv_watch_next(w, 500, &ev, &key, &rec, &rev, &err)) {
             sl_warn("API keys: %s; watching the keys again", err.message);
-            sl_store_watch_free(w);
+            sl_kv_watch_free(w);
             w = NULL;
             continue;
         }
@@ -210,12 +210,12 @@ static void *follow(void *arg)
         json_decref(rec);
         write_usage(k);
     }
-    sl_store_watch_free(w);
+    sl_kv_watch_free(w);
     table_free(&fresh);
     return NULL;
 }
 
-int sl_keys_open(sl_store_t *st, sl_keys_t **out, sl_err_t *err)
+int sl_keys_open(sl_kv_t *st, sl_keys_t **out, sl_err_t *err)
 {
     if (sodium_init() < 0)
         return sl_err_set(err, SL_E_INTERNAL, "could not initialise libsodium");
@@ -284,7 +284,7 @@ sl_role_t sl_keys_check(sl_keys_t *k, const char *presented, char *name)
 
 /* ---- what `sluice key` does ---------------------------------------------------------- */
 
-int sl_keys_add(sl_store_t *st, const char *name, sl_role_t role, char **key, sl_err_t *err)
+int sl_keys_add(sl_kv_t *st, const char *name, sl_role_t role, char **key, sl_err_t *err)
 {
     if (!sl_req_name_ok(name)) {
         sl_err_set(err, SL_E_CONFIG, "invalid key name \"%s\"", name);
@@ -302,7 +302,7 @@ int sl_keys_add(sl_store_t *st, const char *name, sl_role_t role, char **key, sl
     sodium_bin2hex(hex, sizeof hex, h, HASH_LEN);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "role", sl_role_name(role), "hash", hex,
                             "created_at", sl_ctl_now(at));
-    int rc = sl_store_create(st, SL_BUCKET_KEYS, name, rec, err);
+    int rc = sl_kv_create(st, SL_BUCKET_KEYS, name, rec, err);
     json_decref(rec);
     if (rc) {
         sodium_memzero(k, strlen(k));
@@ -317,10 +317,10 @@ int sl_keys_add(sl_store_t *st, const char *name, sl_role_t role, char **key, sl
     return 0;
 }
 
-int sl_keys_list(sl_store_t *st, json_t **out, sl_err_t *err)
+int sl_keys_list(sl_kv_t *st, json_t **out, sl_err_t *err)
 {
     json_t *all;
-    if (sl_store_list(st, SL_BUCKET_KEYS, &all, err))
+    if (sl_kv_list(st, SL_BUCKET_KEYS, &all, err))
         return -1;
     size_t i;
     json_t *rec;
@@ -329,10 +329,10 @@ int sl_keys_list(sl_store_t *st, json_t **out, sl_err_t *err)
     return 0;
 }
 
-int sl_keys_rm(sl_store_t *st, const char *name, sl_err_t *err)
+int sl_keys_rm(sl_kv_t *st, const char *name, sl_err_t *err)
 {
     json_t *rec;
-    if (!sl_req_name_ok(name) || sl_store_get(st, SL_BUCKET_KEYS, name, &rec, NULL, err)) {
+    if (!sl_req_name_ok(name) || sl_kv_get(st, SL_BUCKET_KEYS, name, &rec, NULL, err)) {
         if (!sl_req_name_ok(name) || err->code == SL_E_NOT_FOUND) {
             sl_err_set(err, SL_E_NOT_FOUND, "no key named \"%s\"", name);
             sl_err_hint(err, "`sluice key list` shows the keys");
@@ -340,5 +340,5 @@ int sl_keys_rm(sl_store_t *st, const char *name, sl_err_t *err)
         return -1;
     }
     json_decref(rec);
-    return sl_store_delete(st, SL_BUCKET_KEYS, name, err);
+    return sl_kv_delete(st, SL_BUCKET_KEYS, name, err);
 }

@@ -18,11 +18,11 @@ int sl_lease_decode(const json_t *rec, sl_lease_t *l)
     return 0;
 }
 
-int sl_lease_get(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
+int sl_lease_get(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
 {
     json_t *rec = NULL;
     memset(l, 0, sizeof *l);
-    if (sl_store_get(st, SL_BUCKET_LEASES, name, &rec, &l->rev, err)) {
+    if (sl_kv_get(st, SL_BUCKET_LEASES, name, &rec, &l->rev, err)) {
         if (err->code != SL_E_NOT_FOUND)
             return -1;
         sl_err_clear(err);
@@ -37,7 +37,7 @@ int sl_lease_get(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
 }
 
 /* Writes {node, epoch, at} over revision l->rev (a create when 0); l->rev follows. */
-static int put(sl_store_t *st, const char *name, const char *node, int64_t epoch, sl_lease_t *l, sl_err_t *err)
+static int put(sl_kv_t *st, const char *name, const char *node, int64_t epoch, sl_lease_t *l, sl_err_t *err)
 {
     char at[32];
     time_t now = time(NULL);
@@ -51,9 +51,9 @@ static int put(sl_store_t *st, const char *name, const char *node, int64_t epoch
         /* the revision from the create's acknowledgement: reading the lease back could be
          * answered by a replica that has not applied the create yet (a direct get), and
          * would take our own fresh lease for someone else's */
-        rc = sl_store_create_rev(st, SL_BUCKET_LEASES, name, rec, &rev, err);
+        rc = sl_kv_create_rev(st, SL_BUCKET_LEASES, name, rec, &rev, err);
     } else {
-        rc = sl_store_update(st, SL_BUCKET_LEASES, name, rec, &rev, err);
+        rc = sl_kv_update(st, SL_BUCKET_LEASES, name, rec, &rev, err);
     }
     json_decref(rec);
     if (rc)
@@ -64,17 +64,17 @@ static int put(sl_store_t *st, const char *name, const char *node, int64_t epoch
     return 0;
 }
 
-int sl_lease_take(sl_store_t *st, const char *name, const char *node, sl_lease_t *l, sl_err_t *err)
+int sl_lease_take(sl_kv_t *st, const char *name, const char *node, sl_lease_t *l, sl_err_t *err)
 {
     return put(st, name, node, l->epoch + 1, l, err);
 }
 
-int sl_lease_renew(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
+int sl_lease_renew(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
 {
     return put(st, name, l->node, l->epoch, l, err);
 }
 
-int sl_lease_release(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
+int sl_lease_release(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err)
 {
     return put(st, name, "", l->epoch, l, err);
 }

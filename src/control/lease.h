@@ -38,13 +38,13 @@ typedef struct sl_lease {
 /* Decodes a lease record's JSON into l (rev untouched): -1 when it is not one. Pure. */
 int sl_lease_decode(const json_t *rec, sl_lease_t *l);
 /* The lease of stream name (node "" and rev 0 when there is none). */
-int sl_lease_get(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
+int sl_lease_get(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
 /* Takes l (as read, rev and epoch) for node: epoch + 1, compare-and-set on l->rev (a
  * create when 0). l then holds the new lease. SL_E_CONFLICT when it changed meanwhile. */
-int sl_lease_take(sl_store_t *st, const char *name, const char *node, sl_lease_t *l, sl_err_t *err);
+int sl_lease_take(sl_kv_t *st, const char *name, const char *node, sl_lease_t *l, sl_err_t *err);
 /* Renews l (held by l->node): SL_E_CONFLICT when another server took it. */
-int sl_lease_renew(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
+int sl_lease_renew(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
 /* Frees l (node ""), keeping its epoch; SL_E_CONFLICT when it was not l any more. */
-int sl_lease_release(sl_store_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
+int sl_lease_release(sl_kv_t *st, const char *name, sl_lease_t *l, sl_err_t *err);
 
 #endif

@@ -56,7 +56,7 @@ static bool claim_stands(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const j
         return false;
     json_t *rec;
     sl_err_t err = {0};
-    if (sl_store_get(ctl->store, b, owner, &rec, NULL, &err) == 0) {
+    if (sl_kv_get(ctl->store, b, owner, &rec, NULL, &err) == 0) {
         bool same = !strcmp(json_string_value(json_object_get(rec, "name")), name);
         json_decref(rec);
         if (same)
@@ -76,7 +76,7 @@ int sl_ctl_name_claim(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char
     int rc = -1;
     for (int attempt = 0; attempt < ATTEMPTS && rc < 0; attempt++) {
         sl_err_t err = {0};
-        if (sl_store_create(ctl->store, SL_BUCKET_NAMES, key, mine, &err) == 0) {
+        if (sl_kv_create(ctl->store, SL_BUCKET_NAMES, key, mine, &err) == 0) {
             rc = 0;
             break;
         }
@@ -86,7 +86,7 @@ int sl_ctl_name_claim(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char
         }
         json_t *cur;
         uint64_t rev;
-        if (sl_store_get(ctl->store, SL_BUCKET_NAMES, key, &cur, &rev, &err)) {
+        if (sl_kv_get(ctl->store, SL_BUCKET_NAMES, key, &cur, &rev, &err)) {
             if (err.code == SL_E_NOT_FOUND)
                 continue; /* released meanwhile: create again */
             sl_ctl_err(e, 500, "internal", &err);
@@ -99,7 +99,7 @@ int sl_ctl_name_claim(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const char
             taken(e, b, name, owner);
             json_decref(cur);
             break;
-        } else if (sl_store_update(ctl->store, SL_BUCKET_NAMES, key, mine, &rev, &err) == 0) {
+        } else if (sl_kv_update(ctl->store, SL_BUCKET_NAMES, key, mine, &rev, &err) == 0) {
             rc = 0;
         } else if (err.code != SL_E_CONFLICT) {
             sl_ctl_err(e, 500, "internal", &err);
@@ -121,12 +121,12 @@ void sl_ctl_name_release(sl_ctl_t *ctl, sl_bucket_t b, const char *name, const c
     json_t *cur;
     uint64_t rev;
     sl_err_t err = {0};
-    if (sl_store_get(ctl->store, SL_BUCKET_NAMES, key, &cur, &rev, &err))
+    if (sl_kv_get(ctl->store, SL_BUCKET_NAMES, key, &cur, &rev, &err))
         return;
     const char *owner = json_string_value(json_object_get(cur, "id"));
     if (owner && !strcmp(owner, id)) {
         json_t *none = claim_value(NULL);
-        if (sl_store_update(ctl->store, SL_BUCKET_NAMES, key, none, &rev, &err) && err.code != SL_E_CONFLICT)
+        if (sl_kv_update(ctl->store, SL_BUCKET_NAMES, key, none, &rev, &err) && err.code != SL_E_CONFLICT)
             sl_warn("could not release the %s name \"%s\": %s", what(b), name, err.message);
         json_decref(none);
     }
@@ -139,7 +139,7 @@ int sl_ctl_name_lookup(sl_ctl_t *ctl, sl_bucket_t b, const char *name, char *id,
     key_of(b, name, key, sizeof key);
     json_t *cur;
     sl_err_t err = {0};
-    if (sl_store_get(ctl->store, SL_BUCKET_NAMES, key, &cur, NULL, &err))
+    if (sl_kv_get(ctl->store, SL_BUCKET_NAMES, key, &cur, NULL, &err))
         return -1;
     const char *owner = json_string_value(json_object_get(cur, "id"));
     if (owner)
@@ -158,7 +158,7 @@ int sl_ctl_rename(sl_ctl_t *ctl, sl_bucket_t b, const json_t *old, const json_t 
     if (sl_ctl_name_claim(ctl, b, name, id, e))
         return -1;
     sl_err_t err = {0};
-    if (sl_store_update(ctl->store, b, id, rec, rev, &err)) {
+    if (sl_kv_update(ctl->store, b, id, rec, rev, &err)) {
         if (renamed)
             sl_ctl_name_release(ctl, b, name, id);
         return sl_ctl_err(e, err.code == SL_E_CONFLICT ? 409 : 500,
@@ -175,7 +175,7 @@ void sl_ctl_names_rebuild(sl_ctl_t *ctl)
         json_t *all, *r;
         sl_err_t err = {0};
         size_t i;
-        if (sl_store_list(ctl->store, b, &all, &err)) {
+        if (sl_kv_list(ctl->store, b, &all, &err)) {
             sl_warn("could not list the %ss to index their names: %s", what(b), err.message);
             continue;
         }

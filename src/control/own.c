@@ -295,7 +295,7 @@ static void scan(sl_own_t *o)
 {
     json_t *all;
     sl_err_t err = {0};
-    if (sl_store_list(o->ctl->store, SL_BUCKET_STREAMS, &all, &err)) {
+    if (sl_kv_list(o->ctl->store, SL_BUCKET_STREAMS, &all, &err)) {
         sl_debug("could not list the streams: %s", err.message);
         return;
     }

@@ -11,7 +11,7 @@
 #include "broker/bus.h"
 #include "core/mem.h"
 
-struct sl_store {
+struct sl_kv {
     natsConnection *nc;
     jsCtx *js;
     jsCtx *js_lease; /* the leases' calls: a short wait (store.h) */
@@ -61,9 +61,9 @@ static natsStatus leader_reads(jsCtx *js, const char *bucket, kvStore **kv)
     return js_KeyValue(kv, js, bucket);
 }
 
-int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
+int sl_kv_open(const char *nats_url, sl_kv_t **out, sl_err_t *err)
 {
-    sl_store_t *st = calloc(1, sizeof *st);
+    sl_kv_t *st = calloc(1, sizeof *st);
     if (!st)
         sl_oom();
     natsOptions *opts = NULL;
@@ -81,7 +81,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
         char *shown = sl_bus_url_public(nats_url);
         fail(err, s, "could not connect to the broker", shown);
         free(shown);
-        sl_store_close(st);
+        sl_kv_close(st);
         return -1;
     }
     jsOptions jo;
@@ -90,7 +90,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
     if ((s = natsConnection_JetStream(&st->js, st->nc, NULL)) != NATS_OK ||
         (s = natsConnection_JetStream(&st->js_lease, st->nc, &jo)) != NATS_OK) {
         fail(err, s, "could not open JetStream", NULL);
-        sl_store_close(st);
+        sl_kv_close(st);
         return -1;
     }
     bool exact;
@@ -116,7 +116,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
             s = leader_reads(js, bucket_names[i], &st->kv[i]);
         if (s != NATS_OK) {
             fail(err, s, "could not open KV bucket", bucket_names[i]);
-            sl_store_close(st);
+            sl_kv_close(st);
             return -1;
         }
     }
@@ -124,7 +124,7 @@ int sl_store_open(const char *nats_url, sl_store_t **out, sl_err_t *err)
     return 0;
 }
 
-void sl_store_close(sl_store_t *st)
+void sl_kv_close(sl_kv_t *st)
 {
     if (!st)
         return;
@@ -136,7 +136,7 @@ void sl_store_close(sl_store_t *st)
     free(st);
 }
 
-int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, uint64_t *rev,
+int sl_kv_get(sl_kv_t *st, sl_bucket_t b, const char *key, json_t **out, uint64_t *rev,
                  sl_err_t *err)
 {
     kvEntry *e = NULL;
@@ -156,13 +156,13 @@ int sl_store_get(sl_store_t *st, sl_bucket_t b, const char *key, json_t **out, u
     return 0;
 }
 
-int sl_store_create(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err)
+int sl_kv_create(sl_kv_t *st, sl_bucket_t b, const char *key, const json_t *rec, sl_err_t *err)
 {
     uint64_t rev;
-    return sl_store_create_rev(st, b, key, rec, &rev, err);
+    return sl_kv_create_rev(st, b, key, rec, &rev, err);
 }
 
-int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
+int sl_kv_create_rev(sl_kv_t *st, sl_bucket_t b, const char *key, const json_t *rec, uint64_t *rev,
                         sl_err_t *err)
 {
     char *text = json_dumps(rec, JSON_COMPACT);
@@ -176,7 +176,7 @@ int sl_store_create_rev(sl_store_t *st, sl_bucket_t b, const char *key, const js
     return fail(err, s, "could not create", key);
 }
 
-int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t *rec,
+int sl_kv_update(sl_kv_t *st, sl_bucket_t b, const char *key, const json_t *rec,
                     uint64_t *rev, sl_err_t *err)
 {
     char *text = json_dumps(rec, JSON_COMPACT);
@@ -193,7 +193,7 @@ int sl_store_update(sl_store_t *st, sl_bucket_t b, const char *key, const json_t
     return fail(err, s, "could not update", key);
 }
 
-int sl_store_delete(sl_store_t *st, sl_bucket_t b, const char *key, sl_err_t *err)
+int sl_kv_delete(sl_kv_t *st, sl_bucket_t b, const char *key, sl_err_t *err)
 {
     natsStatus s = kvStore_Purge(st->kv[b], key, NULL);
     if (s != NATS_OK)
@@ -214,7 +214,7 @@ static int by_created(const void *a, const void *b)
     return strcmp(cx ? cx : "", cy ? cy : "");
 }
 
-int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
+int sl_kv_list(sl_kv_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
 {
     kvKeysList keys = {0};
     kvWatchOptions wo;
@@ -231,7 +231,7 @@ int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
     int n = 0;
     for (int i = 0; i < keys.Count; i++) {
         sl_err_t e2 = {0};
-        if (sl_store_get(st, b, keys.Keys[i], &recs[n], NULL, &e2) == 0)
+        if (sl_kv_get(st, b, keys.Keys[i], &recs[n], NULL, &e2) == 0)
             n++;
         else if (e2.code != SL_E_NOT_FOUND) {
             *err = e2;
@@ -254,18 +254,18 @@ int sl_store_list(sl_store_t *st, sl_bucket_t b, json_t **out, sl_err_t *err)
 
 /* ---- watching ------------------------------------------------------------------- */
 
-struct sl_store_watch {
+struct sl_kv_watch {
     kvWatcher *w;
     sl_bucket_t b;
 };
 
-int sl_store_watch(sl_store_t *st, sl_bucket_t b, sl_store_watch_t **out, sl_err_t *err)
+int sl_kv_watch(sl_kv_t *st, sl_bucket_t b, sl_kv_watch_t **out, sl_err_t *err)
 {
     kvWatcher *w = NULL;
     natsStatus s = kvStore_WatchAll(&w, st->kv[b], NULL);
     if (s != NATS_OK)
         return fail(err, s, "could not watch", bucket_names[b]);
-    sl_store_watch_t *sw = calloc(1, sizeof *sw);
+    sl_kv_watch_t *sw = calloc(1, sizeof *sw);
     if (!sw)
         sl_oom();
     sw->w = w;
@@ -274,7 +274,7 @@ int sl_store_watch(sl_store_t *st, sl_bucket_t b, sl_store_watch_t **out, sl_err
     return 0;
 }
 
-int sl_store_watch_next(sl_store_watch_t *sw, int timeout_ms, sl_watch_ev_t *ev, char **key, json_t **rec,
+int sl_kv_watch_next(sl_kv_watch_t *sw, int timeout_ms, sl_watch_ev_t *ev, char **key, json_t **rec,
                         uint64_t *rev, sl_err_t *err)
 {
     *ev = SL_WATCH_NONE;
@@ -312,7 +312,7 @@ int sl_store_watch_next(sl_store_watch_t *sw, int timeout_ms, sl_watch_ev_t *ev,
     }
 }
 
-void sl_store_watch_free(sl_store_watch_t *sw)
+void sl_kv_watch_free(sl_kv_watch_t *sw)
 {
     if (!sw)
         return;

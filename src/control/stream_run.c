@@ -118,7 +118,7 @@ int sl_ctl_stream_set_state(sl_ctl_t *ctl, const char *id, sl_state_t st, const 
         json_t *rec;
         uint64_t rev;
         sl_err_t err = {0};
-        if (sl_store_get(ctl->store, SL_BUCKET_STREAMS, id, &rec, &rev, &err)) {
+        if (sl_kv_get(ctl->store, SL_BUCKET_STREAMS, id, &rec, &rev, &err)) {
             sl_warn("stream %s: could not store state %s: %s", id, state, err.message);
             return -1;
         }
@@ -128,7 +128,7 @@ int sl_ctl_stream_set_state(sl_ctl_t *ctl, const char *id, sl_state_t st, const 
         json_object_set_new(rec, "updated_at", json_string(sl_ctl_now(now)));
         if (st == SL_ST_STARTING)
             json_object_set_new(rec, "node", json_string(ctl->node));
-        int rc = sl_store_update(ctl->store, SL_BUCKET_STREAMS, id, rec, &rev, &err);
+        int rc = sl_kv_update(ctl->store, SL_BUCKET_STREAMS, id, rec, &rev, &err);
         if (rc == 0) {
             sl_info("stream %s: %s", str(rec, "name"), state);
             sl_monitor_state(ctl->o.mon, str(rec, "name"), state, error);
@@ -243,7 +243,7 @@ void sl_ctl_on_up(void *ctx, const char *id)
     json_t *rec;
     sl_err_t err;
     if (r && r->child && r->intent == SL_INTENT_NONE &&
-        sl_store_get(ctl->store, SL_BUCKET_STREAMS, id, &rec, NULL, &err) == 0) {
+        sl_kv_get(ctl->store, SL_BUCKET_STREAMS, id, &rec, NULL, &err) == 0) {
         if (sl_state_allows(state_of(rec), SL_ACT_UP))
             sl_ctl_stream_set_state(ctl, id, sl_state_next(state_of(rec), SL_ACT_UP), NULL);
         json_decref(rec);

@@ -145,7 +145,7 @@ static int job_store(sl_ctl_t *ctl, job_t *j, sl_api_err_t *e)
 {
     sl_err_t err = {0};
     sl_ctl_stream_respec(ctl, j->rec, j->full);
-    if (sl_store_update(ctl->store, SL_BUCKET_STREAMS, j->id, j->rec, &j->rev, &err))
+    if (sl_kv_update(ctl->store, SL_BUCKET_STREAMS, j->id, j->rec, &j->rev, &err))
         return sl_ctl_err(e, err.code == SL_E_CONFLICT ? 409 : 500,
                           err.code == SL_E_CONFLICT ? "invalid_state" : "internal", &err);
     return 0;

@@ -49,7 +49,7 @@ int sl_ctl_stream_list(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl_a
     (void)req;
     json_t *all, *out = json_array();
     sl_err_t err = {0};
-    if (sl_store_list(ctl->store, SL_BUCKET_STREAMS, &all, &err)) {
+    if (sl_kv_list(ctl->store, SL_BUCKET_STREAMS, &all, &err)) {
         json_decref(out);
         return sl_ctl_err(e, 500, "internal", &err);
     }
@@ -135,7 +135,7 @@ int sl_ctl_stream_create(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl
     json_t *rec = stream_record(ctl, req->body, id, NULL, e);
     sl_err_t err = {0};
     int rc = rec ? sl_ctl_name_claim(ctl, SL_BUCKET_STREAMS, str(rec, "name"), id, e) : -1;
-    if (rc == 0 && sl_store_create(ctl->store, SL_BUCKET_STREAMS, id, rec, &err)) {
+    if (rc == 0 && sl_kv_create(ctl->store, SL_BUCKET_STREAMS, id, rec, &err)) {
         sl_ctl_name_release(ctl, SL_BUCKET_STREAMS, str(rec, "name"), id);
         rc = sl_ctl_err(e, 500, "internal", &err);
     }
@@ -233,7 +233,7 @@ int sl_ctl_stream_delete(sl_ctl_t *ctl, const sl_req_t *req, sl_resp_t *resp, sl
         char dir[1200];
         snprintf(dir, sizeof dir, "%s/streams/%s", ctl->data_dir, id);
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        if (sl_store_delete(ctl->store, SL_BUCKET_STREAMS, id, &err))
+        if (sl_kv_delete(ctl->store, SL_BUCKET_STREAMS, id, &err))
             rc = sl_ctl_err(e, 500, "internal", &err);
     }
     if (rc == 0) {

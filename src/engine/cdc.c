@@ -84,7 +84,7 @@ int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush)
     return rc;
 }
 
-const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size)
+const char *sl_cdc_pos_text(sl_cdc_run_t *cd, uint64_t pos, char *buf, size_t size)
 {
     if (cd->conn)
         cd->conn->ops->pos_format(cd->conn, pos, buf, size);
@@ -93,7 +93,7 @@ const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size)
     return buf;
 }
 
-void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos)
+void sl_cdc_set_confirmed(sl_cdc_run_t *cd, uint64_t pos)
 {
     char text[sizeof cd->confirmed_text];
     sl_cdc_pos_text(cd, pos, text, sizeof text);
@@ -103,7 +103,7 @@ void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos)
     pthread_mutex_unlock(&cd->run.mu);
 }
 
-int sl_cdc_admin(cdc_t *cd, sl_err_t *err)
+int sl_cdc_admin(sl_cdc_run_t *cd, sl_err_t *err)
 {
     if (cd->admin)
         return 0;
@@ -114,13 +114,13 @@ int sl_cdc_admin(cdc_t *cd, sl_err_t *err)
     return 0;
 }
 
-void sl_cdc_admin_lost(cdc_t *cd)
+void sl_cdc_admin_lost(sl_cdc_run_t *cd)
 {
     sl_target_close(cd->admin);
     cd->admin = NULL;
 }
 
-static int put_ckpt(cdc_t *cd, sl_target_t *tgt, const char *key, const char *text, sl_err_t *err)
+static int put_ckpt(sl_cdc_run_t *cd, sl_target_t *tgt, const char *key, const char *text, sl_err_t *err)
 {
     sl_ckpt_t ck = {.epoch = 0, .seq = 0, .position = (char *)text, .done = true};
     if (tgt->ops->ckpt_put(tgt, cd->spec->name, key, &ck, err)) {
@@ -132,7 +132,7 @@ static int put_ckpt(cdc_t *cd, sl_target_t *tgt, const char *key, const char *te
 
 /* The hand-over, but for the tables: what the stream owns on the source ("cdc_source")
  * and the position the change stream starts from ("cdc_start", packed). */
-static int store_handover(cdc_t *cd, sl_cdc_t *c, sl_target_t *tgt, sl_err_t *err)
+static int store_handover(sl_cdc_run_t *cd, sl_cdc_t *c, sl_target_t *tgt, sl_err_t *err)
 {
     char lsn[32], *state = c->ops->state(c);
     sl_lsn_format(cd->handover, lsn, sizeof lsn);
@@ -239,7 +239,7 @@ static const struct sl_cdc_ops *source_ops(const sl_spec_t *spec)
 }
 
 typedef struct lanes_ctx {
-    cdc_t *cd;
+    sl_cdc_run_t *cd;
     uint64_t highest; /* over every lane checkpoint, also of lanes this run does not have */
     json_t **copy;    /* [lanes]: the "copy" object of each lane's checkpoint */
     json_t *resync;   /* "cdc_resync" */
@@ -248,7 +248,7 @@ typedef struct lanes_ctx {
 static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err_t *err)
 {
     lanes_ctx_t *lc = ctx;
-    cdc_t *cd = lc->cd;
+    sl_cdc_run_t *cd = lc->cd;
     int lane;
     char tail;
     lane_highest(key, ck, &lc->highest);
@@ -281,7 +281,7 @@ static int collect_lanes(void *ctx, const char *key, const sl_ckpt_t *ck, sl_err
 /* Checks and what the source needs (prepare), the target tables, the hand-over. On
  * success *conn is the source connection (the stream continues on it), cd->tables the
  * tables and cd->handover the position the change stream starts from. */
-static int first_run(cdc_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
+static int first_run(sl_cdc_run_t *cd, const prior_t *prior, sl_cdc_t **conn, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
     sl_table_t **tables = NULL;
@@ -347,11 +347,11 @@ out:
 
 /* ---- sessions -------------------------------------------------------------------- */
 
-static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err);
+static int stream_session(sl_cdc_run_t *cd, sl_cdc_t *c, sl_err_t *err);
 
 /* One session of the change stream on connection c. Returns 0 when stopped on request,
  * -1 with err on failure (err->retriable: start another session). */
-static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+static int session(sl_cdc_run_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     atomic_store(&cd->run.restart, false);
     atomic_store(&cd->session_over, false);
@@ -406,7 +406,7 @@ static int session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 }
 
 /* The part of a session after its start position is known. */
-static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+static int stream_session(sl_cdc_run_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     int rc;
     sl_cdc_set_confirmed(cd, cd->start.lsn);
@@ -455,7 +455,7 @@ static int stream_session(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
 /* The stats publisher's thread (monitor/stats.h): the change stream's figures. */
 static void collect_stats(void *arg, sl_snap_t *snap)
 {
-    cdc_t *cd = arg;
+    sl_cdc_run_t *cd = arg;
     for (int i = 0; i < cd->ntstats; i++) {
         sl_snap_table_t *t = sl_snap_append(snap, cd->tnames[i]);
         t->rows_read = atomic_load(&cd->tstats[i].rows_read);
@@ -484,7 +484,7 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         sl_snap_set(&snap->position, pos);
 }
 
-static void stats_free(cdc_t *cd)
+static void stats_free(sl_cdc_run_t *cd)
 {
     for (int i = 0; i < cd->ntstats; i++)
         free(cd->tnames[i]);
@@ -497,7 +497,7 @@ static void stats_free(cdc_t *cd)
 
 /* Once the tables are known (and again when they change between sessions: the figures
  * so far stay in the publisher's base): per-table counters, the change stream's phase. */
-static void stats_cdc_phase(cdc_t *cd)
+static void stats_cdc_phase(sl_cdc_run_t *cd)
 {
     sl_stats_detach(cd->run.stats);
     stats_free(cd);
@@ -517,7 +517,7 @@ static void stats_cdc_phase(cdc_t *cd)
 
 /* Between two sessions: the table set change a request asked for (cdc_tables.c),
  * answered once it is recorded. */
-static int retable(cdc_t *cd, sl_cdc_t *c, sl_err_t *err)
+static int retable(sl_cdc_run_t *cd, sl_cdc_t *c, sl_err_t *err)
 {
     json_t *req = cd->retable, *answer = NULL;
     cd->retable = NULL;
@@ -556,7 +556,7 @@ static void keep_heap(void)
 sl_cdc_result_t sl_cdc_run(const sl_spec_t *spec, sl_bus_t *bus, const sl_load_opts_t *opts, sl_err_t *err)
 {
     keep_heap();
-    cdc_t cd = {.spec = spec, .opts = opts};
+    sl_cdc_run_t cd = {.spec = spec, .opts = opts};
     sl_run_init(&cd.run, bus, opts->stop);
     cd.lanes = spec->opt.ordering == SL_ORDER_KEY ? sl_spec_writers(spec) : 1;
     pthread_rwlock_init(&cd.schema, NULL);

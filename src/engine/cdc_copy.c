@@ -84,7 +84,7 @@ static void tables_free(sl_copy_t *cp, int lanes)
     cp->n = 0;
 }
 
-void sl_cdc_copy_free(cdc_t *cd)
+void sl_cdc_copy_free(sl_cdc_run_t *cd)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp)
@@ -100,7 +100,7 @@ void sl_cdc_copy_free(cdc_t *cd)
 }
 
 /* Table i's state from the lanes' checkpoints. */
-static int table_init(cdc_t *cd, int i, json_t *const *lanes, copy_table_t *T, sl_err_t *err)
+static int table_init(sl_cdc_run_t *cd, int i, json_t *const *lanes, copy_table_t *T, sl_err_t *err)
 {
     const sl_table_t *t = cd->maps[i]->scan; /* the key as the copy reads it */
     sl_table_label(t, T->label, sizeof T->label);
@@ -132,7 +132,7 @@ static int table_init(cdc_t *cd, int i, json_t *const *lanes, copy_table_t *T, s
     return 0;
 }
 
-int sl_cdc_copy_session(cdc_t *cd, json_t *const *lanes, sl_err_t *err)
+int sl_cdc_copy_session(sl_cdc_run_t *cd, json_t *const *lanes, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp) {
@@ -168,7 +168,7 @@ int sl_cdc_copy_session(cdc_t *cd, json_t *const *lanes, sl_err_t *err)
     return rc;
 }
 
-sl_cdc_tstate_t sl_cdc_copy_state(cdc_t *cd, int ti, int64_t *copied, char *error, size_t size)
+sl_cdc_tstate_t sl_cdc_copy_state(sl_cdc_run_t *cd, int ti, int64_t *copied, char *error, size_t size)
 {
     sl_copy_t *cp = cd->copy;
     *copied = -1;
@@ -194,7 +194,7 @@ sl_cdc_tstate_t sl_cdc_copy_state(cdc_t *cd, int ti, int64_t *copied, char *erro
     return st;
 }
 
-void sl_cdc_copy_failed(cdc_t *cd, int ti, const char *why)
+void sl_cdc_copy_failed(sl_cdc_run_t *cd, int ti, const char *why)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp || ti < 0 || ti >= cp->n)
@@ -207,7 +207,7 @@ void sl_cdc_copy_failed(cdc_t *cd, int ti, const char *why)
 
 /* ---- positions --------------------------------------------------------------------- */
 
-sl_pos_t sl_cdc_copy_slot(cdc_t *cd)
+sl_pos_t sl_cdc_copy_slot(sl_cdc_run_t *cd)
 {
     sl_copy_t *cp = cd->copy;
     uint64_t e = cd->last_end;
@@ -233,7 +233,7 @@ sl_pos_t sl_cdc_copy_slot(cdc_t *cd)
 }
 
 /* Whether new copy work may be sent now: past every lane's checkpoint. */
-static bool past_replay(cdc_t *cd)
+static bool past_replay(sl_cdc_run_t *cd)
 {
     sl_copy_t *cp = cd->copy;
     uint64_t e = cd->last_end;
@@ -245,7 +245,7 @@ static bool past_replay(cdc_t *cd)
     return f && f - 1 >= cp->replay.lsn; /* then a slot past it exists (sl_cdc_copy_slot) */
 }
 
-static void close_windows(cdc_t *cd, uint64_t at)
+static void close_windows(sl_cdc_run_t *cd, uint64_t at)
 {
     sl_copy_t *cp = cd->copy;
     if (at < cp->min_horizon)
@@ -267,7 +267,7 @@ static void close_windows(cdc_t *cd, uint64_t at)
     recompute_horizon(cp, cd->lanes);
 }
 
-void sl_cdc_copy_begin(cdc_t *cd, const sl_cdc_event_t *ev)
+void sl_cdc_copy_begin(sl_cdc_run_t *cd, const sl_cdc_event_t *ev)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp)
@@ -291,7 +291,7 @@ void sl_cdc_copy_begin(cdc_t *cd, const sl_cdc_event_t *ev)
     close_windows(cd, ev->xact_lsn);
 }
 
-void sl_cdc_copy_reached(cdc_t *cd, uint64_t end)
+void sl_cdc_copy_reached(sl_cdc_run_t *cd, uint64_t end)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp)
@@ -305,7 +305,7 @@ void sl_cdc_copy_reached(cdc_t *cd, uint64_t end)
 
 /* Whether the change of table T at the key of `row` (a full row), on lane j, is applied:
  * the rule at the top of the file. */
-static bool keep(cdc_t *cd, copy_table_t *T, const sl_table_t *t, int j, const sl_value_t *row)
+static bool keep(sl_cdc_run_t *cd, copy_table_t *T, const sl_table_t *t, int j, const sl_value_t *row)
 {
     sl_copy_t *cp = cd->copy;
     for (int k = 0; k < T->nkw; k++) /* a row read again, in a snapshot of its own */
@@ -324,7 +324,7 @@ static bool keep(cdc_t *cd, copy_table_t *T, const sl_table_t *t, int j, const s
     return false;
 }
 
-static int lane_of(cdc_t *cd, uint32_t table, const sl_value_t *row, int ncols)
+static int lane_of(sl_cdc_run_t *cd, uint32_t table, const sl_value_t *row, int ncols)
 {
     sl_change_t probe = {.op = SL_OP_INSERT, .table = table, .ncols = ncols, .row = row};
     return sl_cdc_reader_lane(cd, &probe);
@@ -340,9 +340,9 @@ static bool key_differs(const sl_table_t *t, const sl_value_t *a, const sl_value
     return false;
 }
 
-static int restart_copy(cdc_t *cd, int ti, const char *why, sl_err_t *err);
+static int restart_copy(sl_cdc_run_t *cd, int ti, const char *why, sl_err_t *err);
 
-int sl_cdc_copy_filter(cdc_t *cd, const sl_change_t *c, sl_change_t *out, int *n, sl_err_t *err)
+int sl_cdc_copy_filter(sl_cdc_run_t *cd, const sl_change_t *c, sl_change_t *out, int *n, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     *n = 1;
@@ -386,7 +386,7 @@ int sl_cdc_copy_filter(cdc_t *cd, const sl_change_t *c, sl_change_t *out, int *n
     return sl_cdc_copy_insert_half(cd, T, t, c, out, n, err);
 }
 
-int sl_cdc_copy_schema(cdc_t *cd, int ti, sl_err_t *err)
+int sl_cdc_copy_schema(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp || ti < 0 || ti >= cp->n || !copying(&cp->t[ti]))
@@ -397,7 +397,7 @@ int sl_cdc_copy_schema(cdc_t *cd, int ti, sl_err_t *err)
 
 /* ---- marks -------------------------------------------------------------------------- */
 
-int sl_cdc_copy_mark(cdc_t *cd, int ti, int j, json_t *mark, sl_err_t *err)
+int sl_cdc_copy_mark(sl_cdc_run_t *cd, int ti, int j, json_t *mark, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
@@ -418,9 +418,9 @@ int sl_cdc_copy_mark(cdc_t *cd, int ti, int j, json_t *mark, sl_err_t *err)
     return rc;
 }
 
-void sl_cdc_copy_windows_changed(cdc_t *cd) { recompute_horizon(cd->copy, cd->lanes); }
+void sl_cdc_copy_windows_changed(sl_cdc_run_t *cd) { recompute_horizon(cd->copy, cd->lanes); }
 
-int sl_cdc_copy_store_gens(cdc_t *cd, sl_err_t *err)
+int sl_cdc_copy_store_gens(sl_cdc_run_t *cd, sl_err_t *err)
 {
     if (sl_cdc_admin(cd, err))
         return -1;
@@ -436,7 +436,7 @@ int sl_cdc_copy_store_gens(cdc_t *cd, sl_err_t *err)
 }
 
 /* A new generation of table ti's copy (recorded before anything of it is sent). */
-bool sl_cdc_copy_any(cdc_t *cd)
+bool sl_cdc_copy_any(sl_cdc_run_t *cd)
 {
     sl_copy_t *cp = cd->copy;
     for (int i = 0; cp && i < cp->n; i++)
@@ -445,7 +445,7 @@ bool sl_cdc_copy_any(cdc_t *cd)
     return false;
 }
 
-int sl_cdc_copy_new_gen(cdc_t *cd, int ti, const char *rid, sl_err_t *err)
+int sl_cdc_copy_new_gen(sl_cdc_run_t *cd, int ti, const char *rid, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
@@ -472,7 +472,7 @@ int sl_cdc_copy_new_gen(cdc_t *cd, int ti, const char *rid, sl_err_t *err)
     return 0;
 }
 
-static int restart_copy(cdc_t *cd, int ti, const char *why, sl_err_t *err)
+static int restart_copy(sl_cdc_run_t *cd, int ti, const char *why, sl_err_t *err)
 {
     sl_warn("table \"%s\": %s while it was being copied; its copy starts over", cd->copy->t[ti].label, why);
     return sl_cdc_copy_new_gen(cd, ti, NULL, err);
@@ -480,7 +480,7 @@ static int restart_copy(cdc_t *cd, int ti, const char *why, sl_err_t *err)
 
 /* Start marks for the lanes that have not started generation gen; the first (lane 0)
  * empties the table, and no lane gets rows before that is committed. */
-static int start_lanes(cdc_t *cd, int ti, sl_err_t *err)
+static int start_lanes(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     copy_table_t *T = &cd->copy->t[ti];
     bool trunc = T->lane[0].gen < T->gen.gen;
@@ -503,7 +503,7 @@ static int start_lanes(cdc_t *cd, int ti, sl_err_t *err)
 
 /* ---- finishing a copy ---------------------------------------------------------------- */
 
-static int finish(cdc_t *cd, int ti, sl_err_t *err)
+static int finish(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
@@ -545,7 +545,7 @@ static int finish(cdc_t *cd, int ti, sl_err_t *err)
 
 /* Lanes that hold a finished copy's state (a crash came between "cdc_copy" and the
  * clean marks): forget it. */
-static int clean_stale(cdc_t *cd, int ti, sl_err_t *err)
+static int clean_stale(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     copy_table_t *T = &cd->copy->t[ti];
     for (int j = 0; j < cd->lanes; j++)
@@ -593,7 +593,7 @@ static void test_read(void)
 #endif
 
 /* 1: did something (one chunk at most per tick), 0: nothing to do now, -1: failed. */
-static int step(cdc_t *cd, int ti, sl_err_t *err)
+static int step(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
@@ -623,7 +623,7 @@ static int step(cdc_t *cd, int ti, sl_err_t *err)
     return rc;
 }
 
-int sl_cdc_copy_tick(cdc_t *cd, sl_err_t *err)
+int sl_cdc_copy_tick(sl_cdc_run_t *cd, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     if (!cp || sl_run_stopping(&cd->run))

@@ -37,7 +37,7 @@
 #include "model/schema.h"
 #include "source/cdc.h"
 
-struct cdc;
+struct sl_cdc_run;
 
 /* ---- keys (cdc_keys.c, pure) -------------------------------------------------------- */
 
@@ -127,30 +127,30 @@ const char *sl_cdc_tstate_name(sl_cdc_tstate_t s);
 /* A session begins: the copy state of every table from the lanes' checkpoints (lanes[i]:
  * the "copy" object of lane i's checkpoint, or NULL) and cd->gens. The tables of cd are
  * those of the session. */
-int sl_cdc_copy_session(struct cdc *cd, json_t *const *lanes, sl_err_t *err);
+int sl_cdc_copy_session(struct sl_cdc_run *cd, json_t *const *lanes, sl_err_t *err);
 /* Reader hooks (cdc_reader.c), on the reader's thread: */
-void sl_cdc_copy_begin(struct cdc *cd, const sl_cdc_event_t *ev);
+void sl_cdc_copy_begin(struct sl_cdc_run *cd, const sl_cdc_event_t *ev);
 /* The stream reached position `end` (a COMMIT's end, a position report). */
-void sl_cdc_copy_reached(struct cdc *cd, uint64_t end);
+void sl_cdc_copy_reached(struct sl_cdc_run *cd, uint64_t end);
 /* A change of the stream: 0 with *n changes to send in out[0..*n) (0, 1 or 2: a key
  * change cut in two), -1 on failure. out[] values may point into scratch owned by the
  * copy until the next call. */
-int sl_cdc_copy_filter(struct cdc *cd, const sl_change_t *c, sl_change_t *out, int *n, sl_err_t *err);
+int sl_cdc_copy_filter(struct sl_cdc_run *cd, const sl_change_t *c, sl_change_t *out, int *n, sl_err_t *err);
 /* Between transactions: reads the next chunk, starts or finishes copies, applies
  * requests. */
-int sl_cdc_copy_tick(struct cdc *cd, sl_err_t *err);
+int sl_cdc_copy_tick(struct sl_cdc_run *cd, sl_err_t *err);
 /* Table ti's description changed (a schema change): a copy in progress starts over. */
-int sl_cdc_copy_schema(struct cdc *cd, int ti, sl_err_t *err);
+int sl_cdc_copy_schema(struct sl_cdc_run *cd, int ti, sl_err_t *err);
 /* A position between two transactions of the stream that is past everything sent:
  * marks, copy rows and heartbeats go there. */
-sl_pos_t sl_cdc_copy_slot(struct cdc *cd);
+sl_pos_t sl_cdc_copy_slot(struct sl_cdc_run *cd);
 /* Writer side (cdc_copy_lane.c): a lane failed table ti alone (stop_table). */
-void sl_cdc_copy_failed(struct cdc *cd, int ti, const char *why);
+void sl_cdc_copy_failed(struct sl_cdc_run *cd, int ti, const char *why);
 /* The tables' states for the stats (stats thread). */
-sl_cdc_tstate_t sl_cdc_copy_state(struct cdc *cd, int ti, int64_t *copied, char *error, size_t size);
-void sl_cdc_copy_free(struct cdc *cd);
+sl_cdc_tstate_t sl_cdc_copy_state(struct sl_cdc_run *cd, int ti, int64_t *copied, char *error, size_t size);
+void sl_cdc_copy_free(struct sl_cdc_run *cd);
 /* Whether a table is being copied (then the session streams no transaction in progress:
  * a change is judged by its transaction, in commit order). */
-bool sl_cdc_copy_any(struct cdc *cd);
+bool sl_cdc_copy_any(struct sl_cdc_run *cd);
 
 #endif

@@ -57,33 +57,33 @@ typedef struct sl_copy {
 #define SL_COPY_MAX_COLS 4096 /* columns of a row read again (PostgreSQL allows 1600) */
 
 /* cdc_copy.c */
-int sl_cdc_copy_store_gens(cdc_t *cd, sl_err_t *err);
+int sl_cdc_copy_store_gens(sl_cdc_run_t *cd, sl_err_t *err);
 /* Sends mark (JSON, consumed) for table ti to lane j, and applies it to the reader's
  * view of the lane. */
-int sl_cdc_copy_mark(cdc_t *cd, int ti, int j, json_t *mark, sl_err_t *err);
+int sl_cdc_copy_mark(sl_cdc_run_t *cd, int ti, int j, json_t *mark, sl_err_t *err);
 /* A window was opened or closed outside the marks (a row read again). */
-void sl_cdc_copy_windows_changed(cdc_t *cd);
+void sl_cdc_copy_windows_changed(sl_cdc_run_t *cd);
 /* Starts a new generation of table ti's copy (rid: the resync request, or NULL). */
-int sl_cdc_copy_new_gen(cdc_t *cd, int ti, const char *rid, sl_err_t *err);
+int sl_cdc_copy_new_gen(sl_cdc_run_t *cd, int ti, const char *rid, sl_err_t *err);
 
 /* cdc_copy_read.c: reading from the source beside the stream. */
 /* Decides whether table ti is copied in chunks or in one piece (T->ordered). */
-int sl_cdc_copy_order(cdc_t *cd, int ti, sl_err_t *err);
+int sl_cdc_copy_order(sl_cdc_run_t *cd, int ti, sl_err_t *err);
 /* Reads the next chunk (or the one piece) of table ti and sends it: 1 when sent, 0
  * when the snapshot cannot be taken yet, -1 on failure. */
-int sl_cdc_copy_chunk(cdc_t *cd, int ti, sl_err_t *err);
+int sl_cdc_copy_chunk(sl_cdc_run_t *cd, int ti, sl_err_t *err);
 /* The insert half of a key change alone (cdc_copy.c): out[0] an INSERT of the new row,
  * whole (*n 1), or nothing (*n 0: the row is gone again). */
-int sl_cdc_copy_insert_half(cdc_t *cd, copy_table_t *T, const sl_table_t *t, const sl_change_t *c, sl_change_t *out,
+int sl_cdc_copy_insert_half(sl_cdc_run_t *cd, copy_table_t *T, const sl_table_t *t, const sl_change_t *c, sl_change_t *out,
                             int *n, sl_err_t *err);
 
 /* cdc_tables.c: requests to change the table set while the stream runs. */
-bool sl_cdc_tables_pending(cdc_t *cd);
-int sl_cdc_tables_apply(cdc_t *cd, sl_err_t *err);
+bool sl_cdc_tables_pending(sl_cdc_run_t *cd);
+int sl_cdc_tables_apply(sl_cdc_run_t *cd, sl_err_t *err);
 
 /* cdc_reader.c: sending a change to lane `lane` (marks, copy rows), and the lane a
  * change goes to. */
-int sl_cdc_reader_put(cdc_t *cd, int lane, const sl_change_t *c, sl_err_t *err);
-int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c);
+int sl_cdc_reader_put(sl_cdc_run_t *cd, int lane, const sl_change_t *c, sl_err_t *err);
+int sl_cdc_reader_lane(const sl_cdc_run_t *cd, const sl_change_t *c);
 
 #endif

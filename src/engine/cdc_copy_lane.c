@@ -69,7 +69,7 @@ void sl_cdc_wcopy_free(sl_cdc_wcopy_t *w)
 }
 
 /* Table ti stops alone on this lane: its entry says why, in its current generation. */
-static void stop_table(cdc_t *cd, sl_cdc_wcopy_t *w, int ti)
+static void stop_table(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, int ti)
 {
     sl_copy_t *cp = cd->copy;
     int64_t gen = 0;
@@ -88,7 +88,7 @@ static void stop_table(cdc_t *cd, sl_cdc_wcopy_t *w, int ti)
     l->fail = sl_strdup(w->stop[ti]);
 }
 
-static int load(cdc_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err)
+static int load(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err)
 {
     reset(w);
     if (!position || !strstr(position, "\"copy\""))
@@ -112,7 +112,7 @@ static int load(cdc_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *er
     return rc;
 }
 
-int sl_cdc_wcopy_load(cdc_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err)
+int sl_cdc_wcopy_load(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err)
 {
     if (load(cd, w, position, err))
         return -1;
@@ -122,7 +122,7 @@ int sl_cdc_wcopy_load(cdc_t *cd, sl_cdc_wcopy_t *w, const char *position, sl_err
     return 0;
 }
 
-char *sl_cdc_wcopy_position(cdc_t *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, uint64_t flush)
+char *sl_cdc_wcopy_position(sl_cdc_run_t *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, uint64_t flush)
 {
     char *base = sl_cdc_pos_json(last, flush);
     json_t *copy = NULL;
@@ -146,7 +146,7 @@ char *sl_cdc_wcopy_position(cdc_t *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, u
     return out;
 }
 
-int sl_cdc_wcopy_change(cdc_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
+int sl_cdc_wcopy_change(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
 {
     if (c->op == SL_OP_MARK)
         return 2;
@@ -163,7 +163,7 @@ int sl_cdc_wcopy_change(cdc_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
     return 0;
 }
 
-int sl_cdc_wcopy_mark(cdc_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_change_t *c, sl_err_t *err)
+int sl_cdc_wcopy_mark(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_change_t *c, sl_err_t *err)
 {
     if (c->table >= (uint32_t)w->n || c->ncols != 1 || !c->row || c->row[0].len < 0)
         return sl_err_set(err, SL_E_PROTOCOL, "a copy mark of stream \"%s\" that is not valid", cd->spec->name);
@@ -203,7 +203,7 @@ static bool refused(const sl_err_t *err)
            err->code == SL_E_NOT_FOUND;
 }
 
-bool sl_cdc_wcopy_fail(cdc_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err)
+bool sl_cdc_wcopy_fail(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err)
 {
     if (cd->spec->opt.table_errors != SL_TABLE_ERRORS_STOP_TABLE || ti < 0 || ti >= w->n || w->stop[ti] ||
         err->retriable || !refused(err))
@@ -217,7 +217,7 @@ bool sl_cdc_wcopy_fail(cdc_t *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err
     return true;
 }
 
-int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err)
+int sl_cdc_wcopy_blame(struct sl_cdc_run *cd, const sl_err_t *err)
 {
     if (!refused(err))
         return -1;
@@ -238,7 +238,7 @@ int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err)
     return -1;
 }
 
-void sl_cdc_wcopy_settled(cdc_t *cd, const sl_cdc_wcopy_t *w)
+void sl_cdc_wcopy_settled(sl_cdc_run_t *cd, const sl_cdc_wcopy_t *w)
 {
     sl_copy_t *cp = cd->copy;
     for (int i = 0; cp && i < w->n && i < cp->n; i++)

@@ -12,7 +12,7 @@
 #include "engine/cdc_copy.h"
 #include "target/target.h"
 
-struct cdc;
+struct sl_cdc_run;
 
 /* One lane's copy state of every table, as its checkpoint holds it, changed by the batch
  * being applied (loaded again for each attempt: a rollback forgets the changes). */
@@ -30,23 +30,23 @@ void sl_cdc_wcopy_free(sl_cdc_wcopy_t *w);
 void sl_cdc_wcopy_batch(sl_cdc_wcopy_t *w);
 /* Loads it from the lane checkpoint's position text (NULL: no checkpoint), with the
  * tables that stop alone in this batch. */
-int sl_cdc_wcopy_load(struct cdc *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err);
+int sl_cdc_wcopy_load(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err);
 /* The checkpoint position {"lsn", "idx", "flush", "copy"?} to commit (malloc'd). */
-char *sl_cdc_wcopy_position(struct cdc *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, uint64_t flush);
+char *sl_cdc_wcopy_position(struct sl_cdc_run *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, uint64_t flush);
 /* Before change c is applied: 0 apply it (a copy row becomes an INSERT in *c), 1 skip
  * it (its table stopped on this lane), 2 it is a mark: apply what is pending first,
  * then sl_cdc_wcopy_mark(). */
-int sl_cdc_wcopy_change(struct cdc *cd, sl_cdc_wcopy_t *w, sl_change_t *c);
-int sl_cdc_wcopy_mark(struct cdc *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_change_t *c, sl_err_t *err);
+int sl_cdc_wcopy_change(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, sl_change_t *c);
+int sl_cdc_wcopy_mark(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_change_t *c, sl_err_t *err);
 /* Applying table ti's changes failed with err: true when the table stops alone
  * (options.table_errors "stop_table", and the target refused the data): recorded in w,
  * and the transaction is to be applied again without it. */
-bool sl_cdc_wcopy_fail(struct cdc *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err);
+bool sl_cdc_wcopy_fail(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, int ti, const sl_err_t *err);
 /* The table a target error names, for an error raised after the changes were handed
  * over (a set-based apply runs what it holds at the checkpoint or COMMIT): the index of
  * the stream's table whose name the message quotes, -1 when none or not a data error. */
-int sl_cdc_wcopy_blame(struct cdc *cd, const sl_err_t *err);
+int sl_cdc_wcopy_blame(struct sl_cdc_run *cd, const sl_err_t *err);
 /* After the commit: the copy rows into the stats. */
-void sl_cdc_wcopy_settled(struct cdc *cd, const sl_cdc_wcopy_t *w);
+void sl_cdc_wcopy_settled(struct sl_cdc_run *cd, const sl_cdc_wcopy_t *w);
 
 #endif

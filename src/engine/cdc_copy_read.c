@@ -32,7 +32,7 @@
 #define PING_MS 2000
 #define ROW_WAIT_MS 10000 /* how long reading a row again waits for its snapshot */
 
-static int source(cdc_t *cd, sl_err_t *err)
+static int source(sl_cdc_run_t *cd, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     if (cp->src)
@@ -45,13 +45,13 @@ static int source(cdc_t *cd, sl_err_t *err)
 }
 
 /* The snapshot side went away: the next chunk opens it again. */
-static void source_lost(cdc_t *cd)
+static void source_lost(sl_cdc_run_t *cd)
 {
     sl_source_close(cd->copy->src);
     cd->copy->src = NULL;
 }
 
-int sl_cdc_copy_order(cdc_t *cd, int ti, sl_err_t *err)
+int sl_cdc_copy_order(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     copy_table_t *T = &cd->copy->t[ti];
     const sl_table_t *t = cd->maps[ti]->scan;
@@ -74,7 +74,7 @@ int sl_cdc_copy_order(cdc_t *cd, int ti, sl_err_t *err)
 }
 
 /* Whether the snapshot sees every transaction the reader has read (see the top). */
-static bool sees_all_read(const cdc_t *cd, const sl_copy_t *cp, const sl_cdc_snap_t *snap)
+static bool sees_all_read(const sl_cdc_run_t *cd, const sl_copy_t *cp, const sl_cdc_snap_t *snap)
 {
     /* A snapshot known by its position (MariaDB): the transaction read last must lie
      * before it. MariaDB writes a transaction to the binlog, where the stream reads it,
@@ -90,7 +90,7 @@ static bool sees_all_read(const cdc_t *cd, const sl_copy_t *cp, const sl_cdc_sna
 }
 
 typedef struct chunk {
-    cdc_t *cd;
+    sl_cdc_run_t *cd;
     int ti;
     const sl_table_t *t;
     bool ordered;
@@ -102,7 +102,7 @@ typedef struct chunk {
 static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
 {
     chunk_t *k = ctx;
-    cdc_t *cd = k->cd;
+    sl_cdc_run_t *cd = k->cd;
     copy_table_t *T = &cd->copy->t[k->ti];
     k->rows++;
     sl_change_t c = {.op = SL_OP_COPY, .table = (uint32_t)k->ti, .ncols = nvals, .row = vals};
@@ -128,7 +128,7 @@ static int on_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
 }
 
 /* The mark JSON for every lane: open (with the snapshot) or end. */
-static int mark_all(cdc_t *cd, int ti, json_t *mark, sl_err_t *err)
+static int mark_all(sl_cdc_run_t *cd, int ti, json_t *mark, sl_err_t *err)
 {
     int rc = 0;
     for (int j = 0; j < cd->lanes && !rc; j++)
@@ -138,7 +138,7 @@ static int mark_all(cdc_t *cd, int ti, json_t *mark, sl_err_t *err)
 }
 
 /* The lowest key any lane has copied up to (NULL: from the start), as JSON. */
-static char *low_key(cdc_t *cd, int ti)
+static char *low_key(sl_cdc_run_t *cd, int ti)
 {
     copy_table_t *T = &cd->copy->t[ti];
     const sl_table_t *t = cd->maps[ti]->scan;
@@ -163,7 +163,7 @@ static char *low_key(cdc_t *cd, int ti)
 }
 
 /* A snapshot that sees everything read so far: 1 taken, 0 not yet (retry later). */
-static int take(cdc_t *cd, copy_table_t *T, sl_cdc_snap_t *snap, bool need_cur, sl_err_t *err)
+static int take(sl_cdc_run_t *cd, copy_table_t *T, sl_cdc_snap_t *snap, bool need_cur, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     if (source(cd, err))
@@ -191,7 +191,7 @@ static int take(cdc_t *cd, copy_table_t *T, sl_cdc_snap_t *snap, bool need_cur, 
     return 1;
 }
 
-int sl_cdc_copy_chunk(cdc_t *cd, int ti, sl_err_t *err)
+int sl_cdc_copy_chunk(sl_cdc_run_t *cd, int ti, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     copy_table_t *T = &cp->t[ti];
@@ -261,7 +261,7 @@ static int keep_row(void *ctx, const sl_value_t *vals, int nvals, sl_err_t *err)
     return 0;
 }
 
-int sl_cdc_copy_insert_half(cdc_t *cd, copy_table_t *T, const sl_table_t *t, const sl_change_t *c, sl_change_t *out,
+int sl_cdc_copy_insert_half(sl_cdc_run_t *cd, copy_table_t *T, const sl_table_t *t, const sl_change_t *c, sl_change_t *out,
                             int *n, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;

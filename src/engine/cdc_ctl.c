@@ -67,7 +67,7 @@ static void on_request(void *ctx, const char *subject, const void *data, size_t 
     pthread_mutex_unlock(&ctl->mu);
 }
 
-int sl_cdc_ctl_start(cdc_t *cd, sl_err_t *err)
+int sl_cdc_ctl_start(sl_cdc_run_t *cd, sl_err_t *err)
 {
     char subject[256];
     if (!sl_cdc_ctl_subject(cd->spec->name, subject, sizeof subject)) {
@@ -91,7 +91,7 @@ int sl_cdc_ctl_start(cdc_t *cd, sl_err_t *err)
     return 0;
 }
 
-void sl_cdc_ctl_stop(cdc_t *cd)
+void sl_cdc_ctl_stop(sl_cdc_run_t *cd)
 {
     sl_cdc_ctl_t *ctl = cd->ctl;
     if (!ctl)
@@ -104,7 +104,7 @@ void sl_cdc_ctl_stop(cdc_t *cd)
     free(ctl);
 }
 
-bool sl_cdc_ctl_waiting(cdc_t *cd)
+bool sl_cdc_ctl_waiting(sl_cdc_run_t *cd)
 {
     sl_cdc_ctl_t *ctl = cd->ctl;
     if (!ctl)
@@ -115,7 +115,7 @@ bool sl_cdc_ctl_waiting(cdc_t *cd)
     return any;
 }
 
-json_t *sl_cdc_ctl_next(cdc_t *cd)
+json_t *sl_cdc_ctl_next(sl_cdc_run_t *cd)
 {
     sl_cdc_ctl_t *ctl = cd->ctl;
     if (!ctl)
@@ -128,7 +128,7 @@ json_t *sl_cdc_ctl_next(cdc_t *cd)
     return req;
 }
 
-void sl_cdc_ctl_reply(cdc_t *cd, const json_t *req, json_t *answer)
+void sl_cdc_ctl_reply(sl_cdc_run_t *cd, const json_t *req, json_t *answer)
 {
     const char *to = json_string_value(json_object_get(req, "reply"));
     if (cd->ctl && to && to[0]) {

@@ -17,20 +17,20 @@
 #define SL_CDC_CTL_PREFIX "sluice.ctl."
 
 typedef struct sl_cdc_ctl sl_cdc_ctl_t;
-struct cdc;
+struct sl_cdc_run;
 
 /* The subject stream `stream` takes requests on, into buf: false when its name cannot be
  * a subject token (only [A-Za-z0-9_-]: every name the server accepts is). */
 bool sl_cdc_ctl_subject(const char *stream, char *buf, size_t size);
 
 /* The stream's side (reader thread, except the subscription's callback). */
-int sl_cdc_ctl_start(struct cdc *cd, sl_err_t *err);
-void sl_cdc_ctl_stop(struct cdc *cd);
-bool sl_cdc_ctl_waiting(struct cdc *cd);
+int sl_cdc_ctl_start(struct sl_cdc_run *cd, sl_err_t *err);
+void sl_cdc_ctl_stop(struct sl_cdc_run *cd);
+bool sl_cdc_ctl_waiting(struct sl_cdc_run *cd);
 /* The next request (new reference), NULL when none. */
-json_t *sl_cdc_ctl_next(struct cdc *cd);
+json_t *sl_cdc_ctl_next(struct sl_cdc_run *cd);
 /* Answers req (answer consumed). */
-void sl_cdc_ctl_reply(struct cdc *cd, const json_t *req, json_t *answer);
+void sl_cdc_ctl_reply(struct sl_cdc_run *cd, const json_t *req, json_t *answer);
 /* {"error": {"code", "message", "detail"?, "hint"?}} of err (new reference). */
 json_t *sl_cdc_ctl_error(const sl_err_t *err);
 

@@ -100,7 +100,7 @@ typedef struct xact {
     uint64_t lsn, end;
 } xact_t;
 
-typedef struct cdc {
+typedef struct sl_cdc_run {
     sl_run_t run;            /* the bus, the flags, the lanes' counters, the stats publisher;
                                 run.restart ends the session */
     const sl_spec_t *spec;
@@ -175,7 +175,7 @@ typedef struct cdc {
     struct sl_cdc_ctl *ctl;    /* requests while it runs (cdc_ctl.c) */
     json_t *retable;           /* a table set change, applied between two sessions */
     const char *const *removed; /* tables removed in this run (stats: "removed") */
-} cdc_t;
+} sl_cdc_run_t;
 
 int64_t sl_cdc_now_ms(void);
 /* The checkpoint key of a lane: "cdc:<n>". */
@@ -186,85 +186,85 @@ char *sl_cdc_pos_json(sl_pos_t pos, uint64_t flush);
 int sl_cdc_pos_parse(const char *text, sl_pos_t *pos, uint64_t *flush);
 /* pos as the source writes it ("0/1A2B3C8", "GTID 0-11-500", "mysql-bin.000003:1234")
  * into buf, which it returns. Reader thread (it asks the session's connection). */
-const char *sl_cdc_pos_text(cdc_t *cd, uint64_t pos, char *buf, size_t size);
+const char *sl_cdc_pos_text(sl_cdc_run_t *cd, uint64_t pos, char *buf, size_t size);
 /* Sets the confirmed position, and its text for the stats. Reader thread. */
-void sl_cdc_set_confirmed(cdc_t *cd, uint64_t pos);
+void sl_cdc_set_confirmed(sl_cdc_run_t *cd, uint64_t pos);
 
 /* The admin connection to the target (cd->admin, opened when first needed; closed
  * again after a failure). Reader thread, or the orchestrator between sessions. */
-int sl_cdc_admin(cdc_t *cd, sl_err_t *err);
-void sl_cdc_admin_lost(cdc_t *cd);
+int sl_cdc_admin(sl_cdc_run_t *cd, sl_err_t *err);
+void sl_cdc_admin_lost(sl_cdc_run_t *cd);
 
 /* cdc_reader.c: the handler given to the source's stream(). */
-void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h);
+void sl_cdc_reader_handler(sl_cdc_run_t *cd, sl_cdc_handler_t *h);
 /* Publishes every open batch and waits until every lane has committed all it was
  * sent, and the target made it durable; false when stopping first. A batch that holds
  * the open transaction's share is published too: that transaction is then committed in
  * pieces (schema changes, and the barriers of ordering "key"). */
-bool sl_cdc_drain(cdc_t *cd);
+bool sl_cdc_drain(sl_cdc_run_t *cd);
 /* The same without waiting for durability: a barrier between lanes (ordering "key"). */
-bool sl_cdc_barrier(cdc_t *cd);
-void sl_cdc_reader_reset(cdc_t *cd); /* a new session: empty queues and builders */
+bool sl_cdc_barrier(sl_cdc_run_t *cd);
+void sl_cdc_reader_reset(sl_cdc_run_t *cd); /* a new session: empty queues and builders */
 /* Publishes lane li's open batch (waiting for room in its window). */
-int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err);
-void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags);
+int sl_cdc_publish(sl_cdc_run_t *cd, int li, sl_err_t *err);
+void sl_cdc_open_batch(sl_cdc_run_t *cd, int li, sl_pos_t first, uint32_t flags);
 /* Sends one message to the broker, retrying what may be retried: a lane batch (spill
  * 0) or a part of spill `spill` (*seq: its broker sequence). */
-int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
+int sl_cdc_send(sl_cdc_run_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
                 uint64_t *seq, sl_err_t *err);
 /* A source transaction ended at position lsn, end `end` (confirmable once applied);
  * empty: it had no change for the stream. */
-void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty);
+void sl_cdc_xact_ended(sl_cdc_run_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty);
 /* A change of the source as its table's mapping makes it (engine/mapping.h): through the
  * filter (an UPDATE may become an INSERT or a DELETE, or nothing) onto the target's
  * columns, which is what is published. Returns 1 with *out (pointing into c's values or
  * the reader's scratch, valid until the next call), 0 when the filter drops it, -1. */
-int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err);
+int sl_cdc_map(sl_cdc_run_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err);
 /* Monitoring: a change read, of `size` bytes in a batch. */
-void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size);
+void sl_cdc_count_read(sl_cdc_run_t *cd, const sl_change_t *c, size_t size);
 
 /* cdc_txn.c: transactions larger than a batch, on the reader's side. */
 /* Makes room in lane li's batch for change c (of the open transaction c->pos.lsn) of
  * `size` bytes, and opens the batch if needed: a full batch is published up to the
  * transaction's share and that share is moved to the next batch, or, when the batch
  * holds nothing but the share, the share is spilled. */
-int sl_cdc_txn_room(cdc_t *cd, int li, const sl_change_t *c, size_t size, sl_err_t *err);
+int sl_cdc_txn_room(sl_cdc_run_t *cd, int li, const sl_change_t *c, size_t size, sl_err_t *err);
 /* After lane li's batch was published: its spill (if any) is now the writer's. Warns
  * when the batch holds a share of the open transaction (a piece). */
-void sl_cdc_txn_published(cdc_t *cd, int li);
+void sl_cdc_txn_published(sl_cdc_run_t *cd, int li);
 /* Publishes what lane li's batch holds of transactions that ended (stopping inside a
  * transaction: its share is left to the next run). */
-int sl_cdc_txn_publish_ended(cdc_t *cd, int li, sl_err_t *err);
+int sl_cdc_txn_publish_ended(sl_cdc_run_t *cd, int li, sl_err_t *err);
 /* The STREAM_* events, and CHANGE/RELATION events inside a stream block. */
-int sl_cdc_txn_stream_event(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err);
-void sl_cdc_txn_reset(cdc_t *cd); /* a new session */
-void sl_cdc_txn_free(cdc_t *cd);
+int sl_cdc_txn_stream_event(sl_cdc_run_t *cd, const sl_cdc_event_t *ev, sl_err_t *err);
+void sl_cdc_txn_reset(sl_cdc_run_t *cd); /* a new session */
+void sl_cdc_txn_free(sl_cdc_run_t *cd);
 
 /* cdc_spill.c: the writer's side. Hands the parts of spill ref of lane `lane` to fn, in
  * order, keeping the lane's message msg in progress meanwhile. Returns 0; 1 when a part
  * is missing from the broker (it lost it: the session must restart); -1 on error. */
 typedef int (*sl_cdc_part_fn)(void *ctx, sl_cbatch_view_t *part, sl_err_t *err);
-int sl_cdc_spill_each(cdc_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_bus_msg_t *msg,
+int sl_cdc_spill_each(sl_cdc_run_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_bus_msg_t *msg,
                       sl_cdc_part_fn fn, void *ctx, sl_err_t *err);
 /* Drops spill id from the broker once its transaction is committed (best effort). */
-void sl_cdc_spill_drop(cdc_t *cd, uint64_t id);
+void sl_cdc_spill_drop(sl_cdc_run_t *cd, uint64_t id);
 
 /* cdc_writer.c: the change stream's writer lanes (the mode given to engine/lane.h,
- * with the cdc_t as its state). */
+ * with the sl_cdc_run_t as its state). */
 extern const sl_lane_ops_t sl_cdc_lane_ops;
 
 /* cdc_schema.c: the stream's tables and their mappings. Stores them as checkpoint
  * "cdc_tables" (so that a rerun maps the change stream with the columns the target
  * has, and as it started), and reads them back into cd->maps and cd->tables. */
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err);
-int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err);
+int sl_cdc_store_tables(sl_cdc_run_t *cd, sl_target_t *tgt, sl_err_t *err);
+int sl_cdc_tables_from_json(sl_cdc_run_t *cd, const char *text, sl_err_t *err);
 /* Takes the maps maps[0..n) over as the stream's (cd->maps, cd->tables). */
-void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n);
+void sl_cdc_set_maps(sl_cdc_run_t *cd, sl_map_t **maps, int n);
 /* Frees the stream's maps and tables. */
-void sl_cdc_free_maps(cdc_t *cd);
+void sl_cdc_free_maps(sl_cdc_run_t *cd);
 /* The source now sends table ti with the columns relcols: ADD COLUMN and DROP COLUMN
  * are applied to the target and the description is swapped; anything else stops the
  * stream. Runs on the reader's thread with every lane drained. */
-int sl_cdc_schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err);
+int sl_cdc_schema_change(sl_cdc_run_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err);
 
 #endif

@@ -50,7 +50,7 @@
 
 static const sl_pos_t POS_MAX = {UINT64_MAX, UINT32_MAX};
 
-void sl_cdc_reader_reset(cdc_t *cd)
+void sl_cdc_reader_reset(sl_cdc_run_t *cd)
 {
     for (int i = 0; i < cd->lanes; i++) {
         lane_t *l = &cd->lane[i];
@@ -97,7 +97,7 @@ static void pend_push(lane_t *l, pend_t p)
     l->qn++;
 }
 
-static void xact_push(cdc_t *cd, xact_t x)
+static void xact_push(sl_cdc_run_t *cd, xact_t x)
 {
     cd->xq = ring_grow(cd->xq, &cd->xhead, cd->xn, &cd->xcap, sizeof *cd->xq, 64);
     cd->xq[(cd->xhead + cd->xn) % cd->xcap] = x;
@@ -105,7 +105,7 @@ static void xact_push(cdc_t *cd, xact_t x)
 }
 
 /* Drops the lanes' pending batches that are committed. Caller holds mu. */
-static void retire(cdc_t *cd)
+static void retire(sl_cdc_run_t *cd)
 {
     for (int i = 0; i < cd->lanes; i++) {
         lane_t *l = &cd->lane[i];
@@ -117,7 +117,7 @@ static void retire(cdc_t *cd)
 }
 
 /* The lowest position not committed everywhere (POS_MAX when none). Caller holds mu. */
-static sl_pos_t lowest_pending(cdc_t *cd)
+static sl_pos_t lowest_pending(sl_cdc_run_t *cd)
 {
     sl_pos_t u = POS_MAX;
     for (int i = 0; i < cd->lanes; i++) {
@@ -138,7 +138,7 @@ static sl_pos_t lowest_pending(cdc_t *cd)
 
 /* ---- publishing ----------------------------------------------------------------- */
 
-int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
+int sl_cdc_send(sl_cdc_run_t *cd, int li, uint64_t spill, const char *msgid, const char *data, size_t len,
                 uint64_t *seq, sl_err_t *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -156,7 +156,7 @@ int sl_cdc_send(cdc_t *cd, int li, uint64_t spill, const char *msgid, const char
     }
 }
 
-int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err)
+int sl_cdc_publish(sl_cdc_run_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!l->open)
@@ -192,7 +192,7 @@ int sl_cdc_publish(cdc_t *cd, int li, sl_err_t *err)
     return 0;
 }
 
-void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
+void sl_cdc_open_batch(sl_cdc_run_t *cd, int li, sl_pos_t first, uint32_t flags)
 {
     lane_t *l = &cd->lane[li];
     sl_cbatch_hdr_t h = {.flags = flags | (l->sent_first ? 0 : SL_CBATCH_FIRST),
@@ -207,7 +207,7 @@ void sl_cdc_open_batch(cdc_t *cd, int li, sl_pos_t first, uint32_t flags)
 
 /* True when lane li's open batch is due at a transaction boundary: old enough, and its
  * writer is ready for more (or it is very old). Takes mu. */
-static bool due(cdc_t *cd, int li, int64_t now)
+static bool due(sl_cdc_run_t *cd, int li, int64_t now)
 {
     lane_t *l = &cd->lane[li];
     int64_t age = now - l->opened_ms;
@@ -222,7 +222,7 @@ static bool due(cdc_t *cd, int li, int64_t now)
     return ready;
 }
 
-static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
+static int publish_all(sl_cdc_run_t *cd, bool only_old, sl_err_t *err)
 {
     int64_t now = sl_cdc_now_ms();
     for (int i = 0; i < cd->lanes; i++)
@@ -234,7 +234,7 @@ static int publish_all(cdc_t *cd, bool only_old, sl_err_t *err)
 /* Waits until the lanes committed everything they were sent (and, with durable, until
  * the target made it durable: the lanes store what they spool while want_durable is
  * set), DRAIN_LIMIT_MS at most. */
-static bool wait_drained(cdc_t *cd, bool durable)
+static bool wait_drained(sl_cdc_run_t *cd, bool durable)
 {
     int64_t until = sl_cdc_now_ms() + DRAIN_LIMIT_MS;
     if (durable)
@@ -258,7 +258,7 @@ static bool wait_drained(cdc_t *cd, bool durable)
 
 /* Publishes every open batch and waits until the lanes committed everything (durable:
  * see wait_drained). */
-static bool drain(cdc_t *cd, bool durable)
+static bool drain(sl_cdc_run_t *cd, bool durable)
 {
     sl_err_t err = {0};
     if (publish_all(cd, false, &err)) {
@@ -269,13 +269,13 @@ static bool drain(cdc_t *cd, bool durable)
     return wait_drained(cd, durable);
 }
 
-bool sl_cdc_drain(cdc_t *cd) { return drain(cd, true); }
+bool sl_cdc_drain(sl_cdc_run_t *cd) { return drain(cd, true); }
 
-bool sl_cdc_barrier(cdc_t *cd) { return drain(cd, false); }
+bool sl_cdc_barrier(sl_cdc_run_t *cd) { return drain(cd, false); }
 
 /* Stopping: publishes and applies what the source transactions that ended hold; the
  * share of one still open is left to the next run, which reads it again whole. */
-static bool drain_ended(cdc_t *cd)
+static bool drain_ended(sl_cdc_run_t *cd)
 {
     sl_err_t err = {0};
     for (int i = 0; i < cd->lanes; i++)
@@ -300,7 +300,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* ordering "key": lane by hash of table and primary key; keyless tables stay on lane 0. */
-int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c)
+int sl_cdc_reader_lane(const sl_cdc_run_t *cd, const sl_change_t *c)
 {
     if (cd->lanes == 1 || c->op == SL_OP_TRUNCATE)
         return 0;
@@ -320,7 +320,7 @@ int sl_cdc_reader_lane(const cdc_t *cd, const sl_change_t *c)
 }
 
 /* An UPDATE whose old row (sent when the key changed) has another key than its new row. */
-static bool key_changes(const cdc_t *cd, const sl_change_t *c)
+static bool key_changes(const sl_cdc_run_t *cd, const sl_change_t *c)
 {
     if (c->op != SL_OP_UPDATE || !c->old || !c->row)
         return false;
@@ -334,7 +334,7 @@ static bool key_changes(const cdc_t *cd, const sl_change_t *c)
     return false;
 }
 
-void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size)
+void sl_cdc_count_read(sl_cdc_run_t *cd, const sl_change_t *c, size_t size)
 {
     atomic_fetch_add(&cd->changes_read, 1);
     if (c->table < (uint32_t)cd->ntstats) { /* monitoring */
@@ -343,7 +343,7 @@ void sl_cdc_count_read(cdc_t *cd, const sl_change_t *c, size_t size)
     }
 }
 
-static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+static int add_change(sl_cdc_run_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     /* with lanes by key, a truncate or a key change must not overtake other lanes */
     bool barrier = cd->lanes > 1 && (c->op == SL_OP_TRUNCATE || key_changes(cd, c));
@@ -356,7 +356,7 @@ static int add_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
-int sl_cdc_reader_put(cdc_t *cd, int li, const sl_change_t *c, sl_err_t *err)
+int sl_cdc_reader_put(sl_cdc_run_t *cd, int li, const sl_change_t *c, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     size_t size = sl_cbatch_change_size(c);
@@ -376,7 +376,7 @@ int sl_cdc_reader_put(cdc_t *cd, int li, const sl_change_t *c, sl_err_t *err)
 
 /* A change of the stream, after the copy's rule (engine/cdc_copy.c) for a table being
  * copied: sent as it is, cut in halves, or dropped. */
-static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+static int on_change(sl_cdc_run_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     sl_change_t out[2];
     int n;
@@ -388,7 +388,7 @@ static int on_change(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
     return 0;
 }
 
-int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
+int sl_cdc_map(sl_cdc_run_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
 {
     const sl_map_t *m = cd->maps[c->table];
     if (m->identity && !m->filter) {
@@ -408,7 +408,7 @@ int sl_cdc_map(cdc_t *cd, const sl_change_t *c, sl_change_t *out, sl_err_t *err)
 /* A change as its table's mapping makes it, then through the copy's rule: a table being
  * copied is read through the same mapping (its chunks hold the filtered rows in the
  * target's columns), so the copy judges the mapped changes. */
-static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
+static int add_mapped(sl_cdc_run_t *cd, const sl_change_t *c, sl_err_t *err)
 {
     sl_change_t out;
     int keep = sl_cdc_map(cd, c, &out, err);
@@ -417,7 +417,7 @@ static int add_mapped(cdc_t *cd, const sl_change_t *c, sl_err_t *err)
 
 /* ---- the handler ---------------------------------------------------------------- */
 
-static void log_progress(cdc_t *cd)
+static void log_progress(sl_cdc_run_t *cd)
 {
     int64_t now = sl_cdc_now_ms();
     if (now - cd->last_log_ms < LOG_EVERY_MS)
@@ -435,7 +435,7 @@ static void log_progress(cdc_t *cd)
     cd->last_log_applied = applied;
 }
 
-void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty)
+void sl_cdc_xact_ended(sl_cdc_run_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us, bool empty)
 {
     if (empty) {
         /* an empty transaction (PostgreSQL before 15 sends them): its end is confirmed
@@ -453,7 +453,7 @@ void sl_cdc_xact_ended(cdc_t *cd, uint64_t lsn, uint64_t end, int64_t commit_us,
 
 static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 {
-    cdc_t *cd = ctx;
+    sl_cdc_run_t *cd = ctx;
     switch (ev->kind) {
     case SL_CDC_BEGIN:
         cd->in_xact = true;
@@ -498,7 +498,7 @@ static int on_event(void *ctx, const sl_cdc_event_t *ev, sl_err_t *err)
 }
 
 /* Publishes a heartbeat at position end on every lane. */
-static void heartbeat(cdc_t *cd, uint64_t end)
+static void heartbeat(sl_cdc_run_t *cd, uint64_t end)
 {
     sl_err_t err = {0};
     sl_pos_t pos = sl_cdc_copy_slot(cd); /* between transactions, past what was sent */
@@ -518,7 +518,7 @@ static void heartbeat(cdc_t *cd, uint64_t end)
 
 static uint64_t confirm(void *ctx, uint64_t server_end)
 {
-    cdc_t *cd = ctx;
+    sl_cdc_run_t *cd = ctx;
     if (server_end > atomic_load(&cd->server_end))
         atomic_store(&cd->server_end, server_end);
     sl_cdc_copy_reached(cd, server_end);
@@ -550,7 +550,7 @@ static uint64_t confirm(void *ctx, uint64_t server_end)
 
 static bool stopping(void *ctx)
 {
-    cdc_t *cd = ctx;
+    sl_cdc_run_t *cd = ctx;
     sl_err_t err = {0};
     log_progress(cd);
     if (atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart))
@@ -586,7 +586,7 @@ static bool stopping(void *ctx)
     return atomic_load(&cd->run.failed) || atomic_load(&cd->run.restart);
 }
 
-void sl_cdc_reader_handler(cdc_t *cd, sl_cdc_handler_t *h)
+void sl_cdc_reader_handler(sl_cdc_run_t *cd, sl_cdc_handler_t *h)
 {
     cd->streams_xacts = !cd->no_streaming && !sl_cdc_copy_any(cd);
     *h = (sl_cdc_handler_t){

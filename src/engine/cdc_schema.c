@@ -28,7 +28,7 @@
 
 /* ---- the stored descriptions ---------------------------------------------------- */
 
-int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
+int sl_cdc_store_tables(sl_cdc_run_t *cd, sl_target_t *tgt, sl_err_t *err)
 {
     json_t *a = json_array();
     for (int i = 0; i < cd->ntables; i++)
@@ -43,7 +43,7 @@ int sl_cdc_store_tables(cdc_t *cd, sl_target_t *tgt, sl_err_t *err)
     return rc;
 }
 
-void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n)
+void sl_cdc_set_maps(sl_cdc_run_t *cd, sl_map_t **maps, int n)
 {
     cd->maps = maps;
     cd->ntables = n;
@@ -54,7 +54,7 @@ void sl_cdc_set_maps(cdc_t *cd, sl_map_t **maps, int n)
         cd->tables[i] = maps[i]->src;
 }
 
-void sl_cdc_free_maps(cdc_t *cd)
+void sl_cdc_free_maps(sl_cdc_run_t *cd)
 {
     for (int i = 0; cd->maps && i < cd->ntables; i++)
         sl_map_free(cd->maps[i]);
@@ -65,7 +65,7 @@ void sl_cdc_free_maps(cdc_t *cd)
     cd->ntables = 0;
 }
 
-int sl_cdc_tables_from_json(cdc_t *cd, const char *text, sl_err_t *err)
+int sl_cdc_tables_from_json(sl_cdc_run_t *cd, const char *text, sl_err_t *err)
 {
     json_error_t je;
     json_t *a = json_loads(text, 0, &je);
@@ -189,7 +189,7 @@ out:
 
 /* ADD COLUMN and DROP COLUMN on the target, as its table old becomes next (the target
  * tables of the maps before and after: a column the mapping leaves out is not added). */
-static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next, const char *label, sl_err_t *err)
+static int alter_target(sl_cdc_run_t *cd, const sl_table_t *old, const sl_table_t *next, const char *label, sl_err_t *err)
 {
     if (sl_cdc_admin(cd, err))
         return -1;
@@ -216,7 +216,7 @@ static int alter_target(cdc_t *cd, const sl_table_t *old, const sl_table_t *next
     return 0;
 }
 
-int sl_cdc_schema_change(cdc_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
+int sl_cdc_schema_change(sl_cdc_run_t *cd, int ti, const char *const *relcols, int nrel, sl_err_t *err)
 {
     const sl_map_t *om = cd->maps[ti];
     const sl_table_t *old = om->src;

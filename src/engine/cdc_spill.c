@@ -20,7 +20,7 @@
 
 #define KEEP_ALIVE_MS 5000 /* well inside the consumers' 30 s AckWait */
 
-int sl_cdc_spill_each(cdc_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_bus_msg_t *msg,
+int sl_cdc_spill_each(sl_cdc_run_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_bus_msg_t *msg,
                       sl_cdc_part_fn fn, void *ctx, sl_err_t *err)
 {
     uint64_t from = ref->first_seq;
@@ -65,7 +65,7 @@ int sl_cdc_spill_each(cdc_t *cd, int lane, const sl_cspill_ref_t *ref, const sl_
     return 0;
 }
 
-void sl_cdc_spill_drop(cdc_t *cd, uint64_t id)
+void sl_cdc_spill_drop(sl_cdc_run_t *cd, uint64_t id)
 {
     sl_err_t err = {0};
     if (sl_bus_spill_drop(cd->run.bus, cd->spec->name, id, &err))

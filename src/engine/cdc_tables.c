@@ -80,7 +80,7 @@ out:
     return rc;
 }
 
-int sl_cdc_tables_map(const cdc_t *cd, sl_table_t *const *t, const sl_table_spec_t *const *entries, int n,
+int sl_cdc_tables_map(const sl_cdc_run_t *cd, sl_table_t *const *t, const sl_table_spec_t *const *entries, int n,
                       sl_map_t ***out, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
@@ -158,7 +158,7 @@ static bool names_table(const char *name, const sl_table_t *t)
     return !strcmp(name, t->name) || !strcmp(name, sl_table_label(t, label, sizeof label));
 }
 
-static int find(cdc_t *cd, const char *name)
+static int find(sl_cdc_run_t *cd, const char *name)
 {
     for (int i = 0; i < cd->ntables; i++)
         if (names_table(name, cd->tables[i]))
@@ -166,7 +166,7 @@ static int find(cdc_t *cd, const char *name)
     return -1;
 }
 
-static void note_removed(cdc_t *cd, const char *label)
+static void note_removed(sl_cdc_run_t *cd, const char *label)
 {
     int n = 0;
     while (cd->removed && cd->removed[n])
@@ -180,7 +180,7 @@ static void note_removed(cdc_t *cd, const char *label)
 }
 
 /* A table that joins again is no longer shown as removed. */
-static void unnote_removed(cdc_t *cd, const char *label)
+static void unnote_removed(sl_cdc_run_t *cd, const char *label)
 {
     int n = 0;
     while (cd->removed && cd->removed[n])
@@ -195,7 +195,7 @@ static void unnote_removed(cdc_t *cd, const char *label)
 
 /* Adds the described tables add[0..nadd) to the stream, each mapped by its entry
  * entries[i] (NULL: by the stream's spec). */
-static int add_tables(cdc_t *cd, sl_cdc_t *c, sl_table_t **add, const sl_table_spec_t *const *entries, int nadd,
+static int add_tables(sl_cdc_run_t *cd, sl_cdc_t *c, sl_table_t **add, const sl_table_spec_t *const *entries, int nadd,
                       sl_err_t *err)
 {
     sl_map_t **maps = NULL;
@@ -243,7 +243,7 @@ out:
 
 /* Removes table ti from the stream (the lanes are drained), dropping its target table
  * when drop. */
-static int remove_table(cdc_t *cd, sl_cdc_t *c, int ti, bool drop, sl_err_t *err)
+static int remove_table(sl_cdc_run_t *cd, sl_cdc_t *c, int ti, bool drop, sl_err_t *err)
 {
     sl_map_t *m = cd->maps[ti];
     sl_table_t *t = cd->tables[ti];
@@ -286,7 +286,7 @@ static bool entry_names(const json_t *e, const sl_table_t *t)
 }
 
 /* Adds the tables of entries want[] that the stream has not, each mapped by its entry. */
-static int join(cdc_t *cd, sl_cdc_t *c, const json_t *want, json_t *added, sl_err_t *err)
+static int join(sl_cdc_run_t *cd, sl_cdc_t *c, const json_t *want, json_t *added, sl_err_t *err)
 {
     size_t cap = json_array_size(want) + 1;
     const char **names = calloc(cap, sizeof *names);
@@ -329,7 +329,7 @@ static int join(cdc_t *cd, sl_cdc_t *c, const json_t *want, json_t *added, sl_er
     return rc;
 }
 
-int sl_cdc_tables_change(cdc_t *cd, sl_cdc_t *c, const json_t *req, json_t **answer, sl_err_t *err)
+int sl_cdc_tables_change(sl_cdc_run_t *cd, sl_cdc_t *c, const json_t *req, json_t **answer, sl_err_t *err)
 {
     const json_t *want = json_object_get(req, "tables"), *drop = json_object_get(req, "drop");
     json_t *added = json_array(), *removed = json_array();
@@ -364,7 +364,7 @@ out:
     return rc;
 }
 
-int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, const json_t *drop, sl_err_t *err)
+int sl_cdc_tables_reconcile(sl_cdc_run_t *cd, sl_cdc_t *c, const json_t *drop, sl_err_t *err)
 {
     const sl_spec_t *spec = cd->spec;
     bool all = sl_spec_all_tables(spec);
@@ -397,7 +397,7 @@ int sl_cdc_tables_reconcile(cdc_t *cd, sl_cdc_t *c, const json_t *drop, sl_err_t
 
 /* A resync of the tables a request (or "cdc_resync") names, each under request id rid,
  * unless that request was applied already. */
-static int resync(cdc_t *cd, const char *name, const char *rid, sl_err_t *err)
+static int resync(sl_cdc_run_t *cd, const char *name, const char *rid, sl_err_t *err)
 {
     sl_copy_t *cp = cd->copy;
     int ti = find(cd, name);
@@ -413,7 +413,7 @@ static int resync(cdc_t *cd, const char *name, const char *rid, sl_err_t *err)
     return sl_cdc_copy_new_gen(cd, ti, rid, err);
 }
 
-int sl_cdc_tables_resyncs(cdc_t *cd, const json_t *asked, sl_err_t *err)
+int sl_cdc_tables_resyncs(sl_cdc_run_t *cd, const json_t *asked, sl_err_t *err)
 {
     const char *label;
     json_t *rid;
@@ -427,9 +427,9 @@ int sl_cdc_tables_resyncs(cdc_t *cd, const json_t *asked, sl_err_t *err)
     return 0;
 }
 
-bool sl_cdc_tables_pending(cdc_t *cd) { return !cd->retable && sl_cdc_ctl_waiting(cd); }
+bool sl_cdc_tables_pending(sl_cdc_run_t *cd) { return !cd->retable && sl_cdc_ctl_waiting(cd); }
 
-int sl_cdc_tables_apply(cdc_t *cd, sl_err_t *err)
+int sl_cdc_tables_apply(sl_cdc_run_t *cd, sl_err_t *err)
 {
     json_t *req = sl_cdc_ctl_next(cd);
     if (!req)

@@ -68,7 +68,7 @@ static sl_cspill_ref_t spill_ref(const spill_t *sp, uint64_t lsn)
 }
 
 /* Publishes what builder b holds as the next part of spill sp (lane li). */
-static int spill_part(cdc_t *cd, int li, sl_cbatch_builder_t *b, spill_t *sp, sl_err_t *err)
+static int spill_part(sl_cdc_run_t *cd, int li, sl_cbatch_builder_t *b, spill_t *sp, sl_err_t *err)
 {
     if (!sp->id)
         sp->id = ++cd->spill_ids;
@@ -96,7 +96,7 @@ static int spill_part(cdc_t *cd, int li, sl_cbatch_builder_t *b, spill_t *sp, sl
 /* ---- a lane's share of a transaction sent whole ------------------------------------ */
 
 /* Lane li's batch holds something of the open transaction (its share, or a spill of it). */
-static bool holds_open(const cdc_t *cd, const lane_t *l)
+static bool holds_open(const sl_cdc_run_t *cd, const lane_t *l)
 {
     return cd->in_xact && l->open && l->mark_lsn == cd->cur_lsn &&
            (l->mark.n < l->bb.hdr.nchanges || (l->mark.n == 0 && l->sp.id));
@@ -104,7 +104,7 @@ static bool holds_open(const cdc_t *cd, const lane_t *l)
 
 /* Publishes what lane li's batch holds before the open transaction's share (the
  * transactions that ended), and moves the share to a fresh batch. */
-static int publish_head(cdc_t *cd, int li, sl_err_t *err)
+static int publish_head(sl_cdc_run_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     uint32_t n;
@@ -118,7 +118,7 @@ static int publish_head(cdc_t *cd, int li, sl_err_t *err)
 
 /* Lane li's batch holds nothing but the open transaction's share: spills it, and goes
  * on with a batch that refers to the spill. */
-static int spill_share(cdc_t *cd, int li, sl_err_t *err)
+static int spill_share(sl_cdc_run_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!l->sp.id) {
@@ -137,7 +137,7 @@ static int spill_share(cdc_t *cd, int li, sl_err_t *err)
     return 0;
 }
 
-int sl_cdc_txn_room(cdc_t *cd, int li, const sl_change_t *c, size_t size, sl_err_t *err)
+int sl_cdc_txn_room(sl_cdc_run_t *cd, int li, const sl_change_t *c, size_t size, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!cd->tail.max)
@@ -168,7 +168,7 @@ int sl_cdc_txn_room(cdc_t *cd, int li, const sl_change_t *c, size_t size, sl_err
     return 0;
 }
 
-void sl_cdc_txn_published(cdc_t *cd, int li)
+void sl_cdc_txn_published(sl_cdc_run_t *cd, int li)
 {
     lane_t *l = &cd->lane[li];
     if (holds_open(cd, l) && cd->piece_lsn != cd->cur_lsn) {
@@ -181,7 +181,7 @@ void sl_cdc_txn_published(cdc_t *cd, int li)
     l->sp = (spill_t){0};
 }
 
-int sl_cdc_txn_publish_ended(cdc_t *cd, int li, sl_err_t *err)
+int sl_cdc_txn_publish_ended(sl_cdc_run_t *cd, int li, sl_err_t *err)
 {
     lane_t *l = &cd->lane[li];
     if (!l->open)
@@ -193,7 +193,7 @@ int sl_cdc_txn_publish_ended(cdc_t *cd, int li, sl_err_t *err)
 
 /* ---- streamed transactions --------------------------------------------------------- */
 
-static sxact_t *sx_find(cdc_t *cd, uint32_t xid)
+static sxact_t *sx_find(sl_cdc_run_t *cd, uint32_t xid)
 {
     for (int i = 0; i < cd->nsx; i++)
         if (cd->sx[i].xid == xid)
@@ -201,7 +201,7 @@ static sxact_t *sx_find(cdc_t *cd, uint32_t xid)
     return NULL;
 }
 
-static sxact_t *sx_add(cdc_t *cd, uint32_t xid)
+static sxact_t *sx_add(sl_cdc_run_t *cd, uint32_t xid)
 {
     if (cd->nsx == cd->capsx) {
         int cap = cd->capsx ? cd->capsx * 2 : 8;
@@ -216,7 +216,7 @@ static sxact_t *sx_add(cdc_t *cd, uint32_t xid)
     return x;
 }
 
-static void sx_remove(cdc_t *cd, sxact_t *x)
+static void sx_remove(sl_cdc_run_t *cd, sxact_t *x)
 {
     int i = (int)(x - cd->sx);
     free(x->ranges);
@@ -230,7 +230,7 @@ static void sx_remove(cdc_t *cd, sxact_t *x)
 
 /* Drops transaction x's spill from the broker (best effort: the broker stream of the
  * session goes anyway when the next one starts). */
-static void sx_drop(cdc_t *cd, sxact_t *x)
+static void sx_drop(sl_cdc_run_t *cd, sxact_t *x)
 {
     sl_err_t err = {0};
     if (x->sp.id && sl_bus_spill_drop(cd->run.bus, cd->spec->name, x->sp.id, &err))
@@ -238,7 +238,7 @@ static void sx_drop(cdc_t *cd, sxact_t *x)
     sx_remove(cd, x);
 }
 
-static void sbb_start(cdc_t *cd)
+static void sbb_start(sl_cdc_run_t *cd)
 {
     if (!cd->sbb.max_bytes)
         sl_cbatch_builder_init(&cd->sbb, (uint32_t)cd->batch_rows, cd->batch_bytes);
@@ -247,7 +247,7 @@ static void sbb_start(cdc_t *cd)
 }
 
 /* Publishes what the block builder holds of x as a part of x's spill. */
-static int flush_block(cdc_t *cd, sxact_t *x, sl_err_t *err)
+static int flush_block(sl_cdc_run_t *cd, sxact_t *x, sl_err_t *err)
 {
     if (!cd->sbb.max_bytes || !cd->sbb.hdr.nchanges)
         return 0;
@@ -262,7 +262,7 @@ static int flush_block(cdc_t *cd, sxact_t *x, sl_err_t *err)
 }
 
 /* The session starts again without streaming transactions in progress. */
-static int without_streaming(cdc_t *cd, const char *why, sl_err_t *err)
+static int without_streaming(sl_cdc_run_t *cd, const char *why, sl_err_t *err)
 {
     cd->no_streaming = true;
     sl_warn("%s: reading again from the confirmed position, without streaming transactions in progress (for "
@@ -272,7 +272,7 @@ static int without_streaming(cdc_t *cd, const char *why, sl_err_t *err)
     return sl_err_set(err, SL_E_CANCELED, "the session is ending");
 }
 
-static int stream_change(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
+static int stream_change(sl_cdc_run_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
 {
     sxact_t *x = cd->sx_cur >= 0 ? &cd->sx[cd->sx_cur] : NULL;
     if (!x || x->xid != ev->xid)
@@ -316,7 +316,7 @@ static int stream_change(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
 
 /* Subtransaction subxid of x rolled back: its changes and those of the subtransactions
  * that began after it are left out. */
-static int stream_subabort(cdc_t *cd, sxact_t *x, uint32_t subxid, sl_err_t *err)
+static int stream_subabort(sl_cdc_run_t *cd, sxact_t *x, uint32_t subxid, sl_err_t *err)
 {
     uint32_t k = x->nsubx;
     while (k > 0 && x->subx[k - 1].xid != subxid)
@@ -349,7 +349,7 @@ static int stream_subabort(cdc_t *cd, sxact_t *x, uint32_t subxid, sl_err_t *err
 }
 
 /* x committed: one batch on lane 0 refers to its spill, at its commit position. */
-static int stream_commit(cdc_t *cd, sxact_t *x, const sl_cdc_event_t *ev, sl_err_t *err)
+static int stream_commit(sl_cdc_run_t *cd, sxact_t *x, const sl_cdc_event_t *ev, sl_err_t *err)
 {
     if (!x || !x->kept) {
         sl_cdc_xact_ended(cd, ev->xact_lsn, ev->end_lsn, ev->commit_us, true);
@@ -380,7 +380,7 @@ static int stream_commit(cdc_t *cd, sxact_t *x, const sl_cdc_event_t *ev, sl_err
     return 0;
 }
 
-int sl_cdc_txn_stream_event(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
+int sl_cdc_txn_stream_event(sl_cdc_run_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
 {
     sxact_t *x = ev->xid ? sx_find(cd, ev->xid) : NULL;
     switch (ev->kind) {
@@ -422,7 +422,7 @@ int sl_cdc_txn_stream_event(cdc_t *cd, const sl_cdc_event_t *ev, sl_err_t *err)
 
 /* ---- sessions -------------------------------------------------------------------- */
 
-void sl_cdc_txn_reset(cdc_t *cd)
+void sl_cdc_txn_reset(sl_cdc_run_t *cd)
 {
     for (int i = 0; i < cd->lanes; i++) {
         cd->lane[i].sp = (spill_t){0};
@@ -435,7 +435,7 @@ void sl_cdc_txn_reset(cdc_t *cd)
     cd->piece_lsn = 0;
 }
 
-void sl_cdc_txn_free(cdc_t *cd)
+void sl_cdc_txn_free(sl_cdc_run_t *cd)
 {
     sl_cdc_txn_reset(cd);
     free(cd->sx);

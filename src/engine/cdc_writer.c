@@ -50,7 +50,7 @@
 typedef enum { APPLIED, SKIPPED, GAP, LOST, FAILED } outcome_t;
 
 typedef struct wstate {
-    cdc_t *cd;
+    sl_cdc_run_t *cd;
     int lane;
     sl_target_t *tgt; /* during apply */
     sl_change_t *chs;
@@ -90,7 +90,7 @@ static void count_run(wstate_t *w, int n)
  * position a crash would keep (at most the committed one). */
 static void set_committed(wstate_t *w, const sl_pos_t *pos, bool have_safe, sl_pos_t safe)
 {
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     lane_t *l = &cd->lane[w->lane];
     pthread_mutex_lock(&cd->run.mu);
     if (pos && sl_pos_cmp(*pos, l->committed) > 0)
@@ -108,7 +108,7 @@ static void set_committed(wstate_t *w, const sl_pos_t *pos, bool have_safe, sl_p
  * confirmed position. Between transactions, on the lane's thread. */
 static bool durable_pos(wstate_t *w, sl_target_t *tgt, bool all, sl_pos_t committed, sl_pos_t *safe)
 {
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     *safe = committed;
     if (!tgt || !tgt->ops->ckpt_durable)
         return true;
@@ -133,7 +133,7 @@ static bool durable_pos(wstate_t *w, sl_target_t *tgt, bool all, sl_pos_t commit
     return true;
 }
 
-static int max_cols(const cdc_t *cd)
+static int max_cols(const sl_cdc_run_t *cd)
 {
     int m = 1;
     for (int i = 0; i < cd->ntables; i++)
@@ -156,7 +156,7 @@ static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
 {
     if (*n == 0)
         return 0;
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     uint32_t t = w->chs[0].table;
     if (sl_rejects_apply(&w->rj, w->tgt, cd->maps[t], (int)t, w->chs, *n, w->isolate, pos_text, cd, err)) {
         w->fail_table = (int)t;
@@ -173,7 +173,7 @@ static int flush_run(wstate_t *w, int *n, int64_t *napplied, sl_err_t *err)
 static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cspill_cursor_t *cur,
                          int64_t *napplied, sl_err_t *err)
 {
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     int cap = max_cols(cd);
     int run_max = RUN_VALUES / (2 * cap);
     run_max = run_max < RUN_MIN ? RUN_MIN : run_max > RUN_MAX ? RUN_MAX : run_max;
@@ -257,7 +257,7 @@ static int apply_part(void *ctx, sl_cbatch_view_t *part, sl_err_t *err)
 
 static outcome_t apply_once(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_err_t *err)
 {
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     sl_target_t *tgt = w->tgt;
     char key[32];
     sl_cdc_lane_key(w->lane, key, sizeof key);
@@ -354,7 +354,7 @@ static outcome_t apply(wstate_t *w, sl_cbatch_view_t *v, int64_t *napplied, sl_e
 
 static void *lane_open(void *mode, int lane)
 {
-    cdc_t *cd = mode;
+    sl_cdc_run_t *cd = mode;
     wstate_t *w = calloc(1, sizeof *w);
     if (!w || !(w->trows = calloc((size_t)cd->ntstats + 1, sizeof *w->trows)) ||
         !(w->tbytes = calloc((size_t)cd->ntstats + 1, sizeof *w->tbytes)) ||
@@ -382,7 +382,7 @@ static void lane_close(void *state)
 
 static bool lane_more(void *state)
 {
-    cdc_t *cd = ((wstate_t *)state)->cd;
+    sl_cdc_run_t *cd = ((wstate_t *)state)->cd;
     return !atomic_load(&cd->session_over) && !atomic_load(&cd->run.failed) && !atomic_load(&cd->run.restart);
 }
 
@@ -391,7 +391,7 @@ static bool lane_ending(void *state) { return atomic_load(&((wstate_t *)state)->
 /* The reader lets go of the source when the target has been down a while. */
 static void lane_target_down(void *state, bool down)
 {
-    cdc_t *cd = ((wstate_t *)state)->cd;
+    sl_cdc_run_t *cd = ((wstate_t *)state)->cd;
     int64_t none = 0;
     if (down)
         atomic_compare_exchange_strong(&cd->target_down_ms, &none, sl_cdc_now_ms());
@@ -402,7 +402,7 @@ static void lane_target_down(void *state, bool down)
 static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_msg_t *msg, sl_err_t *err)
 {
     wstate_t *w = state;
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     sl_cbatch_view_t v;
     if (sl_cbatch_decode(sl_bus_msg_data(msg), sl_bus_msg_len(msg), &v, err)) {
         sl_err_hint(err, "the broker stream holds data that is not sluice's; run again");
@@ -450,7 +450,7 @@ static sl_lane_verdict_t lane_apply(void *state, sl_target_t *tgt, const sl_bus_
 static void lane_settled(void *state, sl_lane_verdict_t verdict)
 {
     wstate_t *w = state;
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     if (verdict == SL_LANE_DROPPED)
         return;
     if (w->spill)
@@ -486,7 +486,7 @@ static void lane_settled(void *state, sl_lane_verdict_t verdict)
 static void lane_idle(void *state, sl_target_t *tgt)
 {
     wstate_t *w = state;
-    cdc_t *cd = w->cd;
+    sl_cdc_run_t *cd = w->cd;
     if (!tgt->ops->ckpt_durable)
         return;
     bool all = atomic_load(&cd->want_durable);
