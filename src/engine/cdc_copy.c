@@ -140,7 +140,9 @@ int sl_cdc_copy_session(sl_cdc_run_t *cd, json_t *const *lanes, sl_err_t *err)
             sl_oom();
         pthread_mutex_init(&cp->mu, NULL);
         sl_buf_init(&cp->rowbuf, 1u << 30);
-        cd->copy = cp;
+        /* published with release: the stats thread, already running, loads it with
+         * acquire in sl_cdc_copy_state and must see the mutex initialized */
+        __atomic_store_n(&cd->copy, cp, __ATOMIC_RELEASE);
     }
     if (!cd->gens)
         cd->gens = json_object();
@@ -170,7 +172,7 @@ int sl_cdc_copy_session(sl_cdc_run_t *cd, json_t *const *lanes, sl_err_t *err)
 
 sl_cdc_tstate_t sl_cdc_copy_state(sl_cdc_run_t *cd, int ti, int64_t *copied, char *error, size_t size)
 {
-    sl_copy_t *cp = cd->copy;
+    sl_copy_t *cp = __atomic_load_n(&cd->copy, __ATOMIC_ACQUIRE);
     *copied = -1;
     if (error && size)
         error[0] = '\0';

@@ -146,7 +146,7 @@ char *sl_cdc_wcopy_position(sl_cdc_run_t *cd, const sl_cdc_wcopy_t *w, sl_pos_t 
     return out;
 }
 
-int sl_cdc_wcopy_change(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
+int sl_cdc_wcopy_change(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c, bool keep_op)
 {
     if (c->op == SL_OP_MARK)
         return 2;
@@ -155,7 +155,8 @@ int sl_cdc_wcopy_change(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_change_t *c)
     if (w->has[c->table] && w->l[c->table].fail)
         return 1;
     if (c->op == SL_OP_COPY) {
-        c->op = SL_OP_INSERT;
+        if (!keep_op)
+            c->op = SL_OP_INSERT;
         w->has[c->table] = true;
         sl_cdc_lcopy_row(&w->l[c->table], cd->maps[c->table]->scan, c->row);
         w->copied[c->table]++;
@@ -179,6 +180,11 @@ int sl_cdc_wcopy_mark(sl_cdc_run_t *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, con
     w->has[c->table] = !clean;
     if (clean)
         sl_cdc_lcopy_clear(l);
+    /* A target that takes copy rows (files) records a truncate as a change record: the
+     * first copy of a table starts from nothing there, so only a resync's (generation 2
+     * on) is one, telling readers to forget the table's rows before the copy's. */
+    if (trunc && tgt->ops->takes_copy_rows && l->gen <= 1)
+        trunc = false;
     if (trunc) {
         const sl_table_t *t = cd->maps[c->table]->tgt;
         sl_change_t tr = {.op = SL_OP_TRUNCATE, .table = c->table, .pos = c->pos, .ncols = t->ncolumns};

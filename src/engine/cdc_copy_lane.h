@@ -33,10 +33,11 @@ void sl_cdc_wcopy_batch(sl_cdc_wcopy_t *w);
 int sl_cdc_wcopy_load(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, const char *position, sl_err_t *err);
 /* The checkpoint position {"lsn", "idx", "flush", "copy"?} to commit (malloc'd). */
 char *sl_cdc_wcopy_position(struct sl_cdc_run *cd, const sl_cdc_wcopy_t *w, sl_pos_t last, uint64_t flush);
-/* Before change c is applied: 0 apply it (a copy row becomes an INSERT in *c), 1 skip
+/* Before change c is applied: 0 apply it (a copy row becomes an INSERT in *c, unless
+ * keep_op: the target takes copy rows as they are), 1 skip
  * it (its table stopped on this lane), 2 it is a mark: apply what is pending first,
  * then sl_cdc_wcopy_mark(). */
-int sl_cdc_wcopy_change(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, sl_change_t *c);
+int sl_cdc_wcopy_change(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, sl_change_t *c, bool keep_op);
 int sl_cdc_wcopy_mark(struct sl_cdc_run *cd, sl_cdc_wcopy_t *w, sl_target_t *tgt, const sl_change_t *c, sl_err_t *err);
 /* Applying table ti's changes failed with err: true when the table stops alone
  * (options.table_errors "stop_table", and the target refused the data): recorded in w,

@@ -211,7 +211,7 @@ static int apply_changes(wstate_t *w, sl_cbatch_view_t *v, sl_pos_t after, sl_cs
             continue; /* of a rolled-back subtransaction */
         if (sl_pos_cmp(c->pos, after) <= 0)
             continue; /* applied by an earlier delivery */
-        int k = sl_cdc_wcopy_change(cd, &w->copy, c);
+        int k = sl_cdc_wcopy_change(cd, &w->copy, c, w->tgt->ops->takes_copy_rows);
         if (k == 1)
             continue; /* its table stopped alone on this lane */
         if (k == 2) { /* a copy mark: after what is pending */

@@ -77,6 +77,9 @@ typedef enum sl_savepoint_op {
 
 struct sl_target_ops {
     const char *name; /* "pg", "mysql" */
+    /* Rows a change stream copies beside its changes reach apply_changes as SL_OP_COPY
+     * (file targets record them as snapshot rows, _op "read"); otherwise as INSERTs. */
+    bool takes_copy_rows;
     int (*connect)(const sl_url_t *url, sl_target_t **out, sl_err_t *err);
     void (*close)(sl_target_t *tgt); /* NULL is a no-op */
 

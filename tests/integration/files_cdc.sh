@@ -89,7 +89,7 @@ BEGIN
     allc := pg_temp.cols(r.t, false, '[]');
     keyc := coalesce(pg_temp.cols(r.t, true, '[]'), allc);
     CASE r.j->>'_op'
-    WHEN 'insert' THEN
+    WHEN 'insert', 'read' THEN -- read: a row the stream copied beside its changes
       EXECUTE format('INSERT INTO %I SELECT * FROM jsonb_populate_record(NULL::%I, $1)', r.t, r.t) USING rowj;
       n := 1;
     WHEN 'update' THEN

@@ -105,7 +105,9 @@ static const char *op_name(sl_change_op_t op)
         return "delete";
     case SL_OP_TRUNCATE:
         return "truncate";
-    default: /* copy rows and marks never reach a target (engine/cdc_copy_lane.c) */
+    case SL_OP_COPY: /* a row the stream copied beside its changes: a snapshot row */
+        return "read";
+    default: /* marks never reach a target (engine/cdc_copy_lane.c) */
         break;
     }
     return "?";

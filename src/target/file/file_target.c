@@ -586,6 +586,7 @@ static int f_drop_column(sl_target_t *tgt, const sl_table_t *t, const char *name
 
 const struct sl_target_ops sl_file_target_ops = {
     .name = "file",
+    .takes_copy_rows = true,
     .connect = f_connect,
     .close = f_close,
     .ckpt_setup = f_ckpt_setup,

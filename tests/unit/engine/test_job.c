@@ -61,8 +61,8 @@ static void test_job_refused(void **state)
     (void)state;
     sl_secret_key_t k = key_of(7);
     const char *bad[] = {"", "[]", "{\"v\":2}", "{\"v\":1,\"stream\":\"s\",\"kind\":\"load-lane\",\"lane\":-1}",
-                         "{\"v\":1,\"stream\":\"s\",\"kind\":\"cdc\",\"lane\":0,\"epoch\":1,\"fence\":0,"
-                         "\"batch_rows\":0,\"batch_bytes\":0,\"window\":0,\"sealed\":\"x\"}"};
+                         ("{\"v\":1,\"stream\":\"s\",\"kind\":\"cdc\",\"lane\":0,\"epoch\":1,\"fence\":0,"
+                          "\"batch_rows\":0,\"batch_bytes\":0,\"window\":0,\"sealed\":\"x\"}")};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sl_job_t d;
         sl_err_t err = {0};
