@@ -47,14 +47,15 @@ static natsStatus leader_reads(jsCtx *js, const char *bucket, kvStore **kv)
     natsStatus s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
     if (s != NATS_OK)
         return s;
-    if (si->Config->AllowDirect) {
+    if (si->Config->AllowDirect && si->Config->Replicas > 1) {
         jsStreamInfo *up = NULL;
         si->Config->AllowDirect = false;
         s = js_UpdateStream(&up, js, si->Config, NULL, &jerr);
         jsStreamInfo_Destroy(up);
     }
+    bool rebind = si->Config->Replicas > 1;
     jsStreamInfo_Destroy(si);
-    if (s != NATS_OK)
+    if (s != NATS_OK || !rebind)
         return s;
     kvStore_Destroy(*kv); /* bound again: a store decides direct gets when it binds */
     *kv = NULL;
