@@ -72,6 +72,9 @@ paste_sql pg "$TMPD/r2.err"
 pid=$!
 on_exit "kill -KILL $pid 2>/dev/null || true"
 wait_for "grep -q 'streaming changes from' $TMPD/r3.err || ! kill -0 $pid" 60 || die "the stream did not start in 60 s"
+# the table is copied beside the change stream: wait for its rows before stopping
+wait_for "[ \"\$(pg_sql $dst 'SELECT count(*) FROM t' 2>/dev/null)\" = 500 ] || ! kill -0 $pid" 60 ||
+  die "the table was not copied in 60 s"
 kill -0 "$pid" 2>/dev/null || { cat "$TMPD/r3.err" >&2; die "after the pasted GRANTs the run failed"; }
 kill -TERM "$pid"
 SL_RC=0

@@ -60,9 +60,8 @@ kind_pg=$(cdc_my_pos_kind "$(cdc_my_ckpt pg "$TGT_PG" "$NAME_PG" cdc_start)")
 kind_my=$(cdc_my_pos_kind "$(cdc_my_ckpt my "$TGT_MY" "$NAME_MY" cdc_start)")
 [ "$kind_pg" = gtid ] || die "MariaDB→PostgreSQL: the default positions should be GTIDs, the hand-over is a $kind_pg position"
 [ "$kind_my" = file ] || die "MariaDB→MariaDB: position=file was asked for, the hand-over is a $kind_my position"
-for log in "$log_pg" "$log_my"; do
-  assert_grep 'MySQL snapshot' "$log" "the log does not say how the MariaDB snapshot was taken"
-done
+# (No "MySQL snapshot" line to look for: a change stream copies its tables in chunks beside
+# the stream, each chunk in a snapshot of its own, docs/cdc.md; loads still log it.)
 
 sleep "$STREAM_SECONDS"
 cdc_my_audit_stop "$SRC"
