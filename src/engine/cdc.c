@@ -463,6 +463,7 @@ static void collect_stats(void *arg, sl_snap_t *snap)
         t->bytes_read = atomic_load(&cd->tstats[i].bytes_read);
         t->bytes_written = atomic_load(&cd->tstats[i].bytes_written);
         t->rows_rejected = atomic_load(&cd->tstats[i].rows_rejected);
+        t->rows_copied = atomic_load(&cd->tstats[i].rows_copied);
         t->est_rows = cd->tstats[i].est_rows;
         snprintf(t->state, sizeof t->state, "%s",
                  sl_cdc_tstate_name(sl_cdc_copy_state(cd, i, &t->copied, t->error, sizeof t->error)));

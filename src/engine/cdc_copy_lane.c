@@ -248,6 +248,9 @@ void sl_cdc_wcopy_settled(sl_cdc_run_t *cd, const sl_cdc_wcopy_t *w)
 {
     sl_copy_t *cp = cd->copy;
     for (int i = 0; cp && i < w->n && i < cp->n; i++)
-        if (w->copied[i])
+        if (w->copied[i]) {
             atomic_fetch_add(&cp->t[i].copied, w->copied[i]);
+            if (i < cd->ntstats) /* counted as loaded rows, not changes (monitor/snap.h) */
+                atomic_fetch_add(&cd->tstats[i].rows_copied, w->copied[i]);
+        }
 }

@@ -92,6 +92,7 @@ struct sl_cdc_ctl; /* engine/cdc_ctl.c */
 /* Monitoring (monitor/stats.h): one table's figures of the change stream. */
 typedef struct cdc_tstats {
     _Atomic int64_t rows_read, rows_written, bytes_read, bytes_written, rows_rejected;
+    _Atomic int64_t rows_copied; /* of rows_written: rows copied beside the stream */
     int64_t est_rows; /* the source's estimate when the table was described */
 } cdc_tstats_t;
 

@@ -164,9 +164,11 @@ void sl_snap_kind(sl_snap_t *s, bool changes)
 {
     for (int i = 0; i < s->ntables; i++) {
         sl_snap_table_t *t = &s->tables[i];
-        t->rows_loaded = changes ? 0 : t->rows_written;
-        t->changes_read = changes ? t->rows_read : 0;
-        t->changes_applied = changes ? t->rows_written : 0;
+        /* a change stream's rows copied beside its changes are its loaded rows */
+        int64_t copied = changes ? t->rows_copied : 0;
+        t->rows_loaded = changes ? copied : t->rows_written;
+        t->changes_read = changes ? (t->rows_read > copied ? t->rows_read - copied : 0) : 0;
+        t->changes_applied = changes ? (t->rows_written > copied ? t->rows_written - copied : 0) : 0;
     }
 }
 

@@ -46,6 +46,7 @@ typedef struct sl_snap_table {
     int64_t rows_read, rows_written, bytes_read, bytes_written;
     int64_t rows_loaded, changes_read, changes_applied; /* the kinds apart */
     int64_t rows_rejected; /* recorded in _sluice_rejects instead of written */
+    int64_t rows_copied;   /* input only: rows a change stream copied (its loaded rows) */
     int64_t est_rows; /* the source's estimate; -1 unknown */
     bool done;        /* a load copied every chunk of the table */
     /* a cdc stream's table: "copying", "streaming", "failed" or "removed" ("" for a
