@@ -202,7 +202,7 @@ cdc_verify "$TMPD/verify.json"
 
 # ===== stats, logs, list, refusals ======================================================================
 cli_ok stats stream stats "$NAME"
-assert_grep '^TABLE +READ +WRITTEN' "$TMPD/cli.stats.out" "stream stats: no table header"
+assert_grep '^TABLE +STATE +READ +WRITTEN' "$TMPD/cli.stats.out" "stream stats: no table header"
 cli_ok stats_json stream stats "$NAME" --json
 assert_eq 3 "$(jq '.tables | length' "$TMPD/cli.stats_json.out")" "stream stats --json: tables"
 cli_ok logs stream logs "$NAME" --limit 5 --json
